@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// Drydock: `hull` (an OCI runtime) and `drydock` (a test-bed for any OCI runtime).
+//
+// Runtime side, dependencies one way:
+//   OCISpec <- LinuxKit (+CLinux) <- Capabilities <- RuntimeCore <- HullCLI <- hull
+// The runtime's start path uses no Foundation, no Codable, no argument parser:
+// see ../shared/design/performance.md.
+// Test-bed side: DrydockKit <- Bench, Conformance <- drydock. It never imports the
+// runtime's modules; it drives every runtime through its CLI.
+import PackageDescription
+
+let package = Package(
+  name: "Drydock",
+  products: [
+    .executable(name: "hull", targets: ["hull"]),
+    .executable(name: "drydock", targets: ["drydock"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+  ],
+  targets: [
+    // ---- runtime (hull) ----
+    .target(name: "OCISpec"),
+    .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
+    .systemLibrary(name: "CCap", pkgConfig: "libcap"),
+    .target(name: "LinuxKit", dependencies: ["CLinux"]),
+    .target(name: "Capabilities", dependencies: ["LinuxKit", "CCap"]),
+    .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities"]),
+    .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit"]),
+    .executableTarget(
+      name: "hull", dependencies: ["HullCLI"],
+      linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"], .when(configuration: .release))]),
+
+    // ---- test-bed (drydock) ----
+    .target(name: "DrydockKit"),
+    .target(name: "Bench", dependencies: ["DrydockKit"]),
+    .target(name: "Conformance", dependencies: ["DrydockKit", .product(name: "Yams", package: "Yams")]),
+    .executableTarget(
+      name: "drydock",
+      dependencies: ["DrydockKit", "Bench", "Conformance",
+                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+    // ---- tests ----
+    .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
+    .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "HullCLI"]),
+    .testTarget(name: "DrydockTests", dependencies: ["DrydockKit", "Bench", "Conformance"]),
+  ]
+)

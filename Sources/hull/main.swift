@@ -1,0 +1,2 @@
+import HullCLI
+HullMain.exit()
