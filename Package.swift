@@ -2,7 +2,7 @@
 // Drydock: `hull` (an OCI runtime) and `drydock` (a test-bed for any OCI runtime).
 //
 // Runtime side, dependencies one way:
-//   OCISpec <- LinuxKit (+CLinux) <- Capabilities <- RuntimeCore <- HullCLI <- hull
+//   OCISpec, LinuxKit (+CLinux) <- Cgroups, Capabilities <- RuntimeCore <- HullCLI <- hull
 // The runtime's start path uses no Foundation, no Codable, no argument parser:
 // see ../shared/design/performance.md.
 // Test-bed side: DrydockKit <- Bench, Conformance <- drydock. It never imports the
@@ -26,7 +26,8 @@ let package = Package(
     .systemLibrary(name: "CCap", pkgConfig: "libcap"),
     .target(name: "LinuxKit", dependencies: ["CLinux"]),
     .target(name: "Capabilities", dependencies: ["LinuxKit", "CCap"]),
-    .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities"]),
+    .target(name: "Cgroups", dependencies: ["LinuxKit"]),
+    .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities", "Cgroups"]),
     .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit"]),
     .executableTarget(
       name: "hull", dependencies: ["HullCLI"],
@@ -43,7 +44,7 @@ let package = Package(
 
     // ---- tests ----
     .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
-    .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "HullCLI"]),
+    .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups", "HullCLI"]),
     .testTarget(name: "DrydockTests", dependencies: ["DrydockKit", "Bench", "Conformance"]),
   ]
 )

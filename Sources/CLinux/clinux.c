@@ -1,1 +1,162 @@
 #include "clinux.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+#include <stdio.h>
+
+pid_t hk_clone3(uint64_t flags, int *pidfd_out, int cgroup_fd) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags;
+  args.exit_signal = SIGCHLD;
+  if (pidfd_out) {
+    args.flags |= CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd_out;
+  }
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+  }
+  return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+int hk_pivot_root(const char *new_root, const char *put_old) {
+  return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+int hk_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+int hk_pidfd_send_signal(int pidfd, int sig) {
+  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+int hk_setns(int fd, int nstype) { return setns(fd, nstype); }
+int hk_unshare(int flags) { return unshare(flags); }
+int hk_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+  return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int hk_openat_in_root(int root_fd, const char *path, int flags, unsigned int mode) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)flags;
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do { fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how); } while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+int hk_open_mode(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
+int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode) {
+  return openat(dirfd, path, flags, mode);
+}
+int hk_fcntl_int(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
+int hk_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+  return prctl(option, a2, a3, a4, a5);
+}
+int hk_ioctl_int(int fd, unsigned long req, int arg) { return ioctl(fd, req, arg); }
+int hk_ioctl_ptr(int fd, unsigned long req, void *arg) { return ioctl(fd, req, arg); }
+int hk_sethostname(const char *name, size_t len) { return sethostname(name, len); }
+int hk_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }
+int hk_setgroups(size_t n, const gid_t *groups) { return setgroups(n, groups); }
+uint64_t hk_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+unsigned int hk_major(uint64_t dev) { return major(dev); }
+unsigned int hk_minor(uint64_t dev) { return minor(dev); }
+
+int hk_send_fd(int sock, int fd, const void *payload, size_t len) {
+  struct iovec iov = {.iov_base = (void *)payload, .iov_len = len};
+  union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+  return n < 0 ? -1 : 0;
+}
+
+int hk_recv_fd(int sock, void *buf, size_t cap, size_t *len_out) {
+  struct iovec iov = {.iov_base = buf, .iov_len = cap};
+  union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  ssize_t n;
+  do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  if (len_out) *len_out = (size_t)n;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) { errno = EBADMSG; return -1; }
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+int hk_open_pty_master(const char *ptmx_path) {
+  int m = open(ptmx_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) return -1;
+  int unlock = 0;
+  if (ioctl(m, TIOCSPTLCK, &unlock) < 0) { int e = errno; close(m); errno = e; return -1; }
+  return m;
+}
+int hk_pty_slave_name(int master, char *buf, size_t cap) {
+  unsigned int n;
+  if (ioctl(master, TIOCGPTN, &n) < 0) return -1;
+  int w = snprintf(buf, cap, "/dev/pts/%u", n);
+  return (w < 0 || (size_t)w >= cap) ? -1 : 0;
+}
+int hk_set_controlling_tty(int fd) {
+  if (setsid() < 0 && errno != EPERM) return -1;
+  return ioctl(fd, TIOCSCTTY, 0);
+}
+
+static void forwarding_set(sigset_t *set) {
+  sigfillset(set);
+  sigdelset(set, SIGSEGV); sigdelset(set, SIGBUS); sigdelset(set, SIGILL);
+  sigdelset(set, SIGFPE); sigdelset(set, SIGKILL); sigdelset(set, SIGSTOP);
+}
+int hk_block_signals_for_forwarding(void) {
+  sigset_t set; forwarding_set(&set);
+  return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+int hk_unblock_all_signals(void) {
+  sigset_t set; sigemptyset(&set);
+  return sigprocmask(SIG_SETMASK, &set, NULL);
+}
+int hk_signalfd_forwarding(void) {
+  sigset_t set; forwarding_set(&set);
+  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+int hk_signalfd_read(int sfd) {
+  struct signalfd_siginfo si;
+  ssize_t n = read(sfd, &si, sizeof si);
+  return n == (ssize_t)sizeof si ? (int)si.ssi_signo : -1;
+}
+int hk_reset_signal_dispositions(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    sigaction(s, &sa, NULL);
+  }
+  return 0;
+}
+
+int hk_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int hk_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
+int hk_accept4_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+int hk_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -1,6 +1,106 @@
+// `drydock conformance`: runs the declarative conformance cases against one or more runtimes and writes
+// conformance.json, one TAP file per runtime, junit.xml, matrix.md/.html and coverage.md into --out.
 import ArgumentParser
+import Conformance
+import DrydockKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct ConformanceCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "conformance", abstract: "Conformance suite (being written).")
-  func run() throws { throw ValidationError("drydock conformance: not built yet") }
+  static let configuration = CommandConfiguration(
+    commandName: "conformance",
+    abstract: "Run the OCI conformance cases against runtimes driven through their runc-style CLI.")
+
+  @Option(name: .customLong("runtime"), help: "A runtime binary (path or name in PATH); repeat for several.")
+  var runtimes: [String] = []
+
+  @Option(name: .customLong("runtime-arg"), help: "NAME=ARG: a global argument for the runtime named NAME (repeatable).")
+  var runtimeArgs: [String] = []
+
+  @Option(help: "Directory of case files (default: <repository>/conformance/cases).")
+  var cases: String?
+
+  @Option(help: "Only cases whose id (or area/id) matches this glob (repeatable: any of them).")
+  var filter: [String] = []
+
+  @Option(help: "Cases run in parallel.")
+  var jobs: Int = 2
+
+  @Option(help: "Directory for the reports.")
+  var out: String = "conformance-out"
+
+  @Option(help: "Exit non-zero when this runtime (path or name) fails a MUST case.")
+  var gate: String?
+
+  @Flag(help: "Print every step of every case with its duration.")
+  var verbose = false
+
+  @Flag(help: "Only load and validate the cases, print them and write coverage.md.")
+  var list = false
+
+  func run() throws {
+    let repository = BundleFactory.repositoryRoot() ?? FileManager.default.currentDirectoryPath
+    let casesDirectory = cases ?? repository + "/conformance/cases"
+    var loaded = try CaseLoader.loadDirectory(casesDirectory)
+    if !filter.isEmpty {
+      loaded = loaded.filter { c in
+        filter.contains { fnmatch($0, c.id, 0) == 0 || fnmatch($0, "\(c.area)/\(c.id)", 0) == 0 }
+      }
+    }
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    try Reports.coverage(loaded).write(toFile: out + "/coverage.md", atomically: true, encoding: .utf8)
+    if list {
+      for c in loaded { print("\(c.area)/\(c.id)\t\(c.requirement.citation)\t\(c.needs.joined(separator: ","))") }
+      print("\(loaded.count) cases")
+      return
+    }
+    guard !runtimes.isEmpty else { throw ValidationError("give at least one --runtime PATH") }
+    guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be 1...64") }
+    guard !loaded.isEmpty else { throw ValidationError("no case matches") }
+    var extra: [String: [String]] = [:]
+    for spec in runtimeArgs {
+      guard let eq = spec.firstIndex(of: "=") else { throw ValidationError("--runtime-arg wants NAME=ARG, got \(spec)") }
+      extra[String(spec[..<eq]), default: []].append(String(spec[spec.index(after: eq)...]))
+    }
+    var under: [RuntimeUnderTest] = []
+    for r in runtimes {
+      let name = URL(fileURLWithPath: r).lastPathComponent
+      under.append(try RuntimeUnderTest.probe(r, extraGlobalArgs: extra[name] ?? []))
+    }
+    guard Set(under.map(\.name)).count == under.count else {
+      throw ValidationError("two runtimes share a name: \(under.map(\.name).joined(separator: ", "))")
+    }
+    let work = NSTemporaryDirectory() + "drydock-conformance-\(getpid())"
+    var options = SuiteOptions(workDirectory: work, probeSource: repository + "/conformance/probe/probe.c")
+    options.jobs = jobs
+    options.verbose = verbose
+    options.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    FileHandle.standardError.write(Data("drydock conformance: \(loaded.count) cases × \(under.count) runtimes, \(jobs) jobs\n".utf8))
+    let suite = try SuiteRunner.run(cases: loaded, runtimes: under, options: options)
+    try? FileManager.default.removeItem(atPath: work)
+    let stamp = ISO8601DateFormatter().string(from: suite.startedAt)
+    func write(_ text: String, _ name: String) throws {
+      try text.write(toFile: out + "/" + name, atomically: true, encoding: .utf8)
+    }
+    try write(Reports.json(suite, generatedAt: stamp), "conformance.json")
+    for i in suite.runtimes.indices { try write(Reports.tap(suite, runtime: i), "\(suite.runtimes[i].runtime.name).tap") }
+    try write(Reports.junit(suite), "junit.xml")
+    try write(Reports.matrixMarkdown(suite), "matrix.md")
+    try write(Reports.matrixHTML(suite), "matrix.html")
+    for rt in suite.runtimes {
+      print("\(rt.runtime.name): pass \(rt.count(.pass)) fail \(rt.count(.fail)) skip \(rt.count(.skip))")
+    }
+    print("disagreements: \(Reports.disagreements(suite).count); wall \(String(format: "%.1f", suite.wallSeconds)) s; reports in \(out)")
+    if let gate {
+      guard let failed = Reports.gateFailures(suite, gatePath: HostFeatures.which(gate) ?? gate) else {
+        throw ValidationError("--gate \(gate) is not one of the runtimes")
+      }
+      if !failed.isEmpty {
+        print("gate: \(gate) fails \(failed.count) MUST case(s): \(failed.joined(separator: ", "))")
+        throw ExitCode(1)
+      }
+    }
+  }
 }

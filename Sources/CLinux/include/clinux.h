@@ -1,1 +1,60 @@
+// CLinux: what Swift cannot call directly. Every name here starts with `hk_`.
+//
+// Belongs here: raw syscalls without a glibc wrapper (clone3, pivot_root, pidfd_*,
+// openat2, close_range, mount_setattr), variadic calls (prctl, ioctl, fcntl with
+// an argument, open with a mode), macros (makedev) and SCM_RIGHTS message
+// plumbing. Nothing else: the runtime's logic lives in Swift.
 #pragma once
+#include <stdint.h>
+#include <sys/types.h>
+
+/// clone3 without a new stack: returns twice like fork (0 in the child).
+/// `pidfd_out` receives a pidfd when non-NULL (CLONE_PIDFD). Returns -1 with errno.
+pid_t hk_clone3(uint64_t flags, int *pidfd_out, int cgroup_fd);
+
+int hk_pivot_root(const char *new_root, const char *put_old);
+int hk_pidfd_open(pid_t pid, unsigned int flags);
+int hk_pidfd_send_signal(int pidfd, int sig);
+int hk_setns(int fd, int nstype);
+int hk_unshare(int flags);
+int hk_close_range(unsigned int first, unsigned int last, unsigned int flags);
+
+/// openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `path` is resolved as if
+/// `root_fd` were "/", so no symlink can lead out of it.
+int hk_openat_in_root(int root_fd, const char *path, int flags, unsigned int mode);
+
+int hk_open_mode(const char *path, int flags, unsigned int mode);
+int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode);
+int hk_fcntl_int(int fd, int cmd, int arg);
+int hk_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int hk_ioctl_int(int fd, unsigned long req, int arg);
+int hk_ioctl_ptr(int fd, unsigned long req, void *arg);
+int hk_sethostname(const char *name, size_t len);
+int hk_setdomainname(const char *name, size_t len);
+int hk_setgroups(size_t n, const gid_t *groups);
+uint64_t hk_makedev(unsigned int major, unsigned int minor);
+unsigned int hk_major(uint64_t dev);
+unsigned int hk_minor(uint64_t dev);
+
+/// Sends one message holding `payload` and exactly one SCM_RIGHTS fd.
+int hk_send_fd(int sock, int fd, const void *payload, size_t len);
+/// Receives one fd sent by hk_send_fd; copies the payload into buf. Returns the fd or -1.
+int hk_recv_fd(int sock, void *buf, size_t cap, size_t *len_out);
+
+/// Pseudo-terminal helpers: open the master in a devpts instance, unlock it, and name the slave.
+int hk_open_pty_master(const char *ptmx_path);
+int hk_pty_slave_name(int master, char *buf, size_t cap);
+int hk_set_controlling_tty(int fd);
+
+/// Signal-set helpers for sigprocmask/signalfd (the sigset macros are not importable).
+int hk_block_signals_for_forwarding(void);
+int hk_unblock_all_signals(void);
+int hk_signalfd_forwarding(void);
+int hk_signalfd_read(int sfd);
+int hk_reset_signal_dispositions(void);
+
+/// GNU-only calls that Glibc's Swift module does not import.
+int hk_setresuid(uid_t uid);
+int hk_setresgid(gid_t gid);
+int hk_accept4_cloexec(int fd);
+int hk_pipe2_cloexec(int fds[2]);

@@ -1,0 +1,112 @@
+// BenchReport: the results of one `drydock bench` run and their JSON form.
+//
+// Public API:
+//   enum BenchMode: String, Codable, Sendable, CaseIterable { case isolated; case backToBack = "back-to-back" }
+//   struct RuntimeRecord: Codable, Sendable { name, path, version }
+//   struct BenchEnvironment: Codable, Sendable
+//     kernel, kernel_version, machine, cgroup_mode, v1_controllers, unified_controllers, cpus,
+//     load_before, load_after: [Double], capability_bounding_set (hex), runtimes: [RuntimeRecord],
+//     floor: String? (how it was built, nil with --no-floor), started_at (ISO 8601), duration_s,
+//     runs, warmup, modes, isolation_sleep_ms, rootfs_strategy, seed,
+//     measured_with: how wall/CPU/RSS were taken (the `measure` launcher: the runtime's own process tree)
+//     static func capture(runtimes:floor:configuration:) -> BenchEnvironment    (load_after/duration filled later)
+//   struct BenchResult: Codable, Sendable
+//     runtime, scenario, phase, mode, n, failures; wall_ms, cpu_ms, rss_kb: Summary? (nil when n == 0);
+//     first_failure: String?
+//   struct BenchReport: Codable, Sendable { environment; results }
+//     jsonData() throws -> Data   (sorted keys, pretty)
+import DrydockKit
+import Foundation
+
+public enum BenchMode: String, Codable, Sendable, CaseIterable {
+  case isolated
+  case backToBack = "back-to-back"
+}
+
+public struct RuntimeRecord: Codable, Sendable {
+  public var name: String
+  public var path: String
+  public var version: String
+}
+
+public struct BenchEnvironment: Codable, Sendable {
+  public var kernel: String
+  public var kernelVersion: String
+  public var machine: String
+  public var cgroupMode: String
+  public var v1Controllers: [String]
+  public var unifiedControllers: [String]
+  public var cpus: Int
+  public var loadBefore: [Double]
+  public var loadAfter: [Double]
+  public var capabilityBoundingSet: String
+  public var runtimes: [RuntimeRecord]
+  public var floor: String?
+  public var startedAt: String
+  public var durationSeconds: Double
+  public var runs: Int
+  public var warmup: Int
+  public var modes: [String]
+  public var isolationSleepMilliseconds: Double
+  public var rootfsStrategy: String
+  public var seed: UInt64
+  public var measuredWith: String
+
+  enum CodingKeys: String, CodingKey {
+    case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed
+    case kernelVersion = "kernel_version", cgroupMode = "cgroup_mode", v1Controllers = "v1_controllers"
+    case unifiedControllers = "unified_controllers", loadBefore = "load_before", loadAfter = "load_after"
+    case capabilityBoundingSet = "capability_bounding_set", startedAt = "started_at"
+    case durationSeconds = "duration_s", isolationSleepMilliseconds = "isolation_sleep_ms"
+    case rootfsStrategy = "rootfs_strategy", measuredWith = "measured_with"
+  }
+
+  public static func capture(runtimes: [RuntimeUnderTest], floor: String?, configuration: BenchConfiguration) -> BenchEnvironment {
+    let host = HostInfo.current()
+    return BenchEnvironment(
+      kernel: host.kernelRelease, kernelVersion: host.kernelVersion, machine: host.machine,
+      cgroupMode: host.cgroupMode.rawValue, v1Controllers: host.v1Controllers,
+      unifiedControllers: host.unifiedControllers, cpus: host.cpus,
+      loadBefore: host.loadAverage, loadAfter: [],
+      capabilityBoundingSet: "0x" + String(host.capabilityBoundingSet, radix: 16),
+      runtimes: runtimes.map { RuntimeRecord(name: $0.name, path: $0.path, version: $0.version) },
+      floor: floor, startedAt: ISO8601DateFormatter().string(from: Date()), durationSeconds: 0,
+      runs: configuration.runs, warmup: configuration.warmup, modes: configuration.modes.map(\.rawValue),
+      isolationSleepMilliseconds: configuration.isolationSleepMilliseconds,
+      rootfsStrategy: configuration.rootfsStrategy.rawValue, seed: configuration.seed,
+      measuredWith: "bench/floor/measure.c: CLOCK_MONOTONIC around posix_spawn+wait4, wait4 rusage (user+sys of the "
+        + "runtime and the descendants it reaped, peak RSS of the largest); a container process left running or "
+        + "reparented (create, run --detach) is not counted")
+  }
+}
+
+public struct BenchResult: Codable, Sendable {
+  public var runtime: String
+  public var scenario: String
+  public var phase: String
+  public var mode: String
+  public var n: Int
+  public var failures: Int
+  public var wallMilliseconds: Summary?
+  public var cpuMilliseconds: Summary?
+  public var rssKilobytes: Summary?
+  public var firstFailure: String?
+
+  enum CodingKeys: String, CodingKey {
+    case runtime, scenario, phase, mode, n, failures
+    case wallMilliseconds = "wall_ms", cpuMilliseconds = "cpu_ms", rssKilobytes = "rss_kb", firstFailure = "first_failure"
+  }
+}
+
+public struct BenchReport: Codable, Sendable {
+  public var environment: BenchEnvironment
+  public var results: [BenchResult]
+
+  public func jsonData() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    do { return try encoder.encode(self) } catch {
+      throw BenchError(operation: "encode report", message: "\(error)")
+    }
+  }
+}

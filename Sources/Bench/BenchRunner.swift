@@ -1,0 +1,239 @@
+// BenchRunner: runs the scenarios against every runtime (and the floor), interleaved round-robin, and
+// turns the samples into a BenchReport.
+//
+// Public API:
+//   struct BenchProgress: Sendable { done, total: Int; scenario, mode, runtime: String; elapsedSeconds; etaSeconds: Double }
+//   final class BenchRunner
+//     init(configuration:) throws                     validates the configuration
+//     run(progress: ((BenchProgress) -> Void)? = nil) throws -> BenchReport
+//   Method: for each scenario and mode, iteration i runs one trial per participant, the order rotated by i so
+//   no runtime always goes first; the first `warmup` iterations are discarded. Every container gets the same
+//   template config (same namespaces, capabilities, mounts), its own id and an absolute cgroupsPath under a
+//   prefix of this run; the runtimes' state lives in the work directory. Everything is removed at the end,
+//   failed or not: containers (delete --force), cgroups under the prefix (every hierarchy), bundles, work dir.
+//   A failed trial is counted in `failures` (first message kept) and left out of the statistics.
+import DrydockKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct BenchProgress: Sendable {
+  public var done: Int
+  public var total: Int
+  public var scenario: String
+  public var mode: String
+  public var runtime: String
+  public var elapsedSeconds: Double
+  public var etaSeconds: Double
+}
+
+/// One thing being measured: a runtime through its CLI, or the floor program.
+enum Participant {
+  case runtime(RuntimeDriver)
+  case floor(String)
+
+  var name: String {
+    switch self {
+    case .runtime(let driver): return driver.runtime.name
+    case .floor: return "floor"
+    }
+  }
+}
+
+struct SampleKey: Hashable {
+  var runtime: String, scenario: String, phase: String, mode: String
+}
+
+struct Samples {
+  var wall: [Double] = [], cpu: [Double] = [], rss: [Double] = []
+  var failures = 0
+  var firstFailure: String?
+}
+
+/// One timed call: wall and CPU in milliseconds, peak RSS in kilobytes, as `measure` saw them.
+struct Measurement {
+  var phase: String, wall: Double, cpu: Double, rss: Double
+  init(_ phase: String, _ usage: MeasuredUsage) {
+    self.phase = phase
+    wall = Double(usage.wallNanoseconds) / 1e6
+    cpu = Double(usage.userNanoseconds + usage.systemNanoseconds) / 1e6
+    rss = Double(usage.maxRSSKilobytes)
+  }
+  init(phase: String, wall: Double, cpu: Double, rss: Double) {
+    self.phase = phase; self.wall = wall; self.cpu = cpu; self.rss = rss
+  }
+}
+
+enum TrialOutcome {
+  case measured([Measurement])
+  case failed(String)
+}
+
+public final class BenchRunner {
+  public let configuration: BenchConfiguration
+  var workDirectory = ""
+  var cgroupPrefix = ""
+  var factory: BundleFactory?
+  var floorPath: String?
+  var measurePath = ""
+  var drivers: [RuntimeDriver] = []
+
+  public init(configuration: BenchConfiguration) throws {
+    try configuration.validate()
+    self.configuration = configuration
+  }
+
+  public func run(progress: ((BenchProgress) -> Void)? = nil) throws -> BenchReport {
+    let started = ProcessRunner.monotonicNanoseconds()
+    let ownsWorkDirectory = configuration.workDirectory == nil
+    workDirectory = try configuration.workDirectory ?? Self.makeTemporaryDirectory()
+    cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-bench")
+    let cleaner: CgroupCleaner
+    do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as DrydockKitError { throw BenchError(error) }
+    defer {
+      cleanUp(cleaner: cleaner)
+      if ownsWorkDirectory { try? FileManager.default.removeItem(atPath: workDirectory) }
+    }
+    do {
+      factory = try BundleFactory(workDirectory: workDirectory, defaultStrategy: configuration.rootfsStrategy)
+      _ = try factory!.rootfsCache()
+    } catch let error as DrydockKitError { throw BenchError(error) }
+
+    guard let sources = configuration.floorSource ?? Floor.defaultSourceDirectory() else {
+      throw BenchError(operation: "find bench/floor", message: "cannot find bench/floor (set DRYDOCK_REPO)")
+    }
+    // Without the launcher, peak RSS would read the test-bed's own (see bench/floor/measure.c).
+    measurePath = try Floor.build("measure", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler).path
+    var floorDescription: String?
+    if configuration.includeFloor && configuration.scenarios.contains(where: \.runsFloor) {
+      let built = try Floor.build("floor", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler)
+      floorPath = built.path
+      floorDescription = built.description
+    }
+    drivers = configuration.runtimes.enumerated().map { index, runtime in
+      var driver = RuntimeDriver(runtime: runtime, stateRoot: "\(workDirectory)/state/\(index)-\(runtime.name)",
+                                 timeout: configuration.timeoutSeconds)
+      driver.launcher = [measurePath, usageFile(index)]
+      return driver
+    }
+    var environment = BenchEnvironment.capture(runtimes: configuration.runtimes, floor: floorDescription,
+                                               configuration: configuration)
+
+    let iterations = configuration.warmup + configuration.runs
+    let total = configuration.scenarios.reduce(0) { sum, scenario in
+      sum + configuration.modes.count * iterations * participants(for: scenario).count
+    }
+    var done = 0
+    var samples: [SampleKey: Samples] = [:]
+    for scenario in configuration.scenarios {
+      for mode in configuration.modes {
+        let members = participants(for: scenario)
+        var contexts: [TrialContext] = []
+        defer { for context in contexts { tearDown(context) } }
+        for (index, participant) in members.enumerated() {
+          contexts.append(try prepare(scenario: scenario, mode: mode, participant: participant, index: index))
+        }
+        for iteration in 0..<iterations {
+          for offset in 0..<contexts.count {
+            let context = contexts[(iteration + offset) % contexts.count]
+            let outcome = trial(context, iteration: iteration)
+            done += 1
+            if let progress {
+              let elapsed = Double(ProcessRunner.monotonicNanoseconds() - started) / 1e9
+              progress(BenchProgress(done: done, total: total, scenario: scenario.name, mode: mode.rawValue,
+                                     runtime: context.participant.name, elapsedSeconds: elapsed,
+                                     etaSeconds: elapsed / Double(done) * Double(total - done)))
+            }
+            guard iteration >= configuration.warmup else { continue }
+            record(outcome, scenario: scenario, mode: mode, participant: context.participant.name, into: &samples)
+          }
+        }
+      }
+    }
+    environment.loadAfter = HostInfo.loadAverageNow()
+    environment.durationSeconds = Double(ProcessRunner.monotonicNanoseconds() - started) / 1e9
+    return BenchReport(environment: environment, results: results(from: samples))
+  }
+
+  /// Where `measure` writes the usage of participant `index`'s last call (the floor is the last index).
+  func usageFile(_ index: Int) -> String { "\(workDirectory)/usage-\(index)" }
+
+  func participants(for scenario: Scenario) -> [Participant] {
+    var members = drivers.map { Participant.runtime($0) }
+    if scenario.runsFloor, let floorPath { members.append(.floor(floorPath)) }
+    return members
+  }
+
+  private func record(_ outcome: TrialOutcome, scenario: Scenario, mode: BenchMode, participant: String,
+                      into samples: inout [SampleKey: Samples]) {
+    switch outcome {
+    case .measured(let measurements):
+      for m in measurements {
+        let key = SampleKey(runtime: participant, scenario: scenario.name, phase: m.phase, mode: mode.rawValue)
+        samples[key, default: Samples()].wall.append(m.wall)
+        samples[key, default: Samples()].cpu.append(m.cpu)
+        samples[key, default: Samples()].rss.append(m.rss)
+      }
+    case .failed(let message):
+      let phases = participant == "floor" ? ["run"] : scenario.kind.phases
+      for phase in phases {
+        let key = SampleKey(runtime: participant, scenario: scenario.name, phase: phase, mode: mode.rawValue)
+        samples[key, default: Samples()].failures += 1
+        if samples[key]!.firstFailure == nil { samples[key]!.firstFailure = message }
+      }
+    }
+  }
+
+  /// Results in a stable order: scenario, phase, mode, then runtimes in the order given and the floor last.
+  private func results(from samples: [SampleKey: Samples]) -> [BenchResult] {
+    var results: [BenchResult] = []
+    for scenario in configuration.scenarios {
+      for phase in scenario.kind.phases {
+        for mode in configuration.modes {
+          let names = participants(for: scenario).map(\.name)
+          for name in names where name != "floor" || phase == "run" {
+            let key = SampleKey(runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue)
+            let s = samples[key] ?? Samples()
+            // One seed per series, derived from the run's seed, so intervals are reproducible and independent.
+            var hasher = SplitMix64(seed: configuration.seed &+ UInt64(results.count))
+            let seed = hasher.next()
+            results.append(BenchResult(
+              runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue, n: s.wall.count,
+              failures: s.failures,
+              wallMilliseconds: s.wall.isEmpty ? nil : Statistics.summarize(s.wall, seed: seed),
+              cpuMilliseconds: s.cpu.isEmpty ? nil : Statistics.summarize(s.cpu, seed: seed),
+              rssKilobytes: s.rss.isEmpty ? nil : Statistics.summarize(s.rss, seed: seed),
+              firstFailure: s.firstFailure))
+          }
+        }
+      }
+    }
+    return results
+  }
+
+  private func cleanUp(cleaner: CgroupCleaner) {
+    // The state roots are this run's own: whatever is still listed there was created by it.
+    for driver in drivers {
+      if let listed = try? driver.list(), let containers = listed.jsonObject() as? [[String: Any]] {
+        for container in containers {
+          if let id = container["id"] as? String { _ = try? driver.delete(id: id, force: true) }
+        }
+      }
+    }
+    for failure in cleaner.removeAll() {
+      FileHandle.standardError.write(Data("drydock bench: cleanup: \(failure)\n".utf8))
+    }
+    factory?.removeAll()
+    factory = nil
+  }
+
+  static func makeTemporaryDirectory() throws -> String {
+    let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+    var template = Array("\(base)/drydock-bench-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else {
+      throw BenchError(operation: "mkdtemp", path: base, errno: errno, message: String(cString: strerror(errno)))
+    }
+    return String(cString: made)
+  }
+}

@@ -1,0 +1,58 @@
+// Floor: builds the bench's two C helpers (cc -O2 -static) into the work directory.
+//   floor    (bench/floor/floor.c)    the kernel work of a container start, run like a runtime
+//   measure  (bench/floor/measure.c)  runs a command and reports its own wall, CPU and peak RSS
+//
+// Public API:
+//   enum Floor
+//     static func defaultSourceDirectory() -> String?          <repository>/bench/floor
+//     static func build(_ program: String, sourceDirectory:, into:, compiler: = "cc") throws -> (path: String, description: String)
+//        compiles <sourceDirectory>/<program>.c to <into>/<program>; BenchError naming the compiler when it
+//        is missing or the compile fails (with its stderr)
+//     static func command(floor:rootfs:cgroupsPath:hostname: = "busybox") -> [String]
+//   struct MeasuredUsage: Sendable { wallNanoseconds, userNanoseconds, systemNanoseconds: UInt64; maxRSSKilobytes: Int }
+//     static func read(_ path: String) -> MeasuredUsage?        the line `measure` wrote, nil when absent or malformed
+import DrydockKit
+import Foundation
+
+public enum Floor {
+  public static func defaultSourceDirectory() -> String? {
+    BundleFactory.repositoryRoot().map { $0 + "/bench/floor" }
+  }
+
+  public static func build(_ program: String, sourceDirectory: String, into directory: String,
+                           compiler: String = "cc") throws -> (path: String, description: String) {
+    let source = "\(sourceDirectory)/\(program).c"
+    guard let cc = HostInfo.resolveExecutable(compiler) else {
+      throw BenchError(operation: "build \(program)", path: source,
+                       message: "C compiler '\(compiler)' not found in PATH (install build-essential)")
+    }
+    let output = "\(directory)/\(program)"
+    let argv = [cc, "-O2", "-static", "-o", output, source]
+    let result: ProcessResult
+    do { result = try ProcessRunner.run(argv, timeout: 120) } catch let error as DrydockKitError { throw BenchError(error) }
+    guard result.succeeded else {
+      throw BenchError(operation: "build \(program)", path: source,
+                       message: "\(cc) failed: \(result.stderrText.prefix(2000)) (static glibc comes with libc6-dev)")
+    }
+    return (output, argv.joined(separator: " "))
+  }
+
+  public static func command(floor: String, rootfs: String, cgroupsPath: String, hostname: String = "busybox") -> [String] {
+    [floor, rootfs, cgroupsPath, hostname]
+  }
+}
+
+public struct MeasuredUsage: Sendable, Equatable {
+  public var wallNanoseconds: UInt64
+  public var userNanoseconds: UInt64
+  public var systemNanoseconds: UInt64
+  public var maxRSSKilobytes: Int
+
+  public static func read(_ path: String) -> MeasuredUsage? {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+    let fields = text.split(whereSeparator: \.isWhitespace)
+    guard fields.count == 4, let wall = UInt64(fields[0]), let user = UInt64(fields[1]),
+          let system = UInt64(fields[2]), let rss = Int(fields[3]) else { return nil }
+    return MeasuredUsage(wallNanoseconds: wall, userNanoseconds: user, systemNanoseconds: system, maxRSSKilobytes: rss)
+  }
+}

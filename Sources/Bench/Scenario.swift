@@ -1,0 +1,89 @@
+// Scenario: what one benchmark measures, loaded from bench/scenarios/*.json.
+//
+// Public API:
+//   enum ScenarioKind: String, Codable, Sendable { case run, lifecycle, exec, state, kill }
+//     phases: [String]   what each trial times ("run"; "create","start","delete","total"; "exec"; "state"; "kill")
+//   struct Scenario: Codable, Sendable, Hashable
+//     name, kind, description; containerArgs: [String]; execArgs: [String]? ; signal: String? ; floor: Bool?
+//     runsFloor: Bool   (floor ?? false) and kind == .run
+//   enum ScenarioLoader
+//     static func defaultDirectory() -> String?              <repository>/bench/scenarios
+//     static func load(directory:) throws -> [Scenario]       every *.json, sorted by name; BenchError on a bad file
+//     static func select(_ names: [String], from: [Scenario]) throws -> [Scenario]   in the order asked; [] = all,
+//        in the canonical order run, lifecycle, exec, state, kill
+import DrydockKit
+import Foundation
+
+public enum ScenarioKind: String, Codable, Sendable, CaseIterable {
+  case run, lifecycle, exec, state, kill
+
+  public var phases: [String] {
+    switch self {
+    case .run: return ["run"]
+    case .lifecycle: return ["create", "start", "delete", "total"]
+    case .exec: return ["exec"]
+    case .state: return ["state"]
+    case .kill: return ["kill"]
+    }
+  }
+}
+
+public struct Scenario: Codable, Sendable, Hashable {
+  public var name: String
+  public var kind: ScenarioKind
+  public var description: String
+  public var containerArgs: [String]
+  public var execArgs: [String]?
+  public var signal: String?
+  public var floor: Bool?
+
+  public init(name: String, kind: ScenarioKind, description: String, containerArgs: [String],
+              execArgs: [String]? = nil, signal: String? = nil, floor: Bool? = nil) {
+    self.name = name; self.kind = kind; self.description = description; self.containerArgs = containerArgs
+    self.execArgs = execArgs; self.signal = signal; self.floor = floor
+  }
+
+  public var runsFloor: Bool { (floor ?? false) && kind == .run }
+}
+
+public enum ScenarioLoader {
+  public static func defaultDirectory() -> String? {
+    BundleFactory.repositoryRoot().map { $0 + "/bench/scenarios" }
+  }
+
+  public static func load(directory: String) throws -> [Scenario] {
+    let names: [String]
+    do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+      throw BenchError(operation: "read scenarios", path: directory, message: "\(error)")
+    }
+    var scenarios: [Scenario] = []
+    for name in names.sorted() where name.hasSuffix(".json") {
+      let path = directory + "/" + name
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw BenchError(operation: "read scenario", path: path, message: "cannot read file")
+      }
+      do { scenarios.append(try JSONDecoder().decode(Scenario.self, from: data)) } catch {
+        throw BenchError(operation: "parse scenario", path: path, message: "\(error)")
+      }
+      if scenarios.last!.containerArgs.isEmpty {
+        throw BenchError(operation: "parse scenario", path: path, message: "containerArgs is empty")
+      }
+    }
+    return scenarios
+  }
+
+  public static func select(_ names: [String], from scenarios: [Scenario]) throws -> [Scenario] {
+    if names.isEmpty {
+      let order = ScenarioKind.allCases
+      return scenarios.sorted {
+        (order.firstIndex(of: $0.kind)!, $0.name) < (order.firstIndex(of: $1.kind)!, $1.name)
+      }
+    }
+    return try names.map { name in
+      guard let found = scenarios.first(where: { $0.name == name }) else {
+        throw BenchError(operation: "select scenario", message: "no scenario named '\(name)' (have: \(scenarios.map(\.name).joined(separator: ", ")))")
+      }
+      return found
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import CCap
+import CLinux
+import Glibc
+import LinuxKit
+
+/// The five capability sets of a container process, as kernel capability numbers.
+/// Computed in the parent from names (libcap's cap_from_name); applied in the child.
+/// Following runtime-spec 1.1+, a name the kernel does not know, or a capability the
+/// host's bounding set lacks (CAP_SYS_RESOURCE on these machines), is a warning and
+/// is left out; the container still starts.
+public struct CapabilityPlan: Sendable, Equatable {
+  public var bounding: [Int32] = []
+  public var effective: [Int32] = []
+  public var permitted: [Int32] = []
+  public var inheritable: [Int32] = []
+  public var ambient: [Int32] = []
+  public var warnings: [String] = []
+
+  public init() {}
+
+  /// Highest capability number this kernel knows (CAP_LAST_CAP).
+  public static var lastCapability: Int32 {
+    if let text = Files.readIfPresent("/proc/sys/kernel/cap_last_cap"),
+      let n = Int32(text.split(separator: "\n").first ?? "")
+    {
+      return n
+    }
+    return Int32(cap_max_bits()) - 1
+  }
+
+  /// Is `cap` in this process's bounding set?
+  public static func inHostBoundingSet(_ cap: Int32) -> Bool {
+    hk_prctl(PR_CAPBSET_READ, UInt(cap), 0, 0, 0) == 1
+  }
+
+  /// Maps a name like "CAP_NET_ADMIN" to its number, or nil when libcap does not know it.
+  public static func number(of name: String) -> Int32? {
+    var value: cap_value_t = 0
+    let rc = name.lowercased().withCString { cap_from_name($0, &value) }
+    guard rc == 0, value >= 0, value <= lastCapability else { return nil }
+    return Int32(value)
+  }
+
+  public init(
+    bounding: [String], effective: [String], permitted: [String], inheritable: [String], ambient: [String]
+  ) {
+    var cache: [String: Int32?] = [:]
+    var warned = Set<String>()
+    func resolve(_ names: [String], _ set: String) -> [Int32] {
+      var out: [Int32] = []
+      for name in names {
+        let number: Int32?
+        if let cached = cache[name] { number = cached } else {
+          number = CapabilityPlan.number(of: name)
+          cache[name] = number
+        }
+        guard let number else {
+          if warned.insert(name).inserted {
+            warnings.append("process.capabilities.\(set): unknown capability \"\(name)\": ignored")
+          }
+          continue
+        }
+        guard CapabilityPlan.inHostBoundingSet(number) else {
+          if warned.insert(name).inserted {
+            warnings.append(
+              "process.capabilities.\(set): \(name) is not in the host's bounding set and cannot be granted: ignored")
+          }
+          continue
+        }
+        if !out.contains(number) { out.append(number) }
+      }
+      return out
+    }
+    self.bounding = resolve(bounding, "bounding")
+    self.effective = resolve(effective, "effective")
+    self.permitted = resolve(permitted, "permitted")
+    self.inheritable = resolve(inheritable, "inheritable")
+    self.ambient = resolve(ambient, "ambient")
+  }
+}

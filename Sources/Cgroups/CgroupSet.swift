@@ -1,0 +1,107 @@
+import Glibc
+import LinuxKit
+
+/// One container's cgroup: the same relative path in every mounted v1 hierarchy and,
+/// on hybrid and unified hosts, in the unified hierarchy (as runc and crun do).
+public struct CgroupSet: Sendable {
+  public let host: CgroupHost
+  /// The cgroup path relative to each hierarchy root, e.g. "/drydock/abc".
+  public let path: String
+
+  public init(host: CgroupHost, path: String) {
+    self.host = host
+    self.path = Paths.clean("/" + path)
+  }
+
+  /// Directories of this cgroup, one per hierarchy (v1 first, then unified).
+  public var directories: [String] {
+    var dirs = host.v1.map { Paths.join($0.mountPoint, path) }
+    if let unified = host.unifiedMountPoint { dirs.append(Paths.join(unified, path)) }
+    return dirs
+  }
+
+  public func directory(controller: String) -> String? {
+    host.hierarchy(for: controller).map { Paths.join($0.mountPoint, path) }
+  }
+
+  public var unifiedDirectory: String? { host.unifiedMountPoint.map { Paths.join($0, path) } }
+
+  /// Creates every missing level in every hierarchy; returns the directories created,
+  /// parents before children, so that removal can undo exactly these and nothing else.
+  public func create() throws(CgroupError) -> [String] {
+    var created: [String] = []
+    do {
+      for hierarchy in host.v1 {
+        try createLevels(root: hierarchy.mountPoint, cpuset: hierarchy.controllers.contains("cpuset"), into: &created)
+      }
+      if let unified = host.unifiedMountPoint {
+        try createLevels(root: unified, cpuset: false, into: &created)
+      }
+    } catch {
+      CgroupSet.remove(created)
+      throw error
+    }
+    return created
+  }
+
+  private func createLevels(root: String, cpuset: Bool, into created: inout [String]) throws(CgroupError) {
+    var current = root
+    for component in path.split(separator: "/") {
+      let parent = current
+      current = current + "/" + component
+      if mkdir(current, 0o755) == 0 {
+        created.append(current)
+        // A new v1 cpuset cgroup starts with empty cpus and mems: no task could join it.
+        if cpuset { try CgroupSet.inheritCpuset(parent: parent, child: current) }
+      } else if errno != EEXIST {
+        throw CgroupError("create cgroup", current, errno: errno)
+      }
+    }
+  }
+
+  static func inheritCpuset(parent: String, child: String) throws(CgroupError) {
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+      let value = (Files.readIfPresent(parent + "/" + file) ?? "").split(separator: "\n").first.map(String.init) ?? ""
+      if value.isEmpty { continue }
+      try write(child + "/" + file, value)
+    }
+  }
+
+  /// Moves `pid` into this cgroup in every hierarchy.
+  public func attach(pid: Int32) throws(CgroupError) {
+    for dir in directories {
+      try CgroupSet.write(dir + "/cgroup.procs", String(pid))
+    }
+  }
+
+  /// Host pids in the cgroup (read from the first hierarchy that has it).
+  public func pids() -> [Int32] {
+    for dir in directories {
+      if let text = Files.readIfPresent(dir + "/cgroup.procs") {
+        return text.split(separator: "\n").compactMap { Int32($0) }
+      }
+    }
+    return []
+  }
+
+  /// Removes exactly the directories `create` made, children first. A directory that
+  /// still holds dying tasks (EBUSY) is retried briefly.
+  public static func remove(_ created: [String]) {
+    for dir in created.reversed() {
+      var attempts = 0
+      while rmdir(dir) != 0 && errno == EBUSY && attempts < 200 {
+        attempts += 1
+        usleep(5000)
+      }
+    }
+  }
+
+  static func write(_ file: String, _ value: String, field: String? = nil) throws(CgroupError) {
+    do {
+      try Files.writeExisting(file, value)
+    } catch {
+      let what = field.map { "set \($0) =" } ?? "write"
+      throw CgroupError(field == nil ? what : "\(what) \(value) in", file, errno: error.errno)
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// CgroupCleaner: removes the cgroups the test-bed gave its containers, in every mounted hierarchy.
+//
+// Public API:
+//   struct CgroupCleaner: Sendable
+//     prefix: String               absolute cgroup path owned by the caller, e.g. "/drydock-bench-4242"
+//     mounts: [CgroupMount]        every v1 hierarchy and the cgroup2 mount (default: HostInfo.cgroupMounts())
+//     init(prefix:mounts:) throws  refuses "/", relative paths, "..", and anything under /process_api
+//     static func uniquePrefix(_ label: String) -> String    "/<label>-<pid>-<random>"
+//     directories(for cgroupsPath:) -> [String]   the directory of that path in each hierarchy (existing or not)
+//     owns(_ cgroupsPath:) -> Bool                 the path is the prefix or below it
+//     remove(cgroupsPath:killTimeout: = 5) -> [DrydockKitError]   thaw, SIGKILL the processes inside, rmdir leaves first
+//     removeAll(killTimeout: = 5) -> [DrydockKitError]             the same for the whole prefix
+//   Returns what could not be removed instead of throwing, so a cleanup goes as far as it can.
+//   Only processes listed in cgroups under the prefix are signalled; nothing outside it is read or touched.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct CgroupCleaner: Sendable {
+  public let prefix: String
+  public let mounts: [CgroupMount]
+
+  public init(prefix: String, mounts: [CgroupMount] = HostInfo.cgroupMounts()) throws {
+    let components = prefix.split(separator: "/")
+    guard prefix.hasPrefix("/"), !components.isEmpty, !components.contains(".."), !components.contains("."),
+          components.first != "process_api" else {
+      throw DrydockKitError(operation: "cgroup prefix", path: prefix, errno: EINVAL,
+                            message: "must be an absolute path of the caller's own below the root (not /process_api)")
+    }
+    self.prefix = "/" + components.joined(separator: "/")
+    self.mounts = mounts
+  }
+
+  public static func uniquePrefix(_ label: String) -> String {
+    "/\(label)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+  }
+
+  public func owns(_ cgroupsPath: String) -> Bool {
+    let normalized = "/" + cgroupsPath.split(separator: "/").joined(separator: "/")
+    return !cgroupsPath.split(separator: "/").contains("..")
+      && (normalized == prefix || normalized.hasPrefix(prefix + "/"))
+  }
+
+  public func directories(for cgroupsPath: String) -> [String] {
+    let relative = cgroupsPath.split(separator: "/").joined(separator: "/")
+    return mounts.map { "\($0.path)/\(relative)" }
+  }
+
+  public func removeAll(killTimeout: Double = 5) -> [DrydockKitError] {
+    remove(cgroupsPath: prefix, killTimeout: killTimeout)
+  }
+
+  public func remove(cgroupsPath: String, killTimeout: Double = 5) -> [DrydockKitError] {
+    guard owns(cgroupsPath) else {
+      return [DrydockKitError(operation: "remove cgroup", path: cgroupsPath, errno: EPERM,
+                              message: "outside the cleaner's prefix \(prefix): left alone")]
+    }
+    let roots = directories(for: cgroupsPath).filter { FileManager.default.fileExists(atPath: $0) }
+    guard !roots.isEmpty else { return [] }
+    // Deepest first, so each rmdir meets an empty directory.
+    let found: [String] = roots.flatMap { (root: String) -> [String] in Self.tree(root) }
+    let all: [String] = found.sorted { $0.split(separator: "/").count > $1.split(separator: "/").count }
+    // A frozen (paused) container ignores SIGKILL until thawed.
+    for directory in all where FileManager.default.fileExists(atPath: directory + "/freezer.state") {
+      _ = Self.write("THAWED", to: directory + "/freezer.state")
+    }
+    killMembers(of: all, timeout: killTimeout)
+    var failures: [DrydockKitError] = []
+    let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(killTimeout * 1e9)
+    for directory in all {
+      while rmdir(directory) != 0 {
+        let code = errno
+        if code == ENOENT { break }
+        // EBUSY right after a kill: the exiting tasks are still being released; retry briefly.
+        if code == EBUSY && ProcessRunner.monotonicNanoseconds() < deadline {
+          killMembers(of: [directory], timeout: 0.1)
+          usleep(2000)
+          continue
+        }
+        failures.append(.posix("rmdir", path: directory, errno: code))
+        break
+      }
+    }
+    return failures
+  }
+
+  /// SIGKILL every process listed in these cgroups and wait (on pidfds) until they have exited.
+  private func killMembers(of directories: [String], timeout: Double) {
+    var pids = Set<Int32>()
+    for directory in directories {
+      guard let text = try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8) else { continue }
+      for line in text.split(separator: "\n") { if let pid = Int32(line), pid > 1 { pids.insert(pid) } }
+    }
+    guard !pids.isEmpty else { return }
+    var descriptors: [Int32] = []
+    for pid in pids {
+      if let open = pidfdOpenFunction { let fd = open(pid, 0); if fd >= 0 { descriptors.append(fd) } }
+      kill(pid, SIGKILL)
+    }
+    defer { for fd in descriptors { close(fd) } }
+    let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(timeout * 1e9)
+    var waiting = descriptors
+    while !waiting.isEmpty {
+      let now = ProcessRunner.monotonicNanoseconds()
+      guard now < deadline else { return }
+      var fds = waiting.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+      let ready = poll(&fds, nfds_t(fds.count), Int32((deadline - now) / 1_000_000) + 1)
+      if ready < 0 && errno != EINTR { return }
+      waiting = fds.filter { $0.revents == 0 }.map(\.fd)
+    }
+  }
+
+  /// The directory and every cgroup directory below it.
+  private static func tree(_ root: String) -> [String] {
+    var result = [root]
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return result }
+    for entry in entries {
+      var info = stat()
+      let path = root + "/" + entry
+      if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { result += tree(path) }
+    }
+    return result
+  }
+
+  static func write(_ text: String, to path: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return text.withCString { Glibc.write(fd, $0, strlen($0)) } >= 0
+  }
+}

@@ -1,0 +1,62 @@
+/// A small argv parser that accepts runc's spellings: `--flag value`, `--flag=value`,
+/// single-dash long forms (`-root x`, `-log-format=json`) and short aliases (`-b`).
+struct Arguments {
+  struct Flag {
+    let names: [String]      // without dashes: ["bundle", "b"]
+    let takesValue: Bool
+  }
+
+  var values: [String: String] = [:]   // canonical name (first of names) → value ("" for booleans)
+  var positionals: [String] = []
+
+  enum Failure: Error, CustomStringConvertible {
+    case unknown(String), missingValue(String)
+    var description: String {
+      switch self {
+      case .unknown(let f): return "unknown flag \(f)"
+      case .missingValue(let f): return "flag \(f) needs a value"
+      }
+    }
+  }
+
+  /// Parses `argv` against `flags`. With `stopAtPositional`, parsing ends at the first
+  /// positional (used for global options before the command name).
+  init(_ argv: ArraySlice<String>, flags: [Flag], stopAtPositional: Bool = false) throws(Failure) {
+    var rest = argv
+    while let arg = rest.first {
+      rest = rest.dropFirst()
+      if arg == "--" { positionals += rest; rest = []; break }
+      guard arg.hasPrefix("-"), arg.count > 1 else {
+        positionals.append(arg)
+        if stopAtPositional { positionals += rest; rest = []; break }
+        continue
+      }
+      var name = String(arg.drop { $0 == "-" })
+      var inlineValue: String?
+      if let eq = name.firstIndex(of: "=") {
+        inlineValue = String(name[name.index(after: eq)...])
+        name = String(name[..<eq])
+      }
+      guard let flag = flags.first(where: { $0.names.contains(name) }) else {
+        if stopAtPositional { positionals.append(arg); positionals += rest; rest = []; break }
+        throw .unknown(arg)
+      }
+      let key = flag.names[0]
+      if flag.takesValue {
+        if let inlineValue { values[key] = inlineValue } else if let next = rest.first {
+          values[key] = next
+          rest = rest.dropFirst()
+        } else { throw .missingValue(arg) }
+      } else {
+        values[key] = inlineValue ?? "true"
+      }
+    }
+  }
+
+  func value(_ name: String) -> String? { values[name] }
+
+  func bool(_ name: String) -> Bool {
+    guard let v = values[name] else { return false }
+    return v != "false" && v != "0"
+  }
+}

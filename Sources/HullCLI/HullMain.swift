@@ -1,0 +1,115 @@
+import Glibc
+import RuntimeCore
+
+/// Global state of one hull invocation.
+struct Context {
+  var root = "/run/hull"
+  var log = Log()
+  var systemdCgroup = false
+  var store: StateStore { StateStore(root: root) }
+}
+
+/// One runc-compatible subcommand: its flags and what it does. Each lives in its own file.
+protocol HullCommand {
+  static var name: String { get }
+  static var summary: String { get }
+  static var flags: [Arguments.Flag] { get }
+  static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32
+}
+
+public enum HullMain {
+  static let version = "0.1.0"
+  static let commands: [any HullCommand.Type] = [
+    CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self, KillCommand.self,
+    DeleteCommand.self, ListCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
+    SpecCommand.self, FeaturesCommand.self,
+  ]
+
+  static let globalFlags: [Arguments.Flag] = [
+    .init(names: ["root"], takesValue: true), .init(names: ["log"], takesValue: true),
+    .init(names: ["log-format"], takesValue: true), .init(names: ["debug"], takesValue: false),
+    .init(names: ["systemd-cgroup"], takesValue: false), .init(names: ["rootless"], takesValue: true),
+    .init(names: ["criu"], takesValue: true), .init(names: ["version", "v"], takesValue: false),
+    .init(names: ["help", "h"], takesValue: false),
+  ]
+
+  public static func exit() -> Never {
+    Glibc.exit(main(Array(CommandLine.arguments.dropFirst())))
+  }
+
+  static func main(_ argv: [String]) -> Int32 {
+    var context = Context()
+    let globals: Arguments
+    do { globals = try Arguments(argv[...], flags: globalFlags, stopAtPositional: true) } catch {
+      context.log.error("\(error)")
+      return 1
+    }
+    if let root = globals.value("root") { context.root = root }
+    context.log.file = globals.value("log")
+    if let format = globals.value("log-format") {
+      guard format == "json" || format == "text" else {
+        context.log.error("--log-format: unknown format \"\(format)\" (use text or json)")
+        return 1
+      }
+      context.log.json = format == "json"
+    }
+    context.log.debugEnabled = globals.bool("debug")
+    context.systemdCgroup = globals.bool("systemd-cgroup")
+    if globals.bool("version") {
+      printOut("hull version \(version)\ncommit: \(BuildInfo.commit)\nspec: 1.3.0\n")
+      return 0
+    }
+    guard let name = globals.positionals.first, !globals.bool("help"), name != "help" else {
+      printOut(usage())
+      return 0
+    }
+    guard let command = commands.first(where: { $0.name == name }) else {
+      context.log.error("unknown command \"\(name)\" (see hull help)")
+      return 1
+    }
+    if context.systemdCgroup && !Glibc.access("/run/systemd/system", F_OK).isZero {
+      context.log.error("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use cgroupfs paths")
+      return 1
+    }
+    do {
+      let args = try Arguments(globals.positionals.dropFirst(), flags: command.flags + [.init(names: ["help", "h"], takesValue: false)])
+      if args.bool("help") {
+        printOut("hull \(command.name): \(command.summary)\n")
+        return 0
+      }
+      return try command.run(args, context)
+    } catch let error as Arguments.Failure {
+      context.log.error("\(name): \(error)")
+      return 1
+    } catch let error as RuntimeError {
+      context.log.error(error.description)
+      return 1
+    } catch {
+      context.log.error("\(error)")
+      return 1
+    }
+  }
+
+  static func usage() -> String {
+    var text = "hull: an OCI container runtime (runc-compatible CLI)\n\nusage: hull [global options] command [options] [arguments]\n\ncommands:\n"
+    for command in commands { text += "  " + command.name.padding(12) + command.summary + "\n" }
+    text += "  help        show this help\n\nglobal options:\n  --root DIR  state directory (default /run/hull)\n"
+    text += "  --log FILE  append errors to FILE\n  --log-format text|json\n  --debug\n  --systemd-cgroup\n  --version\n"
+    return text
+  }
+}
+
+extension Int32 { var isZero: Bool { self == 0 } }
+
+extension String {
+  func padding(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+}
+
+/// Reads the container id positional shared by most commands.
+func containerID(_ args: Arguments, command: String) throws(RuntimeError) -> String {
+  guard let id = args.positionals.first else {
+    throw RuntimeError(command, reason: "container id is required (usage: hull \(command) <container-id>)", errno: EINVAL)
+  }
+  try ContainerID.validate(id)
+  return id
+}

@@ -1,0 +1,38 @@
+import OCISpec
+import RuntimeCore
+
+struct ListCommand: HullCommand {
+  static let name = "list"
+  static let summary = "list containers (--format table|json, --quiet)"
+  static let flags: [Arguments.Flag] = [
+    .init(names: ["format", "f"], takesValue: true), .init(names: ["quiet", "q"], takesValue: false),
+  ]
+
+  static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
+    let entries = ContainerOps(store: context.store).list()
+    if args.bool("quiet") {
+      printOut(entries.map { $0.record.id + "\n" }.joined())
+      return 0
+    }
+    switch args.value("format") ?? "table" {
+    case "json":
+      let states = entries.map { entry -> JSONValue in
+        var value = StateJSONPublic.state(entry.record, entry.status).jsonValue
+        if case .object(var o) = value { o["status"] = .string(entry.status.rawValue); value = .object(o) }
+        return value
+      }
+      printOut(JSON.serialize(.array(states)) + "\n")
+    case "table":
+      var text = "ID".padding(20) + "PID".padding(10) + "STATUS".padding(10) + "BUNDLE".padding(40) + "CREATED".padding(32) + "OWNER\n"
+      for (record, status) in entries {
+        let pid = status == .stopped ? "0" : String(record.pid)
+        text += record.id.padding(20) + pid.padding(10) + status.rawValue.padding(10) + record.bundle.padding(40)
+          + record.created.padding(32) + record.owner + "\n"
+      }
+      printOut(text)
+    case let other:
+      throw RuntimeError("list", reason: "--format: unknown format \"\(other)\" (use table or json)", errno: 22)
+    }
+    return 0
+  }
+}

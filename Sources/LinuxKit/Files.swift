@@ -1,0 +1,123 @@
+import CLinux
+import Glibc
+
+/// Small file helpers over raw file descriptors (no Foundation on the start path).
+public enum Files {
+  /// Reads a whole file; refuses files larger than `limit` bytes.
+  public static func read(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+    let fd = try check("open", path) { hk_open_mode(path, O_RDONLY | O_CLOEXEC, 0) }
+    defer { close(fd) }
+    return try readAll(fd, path: path, limit: limit)
+  }
+
+  public static func readAll(_ fd: Int32, path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while true {
+      let n = try check("read", path) { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+      if n == 0 { return out }
+      out.append(contentsOf: chunk[0..<n])
+      if out.count > limit { throw SystemError("read", path, errno: EFBIG) }
+    }
+  }
+
+  public static func readString(_ path: String) throws(SystemError) -> String {
+    String(decoding: try read(path), as: UTF8.self)
+  }
+
+  /// Reads a file if it exists; nil when it does not.
+  public static func readIfPresent(_ path: String) -> String? {
+    try? readString(path)
+  }
+
+  public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SystemError) {
+    var offset = 0
+    while offset < bytes.count {
+      let n = try check("write", path) {
+        bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+      }
+      offset += n
+    }
+  }
+
+  /// Writes a value into an existing file (cgroup, /proc and /sys files): one write call.
+  public static func writeExisting(_ path: String, _ value: String) throws(SystemError) {
+    let fd = try check("open", path) { hk_open_mode(path, O_WRONLY | O_CLOEXEC, 0) }
+    defer { close(fd) }
+    try writeAll(fd, Array(value.utf8), path: path)
+  }
+
+  /// Creates or truncates a file and writes `bytes`.
+  public static func write(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644) throws(SystemError) {
+    let fd = try check("open", path) { hk_open_mode(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+    defer { close(fd) }
+    try writeAll(fd, bytes, path: path)
+  }
+
+  /// Appends to a file, creating it (log files: never truncated).
+  public static func append(_ path: String, _ text: String) throws(SystemError) {
+    let fd = try check("open", path) { hk_open_mode(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+    defer { close(fd) }
+    try writeAll(fd, Array(text.utf8), path: path)
+  }
+
+  /// Write to a temp file, fsync, rename: readers see the old or the new file, never half of one.
+  public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
+    let temp = path + ".tmp"
+    let fd = try check("open", temp) { hk_open_mode(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+    do {
+      try writeAll(fd, bytes, path: temp)
+      _ = try check("fsync", temp) { fsync(fd) }
+    } catch {
+      close(fd)
+      unlink(temp)
+      throw error
+    }
+    close(fd)
+    _ = try check("rename", path) { rename(temp, path) }
+  }
+
+  public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+  public static func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  /// mkdir -p; existing directories are fine.
+  public static func makeDirectories(_ path: String, mode: UInt32 = 0o755) throws(SystemError) {
+    if path.isEmpty || isDirectory(path) { return }
+    let parent = Paths.dirname(path)
+    if parent != path { try makeDirectories(parent, mode: mode) }
+    if mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError("mkdir", path) }
+  }
+
+  /// Removes a directory tree without following symlinks (state directories only).
+  public static func removeTree(_ path: String) {
+    if unlink(path) == 0 || errno == ENOENT { return }
+    guard let dir = opendir(path) else { return }
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+      }
+      if name == "." || name == ".." { continue }
+      removeTree(path + "/" + name)
+    }
+    closedir(dir)
+    rmdir(path)
+  }
+
+  /// Names in a directory, without "." and "..".
+  public static func list(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+}

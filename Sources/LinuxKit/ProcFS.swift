@@ -1,0 +1,98 @@
+import CLinux
+import Glibc
+
+/// What /proc says about a process.
+public enum ProcFS {
+  /// Start time (clock ticks since boot, field 22 of /proc/PID/stat) and state letter.
+  /// The start time tells a live process from a new one that reuses its pid.
+  public static func stat(pid: Int32) -> (startTime: UInt64, state: Character)? {
+    guard let text = Files.readIfPresent("/proc/\(pid)/stat") else { return nil }
+    // The command name is in parentheses and may contain spaces: parse after the last ')'.
+    guard let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // fields[0] is the state (field 3); start time is field 22 → index 19.
+    guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+    return (start, state)
+  }
+
+  /// Is `pid` the process that started at `startTime`, and not a zombie?
+  public static func isAlive(pid: Int32, startTime: UInt64) -> Bool {
+    guard pid > 0, let info = stat(pid: pid) else { return false }
+    return info.startTime == startTime && info.state != "Z" && info.state != "X"
+  }
+
+  /// Is the process stopped by the freezer/SIGSTOP ("T" or "t")?
+  public static func isStopped(pid: Int32) -> Bool {
+    guard let info = stat(pid: pid) else { return false }
+    return info.state == "T" || info.state == "t"
+  }
+
+  /// The namespace inode link of a process, e.g. "pid:[4026531836]".
+  public static func namespaceLink(pid: Int32, kind: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 128)
+    let n = readlink("/proc/\(pid)/ns/\(kind)", &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+}
+
+/// Wall clock formatting without Foundation.
+public enum Clock {
+  /// RFC 3339 UTC time with nanoseconds, as runc writes `created`.
+  public static func rfc3339Now() -> String {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    var seconds = ts.tv_sec
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func pad(_ v: Int32, _ width: Int) -> String {
+      let s = String(v)
+      return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    let nanos = String(ts.tv_nsec)
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+      + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+      + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
+  }
+
+  public static func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+  }
+}
+
+/// A process handle that survives pid reuse: a pidfd.
+public struct PidFD: ~Copyable {
+  public let fd: Int32
+  public let pid: Int32
+
+  public init(pid: Int32) throws(SystemError) {
+    self.pid = pid
+    fd = try check("pidfd_open", "/proc/\(pid)") { hk_pidfd_open(pid, 0) }
+  }
+
+  public init(adopting fd: Int32, pid: Int32) {
+    self.fd = fd
+    self.pid = pid
+  }
+
+  public func signal(_ sig: Int32) throws(SystemError) {
+    _ = try check("kill", "/proc/\(pid)") { hk_pidfd_send_signal(fd, sig) }
+  }
+
+  /// Waits until the process exits or `timeoutMs` passes; true when it exited.
+  public func waitExit(timeoutMs: Int32) -> Bool { PidFD.waitReadable(fd, timeoutMs: timeoutMs) }
+
+  /// A pidfd turns readable when its process exits.
+  public static func waitReadable(_ fd: Int32, timeoutMs: Int32) -> Bool {
+    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    while true {
+      let r = poll(&p, 1, timeoutMs)
+      if r < 0 && errno == EINTR { continue }
+      return r > 0
+    }
+  }
+
+  deinit { close(fd) }
+}

@@ -1,0 +1,42 @@
+import Glibc
+import LinuxKit
+
+/// A `cgroup` mount on a v1 or hybrid host: a tmpfs at the destination, then the
+/// container's own directory of each hierarchy bind-mounted under its name
+/// (memory, cpu, …, unified), read-only when the mount asks for it. On a pure v2
+/// host, a cgroup2 mount (the container runs in its cgroup namespace when it has one).
+enum CgroupMount {
+  static func mount(_ step: LaunchPlan.MountStep, plan: LaunchPlan, root: RootfsPath) throws {
+    guard let cgroup = plan.cgroup else { return }
+    let readonly = step.flags & UInt(MS_RDONLY) != 0
+    let baseFlags = step.flags & ~UInt(MS_RDONLY)
+    let fd = try root.open(step.destination, creating: .directory)
+    defer { close(fd) }
+    if cgroup.host.mode == .unified {
+      try Mounts.mount(source: "cgroup2", target: RootfsPath.procPath(fd), type: "cgroup2", flags: step.flags, label: step.destination)
+      return
+    }
+    try Mounts.mount(source: "tmpfs", target: RootfsPath.procPath(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
+                     label: step.destination)
+    var hierarchies = cgroup.host.v1.map { ($0.mountPoint, Paths.basename($0.mountPoint)) }
+    if let unified = cgroup.host.unifiedMountPoint { hierarchies.append((unified, Paths.basename(unified))) }
+    for (mountPoint, name) in hierarchies {
+      let target = step.destination + "/" + name
+      let dir = try root.open(target, creating: .directory)
+      defer { close(dir) }
+      let source = Paths.join(mountPoint, cgroup.path)
+      let procTarget = RootfsPath.procPath(dir)
+      try Mounts.mount(source: source, target: procTarget, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), label: target)
+      let mounted = try root.open(target, creating: nil)
+      defer { close(mounted) }
+      try Mounts.mount(source: nil, target: RootfsPath.procPath(mounted), type: nil,
+                       flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | baseFlags | (readonly ? UInt(MS_RDONLY) : 0), label: target)
+    }
+    if readonly {
+      let top = try root.open(step.destination, creating: nil)
+      defer { close(top) }
+      try Mounts.mount(source: nil, target: RootfsPath.procPath(top), type: nil,
+                       flags: UInt(MS_REMOUNT) | baseFlags | UInt(MS_RDONLY), data: "mode=755", label: step.destination)
+    }
+  }
+}

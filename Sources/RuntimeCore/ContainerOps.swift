@@ -1,0 +1,143 @@
+import CLinux
+import Cgroups
+import Glibc
+import LinuxKit
+import OCISpec
+
+/// start, state, kill, delete and list on containers in a state store.
+public struct ContainerOps {
+  public let store: StateStore
+  public init(store: StateStore) { self.store = store }
+
+  /// Status derived from the live process (pid + start time survive pid reuse) and the freezer.
+  public func status(of record: ContainerRecord) -> ContainerStatus {
+    guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else { return .stopped }
+    if !record.started { return .created }
+    if let host = Optional(CgroupHost.detect()), CgroupSet(host: host, path: record.cgroupPath).isFrozen { return .paused }
+    return .running
+  }
+
+  public func state(_ id: String) throws(RuntimeError) -> ContainerState {
+    let lock = try store.open(id, shared: true)
+    let record = try store.load(id)
+    _ = consume lock
+    return StateJSON.state(record: record, status: status(of: record))
+  }
+
+  /// Releases the init blocked in create; returns warnings from poststart hooks.
+  public func start(_ id: String) throws(RuntimeError) -> [String] {
+    let lock = try store.open(id)
+    var record = try store.load(id)
+    switch status(of: record) {
+    case .created: break
+    case .stopped: throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
+    default: throw RuntimeError("start container \(id)", reason: "container is already running", errno: EBUSY)
+    }
+    let socketPath = store.directory(id) + "/" + ExecSocket.name
+    let fd = try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue))
+    let channel = SyncChannel(fd: fd)
+    defer { channel.close() }
+    channel.send(UInt8(ascii: "s"))
+    // The connection closes when the init execs (close-on-exec); an error arrives first otherwise.
+    if let message = channel.receive(), message.tag == UInt8(ascii: "e") {
+      throw SyncChannel.decodeError(message.payload)
+    }
+    unlink(socketPath)
+    record.started = true
+    try store.save(record)
+    let warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
+                                         state: StateJSON.render(record: record, status: .running))
+    _ = consume lock
+    return warnings
+  }
+
+  public func kill(_ id: String, signal: Int32, all: Bool) throws(RuntimeError) {
+    let lock = try store.open(id)
+    let record = try store.load(id)
+    _ = consume lock
+    let current = status(of: record)
+    if current == .stopped {
+      throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
+    }
+    if all {
+      let cgroup = CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath)
+      for pid in cgroup.pids() { Glibc.kill(pid, signal) }
+      return
+    }
+    let process: PidFD
+    do { process = try PidFD(pid: record.pid) } catch {
+      throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
+    }
+    // Re-check after opening the pidfd: the pid now cannot be reused under us.
+    guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else {
+      throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
+    }
+    do { try process.signal(signal) } catch { throw RuntimeError(error, context: "kill container \(id)") }
+  }
+
+  /// Removes a stopped container (or, with force, kills it first): poststop hooks,
+  /// the cgroups hull created, the state directory. Returns hook warnings.
+  public func delete(_ id: String, force: Bool) throws(RuntimeError) -> [String] {
+    let lock: StateStore.Lock
+    do { lock = try store.open(id) } catch {
+      if force && error.errno == ENOENT { return [] }
+      throw error
+    }
+    let record = try store.load(id)
+    let current = status(of: record)
+    let cgroup = CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath)
+    if current != .stopped {
+      guard force else {
+        throw RuntimeError("delete container \(id)", reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force", errno: EBUSY)
+      }
+      try terminate(record, cgroup: cgroup, wasPaused: current == .paused)
+    }
+    let warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
+                                         state: StateJSON.render(record: record, status: .stopped))
+    CgroupSet.remove(record.cgroupCreated)
+    store.remove(id)
+    _ = consume lock
+    return warnings
+  }
+
+  /// SIGKILL to the init and everything in its cgroup, then wait for the init to exit.
+  func terminate(_ record: ContainerRecord, cgroup: CgroupSet, wasPaused: Bool) throws(RuntimeError) {
+    let pidfd = hk_pidfd_open(record.pid, 0)
+    defer { if pidfd >= 0 { close(pidfd) } }
+    if pidfd >= 0, ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) { _ = hk_pidfd_send_signal(pidfd, SIGKILL) }
+    for pid in cgroup.pids() { Glibc.kill(pid, SIGKILL) }
+    // Frozen tasks only die once thawed.
+    if wasPaused { try? cgroup.setFrozen(false) }
+    guard pidfd >= 0 else { return }
+    let exited = PidFD.waitReadable(pidfd, timeoutMs: 10_000)
+    if !exited {
+      throw RuntimeError("delete container \(record.id)", reason: "init \(record.pid) did not exit after SIGKILL", errno: EBUSY)
+    }
+  }
+
+  public func list() -> [(record: ContainerRecord, status: ContainerStatus)] {
+    store.ids().compactMap { id in
+      guard let record = try? store.load(id) else { return nil }
+      return (record, status(of: record))
+    }
+  }
+
+  public func pause(_ id: String, frozen: Bool) throws(RuntimeError) {
+    let lock = try store.open(id)
+    let record = try store.load(id)
+    let current = status(of: record)
+    if frozen && current != .running {
+      throw RuntimeError("pause container \(id)", reason: "container is not running (status \(current.rawValue))", errno: EINVAL)
+    }
+    if !frozen && current != .paused {
+      throw RuntimeError("resume container \(id)", reason: "container is not paused (status \(current.rawValue))", errno: EINVAL)
+    }
+    do { try CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath).setFrozen(frozen) } catch { throw RuntimeError(error) }
+    _ = consume lock
+  }
+
+  public func pids(_ id: String) throws(RuntimeError) -> [Int32] {
+    let record = try store.load(id)
+    return CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath).pids()
+  }
+}

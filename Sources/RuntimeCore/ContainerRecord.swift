@@ -1,0 +1,107 @@
+import LinuxKit
+import OCISpec
+
+/// What hull keeps about one container in <root>/<id>/state.json.
+public struct ContainerRecord: Sendable {
+  public var id: String
+  public var pid: Int32
+  /// /proc/PID/stat start time of the init: tells the init from a process reusing its pid.
+  public var initStartTime: UInt64
+  public var bundle: String
+  public var rootfs: String
+  public var created: String
+  public var owner: String
+  public var ociVersion: String
+  public var annotations: [(key: String, value: String)]
+  public var cgroupPath: String
+  /// Cgroup directories hull created (parents first); delete removes these and nothing else.
+  public var cgroupCreated: [String]
+  public var started: Bool
+  public var poststart: [Hook]
+  public var poststop: [Hook]
+
+  public func json() -> String {
+    var o = JSONObject()
+    o["id"] = .string(id)
+    o["pid"] = .int(Int64(pid))
+    o["initStartTime"] = .uint(initStartTime)
+    o["bundle"] = .string(bundle)
+    o["rootfs"] = .string(rootfs)
+    o["created"] = .string(created)
+    o["owner"] = .string(owner)
+    o["ociVersion"] = .string(ociVersion)
+    o["annotations"] = .object(JSONObject(annotations.map { ($0.key, JSONValue.string($0.value)) }))
+    o["cgroupPath"] = .string(cgroupPath)
+    o["cgroupCreated"] = .array(cgroupCreated.map { .string($0) })
+    o["started"] = .bool(started)
+    o["poststart"] = .array(poststart.map(ContainerRecord.hookJSON))
+    o["poststop"] = .array(poststop.map(ContainerRecord.hookJSON))
+    return JSON.serialize(.object(o))
+  }
+
+  static func hookJSON(_ hook: Hook) -> JSONValue {
+    var o = JSONObject()
+    o["path"] = .string(hook.path)
+    o["args"] = .array(hook.args.map { .string($0) })
+    o["env"] = .array(hook.env.map { .string($0) })
+    if let t = hook.timeout { o["timeout"] = .int(Int64(t)) }
+    return .object(o)
+  }
+
+  static func hook(from value: JSONValue) -> Hook? {
+    guard let path = value["path"]?.stringValue else { return nil }
+    let args = value["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    let env = value["env"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    return Hook(path: path, args: args, env: env, timeout: value["timeout"]?.int64Value.map { Int($0) })
+  }
+
+  public init(json bytes: [UInt8], file: String) throws(RuntimeError) {
+    let value: JSONValue
+    do { value = try JSON.parse(bytes) } catch {
+      throw RuntimeError("read state", file, reason: "corrupt state file: \(error)")
+    }
+    func string(_ key: String) -> String { value[key]?.stringValue ?? "" }
+    id = string("id")
+    pid = Int32(truncatingIfNeeded: value["pid"]?.int64Value ?? 0)
+    switch value["initStartTime"] {
+    case .int(let v)?: initStartTime = UInt64(max(0, v))
+    case .uint(let v)?: initStartTime = v
+    default: initStartTime = 0
+    }
+    bundle = string("bundle")
+    rootfs = string("rootfs")
+    created = string("created")
+    owner = string("owner")
+    ociVersion = string("ociVersion")
+    annotations = value["annotations"]?.objectValue?.entries.compactMap { entry in
+      entry.value.stringValue.map { (entry.key, $0) }
+    } ?? []
+    cgroupPath = string("cgroupPath")
+    cgroupCreated = value["cgroupCreated"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    started = value["started"]?.boolValue ?? false
+    poststart = value["poststart"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
+    poststop = value["poststop"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
+    if id.isEmpty { throw RuntimeError("read state", file, reason: "corrupt state file: no id") }
+  }
+
+  public init(
+    id: String, pid: Int32, initStartTime: UInt64, bundle: String, rootfs: String, created: String, owner: String,
+    ociVersion: String, annotations: [(key: String, value: String)], cgroupPath: String, cgroupCreated: [String],
+    started: Bool, poststart: [Hook], poststop: [Hook]
+  ) {
+    self.id = id
+    self.pid = pid
+    self.initStartTime = initStartTime
+    self.bundle = bundle
+    self.rootfs = rootfs
+    self.created = created
+    self.owner = owner
+    self.ociVersion = ociVersion
+    self.annotations = annotations
+    self.cgroupPath = cgroupPath
+    self.cgroupCreated = cgroupCreated
+    self.started = started
+    self.poststart = poststart
+    self.poststop = poststop
+  }
+}

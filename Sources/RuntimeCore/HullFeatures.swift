@@ -1,0 +1,32 @@
+import OCISpec
+
+/// What this build of hull really implements, for `hull features`. Kept next to the
+/// code that implements it, so a claim cannot drift from the runtime.
+public enum HullFeatures {
+  public static var current: Features {
+    Features(
+      ociVersionMin: supportedOCIVersionMin, ociVersionMax: supportedOCIVersionMax, hooks: Hooks.names,
+      mountOptions: mountOptions,
+      linux: LinuxFeatures(
+        namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
+        cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
+        seccomp: SeccompFeatures(enabled: false),
+        apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: false,
+        netDevicesEnabled: false, memoryPolicy: nil),
+      annotations: [])
+  }
+
+  static let mountOptions = [
+    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud",
+    "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
+    "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
+    "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "sync", "unbindable",
+  ]
+}
+
+/// State JSON for `list --format json`.
+public enum StateJSONPublic {
+  public static func state(_ record: ContainerRecord, _ status: ContainerStatus) -> ContainerState {
+    StateJSON.state(record: record, status: status)
+  }
+}

@@ -1,0 +1,112 @@
+import CLinux
+import Glibc
+import LinuxKit
+import OCISpec
+
+/// The container's init before execve: hull itself, cloned (not re-executed), still
+/// single-threaded. It applies the plan and never reads the spec.
+enum InitStage {
+  /// How the init learns that `start` was called.
+  enum StartSignal {
+    case listening(Int32)   // create: accept one connection on <state>/exec.sock
+    case channel            // run: "s" on the sync channel
+  }
+
+  struct Descriptors {
+    var sync: SyncChannel
+    var start: StartSignal
+    var consoleSocket: Int32
+    var waitForParent: Bool
+    var unshareCgroupNamespace: Bool
+    /// The parent's flock on the state directory: the init must not keep holding it.
+    var stateLock: Int32
+  }
+
+  static func run(_ plan: LaunchPlan, _ fds: Descriptors) -> Never {
+    close(fds.stateLock)
+    _ = hk_unblock_all_signals()
+    do {
+      try setUp(plan, fds)
+    } catch let error as RuntimeError {
+      fds.sync.sendError(error)
+      _exit(1)
+    } catch let error as SystemError {
+      fds.sync.sendError(RuntimeError(error))
+      _exit(1)
+    } catch {
+      fds.sync.sendError(RuntimeError("container init", reason: "\(error)"))
+      _exit(1)
+    }
+    _exit(1)
+  }
+
+  private static func setUp(_ plan: LaunchPlan, _ fds: Descriptors) throws {
+    let sync = fds.sync
+    if fds.waitForParent {
+      guard let message = sync.receive(), message.tag == UInt8(ascii: "G") else { _exit(1) }
+    }
+    if plan.newUserNamespace {
+      _ = try check("setresgid 0 (user namespace)") { hk_setresgid(0) }
+      _ = try check("setresuid 0 (user namespace)") { hk_setresuid(0) }
+    }
+    for join in plan.joinInChild {
+      try LinuxNamespace.join(join.kind, path: join.path)
+    }
+    if fds.unshareCgroupNamespace {
+      // After the parent moved us into our cgroups, so the namespace's root is the container's cgroup.
+      _ = try check("unshare cgroup namespace") { hk_unshare(Int32(LinuxNamespace.cgroup.cloneFlag)) }
+    }
+    if plan.newMountNamespace { try RootfsSetup.prepare(plan) }
+    if plan.hasCreateHooks {
+      sync.send(UInt8(ascii: "h"))
+      guard let reply = sync.receive(), reply.tag == UInt8(ascii: "H") else { _exit(1) }
+      try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
+                         state: StateJSON.render(plan: plan, status: .created, pid: getpid()))
+    }
+    if plan.newMountNamespace {
+      try RootfsSetup.pivot(plan)
+      try RootfsSetup.finish(plan)
+    }
+    _ = try check("chdir", plan.cwd) { chdir(plan.cwd) }
+    try ProcessSetup.applyHostnameAndSysctl(plan)
+    if plan.terminal { try ProcessSetup.setupConsole(plan, socket: fds.consoleSocket) }
+    let executable = try ProcessSetup.resolveExecutable(plan)
+    let environment = ProcessSetup.environment(plan)
+    try ProcessSetup.applyIdentity(plan)
+    var ownFds = [sync.fd]
+    if case .listening(let fd) = fds.start { ownFds.append(fd) }
+    ProcessSetup.markFdsCloseOnExec(plan, keep: ownFds)
+    _ = hk_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+    sync.send(UInt8(ascii: "r"))
+    let reply: SyncChannel
+    switch fds.start {
+    case .channel:
+      guard let message = sync.receive(), message.tag == UInt8(ascii: "s") else { _exit(1) }
+      reply = sync
+    case .listening(let listener):
+      sync.close()
+      while true {
+        let connection = hk_accept4_cloexec(listener)
+        if connection < 0 { if errno == EINTR { continue }; _exit(1) }
+        let channel = SyncChannel(fd: connection)
+        if let message = channel.receive(), message.tag == UInt8(ascii: "s") {
+          close(listener)
+          reply = channel
+          break
+        }
+        channel.close()
+      }
+    }
+    do {
+      try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
+                         state: StateJSON.render(plan: plan, status: .running, pid: getpid()))
+    } catch {
+      reply.sendError(error)
+      _exit(1)
+    }
+    let e = ProcessSetup.exec(path: executable, args: plan.args, env: environment)
+    reply.sendError(RuntimeError("exec", reason: "\"\(plan.args[0])\": \(SystemError.describe(e))", errno: e))
+    _exit(127)
+  }
+}

@@ -1,0 +1,98 @@
+import Capabilities
+import Cgroups
+import LinuxKit
+import OCISpec
+
+/// Everything the launcher and the container's init need, computed once before the
+/// clone from the spec, the command's options and the host (runc's specconv step).
+/// The child only applies it: it never reads the spec again.
+public struct LaunchPlan: Sendable {
+  public struct MountStep: Sendable {
+    public var source: String?          // host path for binds (absolute), else the fs source
+    public var destination: String      // absolute inside the rootfs
+    public var type: String?
+    public var flags: UInt
+    public var data: String?
+    public var propagation: [UInt]
+    public var remountFlags: UInt?      // bind mounts with ro/nosuid/...: a second, remount step
+    public var targetIsFile: Bool
+    public var isCgroup: Bool
+  }
+
+  public struct DeviceNode: Sendable {
+    public var path: String
+    public var type: Character          // c, b, u, p
+    public var major: UInt32
+    public var minor: UInt32
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+  }
+
+  public struct Rlimit: Sendable {
+    public var resource: Int32
+    public var name: String
+    public var soft: UInt64
+    public var hard: UInt64
+  }
+
+  public var id: String
+  public var bundle: String
+  public var rootfs: String
+  public var stateDir: String
+
+  // Namespaces
+  public var cloneFlags: UInt64 = 0
+  public var joinInChild: [(kind: LinuxNamespace, path: String)] = []     // user first
+  public var joinInParent: [(kind: LinuxNamespace, path: String)] = []    // pid, time: they affect children
+  public var newUserNamespace = false
+  public var newMountNamespace = false
+  public var uidMap: String?
+  public var gidMap: String?
+  public var timeOffsets: String?
+
+  // Root file system
+  public var rootfsPropagation: UInt
+  public var applyRootPropagationAfterPivot: UInt?
+  public var rootReadonly = false
+  public var noPivot = false
+  public var mounts: [MountStep] = []
+  public var devices: [DeviceNode] = []
+  public var bindDevicesFromHost = false
+  public var devSymlinks: [(target: String, link: String)] = []
+  public var maskedPaths: [String] = []
+  public var readonlyPaths: [String] = []
+  public var hostname: String?
+  public var domainname: String?
+  public var sysctl: [(key: String, value: String)] = []
+
+  // Process
+  public var args: [String]
+  public var env: [String]
+  public var cwd: String
+  public var uid: UInt32
+  public var gid: UInt32
+  public var additionalGids: [UInt32]
+  public var umask: UInt32
+  public var rlimits: [Rlimit] = []
+  public var noNewPrivileges = false
+  public var oomScoreAdj: Int?
+  public var capabilities: CapabilityPlan?
+  public var terminal = false
+  public var consoleSize: (rows: UInt16, cols: UInt16)?
+  public var preserveFds: Int32 = 0
+
+  // Cgroups
+  public var cgroup: CgroupSet?
+  public var cgroupLimits = CgroupLimits()
+
+  // Hooks (as the spec gives them) and the spec's annotations for state JSON.
+  public var hooks: Hooks
+  public var annotations: [(key: String, value: String)]
+  public var ociVersion: String
+  public var warnings: [String] = []
+
+  public var hasCreateHooks: Bool {
+    !hooks.prestart.isEmpty || !hooks.createRuntime.isEmpty || !hooks.createContainer.isEmpty
+  }
+}

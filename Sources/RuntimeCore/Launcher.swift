@@ -1,0 +1,154 @@
+import CLinux
+import Cgroups
+import Glibc
+import LinuxKit
+import OCISpec
+
+/// The parent side of create and run: state directory, cgroups, clone3, the sync
+/// protocol (see SyncChannel), hooks, state.json and the pid file. On any failure it
+/// kills the child and removes what it made: cgroups, state directory, pid file.
+public struct CreatedContainer: ~Copyable {
+  public let record: ContainerRecord
+  public let pidfd: Int32
+  let sync: SyncChannel
+  public let warnings: [String]
+}
+
+public enum Launcher {
+  public enum Mode: Sendable { case create, run }
+
+  public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
+    let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.detect())
+    if !Files.isDirectory(plan.rootfs) {
+      throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
+    }
+    let lock = try store.create(options.id)
+    var cleanup = Cleanup(store: store, id: options.id)
+    do {
+      let container = try launch(plan, options: options, store: store, mode: mode, stateLock: lock.fd, cleanup: &cleanup)
+      _ = consume lock
+      return container
+    } catch {
+      cleanup.run()
+      throw error
+    }
+  }
+
+  /// What to undo when create fails part way.
+  struct Cleanup {
+    let store: StateStore
+    let id: String
+    var cgroupCreated: [String] = []
+    var childPidfd: Int32 = -1
+    var childPid: Int32 = 0
+    var pidFile: String?
+
+    func run() {
+      if childPid > 0 {
+        if childPidfd >= 0 { _ = hk_pidfd_send_signal(childPidfd, SIGKILL) } else { kill(childPid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(childPid, &status, 0) < 0 && errno == EINTR {}
+      }
+      if childPidfd >= 0 { close(childPidfd) }
+      CgroupSet.remove(cgroupCreated)
+      if let pidFile { unlink(pidFile) }
+      store.remove(id)
+    }
+  }
+
+  static func launch(_ plan: LaunchPlan, options: LaunchOptions, store: StateStore, mode: Mode, stateLock: Int32,
+                     cleanup: inout Cleanup) throws(RuntimeError) -> CreatedContainer {
+    let cgroup = plan.cgroup!
+    do { cleanup.cgroupCreated = try cgroup.create() } catch { throw RuntimeError(error) }
+    do { try cgroup.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
+
+    var listener: Int32 = -1
+    if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
+    defer { if listener >= 0 { close(listener) } }
+    var console: Int32 = -1
+    if plan.terminal, let path = options.consoleSocket { console = try ExecSocket.connect(path: path, what: "console socket") }
+    defer { if console >= 0 { close(console) } }
+    let channels: (parent: SyncChannel, child: SyncChannel)
+    do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
+    defer { channels.child.close() }
+
+    var flags = plan.cloneFlags
+    for join in plan.joinInParent {
+      do {
+        try LinuxNamespace.verify(join.kind, path: join.path)
+        try LinuxNamespace.join(join.kind, path: join.path)
+      } catch { throw RuntimeError(error, context: "join namespace") }
+    }
+    if let offsets = plan.timeOffsets {
+      // Offsets can only be set before any process enters the namespace: unshare it
+      // for our children, write them, then clone into it.
+      if hk_unshare(Int32(LinuxNamespace.time.cloneFlag)) != 0 { throw RuntimeError(SystemError("unshare time namespace")) }
+      do { try Files.writeExisting("/proc/self/timens_offsets", offsets) } catch { throw RuntimeError(error, context: "set time offsets") }
+      flags &= ~LinuxNamespace.time.cloneFlag
+    }
+    let cgroupNamespace = flags & LinuxNamespace.cgroup.cloneFlag != 0
+    flags &= ~LinuxNamespace.cgroup.cloneFlag
+    let waitForParent = plan.newUserNamespace || cgroupNamespace
+
+    var pidfd: Int32 = -1
+    let pid = hk_clone3(flags, &pidfd, -1)
+    if pid < 0 { throw RuntimeError(SystemError("clone3 (namespaces \(plan.cloneFlags))"), context: "create container") }
+    if pid == 0 {
+      channels.parent.close()
+      InitStage.run(plan, .init(sync: channels.child, start: mode == .create ? .listening(listener) : .channel,
+                                consoleSocket: console, waitForParent: waitForParent,
+                                unshareCgroupNamespace: cgroupNamespace, stateLock: stateLock))
+    }
+    cleanup.childPid = pid
+    cleanup.childPidfd = pidfd
+    let sync = channels.parent
+
+    // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
+    do { try cgroup.attach(pid: pid) } catch { throw RuntimeError(error) }
+    if plan.newUserNamespace {
+      do {
+        try Files.writeExisting("/proc/\(pid)/uid_map", plan.uidMap!)
+        try Files.writeExisting("/proc/\(pid)/gid_map", plan.gidMap!)
+      } catch { throw RuntimeError(error, context: "write id mappings") }
+    }
+    if waitForParent { sync.send(UInt8(ascii: "G")) }
+
+    loop: while true {
+      guard let message = sync.receive() else {
+        throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
+      }
+      switch message.tag {
+      case UInt8(ascii: "h"):
+        let state = StateJSON.render(plan: plan, status: .creating, pid: pid)
+        try HookRunner.run(plan.hooks.prestart, kind: "prestart", state: state)
+        try HookRunner.run(plan.hooks.createRuntime, kind: "createRuntime", state: state)
+        sync.send(UInt8(ascii: "H"))
+      case UInt8(ascii: "r"): break loop
+      case UInt8(ascii: "e"): throw SyncChannel.decodeError(message.payload)
+      default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
+      }
+    }
+    let record = ContainerRecord(
+      id: plan.id, pid: pid, initStartTime: ProcFS.stat(pid: pid)?.startTime ?? 0, bundle: plan.bundle,
+      rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Identity.ownerName(), ociVersion: plan.ociVersion,
+      annotations: plan.annotations, cgroupPath: cgroup.path, cgroupCreated: cleanup.cgroupCreated, started: false,
+      poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
+    try store.save(record)
+    if let pidFile = options.pidFile {
+      cleanup.pidFile = pidFile
+      do { try Files.writeAtomically(pidFile, Array(String(pid).utf8), mode: 0o644) } catch {
+        throw RuntimeError(error, context: "write pid file")
+      }
+    }
+    if mode == .create { sync.close() }
+    return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)
+  }
+}
+
+enum Identity {
+  static func ownerName() -> String {
+    let uid = getuid()
+    if let entry = getpwuid(uid), let name = entry.pointee.pw_name { return String(cString: name) }
+    return String(uid)
+  }
+}

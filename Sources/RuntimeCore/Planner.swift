@@ -1,0 +1,196 @@
+import Capabilities
+import Cgroups
+import Glibc
+import LinuxKit
+import OCISpec
+
+/// Options of create/run that shape the plan.
+public struct LaunchOptions: Sendable {
+  public var id: String
+  public var bundle: String
+  public var stateDir: String
+  public var noPivot = false
+  public var consoleSocket: String?
+  public var preserveFds: Int32 = 0
+  public var pidFile: String?
+  public init(id: String, bundle: String, stateDir: String) {
+    self.id = id
+    self.bundle = bundle
+    self.stateDir = stateDir
+  }
+}
+
+/// Spec + options + host → LaunchPlan. Reads nothing but `stat` of bind sources.
+public enum Planner {
+  public static func plan(spec: Spec, options: LaunchOptions, host: CgroupHost) throws(RuntimeError) -> LaunchPlan {
+    guard let process = spec.process else {
+      throw RuntimeError("plan", "config.json", reason: "process: a container needs a process to run", errno: EINVAL)
+    }
+    guard let root = spec.root else {
+      throw RuntimeError("plan", "config.json", reason: "root: the root file system is missing", errno: EINVAL)
+    }
+    let linux = spec.linux
+    try refuseUnsupported(spec: spec)
+
+    var plan = LaunchPlan(
+      id: options.id, bundle: options.bundle, rootfs: Paths.absolute(root.path, base: options.bundle),
+      stateDir: options.stateDir, rootfsPropagation: UInt(MS_SLAVE) | UInt(MS_REC),
+      args: process.args, env: process.env, cwd: process.cwd, uid: process.user.uid, gid: process.user.gid,
+      additionalGids: process.user.additionalGids, umask: process.user.umask ?? 0o022,
+      hooks: spec.hooks ?? Hooks(), annotations: spec.annotations, ociVersion: spec.ociVersion)
+    plan.warnings = spec.warnings
+    plan.rootReadonly = root.readonly
+    plan.noPivot = options.noPivot
+    plan.preserveFds = options.preserveFds
+    plan.hostname = spec.hostname
+    plan.domainname = spec.domainname
+
+    try planNamespaces(linux, into: &plan)
+    if let propagation = linux?.rootfsPropagation {
+      guard let flags = Mounts.propagationTable[propagation] else {
+        throw RuntimeError("plan", "config.json", reason: "linux.rootfsPropagation: unknown value \"\(propagation)\"", errno: EINVAL)
+      }
+      plan.rootfsPropagation = flags
+      plan.applyRootPropagationAfterPivot = flags
+    }
+    plan.mounts = spec.mounts.map { planMount($0, bundle: options.bundle) }
+    planDevices(linux, into: &plan)
+    plan.maskedPaths = linux?.maskedPaths ?? []
+    plan.readonlyPaths = linux?.readonlyPaths ?? []
+    plan.sysctl = linux?.sysctl ?? []
+
+    for (index, limit) in process.rlimits.enumerated() {
+      guard let resource = knownRlimits[limit.type] else {
+        throw RuntimeError("plan", "config.json", reason: "process.rlimits[\(index)].type: unknown rlimit \"\(limit.type)\"", errno: EINVAL)
+      }
+      plan.rlimits.append(.init(resource: resource, name: limit.type, soft: limit.soft, hard: limit.hard))
+    }
+    plan.noNewPrivileges = process.noNewPrivileges
+    plan.oomScoreAdj = process.oomScoreAdj
+    if let caps = process.capabilities {
+      let capPlan = CapabilityPlan(bounding: caps.bounding, effective: caps.effective, permitted: caps.permitted,
+                                   inheritable: caps.inheritable, ambient: caps.ambient)
+      plan.warnings += capPlan.warnings
+      plan.capabilities = capPlan
+    } else {
+      plan.capabilities = CapabilityPlan()  // no capabilities listed: the process gets none
+    }
+    plan.terminal = process.terminal
+    if let size = process.consoleSize { plan.consoleSize = (size.height, size.width) }
+    if plan.terminal && options.consoleSocket == nil {
+      throw RuntimeError("plan", "config.json", reason: "process.terminal is true: --console-socket is required", errno: EINVAL)
+    }
+
+    let cgroupPath = linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(options.id)"
+    if cgroupPath.contains(":") {
+      throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" is in systemd form (slice:prefix:name); hull only manages cgroupfs paths here", errno: EINVAL)
+    }
+    if cgroupPath.split(separator: "/").contains("..") {
+      throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" must not contain \"..\"", errno: EINVAL)
+    }
+    plan.cgroup = CgroupSet(host: host, path: cgroupPath)
+    plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, devices: plan.devices, warnings: &plan.warnings)
+    return plan
+  }
+
+  static func planNamespaces(_ linux: Linux?, into plan: inout LaunchPlan) throws(RuntimeError) {
+    for ns in linux?.namespaces ?? [] {
+      guard let kind = LinuxNamespace(rawValue: ns.type.rawValue) else { continue }
+      if let path = ns.path, !path.isEmpty {
+        switch kind {
+        case .pid, .time: plan.joinInParent.append((kind, path))
+        case .user: plan.joinInChild.insert((kind, path), at: 0)
+        default: plan.joinInChild.append((kind, path))
+        }
+      } else {
+        plan.cloneFlags |= kind.cloneFlag
+      }
+    }
+    plan.newUserNamespace = plan.cloneFlags & LinuxNamespace.user.cloneFlag != 0
+    plan.newMountNamespace = plan.cloneFlags & LinuxNamespace.mount.cloneFlag != 0
+    if plan.newUserNamespace {
+      func render(_ maps: [IDMapping]) -> String { maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined() }
+      plan.uidMap = render(linux?.uidMappings ?? [])
+      plan.gidMap = render(linux?.gidMappings ?? [])
+      if plan.uidMap!.isEmpty || plan.gidMap!.isEmpty {
+        throw RuntimeError("plan", "config.json", reason: "linux.uidMappings/gidMappings: a new user namespace needs mappings", errno: EINVAL)
+      }
+      plan.bindDevicesFromHost = true
+    }
+    if let offsets = linux?.timeOffsets {
+      var text = ""
+      if let m = offsets.monotonic { text += "monotonic \(m.secs) \(m.nanosecs)\n" }
+      if let b = offsets.boottime { text += "boottime \(b.secs) \(b.nanosecs)\n" }
+      if !text.isEmpty {
+        guard plan.cloneFlags & LinuxNamespace.time.cloneFlag != 0 else {
+          throw RuntimeError("plan", "config.json", reason: "linux.timeOffsets needs a new time namespace", errno: EINVAL)
+        }
+        plan.timeOffsets = text
+      }
+    }
+  }
+
+  static func planMount(_ mount: Mount, bundle: String) -> LaunchPlan.MountStep {
+    var options = Mounts.parse(options: mount.options)
+    let isBind = mount.type == "bind" || options.isBind
+    var destination = mount.destination
+    if !destination.hasPrefix("/") { destination = "/" + destination }
+    var source = mount.source
+    var targetIsFile = false
+    var remount: UInt?
+    if isBind {
+      options.flags |= UInt(MS_BIND)
+      if let s = source { source = Paths.absolute(s, base: bundle) }
+      var st = stat()
+      if let s = source, stat(s, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR { targetIsFile = true }
+      // Bind mounts ignore flags other than MS_REC on the first call: apply them in a remount.
+      let extra = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
+      if extra != 0 || !options.data.isEmpty { remount = extra }
+    }
+    return LaunchPlan.MountStep(
+      source: source, destination: Paths.clean(destination), type: isBind ? nil : mount.type,
+      flags: isBind ? options.flags & (UInt(MS_BIND) | UInt(MS_REC)) : options.flags,
+      data: options.data.isEmpty ? nil : options.data.joined(separator: ","), propagation: options.propagation,
+      remountFlags: remount, targetIsFile: targetIsFile, isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
+  }
+
+  /// The default devices runtime-linux.md requires, then linux.devices (which win on the same path).
+  static func planDevices(_ linux: Linux?, into plan: inout LaunchPlan) {
+    let defaults: [(String, UInt32, UInt32)] = [
+      ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7),
+      ("/dev/random", 1, 8), ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0),
+    ]
+    var nodes = defaults.map { LaunchPlan.DeviceNode(path: $0.0, type: "c", major: $0.1, minor: $0.2, mode: 0o666, uid: 0, gid: 0) }
+    for device in linux?.devices ?? [] {
+      let node = LaunchPlan.DeviceNode(
+        path: device.path, type: Character(device.type), major: UInt32(truncatingIfNeeded: device.major ?? 0),
+        minor: UInt32(truncatingIfNeeded: device.minor ?? 0), mode: device.fileMode ?? 0o666,
+        uid: device.uid ?? 0, gid: device.gid ?? 0)
+      nodes.removeAll { $0.path == device.path }
+      nodes.append(node)
+    }
+    plan.devices = nodes
+    plan.devSymlinks = [
+      ("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
+      ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
+    ]
+  }
+
+  /// Fields hull does not implement yet are refused by name rather than ignored:
+  /// running a container without the seccomp filter it asked for would be a silent hole.
+  static func refuseUnsupported(spec: Spec) throws(RuntimeError) {
+    var fields: [String] = []
+    if spec.linux?.seccomp != nil { fields.append("linux.seccomp") }
+    if spec.linux?.personality != nil { fields.append("linux.personality") }
+    if spec.linux?.intelRdt != nil { fields.append("linux.intelRdt") }
+    if spec.linux?.memoryPolicy != nil { fields.append("linux.memoryPolicy") }
+    if let p = spec.process {
+      if p.scheduler != nil { fields.append("process.scheduler") }
+      if p.ioPriority != nil { fields.append("process.ioPriority") }
+      if p.execCPUAffinity != nil { fields.append("process.execCPUAffinity") }
+    }
+    if !fields.isEmpty {
+      throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)
+    }
+  }
+}

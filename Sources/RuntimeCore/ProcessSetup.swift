@@ -1,0 +1,127 @@
+import CLinux
+import Glibc
+import LinuxKit
+
+/// The container process's attributes, applied in the child after pivot_root.
+enum ProcessSetup {
+  static func applyHostnameAndSysctl(_ plan: LaunchPlan) throws {
+    if let name = plan.hostname {
+      _ = try check("sethostname", name) { hk_sethostname(name, name.utf8.count) }
+    }
+    if let name = plan.domainname {
+      _ = try check("setdomainname", name) { hk_setdomainname(name, name.utf8.count) }
+    }
+    for (key, value) in plan.sysctl {
+      let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+      do { try Files.writeExisting(path, value) } catch { throw SystemError("write sysctl \(key) =", path, errno: error.errno) }
+    }
+  }
+
+  /// Creates the pty in the container's devpts, sends the master over the console
+  /// socket (one message, one SCM_RIGHTS fd, the pty name as payload), and makes the
+  /// slave the controlling terminal and stdio.
+  static func setupConsole(_ plan: LaunchPlan, socket: Int32) throws {
+    let ptmx = Files.exists("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx"
+    let master = try check("open", ptmx) { hk_open_pty_master(ptmx) }
+    defer { close(master) }
+    var nameBuffer = [CChar](repeating: 0, count: 64)
+    _ = try check("ptsname", ptmx) { hk_pty_slave_name(master, &nameBuffer, nameBuffer.count) }
+    let name = String(cString: nameBuffer)
+    let slave = try check("open", name) { hk_open_mode(name, O_RDWR | O_NOCTTY, 0) }
+    if let size = plan.consoleSize {
+      var ws = winsize(ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0)
+      _ = hk_ioctl_ptr(slave, UInt(TIOCSWINSZ), &ws)
+    }
+    var payload = Array(name.utf8)
+    payload.append(0)
+    _ = try check("send console to", "--console-socket") { payload.withUnsafeBytes { hk_send_fd(socket, master, $0.baseAddress, $0.count) } }
+    close(socket)
+    _ = try check("set controlling terminal", name) { hk_set_controlling_tty(slave) }
+    for target: Int32 in 0...2 { _ = try check("dup2", name) { dup2(slave, target) } }
+    if slave > 2 { close(slave) }
+  }
+
+  /// rlimits, oom_score_adj, then user and capabilities in runc's order: keep caps
+  /// across setuid, drop the bounding set, switch ids, set the sets, no_new_privs.
+  static func applyIdentity(_ plan: LaunchPlan) throws {
+    for limit in plan.rlimits {
+      var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
+      if setrlimit(__rlimit_resource_t(UInt32(limit.resource)), &value) != 0 {
+        throw SystemError("setrlimit \(limit.name) (soft \(limit.soft), hard \(limit.hard))", "")
+      }
+    }
+    if let adj = plan.oomScoreAdj {
+      do { try Files.writeExisting("/proc/self/oom_score_adj", String(adj)) } catch {
+        throw SystemError("set oom_score_adj \(adj) in", "/proc/self/oom_score_adj", errno: error.errno)
+      }
+    }
+    _ = try check("prctl PR_SET_KEEPCAPS") { hk_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
+    if let caps = plan.capabilities { try caps.dropBoundingSet() }
+    if !plan.newUserNamespace || plan.gidMap != nil {
+      let groups = plan.additionalGids
+      let rc = groups.withUnsafeBufferPointer { hk_setgroups($0.count, $0.baseAddress) }
+      if rc != 0 && !(plan.newUserNamespace && errno == EPERM) { throw SystemError("setgroups") }
+    }
+    _ = try check("setresgid \(plan.gid)") { hk_setresgid(plan.gid) }
+    _ = try check("setresuid \(plan.uid)") { hk_setresuid(plan.uid) }
+    if let caps = plan.capabilities { try caps.applySets() }
+    _ = hk_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
+    if plan.noNewPrivileges {
+      _ = try check("prctl PR_SET_NO_NEW_PRIVS") { hk_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
+    }
+    umask(plan.umask)
+  }
+
+  /// Finds args[0] the way execvp would, in the container's PATH, with runc's wording
+  /// so that docker and podman map a missing binary to exit 127.
+  static func resolveExecutable(_ plan: LaunchPlan) throws -> String {
+    guard let name = plan.args.first, !name.isEmpty else {
+      throw RuntimeError("exec", reason: "process.args is empty", errno: EINVAL)
+    }
+    var st = stat()
+    if name.contains("/") {
+      if stat(name, &st) != 0 { throw RuntimeError("exec", reason: "\"\(name)\": stat \(name): \(SystemError.describe(errno))", errno: errno) }
+      return name
+    }
+    let pathVar = plan.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+      ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    for dir in pathVar.split(separator: ":", omittingEmptySubsequences: false) {
+      let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+      if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && (st.st_mode & 0o111) != 0 { return candidate }
+    }
+    throw RuntimeError("exec", reason: "\"\(name)\": executable file not found in $PATH", errno: ENOENT)
+  }
+
+  /// HOME from the container's /etc/passwd when the spec does not set it (no NSS).
+  static func environment(_ plan: LaunchPlan) -> [String] {
+    if plan.env.contains(where: { $0.hasPrefix("HOME=") }) { return plan.env }
+    var home = "/"
+    if let passwd = Files.readIfPresent("/etc/passwd") {
+      for line in passwd.split(separator: "\n") {
+        let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+        if fields.count >= 6, UInt32(fields[2]) == plan.uid { home = String(fields[5]); break }
+      }
+    }
+    return plan.env + ["HOME=" + home]
+  }
+
+  /// Everything from fd 3 + preserveFds up closes at exec; preserved fds stay open.
+  static func markFdsCloseOnExec(_ plan: LaunchPlan, keep ownFds: [Int32]) {
+    let first = UInt32(3 + plan.preserveFds)
+    _ = hk_close_range(first, UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
+    var fd: Int32 = 3
+    while fd < 3 + plan.preserveFds {
+      if !ownFds.contains(fd) { _ = hk_fcntl_int(fd, F_SETFD, 0) }
+      fd += 1
+    }
+  }
+
+  static func exec(path: String, args: [String], env: [String]) -> Int32 {
+    var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
+    cArgs.append(nil)
+    var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) }
+    cEnv.append(nil)
+    execve(path, &cArgs, &cEnv)
+    return errno
+  }
+}

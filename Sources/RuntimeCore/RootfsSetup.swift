@@ -1,0 +1,147 @@
+import CLinux
+import Glibc
+import LinuxKit
+
+/// The container's mount namespace: mounts in order, devices, pivot_root, masked and
+/// read-only paths. Runs in the child only. Every target inside the rootfs is resolved
+/// with RootfsPath, so a symlink in the image cannot send a mount to the host.
+enum RootfsSetup {
+  static func prepare(_ plan: LaunchPlan) throws {
+    // Keep our mounts from propagating to the host (rslave by default, as runc).
+    try Mounts.mount(source: nil, target: "/", type: nil, flags: plan.rootfsPropagation, label: "/ (rootfs propagation)")
+    // pivot_root needs the new root to be a mount point.
+    try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
+    let root = try RootfsPath(root: plan.rootfs)
+    defer { root.close() }
+    for step in plan.mounts {
+      if step.isCgroup {
+        try CgroupMount.mount(step, plan: plan, root: root)
+      } else {
+        try mount(step, root: root)
+      }
+    }
+    try createDevices(plan, root: root)
+    try ensureDirectory(plan.cwd, root: root)
+  }
+
+  static func mount(_ step: LaunchPlan.MountStep, root: RootfsPath) throws {
+    let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
+    let target = RootfsPath.procPath(fd)
+    defer { close(fd) }
+    try Mounts.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
+                     data: step.data, label: step.destination)
+    if step.remountFlags == nil && step.propagation.isEmpty { return }
+    // Re-open: the fd above still points below the new mount.
+    let mounted = try root.open(step.destination, creating: nil)
+    defer { close(mounted) }
+    let mountedTarget = RootfsPath.procPath(mounted)
+    if let extra = step.remountFlags {
+      try Mounts.mount(source: nil, target: mountedTarget, type: nil,
+                       flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | extra, data: step.data, label: step.destination)
+    }
+    for propagation in step.propagation {
+      try Mounts.mount(source: nil, target: mountedTarget, type: nil, flags: propagation, label: step.destination)
+    }
+  }
+
+  static func ensureDirectory(_ path: String, root: RootfsPath) throws {
+    let fd = try root.open(path, creating: .directory)
+    close(fd)
+  }
+
+  /// Default devices and linux.devices: mknod, or bind mounts of the host's nodes
+  /// inside a user namespace (where mknod is not allowed).
+  static func createDevices(_ plan: LaunchPlan, root: RootfsPath) throws {
+    guard plan.newMountNamespace else { return }
+    let oldMask = umask(0)
+    defer { umask(oldMask) }
+    for node in plan.devices {
+      let dir = try root.open(Paths.dirname(node.path), creating: .directory)
+      defer { close(dir) }
+      let name = Paths.basename(node.path)
+      if plan.bindDevicesFromHost {
+        let fd = try root.open(node.path, creating: .file)
+        defer { close(fd) }
+        try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+        continue
+      }
+      let kind: UInt32 = node.type == "b" ? S_IFBLK : (node.type == "p" ? S_IFIFO : S_IFCHR)
+      let dev = node.type == "p" ? 0 : UInt(hk_makedev(node.major, node.minor))
+      if mknodat(dir, name, kind | (node.mode & 0o7777), dev) != 0 {
+        if errno == EEXIST { continue }
+        throw SystemError("mknod", node.path)
+      }
+      if node.uid != 0 || node.gid != 0 {
+        _ = try check("chown", node.path) { fchownat(dir, name, node.uid, node.gid, AT_SYMLINK_NOFOLLOW) }
+      }
+    }
+    let dev = try root.open("/dev", creating: .directory)
+    defer { close(dev) }
+    for link in plan.devSymlinks {
+      if symlinkat(link.target, dev, Paths.basename(link.link)) != 0 && errno != EEXIST {
+        throw SystemError("symlink", link.link)
+      }
+    }
+    if plan.mounts.contains(where: { $0.destination == "/dev/pts" }) {
+      if unlinkat(dev, "ptmx", 0) != 0 && errno != ENOENT { throw SystemError("unlink", "/dev/ptmx") }
+      if symlinkat("pts/ptmx", dev, "ptmx") != 0 { throw SystemError("symlink", "/dev/ptmx") }
+    }
+  }
+
+  /// pivot_root(".", ".") then detach the old root, as runc does: no put_old directory needed.
+  static func pivot(_ plan: LaunchPlan) throws {
+    if plan.noPivot {
+      _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
+      try Mounts.mount(source: plan.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE), label: "/ (move rootfs)")
+      _ = try check("chroot", plan.rootfs) { chroot(".") }
+      _ = try check("chdir", "/") { chdir("/") }
+      return
+    }
+    let oldRoot = try check("open", "/") { hk_open_mode("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
+    defer { close(oldRoot) }
+    let newRoot = try check("open", plan.rootfs) { hk_open_mode(plan.rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
+    defer { close(newRoot) }
+    _ = try check("fchdir", plan.rootfs) { fchdir(newRoot) }
+    try Mounts.pivotRoot(".", ".")
+    _ = try check("fchdir", "old root") { fchdir(oldRoot) }
+    try Mounts.mount(source: nil, target: ".", type: nil, flags: UInt(MS_SLAVE) | UInt(MS_REC), label: "old root")
+    try Mounts.unmount(".", flags: Int32(MNT_DETACH))
+    _ = try check("chdir", "/") { chdir("/") }
+    if let propagation = plan.applyRootPropagationAfterPivot {
+      try Mounts.mount(source: nil, target: "/", type: nil, flags: propagation, label: "/ (rootfsPropagation)")
+    }
+  }
+
+  /// maskedPaths, readonlyPaths and root.readonly, after pivot_root.
+  static func finish(_ plan: LaunchPlan) throws {
+    for path in plan.maskedPaths {
+      var st = stat()
+      if lstat(path, &st) != 0 { if errno == ENOENT { continue } else { throw SystemError("stat", path) } }
+      if (st.st_mode & S_IFMT) == S_IFDIR {
+        try Mounts.mount(source: "tmpfs", target: path, type: "tmpfs", flags: UInt(MS_RDONLY), label: path)
+      } else {
+        try Mounts.mount(source: "/dev/null", target: path, type: nil, flags: UInt(MS_BIND), label: path)
+      }
+    }
+    for path in plan.readonlyPaths {
+      if Glibc.mount(path, path, nil, UInt(MS_BIND) | UInt(MS_REC), nil) != 0 {
+        if errno == ENOENT { continue }
+        throw SystemError("bind mount", path)
+      }
+      try remountReadonly(path)
+    }
+    if plan.rootReadonly { try remountReadonly("/") }
+  }
+
+  /// A read-only remount must keep the flags the kernel locks (nosuid, nodev, noexec).
+  static func remountReadonly(_ path: String) throws {
+    var vfs = statvfs()
+    _ = try check("statvfs", path) { statvfs(path, &vfs) }
+    var flags = UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_RDONLY)
+    let f = UInt(vfs.f_flag)
+    if f & ST_NOSUID_FLAG != 0 { flags |= UInt(MS_NOSUID) }
+    if f & ST_NODEV_FLAG != 0 { flags |= UInt(MS_NODEV) }
+    if f & ST_NOEXEC_FLAG != 0 { flags |= UInt(MS_NOEXEC) }
+    try Mounts.mount(source: nil, target: path, type: nil, flags: flags, label: path + " (read-only)")
+  }
+}

@@ -1,0 +1,60 @@
+import Glibc
+import LinuxKit
+
+/// The parent/child protocol of create and run, over a SOCK_SEQPACKET pair
+/// (one message per send, so no framing is needed):
+///
+///   parent                                   child (the container's init, still hull)
+///   clone3 ───────────────────────────────►  [waits for "G" only if a new user or cgroup ns]
+///   attach to cgroups, write id maps, "G" ─► mounts (overlapping the parent's cgroup writes)
+///                          ◄──────────────── "h" when create hooks exist
+///   prestart + createRuntime hooks, "H" ───► createContainer hooks, pivot_root, process setup
+///                          ◄──────────────── "r" ready (or "e" + error at any step)
+///   state.json, pid file; create exits      waits for start: "s" on exec.sock (create)
+///   run: "s" ──────────────────────────────► or on this channel (run); startContainer hooks;
+///                          ◄──────────────── execve: the channel closes on exec (EOF = success)
+struct SyncChannel {
+  let fd: Int32
+
+  /// Both ends, close-on-exec so the container's process never inherits them.
+  static func pair() throws(SystemError) -> (parent: SyncChannel, child: SyncChannel) {
+    var fds: [Int32] = [-1, -1]
+    _ = try check("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+    return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
+  }
+
+  @discardableResult
+  func send(_ tag: UInt8, _ payload: String = "") -> Bool {
+    var bytes = [tag]
+    bytes.append(contentsOf: payload.utf8)
+    while true {
+      let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      if n < 0 && errno == EINTR { continue }
+      return n == bytes.count
+    }
+  }
+
+  /// The next message, or nil at EOF (the other side closed or exec'd).
+  func receive() -> (tag: UInt8, payload: String)? {
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return nil }
+      return (buffer[0], String(decoding: buffer[1..<n], as: UTF8.self))
+    }
+  }
+
+  func close() { _ = Glibc.close(fd) }
+
+  /// Errors cross the channel as four fields separated by \u{1}.
+  func sendError(_ error: RuntimeError) {
+    send(UInt8(ascii: "e"), "\(error.operation)\u{1}\(error.path)\u{1}\(error.errno)\u{1}\(error.reason)")
+  }
+
+  static func decodeError(_ payload: String) -> RuntimeError {
+    let parts = payload.split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 4 else { return RuntimeError("container init", reason: payload) }
+    return RuntimeError(parts[0], parts[1], reason: parts[3], errno: Int32(parts[2]) ?? 0)
+  }
+}
