@@ -31,7 +31,7 @@ let package = Package(
     .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit"]),
     .executableTarget(
       name: "hull", dependencies: ["HullCLI"],
-      linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"], .when(configuration: .release))]),
+      linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
 
     // ---- test-bed (drydock) ----
     .target(name: "DrydockKit"),

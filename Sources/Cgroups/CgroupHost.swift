@@ -33,31 +33,54 @@ public struct CgroupHost: Sendable, Equatable {
     v1.first { $0.controllers.contains(controller) }
   }
 
+  /// This process's view, read once: every command needs it and mountinfo does not change under us.
+  nonisolated(unsafe) private static var cachedHost: CgroupHost?
+
+  public static func current() -> CgroupHost {
+    if let cachedHost { return cachedHost }
+    let host = detect()
+    cachedHost = host
+    return host
+  }
+
   /// Reads /proc/self/mountinfo (or the given text) for cgroup and cgroup2 mounts.
+  /// Byte-level: this runs on every start, and String splitting showed in profiles.
   public static func detect(mountinfo: String? = nil) -> CgroupHost {
-    let text = mountinfo ?? Files.readIfPresent("/proc/self/mountinfo") ?? ""
+    let bytes = mountinfo.map { Array($0.utf8) } ?? ((try? Files.read("/proc/self/mountinfo")) ?? [])
     var hierarchies: [Hierarchy] = []
     var unified: String?
-    for line in text.split(separator: "\n") {
+    var lineStart = 0
+    while lineStart < bytes.count {
+      var lineEnd = lineStart
+      while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+      defer { lineStart = lineEnd + 1 }
       // "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:13 - cgroup cgroup rw,memory"
-      let words = line.split(separator: " ")
-      guard let dash = words.firstIndex(of: "-") else { continue }
-      let head = words[..<dash]
-      let tail = Array(words[(dash + 1)...])
-      guard head.count >= 5, tail.count >= 3 else { continue }
-      let mountPoint = unescape(String(head[head.startIndex + 4]))
-      switch tail[0] {
-      case "cgroup2":
+      var fields: [Range<Int>] = []
+      var i = lineStart
+      while i < lineEnd {
+        while i < lineEnd && bytes[i] == 0x20 { i += 1 }
+        let start = i
+        while i < lineEnd && bytes[i] != 0x20 { i += 1 }
+        if start < i { fields.append(start..<i) }
+      }
+      guard fields.count >= 7, let dash = fields.firstIndex(where: { $0.count == 1 && bytes[$0.lowerBound] == 0x2D }),
+        dash + 1 < fields.count
+      else { continue }
+      let fsType = bytes[fields[dash + 1]]
+      let isV1 = fsType.elementsEqual("cgroup".utf8)
+      let isV2 = fsType.elementsEqual("cgroup2".utf8)
+      if !isV1 && !isV2 { continue }
+      let mountPoint = unescape(String(decoding: bytes[fields[4]], as: UTF8.self))
+      if isV2 {
         if unified == nil { unified = mountPoint }
-      case "cgroup":
-        let controllers = tail[2].split(separator: ",").map(String.init).filter {
-          !["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr"].contains($0)
-            && !$0.hasPrefix("release_agent=")
-        }
-        if !controllers.isEmpty && !hierarchies.contains(where: { $0.mountPoint == mountPoint }) {
-          hierarchies.append(Hierarchy(mountPoint: mountPoint, controllers: controllers))
-        }
-      default: continue
+        continue
+      }
+      guard dash + 3 < fields.count else { continue }
+      let ignored: [String] = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr"]
+      let controllers = String(decoding: bytes[fields[dash + 3]], as: UTF8.self).split(separator: ",")
+        .map(String.init).filter { !ignored.contains($0) && !$0.hasPrefix("release_agent=") }
+      if !controllers.isEmpty && !hierarchies.contains(where: { $0.mountPoint == mountPoint }) {
+        hierarchies.append(Hierarchy(mountPoint: mountPoint, controllers: controllers))
       }
     }
     return CgroupHost(v1: hierarchies, unifiedMountPoint: unified)

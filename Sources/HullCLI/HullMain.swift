@@ -19,11 +19,11 @@ protocol HullCommand {
 
 public enum HullMain {
   static let version = "0.1.0"
-  static let commands: [any HullCommand.Type] = [
+  static var commands: [any HullCommand.Type] { [
     CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self, KillCommand.self,
     DeleteCommand.self, ListCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
     SpecCommand.self, FeaturesCommand.self,
-  ]
+  ] }
 
   static let globalFlags: [Arguments.Flag] = [
     .init(names: ["root"], takesValue: true), .init(names: ["log"], takesValue: true),

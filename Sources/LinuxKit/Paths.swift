@@ -18,6 +18,7 @@ public enum Paths {
 
   /// Cleans "a//b/./c/../d" to "a/b/d"; ".." never climbs above the root of an absolute path.
   public static func clean(_ path: String) -> String {
+    if isClean(path) { return path }
     let absolute = path.hasPrefix("/")
     var parts: [Substring] = []
     for part in path.split(separator: "/", omittingEmptySubsequences: true) {
@@ -31,6 +32,32 @@ public enum Paths {
     let joined = parts.joined(separator: "/")
     if absolute { return "/" + joined }
     return joined.isEmpty ? "." : joined
+  }
+
+  /// Already clean: no empty, "." or ".." component and no trailing slash (the common case,
+  /// checked on bytes because splitting Strings showed in start-up profiles).
+  static func isClean(_ path: String) -> Bool {
+    let utf8 = path.utf8
+    guard !utf8.isEmpty else { return false }
+    return utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+      var componentStart = 0
+      var i = 0
+      let n = bytes.count
+      if n > 1 && bytes[n - 1] == 0x2F { return false }
+      while i <= n {
+        if i == n || bytes[i] == 0x2F {
+          let length = i - componentStart
+          if i != 0 {
+            if length == 0 { return false }
+            if length == 1 && bytes[componentStart] == 0x2E { return false }
+            if length == 2 && bytes[componentStart] == 0x2E && bytes[componentStart + 1] == 0x2E { return false }
+          }
+          componentStart = i + 1
+        }
+        i += 1
+      }
+      return true
+    } ?? false
   }
 
   /// Makes `path` absolute against `base` (the bundle directory for root.path).

@@ -32,7 +32,7 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Runs a raw call, retrying on EINTR; throws a SystemError naming the operation and path on failure.
-@inline(__always)
+@inlinable
 public func check<T: BinaryInteger>(_ operation: String, _ path: String = "", _ call: () -> T) throws(SystemError) -> T {
   while true {
     let result = call()

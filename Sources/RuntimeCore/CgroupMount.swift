@@ -18,9 +18,10 @@ enum CgroupMount {
     }
     try Mounts.mount(source: "tmpfs", target: RootfsPath.procPath(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
                      label: step.destination)
-    var hierarchies = cgroup.host.v1.map { ($0.mountPoint, Paths.basename($0.mountPoint)) }
-    if let unified = cgroup.host.unifiedMountPoint { hierarchies.append((unified, Paths.basename(unified))) }
-    for (mountPoint, name) in hierarchies {
+    var mountPoints = cgroup.host.v1.map(\.mountPoint)
+    if let unified = cgroup.host.unifiedMountPoint { mountPoints.append(unified) }
+    for mountPoint in mountPoints {
+      let name = Paths.basename(mountPoint)
       let target = step.destination + "/" + name
       let dir = try root.open(target, creating: .directory)
       defer { close(dir) }

@@ -13,7 +13,7 @@ public struct ContainerOps {
   public func status(of record: ContainerRecord) -> ContainerStatus {
     guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else { return .stopped }
     if !record.started { return .created }
-    if let host = Optional(CgroupHost.detect()), CgroupSet(host: host, path: record.cgroupPath).isFrozen { return .paused }
+    if let host = Optional(CgroupHost.current()), CgroupSet(host: host, path: record.cgroupPath).isFrozen { return .paused }
     return .running
   }
 
@@ -60,7 +60,7 @@ public struct ContainerOps {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
     if all {
-      let cgroup = CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath)
+      let cgroup = CgroupSet(host: CgroupHost.current(), path: record.cgroupPath)
       for pid in cgroup.pids() { Glibc.kill(pid, signal) }
       return
     }
@@ -85,7 +85,7 @@ public struct ContainerOps {
     }
     let record = try store.load(id)
     let current = status(of: record)
-    let cgroup = CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath)
+    let cgroup = CgroupSet(host: CgroupHost.current(), path: record.cgroupPath)
     if current != .stopped {
       guard force else {
         throw RuntimeError("delete container \(id)", reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force", errno: EBUSY)
@@ -132,12 +132,12 @@ public struct ContainerOps {
     if !frozen && current != .paused {
       throw RuntimeError("resume container \(id)", reason: "container is not paused (status \(current.rawValue))", errno: EINVAL)
     }
-    do { try CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath).setFrozen(frozen) } catch { throw RuntimeError(error) }
+    do { try CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).setFrozen(frozen) } catch { throw RuntimeError(error) }
     _ = consume lock
   }
 
   public func pids(_ id: String) throws(RuntimeError) -> [Int32] {
     let record = try store.load(id)
-    return CgroupSet(host: CgroupHost.detect(), path: record.cgroupPath).pids()
+    return CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).pids()
   }
 }

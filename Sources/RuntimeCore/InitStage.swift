@@ -67,15 +67,15 @@ enum InitStage {
       try RootfsSetup.pivot(plan)
       try RootfsSetup.finish(plan)
     }
-    _ = try check("chdir", plan.cwd) { chdir(plan.cwd) }
+    _ = try check("chdir", plan.process.cwd) { chdir(plan.process.cwd) }
     try ProcessSetup.applyHostnameAndSysctl(plan)
-    if plan.terminal { try ProcessSetup.setupConsole(plan, socket: fds.consoleSocket) }
-    let executable = try ProcessSetup.resolveExecutable(plan)
-    let environment = ProcessSetup.environment(plan)
-    try ProcessSetup.applyIdentity(plan)
+    if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
+    let executable = try ProcessSetup.resolveExecutable(plan.process)
+    let environment = ProcessSetup.environment(plan.process)
+    try ProcessSetup.applyIdentity(plan.process)
     var ownFds = [sync.fd]
     if case .listening(let fd) = fds.start { ownFds.append(fd) }
-    ProcessSetup.markFdsCloseOnExec(plan, keep: ownFds)
+    ProcessSetup.markFdsCloseOnExec(plan.process, keep: ownFds)
     _ = hk_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
     sync.send(UInt8(ascii: "r"))
@@ -105,8 +105,8 @@ enum InitStage {
       reply.sendError(error)
       _exit(1)
     }
-    let e = ProcessSetup.exec(path: executable, args: plan.args, env: environment)
-    reply.sendError(RuntimeError("exec", reason: "\"\(plan.args[0])\": \(SystemError.describe(e))", errno: e))
+    let e = ProcessSetup.exec(path: executable, args: plan.process.args, env: environment)
+    reply.sendError(RuntimeError("exec", reason: "\"\(plan.process.args[0])\": \(SystemError.describe(e))", errno: e))
     _exit(127)
   }
 }

@@ -29,13 +29,6 @@ public struct LaunchPlan: Sendable {
     public var gid: UInt32
   }
 
-  public struct Rlimit: Sendable {
-    public var resource: Int32
-    public var name: String
-    public var soft: UInt64
-    public var hard: UInt64
-  }
-
   public var id: String
   public var bundle: String
   public var rootfs: String
@@ -43,8 +36,17 @@ public struct LaunchPlan: Sendable {
 
   // Namespaces
   public var cloneFlags: UInt64 = 0
-  public var joinInChild: [(kind: LinuxNamespace, path: String)] = []     // user first
-  public var joinInParent: [(kind: LinuxNamespace, path: String)] = []    // pid, time: they affect children
+  public struct NamespaceJoin: Sendable {
+    public var kind: LinuxNamespace
+    public var path: String
+  }
+  public struct Symlink: Sendable {
+    public var target: String
+    public var link: String
+  }
+
+  public var joinInChild: [NamespaceJoin] = []     // user first
+  public var joinInParent: [NamespaceJoin] = []    // pid, time: they affect children
   public var newUserNamespace = false
   public var newMountNamespace = false
   public var uidMap: String?
@@ -59,7 +61,7 @@ public struct LaunchPlan: Sendable {
   public var mounts: [MountStep] = []
   public var devices: [DeviceNode] = []
   public var bindDevicesFromHost = false
-  public var devSymlinks: [(target: String, link: String)] = []
+  public var devSymlinks: [Symlink] = []
   public var maskedPaths: [String] = []
   public var readonlyPaths: [String] = []
   public var hostname: String?
@@ -67,20 +69,7 @@ public struct LaunchPlan: Sendable {
   public var sysctl: [(key: String, value: String)] = []
 
   // Process
-  public var args: [String]
-  public var env: [String]
-  public var cwd: String
-  public var uid: UInt32
-  public var gid: UInt32
-  public var additionalGids: [UInt32]
-  public var umask: UInt32
-  public var rlimits: [Rlimit] = []
-  public var noNewPrivileges = false
-  public var oomScoreAdj: Int?
-  public var capabilities: CapabilityPlan?
-  public var terminal = false
-  public var consoleSize: (rows: UInt16, cols: UInt16)?
-  public var preserveFds: Int32 = 0
+  public var process: ProcessPlan
 
   // Cgroups
   public var cgroup: CgroupSet?
@@ -95,4 +84,31 @@ public struct LaunchPlan: Sendable {
   public var hasCreateHooks: Bool {
     !hooks.prestart.isEmpty || !hooks.createRuntime.isEmpty || !hooks.createContainer.isEmpty
   }
+}
+
+/// The container process's attributes: the init's (create/run) or an exec'd process's.
+public struct ProcessPlan: Sendable {
+  public struct Rlimit: Sendable {
+    public var resource: Int32
+    public var name: String
+    public var soft: UInt64
+    public var hard: UInt64
+  }
+
+  public var args: [String]
+  public var env: [String]
+  public var cwd: String
+  public var uid: UInt32
+  public var gid: UInt32
+  public var additionalGids: [UInt32]
+  public var umask: UInt32
+  public var rlimits: [Rlimit] = []
+  public var noNewPrivileges = false
+  public var oomScoreAdj: Int?
+  public var capabilities: CapabilityPlan?
+  public var terminal = false
+  public var consoleSize: (rows: UInt16, cols: UInt16)?
+  public var preserveFds: Int32 = 0
+  /// False inside a user namespace whose setgroups is denied.
+  public var setgroupsAllowed = true
 }

@@ -18,7 +18,7 @@ public enum Launcher {
   public enum Mode: Sendable { case create, run }
 
   public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
-    let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.detect())
+    let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.current())
     if !Files.isDirectory(plan.rootfs) {
       throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
     }
@@ -66,7 +66,7 @@ public enum Launcher {
     if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
     defer { if listener >= 0 { close(listener) } }
     var console: Int32 = -1
-    if plan.terminal, let path = options.consoleSocket { console = try ExecSocket.connect(path: path, what: "console socket") }
+    if plan.process.terminal, let path = options.consoleSocket { console = try ExecSocket.connect(path: path, what: "console socket") }
     defer { if console >= 0 { close(console) } }
     let channels: (parent: SyncChannel, child: SyncChannel)
     do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
@@ -146,9 +146,13 @@ public enum Launcher {
 }
 
 enum Identity {
+  /// The caller's user name from /etc/passwd (no NSS: hull is a static executable).
   static func ownerName() -> String {
     let uid = getuid()
-    if let entry = getpwuid(uid), let name = entry.pointee.pw_name { return String(cString: name) }
+    for line in (Files.readIfPresent("/etc/passwd") ?? "").split(separator: "\n") {
+      let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+      if fields.count > 2, UInt32(fields[2]) == uid { return String(fields[0]) }
+    }
     return String(uid)
   }
 }

@@ -35,13 +35,11 @@ public enum Planner {
     var plan = LaunchPlan(
       id: options.id, bundle: options.bundle, rootfs: Paths.absolute(root.path, base: options.bundle),
       stateDir: options.stateDir, rootfsPropagation: UInt(MS_SLAVE) | UInt(MS_REC),
-      args: process.args, env: process.env, cwd: process.cwd, uid: process.user.uid, gid: process.user.gid,
-      additionalGids: process.user.additionalGids, umask: process.user.umask ?? 0o022,
+      process: try ProcessPlanner.plan(process, consoleSocket: options.consoleSocket, preserveFds: options.preserveFds),
       hooks: spec.hooks ?? Hooks(), annotations: spec.annotations, ociVersion: spec.ociVersion)
     plan.warnings = spec.warnings
     plan.rootReadonly = root.readonly
     plan.noPivot = options.noPivot
-    plan.preserveFds = options.preserveFds
     plan.hostname = spec.hostname
     plan.domainname = spec.domainname
 
@@ -59,27 +57,8 @@ public enum Planner {
     plan.readonlyPaths = linux?.readonlyPaths ?? []
     plan.sysctl = linux?.sysctl ?? []
 
-    for (index, limit) in process.rlimits.enumerated() {
-      guard let resource = knownRlimits[limit.type] else {
-        throw RuntimeError("plan", "config.json", reason: "process.rlimits[\(index)].type: unknown rlimit \"\(limit.type)\"", errno: EINVAL)
-      }
-      plan.rlimits.append(.init(resource: resource, name: limit.type, soft: limit.soft, hard: limit.hard))
-    }
-    plan.noNewPrivileges = process.noNewPrivileges
-    plan.oomScoreAdj = process.oomScoreAdj
-    if let caps = process.capabilities {
-      let capPlan = CapabilityPlan(bounding: caps.bounding, effective: caps.effective, permitted: caps.permitted,
-                                   inheritable: caps.inheritable, ambient: caps.ambient)
-      plan.warnings += capPlan.warnings
-      plan.capabilities = capPlan
-    } else {
-      plan.capabilities = CapabilityPlan()  // no capabilities listed: the process gets none
-    }
-    plan.terminal = process.terminal
-    if let size = process.consoleSize { plan.consoleSize = (size.height, size.width) }
-    if plan.terminal && options.consoleSocket == nil {
-      throw RuntimeError("plan", "config.json", reason: "process.terminal is true: --console-socket is required", errno: EINVAL)
-    }
+    plan.warnings += plan.process.capabilities?.warnings ?? []
+    plan.process.setgroupsAllowed = !plan.newUserNamespace || plan.gidMap != nil
 
     let cgroupPath = linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(options.id)"
     if cgroupPath.contains(":") {
@@ -98,9 +77,9 @@ public enum Planner {
       guard let kind = LinuxNamespace(rawValue: ns.type.rawValue) else { continue }
       if let path = ns.path, !path.isEmpty {
         switch kind {
-        case .pid, .time: plan.joinInParent.append((kind, path))
-        case .user: plan.joinInChild.insert((kind, path), at: 0)
-        default: plan.joinInChild.append((kind, path))
+        case .pid, .time: plan.joinInParent.append(.init(kind: kind, path: path))
+        case .user: plan.joinInChild.insert(.init(kind: kind, path: path), at: 0)
+        default: plan.joinInChild.append(.init(kind: kind, path: path))
         }
       } else {
         plan.cloneFlags |= kind.cloneFlag
@@ -171,8 +150,8 @@ public enum Planner {
     }
     plan.devices = nodes
     plan.devSymlinks = [
-      ("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
-      ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
+      .init(target: "/proc/self/fd", link: "/dev/fd"), .init(target: "/proc/self/fd/0", link: "/dev/stdin"),
+      .init(target: "/proc/self/fd/1", link: "/dev/stdout"), .init(target: "/proc/self/fd/2", link: "/dev/stderr"),
     ]
   }
 

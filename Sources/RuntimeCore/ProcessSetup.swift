@@ -20,7 +20,7 @@ enum ProcessSetup {
   /// Creates the pty in the container's devpts, sends the master over the console
   /// socket (one message, one SCM_RIGHTS fd, the pty name as payload), and makes the
   /// slave the controlling terminal and stdio.
-  static func setupConsole(_ plan: LaunchPlan, socket: Int32) throws {
+  static func setupConsole(_ plan: ProcessPlan, socket: Int32) throws {
     let ptmx = Files.exists("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx"
     let master = try check("open", ptmx) { hk_open_pty_master(ptmx) }
     defer { close(master) }
@@ -43,7 +43,7 @@ enum ProcessSetup {
 
   /// rlimits, oom_score_adj, then user and capabilities in runc's order: keep caps
   /// across setuid, drop the bounding set, switch ids, set the sets, no_new_privs.
-  static func applyIdentity(_ plan: LaunchPlan) throws {
+  static func applyIdentity(_ plan: ProcessPlan) throws {
     for limit in plan.rlimits {
       var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
       if setrlimit(__rlimit_resource_t(UInt32(limit.resource)), &value) != 0 {
@@ -57,10 +57,10 @@ enum ProcessSetup {
     }
     _ = try check("prctl PR_SET_KEEPCAPS") { hk_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
     if let caps = plan.capabilities { try caps.dropBoundingSet() }
-    if !plan.newUserNamespace || plan.gidMap != nil {
+    if plan.setgroupsAllowed {
       let groups = plan.additionalGids
       let rc = groups.withUnsafeBufferPointer { hk_setgroups($0.count, $0.baseAddress) }
-      if rc != 0 && !(plan.newUserNamespace && errno == EPERM) { throw SystemError("setgroups") }
+      if rc != 0 { throw SystemError("setgroups") }
     }
     _ = try check("setresgid \(plan.gid)") { hk_setresgid(plan.gid) }
     _ = try check("setresuid \(plan.uid)") { hk_setresuid(plan.uid) }
@@ -74,7 +74,7 @@ enum ProcessSetup {
 
   /// Finds args[0] the way execvp would, in the container's PATH, with runc's wording
   /// so that docker and podman map a missing binary to exit 127.
-  static func resolveExecutable(_ plan: LaunchPlan) throws -> String {
+  static func resolveExecutable(_ plan: ProcessPlan) throws -> String {
     guard let name = plan.args.first, !name.isEmpty else {
       throw RuntimeError("exec", reason: "process.args is empty", errno: EINVAL)
     }
@@ -93,7 +93,7 @@ enum ProcessSetup {
   }
 
   /// HOME from the container's /etc/passwd when the spec does not set it (no NSS).
-  static func environment(_ plan: LaunchPlan) -> [String] {
+  static func environment(_ plan: ProcessPlan) -> [String] {
     if plan.env.contains(where: { $0.hasPrefix("HOME=") }) { return plan.env }
     var home = "/"
     if let passwd = Files.readIfPresent("/etc/passwd") {
@@ -106,7 +106,7 @@ enum ProcessSetup {
   }
 
   /// Everything from fd 3 + preserveFds up closes at exec; preserved fds stay open.
-  static func markFdsCloseOnExec(_ plan: LaunchPlan, keep ownFds: [Int32]) {
+  static func markFdsCloseOnExec(_ plan: ProcessPlan, keep ownFds: [Int32]) {
     let first = UInt32(3 + plan.preserveFds)
     _ = hk_close_range(first, UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
     var fd: Int32 = 3

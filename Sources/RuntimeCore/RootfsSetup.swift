@@ -21,7 +21,7 @@ enum RootfsSetup {
       }
     }
     try createDevices(plan, root: root)
-    try ensureDirectory(plan.cwd, root: root)
+    try ensureDirectory(plan.process.cwd, root: root)
   }
 
   static func mount(_ step: LaunchPlan.MountStep, root: RootfsPath) throws {

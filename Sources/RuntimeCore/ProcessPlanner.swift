@@ -1,0 +1,33 @@
+import Capabilities
+import Glibc
+import OCISpec
+
+/// OCI process → ProcessPlan, for the container's init (create, run) and for exec.
+public enum ProcessPlanner {
+  public static func plan(_ process: Process, consoleSocket: String?, preserveFds: Int32) throws(RuntimeError) -> ProcessPlan {
+    var plan = ProcessPlan(
+      args: process.args, env: process.env, cwd: process.cwd, uid: process.user.uid, gid: process.user.gid,
+      additionalGids: process.user.additionalGids, umask: process.user.umask ?? 0o022)
+    for (index, limit) in process.rlimits.enumerated() {
+      guard let resource = rlimitResource(limit.type) else {
+        throw RuntimeError("plan", "config.json", reason: "process.rlimits[\(index)].type: unknown rlimit \"\(limit.type)\"", errno: EINVAL)
+      }
+      plan.rlimits.append(.init(resource: resource, name: limit.type, soft: limit.soft, hard: limit.hard))
+    }
+    plan.noNewPrivileges = process.noNewPrivileges
+    plan.oomScoreAdj = process.oomScoreAdj
+    if let caps = process.capabilities {
+      plan.capabilities = CapabilityPlan(bounding: caps.bounding, effective: caps.effective, permitted: caps.permitted,
+                                         inheritable: caps.inheritable, ambient: caps.ambient)
+    } else {
+      plan.capabilities = CapabilityPlan()  // no capabilities listed: the process gets none
+    }
+    plan.terminal = process.terminal
+    if let size = process.consoleSize { plan.consoleSize = (size.height, size.width) }
+    if plan.terminal && consoleSocket == nil {
+      throw RuntimeError("plan", "config.json", reason: "process.terminal is true: --console-socket is required", errno: EINVAL)
+    }
+    plan.preserveFds = preserveFds
+    return plan
+  }
+}
