@@ -6,7 +6,8 @@ struct Arguments {
     let takesValue: Bool
   }
 
-  var values: [String: String] = [:]   // canonical name (first of names) → value ("" for booleans)
+  var values: [String: String] = [:]   // canonical name (first of names) → last value ("true" for booleans)
+  var allValues: [String: [String]] = [:]  // every occurrence, for repeatable flags (--env, --cap)
   var positionals: [String] = []
 
   enum Failure: Error, CustomStringConvertible {
@@ -21,14 +22,14 @@ struct Arguments {
 
   /// Parses `argv` against `flags`. With `stopAtPositional`, parsing ends at the first
   /// positional (used for global options before the command name).
-  init(_ argv: ArraySlice<String>, flags: [Flag], stopAtPositional: Bool = false) throws(Failure) {
+  init(_ argv: ArraySlice<String>, flags: [Flag], stopAtPositional: Bool = false, stopAfterPositionals: Int = Int.max) throws(Failure) {
     var rest = argv
     while let arg = rest.first {
       rest = rest.dropFirst()
       if arg == "--" { positionals += rest; rest = []; break }
       guard arg.hasPrefix("-"), arg.count > 1 else {
         positionals.append(arg)
-        if stopAtPositional { positionals += rest; rest = []; break }
+        if stopAtPositional || positionals.count >= stopAfterPositionals { positionals += rest; rest = []; break }
         continue
       }
       var name = String(arg.drop { $0 == "-" })
@@ -43,10 +44,13 @@ struct Arguments {
       }
       let key = flag.names[0]
       if flag.takesValue {
-        if let inlineValue { values[key] = inlineValue } else if let next = rest.first {
-          values[key] = next
+        let value: String
+        if let inlineValue { value = inlineValue } else if let next = rest.first {
+          value = next
           rest = rest.dropFirst()
         } else { throw .missingValue(arg) }
+        values[key] = value
+        allValues[key, default: []].append(value)
       } else {
         values[key] = inlineValue ?? "true"
       }
@@ -54,6 +58,8 @@ struct Arguments {
   }
 
   func value(_ name: String) -> String? { values[name] }
+
+  func all(_ name: String) -> [String] { allValues[name] ?? [] }
 
   func bool(_ name: String) -> Bool {
     guard let v = values[name] else { return false }

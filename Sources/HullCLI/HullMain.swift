@@ -15,13 +15,19 @@ protocol HullCommand {
   static var summary: String { get }
   static var flags: [Arguments.Flag] { get }
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32
+  /// Positionals after which flags are no longer parsed (exec: the id, then the command's own argv).
+  static var positionalLimit: Int { get }
+}
+
+extension HullCommand {
+  static var positionalLimit: Int { Int.max }
 }
 
 public enum HullMain {
   static let version = "0.1.0"
   static var commands: [any HullCommand.Type] { [
     CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self, KillCommand.self,
-    DeleteCommand.self, ListCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
+    DeleteCommand.self, ExecCommand.self, ListCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
     SpecCommand.self, FeaturesCommand.self,
   ] }
 
@@ -72,7 +78,8 @@ public enum HullMain {
       return 1
     }
     do {
-      let args = try Arguments(globals.positionals.dropFirst(), flags: command.flags + [.init(names: ["help", "h"], takesValue: false)])
+      let args = try Arguments(globals.positionals.dropFirst(), flags: command.flags + [.init(names: ["help", "h"], takesValue: false)],
+                               stopAfterPositionals: command.positionalLimit)
       if args.bool("help") {
         printOut("hull \(command.name): \(command.summary)\n")
         return 0

@@ -1,0 +1,95 @@
+import Glibc
+import LinuxKit
+import OCISpec
+import RuntimeCore
+
+/// `hull exec [options] <id> <command> [args…]` or `--process FILE`, as runc.
+struct ExecCommand: HullCommand {
+  static let name = "exec"
+  static let summary = "run a new process inside a running container"
+  static let positionalLimit = 1
+  static let flags: [Arguments.Flag] = [
+    .init(names: ["process", "p"], takesValue: true), .init(names: ["tty", "t"], takesValue: false),
+    .init(names: ["cwd"], takesValue: true), .init(names: ["env", "e"], takesValue: true),
+    .init(names: ["user", "u"], takesValue: true), .init(names: ["additional-gids", "g"], takesValue: true),
+    .init(names: ["cap", "c"], takesValue: true), .init(names: ["no-new-privs"], takesValue: false),
+    .init(names: ["apparmor"], takesValue: true), .init(names: ["process-label"], takesValue: true),
+    .init(names: ["preserve-fds"], takesValue: true), .init(names: ["pid-file"], takesValue: true),
+    .init(names: ["console-socket"], takesValue: true), .init(names: ["detach", "d"], takesValue: false),
+    .init(names: ["ignore-paused"], takesValue: false),
+  ]
+
+  static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
+    let id = try containerID(args, command: name)
+    if args.value("apparmor") != nil || args.value("process-label") != nil {
+      throw RuntimeError("exec in container \(id)", reason: "--apparmor/--process-label: no AppArmor or SELinux on this host", errno: ENOTSUP)
+    }
+    let process = try processSpec(args, context, id: id)
+    var plan = try ProcessPlanner.plan(process, consoleSocket: args.value("console-socket"), preserveFds: 0)
+    if let text = args.value("preserve-fds") {
+      guard let n = Int32(text), n >= 0 else { throw RuntimeError("exec", reason: "--preserve-fds: \"\(text)\" is not a number", errno: EINVAL) }
+      plan.preserveFds = n
+    }
+    for warning in plan.capabilities?.warnings ?? [] { context.log.warning(warning) }
+    var options = ExecLauncher.Options()
+    options.detach = args.bool("detach")
+    options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
+    options.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
+    return try ExecLauncher.exec(id: id, process: plan, options: options, store: context.store)
+  }
+
+  /// --process FILE as given, or the container's own process with runc's overrides.
+  static func processSpec(_ args: Arguments, _ context: Context, id: String) throws(RuntimeError) -> Process {
+    if let file = args.value("process") {
+      let path = CreateOptions.absolute(file)
+      let bytes: [UInt8]
+      do { bytes = try Files.read(path, limit: 4 << 20) } catch { throw RuntimeError(error, context: "exec: read process") }
+      do { return try Process.parse(bytes) } catch { throw RuntimeError("exec: load", path, reason: error.description, errno: EINVAL) }
+    }
+    let command = Array(args.positionals.dropFirst())
+    guard !command.isEmpty else {
+      throw RuntimeError("exec in container \(id)", reason: "a command is required (or --process FILE)", errno: EINVAL)
+    }
+    let record = try context.store.load(id)
+    var process: Process
+    let configPath = record.bundle + "/config.json"
+    if let bytes = try? Files.read(configPath, limit: 16 << 20), let spec = try? Spec.parse(bytes), let base = spec.process {
+      process = base
+    } else {
+      throw RuntimeError("exec in container \(id): read", configPath, reason: "cannot load the container's config.json", errno: ENOENT)
+    }
+    process.args = command
+    process.terminal = args.bool("tty")
+    if let cwd = args.value("cwd") { process.cwd = cwd }
+    for entry in args.all("env") {
+      let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+      process.env.removeAll { $0.hasPrefix(key + "=") }
+      process.env.append(entry)
+    }
+    if let user = args.value("user") {
+      let parts = user.split(separator: ":", maxSplits: 1)
+      guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+        throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)
+      }
+      process.user.uid = uid
+      process.user.gid = parts.count > 1 ? UInt32(parts[1])! : 0
+    }
+    for gids in args.all("additional-gids") {
+      for text in gids.split(separator: ",") {
+        guard let gid = UInt32(text) else { throw RuntimeError("exec", reason: "--additional-gids: \"\(text)\" is not a number", errno: EINVAL) }
+        process.user.additionalGids.append(gid)
+      }
+    }
+    let caps = args.all("cap")
+    if !caps.isEmpty {
+      var set = process.capabilities ?? Capabilities()
+      set.bounding += caps
+      set.effective += caps
+      set.permitted += caps
+      set.ambient += caps
+      process.capabilities = set
+    }
+    if args.bool("no-new-privs") { process.noNewPrivileges = true }
+    return process
+  }
+}

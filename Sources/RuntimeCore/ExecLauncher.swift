@@ -1,0 +1,131 @@
+import CLinux
+import Cgroups
+import Glibc
+import LinuxKit
+import OCISpec
+
+/// `exec`: a new process in every namespace and cgroup of a running container.
+///
+///   hull (parent)                                  child (clone3, still hull, single-threaded)
+///   setns(pidfd, PID|TIME) — for children only
+///   clone3 ──────────────────────────────────────► waits for "G"
+///   attach to the container's cgroups, "G" ──────► setns(pidfd, USER|MNT|NET|IPC|UTS|CGROUP) at once,
+///                                                  chdir, console, user, caps, rlimits
+///                          ◄────────────────────── "r", then execve (EOF) or "e" + error
+///   pid file; --detach returns, else forward signals, wait, return the exit status
+public enum ExecLauncher {
+  public struct Options: Sendable {
+    public var detach = false
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public init() {}
+  }
+
+  public static func exec(id: String, process: ProcessPlan, options: Options, store: StateStore) throws(RuntimeError) -> Int32 {
+    let ops = ContainerOps(store: store)
+    let lock = try store.open(id, shared: true)
+    let record = try store.load(id)
+    let status = ops.status(of: record)
+    guard status == .running || status == .created else {
+      throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container", errno: EINVAL)
+    }
+    let targetFD = hk_pidfd_open(record.pid, 0)
+    if targetFD < 0 { throw RuntimeError(SystemError("pidfd_open", "/proc/\(record.pid)"), context: "exec in container \(id)") }
+    defer { close(targetFD) }
+    guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else {
+      throw RuntimeError("exec in container \(id)", reason: "container not running", errno: ESRCH)
+    }
+    var childFlags: Int32 = 0
+    var parentFlags: Int32 = 0
+    for kind in LinuxNamespace.allCases {
+      let mine = ProcFS.namespaceLink(pid: getpid(), kind: kind.procName)
+      let theirs = ProcFS.namespaceLink(pid: record.pid, kind: kind.procName)
+      guard let theirs, mine != theirs else { continue }
+      if kind == .pid || kind == .time { parentFlags |= Int32(kind.cloneFlag) } else { childFlags |= Int32(kind.cloneFlag) }
+    }
+    // pid and time namespaces apply to the children of the caller only.
+    if parentFlags != 0 && hk_setns(targetFD, parentFlags) != 0 {
+      throw RuntimeError(SystemError("setns pid/time", "/proc/\(record.pid)/ns"), context: "exec in container \(id)")
+    }
+    var console: Int32 = -1
+    if process.terminal {
+      guard let path = options.consoleSocket else {
+        throw RuntimeError("exec in container \(id)", reason: "a terminal needs --console-socket", errno: EINVAL)
+      }
+      console = try ExecSocket.connect(path: path, what: "console socket")
+    }
+    defer { if console >= 0 { close(console) } }
+    let channels: (parent: SyncChannel, child: SyncChannel)
+    do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
+    if !options.detach { _ = hk_block_signals_for_forwarding() }
+
+    var pidfd: Int32 = -1
+    let pid = hk_clone3(0, &pidfd, -1)
+    if pid < 0 { throw RuntimeError(SystemError("clone3"), context: "exec in container \(id)") }
+    if pid == 0 {
+      close(lock.fd)
+      channels.parent.close()
+      ExecChild.run(process, sync: channels.child, target: targetFD, namespaces: childFlags, console: console)
+    }
+    channels.child.close()
+    let sync = channels.parent
+    defer { sync.close() }
+    func fail(_ error: RuntimeError) -> RuntimeError {
+      _ = hk_pidfd_send_signal(pidfd, SIGKILL)
+      ForegroundRun.reap(pid)
+      close(pidfd)
+      return error
+    }
+    do {
+      try CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).attach(pid: pid)
+    } catch { throw fail(RuntimeError(error)) }
+    sync.send(UInt8(ascii: "G"))
+    guard let ready = sync.receive() else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
+    if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
+    if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
+    _ = consume lock
+    if let pidFile = options.pidFile {
+      do { try Files.writeAtomically(pidFile, Array(String(pid).utf8), mode: 0o644) } catch {
+        throw fail(RuntimeError(error, context: "write pid file"))
+      }
+    }
+    if options.detach {
+      close(pidfd)
+      return 0
+    }
+    let exitStatus = ForegroundRun.forwardSignalsUntilExit(pid: pid, pidfd: pidfd)
+    close(pidfd)
+    return exitStatus
+  }
+}
+
+/// The exec'd process before execve.
+enum ExecChild {
+  static func run(_ process: ProcessPlan, sync: SyncChannel, target: Int32, namespaces: Int32, console: Int32) -> Never {
+    _ = hk_unblock_all_signals()
+    do {
+      guard let go = sync.receive(), go.tag == UInt8(ascii: "G") else { _exit(1) }
+      if namespaces != 0 && hk_setns(target, namespaces) != 0 {
+        throw SystemError("setns", "container namespaces (flags \(namespaces))")
+      }
+      close(target)
+      _ = try check("chdir", process.cwd) { chdir(process.cwd) }
+      if process.terminal { try ProcessSetup.setupConsole(process, socket: console) }
+      let executable = try ProcessSetup.resolveExecutable(process)
+      let environment = ProcessSetup.environment(process)
+      try ProcessSetup.applyIdentity(process)
+      ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd])
+      sync.send(UInt8(ascii: "r"))
+      let e = ProcessSetup.exec(path: executable, args: process.args, env: environment)
+      sync.sendError(RuntimeError("exec", reason: "\"\(process.args[0])\": \(SystemError.describe(e))", errno: e))
+      _exit(127)
+    } catch let error as RuntimeError {
+      sync.sendError(error)
+    } catch let error as SystemError {
+      sync.sendError(RuntimeError(error))
+    } catch {
+      sync.sendError(RuntimeError("exec", reason: "\(error)"))
+    }
+    _exit(1)
+  }
+}
