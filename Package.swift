@@ -37,14 +37,21 @@ let package = Package(
     .target(name: "DrydockKit"),
     .target(name: "Bench", dependencies: ["DrydockKit"]),
     .target(name: "Conformance", dependencies: ["DrydockKit", .product(name: "Yams", package: "Yams")]),
+    .systemLibrary(name: "CBPF", pkgConfig: "libbpf"),
+    .target(name: "Tracer", dependencies: ["DrydockKit", "CBPF"]),
+    .target(name: "Reports", dependencies: ["DrydockKit", "Bench"]),
+    .target(name: "Stress", dependencies: ["DrydockKit"]),
     .executableTarget(
       name: "drydock",
-      dependencies: ["DrydockKit", "Bench", "Conformance",
+      dependencies: ["DrydockKit", "Bench", "Conformance", "Tracer", "Reports", "Stress",
                      .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // ---- tests ----
     .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
     .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups", "HullCLI"]),
     .testTarget(name: "DrydockTests", dependencies: ["DrydockKit", "Bench", "Conformance"]),
+    .testTarget(name: "TracerTests", dependencies: ["Tracer", "DrydockKit"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "DrydockKit"]),
+    .testTarget(name: "StressTests", dependencies: ["Stress", "DrydockKit"]),
   ]
 )
