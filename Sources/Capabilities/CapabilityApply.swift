@@ -7,7 +7,7 @@ extension CapabilityPlan {
   /// Drops every capability outside `bounding` from the bounding set. Needs CAP_SETPCAP,
   /// so it runs before the user switch and before `applySets`.
   public func dropBoundingSet() throws(SystemError) {
-    let keep = Set(bounding)
+    let keep = bounding  // a handful of entries: an array beats a Set's first-use cost
     let last = CapabilityPlan.lastCapability
     var cap: Int32 = 0
     while cap <= last {

@@ -34,34 +34,40 @@ public struct CapabilityPlan: Sendable, Equatable {
   }
 
   /// Maps a name like "CAP_NET_ADMIN" to its number, or nil when libcap does not know it.
-  public static func number(of name: String) -> Int32? {
+  public static func number(of name: String, last: Int32 = lastCapability) -> Int32? {
     var value: cap_value_t = 0
     let rc = name.lowercased().withCString { cap_from_name($0, &value) }
-    guard rc == 0, value >= 0, value <= lastCapability else { return nil }
+    guard rc == 0, value >= 0, value <= last else { return nil }
     return Int32(value)
   }
 
   public init(
     bounding: [String], effective: [String], permitted: [String], inheritable: [String], ambient: [String]
   ) {
-    var cache: [String: Int32?] = [:]
-    var warned = Set<String>()
+    // Arrays, not Dictionary/Set: see Mounts.flag on first-use costs in a static binary.
+    var known: [String] = []
+    var numbers: [Int32] = []
+    var warned: [String] = []
+    let last = CapabilityPlan.lastCapability
     func resolve(_ names: [String], _ set: String) -> [Int32] {
       var out: [Int32] = []
       for name in names {
         let number: Int32?
-        if let cached = cache[name] { number = cached } else {
-          number = CapabilityPlan.number(of: name)
-          cache[name] = number
+        if let index = known.firstIndex(of: name) { number = numbers[index] >= 0 ? numbers[index] : nil } else {
+          number = CapabilityPlan.number(of: name, last: last)
+          known.append(name)
+          numbers.append(number ?? -1)
         }
         guard let number else {
-          if warned.insert(name).inserted {
+          if !warned.contains(name) {
+            warned.append(name)
             warnings.append("process.capabilities.\(set): unknown capability \"\(name)\": ignored")
           }
           continue
         }
         guard CapabilityPlan.inHostBoundingSet(number) else {
-          if warned.insert(name).inserted {
+          if !warned.contains(name) {
+            warned.append(name)
             warnings.append(
               "process.capabilities.\(set): \(name) is not in the host's bounding set and cannot be granted: ignored")
           }

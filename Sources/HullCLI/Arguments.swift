@@ -6,8 +6,13 @@ struct Arguments {
     let takesValue: Bool
   }
 
-  var values: [String: String] = [:]   // canonical name (first of names) → last value ("true" for booleans)
-  var allValues: [String: [String]] = [:]  // every occurrence, for repeatable flags (--env, --cap)
+  /// One occurrence of a flag under its canonical name (the first of its names); "true" for booleans.
+  /// An array, not a Dictionary: its first use costs a conformance scan in a static binary.
+  struct Entry {
+    let name: String
+    let value: String
+  }
+  var entries: [Entry] = []
   var positionals: [String] = []
 
   enum Failure: Error, CustomStringConvertible {
@@ -49,20 +54,21 @@ struct Arguments {
           value = next
           rest = rest.dropFirst()
         } else { throw .missingValue(arg) }
-        values[key] = value
-        allValues[key, default: []].append(value)
+        entries.append(Entry(name: key, value: value))
       } else {
-        values[key] = inlineValue ?? "true"
+        entries.append(Entry(name: key, value: inlineValue ?? "true"))
       }
     }
   }
 
-  func value(_ name: String) -> String? { values[name] }
+  /// The last value given for a flag.
+  func value(_ name: String) -> String? { entries.last { $0.name == name }?.value }
 
-  func all(_ name: String) -> [String] { allValues[name] ?? [] }
+  /// Every value given for a repeatable flag, in order.
+  func all(_ name: String) -> [String] { entries.filter { $0.name == name }.map(\.value) }
 
   func bool(_ name: String) -> Bool {
-    guard let v = values[name] else { return false }
+    guard let v = value(name) else { return false }
     return v != "false" && v != "0"
   }
 }

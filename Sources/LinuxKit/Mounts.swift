@@ -34,11 +34,11 @@ public enum Mounts {
   public static func parse(options: [String]) -> ParsedOptions {
     var parsed = ParsedOptions()
     for option in options {
-      if let (set, flag) = flagTable[option] {
+      if let (set, flag) = flag(option) {
         if set { parsed.flags |= flag } else { parsed.flags &= ~flag; parsed.clearFlags |= flag }
-      } else if let propagation = propagationTable[option] {
+      } else if let propagation = propagation(option) {
         parsed.propagation.append(propagation)
-      } else if let attr = recursiveAttrTable[option] {
+      } else if let attr = recursiveAttribute(option) {
         parsed.recursiveSet |= attr
       } else {
         parsed.data.append(option)
@@ -47,34 +47,73 @@ public enum Mounts {
     return parsed
   }
 
-  static let flagTable: [String: (Bool, UInt)] = [
-    "defaults": (true, 0), "ro": (true, UInt(MS_RDONLY)), "rw": (false, UInt(MS_RDONLY)),
-    "suid": (false, UInt(MS_NOSUID)), "nosuid": (true, UInt(MS_NOSUID)),
-    "dev": (false, UInt(MS_NODEV)), "nodev": (true, UInt(MS_NODEV)),
-    "exec": (false, UInt(MS_NOEXEC)), "noexec": (true, UInt(MS_NOEXEC)),
-    "sync": (true, UInt(MS_SYNCHRONOUS)), "async": (false, UInt(MS_SYNCHRONOUS)),
-    "dirsync": (true, UInt(MS_DIRSYNC)), "remount": (true, UInt(MS_REMOUNT)),
-    "mand": (true, UInt(MS_MANDLOCK)), "nomand": (false, UInt(MS_MANDLOCK)),
-    "atime": (false, UInt(MS_NOATIME)), "noatime": (true, UInt(MS_NOATIME)),
-    "diratime": (false, UInt(MS_NODIRATIME)), "nodiratime": (true, UInt(MS_NODIRATIME)),
-    "bind": (true, UInt(MS_BIND)), "rbind": (true, UInt(MS_BIND) | UInt(MS_REC)),
-    "relatime": (true, UInt(MS_RELATIME)), "norelatime": (false, UInt(MS_RELATIME)),
-    "strictatime": (true, UInt(MS_STRICTATIME)), "nostrictatime": (false, UInt(MS_STRICTATIME)),
-    "silent": (true, UInt(MS_SILENT)), "loud": (false, UInt(MS_SILENT)),
-    "lazytime": (true, UInt(1 << 25)), "nolazytime": (false, UInt(1 << 25)),
-    "iversion": (true, UInt(1 << 23)), "noiversion": (false, UInt(1 << 23)),
-  ]
+  // Switches rather than dictionaries: a Dictionary's first use on the start path costs a
+  // protocol-conformance scan of the whole static binary (seen in profiles).
 
-  public static let propagationTable: [String: UInt] = [
-    "private": UInt(MS_PRIVATE), "rprivate": UInt(MS_PRIVATE) | UInt(MS_REC),
-    "shared": UInt(MS_SHARED), "rshared": UInt(MS_SHARED) | UInt(MS_REC),
-    "slave": UInt(MS_SLAVE), "rslave": UInt(MS_SLAVE) | UInt(MS_REC),
-    "unbindable": UInt(MS_UNBINDABLE), "runbindable": UInt(MS_UNBINDABLE) | UInt(MS_REC),
-  ]
+  /// (set?, MS_* flag) for the flag options of config.md.
+  static func flag(_ option: String) -> (Bool, UInt)? {
+    switch option {
+    case "defaults": return (true, 0)
+    case "ro": return (true, UInt(MS_RDONLY))
+    case "rw": return (false, UInt(MS_RDONLY))
+    case "suid": return (false, UInt(MS_NOSUID))
+    case "nosuid": return (true, UInt(MS_NOSUID))
+    case "dev": return (false, UInt(MS_NODEV))
+    case "nodev": return (true, UInt(MS_NODEV))
+    case "exec": return (false, UInt(MS_NOEXEC))
+    case "noexec": return (true, UInt(MS_NOEXEC))
+    case "sync": return (true, UInt(MS_SYNCHRONOUS))
+    case "async": return (false, UInt(MS_SYNCHRONOUS))
+    case "dirsync": return (true, UInt(MS_DIRSYNC))
+    case "remount": return (true, UInt(MS_REMOUNT))
+    case "mand": return (true, UInt(MS_MANDLOCK))
+    case "nomand": return (false, UInt(MS_MANDLOCK))
+    case "atime": return (false, UInt(MS_NOATIME))
+    case "noatime": return (true, UInt(MS_NOATIME))
+    case "diratime": return (false, UInt(MS_NODIRATIME))
+    case "nodiratime": return (true, UInt(MS_NODIRATIME))
+    case "bind": return (true, UInt(MS_BIND))
+    case "rbind": return (true, UInt(MS_BIND) | UInt(MS_REC))
+    case "relatime": return (true, UInt(MS_RELATIME))
+    case "norelatime": return (false, UInt(MS_RELATIME))
+    case "strictatime": return (true, UInt(MS_STRICTATIME))
+    case "nostrictatime": return (false, UInt(MS_STRICTATIME))
+    case "silent": return (true, UInt(MS_SILENT))
+    case "loud": return (false, UInt(MS_SILENT))
+    case "lazytime": return (true, UInt(1 << 25))
+    case "nolazytime": return (false, UInt(1 << 25))
+    case "iversion": return (true, UInt(1 << 23))
+    case "noiversion": return (false, UInt(1 << 23))
+    default: return nil
+    }
+  }
 
-  // MOUNT_ATTR_RDONLY 0x1, NOSUID 0x2, NODEV 0x4, NOEXEC 0x8, NOATIME 0x10, STRICTATIME 0x20, NODIRATIME 0x80
-  static let recursiveAttrTable: [String: UInt] = [
-    "rro": 0x1, "rnosuid": 0x2, "rnodev": 0x4, "rnoexec": 0x8, "rnoatime": 0x10,
-    "rstrictatime": 0x20, "rnodiratime": 0x80,
-  ]
+  /// MS_* propagation flags for "private", "rshared", ...
+  public static func propagation(_ option: String) -> UInt? {
+    switch option {
+    case "private": return UInt(MS_PRIVATE)
+    case "rprivate": return UInt(MS_PRIVATE) | UInt(MS_REC)
+    case "shared": return UInt(MS_SHARED)
+    case "rshared": return UInt(MS_SHARED) | UInt(MS_REC)
+    case "slave": return UInt(MS_SLAVE)
+    case "rslave": return UInt(MS_SLAVE) | UInt(MS_REC)
+    case "unbindable": return UInt(MS_UNBINDABLE)
+    case "runbindable": return UInt(MS_UNBINDABLE) | UInt(MS_REC)
+    default: return nil
+    }
+  }
+
+  /// MOUNT_ATTR_* for the recursive options (rro, rnosuid, ...), applied with mount_setattr.
+  static func recursiveAttribute(_ option: String) -> UInt? {
+    switch option {
+    case "rro": return 0x1
+    case "rnosuid": return 0x2
+    case "rnodev": return 0x4
+    case "rnoexec": return 0x8
+    case "rnoatime": return 0x10
+    case "rstrictatime": return 0x20
+    case "rnodiratime": return 0x80
+    default: return nil
+    }
+  }
 }

@@ -20,7 +20,7 @@ public struct RootfsPath {
 
   /// Opens `path` (absolute inside the rootfs) as O_PATH, creating it as `kind` if missing.
   public func open(_ path: String, creating kind: Kind?) throws(SystemError) -> Int32 {
-    let clean = Paths.clean("/" + path)
+    let clean = Paths.clean(path.hasPrefix("/") ? path : "/" + path)
     let fd = hk_openat_in_root(rootFD, clean, O_PATH | O_CLOEXEC, 0)
     if fd >= 0 { return fd }
     let firstErrno = errno

@@ -44,7 +44,7 @@ public struct ContainerOps {
     }
     unlink(socketPath)
     record.started = true
-    try store.save(record)
+    try store.markStarted(id)
     let warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
                                          state: StateJSON.render(record: record, status: .running))
     _ = consume lock

@@ -16,6 +16,8 @@ public struct ContainerRecord: Sendable {
   public var cgroupPath: String
   /// Cgroup directories hull created (parents first); delete removes these and nothing else.
   public var cgroupCreated: [String]
+  /// `start` released the init. Kept as a marker file beside state.json: creating it is
+  /// atomic and cheaper than rewriting and fsyncing the state (see StateStore.markStarted).
   public var started: Bool
   public var poststart: [Hook]
   public var poststop: [Hook]
@@ -33,7 +35,6 @@ public struct ContainerRecord: Sendable {
     o["annotations"] = .object(JSONObject(annotations.map { ($0.key, JSONValue.string($0.value)) }))
     o["cgroupPath"] = .string(cgroupPath)
     o["cgroupCreated"] = .array(cgroupCreated.map { .string($0) })
-    o["started"] = .bool(started)
     o["poststart"] = .array(poststart.map(ContainerRecord.hookJSON))
     o["poststop"] = .array(poststop.map(ContainerRecord.hookJSON))
     return JSON.serialize(.object(o))
@@ -78,7 +79,7 @@ public struct ContainerRecord: Sendable {
     } ?? []
     cgroupPath = string("cgroupPath")
     cgroupCreated = value["cgroupCreated"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    started = value["started"]?.boolValue ?? false
+    started = false  // from the `started` marker file, see StateStore.load
     poststart = value["poststart"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
     poststop = value["poststop"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
     if id.isEmpty { throw RuntimeError("read state", file, reason: "corrupt state file: no id") }

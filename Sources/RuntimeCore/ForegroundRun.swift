@@ -21,7 +21,7 @@ public enum ForegroundRun {
     }
     sync.close()
     record.started = true
-    try ops.store.save(record)
+    try ops.store.markStarted(record.id)
     var warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
                                          state: StateJSON.render(record: record, status: .running))
     if detach {

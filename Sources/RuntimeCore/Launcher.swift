@@ -149,6 +149,7 @@ enum Identity {
   /// The caller's user name from /etc/passwd (no NSS: hull is a static executable).
   static func ownerName() -> String {
     let uid = getuid()
+    if uid == 0 { return "root" }
     for line in (Files.readIfPresent("/etc/passwd") ?? "").split(separator: "\n") {
       let fields = line.split(separator: ":", omittingEmptySubsequences: false)
       if fields.count > 2, UInt32(fields[2]) == uid { return String(fields[0]) }

@@ -45,7 +45,7 @@ public enum Planner {
 
     try planNamespaces(linux, into: &plan)
     if let propagation = linux?.rootfsPropagation {
-      guard let flags = Mounts.propagationTable[propagation] else {
+      guard let flags = Mounts.propagation(propagation) else {
         throw RuntimeError("plan", "config.json", reason: "linux.rootfsPropagation: unknown value \"\(propagation)\"", errno: EINVAL)
       }
       plan.rootfsPropagation = flags

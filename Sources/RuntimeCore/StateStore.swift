@@ -59,7 +59,17 @@ public struct StateStore: Sendable {
       if error.errno == ENOENT { throw RuntimeError.notFound(id) }
       throw RuntimeError(error, context: "read state")
     }
-    return try ContainerRecord(json: bytes, file: file)
+    var record = try ContainerRecord(json: bytes, file: file)
+    record.started = Files.exists(directory(id) + "/started")
+    return record
+  }
+
+  /// Records that the init was released (see ContainerRecord.started).
+  public func markStarted(_ id: String) throws(RuntimeError) {
+    let path = directory(id) + "/started"
+    let fd = hk_open_mode(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    if fd < 0 { throw RuntimeError(SystemError("create", path), context: "mark started") }
+    Glibc.close(fd)
   }
 
   public func save(_ record: ContainerRecord) throws(RuntimeError) {
