@@ -112,11 +112,13 @@ enum ExecChild {
       _ = try check("chdir", process.cwd) { chdir(process.cwd) }
       if process.terminal { try ProcessSetup.setupConsole(process, socket: console) }
       let executable = try ProcessSetup.resolveExecutable(process)
-      let environment = ProcessSetup.environment(process)
-      try ProcessSetup.applyIdentity(process)
+      let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
+                                               env: ProcessSetup.environment(process))
+      try ProcessSetup.applyLimits(process)
       ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd])
+      try ProcessSetup.applyIdentity(process)
       sync.send(UInt8(ascii: "r"))
-      let e = ProcessSetup.exec(path: executable, args: process.args, env: environment)
+      let e = prepared.execute()
       sync.sendError(RuntimeError("exec", reason: "\"\(process.args[0])\": \(SystemError.describe(e))", errno: e))
       _exit(127)
     } catch let error as RuntimeError {

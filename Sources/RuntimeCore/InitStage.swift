@@ -71,8 +71,9 @@ enum InitStage {
     try ProcessSetup.applyHostnameAndSysctl(plan)
     if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
     let executable = try ProcessSetup.resolveExecutable(plan.process)
-    let environment = ProcessSetup.environment(plan.process)
-    try ProcessSetup.applyIdentity(plan.process)
+    let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
+                                             env: ProcessSetup.environment(plan.process))
+    try ProcessSetup.applyLimits(plan.process)
     var ownFds = [sync.fd]
     if case .listening(let fd) = fds.start { ownFds.append(fd) }
     ProcessSetup.markFdsCloseOnExec(plan.process, keep: ownFds)
@@ -101,11 +102,15 @@ enum InitStage {
     do {
       try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
                          state: StateJSON.render(plan: plan, status: .running, pid: getpid()))
-    } catch {
+      try ProcessSetup.applyIdentity(plan.process)
+    } catch let error as RuntimeError {
       reply.sendError(error)
       _exit(1)
+    } catch let error as SystemError {
+      reply.sendError(RuntimeError(error))
+      _exit(1)
     }
-    let e = ProcessSetup.exec(path: executable, args: plan.process.args, env: environment)
+    let e = prepared.execute()
     reply.sendError(RuntimeError("exec", reason: "\"\(plan.process.args[0])\": \(SystemError.describe(e))", errno: e))
     _exit(127)
   }

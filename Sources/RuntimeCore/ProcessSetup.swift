@@ -41,9 +41,9 @@ enum ProcessSetup {
     if slave > 2 { close(slave) }
   }
 
-  /// rlimits, oom_score_adj, then user and capabilities in runc's order: keep caps
-  /// across setuid, drop the bounding set, switch ids, set the sets, no_new_privs.
-  static func applyIdentity(_ plan: ProcessPlan) throws {
+  /// rlimits and oom_score_adj: before the process waits for `start`, so that a limit the
+  /// host refuses fails `create`, as with runc.
+  static func applyLimits(_ plan: ProcessPlan) throws {
     for limit in plan.rlimits {
       var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
       if setrlimit(__rlimit_resource_t(UInt32(limit.resource)), &value) != 0 {
@@ -55,6 +55,12 @@ enum ProcessSetup {
         throw SystemError("set oom_score_adj \(adj) in", "/proc/self/oom_score_adj", errno: error.errno)
       }
     }
+  }
+
+  /// User and capabilities in runc's order: keep caps across setuid, drop the bounding
+  /// set, switch ids, set the sets, no_new_privs. Runs after `start` (and the
+  /// startContainer hooks), right before execve.
+  static func applyIdentity(_ plan: ProcessPlan) throws {
     _ = try check("prctl PR_SET_KEEPCAPS") { hk_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
     if let caps = plan.capabilities { try caps.dropBoundingSet() }
     if plan.setgroupsAllowed {
@@ -116,12 +122,27 @@ enum ProcessSetup {
     }
   }
 
-  static func exec(path: String, args: [String], env: [String]) -> Int32 {
-    var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
-    cArgs.append(nil)
-    var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) }
-    cEnv.append(nil)
-    execve(path, &cArgs, &cEnv)
-    return errno
+  /// argv and envp built before the last setup steps, so that nothing between loading a
+  /// seccomp filter and execve allocates or makes other syscalls.
+  struct PreparedExec {
+    let path: UnsafeMutablePointer<CChar>
+    let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    let envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+
+    init(path: String, args: [String], env: [String]) {
+      self.path = strdup(path)
+      argv = .allocate(capacity: args.count + 1)
+      for (i, arg) in args.enumerated() { argv[i] = strdup(arg) }
+      argv[args.count] = nil
+      envp = .allocate(capacity: env.count + 1)
+      for (i, entry) in env.enumerated() { envp[i] = strdup(entry) }
+      envp[env.count] = nil
+    }
+
+    /// Returns only on failure, with errno.
+    func execute() -> Int32 {
+      execve(path, argv, envp)
+      return errno
+    }
   }
 }
