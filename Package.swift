@@ -24,10 +24,12 @@ let package = Package(
     .target(name: "OCISpec"),
     .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
     .systemLibrary(name: "CCap", pkgConfig: "libcap"),
+    .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp"),
     .target(name: "LinuxKit", dependencies: ["CLinux"]),
     .target(name: "Capabilities", dependencies: ["LinuxKit", "CCap"]),
     .target(name: "Cgroups", dependencies: ["LinuxKit"]),
-    .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities", "Cgroups"]),
+    .target(name: "Seccomp", dependencies: ["OCISpec", "LinuxKit", "CSeccomp"]),
+    .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities", "Cgroups", "Seccomp"]),
     .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit"]),
     .executableTarget(
       name: "hull", dependencies: ["HullCLI"],
@@ -48,7 +50,9 @@ let package = Package(
 
     // ---- tests ----
     .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
+    .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "OCISpec", "LinuxKit"], exclude: ["Fixtures"]),
     .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups", "HullCLI"]),
+    .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "LinuxKit"]),
     .testTarget(name: "DrydockTests", dependencies: ["DrydockKit", "Bench", "Conformance"]),
     .testTarget(name: "TracerTests", dependencies: ["Tracer", "DrydockKit"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "DrydockKit"]),

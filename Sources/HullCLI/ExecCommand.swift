@@ -24,8 +24,15 @@ struct ExecCommand: HullCommand {
     if args.value("apparmor") != nil || args.value("process-label") != nil {
       throw RuntimeError("exec in container \(id)", reason: "--apparmor/--process-label: no AppArmor or SELinux on this host", errno: ENOTSUP)
     }
-    let process = try processSpec(args, context, id: id)
+    let spec = try containerSpec(context, id: id)
+    let process = try processSpec(args, base: spec.process, id: id)
     var plan = try ProcessPlanner.plan(process, consoleSocket: args.value("console-socket"), preserveFds: 0)
+    // Exec'd processes get the container's seccomp filter, as with runc.
+    for warning in try ProcessPlanner.addSeccomp(spec.linux?.seccomp, to: &plan) { context.log.warning(warning) }
+    if plan.seccomp?.usesNotify == true {
+      plan.listenerState = ContainerState(ociVersion: spec.ociVersion, id: id, status: .running, pid: 0,
+                                          bundle: try context.store.load(id).bundle, annotations: spec.annotations)
+    }
     if let text = args.value("preserve-fds") {
       guard let n = Int32(text), n >= 0 else { throw RuntimeError("exec", reason: "--preserve-fds: \"\(text)\" is not a number", errno: EINVAL) }
       plan.preserveFds = n
@@ -38,8 +45,21 @@ struct ExecCommand: HullCommand {
     return try ExecLauncher.exec(id: id, process: plan, options: options, store: context.store)
   }
 
+  /// The container's config.json, from the bundle recorded at create.
+  static func containerSpec(_ context: Context, id: String) throws(RuntimeError) -> Spec {
+    let record = try context.store.load(id)
+    let configPath = record.bundle + "/config.json"
+    let bytes: [UInt8]
+    do { bytes = try Files.read(configPath, limit: 16 << 20) } catch {
+      throw RuntimeError("exec in container \(id): read", configPath, reason: error.reason, errno: error.errno)
+    }
+    do { return try Spec.parse(bytes) } catch {
+      throw RuntimeError("exec in container \(id): load", configPath, reason: error.description, errno: EINVAL)
+    }
+  }
+
   /// --process FILE as given, or the container's own process with runc's overrides.
-  static func processSpec(_ args: Arguments, _ context: Context, id: String) throws(RuntimeError) -> Process {
+  static func processSpec(_ args: Arguments, base: Process?, id: String) throws(RuntimeError) -> Process {
     if let file = args.value("process") {
       let path = CreateOptions.absolute(file)
       let bytes: [UInt8]
@@ -50,13 +70,8 @@ struct ExecCommand: HullCommand {
     guard !command.isEmpty else {
       throw RuntimeError("exec in container \(id)", reason: "a command is required (or --process FILE)", errno: EINVAL)
     }
-    let record = try context.store.load(id)
-    var process: Process
-    let configPath = record.bundle + "/config.json"
-    if let bytes = try? Files.read(configPath, limit: 16 << 20), let spec = try? Spec.parse(bytes), let base = spec.process {
-      process = base
-    } else {
-      throw RuntimeError("exec in container \(id): read", configPath, reason: "cannot load the container's config.json", errno: ENOENT)
+    guard var process = base else {
+      throw RuntimeError("exec in container \(id)", reason: "the container's config.json has no process to start from", errno: EINVAL)
     }
     process.args = command
     process.terminal = args.bool("tty")

@@ -2,7 +2,7 @@ import Cgroups
 import Glibc
 import OCISpec
 
-/// linux.resources → CgroupLimits, plus the device rules runc and crun always add.
+/// linux.resources → CgroupLimits (every field), plus the device rules runc and crun always add.
 enum CgroupPlanner {
   /// Allowed even under a deny-all rule, as runc does: mknod of anything, and the
   /// default devices, ptys and tun.
@@ -20,39 +20,24 @@ enum CgroupPlanner {
     .init(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
   ]
 
+  /// Every field of linux.resources, unconverted (the v2 driver converts). Zeros that
+  /// runc treats as "unset" (memory sizes, cpu shares/quota/period) are left to the
+  /// drivers, which skip them. `devices` are the container's device nodes, allowed on
+  /// top of the spec's rules as runc does.
   static func limits(from resources: Resources?, devices: [LaunchPlan.DeviceNode], warnings: inout [String]) throws(RuntimeError) -> CgroupLimits {
     var limits = CgroupLimits()
     guard let resources else { return limits }
-    var unsupported: [String] = []
-    if resources.blockIO != nil { unsupported.append("linux.resources.blockIO") }
-    if !resources.hugepageLimits.isEmpty { unsupported.append("linux.resources.hugepageLimits") }
-    if resources.network != nil { unsupported.append("linux.resources.network") }
-    if !resources.rdma.isEmpty { unsupported.append("linux.resources.rdma") }
-    if !resources.unified.isEmpty { unsupported.append("linux.resources.unified") }
-    if let cpu = resources.cpu {
-      if cpu.realtimeRuntime != nil || cpu.realtimePeriod != nil { unsupported.append("linux.resources.cpu.realtime*") }
-      if cpu.burst != nil { unsupported.append("linux.resources.cpu.burst") }
-      if cpu.idle != nil { unsupported.append("linux.resources.cpu.idle") }
-      limits.cpuShares = cpu.shares
-      limits.cpuQuota = cpu.quota
-      limits.cpuPeriod = cpu.period
-      limits.cpusetCpus = cpu.cpus
-      limits.cpusetMems = cpu.mems
-    }
-    if !unsupported.isEmpty {
-      throw RuntimeError("plan", "config.json", reason: "\(unsupported.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)
-    }
-    if let memory = resources.memory {
-      limits.memoryLimit = memory.limit
-      limits.memoryReservation = memory.reservation
-      limits.memorySwap = memory.swap
-      limits.memorySwappiness = memory.swappiness
-      limits.disableOOMKiller = memory.disableOOMKiller
-      if memory.kernel != nil || memory.kernelTCP != nil {
-        warnings.append("linux.resources.memory.kernel/kernelTCP: deprecated by the kernel, ignored")
-      }
-    }
+    mapCPU(resources.cpu, into: &limits)
+    mapMemory(resources.memory, into: &limits, warnings: &warnings)
     limits.pidsLimit = resources.pids?.limit
+    mapBlockIO(resources.blockIO, into: &limits)
+    limits.hugepageLimits = resources.hugepageLimits.map { .init(pageSize: $0.pageSize, limit: $0.limit) }
+    if let network = resources.network {
+      limits.networkClassID = network.classID
+      limits.networkPriorities = network.priorities.map { .init($0.name, String($0.priority)) }
+    }
+    limits.rdma = resources.rdma.map { .init(device: $0.key, hcaHandles: $0.value.hcaHandles, hcaObjects: $0.value.hcaObjects) }
+    limits.unified = resources.unified.map { .init($0.key, $0.value) }
     if !resources.devices.isEmpty {
       for rule in resources.devices {
         let type: Character = rule.type.flatMap { $0.first } ?? "a"
@@ -69,5 +54,63 @@ enum CgroupPlanner {
       }
     }
     return limits
+  }
+
+  /// `hull update`: the same mapping, except devices, which runc's update leaves alone
+  /// too (rewriting them on a live container would briefly deny everything).
+  static func updateLimits(from resources: Resources, warnings: inout [String]) throws(RuntimeError) -> CgroupLimits {
+    var r = resources
+    if !r.devices.isEmpty {
+      warnings.append("linux.resources.devices: not changed by update (set at create)")
+      r.devices = []
+    }
+    var l = try limits(from: r, devices: [], warnings: &warnings)
+    // docker sends {"pids":{"limit":0}} for "unchanged"; runc reads 0 as unset too.
+    if l.pidsLimit == 0 { l.pidsLimit = nil }
+    return l
+  }
+
+  static func mapCPU(_ cpu: CPU?, into l: inout CgroupLimits) {
+    guard let cpu else { return }
+    l.cpuShares = cpu.shares
+    l.cpuQuota = cpu.quota
+    l.cpuPeriod = cpu.period
+    l.cpuBurst = cpu.burst
+    l.cpuRealtimeRuntime = cpu.realtimeRuntime
+    l.cpuRealtimePeriod = cpu.realtimePeriod
+    l.cpuIdle = cpu.idle
+    l.cpusetCpus = cpu.cpus
+    l.cpusetMems = cpu.mems
+  }
+
+  static func mapMemory(_ memory: Memory?, into l: inout CgroupLimits, warnings: inout [String]) {
+    guard let memory else { return }
+    l.memoryLimit = memory.limit
+    l.memoryReservation = memory.reservation
+    l.memorySwap = memory.swap
+    l.memorySwappiness = memory.swappiness
+    l.disableOOMKiller = memory.disableOOMKiller
+    l.memoryUseHierarchy = memory.useHierarchy
+    l.memoryCheckBeforeUpdate = memory.checkBeforeUpdate
+    // The spec deprecates both; kernels since 5.4 (v1) / always (v2) have no such limit.
+    if memory.kernel != nil { warnings.append("linux.resources.memory.kernel: deprecated, ignored") }
+    if memory.kernelTCP != nil { warnings.append("linux.resources.memory.kernelTCP: deprecated, ignored") }
+  }
+
+  static func mapBlockIO(_ b: BlockIO?, into l: inout CgroupLimits) {
+    guard let b else { return }
+    l.blkioWeight = b.weight
+    l.blkioLeafWeight = b.leafWeight
+    for d in b.weightDevice {
+      if let w = d.weight { l.blkioWeightDevices.append(.init(major: d.major, minor: d.minor, value: UInt64(w))) }
+      if let w = d.leafWeight { l.blkioLeafWeightDevices.append(.init(major: d.major, minor: d.minor, value: UInt64(w))) }
+    }
+    func rates(_ list: [ThrottleDevice]) -> [CgroupLimits.BlockDeviceValue] {
+      list.map { .init(major: $0.major, minor: $0.minor, value: $0.rate) }
+    }
+    l.blkioThrottleReadBps = rates(b.throttleReadBpsDevice)
+    l.blkioThrottleWriteBps = rates(b.throttleWriteBpsDevice)
+    l.blkioThrottleReadIOPS = rates(b.throttleReadIOPSDevice)
+    l.blkioThrottleWriteIOPS = rates(b.throttleWriteIOPSDevice)
   }
 }

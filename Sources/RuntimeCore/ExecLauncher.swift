@@ -105,6 +105,7 @@ enum ExecChild {
     _ = hk_unblock_all_signals()
     do {
       guard let go = sync.receive(), go.tag == UInt8(ascii: "G") else { _exit(1) }
+      if process.listenerState != nil { ProcessSetup.recordHostPid() }
       if namespaces != 0 && hk_setns(target, namespaces) != 0 {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")
       }

@@ -42,6 +42,7 @@ enum InitStage {
 
   private static func setUp(_ plan: LaunchPlan, _ fds: Descriptors) throws {
     let sync = fds.sync
+    if plan.process.listenerState != nil { ProcessSetup.recordHostPid() }
     if fds.waitForParent {
       guard let message = sync.receive(), message.tag == UInt8(ascii: "G") else { _exit(1) }
     }

@@ -2,6 +2,7 @@ import Capabilities
 import Cgroups
 import LinuxKit
 import OCISpec
+import Seccomp
 
 /// Everything the launcher and the container's init need, computed once before the
 /// clone from the spec, the command's options and the host (runc's specconv step).
@@ -111,4 +112,11 @@ public struct ProcessPlan: Sendable {
   public var preserveFds: Int32 = 0
   /// False inside a user namespace whose setgroups is denied.
   public var setgroupsAllowed = true
+  /// linux.seccomp compiled to BPF in the parent; the child only loads it.
+  public var seccomp: SeccompProgram?
+  public var seccompListenerPath: String?
+  public var seccompListenerMetadata: String?
+  /// The state sent with a seccomp notify listener fd (container-process-state); the
+  /// child fills in its host pid.
+  public var listenerState: ContainerState?
 }

@@ -58,6 +58,11 @@ public enum Planner {
     plan.sysctl = linux?.sysctl ?? []
 
     plan.warnings += plan.process.capabilities?.warnings ?? []
+    plan.warnings += try ProcessPlanner.addSeccomp(linux?.seccomp, to: &plan.process)
+    if plan.process.seccomp?.usesNotify == true {
+      plan.process.listenerState = ContainerState(ociVersion: plan.ociVersion, id: plan.id, status: .creating, pid: 0,
+                                                  bundle: plan.bundle, annotations: plan.annotations)
+    }
     plan.process.setgroupsAllowed = !plan.newUserNamespace || plan.gidMap != nil
 
     let cgroupPath = linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(options.id)"
@@ -159,7 +164,6 @@ public enum Planner {
   /// running a container without the seccomp filter it asked for would be a silent hole.
   static func refuseUnsupported(spec: Spec) throws(RuntimeError) {
     var fields: [String] = []
-    if spec.linux?.seccomp != nil { fields.append("linux.seccomp") }
     if spec.linux?.personality != nil { fields.append("linux.personality") }
     if spec.linux?.intelRdt != nil { fields.append("linux.intelRdt") }
     if spec.linux?.memoryPolicy != nil { fields.append("linux.memoryPolicy") }

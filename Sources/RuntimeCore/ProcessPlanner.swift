@@ -1,6 +1,7 @@
 import Capabilities
 import Glibc
 import OCISpec
+import Seccomp
 
 /// OCI process → ProcessPlan, for the container's init (create, run) and for exec.
 public enum ProcessPlanner {
@@ -29,5 +30,18 @@ public enum ProcessPlanner {
     }
     plan.preserveFds = preserveFds
     return plan
+  }
+
+  /// Compiles linux.seccomp with libseccomp here, in the parent, before the clone.
+  public static func addSeccomp(_ seccomp: OCISpec.Seccomp?, to plan: inout ProcessPlan) throws(RuntimeError) -> [String] {
+    guard let seccomp else { return [] }
+    do {
+      plan.seccomp = try SeccompProgram.compile(seccomp)
+    } catch {
+      throw RuntimeError("compile seccomp filter", error.field, reason: error.description, errno: error.errno)
+    }
+    plan.seccompListenerPath = seccomp.listenerPath
+    plan.seccompListenerMetadata = seccomp.listenerMetadata
+    return plan.seccomp?.warnings ?? []
   }
 }

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import LinuxKit
+import Seccomp
 
 /// The container process's attributes, applied in the child after pivot_root.
 enum ProcessSetup {
@@ -60,9 +61,15 @@ enum ProcessSetup {
   /// User and capabilities in runc's order: keep caps across setuid, drop the bounding
   /// set, switch ids, set the sets, no_new_privs. Runs after `start` (and the
   /// startContainer hooks), right before execve.
+  ///
+  /// The seccomp filter goes in as late as the kernel allows: with no_new_privs, after
+  /// everything (the filter then sees only execve); without it, loading needs
+  /// CAP_SYS_ADMIN, so it goes in before the user switch, and the filter sees only
+  /// setgroups, setresgid, setresuid, capset, prctl and execve.
   static func applyIdentity(_ plan: ProcessPlan) throws {
     _ = try check("prctl PR_SET_KEEPCAPS") { hk_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
     if let caps = plan.capabilities { try caps.dropBoundingSet() }
+    if !plan.noNewPrivileges { try loadSeccomp(plan) }
     if plan.setgroupsAllowed {
       let groups = plan.additionalGids
       let rc = groups.withUnsafeBufferPointer { hk_setgroups($0.count, $0.baseAddress) }
@@ -72,10 +79,41 @@ enum ProcessSetup {
     _ = try check("setresuid \(plan.uid)") { hk_setresuid(plan.uid) }
     if let caps = plan.capabilities { try caps.applySets() }
     _ = hk_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
+    umask(plan.umask)
     if plan.noNewPrivileges {
       _ = try check("prctl PR_SET_NO_NEW_PRIVS") { hk_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
+      try loadSeccomp(plan)
     }
-    umask(plan.umask)
+  }
+
+  /// This process's pid in the host's pid namespace, read from the host's /proc before
+  /// any mount changes it (getpid() says 1 inside a new pid namespace).
+  nonisolated(unsafe) static var hostPid: Int32 = 0
+
+  static func recordHostPid() {
+    var buffer = [CChar](repeating: 0, count: 32)
+    let n = readlink("/proc/self", &buffer, buffer.count - 1)
+    if n > 0 { hostPid = Int32(String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)) ?? 0 }
+  }
+
+  static func loadSeccomp(_ plan: ProcessPlan) throws {
+    guard let program = plan.seccomp else { return }
+    let listener: Int32
+    do { listener = try program.load() } catch {
+      throw RuntimeError(error.operation, error.field, reason: error.reason, errno: error.errno)
+    }
+    guard listener >= 0 else { return }
+    // SCMP_ACT_NOTIFY: hand the listener to the agent at listenerPath, then drop our copy.
+    defer { close(listener) }
+    guard let path = plan.seccompListenerPath else { return }
+    do {
+      var state = plan.listenerState
+      state?.pid = hostPid
+      try SeccompNotify.sendListener(fd: listener, to: path, stateJSON: state?.json() ?? "{}",
+                                     metadata: plan.seccompListenerMetadata)
+    } catch {
+      throw RuntimeError("send seccomp listener to", path, reason: error.reason, errno: error.errno)
+    }
   }
 
   /// Finds args[0] the way execvp would, in the container's PATH, with runc's wording

@@ -24,7 +24,7 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
   }
 
   public init(_ error: CgroupError) {
-    self.init(error.operation, error.path, reason: String(error.description.split(separator: ": ").last ?? ""),
+    self.init(error.operation, error.path, reason: error.detail ?? SystemError.describe(error.errno),
               errno: error.errno)
   }
 

@@ -1,0 +1,27 @@
+import Cgroups
+import Glibc
+import LinuxKit
+import OCISpec
+
+/// update and events: the container operations that work on its cgroup alone.
+extension ContainerOps {
+  /// The container's record and cgroup; refuses a stopped container.
+  public func liveCgroup(_ id: String, operation: String) throws(RuntimeError) -> (record: ContainerRecord, cgroup: CgroupSet) {
+    let record = try store.load(id)
+    if status(of: record) == .stopped {
+      throw RuntimeError("\(operation) container \(id)", reason: "container is not running", errno: ESRCH)
+    }
+    return (record, CgroupSet(host: CgroupHost.current(), path: record.cgroupPath))
+  }
+
+  /// Writes the set fields of `resources` into a live container's cgroups; returns warnings.
+  public func update(_ id: String, resources: Resources) throws(RuntimeError) -> [String] {
+    let lock = try store.open(id)
+    let (_, cgroup) = try liveCgroup(id, operation: "update")
+    var warnings: [String] = []
+    let limits = try CgroupPlanner.updateLimits(from: resources, warnings: &warnings)
+    do { try cgroup.update(limits) } catch { throw RuntimeError(error) }
+    _ = consume lock
+    return warnings
+  }
+}
