@@ -28,7 +28,8 @@ public enum HullMain {
   static var commands: [any HullCommand.Type] { [
     CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self, KillCommand.self,
     DeleteCommand.self, ExecCommand.self, ListCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-    SpecCommand.self, FeaturesCommand.self,
+    SpecCommand.self, FeaturesCommand.self, UpdateCommand.self, EventsCommand.self, CheckpointCommand.self,
+    RestoreCommand.self,
   ] }
 
   static let globalFlags: [Arguments.Flag] = [

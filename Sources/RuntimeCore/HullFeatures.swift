@@ -10,10 +10,12 @@ public enum HullFeatures {
       linux: LinuxFeatures(
         namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
         cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
-        seccomp: SeccompFeatures(enabled: false),
+        seccomp: SeccompFeatures(enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
+                                 archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
+                                 supportedFlags: Seccomp.knownFlags),
         apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: false,
         netDevicesEnabled: false, memoryPolicy: nil),
-      annotations: [])
+      annotations: [("org.drydock.hull.checkpoint", Checkpoint.criuProblem().map { "unavailable: " + $0 } ?? "available (criu)")])
   }
 
   static let mountOptions = [

@@ -1,0 +1,46 @@
+import LinuxKit
+import OCISpec
+import RuntimeCore
+
+struct RestoreCommand: HullCommand {
+  static let name = "restore"
+  static let summary = "restore a container from a CRIU checkpoint"
+  static let flags: [Arguments.Flag] = [
+    .init(names: ["image-path"], takesValue: true), .init(names: ["work-path"], takesValue: true),
+    .init(names: ["bundle", "b"], takesValue: true), .init(names: ["detach", "d"], takesValue: false),
+    .init(names: ["pid-file"], takesValue: true), .init(names: ["console-socket"], takesValue: true),
+    .init(names: ["tcp-established"], takesValue: false), .init(names: ["ext-unix-sk"], takesValue: false),
+    .init(names: ["shell-job"], takesValue: false), .init(names: ["file-locks"], takesValue: false),
+    .init(names: ["manage-cgroups-mode"], takesValue: true), .init(names: ["no-pivot"], takesValue: false),
+  ]
+
+  static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
+    let id = try containerID(args, command: name)
+    if args.value("console-socket") != nil {
+      throw RuntimeError("restore container \(id)", reason: "--console-socket: restoring a terminal is not supported yet", errno: 95)
+    }
+    let bundle = CreateOptions.absolute(args.value("bundle") ?? ".")
+    let configPath = bundle + "/config.json"
+    let spec: Spec
+    do { spec = try Spec.parse(try Files.read(configPath, limit: 16 << 20)) } catch let error as SpecError {
+      throw RuntimeError("restore container \(id): load", configPath, reason: error.description, errno: 22)
+    } catch let error as SystemError {
+      throw RuntimeError("restore container \(id): read", configPath, reason: error.reason, errno: error.errno)
+    } catch { throw RuntimeError("restore", configPath, reason: "\(error)") }
+    var options = Checkpoint.RestoreOptions(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)
+    options.workPath = args.value("work-path").map(CreateOptions.absolute)
+    options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
+    options.detach = args.bool("detach")
+    options.tcpEstablished = args.bool("tcp-established")
+    options.externalUnixSockets = args.bool("ext-unix-sk")
+    options.shellJob = args.bool("shell-job")
+    options.fileLocks = args.bool("file-locks")
+    let pid = try Checkpoint.restore(id, spec: spec, options: options, store: context.store)
+    if options.detach { return 0 }
+    // criu --restore-detached: the process is not our child; wait for it through a pidfd.
+    let process = try? PidFD(pid: pid)
+    _ = process?.waitExit(timeoutMs: -1)
+    _ = try? ContainerOps(store: context.store).delete(id, force: true)
+    return 0
+  }
+}
