@@ -57,5 +57,6 @@ let package = Package(
     .testTarget(name: "TracerTests", dependencies: ["Tracer", "DrydockKit"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "DrydockKit"]),
     .testTarget(name: "StressTests", dependencies: ["Stress", "DrydockKit"]),
+    .testTarget(name: "ClientTests", dependencies: []),
   ]
 )

@@ -13,7 +13,9 @@
 //   struct BenchResult: Codable, Sendable
 //     runtime, scenario, phase, mode, n, failures; wall_ms, cpu_ms, rss_kb: Summary? (nil when n == 0);
 //     first_failure: String?
-//   struct BenchReport: Codable, Sendable { environment; results }
+//     shard: String? ("i/n" for one shard of a split run)
+//   struct BenchReport: Codable, Sendable { environment; results; gate: GateReport? (with --baseline) }
+//     static func load(_ path: String) throws -> BenchReport      BenchError(operation: "read bench report", path:)
 //     jsonData() throws -> Data   (sorted keys, pretty)
 import DrydockKit
 import Foundation
@@ -51,9 +53,11 @@ public struct BenchEnvironment: Codable, Sendable {
   public var rootfsStrategy: String
   public var seed: UInt64
   public var measuredWith: String
+  /// "i/n" when this run was one shard of a larger one (drydock report merge puts them back together).
+  public var shard: String?
 
   enum CodingKeys: String, CodingKey {
-    case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed
+    case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed, shard
     case kernelVersion = "kernel_version", cgroupMode = "cgroup_mode", v1Controllers = "v1_controllers"
     case unifiedControllers = "unified_controllers", loadBefore = "load_before", loadAfter = "load_after"
     case capabilityBoundingSet = "capability_bounding_set", startedAt = "started_at"
@@ -92,6 +96,13 @@ public struct BenchResult: Codable, Sendable {
   public var rssKilobytes: Summary?
   public var firstFailure: String?
 
+  public init(runtime: String, scenario: String, phase: String, mode: String, n: Int, failures: Int,
+              wallMilliseconds: Summary?, cpuMilliseconds: Summary?, rssKilobytes: Summary?, firstFailure: String? = nil) {
+    self.runtime = runtime; self.scenario = scenario; self.phase = phase; self.mode = mode; self.n = n
+    self.failures = failures; self.wallMilliseconds = wallMilliseconds; self.cpuMilliseconds = cpuMilliseconds
+    self.rssKilobytes = rssKilobytes; self.firstFailure = firstFailure
+  }
+
   enum CodingKeys: String, CodingKey {
     case runtime, scenario, phase, mode, n, failures
     case wallMilliseconds = "wall_ms", cpuMilliseconds = "cpu_ms", rssKilobytes = "rss_kb", firstFailure = "first_failure"
@@ -101,6 +112,21 @@ public struct BenchResult: Codable, Sendable {
 public struct BenchReport: Codable, Sendable {
   public var environment: BenchEnvironment
   public var results: [BenchResult]
+  /// The comparison with a stored baseline, when the run was gated (--baseline).
+  public var gate: GateReport?
+
+  public init(environment: BenchEnvironment, results: [BenchResult], gate: GateReport? = nil) {
+    self.environment = environment; self.results = results; self.gate = gate
+  }
+
+  public static func load(_ path: String) throws -> BenchReport {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw BenchError(operation: "read bench report", path: path, message: "cannot read file")
+    }
+    do { return try JSONDecoder().decode(BenchReport.self, from: data) } catch {
+      throw BenchError(operation: "parse bench report", path: path, message: "\(error)")
+    }
+  }
 
   public func jsonData() throws -> Data {
     let encoder = JSONEncoder()

@@ -10,7 +10,9 @@
 //        percentile bootstrap: resample with replacement, take the median, report the (1-level)/2 and 1-(1-level)/2 quantiles
 //     summarize(_ values:, seed:) -> Summary
 //   struct Summary: Codable, Sendable, Equatable
-//     median, p90, p99, min, max, mean: Double; ci95: [Double] (low, high)
+//     median, p90, p99, min, max, mean: Double; ci95: [Double] (low, high); p25, p75: Double? (absent in
+//     reports written before they were added; the report's box plots need the quartiles)
+//     init(median:p90:p99:min:max:mean:ci95:p25:p75:)
 //   Empty input gives NaN everywhere (callers report n = 0 instead).
 
 public struct SplitMix64: RandomNumberGenerator, Sendable {
@@ -33,6 +35,14 @@ public struct Summary: Codable, Sendable, Equatable {
   public var max: Double
   public var mean: Double
   public var ci95: [Double]
+  public var p25: Double?
+  public var p75: Double?
+
+  public init(median: Double, p90: Double, p99: Double, min: Double, max: Double, mean: Double, ci95: [Double],
+              p25: Double? = nil, p75: Double? = nil) {
+    self.median = median; self.p90 = p90; self.p99 = p99; self.min = min; self.max = max; self.mean = mean
+    self.ci95 = ci95; self.p25 = p25; self.p75 = p75
+  }
 }
 
 public enum Statistics {
@@ -73,6 +83,7 @@ public enum Statistics {
     let sorted = values.sorted()
     let ci = bootstrapMedianCI(values, seed: seed)
     return Summary(median: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99),
-                   min: sorted.first ?? .nan, max: sorted.last ?? .nan, mean: mean(values), ci95: [ci.low, ci.high])
+                   min: sorted.first ?? .nan, max: sorted.last ?? .nan, mean: mean(values), ci95: [ci.low, ci.high],
+                   p25: percentile(sorted, 25), p75: percentile(sorted, 75))
   }
 }

@@ -160,3 +160,9 @@ int hk_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
 int hk_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
 int hk_accept4_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 int hk_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+#include <sys/eventfd.h>
+int hk_eventfd_cloexec(unsigned int initval, int nonblock) {
+  return eventfd(initval, EFD_CLOEXEC | (nonblock ? EFD_NONBLOCK : 0));
+}
+long hk_bpf(int cmd, void *attr, unsigned int size) { return syscall(SYS_bpf, cmd, attr, size); }

@@ -1,34 +1,133 @@
-extension CgroupSet {
-  func applyCPU(_ limits: CgroupLimits) throws(CgroupError) {
-    if let dir = directory(controller: "cpu") {
-      if let v = limits.cpuShares { try CgroupSet.write(dir + "/cpu.shares", String(v), field: "linux.resources.cpu.shares") }
-      if let v = limits.cpuPeriod { try CgroupSet.write(dir + "/cpu.cfs_period_us", String(v), field: "linux.resources.cpu.period") }
-      if let v = limits.cpuQuota { try CgroupSet.write(dir + "/cpu.cfs_quota_us", String(v), field: "linux.resources.cpu.quota") }
-    } else if host.mode == .unified, let dir = unifiedDirectory {
-      // runc's conversion: weight = 1 + ((shares - 2) * 9999) / 262142.
-      if let shares = limits.cpuShares, shares >= 2 {
-        try CgroupSet.write(dir + "/cpu.weight", String(1 + ((shares - 2) * 9999) / 262142), field: "linux.resources.cpu.shares")
+import Glibc
+
+/// cpu (shares/weight, quota, period, burst, realtime, idle) and cpuset (cpus, mems),
+/// plus the cpu part of the stats (v1 cpuacct + cpu.stat, v2 cpu.stat).
+enum CPUController {
+  static let prefix = "linux.resources.cpu."
+
+  // MARK: v1
+
+  static func v1(_ l: CgroupLimits, dir: String?) throws(CgroupError) {
+    guard l.hasCPU else { return }
+    guard let dir else { throw .missingController(prefix + firstSetField(l), "cpu") }
+    if let shares = l.cpuShares, shares != 0 {
+      try CgroupFiles.write(dir, "cpu.shares", String(shares), field: prefix + "shares")
+      // The kernel clamps silently to 2..262144: say so rather than run with another value.
+      if let got = CgroupFiles.number(dir, "cpu.shares"), got != shares {
+        throw .invalid(prefix + "shares", "the kernel set cpu.shares to \(got) instead of \(shares) (range 2-262144)")
       }
-      if limits.cpuQuota != nil || limits.cpuPeriod != nil {
-        let quota = limits.cpuQuota.map { $0 < 0 ? "max" : String($0) } ?? "max"
-        try CgroupSet.write(dir + "/cpu.max", "\(quota) \(limits.cpuPeriod ?? 100000)", field: "linux.resources.cpu.quota")
+    }
+    try writeQuotaAndPeriod(l, dir: dir)
+    if let burst = l.cpuBurst { try CgroupFiles.write(dir, "cpu.cfs_burst_us", String(burst), field: prefix + "burst") }
+    // The period first: a runtime above the current period is rejected.
+    if let p = l.cpuRealtimePeriod, p != 0 { try CgroupFiles.write(dir, "cpu.rt_period_us", String(p), field: prefix + "realtimePeriod") }
+    if let r = l.cpuRealtimeRuntime, r != 0 { try CgroupFiles.write(dir, "cpu.rt_runtime_us", String(r), field: prefix + "realtimeRuntime") }
+    if let idle = l.cpuIdle { try CgroupFiles.write(dir, "cpu.idle", String(idle), field: prefix + "idle") }
+  }
+
+  /// As runc: a new period smaller than the current one can be refused (EINVAL) while the
+  /// old quota is in force; when a quota is also being set, write it and retry the period.
+  static func writeQuotaAndPeriod(_ l: CgroupLimits, dir: String) throws(CgroupError) {
+    let quota = l.cpuQuota.flatMap { $0 == 0 ? nil : $0 }
+    var periodPending = false
+    if let period = l.cpuPeriod, period != 0 {
+      do {
+        try CgroupFiles.write(dir, "cpu.cfs_period_us", String(period), field: prefix + "period")
+      } catch {
+        guard error.errno == EINVAL, quota != nil else { throw error }
+        periodPending = true
+      }
+    }
+    if let quota {
+      try CgroupFiles.write(dir, "cpu.cfs_quota_us", String(quota < 0 ? -1 : quota), field: prefix + "quota")
+      if periodPending, let period = l.cpuPeriod {
+        try CgroupFiles.write(dir, "cpu.cfs_period_us", String(period), field: prefix + "period")
       }
     }
   }
 
-  func applyCpuset(_ limits: CgroupLimits) throws(CgroupError) {
-    let dir = directory(controller: "cpuset") ?? (host.mode == .unified ? unifiedDirectory : nil)
-    guard let dir else { return }
-    if let v = limits.cpusetCpus { try CgroupSet.write(dir + "/cpuset.cpus", v, field: "linux.resources.cpu.cpus") }
-    if let v = limits.cpusetMems { try CgroupSet.write(dir + "/cpuset.mems", v, field: "linux.resources.cpu.mems") }
+  static func cpusetV1(_ l: CgroupLimits, dir: String?) throws(CgroupError) {
+    guard l.hasCpuset else { return }
+    guard let dir else { throw .missingController(prefix + (l.cpusetCpus != nil ? "cpus" : "mems"), "cpuset") }
+    if let cpus = l.cpusetCpus, !cpus.isEmpty { try CgroupFiles.write(dir, "cpuset.cpus", cpus, field: prefix + "cpus") }
+    if let mems = l.cpusetMems, !mems.isEmpty { try CgroupFiles.write(dir, "cpuset.mems", mems, field: prefix + "mems") }
   }
 
-  /// Writes every limit of `limits` (create and update).
-  public func apply(_ limits: CgroupLimits) throws(CgroupError) {
-    try applyDevices(limits.devices)
-    try applyMemory(limits)
-    try applyPids(limits)
-    try applyCPU(limits)
-    try applyCpuset(limits)
+  // MARK: v2
+
+  static func v2(_ l: CgroupLimits, dir: String, update: Bool) throws(CgroupError) {
+    if l.cpuRealtimeRuntime.map({ $0 != 0 }) ?? false {
+      throw .unsupported(prefix + "realtimeRuntime", "cgroup v2 has no realtime CPU bandwidth control (cpu.rt_runtime_us is v1 only)")
+    }
+    if l.cpuRealtimePeriod.map({ $0 != 0 }) ?? false {
+      throw .unsupported(prefix + "realtimePeriod", "cgroup v2 has no realtime CPU bandwidth control (cpu.rt_period_us is v1 only)")
+    }
+    if let shares = l.cpuShares, shares != 0 {
+      try CgroupFiles.write(dir, "cpu.weight", String(CgroupConversions.cpuWeight(shares: shares)), field: prefix + "shares")
+    }
+    if let idle = l.cpuIdle { try CgroupFiles.write(dir, "cpu.idle", String(idle), field: prefix + "idle") }
+    let quota = l.cpuQuota.flatMap { $0 == 0 ? nil : $0 }
+    let period = l.cpuPeriod.flatMap { $0 == 0 ? nil : $0 }
+    if quota != nil || period != nil {
+      // cpu.max holds both; a period-only update keeps the quota in force (runc keeps it
+      // through its saved config; we read it back).
+      var quotaText = "max"
+      if let quota { quotaText = quota < 0 ? "max" : String(quota) } else if update,
+        let current = CgroupFiles.value(dir, "cpu.max")?.split(separator: " ").first
+      {
+        quotaText = String(current)
+      }
+      let value = period.map { "\(quotaText) \($0)" } ?? quotaText
+      try CgroupFiles.write(dir, "cpu.max", value, field: prefix + (quota != nil ? "quota" : "period"))
+    }
+    if let burst = l.cpuBurst { try CgroupFiles.write(dir, "cpu.max.burst", String(burst), field: prefix + "burst") }
+    if let cpus = l.cpusetCpus, !cpus.isEmpty { try CgroupFiles.write(dir, "cpuset.cpus", cpus, field: prefix + "cpus") }
+    if let mems = l.cpusetMems, !mems.isEmpty { try CgroupFiles.write(dir, "cpuset.mems", mems, field: prefix + "mems") }
+  }
+
+  static func firstSetField(_ l: CgroupLimits) -> String {
+    if l.cpuShares != nil { return "shares" }
+    if l.cpuQuota != nil { return "quota" }
+    if l.cpuPeriod != nil { return "period" }
+    if l.cpuBurst != nil { return "burst" }
+    if l.cpuIdle != nil { return "idle" }
+    return "realtimeRuntime"
+  }
+
+  // MARK: stats
+
+  /// cpuacct.stat counts USER_HZ ticks (100 per second on Linux).
+  static let nanosPerTick: UInt64 = 10_000_000
+
+  static func statsV1(cpuacct: String?, cpu: String?, into s: inout CgroupStats) {
+    if let dir = cpuacct {
+      s.cpu.total = CgroupFiles.number(dir, "cpuacct.usage") ?? 0
+      s.cpu.percpu = numbers(CgroupFiles.read(dir, "cpuacct.usage_percpu"))
+      s.cpu.percpuKernel = numbers(CgroupFiles.read(dir, "cpuacct.usage_percpu_sys"))
+      s.cpu.percpuUser = numbers(CgroupFiles.read(dir, "cpuacct.usage_percpu_user"))
+      let stat = CgroupFiles.keyValues(dir, "cpuacct.stat")
+      s.cpu.user = (CgroupFiles.lookup(stat, "user") ?? 0) * nanosPerTick
+      s.cpu.kernel = (CgroupFiles.lookup(stat, "system") ?? 0) * nanosPerTick
+    }
+    if let dir = cpu {
+      let stat = CgroupFiles.keyValues(dir, "cpu.stat")
+      s.cpu.periods = CgroupFiles.lookup(stat, "nr_periods") ?? 0
+      s.cpu.throttledPeriods = CgroupFiles.lookup(stat, "nr_throttled") ?? 0
+      s.cpu.throttledTime = CgroupFiles.lookup(stat, "throttled_time") ?? 0
+    }
+  }
+
+  static func statsV2(dir: String, into s: inout CgroupStats) {
+    let stat = CgroupFiles.keyValues(dir, "cpu.stat")
+    s.cpu.total = (CgroupFiles.lookup(stat, "usage_usec") ?? 0) * 1000
+    s.cpu.user = (CgroupFiles.lookup(stat, "user_usec") ?? 0) * 1000
+    s.cpu.kernel = (CgroupFiles.lookup(stat, "system_usec") ?? 0) * 1000
+    s.cpu.periods = CgroupFiles.lookup(stat, "nr_periods") ?? 0
+    s.cpu.throttledPeriods = CgroupFiles.lookup(stat, "nr_throttled") ?? 0
+    s.cpu.throttledTime = (CgroupFiles.lookup(stat, "throttled_usec") ?? 0) * 1000
+  }
+
+  static func numbers(_ text: String?) -> [UInt64] {
+    (text ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
   }
 }

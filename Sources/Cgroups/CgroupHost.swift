@@ -33,6 +33,30 @@ public struct CgroupHost: Sendable, Equatable {
     v1.first { $0.controllers.contains(controller) }
   }
 
+  /// A host laid out under one directory: the injectable root that lets both drivers run
+  /// on a temp-dir fake cgroupfs. v1 hierarchies are `root/<controller>`; the unified
+  /// hierarchy is `root` itself (unified mode) or `root/unified` (hybrid).
+  public init(root: String, mode: Mode, v1Controllers: [String] = CgroupHost.v1Controllers) {
+    let hierarchies = mode == .unified ? [] : v1Controllers.map {
+      Hierarchy(mountPoint: root + "/" + $0, controllers: [$0])
+    }
+    let unified: String? = switch mode {
+    case .v1: nil
+    case .hybrid: root + "/unified"
+    case .unified: root
+    }
+    self.init(v1: hierarchies, unifiedMountPoint: unified)
+  }
+
+  /// The v1 controllers a runtime uses, as mounted on this machine.
+  public static let v1Controllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb"]
+
+  /// Controllers the unified hierarchy offers (its root's cgroup.controllers).
+  public var unifiedControllers: [String] {
+    guard let unifiedMountPoint, let text = Files.readIfPresent(unifiedMountPoint + "/cgroup.controllers") else { return [] }
+    return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+  }
+
   /// This process's view, read once: every command needs it and mountinfo does not change under us.
   nonisolated(unsafe) private static var cachedHost: CgroupHost?
 

@@ -37,6 +37,7 @@ public struct CgroupSet: Sendable {
       if let unified = host.unifiedMountPoint {
         try createLevels(root: unified, cpuset: false, into: &created)
       }
+      try driver.prepare()
     } catch {
       CgroupSet.remove(created)
       throw error
@@ -96,12 +97,7 @@ public struct CgroupSet: Sendable {
     }
   }
 
-  static func write(_ file: String, _ value: String, field: String? = nil) throws(CgroupError) {
-    do {
-      try Files.writeExisting(file, value)
-    } catch {
-      let what = field.map { "set \($0) =" } ?? "write"
-      throw CgroupError(field == nil ? what : "\(what) \(value) in", file, errno: error.errno)
-    }
+  static func write(_ file: String, _ value: String) throws(CgroupError) {
+    try CgroupFiles.write(Paths.dirname(file), Paths.basename(file), value, field: nil)
   }
 }

@@ -1,34 +1,34 @@
 import Glibc
-import LinuxKit
 
-extension CgroupSet {
-  /// Freezes (pause) or thaws (resume) every task; waits until v1 reports FROZEN.
-  public func setFrozen(_ frozen: Bool) throws(CgroupError) {
-    if let dir = directory(controller: "freezer") {
-      let file = dir + "/freezer.state"
-      try CgroupSet.write(file, frozen ? "FROZEN" : "THAWED")
-      var attempts = 0
-      while frozen, attempts < 1000 {
-        let state = (Files.readIfPresent(file) ?? "").split(separator: "\n").first ?? ""
-        if state == "FROZEN" { return }
-        attempts += 1
-        usleep(1000)
-      }
-      if frozen { throw CgroupError("freeze", file, errno: EBUSY, detail: "tasks did not freeze within 1 s") }
-    } else if let dir = unifiedDirectory, Files.exists(dir + "/cgroup.freeze") {
-      try CgroupSet.write(dir + "/cgroup.freeze", frozen ? "1" : "0")
-    } else {
-      throw CgroupError(frozen ? "pause" : "resume", path, errno: ENOTSUP, detail: "no freezer controller is mounted")
+/// pause/resume: v1 freezer.state (FROZEN/THAWED), v2 cgroup.freeze (1/0). Both wait
+/// until the kernel reports every task frozen, so `pause` returning means frozen.
+enum FreezerController {
+  static func setV1(_ frozen: Bool, dir: String) throws(CgroupError) {
+    try CgroupFiles.write(dir, "freezer.state", frozen ? "FROZEN" : "THAWED", field: nil)
+    guard frozen else { return }
+    // FREEZING can linger while tasks finish a syscall; re-writing FROZEN nudges them.
+    for attempt in 0..<1000 {
+      if CgroupFiles.value(dir, "freezer.state") == "FROZEN" { return }
+      if attempt % 50 == 49 { try CgroupFiles.write(dir, "freezer.state", "FROZEN", field: nil) }
+      usleep(1000)
     }
+    throw CgroupError("freeze", dir + "/freezer.state", errno: EBUSY, detail: "tasks did not freeze within 1 s")
   }
 
-  public var isFrozen: Bool {
-    if let dir = directory(controller: "freezer") {
-      return (Files.readIfPresent(dir + "/freezer.state") ?? "").hasPrefix("FROZEN")
+  static func isFrozenV1(dir: String) -> Bool { CgroupFiles.value(dir, "freezer.state") == "FROZEN" }
+
+  static func setV2(_ frozen: Bool, dir: String) throws(CgroupError) {
+    try CgroupFiles.write(dir, "cgroup.freeze", frozen ? "1" : "0", field: nil)
+    // cgroup.events says "frozen 1" once every task stopped (absent on a fake tree: done).
+    guard CgroupFiles.exists(dir, "cgroup.events") else { return }
+    let want: UInt64 = frozen ? 1 : 0
+    for _ in 0..<1000 {
+      if CgroupFiles.lookup(CgroupFiles.keyValues(dir, "cgroup.events"), "frozen") == want { return }
+      usleep(1000)
     }
-    if let dir = unifiedDirectory, let text = Files.readIfPresent(dir + "/cgroup.freeze") {
-      return text.hasPrefix("1")
-    }
-    return false
+    throw CgroupError(frozen ? "freeze" : "thaw", dir + "/cgroup.events", errno: EBUSY,
+                      detail: "the cgroup did not report frozen \(want) within 1 s")
   }
+
+  static func isFrozenV2(dir: String) -> Bool { CgroupFiles.value(dir, "cgroup.freeze") == "1" }
 }

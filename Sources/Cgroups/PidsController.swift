@@ -1,11 +1,15 @@
-extension CgroupSet {
-  func applyPids(_ limits: CgroupLimits) throws(CgroupError) {
-    guard let limit = limits.pidsLimit else { return }
-    let value = limit <= 0 ? "max" : String(limit)
-    if let dir = directory(controller: "pids") {
-      try CgroupSet.write(dir + "/pids.max", value, field: "linux.resources.pids.limit")
-    } else if host.mode == .unified, let dir = unifiedDirectory {
-      try CgroupSet.write(dir + "/pids.max", value, field: "linux.resources.pids.limit")
-    }
+/// pids.max, the same file in v1 and v2 ("max" for 0 or less).
+enum PidsController {
+  static let field = "linux.resources.pids.limit"
+
+  static func apply(_ l: CgroupLimits, dir: String?) throws(CgroupError) {
+    guard let limit = l.pidsLimit else { return }
+    guard let dir else { throw .missingController(field, "pids") }
+    try CgroupFiles.write(dir, "pids.max", limit <= 0 ? "max" : String(limit), field: field)
+  }
+
+  static func stats(dir: String, into s: inout CgroupStats) {
+    s.pids.current = CgroupFiles.number(dir, "pids.current") ?? 0
+    s.pids.limit = CgroupFiles.number(dir, "pids.max") ?? 0
   }
 }

@@ -14,6 +14,7 @@ struct ExecutionEnvironment {
   let host: HostFeatures
   let hostMountNamespace: String
   let hostNamespaceInodes: [String: String]
+  let callTimeout: Double
 }
 
 final class CaseExecution {
@@ -115,6 +116,16 @@ final class CaseExecution {
     }
   }
 
+  /// Our child (the subreaper inherited it) or a member of this case's cgroup.
+  func isOurs(_ pid: Int32) -> Bool {
+    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      if fields.count > 1, Int32(fields[1]) == getpid() { return true }
+    }
+    let groups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+    return groups.contains(":" + cgroupsPath + "\n") || groups.contains(":" + cgroupsPath + "/")
+  }
+
   static func namespaceInode(_ path: String) -> String? {
     var info = stat()
     return stat(path, &info) == 0 ? String(info.st_ino) : nil
@@ -127,9 +138,12 @@ final class CaseExecution {
     if let driver {
       for id in Set(ids.values) { _ = try? driver.invoke(["delete", "--force", id], timeout: 10) }
     }
-    for pid in Array(pids.values) + extraPids where ContainerWait.isAlive(pid) { kill(pid, SIGKILL) }
+    // Only processes still provably ours are signalled: a pid we reaped earlier may belong to a stranger now.
+    let leftovers = (Array(pids.values) + extraPids).filter { ContainerWait.isAlive($0) && isOurs($0) }
+    for pid in leftovers { kill(pid, SIGKILL) }
     _ = env.cleaner.remove(cgroupsPath: cgroupsPath)
-    for pid in Array(pids.values) + extraPids { _ = ContainerWait.waitForExit(pid: pid, timeout: 2) }
+    for pid in leftovers { _ = ContainerWait.waitForExit(pid: pid, timeout: 2) }
+    for pid in Array(pids.values) + extraPids { ContainerWait.reap(pid) }
     if let helper {
       helper.signalGroup(SIGKILL)
       _ = helper.wait(timeout: 5)
@@ -152,7 +166,7 @@ final class CaseExecution {
 
   func pidFile(_ container: String) -> String { bundle!.path + "/\(container).pid" }
 
-  func callTimeout(_ step: Step) -> Double { max(0.5, min(step.timeout ?? 20, remaining)) }
+  func callTimeout(_ step: Step) -> Double { max(0.5, min(step.timeout ?? env.callTimeout, remaining)) }
 
   func perform(_ step: Step) throws {
     guard let driver, let bundle else { throw StepFailure("no bundle") }
@@ -256,7 +270,8 @@ final class CaseExecution {
       let shown = "`\(runtime.name) \(step.action == .version ? "--version" : step.action.rawValue)\(takesID ? " " + id(for: step) : "")`"
       if call.timedOut { throw StepFailure("\(shown) timed out") }
       if step.expectSuccess == true && call.exitCode != 0 {
-        throw StepFailure("\(shown) failed (exit \(call.exitCode ?? -1)): \(err.prefix(300))")
+        let ending = call.signal.map { "killed by signal \($0)" } ?? "exit \(call.exitCode ?? -1)"
+        throw StepFailure("\(shown) failed (\(ending)): \(err.prefix(300))")
       }
       if step.expectSuccess == false && call.exitCode == 0 {
         throw StepFailure("\(shown) succeeded, an error was required")

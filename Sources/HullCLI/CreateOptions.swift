@@ -45,7 +45,7 @@ enum CreateOptions {
     if let listen = getenv("LISTEN_FDS").map({ String(cString: $0) }), let n = Int32(listen), n > 0 {
       options.preserveFds += n
     }
-    for warning in spec.warnings { context.log.warning(warning) }
+    // spec.warnings reach the log through the plan (container.warnings): not here, or they print twice.
     return (spec, options)
   }
 }

@@ -42,7 +42,10 @@ enum InitStage {
 
   private static func setUp(_ plan: LaunchPlan, _ fds: Descriptors) throws {
     let sync = fds.sync
-    if plan.process.listenerState != nil { ProcessSetup.recordHostPid() }
+    // The state JSON given to createContainer/startContainer hooks carries the host pid.
+    if plan.process.listenerState != nil || !plan.hooks.createContainer.isEmpty || !plan.hooks.startContainer.isEmpty {
+      ProcessSetup.recordHostPid()
+    }
     if fds.waitForParent {
       guard let message = sync.receive(), message.tag == UInt8(ascii: "G") else { _exit(1) }
     }
@@ -62,14 +65,13 @@ enum InitStage {
       sync.send(UInt8(ascii: "h"))
       guard let reply = sync.receive(), reply.tag == UInt8(ascii: "H") else { _exit(1) }
       try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
-                         state: StateJSON.render(plan: plan, status: .created, pid: getpid()))
+                         state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
     }
-    if plan.newMountNamespace {
-      try RootfsSetup.pivot(plan)
-      try RootfsSetup.finish(plan)
-    }
-    _ = try check("chdir", plan.process.cwd) { chdir(plan.process.cwd) }
+    if plan.newMountNamespace { try RootfsSetup.pivot(plan) }
+    // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
     try ProcessSetup.applyHostnameAndSysctl(plan)
+    if plan.newMountNamespace { try RootfsSetup.finish(plan) }
+    _ = try check("chdir", plan.process.cwd) { chdir(plan.process.cwd) }
     if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
     let executable = try ProcessSetup.resolveExecutable(plan.process)
     let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
@@ -102,7 +104,7 @@ enum InitStage {
     }
     do {
       try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
-                         state: StateJSON.render(plan: plan, status: .running, pid: getpid()))
+                         state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
       try ProcessSetup.applyIdentity(plan.process)
     } catch let error as RuntimeError {
       reply.sendError(error)

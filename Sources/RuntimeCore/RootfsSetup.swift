@@ -7,8 +7,12 @@ import LinuxKit
 /// with RootfsPath, so a symlink in the image cannot send a mount to the host.
 enum RootfsSetup {
   static func prepare(_ plan: LaunchPlan) throws {
-    // Keep our mounts from propagating to the host (rslave by default, as runc).
-    try Mounts.mount(source: nil, target: "/", type: nil, flags: plan.rootfsPropagation, label: "/ (rootfs propagation)")
+    // Keep our mounts from propagating to the host (rslave by default, as runc). A shared
+    // "/" would make pivot_root fail (EINVAL): "shared" is applied after it instead.
+    var rootFlags = plan.rootfsPropagation
+    if rootFlags & UInt(MS_SHARED) != 0 { rootFlags = UInt(MS_SLAVE) | UInt(MS_REC) }
+    try Mounts.mount(source: nil, target: "/", type: nil, flags: rootFlags, label: "/ (rootfs propagation)")
+    try makeParentMountPrivate(plan.rootfs)
     // pivot_root needs the new root to be a mount point.
     try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
     let root = try RootfsPath(root: plan.rootfs)
@@ -22,6 +26,25 @@ enum RootfsSetup {
     }
     try createDevices(plan, root: root)
     try ensureDirectory(plan.process.cwd, root: root)
+  }
+
+  /// runc's rootfsParentMountPrivate: if the mount holding the rootfs is shared (a
+  /// non-recursive rootfsPropagation leaves it so), pivot_root fails with EINVAL and our
+  /// mounts would propagate to the host. Make it private in our namespace.
+  static func makeParentMountPrivate(_ rootfs: String) throws {
+    guard let text = Files.readIfPresent("/proc/self/mountinfo") else { return }
+    var best: (point: String, shared: Bool)?
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count > 6 else { continue }
+      let point = String(fields[4])
+      guard point == "/" || point == rootfs || rootfs.hasPrefix(point + "/") else { continue }
+      if let current = best, current.point.count > point.count { continue }
+      best = (point, fields[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") })
+    }
+    if let best, best.shared {
+      try Mounts.mount(source: nil, target: best.point, type: nil, flags: UInt(MS_PRIVATE), label: best.point + " (parent of the rootfs)")
+    }
   }
 
   static func mount(_ step: LaunchPlan.MountStep, root: RootfsPath) throws {

@@ -16,6 +16,8 @@ struct BenchCommand: ParsableCommand {
       Every runtime gets the same busybox bundle (bundles/busybox/config.json, the process replaced by the \
       scenario's) with an absolute cgroupsPath of this run's own; runtimes and the floor are interleaved \
       round-robin. Prints a Markdown table (ratios to the first runtime) and optionally writes JSON.
+      With --baseline, compares with a stored report from the same host under --thresholds (default \
+      bench/thresholds.json), re-runs suspected regressions to confirm them, and exits 2 on a confirmed one.
       Needs root. With crun 1.8.1 on a hybrid cgroup host, run scripts/setup first.
       """)
 
@@ -49,6 +51,15 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Seed of the bootstrap resampling.")
   var seed: UInt64 = 0x5EED
 
+  @Option(help: ArgumentHelp("A stored bench JSON from the same host to gate against.", valueName: "FILE"))
+  var baseline: String?
+
+  @Option(help: ArgumentHelp("Bands per metric for --baseline (default: <repository>/bench/thresholds.json, else built-in).", valueName: "FILE"))
+  var thresholds: String?
+
+  @Option(help: ArgumentHelp("Run only the i-th of n parts of the scenarios (round-robin by name); merge with drydock report merge.", valueName: "i/n"))
+  var shard: String?
+
   enum ModeChoice: String, ExpressibleByArgument, CaseIterable {
     case isolated, backToBack = "back-to-back", both
     var modes: [BenchMode] {
@@ -76,7 +87,9 @@ struct BenchCommand: ParsableCommand {
       guard let directory = scenariosDirectory ?? ScenarioLoader.defaultDirectory() else {
         throw ValidationError("cannot find bench/scenarios: run from the repository, set DRYDOCK_REPO, or pass --scenarios-directory")
       }
-      let selected = try ScenarioLoader.select(scenarios, from: try ScenarioLoader.load(directory: directory))
+      var selected = try ScenarioLoader.select(scenarios, from: try ScenarioLoader.load(directory: directory))
+      let shard = try self.shard.map { try Shard(parsing: $0) }
+      if let shard { selected = shard.select(selected, key: \.name) }
       var configuration = BenchConfiguration(runtimes: runtimes, scenarios: selected)
       configuration.runs = runs
       configuration.warmup = warmup
@@ -84,11 +97,15 @@ struct BenchCommand: ParsableCommand {
       configuration.includeFloor = !noFloor
       configuration.isolationSleepMilliseconds = isolationSleep
       configuration.seed = seed
-      let runner = try BenchRunner(configuration: configuration)
-      let showProgress = isatty(STDERR_FILENO) == 1
-      let progress: ((BenchProgress) -> Void)? = showProgress ? { Self.printProgress($0) } : nil
-      let report = try runner.run(progress: progress)
-      if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+      let gating = try loadGating(configuration: configuration)
+      if selected.isEmpty, let shard {
+        // More shards than scenarios: an empty part is not an error in a CI matrix.
+        FileHandle.standardError.write(Data("drydock bench: shard \(shard) has no scenario\n".utf8))
+        return
+      }
+      var report = try measure(configuration)
+      report.environment.shard = shard?.description
+      if let gating { report.gate = try gate(report, configuration: configuration, gating) }
       if let json {
         let data = try report.jsonData()
         guard FileManager.default.createFile(atPath: json, contents: data) else {
@@ -96,6 +113,10 @@ struct BenchCommand: ParsableCommand {
         }
       }
       print(MarkdownTable.render(report), terminator: "")
+      if let gate = report.gate {
+        Self.printGate(gate)
+        if !gate.passed { throw ExitCode(2) }
+      }
     } catch let error as DrydockKitError {
       // A failure of the run, not of the command line: no usage text, exit 1.
       FileHandle.standardError.write(Data("drydock bench: \(error)\n".utf8))
@@ -125,5 +146,77 @@ struct BenchCommand: ParsableCommand {
     let eta = Int(progress.etaSeconds.rounded())
     let line = "\r\u{1B}[K[\(bar)] \(progress.done)/\(progress.total) \(progress.scenario) \(progress.mode) \(progress.runtime)  ETA \(eta / 60)m\(String(format: "%02d", eta % 60))s"
     FileHandle.standardError.write(Data(line.utf8))
+  }
+}
+
+// Gating: --baseline and --thresholds.
+extension BenchCommand {
+  struct Gating {
+    var baseline: BenchReport
+    var thresholds: Thresholds
+  }
+
+  /// Loads baseline and thresholds before the run, so a wrong path or another host fails in seconds, not
+  /// after the whole benchmark.
+  func loadGating(configuration: BenchConfiguration) throws -> Gating? {
+    guard let baseline else {
+      if thresholds != nil { throw ValidationError("--thresholds needs --baseline FILE") }
+      return nil
+    }
+    let stored = try BenchReport.load(baseline)
+    var bands = Thresholds()
+    if let path = thresholds ?? BundleFactory.repositoryRoot().map({ $0 + "/bench/thresholds.json" }),
+       thresholds != nil || FileManager.default.fileExists(atPath: path) {
+      bands = try Thresholds.load(path)
+    }
+    let here = BenchEnvironment.capture(runtimes: configuration.runtimes, floor: nil, configuration: configuration)
+    let differences = Gate.hostDifferences(baseline: stored.environment, current: here, fields: bands.effectiveHostFields)
+    if !differences.isEmpty && bands.requireSameHost != false {
+      throw BenchError(operation: "compare with baseline", path: baseline,
+                       message: "the baseline comes from another host (\(differences.joined(separator: "; "))); "
+                         + "wall and CPU times do not compare across hosts")
+    }
+    return Gating(baseline: stored, thresholds: bands)
+  }
+
+  func measure(_ configuration: BenchConfiguration) throws -> BenchReport {
+    let runner = try BenchRunner(configuration: configuration)
+    let showProgress = isatty(STDERR_FILENO) == 1
+    let progress: ((BenchProgress) -> Void)? = showProgress ? { Self.printProgress($0) } : nil
+    let report = try runner.run(progress: progress)
+    if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    return report
+  }
+
+  /// Compare, then re-run only the scenarios and modes with a suspected regression (all runtimes again, so
+  /// the interleaving is the same) and keep only what every re-run reproduces.
+  func gate(_ report: BenchReport, configuration: BenchConfiguration, _ gating: Gating) throws -> GateReport {
+    var findings = Gate.compare(current: report, baseline: gating.baseline, thresholds: gating.thresholds)
+    let reruns = gating.thresholds.effectiveConfirmReruns
+    let suspects = Gate.suspects(findings)
+    var rerunReports: [BenchReport] = []
+    if !suspects.scenarios.isEmpty {
+      var again = configuration
+      again.scenarios = configuration.scenarios.filter { suspects.scenarios.contains($0.name) }
+      again.modes = configuration.modes.filter { suspects.modes.contains($0.rawValue) }
+      for attempt in 1...max(reruns, 1) where reruns > 0 {
+        FileHandle.standardError.write(Data("drydock bench: gate: re-running \(again.scenarios.map(\.name).joined(separator: ", ")) to confirm (\(attempt)/\(reruns))\n".utf8))
+        rerunReports.append(try measure(again))
+      }
+    }
+    findings = Gate.confirm(findings, reruns: rerunReports, baseline: gating.baseline, thresholds: gating.thresholds)
+    let differences = Gate.hostDifferences(baseline: gating.baseline.environment, current: report.environment,
+                                           fields: gating.thresholds.effectiveHostFields)
+    return GateReport(baselineStartedAt: gating.baseline.environment.startedAt, hostDifferences: differences,
+                      reruns: rerunReports.count, findings: findings)
+  }
+
+  static func printGate(_ gate: GateReport) {
+    let annotate = ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"
+    for line in Gate.summaryLines(gate) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    // GitHub Actions turns these lines into annotations on the run's summary page.
+    if annotate {
+      for finding in gate.regressions { print("::error title=bench regression::\(Gate.describe(finding))") }
+    }
   }
 }

@@ -1,6 +1,7 @@
 // `drydock conformance`: runs the declarative conformance cases against one or more runtimes and writes
 // conformance.json, one TAP file per runtime, junit.xml, matrix.md/.html and coverage.md into --out.
 import ArgumentParser
+import Bench  // Shard only: the i/n split shared with drydock bench
 import Conformance
 import DrydockKit
 import Foundation
@@ -34,6 +35,12 @@ struct ConformanceCommand: ParsableCommand {
   @Option(help: "Exit non-zero when this runtime (path or name) fails a MUST case.")
   var gate: String?
 
+  @Option(help: "Seconds one runtime call may take before it is killed (a hanging runtime costs this per case).")
+  var callTimeout: Double = 20
+
+  @Option(help: ArgumentHelp("Run only the i-th of n parts of the cases (round-robin by id); merge with drydock report merge.", valueName: "i/n"))
+  var shard: String?
+
   @Flag(help: "Print every step of every case with its duration.")
   var verbose = false
 
@@ -49,6 +56,7 @@ struct ConformanceCommand: ParsableCommand {
         filter.contains { fnmatch($0, c.id, 0) == 0 || fnmatch($0, "\(c.area)/\(c.id)", 0) == 0 }
       }
     }
+    if let shard { loaded = try Shard(parsing: shard).select(loaded, key: \.id) }
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     try Reports.coverage(loaded).write(toFile: out + "/coverage.md", atomically: true, encoding: .utf8)
     if list {
@@ -76,6 +84,8 @@ struct ConformanceCommand: ParsableCommand {
     var options = SuiteOptions(workDirectory: work, probeSource: repository + "/conformance/probe/probe.c")
     options.jobs = jobs
     options.verbose = verbose
+    guard callTimeout > 0 else { throw ValidationError("--call-timeout must be > 0") }
+    options.callTimeout = callTimeout
     options.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     FileHandle.standardError.write(Data("drydock conformance: \(loaded.count) cases × \(under.count) runtimes, \(jobs) jobs\n".utf8))
     let suite = try SuiteRunner.run(cases: loaded, runtimes: under, options: options)

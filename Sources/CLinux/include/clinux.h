@@ -58,3 +58,8 @@ int hk_setresuid(uid_t uid);
 int hk_setresgid(gid_t gid);
 int hk_accept4_cloexec(int fd);
 int hk_pipe2_cloexec(int fds[2]);
+
+/// cgroup helpers (used by Cgroups): eventfd for v1 OOM notification (not imported by
+/// Swift's Glibc) and the raw bpf() syscall for the v2 device program.
+int hk_eventfd_cloexec(unsigned int initval, int nonblock);
+long hk_bpf(int cmd, void *attr, unsigned int size);

@@ -1,0 +1,84 @@
+// ReportModel: everything the renderers draw, in one value, and its JSON form (report.json).
+//
+// The verdict is what a release gate asks: a confirmed bench regression fails it; with a gate runtime named
+// (drydock report --gate NAME), so does a MUST case that runtime fails and a bench series where all its
+// trials failed. Anything else (crun failing a case, runc being slow) is information, not a failure.
+//
+// Public API:
+//   struct ReportVerdict: Codable, Sendable, Equatable { passed: Bool; reasons: [String] }
+//   struct ReportModel: Codable, Sendable
+//     generatedAt, inputs: [String], notes: [String], gateRuntime: String?, bench: BenchReport?,
+//     conformance: ConformanceDoc?, traces: [TraceRecord], verdict
+//     static func build(_ merged: Merged, inputs:, generatedAt:, gateRuntime: = nil) -> ReportModel
+//     runtimeNames: [String]       every runtime in first-seen order (bench, conformance, traces; floor last)
+//   enum JSONReport
+//     static func render(_ model: ReportModel) throws -> String    sorted keys, pretty, newline-terminated
+import Bench
+import Foundation
+
+public struct ReportVerdict: Codable, Sendable, Equatable {
+  public var passed: Bool
+  public var reasons: [String]
+}
+
+public struct ReportModel: Codable, Sendable {
+  public var generatedAt: String
+  public var inputs: [String]
+  public var notes: [String]
+  public var gateRuntime: String?
+  public var bench: BenchReport?
+  public var conformance: ConformanceDoc?
+  public var traces: [TraceRecord]
+  public var verdict: ReportVerdict
+
+  enum CodingKeys: String, CodingKey {
+    case inputs, notes, bench, conformance, traces, verdict
+    case generatedAt = "generated_at", gateRuntime = "gate_runtime"
+  }
+
+  public static func build(_ merged: Merged, inputs: [String], generatedAt: String, gateRuntime: String? = nil) -> ReportModel {
+    var reasons: [String] = []
+    for finding in merged.bench?.gate?.regressions ?? [] {
+      reasons.append("bench regression: " + Gate.describe(finding))
+    }
+    if let gateRuntime {
+      if let runtime = merged.conformance?.runtimes.first(where: { $0.name == gateRuntime }) {
+        for entry in runtime.cases where entry.status == "fail" && entry.level == "MUST" {
+          reasons.append("conformance: \(gateRuntime) fails MUST case \(entry.id) (\(entry.requirement))")
+        }
+      }
+      for result in merged.bench?.results ?? [] where result.runtime == gateRuntime && result.n == 0 && result.failures > 0 {
+        reasons.append("bench: every \(result.scenario)/\(result.phase) \(result.mode) trial of \(gateRuntime) failed")
+      }
+    }
+    return ReportModel(generatedAt: generatedAt, inputs: inputs, notes: merged.notes, gateRuntime: gateRuntime,
+                       bench: merged.bench, conformance: merged.conformance, traces: merged.traces,
+                       verdict: ReportVerdict(passed: reasons.isEmpty, reasons: reasons))
+  }
+
+  public var runtimeNames: [String] {
+    var names: [String] = []
+    func add(_ name: String) { if !names.contains(name) { names.append(name) } }
+    bench?.environment.runtimes.forEach { add($0.name) }
+    bench?.results.filter { $0.runtime != "floor" }.forEach { add($0.runtime) }
+    conformance?.runtimes.forEach { add($0.name) }
+    traces.forEach { add($0.runtime) }
+    if bench?.results.contains(where: { $0.runtime == "floor" }) == true || traces.contains(where: { $0.runtime == "floor" }) {
+      names.removeAll { $0 == "floor" }
+      names.append("floor")
+    }
+    return names
+  }
+}
+
+public enum JSONReport {
+  public static func render(_ model: ReportModel) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    do {
+      return String(decoding: try encoder.encode(model), as: UTF8.self) + "\n"
+    } catch {
+      throw ReportError(operation: "encode report.json", message: "\(error)")
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import CLinux
+import Glibc
+import OCISpec
+
+/// SCMP_ACT_NOTIFY: hands the filter's listener fd to the seccomp agent at
+/// linux.seccomp.listenerPath, as config-linux.md specifies.
+public enum SeccompNotify {
+  /// Connects to `path` (a unix SOCK_STREAM socket) and sends, in ONE sendmsg, the
+  /// container process state JSON with `fd` attached as SCM_RIGHTS:
+  /// `{"ociVersion","fds":["seccompFd"],"pid","metadata","state":{...}}`.
+  /// `stateJSON` is the container's state document (`hull state` output); its
+  /// ociVersion and pid are repeated at the top level as the spec's example shows.
+  /// `metadata` is linux.seccomp.listenerMetadata, left out when nil.
+  public static func sendListener(fd: Int32, to path: String, stateJSON: String, metadata: String?) throws(SeccompError) {
+    let message = try processState(stateJSON: stateJSON, metadata: metadata)
+    let sock = try connect(to: path)
+    defer { close(sock) }
+    try send(message, fd: fd, socket: sock, path: path)
+  }
+
+  /// The same message on a socket from `connect(to:)`. For a child that loads the filter
+  /// after pivot_root: listenerPath is a host path it can no longer reach, and the profile
+  /// may deny socket/connect; so it connects first and sends after the load. (A profile
+  /// that notifies sendmsg itself still needs the send done outside the filtered process.)
+  public static func sendListener(fd: Int32, socket sock: Int32, stateJSON: String, metadata: String?) throws(SeccompError) {
+    try send(processState(stateJSON: stateJSON, metadata: metadata), fd: fd, socket: sock, path: "")
+  }
+
+  /// A unix SOCK_STREAM socket (close-on-exec) connected to the agent at `path`.
+  public static func connect(to path: String) throws(SeccompError) -> Int32 {
+    let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    if sock < 0 { throw SeccompError(operation: "socket", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
+    do throws(SeccompError) { try connect(sock, path) } catch {
+      close(sock)
+      throw error
+    }
+    return sock
+  }
+
+  private static func send(_ message: String, fd: Int32, socket sock: Int32, path: String) throws(SeccompError) {
+    let rc = message.withCString { hk_send_fd(sock, fd, $0, strlen($0)) }
+    if rc < 0 {
+      throw SeccompError(operation: path.isEmpty ? "sendmsg" : "sendmsg \(path)", field: "linux.seccomp.listenerPath",
+                         errno: Glibc.errno)
+    }
+  }
+
+  /// The container process state (config-linux.md, "Container Process State").
+  static func processState(stateJSON: String, metadata: String?) throws(SeccompError) -> String {
+    let state: JSONValue
+    do throws(JSONError) { state = try JSON.parse(stateJSON) } catch {
+      throw SeccompError(operation: "sendListener", field: "state", errno: EINVAL, reason: "state is not JSON: \(error)")
+    }
+    guard case .object = state, let pid = state["pid"]?.int64Value else {
+      throw SeccompError(operation: "sendListener", field: "state", errno: EINVAL,
+                         reason: "state must be an object with a pid")
+    }
+    var message = JSONObject()
+    message["ociVersion"] = .string(state["ociVersion"]?.stringValue ?? supportedOCIVersionMax)
+    message["fds"] = .array([.string("seccompFd")])
+    message["pid"] = .int(pid)
+    if let metadata { message["metadata"] = .string(metadata) }
+    message["state"] = state
+    return JSON.serialize(.object(message))
+  }
+
+  private static func connect(_ sock: Int32, _ path: String) throws(SeccompError) {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    guard !bytes.isEmpty, bytes.count < capacity else {
+      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: ENAMETOOLONG,
+                         reason: "a unix socket path must have 1 to \(capacity - 1) bytes")
+    }
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+    let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+    while true {
+      let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(sock, $0, length) }
+      }
+      if rc == 0 { return }
+      if Glibc.errno == EINTR { continue }
+      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: Glibc.errno)
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// StressEnvironment: one runtime's sandbox for a stress run: a work directory (bundles, state root), a cgroup
+// prefix of its own, and a teardown that removes every trace whatever the runtime left.
+//
+// Public API:
+//   final class StressEnvironment
+//     runtime: RuntimeUnderTest; workDirectory, stateRoot: String; cleaner: CgroupCleaner; driver: RuntimeDriver
+//     prefix: String                                       the cgroup prefix (absolute, unique to this run)
+//     auditor: LeakAuditor                                 audits exactly this environment's traces
+//     init(runtime:label:timeout: = 30) throws(StressError)
+//     cgroupsPath(_ name:) -> String                        prefix + "/" + name
+//     config(args:cgroupsPath:) throws(StressError) -> ConfigTree   the busybox template, process and cgroup replaced
+//     makeBundle(name:config:strategy: = nil) / removeBundle(_:)    through BundleFactory (read-only bind mount default)
+//     tearDown() -> [String]    force-deletes what `list` shows, kills processes of ours, removes cgroups, mounts, files
+//   final class Locked<Value>: @unchecked Sendable   a value behind an NSLock, for the worker threads
+// The factory is not thread-safe: bundles are made and removed on the creating thread only; workers just
+// rewrite config.json files of bundles they own.
+import DrydockKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class Locked<Value>: @unchecked Sendable {
+  private var value: Value
+  private let lock = NSLock()
+  public init(_ value: Value) { self.value = value }
+  public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    lock.lock(); defer { lock.unlock() }
+    return try body(&value)
+  }
+  public var snapshot: Value { withLock { $0 } }
+}
+
+public final class StressEnvironment {
+  public let runtime: RuntimeUnderTest
+  public let workDirectory: String
+  public let stateRoot: String
+  public let cleaner: CgroupCleaner
+  public let driver: RuntimeDriver
+  let factory: BundleFactory
+  private var tornDown = false
+
+  public var prefix: String { cleaner.prefix }
+
+  public init(runtime: RuntimeUnderTest, label: String, timeout: Double = 30) throws(StressError) {
+    self.runtime = runtime
+    let directory = "/tmp/drydock-\(label)-\(runtime.name)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    guard mkdir(directory, 0o700) == 0 else {
+      throw StressError(operation: "mkdir", path: directory, message: String(cString: strerror(errno)))
+    }
+    workDirectory = directory
+    stateRoot = directory + "/state"
+    driver = RuntimeDriver(runtime: runtime, stateRoot: directory + "/state", timeout: timeout)
+    do {
+      cleaner = try CgroupCleaner(prefix: CgroupCleaner.uniquePrefix("drydock-\(label)"))
+      factory = try BundleFactory(workDirectory: directory)
+      _ = try factory.rootfsCache()
+    } catch {
+      try? FileManager.default.removeItem(atPath: directory)
+      throw (error as? DrydockKitError).map(StressError.init) ?? StressError(operation: "set up", path: directory, message: "\(error)")
+    }
+  }
+
+  deinit { _ = tearDown() }
+
+  public var auditor: LeakAuditor {
+    LeakAuditor(prefix: prefix, stateRoot: stateRoot, markers: [workDirectory])
+  }
+
+  public func cgroupsPath(_ name: String) -> String { prefix + "/" + name }
+
+  public func config(args: [String], cgroupsPath: String) throws(StressError) -> ConfigTree {
+    var tree = try kit { try factory.template() }
+    try kit { try tree.setArgs(args); try tree.setCgroupsPath(cgroupsPath) }
+    return tree
+  }
+
+  public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(StressError) -> OCIBundle {
+    try kit { try factory.makeBundle(name: name, config: config, strategy: strategy) }
+  }
+
+  public func removeBundle(_ bundle: OCIBundle) throws(StressError) {
+    try kit { try factory.removeBundle(bundle) }
+  }
+
+  /// Every container id the runtime lists in this state root ([] when `list` fails or prints no JSON array).
+  public func listedIDs() -> [String] {
+    guard let result = try? driver.list(), result.succeeded,
+          let entries = result.jsonObject() as? [[String: Any]] else { return [] }
+    return entries.compactMap { $0["id"] as? String }
+  }
+
+  /// Removes everything this environment made or caused, as far as it can; returns what it could not remove.
+  public func tearDown() -> [String] {
+    guard !tornDown else { return [] }
+    tornDown = true
+    var problems: [String] = []
+    var ids = Set(listedIDs())
+    if let names = try? FileManager.default.contentsOfDirectory(atPath: stateRoot) {
+      ids.formUnion(names.filter { !$0.hasPrefix(".") })   // a corrupt entry `list` skips still deserves a delete
+    }
+    for id in ids.sorted() { _ = try? driver.delete(id: id, force: true) }
+    // Processes of ours that outlived their runtime (a killed create's helper, a hook): SIGKILL, by pid.
+    for process in auditor.ownProcesses() { kill(process.pid, SIGKILL) }
+    for failure in cleaner.removeAll() { problems.append("\(failure)") }
+    // The prefix's parents are the runtimes' doing, but the prefix directory itself is ours to remove.
+    for mount in cleaner.mounts { rmdir(mount.path + prefix) }
+    for line in LeakAuditor.mountLines() where line.mountPoint.hasPrefix(workDirectory + "/") {
+      umount2(line.mountPoint, Int32(MNT_DETACH))
+    }
+    factory.removeAll()
+    do { try FileManager.default.removeItem(atPath: workDirectory) } catch {
+      problems.append("remove \(workDirectory): \(error)")
+    }
+    return problems
+  }
+}

@@ -1,0 +1,131 @@
+// SeccompProfiler: an OCI linux.seccomp allowlist from what ran after the runtime's filter loaded (the runtime's
+// own last steps plus the workload), merged over several recordings; and its verification.
+//
+// Public API:
+//   struct SeccompGeneration
+//     names: [String] (sorted); architectures: [String]; runtimeAfterFilter: [String: Int] (the runtime's own
+//     calls between its filter and the workload's execve); recordings: Int; notes: [String]
+//     profile() -> [String: Any] ; profileData() throws -> Data ; markdown(path:) -> String
+//   struct SeccompVerdict
+//     passed: Bool; exitCode: Int?; timedOut: Bool; stderr: String
+//     failedAfterFilter: [String: Int]   calls that failed after the filter loaded (EPERM from the profile or not)
+//     notAllowed: [String]               traced after the filter, absent from the profile: what to add
+//     markdown() -> String
+//   final class SeccompProfiler
+//     init(tracer:)
+//     static func recordingFilter(architectures:) -> [String: Any]   permissive: lets the runtime show its post-filter code
+//     generate(bundle:options:recordings:) throws -> SeccompGeneration
+//     verify(profile: Data, bundle:options:) throws -> SeccompVerdict
+// The recording filter allows everything but one syscall nobody calls (acct): a filter must be loaded for the
+// runtime's post-filter calls to show up, and most bundles (runc spec's default) have none.
+import Foundation
+
+public struct SeccompGeneration: Sendable {
+  public var names: [String]
+  public var architectures: [String]
+  public var runtimeAfterFilter: [String: Int]
+  public var recordings: Int
+  public var notes: [String]
+
+  public func profile() -> [String: Any] {
+    ["defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": architectures,
+     "syscalls": [["names": names, "action": "SCMP_ACT_ALLOW"]]]
+  }
+
+  public func profileData() throws -> Data {
+    try JSONSerialization.data(withJSONObject: profile(), options: [.prettyPrinted, .sortedKeys])
+  }
+
+  public func markdown(path: String) -> String {
+    var out = "# drydock trace: seccomp profile\n\n- written: `\(path)` (\(names.count) syscalls, \(recordings) recordings)\n"
+    for note in notes { out += "- note: \(note)\n" }
+    out += "- runtime's own calls after its filter loaded: "
+    out += runtimeAfterFilter.isEmpty ? "none seen\n" : runtimeAfterFilter.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
+    out += "\nallowed: " + names.joined(separator: ", ") + "\n"
+    return out
+  }
+}
+
+public struct SeccompVerdict: Sendable {
+  public var passed: Bool
+  public var exitCode: Int?
+  public var timedOut: Bool
+  public var stderr: String
+  public var failedAfterFilter: [String: Int]
+  public var notAllowed: [String]
+
+  public func markdown() -> String {
+    var out = "\n## seccomp --verify: " + (passed ? "PASS" : "FAIL") + "\n\n"
+    out += "- runtime exit: \(exitCode.map(String.init) ?? "none")" + (timedOut ? " (timed out)" : "") + "\n"
+    if !passed, !stderr.isEmpty { out += "- runtime said: \(stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(400))\n" }
+    if !notAllowed.isEmpty { out += "- called after the filter but not in the profile: **\(notAllowed.joined(separator: ", "))**\n" }
+    if !failedAfterFilter.isEmpty {
+      out += "- failed after the filter loaded: " + failedAfterFilter.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
+    }
+    return out
+  }
+}
+
+public final class SeccompProfiler {
+  public let tracer: RuntimeTracer
+
+  public init(tracer: RuntimeTracer) { self.tracer = tracer }
+
+  public static func recordingFilter(architectures: [String]) -> [String: Any] {
+    ["defaultAction": "SCMP_ACT_ALLOW", "architectures": architectures,
+     "syscalls": [["names": ["acct"], "action": "SCMP_ACT_ERRNO"]]]
+  }
+
+  public func generate(bundle: TraceBundle, options: TraceOptions, recordings: Int) throws -> SeccompGeneration {
+    let architectures = tracer.session.syscalls.architectures
+    var recordingOptions = options
+    recordingOptions.phase = .run
+    var notes: [String] = []
+    if bundle.original.value(at: ["linux", "seccomp"]) == nil {
+      recordingOptions.seccompJSON = try JSONSerialization.data(withJSONObject: Self.recordingFilter(architectures: architectures))
+    } else {
+      notes.append("recorded under the bundle's own seccomp profile: calls it denies cannot show up")
+    }
+    var allowed = Set<String>()
+    var runtimeAfter: [String: Int] = [:]
+    var sawFilter = false
+    for _ in 0..<recordings {
+      let report = try tracer.trace(bundle: bundle, options: recordingOptions)
+      guard report.runtimeExitCode == 0, !report.timedOut else {
+        throw TracerError(operation: "record for seccomp", path: tracer.runtime.path, errno: ECHILD,
+                          message: "the container did not run cleanly (exit \(report.runtimeExitCode.map(String.init) ?? "none")): \(report.notes.joined(separator: "; "))")
+      }
+      sawFilter = sawFilter || report.seccompFilterSeen
+      allowed.formUnion(report.afterSeccompFilter.keys)
+      for (name, count) in report.buckets["post_seccomp"]?.syscalls ?? [:] { runtimeAfter[name] = max(runtimeAfter[name] ?? 0, count) }
+    }
+    if !sawFilter {
+      notes.append("no seccomp filter load was seen: the profile holds the workload's calls and execve only")
+      allowed.insert("execve")
+    }
+    return SeccompGeneration(names: allowed.sorted(), architectures: architectures, runtimeAfterFilter: runtimeAfter,
+                             recordings: recordings, notes: notes)
+  }
+
+  public func verify(profile: Data, bundle: TraceBundle, options: TraceOptions) throws -> SeccompVerdict {
+    guard let object = try? JSONSerialization.jsonObject(with: profile) as? [String: Any] else {
+      throw TracerError(operation: "read profile", errno: EINVAL, message: "not a JSON object (want an OCI linux.seccomp)")
+    }
+    var allowedNames = Set<String>()
+    for rule in object["syscalls"] as? [[String: Any]] ?? [] where (rule["action"] as? String) == "SCMP_ACT_ALLOW" {
+      allowedNames.formUnion(rule["names"] as? [String] ?? [])
+    }
+    var verifyOptions = options
+    verifyOptions.phase = .run
+    verifyOptions.seccompJSON = profile
+    let report = try tracer.trace(bundle: bundle, options: verifyOptions)
+    var failed: [String: Int] = [:]
+    for bucket in ["post_seccomp", "workload"] {
+      for (name, count) in report.buckets[bucket]?.failed ?? [:] { failed[name, default: 0] += count }
+    }
+    let notAllowed = report.afterSeccompFilter.keys.filter { !allowedNames.contains($0) }.sorted()
+    let passed = report.runtimeExitCode == 0 && !report.timedOut
+    return SeccompVerdict(passed: passed, exitCode: report.runtimeExitCode, timedOut: report.timedOut,
+                          stderr: report.notes.joined(separator: "; "), failedAfterFilter: failed, notAllowed: notAllowed)
+  }
+}

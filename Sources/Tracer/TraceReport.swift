@@ -1,0 +1,140 @@
+// TraceReport: what one `drydock trace` recorded, as written to --json and rendered as Markdown.
+//
+// Public API (Codable; JSON keys in snake_case, spelled out so syscall names used as keys stay untouched):
+//   struct TraceReport
+//     runtime, runtime_path, runtime_version, phase, bundle, target: String   (target: "tree" or "mntns:<ino>", ...)
+//     total_syscalls: Int; total_errors: Int
+//     syscalls: [String: Int]   name -> count (every bucket);  errors: [String: Int]  name -> failed calls
+//     time_in_syscalls_ns: [String: UInt64]
+//     buckets: [String: BucketReport]   "host", "setup", "post_seccomp" (runtime code after its filter), "workload"
+//     seccomp_filter_seen: Bool; after_seccomp_filter: [String: Int]  post_seccomp + workload: what a filter must allow
+//     processes: [ProcessSummary]; events: [TraceEvent]; milestones: [String: Double] (ms from t0)
+//     breakdown: [LatencySegment]; start_latency_ms: Double?  runtime exec -> workload execve
+//     lost_events, dropped_tasks: Int; runtime_exit_code: Int?; timed_out: Bool
+//     wall_ms, load_ms: Double; notes: [String]
+//     static func load(path:) throws -> TraceReport ; func jsonData() throws -> Data
+//   BucketReport { total, errors: Int; syscalls: [String: Int]; failed: [String: Int] (errors by name); nanoseconds: UInt64 }
+//   ProcessSummary { pid, ppid, invocation: Int; comm, exe: String; syscalls, errors, threads: Int;
+//                    buckets: [String: Int]; started_ms, exited_ms: Double?; exit_status: Int? }
+//   TraceEvent { t_ms: Double; pid, tgid, invocation: Int; comm, kind, name, detail, bucket: String;
+//                ret: Int64?; duration_us: Double? }
+//   LatencySegment { from, to, label: String; ms: Double }
+import Foundation
+
+public struct BucketReport: Codable, Sendable, Equatable {
+  public var total: Int = 0
+  public var errors: Int = 0
+  public var syscalls: [String: Int] = [:]
+  public var failed: [String: Int] = [:]
+  public var nanoseconds: UInt64 = 0
+  public init() {}
+}
+
+public struct ProcessSummary: Codable, Sendable {
+  public var pid: Int
+  public var ppid: Int
+  public var invocation: Int
+  public var comm: String
+  public var exe: String
+  public var syscalls: Int
+  public var errors: Int
+  public var threads: Int
+  public var buckets: [String: Int]
+  public var startedMs: Double?
+  public var exitedMs: Double?
+  public var exitStatus: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case pid, ppid, invocation, comm, exe, syscalls, errors, threads, buckets
+    case startedMs = "started_ms", exitedMs = "exited_ms", exitStatus = "exit_status"
+  }
+}
+
+public struct TraceEvent: Codable, Sendable {
+  public var tMs: Double
+  public var pid: Int
+  public var tgid: Int
+  public var invocation: Int
+  public var comm: String
+  public var kind: String      // syscall, fork, exec, exit, cgroup
+  public var name: String
+  public var detail: String
+  public var bucket: String
+  public var ret: Int64?
+  public var durationUs: Double?
+
+  enum CodingKeys: String, CodingKey {
+    case tMs = "t_ms", pid, tgid, invocation, comm, kind, name, detail, bucket, ret, durationUs = "duration_us"
+  }
+}
+
+public struct LatencySegment: Codable, Sendable {
+  public var from: String
+  public var to: String
+  public var label: String
+  public var ms: Double
+}
+
+public struct TraceReport: Codable, Sendable {
+  public static let bucketNames = ["host", "setup", "post_seccomp", "workload"]
+
+  public var runtime = ""
+  public var runtimePath = ""
+  public var runtimeVersion = ""
+  public var phase = ""
+  public var bundle = ""
+  public var target = "tree"
+  public var totalSyscalls = 0
+  public var totalErrors = 0
+  public var syscalls: [String: Int] = [:]
+  public var errors: [String: Int] = [:]
+  public var timeInSyscallsNs: [String: UInt64] = [:]
+  public var buckets: [String: BucketReport] = [:]
+  public var seccompFilterSeen = false
+  public var afterSeccompFilter: [String: Int] = [:]
+  public var processes: [ProcessSummary] = []
+  public var events: [TraceEvent] = []
+  public var milestones: [String: Double] = [:]
+  public var breakdown: [LatencySegment] = []
+  public var startLatencyMs: Double?
+  public var lostEvents = 0
+  public var droppedTasks = 0
+  public var runtimeExitCode: Int?
+  public var timedOut = false
+  public var wallMs = 0.0
+  public var loadMs = 0.0
+  public var notes: [String] = []
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case runtime, runtimePath = "runtime_path", runtimeVersion = "runtime_version", phase, bundle, target
+    case totalSyscalls = "total_syscalls", totalErrors = "total_errors", syscalls, errors
+    case timeInSyscallsNs = "time_in_syscalls_ns", buckets, seccompFilterSeen = "seccomp_filter_seen"
+    case afterSeccompFilter = "after_seccomp_filter", processes, events, milestones, breakdown
+    case startLatencyMs = "start_latency_ms", lostEvents = "lost_events", droppedTasks = "dropped_tasks"
+    case runtimeExitCode = "runtime_exit_code", timedOut = "timed_out", wallMs = "wall_ms", loadMs = "load_ms", notes
+  }
+
+  public static func load(path: String) throws -> TraceReport {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw TracerError(operation: "read report", path: path, errno: ENOENT, message: "cannot read file")
+    }
+    do { return try JSONDecoder().decode(TraceReport.self, from: data) } catch {
+      throw TracerError(operation: "parse report", path: path, errno: EINVAL, message: "not a drydock trace JSON report: \(error)")
+    }
+  }
+
+  public func jsonData() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(self)
+  }
+
+  public func write(to path: String) throws {
+    let data = try jsonData()
+    guard FileManager.default.createFile(atPath: path, contents: data) else {
+      throw TracerError(operation: "write JSON", path: path, errno: errno, message: String(cString: strerror(errno)))
+    }
+  }
+}

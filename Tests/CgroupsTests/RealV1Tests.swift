@@ -1,0 +1,184 @@
+// The drivers on this machine's real cgroups (v1 hierarchies + an empty unified one),
+// under a prefix of our own that every test removes. Skipped when not root or not v1.
+@testable import Cgroups
+import Foundation
+import Glibc
+import LinuxKit
+import Testing
+
+enum RealHost {
+  static let host = CgroupHost.current()
+  static let usable = getuid() == 0 && host.mode != .unified && host.hierarchy(for: "memory") != nil
+  static let skipReason: Comment = "needs root on a cgroup v1 or hybrid host"
+  static let prefix = "/cgroupstests-\(getpid())"
+
+  /// A cgroup under our prefix; removes everything it created, prefix included.
+  static func withCgroup(_ name: String, _ body: (CgroupSet) throws -> Void) throws {
+    let set = CgroupSet(host: host, path: prefix + "/" + name)
+    let created = try set.create()
+    defer {
+      for pid in set.pids() { kill(pid, SIGKILL) }
+      try? set.setFrozen(false)
+      CgroupSet.remove(created)
+    }
+    try body(set)
+  }
+
+  static func value(_ set: CgroupSet, _ controller: String, _ file: String) -> String {
+    let text = Files.readIfPresent(set.directory(controller: controller)! + "/" + file) ?? "<missing>"
+    return text.split(separator: "\n").first.map(String.init) ?? ""
+  }
+
+  /// A child that waits for `go` on a pipe before exec, so it can be placed first.
+  static func spawn(_ argv: [String]) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: argv[0])
+    p.arguments = Array(argv.dropFirst())
+    try p.run()
+    return p
+  }
+}
+
+@Suite(.serialized, .enabled(if: RealHost.usable, RealHost.skipReason))
+struct RealV1Tests {
+  @Test func createApplyReadBackRemove() throws {
+    var dirs: [String] = []
+    try RealHost.withCgroup("limits") { set in
+      dirs = set.directories
+      #expect(dirs.allSatisfy { Files.isDirectory($0) })
+      var l = CgroupLimits()
+      l.memoryLimit = 64 << 20
+      l.memorySwap = 96 << 20
+      l.memoryReservation = 32 << 20
+      l.memorySwappiness = 20
+      l.pidsLimit = 33
+      l.cpuShares = 256
+      l.cpuQuota = 25000
+      l.cpuPeriod = 50000
+      l.cpusetCpus = "0"
+      l.cpusetMems = "0"
+      l.devices = [.init(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
+                   .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm")]
+      if set.host.hierarchy(for: "hugetlb") != nil { l.hugepageLimits = [.init(pageSize: "2MB", limit: 2 << 20)] }
+      try set.apply(l)
+      #expect(RealHost.value(set, "memory", "memory.limit_in_bytes") == "67108864")
+      #expect(RealHost.value(set, "memory", "memory.memsw.limit_in_bytes") == "100663296")
+      #expect(RealHost.value(set, "memory", "memory.soft_limit_in_bytes") == "33554432")
+      #expect(RealHost.value(set, "memory", "memory.swappiness") == "20")
+      #expect(RealHost.value(set, "pids", "pids.max") == "33")
+      #expect(RealHost.value(set, "cpu", "cpu.shares") == "256")
+      #expect(RealHost.value(set, "cpu", "cpu.cfs_quota_us") == "25000")
+      #expect(RealHost.value(set, "cpu", "cpu.cfs_period_us") == "50000")
+      #expect(RealHost.value(set, "cpuset", "cpuset.cpus") == "0")
+      #expect(RealHost.value(set, "devices", "devices.list") == "c 1:3 rwm")
+      if !l.hugepageLimits.isEmpty { #expect(RealHost.value(set, "hugetlb", "hugetlb.2MB.limit_in_bytes") == "2097152") }
+
+      // Raising both limits needs memsw first; lowering both needs the limit first.
+      var up = CgroupLimits()
+      up.memoryLimit = 256 << 20
+      up.memorySwap = 256 << 20
+      try set.update(up)
+      #expect(RealHost.value(set, "memory", "memory.limit_in_bytes") == "268435456")
+      var down = CgroupLimits()
+      down.memoryLimit = 16 << 20
+      down.memorySwap = 16 << 20
+      try set.update(down)
+      #expect(RealHost.value(set, "memory", "memory.memsw.limit_in_bytes") == "16777216")
+      // A limit above memory+swap is refused with the reason spelled out.
+      var only = CgroupLimits()
+      only.memoryLimit = 32 << 20
+      #expect(errorText { try set.update(only) }.contains("memory+swap"))
+    }
+    #expect(dirs.allSatisfy { !Files.exists($0) })
+  }
+
+  @Test func hostCannotHonourNamesFieldAndFile() throws {
+    try RealHost.withCgroup("refusals") { set in
+      var l = CgroupLimits()
+      l.networkClassID = 1
+      if set.host.hierarchy(for: "net_cls") == nil {
+        #expect(errorText { try set.apply(l) }.contains("net_cls"))
+      }
+      l = CgroupLimits()
+      l.blkioLeafWeight = 500  // CFQ is gone from this kernel
+      let text = errorText { try set.apply(l) }
+      #expect(text.contains("linux.resources.blockIO.leafWeight") && text.contains("blkio.leaf_weight"))
+      l = CgroupLimits()
+      l.cpuShares = 1_000_000
+      #expect(errorText { try set.apply(l) }.contains("262144"))
+    }
+  }
+
+  @Test func attachFreezeThawStats() throws {
+    try RealHost.withCgroup("procs") { set in
+      let sleeper = try RealHost.spawn(["/bin/sleep", "100"])
+      defer { sleeper.terminate(); sleeper.waitUntilExit() }
+      try set.attach(pid: sleeper.processIdentifier)
+      #expect(set.pids() == [sleeper.processIdentifier])
+      let cgroupFile = Files.readIfPresent("/proc/\(sleeper.processIdentifier)/cgroup") ?? ""
+      #expect(cgroupFile.contains(":memory:\(set.path)"))
+      try set.setFrozen(true)
+      #expect(set.isFrozen)
+      #expect(RealHost.value(set, "freezer", "freezer.state") == "FROZEN")
+      try set.setFrozen(false)
+      #expect(!set.isFrozen)
+      let stats = set.stats()
+      #expect(stats.pids.current == 1)
+      #expect(stats.memory.usage.limit > 0)
+    }
+  }
+
+  @Test func oomEventOnV1() throws {
+    try RealHost.withCgroup("oom") { set in
+      var l = CgroupLimits()
+      l.memoryLimit = 8 << 20
+      l.memorySwap = 8 << 20
+      try set.apply(l)
+      var watcher = try set.watchOOM()
+      defer { watcher.close() }
+      // sleep first so the child is in the cgroup before it allocates.
+      let hog = try RealHost.spawn(["/bin/sh", "-c", "sleep 0.3; exec tail /dev/zero"])
+      try set.attach(pid: hog.processIdentifier)
+      var fds = [pollfd(fd: watcher.fd, events: Int16(POLLIN), revents: 0)]
+      let ready = poll(&fds, 1, 15_000)
+      hog.waitUntilExit()
+      #expect(ready == 1)
+      #expect(watcher.drain() >= 1)
+      #expect(hog.terminationReason == .uncaughtSignal && hog.terminationStatus == SIGKILL)
+    }
+  }
+}
+
+/// The v2 device program, for real: this hybrid host's unified hierarchy has no
+/// controllers, but cgroup-device BPF programs need none, and the kernel checks them
+/// for every process in the cgroup.
+@Suite(.serialized, .enabled(if: RealHost.usable && RealHost.host.unifiedMountPoint != nil, "needs root and a unified hierarchy"))
+struct DeviceProgramTests {
+  @Test func deviceProgramEnforcesRules() throws {
+    try RealHost.withCgroup("bpf") { set in
+      try DeviceFilter.attach([
+        .init(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
+        .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),  // /dev/null
+        .init(allow: true, type: "c", major: 1, minor: 5, access: "r"),    // /dev/zero, read only
+        .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),  // /dev/full ...
+        .init(allow: false, type: "c", major: 1, minor: 7, access: "w"),   // ... but not for writing
+      ], cgroupDirectory: set.unifiedDirectory!)
+      let script = "sleep 0.3; : </dev/null && echo null-ok; : </dev/zero && echo zero-r-ok; (: <>/dev/zero) 2>/dev/null || echo zero-rw-denied; (: </dev/urandom) 2>/dev/null || echo urandom-denied; : </dev/full && echo full-r-ok; (: <>/dev/full) 2>/dev/null || echo full-rw-denied"
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/bin/sh")
+      p.arguments = ["-c", script]
+      let out = Pipe()
+      p.standardOutput = out
+      try p.run()
+      try set.attach(pid: p.processIdentifier)
+      p.waitUntilExit()
+      let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      #expect(text == "null-ok\nzero-r-ok\nzero-rw-denied\nurandom-denied\nfull-r-ok\nfull-rw-denied\n")
+    }
+  }
+
+  @Test func badAccessIsRefused() {
+    let text = errorText { _ = try DeviceFilter.assemble([.init(allow: true, type: "c", major: 1, minor: 3, access: "rx")]) }
+    #expect(text.contains("linux.resources.devices[0].access"))
+  }
+}

@@ -1,0 +1,94 @@
+// Tracing runtime invocations for real (root): counts, buckets, timeline, stability, timeouts, cleanup.
+import CBPF
+import DrydockKit
+import Foundation
+import Testing
+@testable import Tracer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("runtime tracing", .serialized, .enabled(if: TracerFixture.isRoot, "needs root"))
+struct RuntimeTraceTests {
+  @Test("run of the busybox bundle: counts with execve and pivot_root, buckets, timeline", arguments: ["runc", "crun"])
+  func traceRun(_ name: String) throws {
+    guard let runtime = TracerFixture.runtime(name) else { return }
+    let report = try TracerFixture.trace(runtime)
+    #expect(report.runtimeExitCode == 0, "\(report.notes)")
+    #expect(report.totalSyscalls > 500)
+    #expect((report.syscalls["execve"] ?? 0) >= 1)
+    #expect((report.syscalls["pivot_root"] ?? 0) >= 1)
+    #expect((report.buckets["host"]?.total ?? 0) > 0)
+    #expect((report.buckets["setup"]?.total ?? 0) > 0)
+    // /bin/true itself: a handful of calls, all after its execve.
+    let workload = report.buckets["workload"]?.total ?? 0
+    #expect(workload > 5 && workload < 40)
+    #expect(report.lostEvents == 0)
+    #expect(report.events.contains { $0.name == "pivot_root" })
+    #expect(report.events.contains { $0.kind == "cgroup" })
+    #expect(report.milestones["workload_exec"] != nil)
+    #expect((report.startLatencyMs ?? 0) > 0)
+    #expect(report.breakdown.count >= 3)
+    let json = try report.jsonData()
+    let object = try JSONSerialization.jsonObject(with: json) as? [String: Any]
+    for key in ["runtime", "phase", "total_syscalls", "syscalls", "errors", "buckets", "events", "lost_events"] {
+      #expect(object?[key] != nil, "JSON lacks \(key)")
+    }
+    #expect(MarkdownRenderer.render(report).contains("pivot_root"))
+  }
+
+  @Test("crun's count is the same run to run, and agrees with perf's count of the same tree")
+  func crunStable() throws {
+    guard let crun = TracerFixture.runtime("crun") else { return }
+    let totals = try (0..<3).map { _ in try TracerFixture.trace(crun).totalSyscalls }
+    #expect(Set(totals).count == 1, "crun totals: \(totals)")
+    guard HostInfo.binaryExists("perf") else { return }
+    // perf enables its counter at the exec, so it misses the execve's own entry: one call less.
+    let bundle = try TraceBundle(source: try TracerFixture.shared.bundlePath(), label: "drydock-tracer-perf")
+    defer { bundle.remove() }
+    let directory = try bundle.makeConfig(id: "perf")
+    let output = bundle.path + "/perf.csv"
+    let result = try ProcessRunner.run(["perf", "stat", "-e", "raw_syscalls:sys_enter", "-x", ",", "-o", output, "--",
+                                        crun.path, "--root", bundle.stateRoot, "run", "--bundle", directory, "perf"], timeout: 30)
+    guard result.succeeded, let text = try? String(contentsOfFile: output, encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.contains("sys_enter") }),
+          let perfCount = Int(line.split(separator: ",")[0]) else { return }
+    #expect(abs(perfCount - totals[0]) <= max(3, perfCount / 50), "perf \(perfCount) vs drydock \(totals[0])")
+  }
+
+  @Test("lifecycle: create, start and delete each traced")
+  func lifecycle() throws {
+    guard let crun = TracerFixture.runtime("crun") else { return }
+    let report = try TracerFixture.trace(crun, options: TraceOptions(phase: .lifecycle))
+    #expect(report.notes.isEmpty, "\(report.notes)")
+    #expect((report.syscalls["pivot_root"] ?? 0) >= 1)
+    #expect(Set(report.events.map(\.invocation)).count == 3)
+    #expect((report.buckets["workload"]?.total ?? 0) > 5)
+  }
+
+  @Test("a hung target is killed at the timeout, its processes gone")
+  func hungTarget() throws {
+    guard let crun = TracerFixture.runtime("crun") else { return }
+    let started = monotonicNow()
+    let report = try TracerFixture.trace(crun, options: TraceOptions(args: ["/bin/sleep", "100"], timeout: 2))
+    let seconds = Double(monotonicNow() - started) / 1e9
+    #expect(report.timedOut)
+    #expect(seconds < 10)
+    let sleeper = report.processes.first { $0.exe.hasSuffix("sleep") }
+    #expect(sleeper != nil)
+    if let sleeper { #expect(kill(pid_t(sleeper.pid), 0) != 0) }
+  }
+
+  @Test("after a trace nothing is attached, and after close nothing is loaded")
+  func nothingLeft() throws {
+    guard let crun = TracerFixture.runtime("crun") else { return }
+    let session = try TraceSession()
+    let bundle = try TraceBundle(source: try TracerFixture.shared.bundlePath())
+    defer { bundle.remove() }
+    _ = try RuntimeTracer(session: session, runtime: crun).trace(bundle: bundle, options: TraceOptions())
+    #expect(!session.bpf.isAttached)
+    #expect(BPFSession.loadedProgramNames().contains("dd_sys_enter"))
+    session.close()
+    #expect(!BPFSession.loadedProgramNames().contains("dd_sys_enter"))
+  }
+}

@@ -1,0 +1,51 @@
+// Shared fixture of the tracer tests: one busybox bundle (bundles/make-rootfs + bundles/busybox/config.json with
+// args ["/bin/true"] and an absolute cgroupsPath of the tests' own), made once and removed at exit.
+import DrydockKit
+import Foundation
+import Tracer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class TracerFixture: @unchecked Sendable {
+  static let shared = TracerFixture()
+  static var isRoot: Bool { getuid() == 0 }
+
+  private let lock = NSLock()
+  private var factory: BundleFactory?
+  private var bundle: OCIBundle?
+  let cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-tracer-tests")
+
+  /// The bundle directory; later calls return the same one.
+  func bundlePath() throws -> String {
+    lock.lock(); defer { lock.unlock() }
+    if let bundle { return bundle.path }
+    let work = NSTemporaryDirectory() + "drydock-tracer-tests-\(getpid())"
+    let factory = try BundleFactory(workDirectory: work)
+    var config = try factory.template()
+    try config.setArgs(["/bin/true"])
+    try config.setCgroupsPath(cgroupPrefix + "/template")
+    let made = try factory.makeBundle(name: "busybox-true", config: config)
+    self.factory = factory
+    self.bundle = made
+    atexit {
+      TracerFixture.shared.factory?.removeAll()
+      if let cleaner = try? CgroupCleaner(prefix: TracerFixture.shared.cgroupPrefix) { _ = cleaner.removeAll() }
+    }
+    return made.path
+  }
+
+  static func runtime(_ name: String) -> RuntimeUnderTest? {
+    guard HostInfo.binaryExists(name) else { return nil }
+    return try? RuntimeUnderTest.probe(name)
+  }
+
+  /// One recording with a fresh session and a fresh bundle copy (so a new parent cgroup each time, as in the CLI).
+  static func trace(_ runtime: RuntimeUnderTest, options: TraceOptions = TraceOptions()) throws -> TraceReport {
+    let session = try TraceSession()
+    defer { session.close() }
+    let bundle = try TraceBundle(source: try shared.bundlePath(), label: "drydock-tracer-test")
+    defer { bundle.remove() }
+    return try RuntimeTracer(session: session, runtime: runtime).trace(bundle: bundle, options: options)
+  }
+}
