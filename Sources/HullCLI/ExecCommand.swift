@@ -26,9 +26,11 @@ struct ExecCommand: HullCommand {
     }
     let spec = try containerSpec(context, id: id)
     let process = try processSpec(args, base: spec.process, id: id)
-    var plan = try ProcessPlanner.plan(process, consoleSocket: args.value("console-socket"), preserveFds: 0)
+    let ownConsole = process.terminal && args.value("console-socket") == nil && !args.bool("detach")
+    var plan = try ProcessPlanner.plan(process, hasConsole: args.value("console-socket") != nil || ownConsole, preserveFds: 0)
     // Exec'd processes get the container's seccomp filter, as with runc.
-    for warning in try ProcessPlanner.addSeccomp(spec.linux?.seccomp, to: &plan) { context.log.warning(warning) }
+    for warning in try ProcessPlanner.addSeccomp(spec.linux?.seccomp, to: &plan,
+                                                           cacheDirectory: context.root + "/.seccomp-cache") { context.log.warning(warning) }
     if plan.seccomp?.usesNotify == true {
       plan.listenerState = ContainerState(ociVersion: spec.ociVersion, id: id, status: .running, pid: 0,
                                           bundle: try context.store.load(id).bundle, annotations: spec.annotations)

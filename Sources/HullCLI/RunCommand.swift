@@ -9,14 +9,21 @@ struct RunCommand: HullCommand {
   ]
 
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
-    let (spec, options) = try CreateOptions.launch(args, context, command: name)
+    var (spec, options) = try CreateOptions.launch(args, context, command: name)
     let detach = args.bool("detach")
+    // terminal: true without --console-socket in the foreground: hull is the terminal's other end.
+    var console: ConsoleProxy?
+    if spec.process?.terminal == true && options.consoleSocket == nil && !detach {
+      console = try ConsoleProxy()
+      options.consoleChannel = console!.sender
+    }
     // Block the signals we forward before the clone: none is lost, and the init unblocks them.
     if !detach { _ = hk_block_signals_for_forwarding() }
     let container = try Launcher.create(spec: spec, options: options, store: context.store, mode: .run)
     for warning in container.warnings { context.log.warning(warning) }
+    try console?.receiveMaster()
     let result = try ForegroundRun.run(container, ops: ContainerOps(store: context.store), detach: detach,
-                                       keep: args.bool("keep"))
+                                       keep: args.bool("keep"), console: console)
     for warning in result.warnings { context.log.warning(warning) }
     return result.exitCode
   }

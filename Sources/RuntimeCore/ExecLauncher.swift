@@ -48,11 +48,16 @@ public enum ExecLauncher {
       throw RuntimeError(SystemError("setns pid/time", "/proc/\(record.pid)/ns"), context: "exec in container \(id)")
     }
     var console: Int32 = -1
+    var proxy: ConsoleProxy?
     if process.terminal {
-      guard let path = options.consoleSocket else {
-        throw RuntimeError("exec in container \(id)", reason: "a terminal needs --console-socket", errno: EINVAL)
+      if let path = options.consoleSocket {
+        console = try ExecSocket.connect(path: path, what: "console socket")
+      } else if !options.detach {
+        proxy = try ConsoleProxy()
+        console = dup(proxy!.sender)
+      } else {
+        throw RuntimeError("exec in container \(id)", reason: "a terminal with --detach needs --console-socket", errno: EINVAL)
       }
-      console = try ExecSocket.connect(path: path, what: "console socket")
     }
     defer { if console >= 0 { close(console) } }
     let channels: (parent: SyncChannel, child: SyncChannel)
@@ -93,7 +98,8 @@ public enum ExecLauncher {
       close(pidfd)
       return 0
     }
-    let exitStatus = ForegroundRun.forwardSignalsUntilExit(pid: pid, pidfd: pidfd)
+    do { try proxy?.receiveMaster() } catch { throw fail(error) }
+    let exitStatus = ForegroundRun.forwardSignalsUntilExit(pid: pid, pidfd: pidfd, console: proxy)
     close(pidfd)
     return exitStatus
   }
@@ -105,7 +111,10 @@ enum ExecChild {
     _ = hk_unblock_all_signals()
     do {
       guard let go = sync.receive(), go.tag == UInt8(ascii: "G") else { _exit(1) }
-      if process.listenerState != nil { ProcessSetup.recordHostPid() }
+      if process.listenerState != nil {
+        ProcessSetup.recordHostPid()
+        try ProcessSetup.connectListener(process)
+      }
       if namespaces != 0 && hk_setns(target, namespaces) != 0 {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")
       }

@@ -6,7 +6,8 @@ import OCISpec
 /// `run` after create: release the init, then (unless detached) forward signals to it,
 /// wait for it, delete the container and return its exit status (128+N for signal N).
 public enum ForegroundRun {
-  public static func run(_ container: consuming CreatedContainer, ops: ContainerOps, detach: Bool, keep: Bool)
+  public static func run(_ container: consuming CreatedContainer, ops: ContainerOps, detach: Bool, keep: Bool,
+                         console: ConsoleProxy? = nil)
     throws(RuntimeError) -> (exitCode: Int32, warnings: [String])
   {
     var record = container.record
@@ -28,7 +29,7 @@ public enum ForegroundRun {
       close(pidfd)
       return (0, warnings)
     }
-    let status = forwardSignalsUntilExit(pid: record.pid, pidfd: pidfd)
+    let status = forwardSignalsUntilExit(pid: record.pid, pidfd: pidfd, console: console)
     close(pidfd)
     if !keep {
       do { warnings += try ops.delete(record.id, force: true) } catch { warnings.append(error.description) }
@@ -36,22 +37,35 @@ public enum ForegroundRun {
     return (status, warnings)
   }
 
-  static func forwardSignalsUntilExit(pid: Int32, pidfd: Int32) -> Int32 {
+  /// Waits for the process, forwarding signals to it and, with a console, copying its
+  /// terminal to ours.
+  static func forwardSignalsUntilExit(pid: Int32, pidfd: Int32, console: ConsoleProxy? = nil) -> Int32 {
     let sfd = hk_signalfd_forwarding()
     var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)]
-    while true {
-      let r = poll(&fds, sfd >= 0 ? 2 : 1, -1)
+    var consoleOpen = console != nil
+    for fd in console?.pollable ?? [] { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+    loop: while true {
+      let r = poll(&fds, nfds_t(fds.count), -1)
       if r < 0 { if errno == EINTR { continue }; break }
       if fds[0].revents != 0 { break }
       if sfd >= 0 && fds[1].revents != 0 {
         while true {
           let sig = hk_signalfd_read(sfd)
           if sig <= 0 { break }
+          if sig == SIGWINCH, let console { console.resize(); continue }
           if sig != SIGCHLD { _ = hk_pidfd_send_signal(pidfd, sig) }
+        }
+      }
+      if consoleOpen, let console {
+        for i in 2..<fds.count where fds[i].revents != 0 {
+          if !console.pump(fds[i].fd) { consoleOpen = false; fds.removeSubrange(2...); continue loop }
+          if fds[i].fd == 0 && fds[i].revents & Int16(POLLHUP) != 0 { fds[i].fd = -1 }
         }
       }
     }
     if sfd >= 0 { close(sfd) }
+    console?.drain()
+    console?.restore()
     return reap(pid)
   }
 

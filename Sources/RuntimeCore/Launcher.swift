@@ -66,7 +66,13 @@ public enum Launcher {
     if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
     defer { if listener >= 0 { close(listener) } }
     var console: Int32 = -1
-    if plan.process.terminal, let path = options.consoleSocket { console = try ExecSocket.connect(path: path, what: "console socket") }
+    if plan.process.terminal {
+      if let path = options.consoleSocket {
+        console = try ExecSocket.connect(path: path, what: "console socket")
+      } else if options.consoleChannel >= 0 {
+        console = dup(options.consoleChannel)  // closed below like a connected socket; the caller keeps its end
+      }
+    }
     defer { if console >= 0 { close(console) } }
     let channels: (parent: SyncChannel, child: SyncChannel)
     do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }

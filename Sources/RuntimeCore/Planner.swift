@@ -11,6 +11,9 @@ public struct LaunchOptions: Sendable {
   public var stateDir: String
   public var noPivot = false
   public var consoleSocket: String?
+  /// run and exec without --console-socket but with a terminal: a connected socket of
+  /// the caller's own, which then proxies the pty (see ConsoleProxy).
+  public var consoleChannel: Int32 = -1
   public var preserveFds: Int32 = 0
   public var pidFile: String?
   public init(id: String, bundle: String, stateDir: String) {
@@ -35,7 +38,8 @@ public enum Planner {
     var plan = LaunchPlan(
       id: options.id, bundle: options.bundle, rootfs: Paths.absolute(root.path, base: options.bundle),
       stateDir: options.stateDir, rootfsPropagation: UInt(MS_SLAVE) | UInt(MS_REC),
-      process: try ProcessPlanner.plan(process, consoleSocket: options.consoleSocket, preserveFds: options.preserveFds),
+      process: try ProcessPlanner.plan(process, hasConsole: options.consoleSocket != nil || options.consoleChannel >= 0,
+                                        preserveFds: options.preserveFds),
       hooks: spec.hooks ?? Hooks(), annotations: spec.annotations, ociVersion: spec.ociVersion)
     plan.warnings = spec.warnings
     plan.rootReadonly = root.readonly
@@ -58,7 +62,8 @@ public enum Planner {
     plan.sysctl = linux?.sysctl ?? []
 
     plan.warnings += plan.process.capabilities?.warnings ?? []
-    plan.warnings += try ProcessPlanner.addSeccomp(linux?.seccomp, to: &plan.process)
+    plan.warnings += try ProcessPlanner.addSeccomp(linux?.seccomp, to: &plan.process,
+                                                   cacheDirectory: Paths.dirname(options.stateDir) + "/.seccomp-cache")
     if plan.process.seccomp?.usesNotify == true {
       plan.process.listenerState = ContainerState(ociVersion: plan.ociVersion, id: plan.id, status: .creating, pid: 0,
                                                   bundle: plan.bundle, annotations: plan.annotations)

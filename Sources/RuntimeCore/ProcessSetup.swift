@@ -89,6 +89,16 @@ enum ProcessSetup {
   /// This process's pid in the host's pid namespace, read from the host's /proc before
   /// any mount changes it (getpid() says 1 inside a new pid namespace).
   nonisolated(unsafe) static var hostPid: Int32 = 0
+  /// Connected to linux.seccomp.listenerPath while the host's paths are still reachable
+  /// (before pivot_root, or before joining the container's mount namespace).
+  nonisolated(unsafe) static var listenerSocket: Int32 = -1
+
+  static func connectListener(_ plan: ProcessPlan) throws {
+    guard plan.listenerState != nil, let path = plan.seccompListenerPath else { return }
+    do { listenerSocket = try SeccompNotify.connect(to: path) } catch {
+      throw RuntimeError("connect to seccomp listener", path, reason: error.reason, errno: error.errno)
+    }
+  }
 
   static func recordHostPid() {
     var buffer = [CChar](repeating: 0, count: 32)
@@ -105,11 +115,11 @@ enum ProcessSetup {
     guard listener >= 0 else { return }
     // SCMP_ACT_NOTIFY: hand the listener to the agent at listenerPath, then drop our copy.
     defer { close(listener) }
-    guard let path = plan.seccompListenerPath else { return }
+    guard let path = plan.seccompListenerPath, var state = plan.listenerState, listenerSocket >= 0 else { return }
+    defer { close(listenerSocket) }
     do {
-      var state = plan.listenerState
-      state?.pid = hostPid
-      try SeccompNotify.sendListener(fd: listener, to: path, stateJSON: state?.json() ?? "{}",
+      state.pid = hostPid
+      try SeccompNotify.sendListener(fd: listener, socket: listenerSocket, stateJSON: state.json(),
                                      metadata: plan.seccompListenerMetadata)
     } catch {
       throw RuntimeError("send seccomp listener to", path, reason: error.reason, errno: error.errno)
