@@ -12,7 +12,10 @@ enum RootfsSetup {
     var rootFlags = plan.rootfsPropagation
     if rootFlags & UInt(MS_SHARED) != 0 { rootFlags = UInt(MS_SLAVE) | UInt(MS_REC) }
     try Mounts.mount(source: nil, target: "/", type: nil, flags: rootFlags, label: "/ (rootfs propagation)")
-    try makeParentMountPrivate(plan.rootfs)
+    // A recursive slave or private "/" leaves no shared parent: skip reading mountinfo then.
+    let recursive = plan.rootfsPropagation & UInt(MS_REC) != 0
+    let shared = plan.rootfsPropagation & UInt(MS_SHARED) != 0
+    if !recursive || shared { try makeParentMountPrivate(plan.rootfs) }
     // pivot_root needs the new root to be a mount point.
     try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
     let root = try RootfsPath(root: plan.rootfs)
