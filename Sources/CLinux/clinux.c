@@ -166,3 +166,10 @@ int hk_eventfd_cloexec(unsigned int initval, int nonblock) {
   return eventfd(initval, EFD_CLOEXEC | (nonblock ? EFD_NONBLOCK : 0));
 }
 long hk_bpf(int cmd, void *attr, unsigned int size) { return syscall(SYS_bpf, cmd, attr, size); }
+
+int hk_mount_setattr_recursive(int fd, uint64_t attr_set) {
+  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {attr_set, 0, 0, 0};
+  /* MOUNT_ATTR_STRICTATIME and NOATIME are values of the atime field: clear it first. */
+  if (attr_set & 0x70) attr.attr_clr = 0x70;
+  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}

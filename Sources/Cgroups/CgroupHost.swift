@@ -94,6 +94,9 @@ public struct CgroupHost: Sendable, Equatable {
       let isV1 = fsType.elementsEqual("cgroup".utf8)
       let isV2 = fsType.elementsEqual("cgroup2".utf8)
       if !isV1 && !isV2 { continue }
+      // Only a hierarchy's root: bind mounts of cgroup subdirectories (a container's own
+      // /sys/fs/cgroup, seen from the host while it starts) are not hierarchies.
+      guard fields[3].count == 1 && bytes[fields[3].lowerBound] == 0x2F else { continue }
       let mountPoint = unescape(String(decoding: bytes[fields[4]], as: UTF8.self))
       if isV2 {
         if unified == nil { unified = mountPoint }

@@ -83,7 +83,15 @@ public struct ContainerOps {
       if force && error.errno == ENOENT { return [] }
       throw error
     }
-    let record = try store.load(id)
+    let record: ContainerRecord
+    do { record = try store.load(id) } catch {
+      // A state file that cannot be read (a crash mid-write, a full disk) must not make the
+      // container undeletable: --force removes the directory; its process and cgroups are
+      // unknown, so they are reported, not guessed.
+      guard force else { throw error }
+      store.remove(id)
+      return ["delete container \(id): \(error.description); removed its state directory"]
+    }
     let current = status(of: record)
     let cgroup = CgroupSet(host: CgroupHost.current(), path: record.cgroupPath)
     if current != .stopped {

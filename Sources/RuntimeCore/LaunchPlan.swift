@@ -16,6 +16,7 @@ public struct LaunchPlan: Sendable {
     public var data: String?
     public var propagation: [UInt]
     public var remountFlags: UInt?      // bind mounts with ro/nosuid/...: a second, remount step
+    public var recursiveAttributes: UInt = 0  // MOUNT_ATTR_* of rro, rnosuid, …: mount_setattr(AT_RECURSIVE)
     public var targetIsFile: Bool
     public var isCgroup: Bool
   }

@@ -140,7 +140,7 @@ public enum Planner {
       source: source, destination: Paths.clean(destination), type: isBind ? nil : mount.type,
       flags: isBind ? options.flags & (UInt(MS_BIND) | UInt(MS_REC)) : options.flags,
       data: options.data.isEmpty ? nil : options.data.joined(separator: ","), propagation: options.propagation,
-      remountFlags: remount, targetIsFile: targetIsFile, isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
+      remountFlags: remount, recursiveAttributes: options.recursiveSet, targetIsFile: targetIsFile, isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
   }
 
   /// The default devices runtime-linux.md requires, then linux.devices (which win on the same path).

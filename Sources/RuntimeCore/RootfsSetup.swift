@@ -56,7 +56,7 @@ enum RootfsSetup {
     defer { close(fd) }
     try Mounts.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
                      data: step.data, label: step.destination)
-    if step.remountFlags == nil && step.propagation.isEmpty { return }
+    if step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 { return }
     // Re-open: the fd above still points below the new mount.
     let mounted = try root.open(step.destination, creating: nil)
     defer { close(mounted) }
@@ -67,6 +67,11 @@ enum RootfsSetup {
     }
     for propagation in step.propagation {
       try Mounts.mount(source: nil, target: mountedTarget, type: nil, flags: propagation, label: step.destination)
+    }
+    if step.recursiveAttributes != 0 {
+      _ = try check("mount_setattr (recursive options)", step.destination) {
+        hk_mount_setattr_recursive(mounted, UInt64(step.recursiveAttributes))
+      }
     }
   }
 

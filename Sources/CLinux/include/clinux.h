@@ -63,3 +63,7 @@ int hk_pipe2_cloexec(int fds[2]);
 /// Swift's Glibc) and the raw bpf() syscall for the v2 device program.
 int hk_eventfd_cloexec(unsigned int initval, int nonblock);
 long hk_bpf(int cmd, void *attr, unsigned int size);
+
+/// mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE) setting `attr_set` (MOUNT_ATTR_*):
+/// the recursive mount options (rro, rnosuid, …) of runtime-spec 1.1.
+int hk_mount_setattr_recursive(int fd, uint64_t attr_set);
