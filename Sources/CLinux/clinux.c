@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/personality.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -172,4 +173,26 @@ int hk_mount_setattr_recursive(int fd, uint64_t attr_set) {
   /* MOUNT_ATTR_STRICTATIME and NOATIME are values of the atime field: clear it first. */
   if (attr_set & 0x70) attr.attr_clr = 0x70;
   return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+
+int hk_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64_t flags,
+                     uint64_t runtime, uint64_t deadline, uint64_t period) {
+  struct {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+  } attr = {48, policy, flags, nice, priority, runtime, deadline, period};
+  return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+int hk_ioprio_set_self(int ioclass, int level) {
+  return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (ioclass << 13) | level);
+}
+int hk_personality(unsigned long persona) { return personality(persona); }
+int hk_set_affinity(const int *cpus, int count) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int i = 0; i < count; i++) if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+  return sched_setaffinity(0, sizeof set, &set);
 }

@@ -52,16 +52,20 @@ public struct CgroupSet: Sendable {
       current = current + "/" + component
       if mkdir(current, 0o755) == 0 {
         created.append(current)
-        // A new v1 cpuset cgroup starts with empty cpus and mems: no task could join it.
-        if cpuset { try CgroupSet.inheritCpuset(parent: parent, child: current) }
       } else if errno != EEXIST {
         throw CgroupError("create cgroup", current, errno: errno)
       }
+      // A v1 cpuset cgroup starts with empty cpus and mems and no task could join it; a
+      // parent made by another tool may be empty too. Fill each empty level from its
+      // parent on the way down, as runc does (only empty values are ever written).
+      if cpuset { try CgroupSet.inheritCpuset(parent: parent, child: current) }
     }
   }
 
   static func inheritCpuset(parent: String, child: String) throws(CgroupError) {
     for file in ["cpuset.cpus", "cpuset.mems"] {
+      let current = (Files.readIfPresent(child + "/" + file) ?? "").split(separator: "\n").first.map(String.init) ?? ""
+      if !current.isEmpty { continue }
       let value = (Files.readIfPresent(parent + "/" + file) ?? "").split(separator: "\n").first.map(String.init) ?? ""
       if value.isEmpty { continue }
       try write(child + "/" + file, value)

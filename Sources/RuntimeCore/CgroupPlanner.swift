@@ -24,7 +24,7 @@ enum CgroupPlanner {
   /// runc treats as "unset" (memory sizes, cpu shares/quota/period) are left to the
   /// drivers, which skip them. `devices` are the container's device nodes, allowed on
   /// top of the spec's rules as runc does.
-  static func limits(from resources: Resources?, devices: [LaunchPlan.DeviceNode], warnings: inout [String]) throws(RuntimeError) -> CgroupLimits {
+  static func limits(from resources: Resources?, warnings: inout [String]) throws(RuntimeError) -> CgroupLimits {
     var limits = CgroupLimits()
     guard let resources else { return limits }
     mapCPU(resources.cpu, into: &limits)
@@ -46,12 +46,9 @@ enum CgroupPlanner {
                                     major: rule.major.flatMap { $0 < 0 ? nil : $0 },
                                     minor: rule.minor.flatMap { $0 < 0 ? nil : $0 }, access: rule.access ?? "rwm"))
       }
+      // Only runc's default list: linux.devices creates nodes, resources.devices grants
+      // access (a listed device stays denied unless a rule allows it, as with runc and crun).
       limits.devices += defaultAllowed
-      for node in devices where node.type == "c" || node.type == "b" || node.type == "u" {
-        let type: Character = node.type == "b" ? "b" : "c"
-        let rule = CgroupLimits.DeviceRule(allow: true, type: type, major: Int64(node.major), minor: Int64(node.minor), access: "rwm")
-        if !limits.devices.contains(rule) { limits.devices.append(rule) }
-      }
     }
     return limits
   }
@@ -64,7 +61,7 @@ enum CgroupPlanner {
       warnings.append("linux.resources.devices: not changed by update (set at create)")
       r.devices = []
     }
-    var l = try limits(from: r, devices: [], warnings: &warnings)
+    var l = try limits(from: r, warnings: &warnings)
     // docker sends {"pids":{"limit":0}} for "unchanged"; runc reads 0 as unset too.
     if l.pidsLimit == 0 { l.pidsLimit = nil }
     return l

@@ -113,6 +113,8 @@ public struct ProcessPlan: Sendable {
   public var preserveFds: Int32 = 0
   /// False inside a user namespace whose setgroups is denied.
   public var setgroupsAllowed = true
+  /// personality, scheduler, ioPriority, execCPUAffinity.
+  public var attributes = ProcessAttributes()
   /// linux.seccomp compiled to BPF in the parent; the child only loads it.
   public var seccomp: SeccompProgram?
   public var seccompListenerPath: String?

@@ -39,7 +39,7 @@ public enum Planner {
       id: options.id, bundle: options.bundle, rootfs: Paths.absolute(root.path, base: options.bundle),
       stateDir: options.stateDir, rootfsPropagation: UInt(MS_SLAVE) | UInt(MS_REC),
       process: try ProcessPlanner.plan(process, hasConsole: options.consoleSocket != nil || options.consoleChannel >= 0,
-                                        preserveFds: options.preserveFds),
+                                        preserveFds: options.preserveFds, personality: spec.linux?.personality),
       hooks: spec.hooks ?? Hooks(), annotations: spec.annotations, ociVersion: spec.ociVersion)
     plan.warnings = spec.warnings
     plan.rootReadonly = root.readonly
@@ -61,6 +61,10 @@ public enum Planner {
     plan.readonlyPaths = linux?.readonlyPaths ?? []
     plan.sysctl = linux?.sysctl ?? []
 
+    // Spec 1.0.x: an unknown capability MUST be an error; from 1.1 it is a warning.
+    if spec.ociVersion.hasPrefix("1.0"), let unknown = plan.process.capabilities?.warnings.first(where: { $0.contains("unknown capability") }) {
+      throw RuntimeError("plan", "config.json", reason: unknown.replacingIgnored + " (an error under ociVersion \(spec.ociVersion))", errno: EINVAL)
+    }
     plan.warnings += plan.process.capabilities?.warnings ?? []
     plan.warnings += try ProcessPlanner.addSeccomp(linux?.seccomp, to: &plan.process,
                                                    cacheDirectory: Paths.dirname(options.stateDir) + "/.seccomp-cache")
@@ -78,7 +82,7 @@ public enum Planner {
       throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" must not contain \"..\"", errno: EINVAL)
     }
     plan.cgroup = CgroupSet(host: host, path: cgroupPath)
-    plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, devices: plan.devices, warnings: &plan.warnings)
+    plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, warnings: &plan.warnings)
     return plan
   }
 
@@ -169,16 +173,16 @@ public enum Planner {
   /// running a container without the seccomp filter it asked for would be a silent hole.
   static func refuseUnsupported(spec: Spec) throws(RuntimeError) {
     var fields: [String] = []
-    if spec.linux?.personality != nil { fields.append("linux.personality") }
     if spec.linux?.intelRdt != nil { fields.append("linux.intelRdt") }
     if spec.linux?.memoryPolicy != nil { fields.append("linux.memoryPolicy") }
-    if let p = spec.process {
-      if p.scheduler != nil { fields.append("process.scheduler") }
-      if p.ioPriority != nil { fields.append("process.ioPriority") }
-      if p.execCPUAffinity != nil { fields.append("process.execCPUAffinity") }
-    }
+    if let label = spec.linux?.mountLabel, !label.isEmpty, !LSM.selinuxEnabled { fields.append("linux.mountLabel (no SELinux on this host)") }
     if !fields.isEmpty {
       throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)
     }
   }
+}
+
+extension String {
+  /// A warning's text without its trailing ": ignored", to reuse it as an error.
+  var replacingIgnored: String { hasSuffix(": ignored") ? String(dropLast(9)) : self }
 }

@@ -1,11 +1,13 @@
 import Capabilities
 import Glibc
+import LinuxKit
 import OCISpec
 import Seccomp
 
 /// OCI process → ProcessPlan, for the container's init (create, run) and for exec.
 public enum ProcessPlanner {
-  public static func plan(_ process: Process, hasConsole: Bool, preserveFds: Int32) throws(RuntimeError) -> ProcessPlan {
+  public static func plan(_ process: Process, hasConsole: Bool, preserveFds: Int32,
+                          personality: Personality? = nil) throws(RuntimeError) -> ProcessPlan {
     var plan = ProcessPlan(
       args: process.args, env: process.env, cwd: process.cwd, uid: process.user.uid, gid: process.user.gid,
       additionalGids: process.user.additionalGids, umask: process.user.umask ?? 0o022)
@@ -29,7 +31,20 @@ public enum ProcessPlanner {
       throw RuntimeError("plan", "config.json", reason: "process.terminal is true: --console-socket is required", errno: EINVAL)
     }
     plan.preserveFds = preserveFds
+    plan.attributes = try ProcessAttributes.plan(process: process, personality: personality)
+    try refuseUnavailableLSM(process)
     return plan
+  }
+
+  /// No AppArmor or SELinux on the host: a profile or label that cannot be applied is an
+  /// error rather than a container that silently runs unconfined (features says so too).
+  static func refuseUnavailableLSM(_ process: Process) throws(RuntimeError) {
+    if let profile = process.apparmorProfile, !profile.isEmpty, !LSM.apparmorEnabled {
+      throw RuntimeError("plan", "config.json", reason: "process.apparmorProfile \"\(profile)\": AppArmor is not enabled on this host", errno: ENOTSUP)
+    }
+    if let label = process.selinuxLabel, !label.isEmpty, !LSM.selinuxEnabled {
+      throw RuntimeError("plan", "config.json", reason: "process.selinuxLabel \"\(label)\": SELinux is not enabled on this host", errno: ENOTSUP)
+    }
   }
 
   /// Compiles linux.seccomp with libseccomp here, in the parent, before the clone. With a
@@ -51,4 +66,10 @@ public enum ProcessPlanner {
     plan.seccompListenerMetadata = seccomp.listenerMetadata
     return plan.seccomp?.warnings ?? []
   }
+}
+
+/// Which LSMs this host runs.
+public enum LSM {
+  public static var apparmorEnabled: Bool { (Files.readIfPresent("/sys/module/apparmor/parameters/enabled") ?? "").hasPrefix("Y") }
+  public static var selinuxEnabled: Bool { Files.exists("/sys/fs/selinux/enforce") }
 }

@@ -37,6 +37,12 @@ enum ProcessSetup {
     payload.append(0)
     _ = try check("send console to", "--console-socket") { payload.withUnsafeBytes { hk_send_fd(socket, master, $0.baseAddress, $0.count) } }
     close(socket)
+    // runtime-linux.md: with a terminal, /dev/console is the pty's slave (a bind mount).
+    if Files.isDirectory("/dev") {
+      let console = hk_open_mode("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+      if console >= 0 { close(console) }
+      try Mounts.mount(source: name, target: "/dev/console", type: nil, flags: UInt(MS_BIND), label: "/dev/console")
+    }
     _ = try check("set controlling terminal", name) { hk_set_controlling_tty(slave) }
     for target: Int32 in 0...2 { _ = try check("dup2", name) { dup2(slave, target) } }
     if slave > 2 { close(slave) }
@@ -67,6 +73,7 @@ enum ProcessSetup {
   /// CAP_SYS_ADMIN, so it goes in before the user switch, and the filter sees only
   /// setgroups, setresgid, setresuid, capset, prctl and execve.
   static func applyIdentity(_ plan: ProcessPlan) throws {
+    try plan.attributes.applyEarly()
     _ = try check("prctl PR_SET_KEEPCAPS") { hk_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
     if let caps = plan.capabilities { try caps.dropBoundingSet() }
     if !plan.noNewPrivileges { try loadSeccomp(plan) }
@@ -79,6 +86,7 @@ enum ProcessSetup {
     _ = try check("setresuid \(plan.uid)") { hk_setresuid(plan.uid) }
     if let caps = plan.capabilities { try caps.applySets() }
     _ = hk_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
+    try plan.attributes.applyFinal()
     umask(plan.umask)
     if plan.noNewPrivileges {
       _ = try check("prctl PR_SET_NO_NEW_PRIVS") { hk_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }

@@ -8,9 +8,10 @@ import LinuxKit
 enum RootfsSetup {
   static func prepare(_ plan: LaunchPlan) throws {
     // Keep our mounts from propagating to the host (rslave by default, as runc). A shared
-    // "/" would make pivot_root fail (EINVAL): "shared" is applied after it instead.
+    // "/" would make pivot_root fail (EINVAL) and an unbindable one the rootfs bind below:
+    // those are applied after pivot_root instead.
     var rootFlags = plan.rootfsPropagation
-    if rootFlags & UInt(MS_SHARED) != 0 { rootFlags = UInt(MS_SLAVE) | UInt(MS_REC) }
+    if rootFlags & (UInt(MS_SHARED) | UInt(MS_UNBINDABLE)) != 0 { rootFlags = UInt(MS_SLAVE) | UInt(MS_REC) }
     try Mounts.mount(source: nil, target: "/", type: nil, flags: rootFlags, label: "/ (rootfs propagation)")
     // A recursive slave or private "/" leaves no shared parent: skip reading mountinfo then.
     let recursive = plan.rootfsPropagation & UInt(MS_REC) != 0
@@ -99,7 +100,17 @@ enum RootfsSetup {
       let kind: UInt32 = node.type == "b" ? S_IFBLK : (node.type == "p" ? S_IFIFO : S_IFCHR)
       let dev = node.type == "p" ? 0 : UInt(hk_makedev(node.major, node.minor))
       if mknodat(dir, name, kind | (node.mode & 0o7777), dev) != 0 {
-        if errno == EEXIST { continue }
+        if errno == EEXIST {
+          // Something is already there: fine if it is this very device, an error otherwise
+          // (config-linux.md: a path that exists as another file MUST be refused).
+          var st = stat()
+          if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == kind,
+            node.type == "p" || UInt64(st.st_rdev) == UInt64(dev)
+          {
+            continue
+          }
+          throw SystemError("create device \(node.type) \(node.major):\(node.minor) at", node.path, errno: EEXIST)
+        }
         throw SystemError("mknod", node.path)
       }
       if node.uid != 0 || node.gid != 0 {

@@ -67,3 +67,12 @@ long hk_bpf(int cmd, void *attr, unsigned int size);
 /// mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE) setting `attr_set` (MOUNT_ATTR_*):
 /// the recursive mount options (rro, rnosuid, …) of runtime-spec 1.1.
 int hk_mount_setattr_recursive(int fd, uint64_t attr_set);
+
+/// sched_setattr(2) for the calling thread (no glibc wrapper).
+int hk_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64_t flags,
+                     uint64_t runtime, uint64_t deadline, uint64_t period);
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, class << 13 | level).
+int hk_ioprio_set_self(int ioclass, int level);
+int hk_personality(unsigned long persona);
+/// sched_setaffinity(0, …) from a list of CPU numbers.
+int hk_set_affinity(const int *cpus, int count);

@@ -1,0 +1,96 @@
+import CLinux
+import Glibc
+import LinuxKit
+import OCISpec
+
+/// personality, scheduler, I/O priority and CPU affinity of the container process,
+/// planned from the spec (names → numbers) and applied in the child.
+public struct ProcessAttributes: Sendable {
+  public var personality: UInt?
+  public var scheduler: (policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64, period: UInt64)?
+  public var ioPriority: (ioClass: Int32, level: Int32)?
+  public var initialAffinity: [Int32]?
+  public var finalAffinity: [Int32]?
+
+  public init() {}
+
+  static let policies = ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"]
+  static let schedulerFlags = ["SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN",
+                               "SCHED_FLAG_KEEP_POLICY", "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
+                               "SCHED_FLAG_UTIL_CLAMP_MAX"]
+  static let ioClasses = ["", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]  // index = class number
+
+  public static func plan(process: Process, personality: Personality?) throws(RuntimeError) -> ProcessAttributes {
+    var attributes = ProcessAttributes()
+    if let personality {
+      // PER_LINUX = 0, PER_LINUX32 = 8; flags are not defined by the spec yet.
+      attributes.personality = personality.domain == "LINUX32" ? 8 : 0
+    }
+    if let s = process.scheduler {
+      guard let policy = policies.firstIndex(of: s.policy) else {
+        throw RuntimeError("plan", "config.json", reason: "process.scheduler.policy: unknown policy \"\(s.policy)\"", errno: EINVAL)
+      }
+      var flags: UInt64 = 0
+      for flag in s.flags {
+        guard let bit = schedulerFlags.firstIndex(of: flag) else {
+          throw RuntimeError("plan", "config.json", reason: "process.scheduler.flags: unknown flag \"\(flag)\"", errno: EINVAL)
+        }
+        flags |= 1 << UInt64(bit)
+      }
+      attributes.scheduler = (UInt32(policy), s.nice ?? 0, UInt32(max(0, s.priority ?? 0)), flags,
+                              s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0)
+    }
+    if let io = process.ioPriority {
+      guard let ioClass = ioClasses.firstIndex(of: io.class).map(Int32.init), ioClass > 0 else {
+        throw RuntimeError("plan", "config.json", reason: "process.ioPriority.class: unknown class \"\(io.class)\"", errno: EINVAL)
+      }
+      attributes.ioPriority = (ioClass, io.priority)
+    }
+    if let affinity = process.execCPUAffinity {
+      attributes.initialAffinity = try affinity.initial.map { text throws(RuntimeError) in try cpuList(text, field: "initial") }
+      attributes.finalAffinity = try affinity.final.map { text throws(RuntimeError) in try cpuList(text, field: "final") }
+    }
+    return attributes
+  }
+
+  /// "0-3,7" → [0, 1, 2, 3, 7]
+  static func cpuList(_ text: String, field: String) throws(RuntimeError) -> [Int32] {
+    var cpus: [Int32] = []
+    for part in text.split(separator: ",") {
+      let bounds = part.split(separator: "-", maxSplits: 1).map { Int32(String($0.filter { $0 != " " })) }
+      guard let low = bounds.first ?? nil, let high = bounds.count == 2 ? bounds[1] : low, low >= 0, low <= high else {
+        throw RuntimeError("plan", "config.json", reason: "process.execCPUAffinity.\(field): invalid CPU list \"\(text)\"", errno: EINVAL)
+      }
+      cpus += Array(low...high)
+    }
+    return cpus
+  }
+
+  /// Before the user and capability switch: personality, scheduler, I/O priority, and
+  /// the initial affinity (the runtime's own steps run there).
+  func applyEarly() throws {
+    if let persona = personality {
+      if hk_personality(persona) < 0 { throw SystemError("personality", String(persona)) }
+    }
+    if let s = scheduler {
+      _ = try check("sched_setattr", ProcessAttributes.policies[Int(s.policy)]) {
+        hk_sched_setattr(s.policy, s.nice, s.priority, s.flags, s.runtime, s.deadline, s.period)
+      }
+    }
+    if let io = ioPriority {
+      _ = try check("ioprio_set", "class \(io.ioClass) level \(io.level)") { hk_ioprio_set_self(io.ioClass, io.level) }
+    }
+    if let cpus = initialAffinity { try Self.setAffinity(cpus, label: "initial") }
+  }
+
+  /// Right before execve: the affinity the user's process keeps.
+  func applyFinal() throws {
+    if let cpus = finalAffinity { try Self.setAffinity(cpus, label: "final") }
+  }
+
+  static func setAffinity(_ cpus: [Int32], label: String) throws {
+    _ = try check("sched_setaffinity", "execCPUAffinity.\(label)") {
+      cpus.withUnsafeBufferPointer { hk_set_affinity($0.baseAddress, Int32($0.count)) }
+    }
+  }
+}
