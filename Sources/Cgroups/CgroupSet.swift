@@ -73,8 +73,10 @@ public struct CgroupSet: Sendable {
   }
 
   /// Moves `pid` into this cgroup in every hierarchy.
-  public func attach(pid: Int32) throws(CgroupError) {
-    for dir in directories {
+  /// `placedInUnified`: clone3(CLONE_INTO_CGROUP) already put it in the unified hierarchy.
+  public func attach(pid: Int32, placedInUnified: Bool = false) throws(CgroupError) {
+    let skip = placedInUnified ? unifiedDirectory : nil
+    for dir in directories where dir != skip {
       try CgroupSet.write(dir + "/cgroup.procs", String(pid))
     }
   }

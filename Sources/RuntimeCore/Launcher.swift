@@ -96,8 +96,17 @@ public enum Launcher {
     flags &= ~LinuxNamespace.cgroup.cloneFlag
     let waitForParent = plan.newUserNamespace || cgroupNamespace
 
+    // cgroup v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), no move needed.
+    // On hybrid hosts this covers the unified hierarchy; v1 hierarchies still need writes.
+    var cgroupFD: Int32 = -1
+    if let unified = cgroup.unifiedDirectory { cgroupFD = hk_open_mode(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) }
     var pidfd: Int32 = -1
-    let pid = hk_clone3(flags, &pidfd, -1)
+    var pid = hk_clone3(flags, &pidfd, cgroupFD)
+    let placedInUnified = pid >= 0 && cgroupFD >= 0
+    if pid < 0 && cgroupFD >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY) {
+      pid = hk_clone3(flags, &pidfd, -1)  // a kernel or cgroup state that refuses direct placement
+    }
+    if cgroupFD >= 0 && pid != 0 { close(cgroupFD) }
     if pid < 0 { throw RuntimeError(SystemError("clone3 (namespaces \(plan.cloneFlags))"), context: "create container") }
     if pid == 0 {
       channels.parent.close()
@@ -110,7 +119,7 @@ public enum Launcher {
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
-    do { try cgroup.attach(pid: pid) } catch { throw RuntimeError(error) }
+    do { try cgroup.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
     if plan.newUserNamespace {
       do {
         try Files.writeExisting("/proc/\(pid)/uid_map", plan.uidMap!)
