@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
@@ -195,4 +196,56 @@ int hk_set_affinity(const int *cpus, int count) {
   CPU_ZERO(&set);
   for (int i = 0; i < count; i++) if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
   return sched_setaffinity(0, sizeof set, &set);
+}
+
+static int write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return n == (ssize_t)len ? 0 : -1;
+}
+
+int hk_userns_with_maps(const char *uid_map, const char *gid_map) {
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0) return -1;
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) { int e = errno; close(gate[0]); close(gate[1]); errno = e; return -1; }
+  if (pid == 0) {
+    char c;
+    close(gate[1]);
+    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
+    _exit(0);
+  }
+  close(gate[0]);
+  char path[64];
+  int fd = -1, e = 0;
+  snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+  if (write_text(path, uid_map) < 0) { e = errno; goto done; }
+  snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+  if (write_text(path, gid_map) < 0) { e = errno; goto done; }
+  snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) e = errno;
+done:
+  close(gate[1]);  /* releases the child */
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  errno = e;
+  return fd;
+}
+
+int hk_open_tree_clone(const char *path, int recursive) {
+  return (int)syscall(SYS_open_tree, AT_FDCWD, path, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+}
+
+int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive) {
+  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns_fd};
+  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+}
+
+int hk_move_mount_to(int fd, int target_fd) {
+  return (int)syscall(SYS_move_mount, fd, "", target_fd, "", 0x00000004 | 0x00000040 /* F_EMPTY_PATH | T_EMPTY_PATH */);
 }

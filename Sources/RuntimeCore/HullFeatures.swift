@@ -9,11 +9,11 @@ public enum HullFeatures {
       mountOptions: mountOptions,
       linux: LinuxFeatures(
         namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
-        cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false),
+        cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true),
         seccomp: SeccompFeatures(enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
                                  archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
                                  supportedFlags: Seccomp.knownFlags),
-        apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: false,
+        apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true,
         netDevicesEnabled: false, memoryPolicy: nil),
       annotations: [("org.drydock.hull.checkpoint", Checkpoint.criuProblem().map { "unavailable: " + $0 } ?? "available (criu)")])
   }

@@ -17,8 +17,18 @@ public struct LaunchPlan: Sendable {
     public var propagation: [UInt]
     public var remountFlags: UInt?      // bind mounts with ro/nosuid/...: a second, remount step
     public var recursiveAttributes: UInt = 0  // MOUNT_ATTR_* of rro, rnosuid, …: mount_setattr(AT_RECURSIVE)
+    public var idmap: IDMap?
+    /// The user namespace carrying `idmap`, made by the launcher before the clone.
+    public var idmapNamespaceFD: Int32 = -1
     public var targetIsFile: Bool
     public var isCgroup: Bool
+  }
+
+  /// An idmapped bind mount (runtime-spec 1.2 `idmap`/`ridmap`, or mount uid/gid mappings).
+  public struct IDMap: Sendable {
+    public var uidMap: String
+    public var gidMap: String
+    public var recursive: Bool
   }
 
   public struct DeviceNode: Sendable {

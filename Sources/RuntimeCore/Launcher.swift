@@ -58,6 +58,17 @@ public enum Launcher {
 
   static func launch(_ plan: LaunchPlan, options: LaunchOptions, store: StateStore, mode: Mode, stateLock: Int32,
                      cleanup: inout Cleanup) throws(RuntimeError) -> CreatedContainer {
+    var plan = plan
+    // Idmapped mounts need a user namespace holding their mapping, made before the clone.
+    var idmapFDs: [Int32] = []
+    defer { for fd in idmapFDs { close(fd) } }
+    for index in plan.mounts.indices {
+      guard let idmap = plan.mounts[index].idmap else { continue }
+      let fd = hk_userns_with_maps(idmap.uidMap, idmap.gidMap)
+      if fd < 0 { throw RuntimeError(SystemError("create user namespace for idmapped mount", plan.mounts[index].destination)) }
+      idmapFDs.append(fd)
+      plan.mounts[index].idmapNamespaceFD = fd
+    }
     let cgroup = plan.cgroup!
     do { cleanup.cgroupCreated = try cgroup.create() } catch { throw RuntimeError(error) }
     do { try cgroup.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }

@@ -55,7 +55,11 @@ public enum Planner {
       plan.rootfsPropagation = flags
       plan.applyRootPropagationAfterPivot = flags
     }
-    plan.mounts = spec.mounts.map { planMount($0, bundle: options.bundle) }
+    plan.mounts = try spec.mounts.enumerated().map { (index, mount) throws(RuntimeError) in
+      var step = planMount(mount, bundle: options.bundle)
+      step.idmap = try planIDMap(mount, index: index, linux: linux, isBind: step.flags & UInt(MS_BIND) != 0)
+      return step
+    }
     planDevices(linux, into: &plan)
     plan.maskedPaths = linux?.maskedPaths ?? []
     plan.readonlyPaths = linux?.readonlyPaths ?? []
@@ -143,8 +147,32 @@ public enum Planner {
     return LaunchPlan.MountStep(
       source: source, destination: Paths.clean(destination), type: isBind ? nil : mount.type,
       flags: isBind ? options.flags & (UInt(MS_BIND) | UInt(MS_REC)) : options.flags,
-      data: options.data.isEmpty ? nil : options.data.joined(separator: ","), propagation: options.propagation,
+      data: dataOptions(options.data), propagation: options.propagation,
       remountFlags: remount, recursiveAttributes: options.recursiveSet, targetIsFile: targetIsFile, isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
+  }
+
+  /// File-system data options, without the runtime's own (idmap, ridmap).
+  static func dataOptions(_ data: [String]) -> String? {
+    let kept = data.filter { $0 != "idmap" && $0 != "ridmap" }
+    return kept.isEmpty ? nil : kept.joined(separator: ",")
+  }
+
+  /// `idmap`/`ridmap` options or mount mappings; without mappings of its own the mount
+  /// uses the container's user namespace mappings (runtime-spec 1.2).
+  static func planIDMap(_ mount: Mount, index: Int, linux: Linux?, isBind: Bool) throws(RuntimeError) -> LaunchPlan.IDMap? {
+    let recursive = mount.options.contains("ridmap")
+    let requested = recursive || mount.options.contains("idmap") || !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty
+    guard requested else { return nil }
+    guard isBind else {
+      throw RuntimeError("plan", "config.json", reason: "mounts[\(index)]: idmapped mounts are supported for bind mounts only", errno: EINVAL)
+    }
+    let uids = mount.uidMappings.isEmpty ? linux?.uidMappings ?? [] : mount.uidMappings
+    let gids = mount.gidMappings.isEmpty ? linux?.gidMappings ?? [] : mount.gidMappings
+    guard !uids.isEmpty, !gids.isEmpty else {
+      throw RuntimeError("plan", "config.json", reason: "mounts[\(index)]: an idmapped mount needs uidMappings and gidMappings (on the mount or in linux)", errno: EINVAL)
+    }
+    func render(_ maps: [IDMapping]) -> String { maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined() }
+    return LaunchPlan.IDMap(uidMap: render(uids), gidMap: render(gids), recursive: recursive)
   }
 
   /// The default devices runtime-linux.md requires, then linux.devices (which win on the same path).

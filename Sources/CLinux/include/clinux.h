@@ -76,3 +76,14 @@ int hk_ioprio_set_self(int ioclass, int level);
 int hk_personality(unsigned long persona);
 /// sched_setaffinity(0, …) from a list of CPU numbers.
 int hk_set_affinity(const int *cpus, int count);
+
+/// A user namespace holding `uid_map`/`gid_map` (text as in /proc/PID/uid_map), for
+/// idmapped mounts: a short-lived child unshares it, the caller writes the maps and opens
+/// /proc/CHILD/ns/user. Returns the namespace fd (O_CLOEXEC) or -1 with errno.
+int hk_userns_with_maps(const char *uid_map, const char *gid_map);
+/// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]).
+int hk_open_tree_clone(const char *path, int recursive);
+/// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE]) with MOUNT_ATTR_IDMAP and `userns_fd`.
+int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
+/// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
+int hk_move_mount_to(int fd, int target_fd);
