@@ -104,6 +104,29 @@ for client in $CLIENTS; do
   for rt in "${RTS[@]}"; do stop_cmd "$client" "$TAG-$rt-x"; done
 done
 
+# direct runtime exec (no client), for reference: `RT exec ID true` and `RT exec --detach --process F ID`
+echo "clients.sh: direct exec, ${RTS[*]}, n=$N (+2 warm-up)" >&2
+B=$T/direct-bundle
+"$REPO/bundles/make-rootfs" "$B/rootfs" >/dev/null
+printf '{"args":["true"],"env":["PATH=/bin"],"cwd":"/","user":{"uid":0,"gid":0}}' > "$T/direct-process.json"
+for rt in "${RTS[@]}"; do
+  jq --arg cg "/$TAG-direct/$rt" '.process.args = ["sleep", "1000"] | .process.terminal = false | .linux.cgroupsPath = $cg' \
+    "$REPO/bundles/busybox/config.json" > "$B/config.json"
+  (cd "$B" && ${RTPATH[$rt]} --root "$T/direct-$rt" run -d --bundle "$B" "$TAG-$rt" </dev/null >/dev/null 2>&1) \
+    || echo "clients.sh: direct $rt: could not start the container" >&2
+done
+for i in $(seq -1 "$N"); do
+  for j in $(seq 0 $((k - 1))); do
+    rt=${RTS[$(( (j + i + k) % k ))]}
+    R="${RTPATH[$rt]} --root $T/direct-$rt"
+    if [ "$i" -le 0 ]; then $R exec "$TAG-$rt" true >/dev/null 2>&1; continue; fi
+    timed "direct|exec true|$rt" $R exec "$TAG-$rt" true
+    timed "direct|exec --detach --process|$rt" $R exec --detach --pid-file "$T/direct-$rt.pid" --process "$T/direct-process.json" "$TAG-$rt"
+  done
+done
+for rt in "${RTS[@]}"; do ${RTPATH[$rt]} --root "$T/direct-$rt" delete -f "$TAG-$rt" >/dev/null 2>&1; done
+rmdir /sys/fs/cgroup/*/"$TAG-direct" 2>/dev/null
+
 stats() { # samples -> "median p90 min n"
   tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {
     if (NR == 0) { print "- - - 0"; exit }
@@ -114,8 +137,9 @@ stats() { # samples -> "median p90 min n"
 echo
 echo "| client | operation | runtime | n | median ms | p90 ms | min ms | failed |"
 echo "|---|---|---|---:|---:|---:|---:|---:|"
-for client in $CLIENTS; do
-  for op in "run --rm true" "exec true"; do
+for client in $CLIENTS direct; do
+  ops=("run --rm true" "exec true"); [ "$client" = direct ] && ops=("exec true" "exec --detach --process")
+  for op in "${ops[@]}"; do
     for rt in "${RTS[@]}"; do
       key="$client|$op|$rt"
       read -r med p90 min n <<<"$(stats "${SAMPLES[$key]:-}")"

@@ -61,83 +61,7 @@ struct {
   __uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-static __always_inline void bump(__u32 which, __s64 delta)
-{
-  __s64 *value = bpf_map_lookup_elem(&counters, &which);
-  if (value)
-    __sync_fetch_and_add(value, delta);
-}
-
-static __always_inline __u32 mntns_of(struct task_struct *task)
-{
-  return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-}
-
-/* The pid namespace the task itself lives in (not nsproxy's pid_ns_for_children, which unshare changes). */
-static __always_inline __u32 pidns_of(struct task_struct *task)
-{
-  struct pid *pid = BPF_CORE_READ(task, thread_pid);
-  unsigned int level = BPF_CORE_READ(pid, level);
-  struct upid upid = {};
-  bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level & 31]);
-  return BPF_CORE_READ(upid.ns, ns.inum);
-}
-
-static __always_inline struct dd_config *get_config(void)
-{
-  __u32 zero = 0;
-  return bpf_map_lookup_elem(&dd_config_map, &zero);
-}
-
-static __always_inline int container_side(struct task_struct *task, struct dd_config *cfg)
-{
-  return mntns_of(task) != cfg->host_mntns || pidns_of(task) != cfg->host_pidns;
-}
-
-static __always_inline __u32 bucket_of(struct dd_task *t, struct dd_config *cfg)
-{
-  if (t->flags & DD_F_WORKLOAD)
-    return DD_B_WORKLOAD;
-  struct task_struct *task = bpf_get_current_task_btf();
-  /* filter_count rather than mode: it also sees filters stacked on an already filtered tracer. */
-  if ((__u32)task->seccomp.filter_count.counter > cfg->base_filters)
-    return DD_B_SECCOMP;
-  return container_side(task, cfg) ? DD_B_SETUP : DD_B_HOST;
-}
-
-static __always_inline int matches_target(struct dd_config *cfg)
-{
-  struct task_struct *task = bpf_get_current_task_btf();
-  switch (cfg->mode) {
-  case DD_MODE_MNTNS: return mntns_of(task) == cfg->target_id;
-  case DD_MODE_PIDNS: return pidns_of(task) == cfg->target_id;
-  case DD_MODE_CGROUP: return bpf_get_current_cgroup_id() == cfg->target_id;
-  }
-  return 0;
-}
-
-static __always_inline struct dd_event *reserve_event(void)
-{
-  struct dd_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    bump(DD_C_LOST, 1);
-    return 0;
-  }
-  __builtin_memset(e, 0, sizeof(*e));
-  e->ts = bpf_ktime_get_ns();
-  return e;
-}
-
-static __always_inline void read_args(struct pt_regs *regs, __u64 *args)
-{
-#if defined(__TARGET_ARCH_x86)
-  args[0] = regs->di; args[1] = regs->si; args[2] = regs->dx; args[3] = regs->r10;
-#elif defined(__TARGET_ARCH_arm64)
-  args[0] = regs->regs[0]; args[1] = regs->regs[1]; args[2] = regs->regs[2]; args[3] = regs->regs[3];
-#else
-#error "drydock trace: unsupported architecture"
-#endif
-}
+#include "drydock_trace_helpers.h"
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(dd_sys_enter, struct pt_regs *regs, long id)
@@ -197,7 +121,44 @@ int BPF_PROG(dd_sys_exit, struct pt_regs *regs, long ret)
 {
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct dd_task *t = bpf_map_lookup_elem(&tasks, &tid);
-  if (!t || !(t->flags & DD_F_ACTIVE) || t->nr < 0 || t->nr >= DD_MAX_NR)
+  if (!t || !(t->flags & DD_F_ACTIVE))
+    return 0;
+  if (t->flags & DD_F_FRESH) {
+    t->flags &= ~DD_F_FRESH;
+    t->nr = -1;
+    return 0;
+  }
+  if (t->nr < 0) {
+    /* No enter: seccomp skipped the call (its filter runs before the sys_enter tracepoint). Count it as a
+     * failed call of its own, so a profile missing it shows up. */
+    struct dd_config *cfg = get_config();
+    long nr = syscall_nr(regs);
+    if (!cfg || nr < 0 || nr >= DD_MAX_NR)
+      return 0;
+    __u32 bucket = bucket_of(t, cfg);
+    __u32 denied_slot = bucket * DD_MAX_NR + (__u32)nr;
+    struct dd_stat *d = bpf_map_lookup_elem(&stats, &denied_slot);
+    if (d) {
+      d->count++;
+      d->errors++;
+    }
+    t->calls[bucket & (DD_BUCKETS - 1)]++;
+    t->errors++;
+    struct dd_event *e = reserve_event();
+    if (e) {
+      e->kind = DD_EV_DENIED;
+      e->pid = tid;
+      e->tgid = t->tgid;
+      e->nr = nr;
+      e->ret = ret;
+      e->root = t->root;
+      e->bucket = bucket;
+      bpf_get_current_comm(e->comm, sizeof(e->comm));
+      bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+    }
+    return 0;
+  }
+  if (t->nr >= DD_MAX_NR)
     return 0;
   __u64 now = bpf_ktime_get_ns();
   __u64 duration = now - t->enter_ns;
@@ -228,6 +189,7 @@ int BPF_PROG(dd_sys_exit, struct pt_regs *regs, long ret)
       bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     }
     t->flags &= ~DD_F_EMIT;
+    t->side = 0;   /* key calls include unshare, setns and clone: recompute the side on the next call */
   }
   t->nr = -1;
   return 0;
@@ -241,7 +203,7 @@ int BPF_PROG(dd_fork, struct task_struct *parent, struct task_struct *child)
   if (!t || !(t->flags & DD_F_ACTIVE))
     return 0;
   struct dd_task c = {};
-  c.flags = t->flags & (DD_F_ACTIVE | DD_F_WORKLOAD);
+  c.flags = (t->flags & (DD_F_ACTIVE | DD_F_WORKLOAD)) | DD_F_FRESH;
   c.root = t->root;
   c.tgid = child->tgid;
   c.nr = -1;
@@ -257,7 +219,7 @@ int BPF_PROG(dd_fork, struct task_struct *parent, struct task_struct *child)
   e->kind = DD_EV_FORK;
   e->pid = ctid;
   e->tgid = child->tgid;
-  e->other = ptid;
+  e->other = parent->tgid;   /* the parent process, not the thread that forked (Go forks from any thread) */
   e->root = c.root;
   e->args[0] = mntns_of(child);
   e->args[1] = pidns_of(child);

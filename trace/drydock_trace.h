@@ -12,12 +12,14 @@
 enum dd_bucket { DD_B_HOST = 0, DD_B_SETUP = 1, DD_B_SECCOMP = 2, DD_B_WORKLOAD = 3 };
 
 /* Task flags. ARMED: registered before its exec, counted from its first execve on. */
-enum dd_flag { DD_F_ARMED = 1, DD_F_ACTIVE = 2, DD_F_WORKLOAD = 4, DD_F_EMIT = 8 };
+/* FRESH: its next sys_exit has no sys_enter of ours (a fork child returning, a task registered mid-syscall). */
+enum dd_flag { DD_F_ARMED = 1, DD_F_ACTIVE = 2, DD_F_WORKLOAD = 4, DD_F_EMIT = 8, DD_F_FRESH = 16 };
 
 /* How tasks are selected: a process tree from registered roots, or everything in one namespace/cgroup. */
 enum dd_mode { DD_MODE_TREE = 0, DD_MODE_MNTNS = 1, DD_MODE_PIDNS = 2, DD_MODE_CGROUP = 3 };
 
-enum dd_event_kind { DD_EV_SYSCALL = 1, DD_EV_FORK = 2, DD_EV_EXEC = 3, DD_EV_EXIT = 4, DD_EV_CGROUP = 5 };
+/* DENIED: a sys_exit without a sys_enter: seccomp refused the call before the enter tracepoint (RET_ERRNO). */
+enum dd_event_kind { DD_EV_SYSCALL = 1, DD_EV_FORK = 2, DD_EV_EXEC = 3, DD_EV_EXIT = 4, DD_EV_CGROUP = 5, DD_EV_DENIED = 6 };
 
 /* Global counters (array map "counters"). */
 enum dd_counter { DD_C_LOST = 0, DD_C_LIVE = 1, DD_C_DROPPED_TASKS = 2, DD_C_COUNT = 4 };
@@ -45,6 +47,8 @@ struct dd_task {
   __u32 root;            /* which registered invocation this task descends from */
   __u32 tgid;
   __u32 bucket;          /* bucket of the syscall in flight */
+  __u32 side;            /* cached: 0 unknown, 1 host namespaces, 2 container's; reset by namespace changes */
+  __u32 pad;
   __s64 nr;              /* syscall in flight, -1 when none */
   __u64 enter_ns;
   __u64 args[4];
@@ -70,7 +74,7 @@ struct dd_event {
   __u32 kind;
   __u32 pid;
   __u32 tgid;
-  __u32 other;           /* fork: the parent pid; cgroup: the attached pid */
+  __u32 other;           /* fork: the parent's tgid; exec: the old pid; cgroup: the attached pid */
   __s64 nr;
   __s64 ret;
   __u64 args[4];         /* fork: child mntns, pidns; exec: mntns, pidns; cgroup: hierarchy id */

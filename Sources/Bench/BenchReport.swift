@@ -2,7 +2,7 @@
 //
 // Public API:
 //   enum BenchMode: String, Codable, Sendable, CaseIterable { case isolated; case backToBack = "back-to-back" }
-//   struct RuntimeRecord: Codable, Sendable { name, path, version }
+//   struct RuntimeRecord: Codable, Sendable { name, path, version, binary_bytes: Int? }
 //   struct BenchEnvironment: Codable, Sendable
 //     kernel, kernel_version, machine, cgroup_mode, v1_controllers, unified_controllers, cpus,
 //     load_before, load_after: [Double], capability_bounding_set (hex), runtimes: [RuntimeRecord],
@@ -12,7 +12,9 @@
 //     static func capture(runtimes:floor:configuration:) -> BenchEnvironment    (load_after/duration filled later)
 //   struct BenchResult: Codable, Sendable
 //     runtime, scenario, phase, mode, n, failures; wall_ms, cpu_ms, rss_kb: Summary? (nil when n == 0);
-//     first_failure: String?
+//     first_failure: String?; containers_per_s: Summary? (throughput scenarios);
+//     cgroup_memory_kb: Summary? (lifecycle total: peak memory charged to the container's cgroup);
+//     page_faults, context_switches: Summary? (counts of the measured process tree, per call)
 //     shard: String? ("i/n" for one shard of a split run)
 //   struct BenchReport: Codable, Sendable { environment; results; gate: GateReport? (with --baseline) }
 //     static func load(_ path: String) throws -> BenchReport      BenchError(operation: "read bench report", path:)
@@ -29,6 +31,17 @@ public struct RuntimeRecord: Codable, Sendable {
   public var name: String
   public var path: String
   public var version: String
+  /// Size of the runtime's executable: what a node image carries, and a proxy for page-cache cost per start.
+  public var binaryBytes: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case name, path, version
+    case binaryBytes = "binary_bytes"
+  }
+
+  static func size(of path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+  }
 }
 
 public struct BenchEnvironment: Codable, Sendable {
@@ -73,7 +86,7 @@ public struct BenchEnvironment: Codable, Sendable {
       unifiedControllers: host.unifiedControllers, cpus: host.cpus,
       loadBefore: host.loadAverage, loadAfter: [],
       capabilityBoundingSet: "0x" + String(host.capabilityBoundingSet, radix: 16),
-      runtimes: runtimes.map { RuntimeRecord(name: $0.name, path: $0.path, version: $0.version) },
+      runtimes: runtimes.map { RuntimeRecord(name: $0.name, path: $0.path, version: $0.version, binaryBytes: RuntimeRecord.size(of: $0.path)) },
       floor: floor, startedAt: ISO8601DateFormatter().string(from: Date()), durationSeconds: 0,
       runs: configuration.runs, warmup: configuration.warmup, modes: configuration.modes.map(\.rawValue),
       isolationSleepMilliseconds: configuration.isolationSleepMilliseconds,
@@ -95,6 +108,15 @@ public struct BenchResult: Codable, Sendable {
   public var cpuMilliseconds: Summary?
   public var rssKilobytes: Summary?
   public var firstFailure: String?
+  /// Throughput scenarios: containers started and finished per second, one sample per batch.
+  public var containersPerSecond: Summary?
+  /// Lifecycle total: the peak memory charged to the container's cgroup (memory.max_usage_in_bytes on v1,
+  /// memory.peak on v2), read after the process exited and before delete: kernel objects and page cache the
+  /// runtime's setup left on the container's account, not only the workload's.
+  public var cgroupMemoryKilobytes: Summary?
+  /// Page faults (minor + major) and context switches (voluntary + involuntary) of the measured process tree.
+  public var pageFaults: Summary?
+  public var contextSwitches: Summary?
 
   public init(runtime: String, scenario: String, phase: String, mode: String, n: Int, failures: Int,
               wallMilliseconds: Summary?, cpuMilliseconds: Summary?, rssKilobytes: Summary?, firstFailure: String? = nil) {
@@ -106,6 +128,8 @@ public struct BenchResult: Codable, Sendable {
   enum CodingKeys: String, CodingKey {
     case runtime, scenario, phase, mode, n, failures
     case wallMilliseconds = "wall_ms", cpuMilliseconds = "cpu_ms", rssKilobytes = "rss_kb", firstFailure = "first_failure"
+    case containersPerSecond = "containers_per_s", cgroupMemoryKilobytes = "cgroup_memory_kb"
+    case pageFaults = "page_faults", contextSwitches = "context_switches"
   }
 }
 

@@ -46,7 +46,8 @@ struct SampleKey: Hashable {
 }
 
 struct Samples {
-  var wall: [Double] = [], cpu: [Double] = [], rss: [Double] = []
+  var wall: [Double] = [], cpu: [Double] = [], rss: [Double] = [], cgroupMemory: [Double] = []
+  var faults: [Double] = [], switches: [Double] = []
   var failures = 0
   var firstFailure: String?
 }
@@ -54,11 +55,16 @@ struct Samples {
 /// One timed call: wall and CPU in milliseconds, peak RSS in kilobytes, as `measure` saw them.
 struct Measurement {
   var phase: String, wall: Double, cpu: Double, rss: Double
+  /// Peak memory charged to the container's cgroup in KB (lifecycle "total" only: read before delete).
+  var cgroupMemory: Double?
+  var faults: Double?, switches: Double?
   init(_ phase: String, _ usage: MeasuredUsage) {
     self.phase = phase
     wall = Double(usage.wallNanoseconds) / 1e6
     cpu = Double(usage.userNanoseconds + usage.systemNanoseconds) / 1e6
     rss = Double(usage.maxRSSKilobytes)
+    faults = usage.pageFaults.map(Double.init)
+    switches = usage.contextSwitches.map(Double.init)
   }
   init(phase: String, wall: Double, cpu: Double, rss: Double) {
     self.phase = phase; self.wall = wall; self.cpu = cpu; self.rss = rss
@@ -120,14 +126,14 @@ public final class BenchRunner {
     var environment = BenchEnvironment.capture(runtimes: configuration.runtimes, floor: floorDescription,
                                                configuration: configuration)
 
-    let iterations = configuration.warmup + configuration.runs
     let total = configuration.scenarios.reduce(0) { sum, scenario in
-      sum + configuration.modes.count * iterations * participants(for: scenario).count
+      sum + modes(for: scenario).count * iterations(for: scenario) * participants(for: scenario).count
     }
     var done = 0
     var samples: [SampleKey: Samples] = [:]
     for scenario in configuration.scenarios {
-      for mode in configuration.modes {
+      for mode in modes(for: scenario) {
+        let iterations = iterations(for: scenario)
         let members = participants(for: scenario)
         var contexts: [TrialContext] = []
         defer { for context in contexts { tearDown(context) } }
@@ -156,6 +162,15 @@ public final class BenchRunner {
     return BenchReport(environment: environment, results: results(from: samples))
   }
 
+  /// A scenario may cap its runs (a throughput trial is a whole batch of containers) and its modes.
+  func iterations(for scenario: Scenario) -> Int {
+    configuration.warmup + min(configuration.runs, scenario.runs ?? configuration.runs)
+  }
+
+  func modes(for scenario: Scenario) -> [BenchMode] {
+    configuration.modes.filter { scenario.modes?.contains($0.rawValue) ?? true }
+  }
+
   /// Where `measure` writes the usage of participant `index`'s last call (the floor is the last index).
   func usageFile(_ index: Int) -> String { "\(workDirectory)/usage-\(index)" }
 
@@ -174,6 +189,9 @@ public final class BenchRunner {
         samples[key, default: Samples()].wall.append(m.wall)
         samples[key, default: Samples()].cpu.append(m.cpu)
         samples[key, default: Samples()].rss.append(m.rss)
+        if let charged = m.cgroupMemory { samples[key, default: Samples()].cgroupMemory.append(charged) }
+        if let faults = m.faults { samples[key, default: Samples()].faults.append(faults) }
+        if let switches = m.switches { samples[key, default: Samples()].switches.append(switches) }
       }
     case .failed(let message):
       let phases = participant == "floor" ? ["run"] : scenario.kind.phases
@@ -190,7 +208,7 @@ public final class BenchRunner {
     var results: [BenchResult] = []
     for scenario in configuration.scenarios {
       for phase in scenario.kind.phases {
-        for mode in configuration.modes {
+        for mode in modes(for: scenario) {
           let names = participants(for: scenario).map(\.name)
           for name in names where name != "floor" || phase == "run" {
             let key = SampleKey(runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue)
@@ -205,6 +223,15 @@ public final class BenchRunner {
               cpuMilliseconds: s.cpu.isEmpty ? nil : Statistics.summarize(s.cpu, seed: seed),
               rssKilobytes: s.rss.isEmpty ? nil : Statistics.summarize(s.rss, seed: seed),
               firstFailure: s.firstFailure))
+            if !s.faults.isEmpty { results[results.count - 1].pageFaults = Statistics.summarize(s.faults, seed: seed) }
+            if !s.switches.isEmpty { results[results.count - 1].contextSwitches = Statistics.summarize(s.switches, seed: seed) }
+            if !s.cgroupMemory.isEmpty {
+              results[results.count - 1].cgroupMemoryKilobytes = Statistics.summarize(s.cgroupMemory, seed: seed)
+            }
+            if scenario.kind == .throughput && !s.wall.isEmpty {
+              let batch = Double(scenario.batchSize)
+              results[results.count - 1].containersPerSecond = Statistics.summarize(s.wall.map { batch * 1000 / $0 }, seed: seed)
+            }
           }
         }
       }

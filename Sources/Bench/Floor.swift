@@ -9,7 +9,8 @@
 //        compiles <sourceDirectory>/<program>.c to <into>/<program>; BenchError naming the compiler when it
 //        is missing or the compile fails (with its stderr)
 //     static func command(floor:rootfs:cgroupsPath:hostname: = "busybox") -> [String]
-//   struct MeasuredUsage: Sendable { wallNanoseconds, userNanoseconds, systemNanoseconds: UInt64; maxRSSKilobytes: Int }
+//   struct MeasuredUsage: Sendable { wallNanoseconds, userNanoseconds, systemNanoseconds: UInt64; maxRSSKilobytes: Int;
+//                                    pageFaults, contextSwitches: Int? (absent from a measure built before they were) }
 //     static func read(_ path: String) -> MeasuredUsage?        the line `measure` wrote, nil when absent or malformed
 import DrydockKit
 import Foundation
@@ -47,12 +48,20 @@ public struct MeasuredUsage: Sendable, Equatable {
   public var userNanoseconds: UInt64
   public var systemNanoseconds: UInt64
   public var maxRSSKilobytes: Int
+  public var pageFaults: Int? = nil
+  public var contextSwitches: Int? = nil
 
   public static func read(_ path: String) -> MeasuredUsage? {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
     let fields = text.split(whereSeparator: \.isWhitespace)
-    guard fields.count == 4, let wall = UInt64(fields[0]), let user = UInt64(fields[1]),
+    guard fields.count == 4 || fields.count == 6, let wall = UInt64(fields[0]), let user = UInt64(fields[1]),
           let system = UInt64(fields[2]), let rss = Int(fields[3]) else { return nil }
-    return MeasuredUsage(wallNanoseconds: wall, userNanoseconds: user, systemNanoseconds: system, maxRSSKilobytes: rss)
+    var usage = MeasuredUsage(wallNanoseconds: wall, userNanoseconds: user, systemNanoseconds: system, maxRSSKilobytes: rss)
+    if fields.count == 6 {
+      guard let faults = Int(fields[4]), let switches = Int(fields[5]) else { return nil }
+      usage.pageFaults = faults
+      usage.contextSwitches = switches
+    }
+    return usage
   }
 }

@@ -91,6 +91,9 @@ public enum Gate {
     case "wall_ms": summary = result.wallMilliseconds
     case "cpu_ms": summary = result.cpuMilliseconds
     case "rss_kb": summary = result.rssKilobytes
+    case "cgroup_memory_kb": summary = result.cgroupMemoryKilobytes
+    case "page_faults": summary = result.pageFaults
+    case "context_switches": summary = result.contextSwitches
     default: summary = nil
     }
     guard let summary else { return nil }
@@ -103,7 +106,7 @@ public enum Gate {
     }
   }
 
-  static let metrics = ["wall_ms", "cpu_ms", "rss_kb", "failures"]
+  static let metrics = ["wall_ms", "cpu_ms", "rss_kb", "cgroup_memory_kb", "page_faults", "context_switches", "failures"]
 
   static func resultKey(_ r: BenchResult) -> String { "\(r.runtime)\u{0}\(r.scenario)\u{0}\(r.phase)\u{0}\(r.mode)" }
 
@@ -157,6 +160,9 @@ public enum Gate {
       case "wall_ms": return r.wallMilliseconds?.ci95
       case "cpu_ms": return r.cpuMilliseconds?.ci95
       case "rss_kb": return r.rssKilobytes?.ci95
+      case "cgroup_memory_kb": return r.cgroupMemoryKilobytes?.ci95
+      case "page_faults": return r.pageFaults?.ci95
+      case "context_switches": return r.contextSwitches?.ci95
       default: return nil
       }
     }

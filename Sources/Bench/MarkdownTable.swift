@@ -4,7 +4,7 @@
 //   enum MarkdownTable
 //     static func render(_ report: BenchReport) -> String
 //        one row per result: scenario, phase, mode, runtime, n (+failures), wall median [p90] ms, its 95% CI,
-//        CPU median ms, peak RSS median KB, wall and CPU ratio to the first runtime, and wall above the floor
+//        CPU median ms, peak RSS median KB, page faults and context switches (medians), wall and CPU ratio to the first runtime, and wall above the floor
 //        (when the floor ran in that scenario and mode); a header line names the environment
 //     static func number(_ value: Double, decimals: Int) -> String   fixed-point without locale or ICU
 import Foundation
@@ -19,8 +19,8 @@ public enum MarkdownTable {
                  + env.runtimes.map { "\($0.name): \($0.version)" }.joined(separator: "; "))
     lines.append("")
     let reference = env.runtimes.first?.name ?? ""
-    lines.append("| scenario | phase | mode | runtime | n | wall median [p90] ms | wall 95% CI | CPU median ms | RSS median KB | wall × \(reference) | CPU × \(reference) | wall above floor ms |")
-    lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("| scenario | phase | mode | runtime | n | wall median [p90] ms | wall 95% CI | CPU median ms | RSS median KB | faults | ctx sw | wall × \(reference) | CPU × \(reference) | wall above floor ms |")
+    lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in report.results {
       let same = report.results.filter { $0.scenario == result.scenario && $0.phase == result.phase && $0.mode == result.mode }
       let referenceResult = same.first { $0.runtime == reference }
@@ -34,6 +34,8 @@ public enum MarkdownTable {
         cells.append("\(number(wall.ci95[0], decimals: 2))–\(number(wall.ci95[1], decimals: 2))")
         cells.append(number(cpu.median, decimals: 2))
         cells.append(number(rss.median, decimals: 0))
+        cells.append(result.pageFaults.map { number($0.median, decimals: 0) } ?? "")
+        cells.append(result.contextSwitches.map { number($0.median, decimals: 0) } ?? "")
         cells.append(ratio(wall.median, referenceResult?.wallMilliseconds?.median))
         cells.append(ratio(cpu.median, referenceResult?.cpuMilliseconds?.median))
         if let floorWall = floorResult?.wallMilliseconds?.median, result.phase == "run" || result.phase == "total" {
@@ -42,7 +44,7 @@ public enum MarkdownTable {
           cells.append("")
         }
       } else {
-        cells += ["–", "–", "–", "–", "–", "–", ""]
+        cells += ["–", "–", "–", "–", "", "", "–", "–", ""]
       }
       lines.append("| " + cells.joined(separator: " | ") + " |")
     }

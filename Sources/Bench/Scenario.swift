@@ -1,10 +1,17 @@
 // Scenario: what one benchmark measures, loaded from bench/scenarios/*.json.
 //
 // Public API:
-//   enum ScenarioKind: String, Codable, Sendable { case run, lifecycle, exec, state, kill }
-//     phases: [String]   what each trial times ("run"; "create","start","delete","total"; "exec"; "state"; "kill")
+//   enum ScenarioKind: String, Codable, Sendable { case run, lifecycle, exec, state, kill, throughput }
+//     phases: [String]   what each trial times ("run"; "create","start","delete","total"; "exec"; "state"; "kill";
+//                        "batch": `batch` foreground runs spread over `concurrency` workers)
 //   struct Scenario: Codable, Sendable, Hashable
 //     name, kind, description; containerArgs: [String]; execArgs: [String]? ; signal: String? ; floor: Bool?
+//     concurrency: Int? (throughput: parallel workers; 0 or absent = the host's CPUs), batch: Int? (default 20)
+//     runs: Int?       at most this many measured runs (a throughput trial is a whole batch)
+//     modes: [String]? the modes it runs in (default: every mode asked for)
+//     workers(cpus:) -> Int ; batchSize -> Int
+//     network: Bool?   false: the container gets no network namespace (the template has one); the with/without
+//                      pair shows what the namespace costs each runtime (~1 ms of kernel work here)
 //     runsFloor: Bool   (floor ?? false) and kind == .run
 //   enum ScenarioLoader
 //     static func defaultDirectory() -> String?              <repository>/bench/scenarios
@@ -15,7 +22,7 @@ import DrydockKit
 import Foundation
 
 public enum ScenarioKind: String, Codable, Sendable, CaseIterable {
-  case run, lifecycle, exec, state, kill
+  case run, lifecycle, exec, state, kill, throughput
 
   public var phases: [String] {
     switch self {
@@ -24,6 +31,7 @@ public enum ScenarioKind: String, Codable, Sendable, CaseIterable {
     case .exec: return ["exec"]
     case .state: return ["state"]
     case .kill: return ["kill"]
+    case .throughput: return ["batch"]
     }
   }
 }
@@ -36,14 +44,22 @@ public struct Scenario: Codable, Sendable, Hashable {
   public var execArgs: [String]?
   public var signal: String?
   public var floor: Bool?
+  public var network: Bool?
+  public var concurrency: Int?
+  public var batch: Int?
+  public var runs: Int?
+  public var modes: [String]?
 
   public init(name: String, kind: ScenarioKind, description: String, containerArgs: [String],
-              execArgs: [String]? = nil, signal: String? = nil, floor: Bool? = nil) {
+              execArgs: [String]? = nil, signal: String? = nil, floor: Bool? = nil, network: Bool? = nil) {
     self.name = name; self.kind = kind; self.description = description; self.containerArgs = containerArgs
-    self.execArgs = execArgs; self.signal = signal; self.floor = floor
+    self.execArgs = execArgs; self.signal = signal; self.floor = floor; self.network = network
   }
 
   public var runsFloor: Bool { (floor ?? false) && kind == .run }
+
+  public func workers(cpus: Int) -> Int { Swift.max(1, (concurrency ?? 0) > 0 ? concurrency! : cpus) }
+  public var batchSize: Int { Swift.max(1, batch ?? 20) }
 }
 
 public enum ScenarioLoader {

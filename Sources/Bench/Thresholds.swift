@@ -12,7 +12,8 @@
 //     "confirm_reruns": 1,                re-run the suspected scenarios this many times; a regression is
 //                                         confirmed only when every re-run exceeds the band again
 //     "runtimes": ["hull"],               gate only these (default: every runtime but the floor)
-//     "metrics": { "<metric>": Band, ... },   metrics: wall_ms, cpu_ms, rss_kb (summaries), failures (a count)
+//     "metrics": { "<metric>": Band, ... },   metrics: wall_ms, cpu_ms, rss_kb, cgroup_memory_kb, page_faults,
+//                                         context_switches (summaries), failures (a count)
 //     "overrides": [ { "scenario", "phase", "mode", "runtime", "metric": glob or absent = any, Band fields } ]
 //   }
 //   Band: { "statistic": "median"|"p90"|"p99"|"min"|"mean" (default median), "relative": 0.1,
@@ -107,6 +108,10 @@ public struct Thresholds: Codable, Sendable {
   public static let defaultMetrics: [String: Band] = [
     "cpu_ms": Band(relative: 0.10, absolute: 0.3, ciSeparation: true),
     "rss_kb": Band(relative: 0.05, absolute: 256),
+    "cgroup_memory_kb": Band(relative: 0.05, absolute: 256),
+    "page_faults": Band(relative: 0.05, absolute: 10),
+    // Context switches follow the scheduler (load, a Go runtime's threads): looser than faults.
+    "context_switches": Band(relative: 0.25, absolute: 5, ciSeparation: true),
     "wall_ms": Band(relative: 0.40, absolute: 2.0, ciSeparation: true),
     "failures": Band(statistic: "count", relative: 0, absolute: 0),
   ]

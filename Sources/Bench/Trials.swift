@@ -15,6 +15,7 @@ final class TrialContext {
   let bundle: OCIBundle
   var config: ConfigTree
   var serviceID: String?          // the long-running container of exec/state
+  var workerBundles: [OCIBundle] = []   // throughput: one bundle (so one cgroup path) per parallel worker
   var setupFailure: String?
 
   init(scenario: Scenario, mode: BenchMode, participant: Participant, index: Int, bundle: OCIBundle, config: ConfigTree) {
@@ -34,11 +35,17 @@ extension BenchRunner {
     do {
       var config = try factory.template()
       try config.setArgs(scenario.containerArgs)
+      if scenario.network == false { try config.removeNamespace("network") }
       try config.setCgroupsPath(cgroupPrefix + "/unused")
       let name = "\(index)-\(scenario.name)-\(mode == .isolated ? "iso" : "b2b")"
       let bundle = try factory.makeBundle(name: name, config: config)
       let context = TrialContext(scenario: scenario, mode: mode, participant: participant, index: index,
                                  bundle: bundle, config: config)
+      if scenario.kind == .throughput {
+        for worker in 0..<scenario.workers(cpus: HostInfo.current().cpus) {
+          context.workerBundles.append(try factory.makeBundle(name: "\(name)-w\(worker)", config: config))
+        }
+      }
       if case .runtime(let driver) = participant, scenario.kind == .exec || scenario.kind == .state {
         let id = context.containerID("svc")
         try writeConfig(context, id: id)
@@ -57,6 +64,7 @@ extension BenchRunner {
       _ = try? driver.delete(id: id, force: true)
     }
     try? factory?.removeBundle(context.bundle)
+    for bundle in context.workerBundles { try? factory?.removeBundle(bundle) }
   }
 
   func trial(_ context: TrialContext, iteration: Int) -> TrialOutcome {
@@ -105,11 +113,18 @@ extension BenchRunner {
         _ = try? driver.delete(id: id, force: true)
         return .failed("\(id): the container did not exit within \(configuration.timeoutSeconds) s")
       }
+      let charged = Self.cgroupMemoryPeak(cgroupPrefix + "/" + id)
       let delete = try driver.delete(id: id)
       guard delete.succeeded else { return fail(delete, driver: driver, id: id) }
       let steps = [created, started, try usage("delete", context)]
-      return .measured(steps + [Measurement(phase: "total", wall: steps.map(\.wall).reduce(0, +),
-                                            cpu: steps.map(\.cpu).reduce(0, +), rss: steps.map(\.rss).max() ?? 0)])
+      var total = Measurement(phase: "total", wall: steps.map(\.wall).reduce(0, +),
+                              cpu: steps.map(\.cpu).reduce(0, +), rss: steps.map(\.rss).max() ?? 0)
+      total.cgroupMemory = charged
+      if steps.allSatisfy({ $0.faults != nil && $0.switches != nil }) {
+        total.faults = steps.compactMap(\.faults).reduce(0, +)
+        total.switches = steps.compactMap(\.switches).reduce(0, +)
+      }
+      return .measured(steps + [total])
 
     case .exec:
       guard let service = context.serviceID else { return .failed("no running container") }
@@ -122,6 +137,9 @@ extension BenchRunner {
       isolationPause(context)
       let result = try driver.state(id: service)
       return result.succeeded ? .measured([try usage("state", context)]) : .failed(result.summary)
+
+    case .throughput:
+      return try throughputTrial(context, driver: driver, id: id)
 
     case .kill:
       try writeConfig(context, id: id)
@@ -138,6 +156,18 @@ extension BenchRunner {
     }
   }
 
+  /// Peak bytes charged to the container's memory cgroup, in KB: v1 memory.max_usage_in_bytes, else v2
+  /// memory.peak (kernel 5.19+); nil when neither exists (no memory controller, or the runtime put it elsewhere).
+  static func cgroupMemoryPeak(_ cgroupsPath: String) -> Double? {
+    for file in ["/sys/fs/cgroup/memory\(cgroupsPath)/memory.max_usage_in_bytes", "/sys/fs/cgroup\(cgroupsPath)/memory.peak"] {
+      if let text = try? String(contentsOfFile: file, encoding: .utf8),
+         let bytes = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        return bytes / 1024
+      }
+    }
+    return nil
+  }
+
   /// The same template for every runtime; only the cgroup path (and so the id) changes per container.
   func writeConfig(_ context: TrialContext, id: String) throws {
     do {
@@ -147,7 +177,7 @@ extension BenchRunner {
   }
 
   /// What `measure` recorded for the call just made (read before the next call overwrites it).
-  private func usage(_ phase: String, _ context: TrialContext) throws -> Measurement {
+  func usage(_ phase: String, _ context: TrialContext) throws -> Measurement {
     let file = usageFile(context.index)
     defer { unlink(file) }
     guard let usage = MeasuredUsage.read(file) else {
@@ -162,7 +192,7 @@ extension BenchRunner {
   }
 
   /// In isolated mode the cgroup v1 attach must find the system quiet, as a lone container start does.
-  private func isolationPause(_ context: TrialContext) {
+  func isolationPause(_ context: TrialContext) {
     guard context.mode == .isolated, configuration.isolationSleepMilliseconds > 0 else { return }
     var request = timespec(tv_sec: Int(configuration.isolationSleepMilliseconds / 1000),
                            tv_nsec: Int(configuration.isolationSleepMilliseconds.truncatingRemainder(dividingBy: 1000) * 1e6))

@@ -127,6 +127,36 @@ enum CPUController {
     s.cpu.throttledTime = (CgroupFiles.lookup(stat, "throttled_usec") ?? 0) * 1000
   }
 
+  static let cpusetFlags = [
+    ("cpu_exclusive", "cpuset.cpu_exclusive"), ("mem_hardwall", "cpuset.mem_hardwall"),
+    ("mem_exclusive", "cpuset.mem_exclusive"), ("memory_migrate", "cpuset.memory_migrate"),
+    ("memory_spread_page", "cpuset.memory_spread_page"), ("memory_spread_slab", "cpuset.memory_spread_slab"),
+    ("memory_pressure", "cpuset.memory_pressure"), ("sched_load_balance", "cpuset.sched_load_balance"),
+    ("sched_relax_domain_level", "cpuset.sched_relax_domain_level"),
+  ]
+
+  /// v1: cpuset.cpus/mems and the flag files; v2: the effective lists.
+  static func cpusetStats(dir: String, v2: Bool, into s: inout CgroupStats) {
+    s.cpuset.cpus = expand(CgroupFiles.value(dir, v2 ? "cpuset.cpus.effective" : "cpuset.cpus"))
+    s.cpuset.mems = expand(CgroupFiles.value(dir, v2 ? "cpuset.mems.effective" : "cpuset.mems"))
+    guard !v2 else { return }
+    for (key, file) in cpusetFlags {
+      if let v = CgroupFiles.value(dir, file).flatMap({ Int64($0) }) { s.cpuset.flags.append((key, v)) }
+    }
+  }
+
+  /// "0-2,5" → [0, 1, 2, 5].
+  static func expand(_ list: String?) -> [UInt64] {
+    var out: [UInt64] = []
+    for part in (list ?? "").split(separator: ",") {
+      let ends = part.split(separator: "-").compactMap { UInt64($0) }
+      if ends.count == 1 { out.append(ends[0]) } else if ends.count == 2, ends[0] <= ends[1], ends[1] - ends[0] < 65536 {
+        out += Array(ends[0]...ends[1])
+      }
+    }
+    return out
+  }
+
   static func numbers(_ text: String?) -> [UInt64] {
     (text ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
   }

@@ -60,7 +60,19 @@ public struct CgroupStats: Sendable, Equatable {
     public var failcnt: UInt64 = 0
   }
 
+  /// runc's cpuset stats: the lists expanded, the v1 flags as numbers.
+  public struct CPUSet: Sendable, Equatable {
+    public var cpus: [UInt64] = []
+    public var mems: [UInt64] = []
+    /// v1 cpuset.* flag files in runc's order and JSON names (absent on v2).
+    public var flags: [(key: String, value: Int64)] = []
+    public static func == (a: CPUSet, b: CPUSet) -> Bool {
+      a.cpus == b.cpus && a.mems == b.mems && a.flags.map(\.key) == b.flags.map(\.key) && a.flags.map(\.value) == b.flags.map(\.value)
+    }
+  }
+
   public var cpu = CPU()
+  public var cpuset = CPUSet()
   public var memory = Memory()
   public var pids = Pids()
   public var blkio = Blkio()

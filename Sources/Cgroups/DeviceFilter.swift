@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import LinuxKit
 
 /// cgroup v2 device rules: a BPF_PROG_TYPE_CGROUP_DEVICE program, generated from the
 /// rules as runc's devicefilter does, loaded with bpf(2) and attached to the cgroup.
@@ -22,10 +23,20 @@ enum DeviceFilter {
   static func attach(_ rules: [CgroupLimits.DeviceRule], cgroupDirectory: String) throws(CgroupError) {
     let field = DevicesController.field
     let program = try assemble(rules)
-    let progFD = load(program)
-    guard progFD >= 0 else {
+    var log = [UInt8](repeating: 0, count: 0)
+    var progFD = load(program, log: &log)
+    if progFD < 0 {
+      // Again with the verifier's log, whose last line says what it refused.
       let e = errno
-      throw CgroupError("set \(field): load the cgroup v2 device program (bpf BPF_PROG_LOAD)", "", errno: e)
+      log = [UInt8](repeating: 0, count: 65536)
+      progFD = load(program, log: &log)
+      if progFD >= 0 { close(progFD) }
+      let text = String(decoding: log.prefix { $0 != 0 }, as: UTF8.self)
+      // The last line is a statistics summary; the reason is the line before it.
+      let lines = text.split(separator: "\n").filter { !$0.hasPrefix("processed ") }
+      let last = lines.last.map(String.init)
+      throw CgroupError("set \(field): load the cgroup v2 device program (bpf BPF_PROG_LOAD)", "", errno: e,
+                        detail: last.map { "\(SystemError.describe(e)) (verifier: \($0))" })
     }
     defer { close(progFD) }
     let cgroupFD = hk_open_mode(cgroupDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
@@ -43,21 +54,28 @@ enum DeviceFilter {
     }
   }
 
-  static func load(_ program: [UInt64]) -> Int32 {
+  /// BPF_PROG_LOAD; with a non-empty `log`, the verifier writes its log there.
+  static func load(_ program: [UInt64], log: inout [UInt8]) -> Int32 {
     let license: [CChar] = Array("GPL".utf8CString)
     var attr = [UInt8](repeating: 0, count: 128)
+    let logCount = log.count
     return program.withUnsafeBufferPointer { insns in
-      license.withUnsafeBufferPointer { lic in
+      license.withUnsafeBufferPointer { lic in log.withUnsafeMutableBufferPointer { logBuffer in
         put32(&attr, 0, BPF_PROG_TYPE_CGROUP_DEVICE)
         put32(&attr, 4, UInt32(insns.count))
         put64(&attr, 8, UInt64(UInt(bitPattern: insns.baseAddress)))
         put64(&attr, 16, UInt64(UInt(bitPattern: lic.baseAddress)))
+        if logCount > 0 {
+          put32(&attr, 24, 1)
+          put32(&attr, 28, UInt32(logCount))
+          put64(&attr, 32, UInt64(UInt(bitPattern: logBuffer.baseAddress)))
+        }
         var fd: Int
         repeat {
           fd = attr.withUnsafeMutableBytes { hk_bpf(BPF_PROG_LOAD, $0.baseAddress, UInt32($0.count)) }
         } while fd < 0 && errno == EAGAIN
         return Int32(fd)
-      }
+      } }
     }
   }
 
@@ -80,6 +98,8 @@ enum DeviceFilter {
     ]
     for (index, rule) in rules.enumerated().reversed() {
       program += try block(rule, index: index)
+      // A rule matching everything ends the program: the verifier rejects unreachable code.
+      if rule.type == "a" && Set(rule.access) == Set("rwm") { return program }
     }
     program += [insn(mov32K, dst: 0, imm: 1), insn(exit)]
     return program

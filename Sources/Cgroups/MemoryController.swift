@@ -10,7 +10,10 @@ enum MemoryController {
     guard l.hasMemory else { return }
     guard let dir else { throw .missingController(prefix + "limit", "memory") }
     let limit = l.memoryLimit.flatMap { $0 == 0 ? nil : $0 }
-    let swap = l.memorySwap.flatMap { $0 == 0 ? nil : $0 }
+    var swap = l.memorySwap.flatMap { $0 == 0 ? nil : $0 }
+    // "Unlimited memory, swap not given" means both unlimited (runc): memsw must not
+    // stay below an unlimited limit.
+    if limit == -1, swap == nil, CgroupFiles.exists(dir, "memory.memsw.limit_in_bytes") { swap = -1 }
     // memsw must stay >= limit at every step: when the new memory+swap is above the
     // current memory limit (or unlimited), raise memsw first; otherwise lower the limit first.
     if let swap {

@@ -40,6 +40,7 @@ struct V1Driver: CgroupDriver {
   func stats() -> CgroupStats {
     var s = CgroupStats()
     CPUController.statsV1(cpuacct: dir("cpuacct"), cpu: dir("cpu"), into: &s)
+    if let d = dir("cpuset") { CPUController.cpusetStats(dir: d, v2: false, into: &s) }
     if let d = dir("memory") { MemoryController.statsV1(dir: d, into: &s) }
     if let d = dir("pids") { PidsController.stats(dir: d, into: &s) }
     if let d = dir("blkio") { BlockIOController.statsV1(dir: d, into: &s) }

@@ -47,6 +47,7 @@ struct V2Driver: CgroupDriver {
   func stats() -> CgroupStats {
     var s = CgroupStats()
     CPUController.statsV2(dir: dir, into: &s)
+    CPUController.cpusetStats(dir: dir, v2: true, into: &s)
     MemoryController.statsV2(dir: dir, into: &s)
     PidsController.stats(dir: dir, into: &s)
     BlockIOController.statsV2(dir: dir, into: &s)

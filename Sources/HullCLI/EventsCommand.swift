@@ -153,8 +153,14 @@ enum StatsJSON {
       hugetlb[h.pageSize] = .object(o)
     }
 
+    var cpuset = JSONObject()
+    put(&cpuset, "cpus", s.cpuset.cpus)
+    put(&cpuset, "mems", s.cpuset.mems)
+    for flag in s.cpuset.flags { cpuset[flag.key] = .int(flag.value) }
+
     var d = JSONObject()
     d["cpu"] = .object(JSONObject([("usage", .object(usage)), ("throttling", .object(throttling))]))
+    d["cpuset"] = .object(cpuset)
     d["memory"] = .object(memory)
     d["pids"] = .object(pids)
     d["blkio"] = .object(blkio)

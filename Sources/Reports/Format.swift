@@ -5,6 +5,7 @@
 //   fmt(_ value: Double?, _ decimals: Int = 2) -> String     "–" for nil or NaN
 //   percent(_ change: Double?) -> String                      "+12.3%"
 //   xmlEscape(_:) -> String ; mdCell(_:) -> String
+//   sizeSuffix(_ bytes: Int?) -> String                      " (1.4 MB)" or "" when unknown
 import Bench
 
 func fmt(_ value: Double?, _ decimals: Int = 2) -> String {
@@ -42,4 +43,9 @@ func xmlEscape(_ s: String) -> String {
 
 func mdCell(_ s: String) -> String {
   s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+}
+
+func sizeSuffix(_ bytes: Int?) -> String {
+  guard let bytes else { return "" }
+  return " (" + fmt(Double(bytes) / 1_048_576, 1) + " MB)"
 }

@@ -16,7 +16,7 @@ public enum MarkdownReport {
     var out = "## drydock report: " + (model.verdict.passed ? "✅ pass" : "❌ fail") + "\n\n"
     if let env = model.bench?.environment {
       out += "Kernel \(env.kernel), cgroup \(env.cgroupMode), \(env.cpus) CPUs, n=\(env.runs) per series after \(env.warmup) warm-ups, runtimes interleaved. "
-      out += env.runtimes.map { "**\($0.name)** \(mdCell($0.version))" }.joined(separator: ", ") + "\n\n"
+      out += env.runtimes.map { "**\($0.name)** \(mdCell($0.version))\(sizeSuffix($0.binaryBytes))" }.joined(separator: ", ") + "\n\n"
     }
     for reason in model.verdict.reasons { out += "- ❌ \(mdCell(reason))\n" }
     for note in model.notes { out += "- ⚠️ \(mdCell(note))\n" }
@@ -56,8 +56,8 @@ public enum MarkdownReport {
     var out = "### Latency (median wall ms [p90] · CPU ms; × the first runtime; above the floor)\n\n"
     let modes = unique(bench.results.map(\.mode))
     let reference = bench.environment.runtimes.first?.name
-    out += "| scenario | runtime |" + modes.map { " \($0) wall | \($0) CPU |" }.joined() + " RSS KB | wall × \(reference ?? "first") | above floor ms |\n"
-    out += "|---|---|" + modes.map { _ in "---:|---:|" }.joined() + "---:|---:|---:|\n"
+    out += "| scenario | runtime |" + modes.map { " \($0) wall | \($0) CPU |" }.joined() + " RSS KB | cgroup peak KB | wall × \(reference ?? "first") | above floor ms |\n"
+    out += "|---|---|" + modes.map { _ in "---:|---:|" }.joined() + "---:|---:|---:|---:|\n"
     for series in headlineSeries(bench) {
       for runtime in unique(bench.results.filter { $0.scenario == series.scenario && $0.phase == series.phase }.map(\.runtime)) {
         let rows = bench.results.filter { $0.scenario == series.scenario && $0.phase == series.phase && $0.runtime == runtime }
@@ -71,6 +71,7 @@ public enum MarkdownReport {
         }
         let first = rows.first
         line += " \(fmt(first?.rssKilobytes?.median, 0)) |"
+        line += " \(rows.first { $0.cgroupMemoryKilobytes != nil }.map { fmt($0.cgroupMemoryKilobytes?.median, 0) } ?? "") |"
         let referenceWall = bench.results.first { $0.runtime == reference && $0.scenario == series.scenario
           && $0.phase == series.phase && $0.mode == first?.mode }?.wallMilliseconds?.median
         if let wall = first?.wallMilliseconds?.median, let referenceWall, referenceWall > 0 {
@@ -84,6 +85,16 @@ public enum MarkdownReport {
       }
     }
     out += "\nRatios and floor overhead are for the \(modes.first ?? "first") mode.\n\n"
+    let throughput = bench.results.filter { $0.containersPerSecond != nil }
+    if !throughput.isEmpty {
+      out += "### Throughput (containers per second, median [95% CI])\n\n| scenario | runtime | containers/s | × \(reference ?? "first") |\n|---|---|---:|---:|\n"
+      for r in throughput {
+        let rate = r.containersPerSecond!
+        let base = throughput.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?.containersPerSecond?.median
+        out += "| \(r.scenario) | \(r.runtime) | \(fmt(rate.median, 1)) [\(fmt(rate.ci95.first, 1))–\(fmt(rate.ci95.last, 1))] | \(base.map { fmt(rate.median / $0) } ?? "") |\n"
+      }
+      out += "\n"
+    }
     out += "<details><summary>Every bench series</summary>\n\n" + MarkdownTable.render(bench) + "\n</details>\n\n"
     return out
   }
@@ -138,11 +149,12 @@ func unique(_ values: [String]) -> [String] {
   return values.filter { seen.insert($0).inserted }
 }
 
-/// The series a reader looks at first: single-phase scenarios and the lifecycle total, in report order.
+/// The series a reader looks at first: single-phase scenarios and the lifecycle total, in report order
+/// (throughput batches have their own table and chart).
 func headlineSeries(_ bench: BenchReport) -> [(scenario: String, phase: String)] {
   var seen = Set<String>(), series: [(scenario: String, phase: String)] = []
   let phasesByScenario = Dictionary(grouping: bench.results, by: \.scenario).mapValues { Set($0.map(\.phase)) }
-  for r in bench.results where (phasesByScenario[r.scenario]?.count == 1 || r.phase == "total")
+  for r in bench.results where r.containersPerSecond == nil && (phasesByScenario[r.scenario]?.count == 1 || r.phase == "total")
     && seen.insert(r.scenario + "/" + r.phase).inserted {
     series.append((r.scenario, r.phase))
   }

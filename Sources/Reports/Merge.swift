@@ -33,7 +33,7 @@ public enum Merge {
 
   public static func bench(_ reports: [BenchReport], notes: inout [String]) throws -> BenchReport? {
     guard let first = reports.first else { return nil }
-    if reports.count == 1 { return first }
+    if reports.count == 1 && first.environment.shard == nil { return first }
     func shardIndex(_ r: BenchReport) -> Int { r.environment.shard.flatMap { try? Shard(parsing: $0) }?.index ?? 0 }
     let ordered = reports.enumerated().sorted { (shardIndex($0.element), $0.offset) < (shardIndex($1.element), $1.offset) }.map(\.element)
     var environment = ordered[0].environment

@@ -33,6 +33,11 @@ enum SVG {
 
   static func n(_ v: Double) -> String { MarkdownTable.number(v, decimals: 1) }
 
+  /// Counts (syscalls, cases) print as integers, times with the decimals they need.
+  static func value(_ v: Double) -> String {
+    v == v.rounded() ? fmt(v, 0) : fmt(v, abs(v) >= 100 ? 0 : abs(v) >= 10 ? 1 : 2)
+  }
+
   static func niceMax(_ value: Double) -> Double {
     guard value.isFinite, value > 0 else { return 1 }
     var magnitude = 1.0
@@ -115,7 +120,7 @@ enum SVG {
         out += "<title>\(xmlEscape("\(row.label) \(series[j]): \(fmt(value)) \(unit)"))</title></rect>"
         x += w
       }
-      out += "<text x=\"\(n(x + 6))\" y=\"\(n(mid + 4))\" fill=\"#333\">\(fmt(row.values.reduce(0, +)))</text>\n"
+      out += "<text x=\"\(n(x + 6))\" y=\"\(n(mid + 4))\" fill=\"#333\">\(value(row.values.reduce(0, +)))</text>\n"
     }
     return out + "</svg>"
   }
@@ -137,7 +142,7 @@ enum SVG {
         let from = x(Swift.min(bar.value, 0)), to = x(Swift.max(bar.value, 0))
         out += "<rect x=\"\(n(from))\" y=\"\(n(y + 1))\" width=\"\(n(Swift.max(to - from, 0.5)))\" height=\"\(n(barHeight - 2))\" fill=\"\(bar.color)\">"
         out += "<title>\(xmlEscape(bar.tooltip))</title></rect>"
-        out += "<text x=\"\(n(to + 4))\" y=\"\(n(y + barHeight - 2.5))\" font-size=\"10\" fill=\"#333\">\(fmt(bar.value, abs(bar.value) >= 100 ? 0 : 1))</text>\n"
+        out += "<text x=\"\(n(to + 4))\" y=\"\(n(y + barHeight - 2.5))\" font-size=\"10\" fill=\"#333\">\(value(bar.value))</text>\n"
         y += barHeight
       }
       y += gap
@@ -150,7 +155,7 @@ enum SVG {
   /// Cases as columns wrapped into bands of `perBand`, runtimes as rows within each band.
   static func matrix(id: String, title: String, rows: [String], columns: [String],
                      cell: (Int, Int) -> (status: String, tooltip: String)?) -> String {
-    let perBand = 60, size = 9.0, rowHeight = 12.0, bandGap = 10.0
+    let perBand = 50, size = 10.0, rowHeight = 14.0, bandGap = 10.0
     let bands = Swift.max(1, (columns.count + perBand - 1) / perBand)
     let bandHeight = rowHeight * Double(rows.count) + bandGap
     let top = 40.0

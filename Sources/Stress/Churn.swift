@@ -125,7 +125,10 @@ public enum Churn {
       }
     }
     // libdispatch opens its epoll/eventfd/timerfd on first use: let that happen before the fd snapshot.
-    DispatchQueue.concurrentPerform(iterations: 2) { _ in }
+    DispatchQueue.concurrentPerform(iterations: configuration.concurrency + 1) { _ in usleep(1000) }
+    let primed = DispatchGroup()
+    DispatchQueue.global().async(group: primed) {}
+    primed.wait()
     let sampler = RSSSampler()
     var before = auditor.snapshot()
     before.stateEntries = stateBefore

@@ -47,10 +47,22 @@ public enum FaultInjection {
     let environment = try StressEnvironment(runtime: runtime, label: "faults", timeout: 20)
     defer { _ = environment.tearDown() }
     let driver = environment.driver
-    let before = environment.auditor.snapshot()
     let work = environment.workDirectory
     var config = try environment.config(args: ["sleep", "100000"], cgroupsPath: environment.cgroupsPath("f"))
     let bundle = try environment.makeBundle(name: "faults", config: config)
+    // Hook bundles are made up front, so the snapshot holds every bundle mount of ours.
+    var hookBundles: [FaultKind: OCIBundle] = [:]
+    for kind in [FaultKind.hookHang, .hookTimeout] where include.contains(kind) {
+      var hooked = config
+      // argv[0] carries the work directory, so the hook process is recognisably ours if it outlives the runtime.
+      var hook: [String: Any] = ["path": "/bin/sleep", "args": [work + "/hanging-hook", "100000"]]
+      if kind == .hookTimeout { hook["timeout"] = 1 }
+      try kit { try hooked.set(["hooks", "createRuntime"], to: [hook]) }
+      hookBundles[kind] = try environment.makeBundle(name: "hook-\(kind.rawValue)", config: hooked)
+    }
+    let fullRoot = include.contains(.stateFull) ? fillTinyFileSystem(at: work + "/full") : nil
+    defer { umount2(work + "/full", Int32(MNT_DETACH)) }
+    let before = environment.auditor.snapshot()
     var serial = 0
     var cases: [FaultCase] = []
 
@@ -143,21 +155,21 @@ public enum FaultInjection {
           var fault = FaultCase(name: kind.rawValue, delayMilliseconds: (delay * 10).rounded() / 10, runtimeOutcome: "")
           let process = try kit { try SpawnedProcess.spawn(driver.command(["create", "--bundle", doomed.path, id])) }
           usleep(useconds_t(delay * 1000))
-          try environment.removeBundle(doomed)
-          fault.runtimeOutcome = outcome(process.wait(timeout: 20))
+          var removal = ""
+          do { try environment.removeBundle(doomed) } catch { removal = " (bundle removal: \(error.message))" }
+          fault.runtimeOutcome = outcome(process.wait(timeout: 20)) + removal
           conclude(&fault, id: id, driver: driver, stateRoot: environment.stateRoot)
           cases.append(fault)
         }
       case .hookHang, .hookTimeout:
         serial += 1
         let id = "h\(serial)"
-        var hooked = config
-        try kit { try hooked.setCgroupsPath(environment.cgroupsPath(id)) }
-        // argv[0] carries the work directory, so the hook process is recognisably ours if it outlives the runtime.
-        var hook: [String: Any] = ["path": "/bin/sleep", "args": [work + "/hanging-hook", "100000"]]
-        if kind == .hookTimeout { hook["timeout"] = 1 }
-        try kit { try hooked.set(["hooks", "createRuntime"], to: [hook]) }
-        let hookBundle = try environment.makeBundle(name: "hook-\(kind.rawValue)", config: hooked)
+        let hookBundle = hookBundles[kind]!
+        try kit {
+          var hooked = try ConfigTree(contentsOfFile: hookBundle.configPath)
+          try hooked.setCgroupsPath(environment.cgroupsPath(id))
+          try hooked.write(to: hookBundle.configPath)
+        }
         var fault = FaultCase(name: kind.rawValue, delayMilliseconds: nil, runtimeOutcome: "")
         let process = try kit { try SpawnedProcess.spawn(driver.command(["create", "--bundle", hookBundle.path, id])) }
         // Without a timeout the runtime waits forever: give up after 3 s as a supervisor would, killing only it.
@@ -170,31 +182,41 @@ public enum FaultInjection {
         conclude(&fault, id: id, driver: driver, stateRoot: environment.stateRoot)
         cases.append(fault)
       case .stateFull:
-        cases.append(try stateFull(environment: environment, config: config, bundle: bundle, conclude: conclude))
+        cases.append(try stateFull(environment: environment, stateRoot: fullRoot, config: config, bundle: bundle,
+                                   conclude: conclude))
       }
     }
     return FaultReport(runtime: runtime.name, cases: cases, passed: cases.allSatisfy(\.passed))
   }
 
-  /// A state root on a tiny tmpfs filled to the last byte: create must fail cleanly, or succeed and clean up.
-  static func stateFull(environment: StressEnvironment, config: ConfigTree, bundle: OCIBundle,
-                        conclude: (inout FaultCase, String, RuntimeDriver, String) -> Void) throws(StressError) -> FaultCase {
-    let mountPoint = environment.workDirectory + "/full"
-    var fault = FaultCase(name: FaultKind.stateFull.rawValue, delayMilliseconds: nil, runtimeOutcome: "")
+  /// A 256 kB tmpfs filled to the last byte, with an empty directory for the state root: its path, or a skip reason.
+  static func fillTinyFileSystem(at mountPoint: String) -> Result<String, StressError> {
     mkdir(mountPoint, 0o700)
     guard mount("tmpfs", mountPoint, "tmpfs", 0, "size=256k,mode=0700") == 0 else {
-      fault.runtimeOutcome = "skipped: cannot mount tmpfs (\(String(cString: strerror(errno))))"
-      return fault
+      return .failure(StressError(operation: "mount tmpfs", path: mountPoint, message: String(cString: strerror(errno))))
     }
-    defer { umount2(mountPoint, Int32(MNT_DETACH)) }
-    let stateRoot = mountPoint + "/state"
-    let full = RuntimeDriver(runtime: environment.driver.runtime, stateRoot: stateRoot, timeout: 20)
+    mkdir(mountPoint + "/state", 0o700)
     let filler = open(mountPoint + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
     if filler >= 0 {
       let chunk = [UInt8](repeating: 0x55, count: 4096)
       while chunk.withUnsafeBytes({ write(filler, $0.baseAddress, $0.count) }) > 0 {}
+      var byte: UInt8 = 0x55
+      while write(filler, &byte, 1) > 0 {}
       close(filler)
     }
+    return .success(mountPoint + "/state")
+  }
+
+  /// create with the state root on the full file system: it must fail cleanly, or succeed and clean up.
+  static func stateFull(environment: StressEnvironment, stateRoot: Result<String, StressError>?, config: ConfigTree,
+                        bundle: OCIBundle,
+                        conclude: (inout FaultCase, String, RuntimeDriver, String) -> Void) throws(StressError) -> FaultCase {
+    var fault = FaultCase(name: FaultKind.stateFull.rawValue, delayMilliseconds: nil, runtimeOutcome: "")
+    guard case .success(let stateRoot)? = stateRoot else {
+      if case .failure(let error)? = stateRoot { fault.runtimeOutcome = "skipped: \(error)" }
+      return fault
+    }
+    let full = RuntimeDriver(runtime: environment.driver.runtime, stateRoot: stateRoot, timeout: 20)
     let id = "full"
     var tree = config
     try kit { try tree.setCgroupsPath(environment.cgroupsPath(id)) }
@@ -208,7 +230,7 @@ public enum FaultInjection {
   static func killMidway(_ argv: [String], afterMilliseconds delay: Double) throws(StressError) -> String {
     let process = try kit { try SpawnedProcess.spawn(argv) }
     usleep(useconds_t(delay * 1000))
-    let exitedAlready = ProcessRunner.waitForExit(pid: process.pid, timeout: 0)
+    let exitedAlready = ProcessRunner.waitForExit(pid: process.pid, timeout: 0.001)
     kill(process.pid, SIGKILL)
     let result = process.wait(timeout: 20)
     return exitedAlready ? "finished before the kill (\(outcome(result)))" : outcome(result)

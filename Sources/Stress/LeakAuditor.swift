@@ -34,7 +34,7 @@ public struct Leak: Codable, Sendable, Hashable, CustomStringConvertible {
 
 public struct MountLine: Hashable, Sendable {
   public var mountPoint: String
-  /// The line without mount id and parent id, which change when an unrelated mount is remade.
+  /// The line without mount id, parent id and optional fields, which change when an unrelated mount is remade.
   public var key: String
 }
 
@@ -184,7 +184,11 @@ public struct LeakAuditor: Sendable {
     return text.split(separator: "\n").compactMap { line in
       let fields = line.split(separator: " ")
       guard fields.count > 5 else { return nil }
-      return MountLine(mountPoint: String(fields[4]), key: fields.dropFirst(2).joined(separator: " "))
+      // Optional fields (propagation peer groups) are left out: crun makes a bundle's rootfs mount private, which
+      // changes its line without adding or removing a mount.
+      let separator = fields.firstIndex(of: "-") ?? fields.count
+      let key = (fields[2..<6] + ["-"] + fields[min(separator + 1, fields.count)...]).joined(separator: " ")
+      return MountLine(mountPoint: String(fields[4]), key: key)
     }
   }
 

@@ -44,10 +44,10 @@ public enum SameIDRace {
     let environment = try StressEnvironment(runtime: runtime, label: "sameid")
     defer { _ = environment.tearDown() }
     let auditor = environment.auditor
-    let before = auditor.snapshot()
     let driver = environment.driver
     var config = try environment.config(args: ["sleep", "100000"], cgroupsPath: environment.cgroupsPath("race"))
     let bundle = try environment.makeBundle(name: "race", config: config)
+    let before = auditor.snapshot()   // after our own bundle mount
     var rounds: [RaceRound] = []
 
     /// (name, container state before the race, the calls per operation, delete winners expected)

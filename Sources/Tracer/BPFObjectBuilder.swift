@@ -68,7 +68,7 @@ public enum BPFObjectBuilder {
   /// The object is named by its inputs, so an edited source is recompiled and stale objects are never used.
   static func sourceHash(_ directory: String) throws -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for name in [sourceName, "drydock_trace.h"] {
+    for name in [sourceName, "drydock_trace.h", "drydock_trace_helpers.h"] {
       guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
         throw TracerError(operation: "read BPF source", path: directory + "/" + name, errno: ENOENT, message: "missing")
       }
@@ -100,6 +100,16 @@ public enum BPFObjectBuilder {
     }
   }
 
+  /// Objects of earlier sources: nothing names them any more.
+  static func removeStaleObjects(keeping current: String) {
+    let directory = URL(fileURLWithPath: current).deletingLastPathComponent().path
+    let keep = URL(fileURLWithPath: current).lastPathComponent
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    where name.hasPrefix("drydock_trace-") && name.hasSuffix(".bpf.o") && name != keep {
+      try? FileManager.default.removeItem(atPath: directory + "/" + name)
+    }
+  }
+
   static func compile(sourceDirectory: String, output: String) throws {
     let compilers = candidateCompilers()
     var failures: [String] = []
@@ -113,6 +123,7 @@ public enum BPFObjectBuilder {
         guard rename(temporary, output) == 0 else {
           throw TracerError(operation: "rename", path: output, errno: errno, message: String(cString: strerror(errno)))
         }
+        removeStaleObjects(keeping: output)
         return
       }
       unlink(temporary)

@@ -15,6 +15,7 @@
 //     reset() throws                  zero counts, tasks and counters between recordings (the object stays loaded)
 //     close()                         links, ring buffer, object: everything freed (also in deinit)
 //     static func loadedProgramNames() -> [String]   programs loaded in the kernel now (to check nothing leaked)
+//     programIDs() -> [UInt32] ; static func kernelProgramIDs() -> (loaded, linked: Set<UInt32>)
 import CBPF
 #if canImport(Glibc)
 import Glibc
@@ -140,7 +141,8 @@ public final class BPFSession {
   public func register(pid: Int32, root: UInt32, armed: Bool) throws {
     var key = UInt32(bitPattern: pid)
     var task = dd_task()
-    task.flags = armed ? DD_F_ARMED.rawValue : DD_F_ACTIVE.rawValue
+    // Not armed: the task may be inside a syscall now, whose exit must not look like a denied call.
+    task.flags = armed ? DD_F_ARMED.rawValue : DD_F_ACTIVE.rawValue | DD_F_FRESH.rawValue
     task.root = root
     task.tgid = UInt32(bitPattern: pid)
     task.nr = -1
@@ -262,6 +264,37 @@ public final class BPFSession {
 
   private func check(_ status: Int32, _ operation: String) throws {
     if status != 0 { throw TracerError.libbpf(operation, code: status < 0 ? status : -errno) }
+  }
+
+  /// The kernel ids of this object's programs (empty once closed).
+  public func programIDs() -> [UInt32] {
+    guard let object else { return [] }
+    var ids: [UInt32] = []
+    var program = bpf_object__next_program(object, nil)
+    while let current = program {
+      var info = bpf_prog_info()
+      var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+      if bpf_obj_get_info_by_fd(bpf_program__fd(current), &info, &length) == 0 { ids.append(info.id) }
+      program = bpf_object__next_program(object, current)
+    }
+    return ids
+  }
+
+  /// Ids of every program loaded in the kernel now, and of those some link attaches.
+  public static func kernelProgramIDs() -> (loaded: Set<UInt32>, linked: Set<UInt32>) {
+    var loaded = Set<UInt32>(), linked = Set<UInt32>()
+    var id: UInt32 = 0
+    while bpf_prog_get_next_id(id, &id) == 0 { loaded.insert(id) }
+    id = 0
+    while bpf_link_get_next_id(id, &id) == 0 {
+      let fd = bpf_link_get_fd_by_id(id)
+      guard fd >= 0 else { continue }
+      var info = bpf_link_info()
+      var length = UInt32(MemoryLayout<bpf_link_info>.size)
+      if bpf_obj_get_info_by_fd(fd, &info, &length) == 0 { linked.insert(info.prog_id) }
+      Glibc.close(fd)
+    }
+    return (loaded, linked)
   }
 
   public static func loadedProgramNames() -> [String] {

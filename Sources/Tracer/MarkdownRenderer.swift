@@ -11,8 +11,8 @@ public enum MarkdownRenderer {
 
   public static func render(_ report: TraceReport, topSyscalls: Int = 25, maxEvents: Int = 120) -> String {
     var out = "# drydock trace: \(report.runtime) \(report.phase)\n\n"
-    out += "- runtime: `\(report.runtimePath)` \(report.runtimeVersion)\n"
-    out += "- bundle: `\(report.bundle)`; target: \(report.target)\n"
+    if !report.runtimePath.isEmpty { out += "- runtime: `\(report.runtimePath)` \(report.runtimeVersion)\n" }
+    out += (report.bundle.isEmpty ? "- " : "- bundle: `\(report.bundle)`; ") + "target: \(report.target)\n"
     out += "- total syscalls: **\(report.totalSyscalls)** (\(report.totalErrors) failed); lost events: \(report.lostEvents)"
     if report.droppedTasks > 0 { out += "; untracked tasks (map full): \(report.droppedTasks)" }
     out += "\n"
@@ -40,6 +40,11 @@ public enum MarkdownRenderer {
     if let post = report.buckets["post_seccomp"], post.total > 0 {
       out += "\n## Runtime calls after its seccomp filter loaded (a profile must allow them)\n\n"
       out += post.syscalls.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
+    }
+
+    if !report.deniedBySeccomp.isEmpty {
+      out += "\n## Refused by a seccomp filter\n\n"
+      out += report.deniedBySeccomp.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
     }
 
     if !report.breakdown.isEmpty {

@@ -92,6 +92,7 @@ public enum ReportBuilder {
     report.seccompFilterSeen = (buckets["post_seccomp"]?.total ?? 0) > 0
     report.lostEvents = raw.lostEvents
     report.droppedTasks = raw.droppedTasks
+    report.deniedBySeccomp = [:]
     fillTimeline(&report, raw: raw, syscalls: syscalls)
   }
 
@@ -140,7 +141,9 @@ public enum ReportBuilder {
         if args[2] == 1 { continue }   // thread exits: noise
         item.kind = "exit"; item.name = "exit"; item.detail = "status \(event.ret)"
         var p = process(event.tgid, comm, invocation: event.root)
-        p.exitedMs = ms(event.ts); p.exitStatus = Int(event.ret); processes[event.tgid] = p
+        p.exitedMs = ms(event.ts); p.exitStatus = Int(event.ret)
+        p.comm = comm   // the last name: runc's stages rename themselves (runc:[1:CHILD]) after the fork
+        processes[event.tgid] = p
         if workloadTgids.contains(event.tgid) { mark("workload_exit", event.ts) }
         if rootSet.contains(event.pid) { mark("runtime_exit", event.ts) }
       case DD_EV_CGROUP.rawValue:
@@ -148,6 +151,10 @@ public enum ReportBuilder {
         item.detail = "pid \(event.other) -> hierarchy \(args[0]) \(str)"
         // The attaching syscall's start: on v1 that write can wait out an RCU grace period.
         mark("cgroup_attach", args[1] != 0 ? args[1] : event.ts)
+      case DD_EV_DENIED.rawValue:
+        let name = syscalls.name(Int(event.nr))
+        item.kind = "denied"; item.name = name; item.ret = event.ret; item.detail = "refused by a seccomp filter"
+        report.deniedBySeccomp[name, default: 0] += 1
       default:
         let name = syscalls.name(Int(event.nr))
         item.kind = "syscall"; item.name = name; item.ret = event.ret

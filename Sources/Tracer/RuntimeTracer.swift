@@ -74,7 +74,11 @@ public final class RuntimeTracer {
     recording.wallNanoseconds += result.wallNanoseconds
     recording.exitCode = result.exitCode.map(Int.init) ?? result.signal.map { 128 + Int($0) }
     if result.timedOut { recording.timedOut = true }
-    if !result.succeeded { recording.failures.append(result.summary) }
+    if !result.succeeded && !result.timedOut {
+      // The runtime's own words, without the gate's shell wrapping.
+      let said = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines).prefix(600)
+      recording.failures.append("\(runtime.name) \(args.first ?? "") exited \(recording.exitCode ?? -1)" + (said.isEmpty ? "" : ": \(said)"))
+    }
   }
 
   private func readPid(_ file: String) -> Int32? {
@@ -104,6 +108,7 @@ public final class RuntimeTracer {
       case .run:
         try traced(bundle, ["run", "--bundle", directory, id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
         if !recording.timedOut && !session.waitForTreeExit(deadline: min(deadline, monotonicNow() + 2_000_000_000)) {
+          recording.failures.append("processes of the tree outlived the runtime by 2 s: killed")
           session.killTracked()
         }
       case .create:
@@ -115,10 +120,13 @@ public final class RuntimeTracer {
           try session.bpf.register(pid: initPid, root: 0, armed: false)
           recording.roots.append(initPid)
           try traced(bundle, ["start", id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
-          _ = session.waitForTreeExit(deadline: deadline)
+          if !session.waitForTreeExit(deadline: deadline) { recording.timedOut = true }
         } else {
           try untraced(bundle, ["start", id], into: &recording)
-          _ = ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- monotonicNow()) / 1e9))
+          if !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- monotonicNow()) / 1e9)) {
+            recording.timedOut = true
+            break
+          }
           try traced(bundle, ["delete", id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
         }
       case .exec:
@@ -130,8 +138,10 @@ public final class RuntimeTracer {
       case .lifecycle:
         try traced(bundle, create, id: id, deadline: deadline, timeout: options.timeout, into: &recording)
         try traced(bundle, ["start", id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
-        if let initPid = readPid(pidFile) {
-          _ = ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- monotonicNow()) / 1e9))
+        if let initPid = readPid(pidFile),
+           !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- monotonicNow()) / 1e9)) {
+          recording.timedOut = true   // the workload outlived the deadline: killed below, not deleted traced
+          break
         }
         try traced(bundle, ["delete", id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
       }

@@ -8,6 +8,7 @@
 //     time_in_syscalls_ns: [String: UInt64]
 //     buckets: [String: BucketReport]   "host", "setup", "post_seccomp" (runtime code after its filter), "workload"
 //     seccomp_filter_seen: Bool; after_seccomp_filter: [String: Int]  post_seccomp + workload: what a filter must allow
+//     denied_by_seccomp: [String: Int]  calls a filter refused (seen as a sys_exit with no sys_enter: RET_ERRNO)
 //     processes: [ProcessSummary]; events: [TraceEvent]; milestones: [String: Double] (ms from t0)
 //     breakdown: [LatencySegment]; start_latency_ms: Double?  runtime exec -> workload execve
 //     lost_events, dropped_tasks: Int; runtime_exit_code: Int?; timed_out: Bool
@@ -92,6 +93,7 @@ public struct TraceReport: Codable, Sendable {
   public var buckets: [String: BucketReport] = [:]
   public var seccompFilterSeen = false
   public var afterSeccompFilter: [String: Int] = [:]
+  public var deniedBySeccomp: [String: Int] = [:]
   public var processes: [ProcessSummary] = []
   public var events: [TraceEvent] = []
   public var milestones: [String: Double] = [:]
@@ -111,7 +113,7 @@ public struct TraceReport: Codable, Sendable {
     case runtime, runtimePath = "runtime_path", runtimeVersion = "runtime_version", phase, bundle, target
     case totalSyscalls = "total_syscalls", totalErrors = "total_errors", syscalls, errors
     case timeInSyscallsNs = "time_in_syscalls_ns", buckets, seccompFilterSeen = "seccomp_filter_seen"
-    case afterSeccompFilter = "after_seccomp_filter", processes, events, milestones, breakdown
+    case afterSeccompFilter = "after_seccomp_filter", deniedBySeccomp = "denied_by_seccomp", processes, events, milestones, breakdown
     case startLatencyMs = "start_latency_ms", lostEvents = "lost_events", droppedTasks = "dropped_tasks"
     case runtimeExitCode = "runtime_exit_code", timedOut = "timed_out", wallMs = "wall_ms", loadMs = "load_ms", notes
   }

@@ -6,7 +6,8 @@
 //   final class WorkloadTracer
 //     init(session:)
 //     static func targetID(pid:selector:) throws -> UInt64   the namespace inode or cgroup id of that process
-//     trace(pid:selector:duration:timeout:) throws -> TraceReport   every syscall lands in the "workload" bucket
+//     trace(pid:id:selector:duration:timeout:) throws -> TraceReport   every syscall lands in the "workload" bucket
+//        pid: until that process exits (or the duration); id without pid: a known inode/cgroup id, for the duration
 // A process sharing drydock's own namespace (or the root cgroup) is refused: it would trace the whole host.
 // On this hybrid host runc and crun also place containers in the unified hierarchy, so the v2 id works.
 import CBPF
@@ -59,8 +60,17 @@ public final class WorkloadTracer {
     }
   }
 
-  public func trace(pid: Int32, selector: NamespaceSelector, duration: Double?, timeout: Double) throws -> TraceReport {
-    let id = try Self.targetID(pid: pid, selector: selector)
+  /// By a process in the container (until it exits), or by a known namespace inode / cgroup id (pid nil:
+  /// for the duration only).
+  public func trace(pid: Int32?, id knownID: UInt64? = nil, selector: NamespaceSelector, duration: Double?,
+                    timeout: Double) throws -> TraceReport {
+    guard let id = try knownID ?? pid.map({ try Self.targetID(pid: $0, selector: selector) }) else {
+      throw TracerError(operation: "select target", errno: EINVAL, message: "give a pid or a namespace/cgroup id")
+    }
+    guard knownID == nil || (knownID != TraceSession.namespaceInode("/proc/self/ns/mnt")
+                              && knownID != TraceSession.namespaceInode("/proc/self/ns/pid") && knownID! > 1) else {
+      throw TracerError(operation: "select target", errno: EINVAL, message: "that id is drydock's own: it would trace the whole host")
+    }
     let mode: dd_mode = selector == .mntns ? DD_MODE_MNTNS : selector == .pidns ? DD_MODE_PIDNS : DD_MODE_CGROUP
     try session.configureNamespace(mode: mode, id: id)
     defer { try? session.configureTree() }
@@ -70,19 +80,20 @@ public final class WorkloadTracer {
     var exited = false
     let raw = try session.record {
       while monotonicNow() < deadline && !TraceInterrupt.requested {
-        if ProcessRunner.waitForExit(pid: pid, timeout: 0.05) { exited = true; break }
+        if let pid, ProcessRunner.waitForExit(pid: pid, timeout: 0.05) { exited = true; break }
+        if pid == nil { usleep(50_000) }
         session.bpf.drain()
       }
       return session.rawTrace(rootPids: [])
     }
     var report = TraceReport()
-    report.runtime = "pid \(pid)"
+    report.runtime = pid.map { "pid \($0)" } ?? "\(selector.rawValue) \(id)"
     report.phase = "workload"
     report.target = "\(selector.rawValue):\(id)"
     report.wallMs = Double(monotonicNow() - start) / 1e6
     report.loadMs = session.loadMs
     ReportBuilder.fill(&report, from: raw, syscalls: session.syscalls)
-    report.notes.append(exited ? "pid \(pid) exited" : "stopped after \(limit) s")
+    report.notes.append(exited ? "pid \(pid ?? 0) exited" : "stopped after \(limit) s")
     return report
   }
 }

@@ -24,7 +24,7 @@ struct BenchCommand: ParsableCommand {
   @Option(name: .customLong("runtime"), help: ArgumentHelp("A runtime binary (path or name in PATH); repeat for more. The first is the reference.", valueName: "PATH"))
   var runtimes: [String] = []
 
-  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, lifecycle, exec, state, kill); repeat for more. Default: all.", valueName: "NAME"))
+  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, lifecycle, exec, state, kill, throughput-1, -2, -n); repeat for more. Default: all.", valueName: "NAME"))
   var scenarios: [String] = []
 
   @Option(help: "Measured runs per runtime, scenario and mode.")
@@ -98,14 +98,17 @@ struct BenchCommand: ParsableCommand {
       configuration.isolationSleepMilliseconds = isolationSleep
       configuration.seed = seed
       let gating = try loadGating(configuration: configuration)
+      var report: BenchReport
       if selected.isEmpty, let shard {
-        // More shards than scenarios: an empty part is not an error in a CI matrix.
+        // More shards than scenarios: an empty part is not an error in a CI matrix, and its (empty) JSON
+        // tells `drydock report merge` that the shard ran.
         FileHandle.standardError.write(Data("drydock bench: shard \(shard) has no scenario\n".utf8))
-        return
+        report = BenchReport(environment: .capture(runtimes: configuration.runtimes, floor: nil, configuration: configuration), results: [])
+      } else {
+        report = try measure(configuration)
+        if let gating { report.gate = try gate(report, configuration: configuration, gating) }
       }
-      var report = try measure(configuration)
       report.environment.shard = shard?.description
-      if let gating { report.gate = try gate(report, configuration: configuration, gating) }
       if let json {
         let data = try report.jsonData()
         guard FileManager.default.createFile(atPath: json, contents: data) else {
@@ -205,8 +208,13 @@ extension BenchCommand {
       }
     }
     findings = Gate.confirm(findings, reruns: rerunReports, baseline: gating.baseline, thresholds: gating.thresholds)
-    let differences = Gate.hostDifferences(baseline: gating.baseline.environment, current: report.environment,
+    var differences = Gate.hostDifferences(baseline: gating.baseline.environment, current: report.environment,
                                            fields: gating.thresholds.effectiveHostFields)
+    // Same host, different weather: a much busier machine inflates wall and CPU time alike.
+    if let before = gating.baseline.environment.loadBefore.first, let now = report.environment.loadBefore.first, now > before + 1 {
+      differences.append("load: \(MarkdownTable.number(before, decimals: 2)) -> \(MarkdownTable.number(now, decimals: 2)) "
+                         + "(busier than when the baseline was taken: distrust a regression that crun/runc show too)")
+    }
     return GateReport(baselineStartedAt: gating.baseline.environment.startedAt, hostDifferences: differences,
                       reruns: rerunReports.count, findings: findings)
   }

@@ -17,7 +17,8 @@ struct TraceCommand: ParsableCommand {
       Runtime mode: --runtime PATH --bundle DIR [--phase run|create|start|exec|delete|lifecycle]. The runtime \
       is held at a gate, registered, then released; its children are followed. The bundle is used through a \
       private copy of its config.json with a cgroupsPath of drydock's own (removed afterwards).
-      Workload mode: --pid PID --by mntns|pidns|cgroup [--duration S]: everything in that container.
+      Workload mode: --pid PID --by mntns|pidns|cgroup [--duration S]: everything in that container \
+      (or --target-id ID --by ... --duration S for a known namespace inode or cgroup id).
       Seccomp: --seccomp-profile OUT.json [--recordings N] [--verify]; --verify-profile FILE checks a profile.
       Diff: --diff A.json B.json. Overhead: --overhead N.
       Needs root and kernel BTF (/sys/kernel/btf/vmlinux). Markdown on stdout, JSON with --json FILE.
@@ -44,8 +45,11 @@ struct TraceCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Trace a running container: the pid of its init (or any process in it).", valueName: "PID"))
   var pid: Int32?
 
-  @Option(help: "With --pid: select by mntns, pidns or cgroup (v2 cgroup id).")
+  @Option(help: "With --pid or --target-id: select by mntns, pidns or cgroup (v2 cgroup id).")
   var by: NamespaceSelector = .mntns
+
+  @Option(help: ArgumentHelp("Trace a namespace inode or v2 cgroup id directly (with --by and --duration).", valueName: "ID"))
+  var targetId: UInt64?
 
   @Option(help: ArgumentHelp("With --pid: stop after this many seconds (default: when the process exits).", valueName: "S"))
   var duration: Double?
@@ -76,7 +80,8 @@ struct TraceCommand: ParsableCommand {
       guard diff.count == 2 else { throw ValidationError("--diff takes two JSON reports: --diff A.json B.json") }
       return
     }
-    if pid != nil { return }
+    if targetId != nil && duration == nil { throw ValidationError("--target-id needs --duration S") }
+    if pid != nil || targetId != nil { return }
     guard runtime != nil, bundle != nil else {
       throw ValidationError("give --runtime PATH --bundle DIR, or --pid PID, or --diff A.json B.json")
     }
@@ -94,9 +99,9 @@ struct TraceCommand: ParsableCommand {
       TraceInterrupt.installHandlers()
       let session = try TraceSession(btfPath: btf)
       defer { session.close() }
-      if let pid {
+      if pid != nil || targetId != nil {
         let tracer = WorkloadTracer(session: session)
-        let report = try tracer.trace(pid: pid, selector: by, duration: duration, timeout: timeout)
+        let report = try tracer.trace(pid: pid, id: targetId, selector: by, duration: duration, timeout: timeout)
         try emit(report)
         return
       }

@@ -28,56 +28,29 @@ enum HullBinary {
     guard RealHost.usable else { return "needs root on a cgroup v1 or hybrid host" }
     guard access(path, X_OK) == 0 else { return "no hull binary at \(path): run `swift build --product hull`" }
     try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+    atexit { HullBinary.cleanUp() }
     let make = run([repoRoot + "/bundles/make-rootfs", base + "/rootfs"], hull: false)
     return make.status == 0 ? nil : "bundles/make-rootfs failed: \(make.err)"
   }()
 
+  /// At exit: delete whatever container a failed test left, then our files.
+  static func cleanUp() {
+    for id in ["update", "fields", "stats", "oom", "denied", "allowed"] { _ = run(["delete", "--force", id], timeout: 10) }
+    Files.removeTree(base)
+    Files.removeTree(Child.scratch)
+  }
+
   struct Result { var status: Int32; var out: String; var err: String }
 
-  nonisolated(unsafe) static var counter = 0
-
-  /// Runs hull (with our --root) or a plain command; output goes to files so a detached
-  /// container holding our stdout cannot block us.
+  /// Runs hull with our --root (or a plain command, absolute path first).
   static func run(_ args: [String], hull: Bool = true, stdin: String? = nil, timeout: Double = 30) -> Result {
-    let p = start(args, hull: hull, stdin: stdin)
-    return p.wait(timeout: timeout)
+    guard let child = try? start(args, hull: hull, stdin: stdin) else { return Result(status: -1, out: "", err: "spawn failed") }
+    let status = child.wait(timeout: timeout) ?? -1
+    return Result(status: status, out: child.out, err: child.err)
   }
 
-  final class Running {
-    let process = Process()
-    let outPath: String
-    let errPath: String
-    init(outPath: String, errPath: String) {
-      self.outPath = outPath
-      self.errPath = errPath
-    }
-    func wait(timeout: Double) -> Result {
-      let deadline = Date().addingTimeInterval(timeout)
-      while process.isRunning && Date() < deadline { usleep(10_000) }
-      var status: Int32 = -1
-      if process.isRunning { process.terminate() } else { status = process.terminationStatus }
-      process.waitUntilExit()
-      let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-      let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-      return Result(status: status, out: out, err: err)
-    }
-  }
-
-  static func start(_ args: [String], hull: Bool = true, stdin: String? = nil) -> Running {
-    counter += 1
-    let r = Running(outPath: "\(base)/out-\(counter)", errPath: "\(base)/err-\(counter)")
-    FileManager.default.createFile(atPath: r.outPath, contents: nil)
-    FileManager.default.createFile(atPath: r.errPath, contents: nil)
-    r.process.executableURL = URL(fileURLWithPath: hull ? path : args[0])
-    r.process.arguments = hull ? ["--root", base + "/state"] + args : Array(args.dropFirst())
-    r.process.standardOutput = FileHandle(forWritingAtPath: r.outPath)
-    r.process.standardError = FileHandle(forWritingAtPath: r.errPath)
-    let input = Pipe()
-    r.process.standardInput = input
-    try! r.process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    return r
+  static func start(_ args: [String], hull: Bool = true, stdin: String? = nil) throws -> Child {
+    try Child(hull ? [path, "--root", base + "/state"] + args : args, stdin: stdin)
   }
 
   /// A bundle from bundles/busybox/config.json with our args, cgroup path and resources.
@@ -155,6 +128,66 @@ struct HullBinaryTests {
     #expect(!Files.exists("/sys/fs/cgroup/memory\(HullBinary.prefix)/\(id)"))
   }
 
+  /// Every field this host can honour, from config.json through the planner to the files.
+  @Test func createAppliesEveryHonourableField() throws {
+    let id = "fields"
+    let disk = (Files.readIfPresent("/sys/block/vda/dev") ?? "254:0").split(separator: "\n")[0].split(separator: ":").compactMap { Int($0) }
+    let dev: [String: Any] = ["major": disk[0], "minor": disk[1]]
+    func rate(_ r: Int) -> [[String: Any]] { [dev.merging(["rate": r]) { a, _ in a }] }
+    var resources: [String: Any] = [
+      "cpu": ["shares": 2048, "quota": 40000, "period": 80000, "burst": 1000, "idle": 0, "cpus": "0", "mems": "0"],
+      "memory": ["limit": 96 << 20, "reservation": 48 << 20, "swap": 128 << 20, "swappiness": 30,
+                 "disableOOMKiller": false, "useHierarchy": true, "checkBeforeUpdate": true, "kernel": 1 << 20],
+      "pids": ["limit": 64],
+      "blockIO": ["weight": 300,
+                  "throttleReadBpsDevice": rate(1 << 20), "throttleWriteBpsDevice": rate(2 << 20),
+                  "throttleReadIOPSDevice": rate(100), "throttleWriteIOPSDevice": rate(200)],
+      "unified": ["cgroup.max.depth": "5"],
+    ]
+    let hasHugetlb = Files.exists("/sys/fs/cgroup/hugetlb/cgroup.procs")
+    if hasHugetlb { resources["hugepageLimits"] = [["pageSize": "2MB", "limit": 4 << 20]] }
+    try started(id, args: ["sleep", "100"], resources: resources)
+    defer { delete(id) }
+    let v = HullBinary.cgroupValue
+    #expect(v("cpu", id, "cpu.shares") == "2048")
+    #expect(v("cpu", id, "cpu.cfs_quota_us") == "40000")
+    #expect(v("cpu", id, "cpu.cfs_period_us") == "80000")
+    #expect(v("cpu", id, "cpu.cfs_burst_us") == "1000")
+    #expect(v("cpuset", id, "cpuset.cpus") == "0")
+    #expect(v("memory", id, "memory.limit_in_bytes") == "\(96 << 20)")
+    #expect(v("memory", id, "memory.soft_limit_in_bytes") == "\(48 << 20)")
+    #expect(v("memory", id, "memory.memsw.limit_in_bytes") == "\(128 << 20)")
+    #expect(v("memory", id, "memory.swappiness") == "30")
+    #expect(v("pids", id, "pids.max") == "64")
+    let d = "\(disk[0]):\(disk[1])"
+    #expect(v("blkio", id, "blkio.throttle.read_bps_device") == "\(d) \(1 << 20)")
+    #expect(v("blkio", id, "blkio.throttle.write_iops_device") == "\(d) 200")
+    if Files.exists("/sys/fs/cgroup/blkio\(HullBinary.prefix)/\(id)/blkio.bfq.weight") {
+      #expect(v("blkio", id, "blkio.bfq.weight") == "300")
+    }
+    // Per-device BFQ weights need BFQ as the disk's scheduler, which virtio disks here lack:
+    // the error names the field and the file.
+    let wd = #"{"blockIO":{"weightDevice":[{"major":\#(disk[0]),"minor":\#(disk[1]),"weight":400}]}}"#
+    let r = HullBinary.run(["update", "-r", "-", id], stdin: wd)
+    if r.status != 0 { #expect(r.err.contains("linux.resources.blockIO.weightDevice") && r.err.contains("weight_device")) }
+    if hasHugetlb { #expect(v("hugetlb", id, "hugetlb.2MB.limit_in_bytes") == "\(4 << 20)") }
+    let depth = Files.readIfPresent("/sys/fs/cgroup/unified\(HullBinary.prefix)/\(id)/cgroup.max.depth") ?? ""
+    #expect(depth == "5\n")
+  }
+
+  /// A field the host cannot honour fails create, naming field and hierarchy, and
+  /// create leaves no cgroup directory behind.
+  @Test func createRefusesWhatTheHostCannotHonour() throws {
+    guard !Files.exists("/sys/fs/cgroup/net_cls/cgroup.procs") else { return }
+    let id = "refused"
+    let bundle = try HullBinary.bundle(id, args: ["true"], resources: ["network": ["classID": 1_048_577]])
+    let r = HullBinary.run(["create", "--bundle", bundle, id])
+    #expect(r.status != 0)
+    #expect(r.err.contains("linux.resources.network.classID") && r.err.contains("net_cls"), "\(r.err)")
+    #expect(!Files.exists("/sys/fs/cgroup/memory\(HullBinary.prefix)/\(id)"))
+    #expect(HullBinary.run(["state", id]).status != 0)
+  }
+
   @Test func eventsStats() throws {
     let id = "stats"
     try started(id, args: ["sleep", "100"], resources: ["memory": ["limit": 48 << 20], "pids": ["limit": 7]])
@@ -181,13 +214,13 @@ struct HullBinaryTests {
     let create = HullBinary.run(["create", "--bundle", bundle, id])
     try #require(create.status == 0, "hull create: \(create.err)")
     defer { delete(id) }
-    let events = HullBinary.start(["events", "--interval", "60s", id])
+    let events = try HullBinary.start(["events", "--interval", "60s", id])
     usleep(500_000)  // events registers its OOM eventfd before the container runs
     let start = HullBinary.run(["start", id])
     try #require(start.status == 0, "hull start: \(start.err)")
-    let r = events.wait(timeout: 30)
-    #expect(r.status == 0, "events: \(r.err)")
-    #expect(r.out.contains(#"{"type":"oom","id":"oom"}"#), "events printed: \(r.out)")
+    let status = events.wait(timeout: 30)
+    #expect(status == 0, "events: \(events.err)")
+    #expect(events.out.contains(#"{"type":"oom","id":"oom"}"#), "events printed: \(events.out)")
   }
 
   @Test func deniedDeviceCannotBeOpened() throws {

@@ -1,7 +1,6 @@
 // The drivers on this machine's real cgroups (v1 hierarchies + an empty unified one),
 // under a prefix of our own that every test removes. Skipped when not root or not v1.
 @testable import Cgroups
-import Foundation
 import Glibc
 import LinuxKit
 import Testing
@@ -29,14 +28,7 @@ enum RealHost {
     return text.split(separator: "\n").first.map(String.init) ?? ""
   }
 
-  /// A child that waits for `go` on a pipe before exec, so it can be placed first.
-  static func spawn(_ argv: [String]) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: argv[0])
-    p.arguments = Array(argv.dropFirst())
-    try p.run()
-    return p
-  }
+  static func spawn(_ argv: [String]) throws -> Child { try Child(argv) }
 }
 
 @Suite(.serialized, .enabled(if: RealHost.usable, RealHost.skipReason))
@@ -112,10 +104,10 @@ struct RealV1Tests {
   @Test func attachFreezeThawStats() throws {
     try RealHost.withCgroup("procs") { set in
       let sleeper = try RealHost.spawn(["/bin/sleep", "100"])
-      defer { sleeper.terminate(); sleeper.waitUntilExit() }
-      try set.attach(pid: sleeper.processIdentifier)
-      #expect(set.pids() == [sleeper.processIdentifier])
-      let cgroupFile = Files.readIfPresent("/proc/\(sleeper.processIdentifier)/cgroup") ?? ""
+      defer { sleeper.wait(timeout: 0) }
+      try set.attach(pid: sleeper.pid)
+      #expect(set.pids() == [sleeper.pid])
+      let cgroupFile = Files.readIfPresent("/proc/\(sleeper.pid)/cgroup") ?? ""
       #expect(cgroupFile.contains(":memory:\(set.path)"))
       try set.setFrozen(true)
       #expect(set.isFrozen)
@@ -138,13 +130,13 @@ struct RealV1Tests {
       defer { watcher.close() }
       // sleep first so the child is in the cgroup before it allocates.
       let hog = try RealHost.spawn(["/bin/sh", "-c", "sleep 0.3; exec tail /dev/zero"])
-      try set.attach(pid: hog.processIdentifier)
+      try set.attach(pid: hog.pid)
       var fds = [pollfd(fd: watcher.fd, events: Int16(POLLIN), revents: 0)]
       let ready = poll(&fds, 1, 15_000)
-      hog.waitUntilExit()
+      let status = hog.wait(timeout: 5)
       #expect(ready == 1)
       #expect(watcher.drain() >= 1)
-      #expect(hog.terminationReason == .uncaughtSignal && hog.terminationStatus == SIGKILL)
+      #expect(status == 128 + SIGKILL)
     }
   }
 }
@@ -164,16 +156,28 @@ struct DeviceProgramTests {
         .init(allow: false, type: "c", major: 1, minor: 7, access: "w"),   // ... but not for writing
       ], cgroupDirectory: set.unifiedDirectory!)
       let script = "sleep 0.3; : </dev/null && echo null-ok; : </dev/zero && echo zero-r-ok; (: <>/dev/zero) 2>/dev/null || echo zero-rw-denied; (: </dev/urandom) 2>/dev/null || echo urandom-denied; : </dev/full && echo full-r-ok; (: <>/dev/full) 2>/dev/null || echo full-rw-denied"
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/bin/sh")
-      p.arguments = ["-c", script]
-      let out = Pipe()
-      p.standardOutput = out
-      try p.run()
-      try set.attach(pid: p.processIdentifier)
-      p.waitUntilExit()
-      let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      let p = try Child(["/bin/sh", "-c", script])
+      try set.attach(pid: p.pid)
+      #expect(p.wait(timeout: 10) == 0)
+      let text = p.out
       #expect(text == "null-ok\nzero-r-ok\nzero-rw-denied\nurandom-denied\nfull-r-ok\nfull-rw-denied\n")
+    }
+  }
+
+  /// The v2 freezer (cgroup.freeze, core to cgroup2: no controller needed) on the
+  /// unified directory of a hybrid host.
+  @Test func v2FreezerOnUnifiedDirectory() throws {
+    try RealHost.withCgroup("freeze2") { set in
+      let dir = set.unifiedDirectory!
+      let sleeper = try Child(["/bin/sleep", "100"])
+      defer { sleeper.wait(timeout: 0) }
+      try set.attach(pid: sleeper.pid)
+      try FreezerController.setV2(true, dir: dir)
+      #expect(FreezerController.isFrozenV2(dir: dir))
+      #expect((Files.readIfPresent(dir + "/cgroup.events") ?? "").contains("frozen 1"))
+      try FreezerController.setV2(false, dir: dir)
+      #expect(!FreezerController.isFrozenV2(dir: dir))
+      #expect((Files.readIfPresent(dir + "/cgroup.events") ?? "").contains("frozen 0"))
     }
   }
 

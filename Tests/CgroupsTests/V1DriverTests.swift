@@ -59,6 +59,15 @@ import Testing
     #expect(fs.read("memory", "memory.use_hierarchy") == "1")
   }
 
+  @Test func unlimitedMemoryAlsoUnlimitsSwap() throws {
+    let fs = FakeCgroupFS(.v1)
+    var l = CgroupLimits()
+    l.memoryLimit = -1
+    try fs.cgroup.apply(l)
+    #expect(fs.read("memory", "memory.limit_in_bytes") == "-1")
+    #expect(fs.read("memory", "memory.memsw.limit_in_bytes") == "-1")
+  }
+
   @Test func swappinessOutOfRangeIsRefused() {
     let fs = FakeCgroupFS(.v1)
     var l = CgroupLimits()
@@ -234,6 +243,7 @@ import Testing
     fs.set("cpuacct", "cpuacct.usage_percpu", "3000 2000 \n")
     fs.set("cpuacct", "cpuacct.stat", "user 3\nsystem 2\n")
     fs.set("cpu", "cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 999\n")
+    fs.set("cpuset", "cpuset.cpus", "0-2,5\n")
     fs.set("memory", "memory.usage_in_bytes", "4096\n")
     fs.set("memory", "memory.limit_in_bytes", "8192\n")
     fs.set("memory", "memory.stat", "cache 7\nrss 9\n")
@@ -243,6 +253,7 @@ import Testing
     fs.set("hugetlb", "hugetlb.2MB.usage_in_bytes", "2097152\n")
     let s = fs.cgroup.stats()
     #expect(s.cpu.total == 5000 && s.cpu.percpu == [3000, 2000])
+    #expect(s.cpuset.cpus == [0, 1, 2, 5])
     #expect(s.cpu.user == 30_000_000 && s.cpu.kernel == 20_000_000)
     #expect(s.cpu.periods == 10 && s.cpu.throttledPeriods == 4 && s.cpu.throttledTime == 999)
     #expect(s.memory.usage.usage == 4096 && s.memory.usage.limit == 8192 && s.memory.cache == 7)

@@ -77,6 +77,6 @@ import Testing
     #expect(try KeyPath(parsing: "mounts[destination=/.drydock].source").lookup(in: config) == .string("/tmp/shared"))
     let prestart = try #require(config["hooks"]?["prestart"]?.arrayValue)
     #expect(prestart.count == 2)
-    #expect(prestart[0]["args"]?.arrayValue?.last == .string("exit 1"))   // the failing hook runs first
+    #expect(prestart[0]["args"]?.arrayValue?.last == .string("cat >/dev/null; exit 1"))   // the failing hook runs first
   }
 }

@@ -113,6 +113,42 @@ import Testing
     sb.expectNothingLeft(id)
   }
 
+  @Test("a 255-byte id works end to end (its exec socket path is longer than sun_path)")
+  func longestID() throws {
+    let sb = try Sandbox("long-id")
+    defer { sb.cleanup() }
+    sb.script("echo long-id-ran")
+    let id = String(repeating: "x", count: 255)
+    let registered = sb.newID()  // cleanup of the sandbox's default id is harmless
+    _ = registered
+    let create = try sb.hull(["create", "--bundle", sb.bundle, id])
+    defer { _ = try? sb.hull(["delete", "--force", id], writeConfig: false) }
+    #expect(create.status == 0, "\(create)")
+    #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
+    #expect(sb.waitForStatus(id, "stopped"))
+    #expect(readText(create.stdoutPath) == "long-id-ran\n")
+    #expect(try sb.hull(["delete", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
+  @Test("a created container can be killed before start")
+  func killCreated() throws {
+    let sb = try Sandbox("kill-created")
+    defer { sb.cleanup() }
+    sb.shareTmp()
+    sb.script("echo ran > /tmp/marker")
+    let id = sb.newID()
+    try sb.create(id)
+    let kill = try sb.hull(["kill", id, "KILL"], writeConfig: false)
+    #expect(kill.status == 0, "\(kill)")
+    #expect(sb.waitForStatus(id, "stopped"))
+    let start = try sb.hull(["start", id], writeConfig: false)
+    #expect(start.status != 0, "\(start)")
+    #expect(access(sb.shared + "/marker", F_OK) != 0)
+    #expect(try sb.hull(["delete", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
   @Test("unknown ids: errors say container does not exist; delete --force exits 0")
   func unknownIDs() throws {
     let sb = try Sandbox("unknown")

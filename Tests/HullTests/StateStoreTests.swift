@@ -118,7 +118,10 @@ import Testing
     try "{\"id\": \"\(id)\", \"pid\": ".write(toFile: sb.root + "/" + id + "/state.json", atomically: false, encoding: .utf8)
     let state = try sb.hull(["state", id], writeConfig: false)
     #expect(state.status != 0 && state.stderr.contains("state.json"), "\(state)")
-    #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0 || true)
+    let delete = try sb.hull(["delete", "--force", id], writeConfig: false)
+    withKnownIssue("delete --force cannot remove a container whose state.json is corrupt") {
+      #expect(delete.status == 0 && access(sb.root + "/" + id, F_OK) != 0, "\(delete)")
+    }
     try? FileManager.default.removeItem(atPath: sb.root + "/" + id)
   }
 }

@@ -42,11 +42,11 @@ import Testing
     #expect(dom.status == 0)
     #expect(dom.output.components(separatedBy: "<svg class=\"chart\"").count - 1 >= 9, "Chromium's DOM lacks the charts")
 
-    let result = try Self.run(common + ["--window-size=900,2400", "--screenshot=\(shot)", "file://" + page])
+    let result = try Self.run(common + ["--window-size=900,3000", "--screenshot=\(shot)", "file://" + page])
     #expect(result.status == 0)
     let bytes = try #require(FileManager.default.contents(atPath: shot), "no screenshot written")
     let image = try PNGDecoder.decode([UInt8](bytes))
-    #expect(image.width == 900 && image.height == 2400)
+    #expect(image.width == 900 && image.height == 3000)
     let background: UInt32 = 0xFFFFFF
     let painted = image.pixels.filter { $0 != background }.count
     #expect(Double(painted) / Double(image.pixels.count) > 0.03, "screenshot nearly blank: \(painted) painted pixels")

@@ -14,16 +14,19 @@ enum Fixtures {
 
   static func result(_ runtime: String, _ scenario: String, _ phase: String, _ mode: String,
                      wall: Double, cpu: Double, rss: Double, failures: Int = 0) -> BenchResult {
-    BenchResult(runtime: runtime, scenario: scenario, phase: phase, mode: mode, n: 100 - failures, failures: failures,
-                wallMilliseconds: summary(wall), cpuMilliseconds: summary(cpu, noise: 0.02),
-                rssKilobytes: summary(rss, noise: 0.01), firstFailure: failures > 0 ? "exit status 1: boom" : nil)
+    var r = BenchResult(runtime: runtime, scenario: scenario, phase: phase, mode: mode, n: 100 - failures, failures: failures,
+                        wallMilliseconds: summary(wall), cpuMilliseconds: summary(cpu, noise: 0.02),
+                        rssKilobytes: summary(rss, noise: 0.01), firstFailure: failures > 0 ? "exit status 1: boom" : nil)
+    r.pageFaults = summary((rss / 6).rounded(), noise: 0.005)
+    r.contextSwitches = summary((cpu * 2).rounded(), noise: 0.05)
+    return r
   }
 
   static func environment(runtimes: [String] = ["hull", "crun", "runc"]) -> BenchEnvironment {
     let json = """
       {"kernel":"4.19.0-test","kernel_version":"#1 SMP","machine":"x86_64","cgroup_mode":"v1","v1_controllers":["cpu"],
        "unified_controllers":[],"cpus":2,"load_before":[0.5,0.4,0.3],"load_after":[0.6,0.4,0.3],
-       "capability_bounding_set":"0x1ffffffffff","runtimes":[\(runtimes.map { "{\"name\":\"\($0)\",\"path\":\"/usr/bin/\($0)\",\"version\":\"\($0) 1.0\"}" }.joined(separator: ","))],
+       "capability_bounding_set":"0x1ffffffffff","runtimes":[\(runtimes.map { "{\"name\":\"\($0)\",\"path\":\"/usr/bin/\($0)\",\"version\":\"\($0) 1.0\",\"binary_bytes\":\($0.count * 1_000_000)}" }.joined(separator: ","))],
        "floor":"cc -O2 -static","started_at":"2026-11-29T12:00:00Z","duration_s":120,"runs":100,"warmup":5,
        "modes":["isolated","back-to-back"],"isolation_sleep_ms":50,"rootfs_strategy":"bind-ro","seed":24301,"measured_with":"measure"}
       """
@@ -51,13 +54,22 @@ enum Fixtures {
       let phase = ["create", "start", "delete", "total"][phaseIndex]
       for (name, _, cpu, rss, phases) in figures {
         let wall = phaseIndex == 3 ? phases.reduce(0, +) : phases[phaseIndex]
-        results.append(result(name, "lifecycle", phase, "back-to-back", wall: wall * (scale[name] ?? 1),
-                              cpu: cpu / 2 * (cpuScale[name] ?? 1), rss: rss))
+        var r = result(name, "lifecycle", phase, "back-to-back", wall: wall * (scale[name] ?? 1),
+                       cpu: cpu / 2 * (cpuScale[name] ?? 1), rss: rss)
+        if phase == "total" { r.cgroupMemoryKilobytes = summary(rss / 4, noise: 0.01) }
+        results.append(r)
       }
     }
     for (name, wall, cpu, rss, _) in figures {
       results.append(result(name, "exec", "exec", "back-to-back", wall: wall / 3, cpu: cpu / 3, rss: rss,
                             failures: name == "runc" ? 2 : 0))
+    }
+    for (concurrency, speedup) in [(1, 1.0), (2, 1.6)] {
+      for (name, wall, cpu, rss, _) in figures {
+        var r = result(name, "throughput-\(concurrency)", "batch", "back-to-back", wall: wall * 20 / speedup, cpu: cpu * 20, rss: rss)
+        r.containersPerSecond = summary(20_000 / (wall * 20 / speedup), noise: 0.03)
+        results.append(r)
+      }
     }
     return BenchReport(environment: environment(), results: results)
   }

@@ -24,7 +24,7 @@ import Testing
     let suspected = findings.filter { $0.status == .suspected }
     #expect(!suspected.isEmpty)
     #expect(suspected.allSatisfy { $0.runtime == "hull" && $0.metric == "cpu_ms" })
-    #expect(Gate.suspects(findings).scenarios == ["run", "lifecycle", "exec"])
+    #expect(Gate.suspects(findings).scenarios == ["run", "lifecycle"])   // the fixture's exec CPU is not scaled
     let confirmed = Gate.confirm(findings, reruns: [Fixtures.bench(cpuScale: ["hull": 1.28])], baseline: baseline, thresholds: thresholds)
     let report = GateReport(baselineStartedAt: "t", hostDifferences: [], reruns: 1, findings: confirmed)
     #expect(!report.passed)

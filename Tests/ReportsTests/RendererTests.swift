@@ -54,7 +54,7 @@ import Testing
   @Test func htmlIsSelfContainedWithEveryChart() {
     let html = HTMLReport.render(Self.gatedModel())
     for chart in ["latency-run", "latency-lifecycle/total", "latency-exec", "phases-lifecycle", "overhead",
-                  "conformance-summary", "conformance-matrix", "syscall-totals", "syscall-diff-create"] {
+                  "conformance-summary", "conformance-matrix", "syscall-totals", "syscall-diff-create", "throughput"] {
       #expect(html.contains("data-chart=\"\(chart)\""), "missing chart \(chart)")
     }
     #expect(!html.contains("<script"))

@@ -2,10 +2,15 @@
 // args ["/bin/true"] and an absolute cgroupsPath of the tests' own), made once and removed at exit.
 import DrydockKit
 import Foundation
+import Testing
 import Tracer
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Every tracer suite nests in this one, run one test at a time: concurrent containers change what a runtime
+/// reads (a longer /proc/self/mountinfo means more read calls), and crun's count must be exact.
+@Suite("tracer", .serialized) enum TracerTests {}
 
 final class TracerFixture: @unchecked Sendable {
   static let shared = TracerFixture()
@@ -14,6 +19,7 @@ final class TracerFixture: @unchecked Sendable {
   private let lock = NSLock()
   private var factory: BundleFactory?
   private var bundle: OCIBundle?
+  private var workDirectory: String?
   let cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-tracer-tests")
 
   /// The bundle directory; later calls return the same one.
@@ -28,14 +34,22 @@ final class TracerFixture: @unchecked Sendable {
     let made = try factory.makeBundle(name: "busybox-true", config: config)
     self.factory = factory
     self.bundle = made
+    workDirectory = work
     atexit {
       TracerFixture.shared.factory?.removeAll()
+      if let work = TracerFixture.shared.workDirectory { try? FileManager.default.removeItem(atPath: work) }
       if let cleaner = try? CgroupCleaner(prefix: TracerFixture.shared.cgroupPrefix) { _ = cleaner.removeAll() }
     }
     return made.path
   }
 
+  /// runc/crun from PATH; hull from this repository's build (release first), when it has been built.
   static func runtime(_ name: String) -> RuntimeUnderTest? {
+    if name == "hull", let root = BundleFactory.repositoryRoot() {
+      let built = [root + "/.build/release/hull", root + "/.build/debug/hull"]
+      guard let path = built.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+      return try? RuntimeUnderTest.probe(path, name: "hull")
+    }
     guard HostInfo.binaryExists(name) else { return nil }
     return try? RuntimeUnderTest.probe(name)
   }

@@ -2,7 +2,8 @@
  * measure: run a command and report its own wall time, CPU time and peak RSS, free of the caller's.
  *
  * Usage: measure RESULT_FILE PROGRAM [ARG...]
- * Writes "wall_ns user_ns sys_ns maxrss_kb\n" to RESULT_FILE, then exits with PROGRAM's status (or dies by
+ * Writes "wall_ns user_ns sys_ns maxrss_kb page_faults context_switches\n" to RESULT_FILE (faults minor + major,
+ * switches voluntary + involuntary: counts the scheduler and page cache barely perturb, so gates can hold them tight), then exits with PROGRAM's status (or dies by
  * its signal). stdio, the process group and the environment are passed through.
  *
  * Why: the kernel keeps, across execve, the peak RSS of the memory image a process had before it (the
@@ -50,10 +51,10 @@ int main(int argc, char **argv) {
   unsigned long long wall = now_ns() - start;
   FILE *out = fopen(argv[1], "w");
   if (!out) { fprintf(stderr, "measure: open %s: %s\n", argv[1], strerror(errno)); return 126; }
-  fprintf(out, "%llu %llu %llu %ld\n", wall,
+  fprintf(out, "%llu %llu %llu %ld %ld %ld\n", wall,
           (unsigned long long)usage.ru_utime.tv_sec * 1000000000ull + (unsigned long long)usage.ru_utime.tv_usec * 1000ull,
           (unsigned long long)usage.ru_stime.tv_sec * 1000000000ull + (unsigned long long)usage.ru_stime.tv_usec * 1000ull,
-          usage.ru_maxrss);
+          usage.ru_maxrss, usage.ru_minflt + usage.ru_majflt, usage.ru_nvcsw + usage.ru_nivcsw);
   fclose(out);
   if (WIFSIGNALED(status)) {
     signal(WTERMSIG(status), SIG_DFL);

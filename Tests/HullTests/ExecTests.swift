@@ -1,0 +1,84 @@
+// Issue 5 item 1 and the terminal of `run`: exec joins the container's namespaces and cgroups,
+// returns the process's status, --detach writes the pid file; a seccomp filter applies to exec'd
+// processes too; run and exec with a terminal and no --console-socket proxy the pty themselves.
+import Foundation
+import Glibc
+import OCISpec
+import Testing
+
+@Suite("exec") struct ExecTests {
+  @Test("exec runs in the container's namespaces and cgroup and returns the exit status")
+  func execJoinsContainer() throws {
+    let sb = try Sandbox("exec")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    let run = try sb.hull(["run", "-d", "-b", sb.bundle, id])
+    #expect(run.status == 0, "\(run)")
+    let initPid = try sb.pid(id)
+    let probe = try sb.hull(["exec", id, "sh", "-c", "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; grep memory /proc/self/cgroup; exit 3"])
+    #expect(probe.status == 3, "\(probe)")
+    let lines = probe.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.first == "hulltest", "\(probe)")
+    for kind in ["pid", "mnt"] {
+      let theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPid)/ns/\(kind)")) ?? "?"
+      #expect(lines.contains(theirs), "exec did not join the \(kind) namespace: \(probe)")
+    }
+    #expect(lines.contains { $0.hasSuffix(":" + sb.cgroupPath) }, "exec is not in the container's cgroup: \(probe)")
+
+    let pidFile = sb.dir + "/exec.pid"
+    let detached = try sb.hull(["exec", "--detach", "--pid-file", pidFile, id, "sleep", "20"])
+    #expect(detached.status == 0, "\(detached)")
+    let text = (try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? ""
+    #expect(Int32(text) != nil && !text.hasSuffix("\n"), "pid file \(text.debugDescription)")
+    let ps = try sb.hull(["ps", "--format", "json", id])
+    #expect(ps.stdout.contains(text), "\(ps)")
+
+    let missing = try sb.hull(["exec", id, "/nonexistent"])
+    #expect(missing.status != 0 && missing.stderr.contains("no such file or directory"), "\(missing)")
+    _ = try sb.hull(["kill", id, "KILL"])
+    #expect(sb.waitForStatus(id, "stopped"))
+    let stopped = try sb.hull(["exec", id, "true"])
+    #expect(stopped.status != 0 && stopped.stderr.contains("stopped"), "\(stopped)")
+  }
+
+  @Test("the container's seccomp filter applies to exec'd processes")
+  func execGetsSeccomp() throws {
+    let sb = try Sandbox("exec-seccomp")
+    defer { sb.cleanup() }
+    sb.set("linux.seccomp", json: #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#)
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    sb.addMount(json: #"{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}"#)
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    let result = try sb.hull(["exec", id, "sh", "-c", "mkdir /tmp/x 2>&1; grep Seccomp: /proc/self/status"])
+    #expect(result.stdout.contains("Operation not permitted"), "\(result)")
+    #expect(result.stdout.contains("Seccomp:\t2"), "\(result)")
+  }
+
+  @Test("run and exec with a terminal and no --console-socket give the process a pty",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+  func ownTerminal() throws {
+    let sb = try Sandbox("own-tty")
+    defer { sb.cleanup() }
+    sb.set("process.terminal", .bool(true))
+    sb.script("tty; test -c /dev/console && echo console-ok")
+    let id = sb.newID()
+    try sb.writeConfig()
+    let command = "\(HullTestEnv.hullPath) --root \(sb.root) run -b \(sb.bundle) \(id)"
+    let run = try runUnderScript(["/usr/bin/script", "-qec", command, "/dev/null"], sb)
+    #expect(run.stdout.contains("/dev/pts/") && run.stdout.contains("console-ok"), "\(run)")
+
+    sb.set("process.terminal", .bool(false))
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id2 = sb.newID("exec")
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id2]).status == 0)
+    try sb.writeConfig()
+    let exec = try runUnderScript(["/usr/bin/script", "-qec", "\(HullTestEnv.hullPath) --root \(sb.root) exec -t \(id2) sh -c 'tty; exit 4'; echo status=$?", "/dev/null"], sb)
+    #expect(exec.stdout.contains("/dev/pts/") && exec.stdout.contains("status=4"), "\(exec)")
+  }
+
+  private func runUnderScript(_ argv: [String], _ sb: Sandbox) throws -> CommandResult {
+    try run(argv, outputDir: sb.dir, timeout: 20)
+  }
+}
