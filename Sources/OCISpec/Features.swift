@@ -27,18 +27,6 @@ public struct Features: Sendable {
 
   /// What this module can parse. Host- and build-dependent entries (seccomp
   /// supportedFlags, cgroup drivers, apparmor, selinux) are the runtime's to adjust.
-  public static let hull = Features(
-    ociVersionMin: supportedOCIVersionMin, ociVersionMax: supportedOCIVersionMax, hooks: Hooks.names,
-    mountOptions: knownMountOptions,
-    linux: LinuxFeatures(
-      namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
-      cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true),
-      seccomp: SeccompFeatures(enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
-                               archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
-                               supportedFlags: Seccomp.knownFlags),
-      apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true, netDevicesEnabled: false,
-      memoryPolicy: MemoryPolicyFeatures(modes: memoryPolicyModes, flags: memoryPolicyFlags)))
-
   public var jsonValue: JSONValue {
     var o = JSONObject()
     o["ociVersionMin"] = ociVersionMin.map(JSONValue.string)

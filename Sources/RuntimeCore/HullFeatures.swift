@@ -6,7 +6,7 @@ public enum HullFeatures {
   public static var current: Features {
     Features(
       ociVersionMin: supportedOCIVersionMin, ociVersionMax: supportedOCIVersionMax, hooks: Hooks.names,
-      mountOptions: mountOptions,
+      mountOptions: knownMountOptions,
       linux: LinuxFeatures(
         namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
         cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true),
@@ -18,12 +18,6 @@ public enum HullFeatures {
       annotations: [("org.drydock.hull.checkpoint", Checkpoint.criuProblem().map { "unavailable: " + $0 } ?? "available (criu)")])
   }
 
-  static let mountOptions = [
-    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud",
-    "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
-    "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
-    "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "sync", "unbindable",
-  ]
 }
 
 /// State JSON for `list --format json`.

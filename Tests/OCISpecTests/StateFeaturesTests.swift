@@ -34,8 +34,21 @@ import Testing
     }
   }
 
+  /// Every field set, as a runtime with all of them would claim (hull builds its own in RuntimeCore).
+  static let full = Features(
+    ociVersionMin: supportedOCIVersionMin, ociVersionMax: supportedOCIVersionMax, hooks: Hooks.names,
+    mountOptions: knownMountOptions,
+    linux: LinuxFeatures(
+      namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
+      cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true),
+      seccomp: SeccompFeatures(enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
+                               archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
+                               supportedFlags: Seccomp.knownFlags),
+      apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true, netDevicesEnabled: false,
+      memoryPolicy: MemoryPolicyFeatures(modes: memoryPolicyModes, flags: memoryPolicyFlags)))
+
   @Test func featuresJSON() throws {
-    let v = try JSON.parse(Features.hull.json())
+    let v = try JSON.parse(Self.full.json())
     #expect(v["ociVersionMin"] == .string("1.0.0"))
     #expect(v["ociVersionMax"] == .string("1.3.0"))
     #expect(v["hooks"]?.arrayValue?.count == 6)
