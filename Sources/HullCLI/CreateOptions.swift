@@ -16,7 +16,7 @@ enum CreateOptions {
     if path.hasPrefix("/") { return Paths.clean(path) }
     var buffer = [CChar](repeating: 0, count: 4096)
     guard getcwd(&buffer, buffer.count) != nil else { return path }
-    return Paths.absolute(path, base: String(cString: buffer))
+    return Paths.absolute(path, base: buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
   }
 
   static func launch(_ args: Arguments, _ context: Context, command: String) throws(RuntimeError) -> (Spec, LaunchOptions) {

@@ -27,7 +27,7 @@ enum ProcessSetup {
     defer { close(master) }
     var nameBuffer = [CChar](repeating: 0, count: 64)
     _ = try check("ptsname", ptmx) { hk_pty_slave_name(master, &nameBuffer, nameBuffer.count) }
-    let name = String(cString: nameBuffer)
+    let name = nameBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     let slave = try check("open", name) { hk_open_mode(name, O_RDWR | O_NOCTTY, 0) }
     if let size = plan.consoleSize {
       var ws = winsize(ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0)
