@@ -33,7 +33,7 @@ let package = Package(
     .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit"]),
     .executableTarget(
       name: "hull", dependencies: ["HullCLI"],
-      linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
+      linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"], .when(configuration: .release))]),
 
     // ---- test-bed (drydock) ----
     .target(name: "DrydockKit"),
