@@ -62,12 +62,12 @@ public enum Files {
   }
 
   /// Write to a temp file, fsync, rename: readers see the old or the new file, never half of one.
-  public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
+  public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o600, sync: Bool = true) throws(SystemError) {
     let temp = path + ".tmp"
     let fd = try check("open", temp) { hk_open_mode(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
     do {
       try writeAll(fd, bytes, path: temp)
-      _ = try check("fsync", temp) { fsync(fd) }
+      if sync { _ = try check("fsync", temp) { fsync(fd) } }
     } catch {
       close(fd)
       unlink(temp)

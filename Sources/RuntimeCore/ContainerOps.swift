@@ -80,7 +80,9 @@ public struct ContainerOps {
   public func delete(_ id: String, force: Bool) throws(RuntimeError) -> [String] {
     let lock: StateStore.Lock
     do { lock = try store.open(id) } catch {
-      if force && error.errno == ENOENT { return [] }
+      if force && error.errno == ENOENT {
+        return store.removeAbandoned(id) ? ["delete container \(id): removed the state directory of an interrupted create"] : []
+      }
       throw error
     }
     let record: ContainerRecord
@@ -99,6 +101,11 @@ public struct ContainerOps {
         throw RuntimeError("delete container \(id)", reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force", errno: EBUSY)
       }
       try terminate(record, cgroup: cgroup, wasPaused: current == .paused)
+    } else if record.pid == 0 {
+      // A create killed part way (only its provisional record exists): whatever it started in
+      // the cgroup goes with it. (A cgroup shared with another container is left alone
+      // otherwise, as runc does for containers with their own pid namespace.)
+      for pid in cgroup.pids() { Glibc.kill(pid, SIGKILL) }
     }
     let warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
                                          state: StateJSON.render(record: record, status: .stopped))

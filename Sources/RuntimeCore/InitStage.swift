@@ -89,6 +89,9 @@ enum InitStage {
       guard let message = sync.receive(), message.tag == UInt8(ascii: "s") else { _exit(1) }
       reply = sync
     case .listening(let listener):
+      // Wait until the parent has written state.json and the pid file: if it dies first
+      // (killed mid-create), this init must not stay behind waiting for a start.
+      guard let ack = sync.receive(), ack.tag == UInt8(ascii: "A") else { _exit(1) }
       sync.close()
       while true {
         let connection = hk_accept4_cloexec(listener)

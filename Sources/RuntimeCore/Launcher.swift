@@ -71,6 +71,12 @@ public enum Launcher {
     }
     let cgroup = plan.cgroup!
     do { cleanup.cgroupCreated = try cgroup.create() } catch { throw RuntimeError(error) }
+    // A provisional record (pid 0) names the cgroups before anything else can fail, so that
+    // `delete --force` cleans up after a create that was killed part way.
+    try store.save(ContainerRecord(
+      id: plan.id, pid: 0, initStartTime: 0, bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Now(),
+      owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations, cgroupPath: cgroup.path,
+      cgroupCreated: cleanup.cgroupCreated, started: false, poststart: [], poststop: []), durable: false)
     do { try cgroup.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
 
     var listener: Int32 = -1
@@ -166,7 +172,10 @@ public enum Launcher {
         throw RuntimeError(error, context: "write pid file")
       }
     }
-    if mode == .create { sync.close() }
+    if mode == .create {
+      sync.send(UInt8(ascii: "A"))
+      sync.close()
+    }
     return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)
   }
 }

@@ -72,10 +72,25 @@ public struct StateStore: Sendable {
     Glibc.close(fd)
   }
 
-  public func save(_ record: ContainerRecord) throws(RuntimeError) {
-    do { try Files.writeAtomically(directory(record.id) + "/state.json", Array(record.json().utf8)) } catch {
+  /// `durable: false` skips the fsync (still written whole and renamed): for the provisional
+  /// record of create, which the final one replaces a few milliseconds later.
+  public func save(_ record: ContainerRecord, durable: Bool = true) throws(RuntimeError) {
+    do { try Files.writeAtomically(directory(record.id) + "/state.json", Array(record.json().utf8), sync: durable) } catch {
       throw RuntimeError(error, context: "write state")
     }
+  }
+
+  /// Removes the directory of a create that died before writing any state, when no live
+  /// hull holds its lock. True when something was removed.
+  public func removeAbandoned(_ id: String) -> Bool {
+    let dir = directory(id)
+    guard Files.isDirectory(dir), !Files.exists(dir + "/state.json") else { return false }
+    let fd = hk_open_mode(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+    guard fd >= 0 else { return false }
+    defer { Glibc.close(fd) }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }  // a create is still running
+    Files.removeTree(dir)
+    return true
   }
 
   public func remove(_ id: String) {

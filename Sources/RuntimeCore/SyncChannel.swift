@@ -10,7 +10,7 @@ import LinuxKit
 ///                          ◄──────────────── "h" when create hooks exist
 ///   prestart + createRuntime hooks, "H" ───► createContainer hooks, pivot_root, process setup
 ///                          ◄──────────────── "r" ready (or "e" + error at any step)
-///   state.json, pid file; create exits      waits for start: "s" on exec.sock (create)
+///   state.json, pid file, "A" ────────────► (create) waits for start: "s" on exec.sock
 ///   run: "s" ──────────────────────────────► or on this channel (run); startContainer hooks;
 ///                          ◄──────────────── execve: the channel closes on exec (EOF = success)
 struct SyncChannel {

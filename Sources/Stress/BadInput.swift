@@ -6,7 +6,8 @@
 //   struct BadInputCase: Codable, Sendable   one manifest entry: file, category, why; id (a hostile container id),
 //     writable (needs a writable rootfs copy), escape (host path that must stay absent), symlinks (in the rootfs),
 //     hostDisk (the probe reads a host disk node)
-//   enum BadInputVerdict: String   refused, refusedSilently ("refused-without-message"), accepted, crashed, skipped
+//   enum BadInputVerdict: String   refused, refusedSilently ("refused-without-message"), accepted, crashed,
+//     timedOut ("timed-out": no answer in 20 s, the runtime's process group then SIGKILLed), skipped
 //   struct BadInputResult: Codable, Sendable { file, category: String; verdict; message: String; findings: [String]; passed }
 //   struct BadInputReport: Codable, Sendable { runtime: String; cases: [BadInputResult]; passed: Bool;
 //     byVerdict: [String: Int]; byCategory: [String: [String: Int]] }
@@ -33,7 +34,7 @@ public struct BadInputCase: Codable, Sendable {
 }
 
 public enum BadInputVerdict: String, Codable, Sendable {
-  case refused, refusedSilently = "refused-without-message", accepted, crashed, skipped
+  case refused, refusedSilently = "refused-without-message", accepted, crashed, timedOut = "timed-out", skipped
 }
 
 public struct BadInputResult: Codable, Sendable {
@@ -80,11 +81,13 @@ public enum BadInputRunner {
     let driver = RuntimeDriver(runtime: runtime, stateRoot: stateRoot, timeout: 20)
     var auditor = environment.auditor
     auditor.stateRoot = stateRoot
-    var before = auditor.snapshot()
-    before.stateEntries = []
     let expectedEntries = Set((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).union(["bundles"])
     let marker = "drydock-escape-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     let placeholder = try kit { try environment.config(args: ["true"], cgroupsPath: "/") }
+    // The shared rootfs reaches runtimes as a read-only bind mount; a runtime that remounts it read-write and
+    // creates a missing cwd or mount point writes into it (seen with crun): caught here and undone.
+    let cache = environment.workDirectory + "/rootfs-cache"
+    let cacheListing = Set(rawTree(cache))
     var results: [BadInputResult] = []
 
     for (index, badCase) in cases.enumerated() {
@@ -109,11 +112,17 @@ public enum BadInputRunner {
       guard FileManager.default.createFile(atPath: bundle.configPath, contents: bytes) else {
         throw StressError(operation: "write case config", path: bundle.configPath, message: String(cString: strerror(errno)))
       }
+      // Per case, after its bundle mount: only what the runtime adds counts.
+      var before = auditor.snapshot()
+      before.stateEntries = []
       let outcome = try kit { try driver.run(id: id, bundle: bundle.path) }
       let stderr = outcome.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-      if outcome.timedOut || outcome.signal != nil || Crash.looksLikeCrash(stderr) {
+      if outcome.timedOut {
+        result.verdict = .timedOut
+        result.message = "no answer in 20 s; last stderr line: " + (stderr.split(separator: "\n").last.map { String($0.prefix(200)) } ?? "")
+      } else if outcome.signal != nil || Crash.looksLikeCrash(stderr) {
         result.verdict = .crashed
-        result.message = outcome.timedOut ? "timed out after 20 s" : outcome.signal.map { "killed by signal \($0)" } ?? String(stderr.prefix(300))
+        result.message = outcome.signal.map { "killed by signal \($0)" } ?? String(stderr.prefix(300))
       } else if outcome.succeeded {
         result.verdict = .accepted
         result.message = String(outcome.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
@@ -123,6 +132,13 @@ public enum BadInputRunner {
       }
       for line in outcome.stdoutText.split(separator: "\n") where line.hasPrefix("DEVICE-READABLE") {
         result.findings.append("host device readable inside the container: \(line.dropFirst(16))")
+      }
+      let wrote = cacheChanges(cache: cache, before: cacheListing)
+      if !wrote.isEmpty {
+        let names: [String] = wrote.map { path in String(decoding: path.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        result.findings.append("wrote into the read-only rootfs: " + names.prefix(5).joined(separator: ", ")
+                               + (names.count > 5 ? " and \(names.count - 5) more" : ""))
+        for path in wrote.reversed() { path.withUnsafeBufferPointer { _ = remove($0.baseAddress!) } }
       }
       // Leftovers are judged before our own cleanup, then removed so the next case starts clean.
       usleep(50_000)
@@ -156,6 +172,29 @@ public enum BadInputRunner {
       results.append(result)
     }
     return BadInputReport(runtime: runtime.name, cases: results)
+  }
+
+  /// Every path under `root`, as raw bytes (a runtime may create names that are not UTF-8), NUL-terminated.
+  static func rawTree(_ root: String) -> [[CChar]] {
+    var result: [[CChar]] = []
+    func walk(_ path: [CChar]) {
+      guard let directory = opendir(path) else { return }
+      defer { closedir(directory) }
+      while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.bindMemory(to: CChar.self).prefix { $0 != 0 }) }
+        if name == [46] || name == [46, 46] { continue }
+        let child = Array(path.dropLast()) + [47] + name + [0]
+        result.append(child)
+        if entry.pointee.d_type == UInt8(DT_DIR) { walk(child) }
+      }
+    }
+    walk(Array(root.utf8CString))
+    return result
+  }
+
+  /// Paths added under the cache since `before`, parents first.
+  static func cacheChanges(cache: String, before: Set<[CChar]>) -> [[CChar]] {
+    rawTree(cache).filter { !before.contains($0) }.sorted { $0.count < $1.count }
   }
 
   public static func substitute(_ data: Data, _ placeholder: String, _ value: String) -> Data {

@@ -126,8 +126,14 @@ import Testing
     #expect(statusField(none.stdout, "CapEff") == mask([]), "\(none)")
     #expect(statusField(none.stdout, "CapBnd") == mask([]), "\(none)")
 
-    // An unknown capability name is ignored with a warning (as runc 1.1 does).
+    // Spec 1.0.x: an unknown capability name MUST be an error.
     sb.set("process.capabilities", json: #"{"bounding": ["CAP_NO_SUCH_THING", "CAP_KILL"]}"#)
+    sb.set("ociVersion", .string("1.0.2"))
+    let refused = try sb.runContainer(sb.newID("unknown-102"))
+    #expect(refused.status != 0 && refused.stderr.contains("CAP_NO_SUCH_THING") && refused.stderr.contains("1.0.2"), "\(refused)")
+
+    // Spec 1.1+: it is ignored with a warning (as runc 1.1 does).
+    sb.set("ociVersion", .string("1.1.0"))
     let unknown = try sb.runContainer(sb.newID("unknown"))
     #expect(unknown.status == 0 && unknown.stderr.contains("warning") && unknown.stderr.contains("CAP_NO_SUCH_THING"), "\(unknown)")
     #expect(Set(unknown.stderr.split(separator: "\n")).count == unknown.stderr.split(separator: "\n").count, "a warning printed twice: \(unknown)")

@@ -127,12 +127,9 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
       """)
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
-    // Known hull bug: Mounts.parse keeps rro/rnosuid/... in ParsedOptions.recursiveSet, but the
-    // planner drops it (LaunchPlan.MountStep has no field for it, no mount_setattr call).
-    withKnownIssue("recursive mount attributes (rro, rnosuid, ...) are parsed but never applied") {
-      #expect(!result.stdout.contains("rro-sub-writable"), "rro did not reach the submount: \(result)")
-      #expect(mountLine(result.stdout, "/home")?.split(separator: " ")[5].hasPrefix("ro") == true, "rro left /home writable")
-    }
+    // rro (mount_setattr with AT_RECURSIVE) reaches submounts too.
+    #expect(!result.stdout.contains("rro-sub-writable"), "rro did not reach the submount: \(result)")
+    #expect(mountLine(result.stdout, "/home")?.split(separator: " ")[5].hasPrefix("ro") == true, "rro left /home writable")
     #expect(result.stdout.contains("ro-sub-writable"), "plain ro should leave the submount writable: \(result)")
     #expect(!result.stdout.contains("ro-top-writable"))
     let shared = mountLine(result.stdout, "/root") ?? ""
