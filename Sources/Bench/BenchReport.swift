@@ -15,6 +15,8 @@
 //     first_failure: String?; containers_per_s: Summary? (throughput scenarios);
 //     cgroup_memory_kb: Summary? (lifecycle total: peak memory charged to the container's cgroup);
 //     page_faults, context_switches: Summary? (counts of the measured process tree, per call)
+//     pss_kb, cgroup_kb, held_processes: Summary? (held scenarios, phase "held": see Memory.swift)
+//     memory_limit: MemoryLimitSearch? (limit scenarios: the bisection and its answer, see Memory.swift)
 //     shard: String? ("i/n" for one shard of a split run)
 //   struct BenchReport: Codable, Sendable { environment; results; gate: GateReport? (with --baseline) }
 //     static func load(_ path: String) throws -> BenchReport      BenchError(operation: "read bench report", path:)
@@ -117,6 +119,14 @@ public struct BenchResult: Codable, Sendable {
   /// Page faults (minor + major) and context switches (voluntary + involuntary) of the measured process tree.
   public var pageFaults: Summary?
   public var contextSwitches: Summary?
+  /// Held scenarios ("held" phase): after `create` returned and before `start`, the summed Pss
+  /// (/proc/PID/smaps_rollup) of every process in the container's cgroup, and the memory charged to that
+  /// cgroup (memory.usage_in_bytes on v1, memory.current on v2), and how many processes there were.
+  public var pssKilobytes: Summary?
+  public var cgroupKilobytes: Summary?
+  public var heldProcesses: Summary?
+  /// Limit scenarios: the smallest memory limit that still started the container, with every bisection step.
+  public var memoryLimit: MemoryLimitSearch?
 
   public init(runtime: String, scenario: String, phase: String, mode: String, n: Int, failures: Int,
               wallMilliseconds: Summary?, cpuMilliseconds: Summary?, rssKilobytes: Summary?, firstFailure: String? = nil) {
@@ -130,6 +140,8 @@ public struct BenchResult: Codable, Sendable {
     case wallMilliseconds = "wall_ms", cpuMilliseconds = "cpu_ms", rssKilobytes = "rss_kb", firstFailure = "first_failure"
     case containersPerSecond = "containers_per_s", cgroupMemoryKilobytes = "cgroup_memory_kb"
     case pageFaults = "page_faults", contextSwitches = "context_switches"
+    case pssKilobytes = "pss_kb", cgroupKilobytes = "cgroup_kb", heldProcesses = "held_processes"
+    case memoryLimit = "memory_limit"
   }
 }
 

@@ -12,6 +12,7 @@
 //   prefix of this run; the runtimes' state lives in the work directory. Everything is removed at the end,
 //   failed or not: containers (delete --force), cgroups under the prefix (every hierarchy), bundles, work dir.
 //   A failed trial is counted in `failures` (first message kept) and left out of the statistics.
+//   Limit scenarios are the exception to the round-robin: one bisection per participant (Memory.swift).
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -48,6 +49,8 @@ struct SampleKey: Hashable {
 struct Samples {
   var wall: [Double] = [], cpu: [Double] = [], rss: [Double] = [], cgroupMemory: [Double] = []
   var faults: [Double] = [], switches: [Double] = []
+  var pss: [Double] = [], cgroupUsage: [Double] = [], processes: [Double] = []   // held scenarios
+  var limitSearch: MemoryLimitSearch?                                              // limit scenarios
   var failures = 0
   var firstFailure: String?
 }
@@ -58,6 +61,10 @@ struct Measurement {
   /// Peak memory charged to the container's cgroup in KB (lifecycle "total" only: read before delete).
   var cgroupMemory: Double?
   var faults: Double?, switches: Double?
+  /// false: not a timed call (the "held" reading), so no wall/CPU/RSS sample.
+  var timed = true
+  /// Held scenarios: summed Pss KB of the processes in the cgroup, KB charged to it, how many processes.
+  var pss: Double?, cgroupUsage: Double?, processes: Double?
   init(_ phase: String, _ usage: MeasuredUsage) {
     self.phase = phase
     wall = Double(usage.wallNanoseconds) / 1e6
@@ -84,6 +91,7 @@ public final class BenchRunner {
   var floorPath: String?
   var measurePath = ""
   var drivers: [RuntimeDriver] = []
+  var cleaner: CgroupCleaner?
 
   public init(configuration: BenchConfiguration) throws {
     try configuration.validate()
@@ -97,6 +105,7 @@ public final class BenchRunner {
     cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-bench")
     let cleaner: CgroupCleaner
     do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as DrydockKitError { throw BenchError(error) }
+    self.cleaner = cleaner
     defer {
       cleanUp(cleaner: cleaner)
       if ownsWorkDirectory { try? FileManager.default.removeItem(atPath: workDirectory) }
@@ -127,12 +136,26 @@ public final class BenchRunner {
                                                configuration: configuration)
 
     let total = configuration.scenarios.reduce(0) { sum, scenario in
-      sum + modes(for: scenario).count * iterations(for: scenario) * participants(for: scenario).count
+      // A limit scenario is one bisection per participant: one tick each.
+      sum + modes(for: scenario).count * (scenario.kind == .limit ? 1 : iterations(for: scenario))
+        * participants(for: scenario).count
     }
     var done = 0
     var samples: [SampleKey: Samples] = [:]
     for scenario in configuration.scenarios {
       for mode in modes(for: scenario) {
+        if scenario.kind == .limit {
+          try runLimitScenario(scenario, mode: mode, into: &samples) { name in
+            done += 1
+            if let progress {
+              let elapsed = Double(ProcessRunner.monotonicNanoseconds() - started) / 1e9
+              progress(BenchProgress(done: done, total: total, scenario: scenario.name, mode: mode.rawValue,
+                                     runtime: name, elapsedSeconds: elapsed,
+                                     etaSeconds: elapsed / Double(done) * Double(total - done)))
+            }
+          }
+          continue
+        }
         let iterations = iterations(for: scenario)
         let members = participants(for: scenario)
         var contexts: [TrialContext] = []
@@ -186,9 +209,14 @@ public final class BenchRunner {
     case .measured(let measurements):
       for m in measurements {
         let key = SampleKey(runtime: participant, scenario: scenario.name, phase: m.phase, mode: mode.rawValue)
-        samples[key, default: Samples()].wall.append(m.wall)
-        samples[key, default: Samples()].cpu.append(m.cpu)
-        samples[key, default: Samples()].rss.append(m.rss)
+        if m.timed {
+          samples[key, default: Samples()].wall.append(m.wall)
+          samples[key, default: Samples()].cpu.append(m.cpu)
+          samples[key, default: Samples()].rss.append(m.rss)
+        }
+        if let pss = m.pss { samples[key, default: Samples()].pss.append(pss) }
+        if let usage = m.cgroupUsage { samples[key, default: Samples()].cgroupUsage.append(usage) }
+        if let processes = m.processes { samples[key, default: Samples()].processes.append(processes) }
         if let charged = m.cgroupMemory { samples[key, default: Samples()].cgroupMemory.append(charged) }
         if let faults = m.faults { samples[key, default: Samples()].faults.append(faults) }
         if let switches = m.switches { samples[key, default: Samples()].switches.append(switches) }
@@ -210,14 +238,14 @@ public final class BenchRunner {
       for phase in scenario.kind.phases {
         for mode in modes(for: scenario) {
           let names = participants(for: scenario).map(\.name)
-          for name in names where name != "floor" || phase == "run" {
+          for name in names where name != "floor" || phase == "run" || phase == "limit" {
             let key = SampleKey(runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue)
             let s = samples[key] ?? Samples()
             // One seed per series, derived from the run's seed, so intervals are reproducible and independent.
             var hasher = SplitMix64(seed: configuration.seed &+ UInt64(results.count))
             let seed = hasher.next()
             results.append(BenchResult(
-              runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue, n: s.wall.count,
+              runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue, n: max(s.wall.count, s.pss.count),
               failures: s.failures,
               wallMilliseconds: s.wall.isEmpty ? nil : Statistics.summarize(s.wall, seed: seed),
               cpuMilliseconds: s.cpu.isEmpty ? nil : Statistics.summarize(s.cpu, seed: seed),
@@ -228,6 +256,10 @@ public final class BenchRunner {
             if !s.cgroupMemory.isEmpty {
               results[results.count - 1].cgroupMemoryKilobytes = Statistics.summarize(s.cgroupMemory, seed: seed)
             }
+            if !s.pss.isEmpty { results[results.count - 1].pssKilobytes = Statistics.summarize(s.pss, seed: seed) }
+            if !s.cgroupUsage.isEmpty { results[results.count - 1].cgroupKilobytes = Statistics.summarize(s.cgroupUsage, seed: seed) }
+            if !s.processes.isEmpty { results[results.count - 1].heldProcesses = Statistics.summarize(s.processes, seed: seed) }
+            results[results.count - 1].memoryLimit = s.limitSearch
             if scenario.kind == .throughput && !s.wall.isEmpty {
               let batch = Double(scenario.batchSize)
               results[results.count - 1].containersPerSecond = Statistics.summarize(s.wall.map { batch * 1000 / $0 }, seed: seed)

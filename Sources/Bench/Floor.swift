@@ -8,7 +8,8 @@
 //     static func build(_ program: String, sourceDirectory:, into:, compiler: = "cc") throws -> (path: String, description: String)
 //        compiles <sourceDirectory>/<program>.c to <into>/<program>; BenchError naming the compiler when it
 //        is missing or the compile fails (with its stderr)
-//     static func command(floor:rootfs:cgroupsPath:hostname: = "busybox") -> [String]
+//     static func command(floor:rootfs:cgroupsPath:hostname: = "busybox", memoryLimitBytes: Int? = nil) -> [String]
+//        with a limit, floor writes it (and memory+swap equal to it) into its memory cgroup before attaching
 //   struct MeasuredUsage: Sendable { wallNanoseconds, userNanoseconds, systemNanoseconds: UInt64; maxRSSKilobytes: Int;
 //                                    pageFaults, contextSwitches: Int? (absent from a measure built before they were) }
 //     static func read(_ path: String) -> MeasuredUsage?        the line `measure` wrote, nil when absent or malformed
@@ -38,8 +39,9 @@ public enum Floor {
     return (output, argv.joined(separator: " "))
   }
 
-  public static func command(floor: String, rootfs: String, cgroupsPath: String, hostname: String = "busybox") -> [String] {
-    [floor, rootfs, cgroupsPath, hostname]
+  public static func command(floor: String, rootfs: String, cgroupsPath: String, hostname: String = "busybox",
+                             memoryLimitBytes: Int? = nil) -> [String] {
+    [floor, rootfs, cgroupsPath, hostname] + (memoryLimitBytes.map { [String($0)] } ?? [])
   }
 }
 

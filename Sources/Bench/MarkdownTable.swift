@@ -5,7 +5,9 @@
 //     static func render(_ report: BenchReport) -> String
 //        one row per result: scenario, phase, mode, runtime, n (+failures), wall median [p90] ms, its 95% CI,
 //        CPU median ms, peak RSS median KB, page faults and context switches (medians), wall and CPU ratio to the first runtime, and wall above the floor
-//        (when the floor ran in that scenario and mode); a header line names the environment
+//        (when the floor ran in that scenario and mode); a header line names the environment; then, when the run
+//        had them, a table of memory held between create and start (Pss, cgroup charge) and one of the smallest
+//        memory limit that starts a container (one number per runtime, from the bisection)
 //     static func number(_ value: Double, decimals: Int) -> String   fixed-point without locale or ICU
 import Foundation
 
@@ -48,6 +50,7 @@ public enum MarkdownTable {
       }
       lines.append("| " + cells.joined(separator: " | ") + " |")
     }
+    lines += memorySections(report, reference: reference)
     let failed = report.results.filter { $0.firstFailure != nil }
     if !failed.isEmpty {
       lines.append("")
@@ -60,6 +63,47 @@ public enum MarkdownTable {
       }
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The held and limit scenarios' own numbers, which the latency columns above cannot show.
+  static func memorySections(_ report: BenchReport, reference: String) -> [String] {
+    var lines: [String] = []
+    let held = report.results.filter { $0.pssKilobytes != nil || ($0.phase == "held" && $0.n == 0) }
+    if !held.isEmpty {
+      lines += ["", "Memory held between create and start (Pss of every process in the container's cgroup; memory charged to the cgroup):", "",
+                "| scenario | mode | runtime | n | processes | Pss median [p90] KB | Pss 95% CI | cgroup median [p90] KB | Pss × \(reference) |",
+                "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+      for r in held {
+        let base = held.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?.pssKilobytes?.median
+        let n = r.failures > 0 ? "\(r.n) (\(r.failures) failed)" : "\(r.n)"
+        guard let pss = r.pssKilobytes else {
+          lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(n) | – | – | – | – | |")
+          continue
+        }
+        let cgroup = r.cgroupKilobytes.map { "\(number($0.median, decimals: 0)) [\(number($0.p90, decimals: 0))]" } ?? "–"
+        lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(n) | \(r.heldProcesses.map { number($0.median, decimals: 0) } ?? "–") | "
+                     + "\(number(pss.median, decimals: 0)) [\(number(pss.p90, decimals: 0))] | "
+                     + "\(number(pss.ci95[0], decimals: 0))–\(number(pss.ci95[1], decimals: 0)) | \(cgroup) | \(ratio(pss.median, base)) |")
+      }
+      lines.append("")
+      lines.append("floor: n/a (it has no create/start split: nothing waits between the two).")
+    }
+    let limits = report.results.filter { $0.memoryLimit != nil }
+    if !limits.isEmpty {
+      lines += ["", "Smallest memory limit that still starts /bin/true (memory+swap equal to it; works = runtime and container exit 0 every time in a row):", "",
+                "| scenario | mode | runtime | smallest working KiB | largest failing KiB | steps | runs | × \(reference) |",
+                "|---|---|---|---:|---:|---:|---:|---:|"]
+      for r in limits {
+        let search = r.memoryLimit!
+        let base = limits.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?.memoryLimit?.smallestWorkingKB
+        let smallest = search.smallestWorkingKB.map { search.largestFailingKB == nil ? "≤ \($0)" : "\($0)" }
+          ?? "> \(search.upperBoundKB)"
+        lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(smallest) | \(search.largestFailingKB.map(String.init) ?? "–") | "
+                     + "\(search.steps.count) | \(search.steps.map(\.runs).reduce(0, +)) | "
+                     + "\(ratio(Double(search.smallestWorkingKB ?? 0), base.map(Double.init))) |")
+      }
+    }
+    return lines
   }
 
   static func ratio(_ value: Double, _ reference: Double?) -> String {

@@ -1,9 +1,11 @@
 // Scenario: what one benchmark measures, loaded from bench/scenarios/*.json.
 //
 // Public API:
-//   enum ScenarioKind: String, Codable, Sendable { case run, lifecycle, exec, state, kill, throughput }
+//   enum ScenarioKind: String, Codable, Sendable { case run, lifecycle, exec, state, kill, throughput, held, limit }
 //     phases: [String]   what each trial times ("run"; "create","start","delete","total"; "exec"; "state"; "kill";
-//                        "batch": `batch` foreground runs spread over `concurrency` workers)
+//                        "batch": `batch` foreground runs spread over `concurrency` workers; held: "create" (the
+//                        call) and "held" (Pss of the processes in the container's cgroup and the memory charged
+//                        to it, between create and start); limit: "limit" (one bisection per runtime, see Memory.swift))
 //   struct Scenario: Codable, Sendable, Hashable
 //     name, kind, description; containerArgs: [String]; execArgs: [String]? ; signal: String? ; floor: Bool?
 //     concurrency: Int? (throughput: parallel workers; 0 or absent = the host's CPUs), batch: Int? (default 20)
@@ -12,7 +14,10 @@
 //     workers(cpus:) -> Int ; batchSize -> Int
 //     network: Bool?   false: the container gets no network namespace (the template has one); the with/without
 //                      pair shows what the namespace costs each runtime (~1 ms of kernel work here)
-//     runsFloor: Bool   (floor ?? false) and kind == .run
+//     limitMaxKB, limitMinKB: Int?  limit: the bisection's bounds (default 65536 and 32 KiB, powers of two)
+//     limitRepeats: Int?            limit: consecutive successful runs for a limit to count as working (default 3)
+//     limitSteps: Int?              limit: steps per octave once the octave is found (default 8: 1/8-octave resolution)
+//     runsFloor: Bool   (floor ?? false) and kind is .run or .limit (the floor has no create/start split: no .held)
 //   enum ScenarioLoader
 //     static func defaultDirectory() -> String?              <repository>/bench/scenarios
 //     static func load(directory:) throws -> [Scenario]       every *.json, sorted by name; BenchError on a bad file
@@ -22,7 +27,7 @@ import DrydockKit
 import Foundation
 
 public enum ScenarioKind: String, Codable, Sendable, CaseIterable {
-  case run, lifecycle, exec, state, kill, throughput
+  case run, lifecycle, exec, state, kill, throughput, held, limit
 
   public var phases: [String] {
     switch self {
@@ -32,6 +37,8 @@ public enum ScenarioKind: String, Codable, Sendable, CaseIterable {
     case .state: return ["state"]
     case .kill: return ["kill"]
     case .throughput: return ["batch"]
+    case .held: return ["create", "held"]
+    case .limit: return ["limit"]
     }
   }
 }
@@ -49,6 +56,10 @@ public struct Scenario: Codable, Sendable, Hashable {
   public var batch: Int?
   public var runs: Int?
   public var modes: [String]?
+  public var limitMaxKB: Int?
+  public var limitMinKB: Int?
+  public var limitRepeats: Int?
+  public var limitSteps: Int?
 
   public init(name: String, kind: ScenarioKind, description: String, containerArgs: [String],
               execArgs: [String]? = nil, signal: String? = nil, floor: Bool? = nil, network: Bool? = nil) {
@@ -56,7 +67,7 @@ public struct Scenario: Codable, Sendable, Hashable {
     self.execArgs = execArgs; self.signal = signal; self.floor = floor; self.network = network
   }
 
-  public var runsFloor: Bool { (floor ?? false) && kind == .run }
+  public var runsFloor: Bool { (floor ?? false) && (kind == .run || kind == .limit) }
 
   public func workers(cpus: Int) -> Int { Swift.max(1, (concurrency ?? 0) > 0 ? concurrency! : cpus) }
   public var batchSize: Int { Swift.max(1, batch ?? 20) }

@@ -141,6 +141,13 @@ extension BenchRunner {
     case .throughput:
       return try throughputTrial(context, driver: driver, id: id)
 
+    case .held:
+      return try heldTrial(context, driver: driver, id: id)
+
+    case .limit:
+      // A bisection, not a series of trials: BenchRunner.runLimitScenario drives it (Memory.swift).
+      return .failed("limit scenarios are not run trial by trial")
+
     case .kill:
       try writeConfig(context, id: id)
       let pidFile = context.bundle.path + "/\(id).pid"

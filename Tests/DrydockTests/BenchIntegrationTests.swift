@@ -24,7 +24,7 @@ import Testing
     let directory = try #require(ScenarioLoader.defaultDirectory())
     let all = try ScenarioLoader.select([], from: ScenarioLoader.load(directory: directory))
     #expect(all.map(\.name) == ["run", "run-no-netns", "lifecycle", "exec", "state", "kill",
-                                "throughput-1", "throughput-2", "throughput-n"])
+                                "throughput-1", "throughput-2", "throughput-n", "memory-held", "memory-limit"])
     // The latency scenarios only: the throughput ones start 20 containers per trial.
     let scenarios = all.filter { ["run", "lifecycle", "exec", "state", "kill"].contains($0.name) }
     var configuration = BenchConfiguration(runtimes: runtimes, scenarios: scenarios)

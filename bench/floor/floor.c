@@ -2,11 +2,15 @@
  * floor: the kernel work of an OCI container start and nothing else, so that benchmark results
  * read as "overhead above the floor" (see ../../../shared/design/performance.md).
  *
- * Usage: floor ROOTFS CGROUP_PATH [HOSTNAME]
+ * Usage: floor ROOTFS CGROUP_PATH [HOSTNAME [MEMORY_LIMIT_BYTES]]
  *   ROOTFS       the container's root filesystem (a bundle's rootfs)
  *   CGROUP_PATH  absolute cgroup path created (with missing parents) in every mounted v1 hierarchy and
  *                the cgroup2 mount; the child is attached to it and the leaf is removed at the end
  *                (the caller removes parents it owns); "-" skips cgroups
+ * MEMORY_LIMIT_BYTES  written into the memory cgroup before the child joins it, as a runtime applies
+ *                linux.resources.memory: v1 memory.limit_in_bytes and memory.memsw.limit_in_bytes (memory+swap
+ *                equal to it, so swap cannot hide a shortfall), v2 memory.max and memory.swap.max 0; the
+ *                bench's memory-limit scenario bisects over it (the kernel's own need for a start)
  * Does what the template config (runc spec's default) asks of a runtime: clone with new pid, net, ipc,
  * uts and mount namespaces; attach to the cgroups while the child waits; in the child: private
  * propagation, bind the rootfs, mount proc, tmpfs /dev (+ the default device nodes), devpts,
@@ -98,6 +102,21 @@ static void make_cgroup(char *dir, size_t mount_length) {
   }
 }
 
+/* The memory limit, in whichever of the files exist in this hierarchy (only the memory ones have them). */
+static void limit_memory(const char *dir, const char *bytes) {
+  static const struct { const char *file, *value; } files[] = {
+    {"memory.limit_in_bytes", NULL}, {"memory.memsw.limit_in_bytes", NULL}, {"memory.max", NULL}, {"memory.swap.max", "0"}};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, files[i].file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    const char *value = files[i].value ? files[i].value : bytes;
+    if (write(fd, value, strlen(value)) != (ssize_t)strlen(value)) die("write", path);
+    close(fd);
+  }
+}
+
 static void mount_or_die(const char *source, const char *target, const char *type, unsigned long flags, const char *data) {
   if (mount(source, target, type, flags, data) < 0) die("mount", target);
 }
@@ -138,7 +157,7 @@ static int child_main(void *unused) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: floor ROOTFS CGROUP_PATH|- [HOSTNAME]\n");
+    fprintf(stderr, "usage: floor ROOTFS CGROUP_PATH|- [HOSTNAME [MEMORY_LIMIT_BYTES]]\n");
     return 120;
   }
   rootfs = argv[1];
@@ -147,6 +166,8 @@ int main(int argc, char **argv) {
   if (use_cgroups) {
     find_hierarchies(argv[2]);
     for (int i = 0; i < cgroup_count; i++) make_cgroup(cgroup_dirs[i], mount_lengths[i]);
+    if (argc > 4)
+      for (int i = 0; i < cgroup_count; i++) limit_memory(cgroup_dirs[i], argv[4]);
   }
   if (pipe2(ready_pipe, O_CLOEXEC) < 0) die("pipe2", NULL);
   size_t stack_size = 256 * 1024;
