@@ -249,3 +249,7 @@ int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive) {
 int hk_move_mount_to(int fd, int target_fd) {
   return (int)syscall(SYS_move_mount, fd, "", target_fd, "", 0x00000004 | 0x00000040 /* F_EMPTY_PATH | T_EMPTY_PATH */);
 }
+
+int32_t hk_join_session_keyring(void) {
+  return (int32_t)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, (const char *)NULL);
+}

@@ -119,7 +119,7 @@ enum ExecChild {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")
       }
       close(target)
-      _ = try check("chdir", process.cwd) { chdir(process.cwd) }
+      try ProcessSetup.enterWorkingDirectory(process.cwd)
       if process.terminal { try ProcessSetup.setupConsole(process, socket: console) }
       let executable = try ProcessSetup.resolveExecutable(process)
       let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,

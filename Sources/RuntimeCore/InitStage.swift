@@ -60,6 +60,11 @@ enum InitStage {
       // After the parent moved us into our cgroups, so the namespace's root is the container's cgroup.
       _ = try check("unshare cgroup namespace") { hk_unshare(Int32(LinuxNamespace.cgroup.cloneFlag)) }
     }
+    if !plan.noNewKeyring {
+      // As runc: a new anonymous session keyring, so the container cannot use the caller's
+      // keys. A kernel without keyrings (ENOSYS) is not an error.
+      if hk_join_session_keyring() < 0 && errno != ENOSYS { throw SystemError("keyctl join session keyring") }
+    }
     if plan.newMountNamespace { try RootfsSetup.prepare(plan) }
     if plan.hasCreateHooks {
       sync.send(UInt8(ascii: "h"))
@@ -71,7 +76,7 @@ enum InitStage {
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
     try ProcessSetup.applyHostnameAndSysctl(plan)
     if plan.newMountNamespace { try RootfsSetup.finish(plan) }
-    _ = try check("chdir", plan.process.cwd) { chdir(plan.process.cwd) }
+    try ProcessSetup.enterWorkingDirectory(plan.process.cwd)
     if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
     let executable = try ProcessSetup.resolveExecutable(plan.process)
     let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,

@@ -70,6 +70,8 @@ public struct LaunchPlan: Sendable {
   public var applyRootPropagationAfterPivot: UInt?
   public var rootReadonly = false
   public var noPivot = false
+  /// Without it the init joins a new anonymous session keyring (runc's default).
+  public var noNewKeyring = false
   public var mounts: [MountStep] = []
   public var devices: [DeviceNode] = []
   public var bindDevicesFromHost = false

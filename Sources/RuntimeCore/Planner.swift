@@ -10,6 +10,8 @@ public struct LaunchOptions: Sendable {
   public var bundle: String
   public var stateDir: String
   public var noPivot = false
+  /// --no-new-keyring: the init keeps the caller's session keyring.
+  public var noNewKeyring = false
   public var consoleSocket: String?
   /// run and exec without --console-socket but with a terminal: a connected socket of
   /// the caller's own, which then proxies the pty (see ConsoleProxy).
@@ -44,6 +46,7 @@ public enum Planner {
     plan.warnings = spec.warnings
     plan.rootReadonly = root.readonly
     plan.noPivot = options.noPivot
+    plan.noNewKeyring = options.noNewKeyring
     plan.hostname = spec.hostname
     plan.domainname = spec.domainname
 

@@ -5,6 +5,17 @@ import Seccomp
 
 /// The container process's attributes, applied in the child after pivot_root.
 enum ProcessSetup {
+  /// chdir to process.cwd, refusing a directory outside the container's root: through an
+  /// fd still open at this point (/proc/self/fd/N) the cwd could be a host directory
+  /// (CVE-2024-21626). The kernel then gives no path from our root, and getcwd fails.
+  static func enterWorkingDirectory(_ cwd: String) throws {
+    _ = try check("chdir", cwd) { chdir(cwd) }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    guard getcwd(&buffer, buffer.count) != nil, buffer[0] == CChar(UInt8(ascii: "/")) else {
+      throw RuntimeError("chdir", cwd, reason: "the working directory is outside the container's root", errno: EPERM)
+    }
+  }
+
   static func applyHostnameAndSysctl(_ plan: LaunchPlan) throws {
     if let name = plan.hostname {
       _ = try check("sethostname", name) { hk_sethostname(name, name.utf8.count) }

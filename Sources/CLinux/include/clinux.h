@@ -87,3 +87,7 @@ int hk_open_tree_clone(const char *path, int recursive);
 int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
 /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
 int hk_move_mount_to(int fd, int target_fd);
+
+/// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring for the
+/// caller. Returns its serial or -1 with errno.
+int32_t hk_join_session_keyring(void);

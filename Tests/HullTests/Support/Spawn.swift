@@ -66,8 +66,22 @@ final class Spawned: @unchecked Sendable {
   }
 }
 
+/// A whole file as text ("" when it cannot be opened). Read to EOF with read(2):
+/// String(contentsOfFile:) returns only the first 4 KiB of a /proc file (size 0), so
+/// a long /proc/self/mountinfo lost the sandboxes' own mounts and they were never unmounted.
 func readText(_ path: String) -> String {
-  (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else { return "" }
+  defer { close(fd) }
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    if n < 0 && errno == EINTR { continue }
+    if n <= 0 { break }
+    bytes.append(contentsOf: chunk[0..<n])
+  }
+  return String(decoding: bytes, as: UTF8.self)
 }
 
 private let spawnCounter = Counter()
