@@ -131,12 +131,8 @@ enum ExecChild {
       let e = prepared.execute()
       sync.sendError(RuntimeError("exec", reason: "\"\(process.args[0])\": \(SystemError.describe(e))", errno: e))
       _exit(127)
-    } catch let error as RuntimeError {
-      sync.sendError(error)
-    } catch let error as SystemError {
-      sync.sendError(RuntimeError(error))
     } catch {
-      sync.sendError(RuntimeError("exec", reason: "\(error)"))
+      sync.sendFailure(error, operation: "exec")
     }
     _exit(1)
   }

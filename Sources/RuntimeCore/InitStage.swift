@@ -27,14 +27,8 @@ enum InitStage {
     _ = hk_unblock_all_signals()
     do {
       try setUp(plan, fds)
-    } catch let error as RuntimeError {
-      fds.sync.sendError(error)
-      _exit(1)
-    } catch let error as SystemError {
-      fds.sync.sendError(RuntimeError(error))
-      _exit(1)
     } catch {
-      fds.sync.sendError(RuntimeError("container init", reason: "\(error)"))
+      fds.sync.sendFailure(error, operation: "container init")
       _exit(1)
     }
     _exit(1)
@@ -114,11 +108,8 @@ enum InitStage {
       try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
                          state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
       try ProcessSetup.applyIdentity(plan.process)
-    } catch let error as RuntimeError {
-      reply.sendError(error)
-      _exit(1)
-    } catch let error as SystemError {
-      reply.sendError(RuntimeError(error))
+    } catch {
+      reply.sendFailure(error, operation: "start container")
       _exit(1)
     }
     let e = prepared.execute()

@@ -52,6 +52,17 @@ struct SyncChannel {
     send(UInt8(ascii: "e"), "\(error.operation)\u{1}\(error.path)\u{1}\(error.errno)\u{1}\(error.reason)")
   }
 
+  /// Any error of the child's steps: the runtime's own, a failed syscall, or anything else.
+  func sendFailure(_ error: any Error, operation: String) {
+    if let error = error as? RuntimeError {
+      sendError(error)
+    } else if let error = error as? SystemError {
+      sendError(RuntimeError(error))
+    } else {
+      sendError(RuntimeError(operation, reason: "\(error)"))
+    }
+  }
+
   static func decodeError(_ payload: String) -> RuntimeError {
     let parts = payload.split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
     guard parts.count == 4 else { return RuntimeError("container init", reason: payload) }
