@@ -132,13 +132,11 @@ public struct LeakAuditor: Sendable {
     let me = getpid()
     var result: [OwnProcess] = []
     var zombies: [OwnProcess] = []
-    guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-    for name in pids {
-      guard let pid = Int32(name), pid != me else { continue }
+    for pid in ProcFiles.pids() where pid != me {
       guard let (state, ppid) = Self.stateAndParent(pid) else { continue }
       let command = Self.commandLine(pid)
       var why: String?
-      if let cgroups = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) {
+      if let cgroups = ProcFiles.text("/proc/\(pid)/cgroup") {
         for line in cgroups.split(separator: "\n") {
           let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
           if path == prefix || path.hasPrefix(prefix + "/") { why = "cgroup \(path)"; break }
@@ -166,7 +164,7 @@ public struct LeakAuditor: Sendable {
   static let hostNetns: String? = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
 
   static func stateAndParent(_ pid: Int32) -> (Character, Int32)? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    guard let stat = ProcFiles.text("/proc/\(pid)/stat"),
           let close = stat.lastIndex(of: ")") else { return nil }
     // After "comm)": " S ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
     let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -175,12 +173,12 @@ public struct LeakAuditor: Sendable {
   }
 
   static func commandLine(_ pid: Int32) -> String {
-    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return "" }
+    guard let data = ProcFiles.read("/proc/\(pid)/cmdline") else { return "" }
     return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
   }
 
   public static func mountLines() -> [MountLine] {
-    guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+    guard let text = ProcFiles.text("/proc/self/mountinfo") else { return [] }
     return text.split(separator: "\n").compactMap { line in
       let fields = line.split(separator: " ")
       guard fields.count > 5 else { return nil }

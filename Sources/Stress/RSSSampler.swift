@@ -89,9 +89,8 @@ public final class RSSSampler: @unchecked Sendable {
   static func sample(marker: String, at seconds: Double) -> RSSSample {
     var count = 0, maximum = 0, total = 0
     let me = getpid()
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-      guard let pid = Int32(name), pid != me else { continue }
-      guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+    for pid in ProcFiles.pids() where pid != me {
+      guard let data = ProcFiles.read("/proc/\(pid)/cmdline"),
             String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(marker) else { continue }
       let rss = residentKilobytes(pid)
       guard rss > 0 else { continue }
@@ -102,7 +101,7 @@ public final class RSSSampler: @unchecked Sendable {
   }
 
   static func residentKilobytes(_ pid: Int32) -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+    guard let status = ProcFiles.text("/proc/\(pid)/status"),
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
     return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
   }

@@ -132,6 +132,9 @@ public enum SameIDRace {
           round.tornStates.append("state printed: \(result.stdoutText.prefix(200))")
         }
       }
+    } else if operation == "exec", let code = result.exitCode, code >= 128 {
+      // The exec'd process itself died (a concurrent kill of the container): its status, passed on, not an error.
+      round.successes["exec (process killed)", default: 0] += 1
     } else if stderr.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
       round.unclearErrors.append("\(operation): exit \(result.exitCode ?? -1) with no message")
     }

@@ -107,7 +107,17 @@ enum StressFixtures {
     let report = try FaultInjection.run(runtime: StressFixtures.hullRuntime(), rounds: 2, seed: 0xD0C)
     #expect(report.cases.count == 4 * 2 + 2 + 3)
     for fault in report.cases {
-      #expect(fault.passed, "\(fault.name) \(fault.delayMilliseconds ?? -1) ms: \(fault.runtimeOutcome); state \(fault.stateAfter); \(fault.listProblems) \(fault.leftovers)")
+      let detail = "\(fault.name) at \(fault.delayMilliseconds ?? -1) ms: \(fault.runtimeOutcome); state \(fault.stateAfter); "
+        + "\(fault.listProblems) \(fault.leftovers.map(\.description))"
+      if StressFixtures.knownHullFaultGaps.contains(fault.name) {
+        // Intermittent so that the test passes unchanged once hull kills (or reaps) a hanging hook itself.
+        withKnownIssue("hull: a createRuntime hook outlives a SIGKILLed create; delete --force leaves it running (issue 9 report)",
+                       isIntermittent: true) {
+          #expect(fault.passed, "\(detail)")
+        }
+      } else {
+        #expect(fault.passed, "\(detail)")
+      }
     }
   }
 
@@ -115,12 +125,35 @@ enum StressFixtures {
         .timeLimit(.minutes(2)))
   func badInputCorpusRefusedByHull() throws {
     let directory = try #require(StressFixtures.repository) + "/conformance/bad-input"
-    let report = try BadInputRunner.run(runtime: StressFixtures.hullRuntime(), directory: directory)
+    // The two cases that make hull hang for 20 s and more are left to `drydock stress --bad-input` (see the report).
+    let files = Set(try BadInputRunner.load(directory: directory).map(\.file)).subtracting(StressFixtures.hullHangs)
+    let report = try BadInputRunner.run(runtime: StressFixtures.hullRuntime(), directory: directory, only: files)
     #expect(report.cases.count >= 100)
     for result in report.cases {
-      #expect(result.passed, "\(result.file): \(result.verdict.rawValue): \(result.message) \(result.findings)")
+      let detail = "\(result.file): \(result.verdict.rawValue): \(result.message) \(result.findings)"
+      if StressFixtures.knownHullInputGaps.contains(where: { result.file.contains($0) }) {
+        withKnownIssue("hull accepts this hostile config (contained or ignored, not refused): issue 9 report") {
+          #expect(result.passed, "\(detail)")
+        }
+      } else {
+        #expect(result.passed, "\(detail)")
+      }
     }
   }
+}
+
+extension StressFixtures {
+  /// Fault kinds after which hull leaves something behind (reproduction in the issue 9 report).
+  static let knownHullFaultGaps: Set<String> = ["hook-hang"]
+  /// Corpus cases hull accepts today (by file-name fragment); each one is a reported hull gap.
+  static let knownHullInputGaps: [String] = [
+    "type-mount-destination-relative", "huge-env", "nul-in-",
+    "escape-mount-", "escape-symlink-absolute", "escape-symlink-relative", "escape-symlink-chain", "escape-device-",
+    "escape-masked-path", "escape-readonly-path", "escape-cwd", "-device-host-disk", "-device-mem", "-device-port",
+  ]
+  /// Cases on which hull does not answer within 20 s (1 MiB hostname: hangs for good; 30000 unknown capabilities:
+  /// ~30 s of CPU before the error).
+  static let hullHangs: Set<String> = ["088-huge-capabilities.json", "090-huge-string.json"]
 }
 
 @Suite struct StressUnitTests {
