@@ -45,7 +45,22 @@ public struct CgroupSet: Sendable {
     return created
   }
 
+  /// A parent seen as existing can be removed by a sibling container's delete before our
+  /// child directory is made (ENOENT): start again from the root, a few times.
   private func createLevels(root: String, cpuset: Bool, into created: inout [String]) throws(CgroupError) {
+    var attempt = 0
+    while true {
+      do {
+        try createLevelsOnce(root: root, cpuset: cpuset, into: &created)
+        return
+      } catch {
+        attempt += 1
+        if error.errno != ENOENT || attempt >= 5 { throw error }
+      }
+    }
+  }
+
+  private func createLevelsOnce(root: String, cpuset: Bool, into created: inout [String]) throws(CgroupError) {
     var current = root
     for component in path.split(separator: "/") {
       let parent = current

@@ -93,7 +93,6 @@ public enum Launcher {
     defer { if console >= 0 { close(console) } }
     let channels: (parent: SyncChannel, child: SyncChannel)
     do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
-    defer { channels.child.close() }
 
     var flags = plan.cloneFlags
     for join in plan.joinInParent {
@@ -124,13 +123,21 @@ public enum Launcher {
       pid = hk_clone3(flags, &pidfd, -1)  // a kernel or cgroup state that refuses direct placement
     }
     if cgroupFD >= 0 && pid != 0 { close(cgroupFD) }
-    if pid < 0 { throw RuntimeError(SystemError("clone3 (namespaces \(plan.cloneFlags))"), context: "create container") }
+    if pid < 0 {
+      let error = SystemError("clone3 (namespaces \(plan.cloneFlags))")
+      channels.child.close()
+      channels.parent.close()
+      throw RuntimeError(error, context: "create container")
+    }
     if pid == 0 {
       channels.parent.close()
       InitStage.run(plan, .init(sync: channels.child, start: mode == .create ? .listening(listener) : .channel,
                                 consoleSocket: console, waitForParent: waitForParent,
                                 unshareCgroupNamespace: cgroupNamespace, stateLock: stateLock))
     }
+    // Our copy of the child's end must go now: if the child dies without a word, the
+    // receive below then sees EOF instead of waiting forever.
+    channels.child.close()
     cleanup.childPid = pid
     cleanup.childPidfd = pidfd
     let sync = channels.parent

@@ -36,6 +36,7 @@ public enum Planner {
     }
     let linux = spec.linux
     try refuseUnsupported(spec: spec)
+    try InputChecks.check(spec)
 
     var plan = LaunchPlan(
       id: options.id, bundle: options.bundle, rootfs: Paths.absolute(root.path, base: options.bundle),

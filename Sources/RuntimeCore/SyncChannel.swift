@@ -49,7 +49,10 @@ struct SyncChannel {
 
   /// Errors cross the channel as four fields separated by \u{1}.
   func sendError(_ error: RuntimeError) {
-    send(UInt8(ascii: "e"), "\(error.operation)\u{1}\(error.path)\u{1}\(error.errno)\u{1}\(error.reason)")
+    // One message must fit the socket's buffer: cut fields that carry config values (a
+    // 300 kB hostname once made this send fail).
+    func cut(_ s: String) -> String { s.utf8.count <= 1024 ? s : String(decoding: s.utf8.prefix(1024), as: UTF8.self) + "…" }
+    send(UInt8(ascii: "e"), "\(cut(error.operation))\u{1}\(cut(error.path))\u{1}\(error.errno)\u{1}\(cut(error.reason))")
   }
 
   /// Any error of the child's steps: the runtime's own, a failed syscall, or anything else.
