@@ -117,6 +117,9 @@ public final class SeccompProfiler {
       allowed.formUnion(asynchronous)
       notes.append("added calls a language runtime makes asynchronously: \(asynchronous.sorted().joined(separator: ", "))")
     }
+    // The kernel's signal-return paths: any process that takes a signal needs them, whether or not a
+    // recording happened to see one (docker's default profile allows both too).
+    allowed.formUnion(["rt_sigreturn", "restart_syscall"])
     if !sawFilter {
       notes.append("no seccomp filter load was seen: the profile holds the workload's calls and execve only")
       allowed.insert("execve")
