@@ -2,10 +2,10 @@
 // Drydock: `hull` (an OCI runtime) and `drydock` (a test-bed for any OCI runtime).
 //
 // Runtime side, dependencies one way:
-//   OCISpec, LinuxKit (+CLinux) <- Cgroups, Capabilities <- RuntimeCore <- HullCLI <- hull
+//   OCISpec, LinuxKit (+CLinux) <- Cgroups, Capabilities, Seccomp <- RuntimeCore <- HullCLI <- hull
 // The runtime's start path uses no Foundation, no Codable, no argument parser:
 // see ../shared/design/performance.md.
-// Test-bed side: DrydockKit <- Bench, Conformance <- drydock. It never imports the
+// Test-bed side: DrydockKit <- Bench, Conformance, Tracer, Stress <- Reports, drydock. It never imports the
 // runtime's modules; it drives every runtime through its CLI.
 import PackageDescription
 
@@ -28,7 +28,7 @@ let package = Package(
     .target(name: "LinuxKit", dependencies: ["CLinux"]),
     .target(name: "Capabilities", dependencies: ["LinuxKit", "CCap"]),
     .target(name: "Cgroups", dependencies: ["LinuxKit"]),
-    .target(name: "Seccomp", dependencies: ["OCISpec", "LinuxKit", "CSeccomp"]),
+    .target(name: "Seccomp", dependencies: ["OCISpec", "LinuxKit", "CLinux", "CSeccomp"]),
     .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities", "Cgroups", "Seccomp"]),
     .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit"]),
     .executableTarget(
