@@ -5,7 +5,7 @@
 //   OCISpec, LinuxKit (+CLinux) <- Cgroups, Capabilities, Seccomp <- RuntimeCore <- HullCLI <- hull
 // The runtime's start path uses no Foundation, no Codable, no argument parser:
 // see ../shared/design/performance.md.
-// Test-bed side: DrydockKit <- Bench, Conformance, Tracer, Stress <- Reports, drydock. It never imports the
+// Test-bed side: DrydockKit <- Bench (<- Reports), Conformance, Tracer, Stress <- drydock. It never imports the
 // runtime's modules; it drives every runtime through its CLI.
 import PackageDescription
 
