@@ -4,7 +4,8 @@
 //   struct BenchError: Error, CustomStringConvertible, Sendable { operation; path: String?; errno: Int32?; message }
 import DrydockKit
 
-public struct BenchError: Error, CustomStringConvertible, Sendable {
+public struct BenchError: HarnessError {
+  public static let label: String? = "bench"
   public var operation: String
   public var path: String?
   public var errno: Int32?
@@ -21,11 +22,4 @@ public struct BenchError: Error, CustomStringConvertible, Sendable {
     self.init(operation: error.operation, path: error.path, errno: error.errno, message: error.message)
   }
 
-  public var description: String {
-    var text = "bench: " + operation
-    if let path { text += " \(path)" }
-    text += ": \(message)"
-    if let errno { text += " (errno \(errno))" }
-    return text
-  }
 }

@@ -1,8 +1,9 @@
+import DrydockKit
 // ConformanceError: the one error type of the Conformance module.
 // It carries what was being done, the file involved (a case file, a bundle, a report) and a sentence,
 // so `drydock conformance` can print "load case conformance/cases/x/y.yaml: steps[2].do: unknown action".
 
-public struct ConformanceError: Error, CustomStringConvertible, Sendable {
+public struct ConformanceError: HarnessError {
   public var operation: String
   public var path: String?
   public var message: String
@@ -13,9 +14,4 @@ public struct ConformanceError: Error, CustomStringConvertible, Sendable {
     self.message = message
   }
 
-  public var description: String {
-    var text = operation
-    if let path { text += " \(path)" }
-    return text + ": " + message
-  }
 }

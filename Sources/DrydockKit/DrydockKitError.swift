@@ -12,7 +12,7 @@
 import Glibc
 #endif
 
-public struct DrydockKitError: Error, CustomStringConvertible, Sendable {
+public struct DrydockKitError: HarnessError {
   public var operation: String
   public var path: String?
   public var errno: Int32?
@@ -30,11 +30,4 @@ public struct DrydockKitError: Error, CustomStringConvertible, Sendable {
     DrydockKitError(operation: operation, path: path, errno: code, message: String(cString: strerror(code)))
   }
 
-  public var description: String {
-    var text = operation
-    if let path { text += " \(path)" }
-    text += ": \(message)"
-    if let errno { text += " (errno \(errno))" }
-    return text
-  }
 }

@@ -1,9 +1,11 @@
+import DrydockKit
 // ReportError: the one error type of the Reports module: what was being done, on which path, and why.
 //
 // Public API:
 //   struct ReportError: Error, CustomStringConvertible, Sendable { operation; path: String?; errno: Int32?; message }
 
-public struct ReportError: Error, CustomStringConvertible, Sendable {
+public struct ReportError: HarnessError {
+  public static let label: String? = "report"
   public var operation: String
   public var path: String?
   public var errno: Int32?
@@ -16,11 +18,4 @@ public struct ReportError: Error, CustomStringConvertible, Sendable {
     self.message = message
   }
 
-  public var description: String {
-    var text = "report: " + operation
-    if let path { text += " \(path)" }
-    text += ": \(message)"
-    if let errno { text += " (errno \(errno))" }
-    return text
-  }
 }

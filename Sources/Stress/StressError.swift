@@ -6,7 +6,8 @@
 //     init(operation:path:message:) ; init(_ kit: DrydockKitError)   (DrydockKit failures are wrapped, not leaked)
 import DrydockKit
 
-public struct StressError: Error, CustomStringConvertible, Sendable {
+public struct StressError: HarnessError {
+  public static let label: String? = "stress"
   public var operation: String
   public var path: String?
   public var message: String
@@ -21,9 +22,6 @@ public struct StressError: Error, CustomStringConvertible, Sendable {
     self.init(operation: kit.operation, path: kit.path, message: kit.message + (kit.errno.map { " (errno \($0))" } ?? ""))
   }
 
-  public var description: String {
-    "stress: \(operation)" + (path.map { " \($0)" } ?? "") + ": \(message)"
-  }
 }
 
 /// Runs `body`, turning a DrydockKitError into a StressError so callers see one error type.

@@ -1,3 +1,4 @@
+import DrydockKit
 // TracerError: the one error type of the Tracer module.
 //
 // Public API:
@@ -10,7 +11,7 @@
 import Glibc
 #endif
 
-public struct TracerError: Error, CustomStringConvertible, Sendable {
+public struct TracerError: HarnessError {
   public var operation: String
   public var path: String?
   public var errno: Int32?
@@ -31,11 +32,4 @@ public struct TracerError: Error, CustomStringConvertible, Sendable {
     return TracerError(operation: operation, path: path, errno: positive, message: text)
   }
 
-  public var description: String {
-    var text = operation
-    if let path { text += " \(path)" }
-    text += ": \(message)"
-    if let errno { text += " (errno \(errno))" }
-    return text
-  }
 }
