@@ -95,15 +95,7 @@ public enum Files {
   /// Removes a directory tree without following symlinks (state directories only).
   public static func removeTree(_ path: String) {
     if unlink(path) == 0 || errno == ENOENT { return }
-    guard let dir = opendir(path) else { return }
-    while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-      }
-      if name == "." || name == ".." { continue }
-      removeTree(path + "/" + name)
-    }
-    closedir(dir)
+    for name in list(path) { removeTree(path + "/" + name) }
     rmdir(path)
   }
 

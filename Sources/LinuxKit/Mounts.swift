@@ -27,7 +27,6 @@ public enum Mounts {
     public var propagation: [UInt] = []
     public var recursiveSet: UInt = 0   // MOUNT_ATTR_* for mount_setattr (rro, rnosuid, ...)
     public var data: [String] = []
-    public var isBind: Bool { flags & UInt(MS_BIND) != 0 }
     public init() {}
   }
 

@@ -56,7 +56,7 @@ public enum Checkpoint {
     let configPath = record.bundle + "/config.json"
     guard let bytes = try? Files.read(configPath, limit: 16 << 20), let spec = try? Spec.parse(bytes) else { return [] }
     var args: [String] = []
-    for mount in spec.mounts where mount.type == "bind" || mount.options.contains("bind") || mount.options.contains("rbind") {
+    for mount in spec.mounts where mount.isBindMount {
       args += ["--ext-mount-map", "\(mount.destination):\(mount.destination)"]
     }
     return args
@@ -98,7 +98,7 @@ public enum Checkpoint {
       if options.externalUnixSockets { args.append("--ext-unix-sk") }
       if options.shellJob { args.append("--shell-job") }
       if options.fileLocks { args.append("--file-locks") }
-      for mount in spec.mounts where mount.type == "bind" || mount.options.contains("bind") || mount.options.contains("rbind") {
+      for mount in spec.mounts where mount.isBindMount {
         if let source = mount.source { args += ["--ext-mount-map", "\(mount.destination):\(Paths.absolute(source, base: options.bundle))"] }
       }
       try runCriu(args, operation: "restore container \(id)", logDirectory: options.workPath ?? options.imagePath,

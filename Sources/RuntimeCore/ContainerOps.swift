@@ -13,7 +13,7 @@ public struct ContainerOps {
   public func status(of record: ContainerRecord) -> ContainerStatus {
     guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else { return .stopped }
     if !record.started { return .created }
-    if let host = Optional(CgroupHost.current()), CgroupSet(host: host, path: record.cgroupPath).isFrozen { return .paused }
+    if CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).isFrozen { return .paused }
     return .running
   }
 

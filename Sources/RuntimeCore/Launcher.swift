@@ -192,10 +192,6 @@ enum Identity {
   static func ownerName() -> String {
     let uid = getuid()
     if uid == 0 { return "root" }
-    for line in (Files.readIfPresent("/etc/passwd") ?? "").split(separator: "\n") {
-      let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-      if fields.count > 2, UInt32(fields[2]) == uid { return String(fields[0]) }
-    }
-    return String(uid)
+    return Passwd.entry(uid: uid)?.name ?? String(uid)
   }
 }

@@ -110,9 +110,8 @@ public enum Planner {
     plan.newUserNamespace = plan.cloneFlags & LinuxNamespace.user.cloneFlag != 0
     plan.newMountNamespace = plan.cloneFlags & LinuxNamespace.mount.cloneFlag != 0
     if plan.newUserNamespace {
-      func render(_ maps: [IDMapping]) -> String { maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined() }
-      plan.uidMap = render(linux?.uidMappings ?? [])
-      plan.gidMap = render(linux?.gidMappings ?? [])
+      plan.uidMap = idMapText(linux?.uidMappings ?? [])
+      plan.gidMap = idMapText(linux?.gidMappings ?? [])
       if plan.uidMap!.isEmpty || plan.gidMap!.isEmpty {
         throw RuntimeError("plan", "config.json", reason: "linux.uidMappings/gidMappings: a new user namespace needs mappings", errno: EINVAL)
       }
@@ -133,7 +132,7 @@ public enum Planner {
 
   static func planMount(_ mount: Mount, bundle: String) -> LaunchPlan.MountStep {
     var options = Mounts.parse(options: mount.options)
-    let isBind = mount.type == "bind" || options.isBind
+    let isBind = mount.isBindMount
     var destination = mount.destination
     if !destination.hasPrefix("/") { destination = "/" + destination }
     var source = mount.source
@@ -175,8 +174,12 @@ public enum Planner {
     guard !uids.isEmpty, !gids.isEmpty else {
       throw RuntimeError("plan", "config.json", reason: "mounts[\(index)]: an idmapped mount needs uidMappings and gidMappings (on the mount or in linux)", errno: EINVAL)
     }
-    func render(_ maps: [IDMapping]) -> String { maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined() }
-    return LaunchPlan.IDMap(uidMap: render(uids), gidMap: render(gids), recursive: recursive)
+    return LaunchPlan.IDMap(uidMap: idMapText(uids), gidMap: idMapText(gids), recursive: recursive)
+  }
+
+  /// Mappings as /proc/PID/uid_map takes them: "containerID hostID size" lines.
+  static func idMapText(_ maps: [IDMapping]) -> String {
+    maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
   }
 
   /// The default devices runtime-linux.md requires, then linux.devices (which win on the same path).
@@ -217,4 +220,9 @@ public enum Planner {
 extension String {
   /// A warning's text without its trailing ": ignored", to reuse it as an error.
   var replacingIgnored: String { hasSuffix(": ignored") ? String(dropLast(9)) : self }
+}
+
+extension Mount {
+  /// A bind mount: type "bind" or a bind/rbind option (the source is a host path then).
+  var isBindMount: Bool { type == "bind" || options.contains("bind") || options.contains("rbind") }
 }

@@ -168,14 +168,7 @@ enum ProcessSetup {
   /// HOME from the container's /etc/passwd when the spec does not set it (no NSS).
   static func environment(_ plan: ProcessPlan) -> [String] {
     if plan.env.contains(where: { $0.hasPrefix("HOME=") }) { return plan.env }
-    var home = "/"
-    if let passwd = Files.readIfPresent("/etc/passwd") {
-      for line in passwd.split(separator: "\n") {
-        let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-        if fields.count >= 6, UInt32(fields[2]) == plan.uid { home = String(fields[5]); break }
-      }
-    }
-    return plan.env + ["HOME=" + home]
+    return plan.env + ["HOME=" + (Passwd.entry(uid: plan.uid)?.home ?? "/")]
   }
 
   /// Everything from fd 3 + preserveFds up closes at exec; preserved fds stay open.
