@@ -36,6 +36,7 @@ enum CreateOptions {
     options.consoleSocket = args.value("console-socket").map(absolute)
     options.noPivot = args.bool("no-pivot")
     options.noNewKeyring = args.bool("no-new-keyring")
+    options.rootless = context.rootless
     if let text = args.value("preserve-fds") {
       guard let n = Int32(text), n >= 0 else {
         throw RuntimeError(command, reason: "--preserve-fds: \"\(text)\" is not a non-negative number", errno: EINVAL)

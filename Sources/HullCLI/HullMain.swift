@@ -6,6 +6,8 @@ struct Context {
   var root = "/run/hull"
   var log = Log()
   var systemdCgroup = false
+  /// --rootless true|false|auto (auto: the caller is not root).
+  var rootless = false
   var store: StateStore { StateStore(root: root) }
 }
 
@@ -50,6 +52,18 @@ public enum HullMain {
     do { globals = try Arguments(argv[...], flags: globalFlags, stopAtPositional: true) } catch {
       context.log.error("\(error)")
       return 1
+    }
+    switch globals.value("rootless") ?? "auto" {
+    case "true": context.rootless = true
+    case "false": context.rootless = false
+    case "auto": context.rootless = geteuid() != 0
+    case let other:
+      context.log.error("--rootless: \"\(other)\" is not true, false or auto")
+      return 1
+    }
+    // As runc: an unprivileged caller keeps its state under $XDG_RUNTIME_DIR.
+    if context.rootless, let runtimeDir = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtimeDir.isEmpty {
+      context.root = runtimeDir + "/hull"
     }
     if let root = globals.value("root") { context.root = root }
     context.log.file = globals.value("log")
@@ -102,7 +116,8 @@ public enum HullMain {
     var text = "hull: an OCI container runtime (runc-compatible CLI)\n\nusage: hull [global options] command [options] [arguments]\n\ncommands:\n"
     for command in commands { text += "  " + command.name.padding(12) + command.summary + "\n" }
     text += "  help        show this help\n\nglobal options:\n  --root DIR  state directory (default /run/hull)\n"
-    text += "  --log FILE  append errors to FILE\n  --log-format text|json\n  --debug\n  --systemd-cgroup\n  --version\n"
+    text += "  --log FILE  append errors to FILE\n  --log-format text|json\n  --debug\n  --systemd-cgroup\n"
+    text += "  --rootless true|false|auto  (auto: not root; state then defaults to $XDG_RUNTIME_DIR/hull)\n  --version\n"
     return text
   }
 }

@@ -7,11 +7,17 @@ import LinuxKit
 /// host, a cgroup2 mount (the container runs in its cgroup namespace when it has one).
 enum CgroupMount {
   static func mount(_ step: LaunchPlan.MountStep, plan: LaunchPlan, root: RootfsPath) throws {
-    guard let cgroup = plan.cgroup else { return }
     let readonly = step.flags & UInt(MS_RDONLY) != 0
     let baseFlags = step.flags & ~UInt(MS_RDONLY)
     let fd = try root.open(step.destination, creating: .directory)
     defer { close(fd) }
+    guard let cgroup = plan.cgroup else {
+      // A rootless container without cgroups of its own: an empty tmpfs, so that the
+      // host's hierarchies (reachable through a bind of /sys) do not show through.
+      try Mounts.mount(source: "tmpfs", target: RootfsPath.procPath(fd), type: "tmpfs", flags: step.flags,
+                       data: "mode=755", label: step.destination)
+      return
+    }
     if cgroup.host.mode == .unified {
       try Mounts.mount(source: "cgroup2", target: RootfsPath.procPath(fd), type: "cgroup2", flags: step.flags, label: step.destination)
       return

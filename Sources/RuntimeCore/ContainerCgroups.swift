@@ -3,6 +3,18 @@ import Glibc
 import LinuxKit
 import OCISpec
 
+extension ContainerRecord {
+  /// The container's cgroups; nil for a rootless container run without any (see Launcher).
+  var cgroup: CgroupSet? { cgroupPath.isEmpty ? nil : CgroupSet(host: CgroupHost.current(), path: cgroupPath) }
+
+  func requireCgroup(operation: String) throws(RuntimeError) -> CgroupSet {
+    guard let cgroup else {
+      throw RuntimeError(operation, reason: "the container has no cgroup (rootless, without write access to the cgroup hierarchies)", errno: ENOTSUP)
+    }
+    return cgroup
+  }
+}
+
 /// update and events: the container operations that work on its cgroup alone.
 extension ContainerOps {
   /// The container's record and cgroup; refuses a stopped container.
@@ -11,7 +23,7 @@ extension ContainerOps {
     if status(of: record) == .stopped {
       throw RuntimeError("\(operation) container \(id)", reason: "container is not running", errno: ESRCH)
     }
-    return (record, CgroupSet(host: CgroupHost.current(), path: record.cgroupPath))
+    return (record, try record.requireCgroup(operation: "\(operation) container \(id)"))
   }
 
   /// Writes the set fields of `resources` into a live container's cgroups; returns warnings.

@@ -13,7 +13,7 @@ public struct ContainerOps {
   public func status(of record: ContainerRecord) -> ContainerStatus {
     guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else { return .stopped }
     if !record.started { return .created }
-    if CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).isFrozen { return .paused }
+    if record.cgroup?.isFrozen == true { return .paused }
     return .running
   }
 
@@ -59,8 +59,8 @@ public struct ContainerOps {
     if current == .stopped {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
-    if all {
-      let cgroup = CgroupSet(host: CgroupHost.current(), path: record.cgroupPath)
+    // Without a cgroup (rootless) --all reaches the init alone, as runc's does.
+    if all, let cgroup = record.cgroup {
       for pid in cgroup.pids() { Glibc.kill(pid, signal) }
       return
     }
@@ -95,7 +95,7 @@ public struct ContainerOps {
       return ["delete container \(id): \(error.description); removed its state directory"]
     }
     let current = status(of: record)
-    let cgroup = CgroupSet(host: CgroupHost.current(), path: record.cgroupPath)
+    let cgroup = record.cgroup
     if current != .stopped {
       guard force else {
         throw RuntimeError("delete container \(id)", reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force", errno: EBUSY)
@@ -105,7 +105,7 @@ public struct ContainerOps {
       // A create killed part way (only its provisional record exists): whatever it started in
       // the cgroup goes with it. (A cgroup shared with another container is left alone
       // otherwise, as runc does for containers with their own pid namespace.)
-      for pid in cgroup.pids() { Glibc.kill(pid, SIGKILL) }
+      for pid in cgroup?.pids() ?? [] { Glibc.kill(pid, SIGKILL) }
     }
     let warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
                                          state: StateJSON.render(record: record, status: .stopped))
@@ -116,13 +116,13 @@ public struct ContainerOps {
   }
 
   /// SIGKILL to the init and everything in its cgroup, then wait for the init to exit.
-  func terminate(_ record: ContainerRecord, cgroup: CgroupSet, wasPaused: Bool) throws(RuntimeError) {
+  func terminate(_ record: ContainerRecord, cgroup: CgroupSet?, wasPaused: Bool) throws(RuntimeError) {
     let pidfd = hk_pidfd_open(record.pid, 0)
     defer { if pidfd >= 0 { close(pidfd) } }
     if pidfd >= 0, ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) { _ = hk_pidfd_send_signal(pidfd, SIGKILL) }
-    for pid in cgroup.pids() { Glibc.kill(pid, SIGKILL) }
+    for pid in cgroup?.pids() ?? [] { Glibc.kill(pid, SIGKILL) }
     // Frozen tasks only die once thawed.
-    if wasPaused { try? cgroup.setFrozen(false) }
+    if wasPaused { try? cgroup?.setFrozen(false) }
     guard pidfd >= 0 else { return }
     let exited = PidFD.waitReadable(pidfd, timeoutMs: 10_000)
     if !exited {
@@ -147,12 +147,13 @@ public struct ContainerOps {
     if !frozen && current != .paused {
       throw RuntimeError("resume container \(id)", reason: "container is not paused (status \(current.rawValue))", errno: EINVAL)
     }
-    do { try CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).setFrozen(frozen) } catch { throw RuntimeError(error) }
+    let cgroup = try record.requireCgroup(operation: frozen ? "pause container \(id)" : "resume container \(id)")
+    do { try cgroup.setFrozen(frozen) } catch { throw RuntimeError(error) }
     _ = consume lock
   }
 
   public func pids(_ id: String) throws(RuntimeError) -> [Int32] {
     let record = try store.load(id)
-    return CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).pids()
+    return try record.requireCgroup(operation: "list processes of container \(id)").pids()
   }
 }

@@ -7,7 +7,7 @@ import OCISpec
 /// `exec`: a new process in every namespace and cgroup of a running container.
 ///
 ///   hull (parent)                                  child (clone3, still hull, single-threaded)
-///   setns(pidfd, PID|TIME) — for children only
+///   setns(pidfd, PID|TIME) — for children only (unprivileged: USER|PID|TIME)
 ///   clone3 ──────────────────────────────────────► waits for "G"
 ///   attach to the container's cgroups, "G" ──────► setns(pidfd, USER|MNT|NET|IPC|UTS|CGROUP) at once,
 ///                                                  chdir, console, user, caps, rlimits
@@ -42,6 +42,19 @@ public enum ExecLauncher {
       let theirs = ProcFS.namespaceLink(pid: record.pid, kind: kind.procName)
       guard let theirs, mine != theirs else { continue }
       if kind == .pid || kind == .time { parentFlags |= Int32(kind.cloneFlag) } else { childFlags |= Int32(kind.cloneFlag) }
+    }
+    // An unprivileged caller may enter the pid namespace only from inside the container's
+    // user namespace (which it owns): it joins that too, and the child then need not.
+    let userFlag = Int32(LinuxNamespace.user.cloneFlag)
+    if parentFlags != 0 && childFlags & userFlag != 0 && geteuid() != 0 {
+      parentFlags |= userFlag
+      childFlags &= ~userFlag
+    }
+    // A container whose user namespace denies setgroups (a rootless one) denies it to us too.
+    var process = process
+    if (parentFlags | childFlags) & userFlag != 0,
+       let setgroups = try? Files.read("/proc/\(record.pid)/setgroups", limit: 16), setgroups.starts(with: Array("deny".utf8)) {
+      process.setgroupsAllowed = false
     }
     // pid and time namespaces apply to the children of the caller only.
     if parentFlags != 0 && hk_setns(targetFD, parentFlags) != 0 {
@@ -82,7 +95,7 @@ public enum ExecLauncher {
       return error
     }
     do {
-      try CgroupSet(host: CgroupHost.current(), path: record.cgroupPath).attach(pid: pid)
+      try record.cgroup?.attach(pid: pid)
     } catch { throw fail(RuntimeError(error)) }
     sync.send(UInt8(ascii: "G"))
     guard let ready = sync.receive() else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }

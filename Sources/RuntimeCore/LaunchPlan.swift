@@ -63,6 +63,7 @@ public struct LaunchPlan: Sendable {
   public var newMountNamespace = false
   public var uidMap: String?
   public var gidMap: String?
+  public var denySetgroups = false
   public var timeOffsets: String?
 
   // Root file system
@@ -88,6 +89,8 @@ public struct LaunchPlan: Sendable {
   // Cgroups
   public var cgroup: CgroupSet?
   public var cgroupLimits = CgroupLimits()
+  /// Rootless and no limits: a hierarchy that refuses us is skipped rather than fatal.
+  public var cgroupOptional = false
 
   // Hooks (as the spec gives them) and the spec's annotations for state JSON.
   public var hooks: Hooks

@@ -69,15 +69,23 @@ public enum Launcher {
       idmapFDs.append(fd)
       plan.mounts[index].idmapNamespaceFD = fd
     }
-    let cgroup = plan.cgroup!
-    do { cleanup.cgroupCreated = try cgroup.create() } catch { throw RuntimeError(error) }
+    var cgroup = plan.cgroup
+    do { cleanup.cgroupCreated = try plan.cgroup!.create() } catch {
+      // Rootless with no write access to the hierarchies and no limits to apply: run
+      // without a cgroup of its own, as runc does (pause, ps, update and events then refuse).
+      guard plan.cgroupOptional, error.errno == EACCES || error.errno == EPERM || error.errno == EROFS else {
+        throw RuntimeError(error)
+      }
+      cgroup = nil
+      plan.cgroup = nil
+    }
     // A provisional record (pid 0) names the cgroups before anything else can fail, so that
     // `delete --force` cleans up after a create that was killed part way.
     try store.save(ContainerRecord(
       id: plan.id, pid: 0, initStartTime: 0, bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Now(),
-      owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations, cgroupPath: cgroup.path,
+      owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations, cgroupPath: cgroup?.path ?? "",
       cgroupCreated: cleanup.cgroupCreated, started: false, poststart: [], poststop: []), durable: false)
-    do { try cgroup.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
+    do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
 
     var listener: Int32 = -1
     if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
@@ -115,7 +123,7 @@ public enum Launcher {
     // cgroup v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), no move needed.
     // On hybrid hosts this covers the unified hierarchy; v1 hierarchies still need writes.
     var cgroupFD: Int32 = -1
-    if let unified = cgroup.unifiedDirectory { cgroupFD = hk_open_mode(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) }
+    if let unified = cgroup?.unifiedDirectory { cgroupFD = hk_open_mode(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) }
     var pidfd: Int32 = -1
     var pid = hk_clone3(flags, &pidfd, cgroupFD)
     let placedInUnified = pid >= 0 && cgroupFD >= 0
@@ -143,10 +151,11 @@ public enum Launcher {
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
-    do { try cgroup.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
+    do { try cgroup?.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
     if plan.newUserNamespace {
       do {
         try Files.writeExisting("/proc/\(pid)/uid_map", plan.uidMap!)
+        if plan.denySetgroups { try Files.writeExisting("/proc/\(pid)/setgroups", "deny") }
         try Files.writeExisting("/proc/\(pid)/gid_map", plan.gidMap!)
       } catch { throw RuntimeError(error, context: "write id mappings") }
     }
@@ -170,7 +179,7 @@ public enum Launcher {
     let record = ContainerRecord(
       id: plan.id, pid: pid, initStartTime: ProcFS.stat(pid: pid)?.startTime ?? 0, bundle: plan.bundle,
       rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Identity.ownerName(), ociVersion: plan.ociVersion,
-      annotations: plan.annotations, cgroupPath: cgroup.path, cgroupCreated: cleanup.cgroupCreated, started: false,
+      annotations: plan.annotations, cgroupPath: cgroup?.path ?? "", cgroupCreated: cleanup.cgroupCreated, started: false,
       poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
     try store.save(record)
     if let pidFile = options.pidFile {

@@ -18,6 +18,9 @@ public struct LaunchOptions: Sendable {
   public var consoleChannel: Int32 = -1
   public var preserveFds: Int32 = 0
   public var pidFile: String?
+  /// Run by an unprivileged user (or --rootless true): cgroups become optional when
+  /// the config sets no limits.
+  public var rootless = false
   public init(id: String, bundle: String, stateDir: String) {
     self.id = id
     self.bundle = bundle
@@ -80,7 +83,9 @@ public enum Planner {
       plan.process.listenerState = ContainerState(ociVersion: plan.ociVersion, id: plan.id, status: .creating, pid: 0,
                                                   bundle: plan.bundle, annotations: plan.annotations)
     }
-    plan.process.setgroupsAllowed = !plan.newUserNamespace || plan.gidMap != nil
+    // An unprivileged parent may write gid_map only once setgroups is denied (user_namespaces(7)).
+    plan.denySetgroups = options.rootless && plan.newUserNamespace
+    plan.process.setgroupsAllowed = !plan.newUserNamespace || (plan.gidMap != nil && !plan.denySetgroups)
 
     let cgroupPath = linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(options.id)"
     if cgroupPath.contains(":") {
@@ -91,6 +96,7 @@ public enum Planner {
     }
     plan.cgroup = CgroupSet(host: host, path: cgroupPath)
     plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, warnings: &plan.warnings)
+    plan.cgroupOptional = options.rootless && plan.cgroupLimits == CgroupLimits()
     return plan
   }
 
