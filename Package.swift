@@ -30,7 +30,7 @@ let package = Package(
     .target(name: "Cgroups", dependencies: ["LinuxKit"]),
     .target(name: "Seccomp", dependencies: ["OCISpec", "LinuxKit", "CLinux", "CSeccomp"]),
     .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities", "Cgroups", "Seccomp"]),
-    .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit"]),
+    .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "CLinux"]),
     .executableTarget(
       name: "hull", dependencies: ["HullCLI"],
       linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"], .when(configuration: .release))]),

@@ -1,4 +1,6 @@
+import CLinux
 import Glibc
+import LinuxKit
 import RuntimeCore
 
 /// Global state of one hull invocation.
@@ -86,6 +88,12 @@ public enum HullMain {
     }
     guard let command = commands.first(where: { $0.name == name }) else {
       context.log.error("unknown command \"\(name)\" (see hull help)")
+      return 1
+    }
+    // Commands that put a hull process inside a container first make sure the binary it
+    // runs from cannot be written through /proc/<pid>/exe (CVE-2019-5736; see clinux.c).
+    if ["create", "run", "exec", "restore"].contains(name) && hk_protect_self_exe(CommandLine.unsafeArgv) != 0 {
+      context.log.error("\(name): protect the hull binary /proc/self/exe (CVE-2019-5736): \(SystemError.describe(errno))")
       return 1
     }
     if context.systemdCgroup && !Glibc.access("/run/systemd/system", F_OK).isZero {

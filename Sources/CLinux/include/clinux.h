@@ -83,6 +83,8 @@ int hk_set_affinity(const int *cpus, int count);
 int hk_userns_with_maps(const char *uid_map, const char *gid_map);
 /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]).
 int hk_open_tree_clone(const char *path, int recursive);
+/* CVE-2019-5736 guard: re-exec from a read-only view of the binary when needed (see clinux.c). */
+int hk_protect_self_exe(char *const argv[]);
 /// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE]) with MOUNT_ATTR_IDMAP and `userns_fd`.
 int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
 /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
