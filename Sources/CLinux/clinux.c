@@ -250,8 +250,24 @@ int hk_move_mount_to(int fd, int target_fd) {
   return (int)syscall(SYS_move_mount, fd, "", target_fd, "", 0x00000004 | 0x00000040 /* F_EMPTY_PATH | T_EMPTY_PATH */);
 }
 
-int32_t hk_join_session_keyring(void) {
-  return (int32_t)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, (const char *)NULL);
+/* Joins (or creates) the session keyring `name` and adds user-search to its permissions,
+   read back from KEYCTL_DESCRIBE ("type;uid;gid;perm;description"). */
+int32_t hk_join_named_session_keyring(const char *name) {
+  long id = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
+  if (id < 0) return -1;
+  char desc[512];
+  long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc - 1);
+  if (n < 0) return -1;
+  desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+  char *perm = desc;
+  for (int field = 0; field < 3 && perm; field++) {
+    perm = strchr(perm, ';');
+    if (perm) perm++;
+  }
+  if (!perm) { errno = EINVAL; return -1; }
+  unsigned long bits = strtoul(perm, NULL, 16) | 0x00080000 /* KEY_USR_SEARCH */;
+  if (syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, id, bits) < 0) return -1;
+  return (int32_t)id;
 }
 
 #include <sys/mman.h>

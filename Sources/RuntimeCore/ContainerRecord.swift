@@ -21,6 +21,8 @@ public struct ContainerRecord: Sendable {
   public var started: Bool
   public var poststart: [Hook]
   public var poststop: [Hook]
+  /// Created with --no-new-keyring: exec'd processes keep their caller's session keyring too.
+  public var noNewKeyring = false
 
   public func json() -> String {
     var o = JSONObject()
@@ -37,6 +39,7 @@ public struct ContainerRecord: Sendable {
     o["cgroupCreated"] = .array(cgroupCreated.map { .string($0) })
     o["poststart"] = .array(poststart.map(ContainerRecord.hookJSON))
     o["poststop"] = .array(poststop.map(ContainerRecord.hookJSON))
+    if noNewKeyring { o["noNewKeyring"] = .bool(true) }
     return JSON.serialize(.object(o))
   }
 
@@ -82,6 +85,7 @@ public struct ContainerRecord: Sendable {
     started = false  // from the `started` marker file, see StateStore.load
     poststart = value["poststart"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
     poststop = value["poststop"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
+    noNewKeyring = value["noNewKeyring"] == .bool(true)
     if id.isEmpty { throw RuntimeError("read state", file, reason: "corrupt state file: no id") }
   }
 

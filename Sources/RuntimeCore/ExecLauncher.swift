@@ -83,7 +83,8 @@ public enum ExecLauncher {
     if pid == 0 {
       close(lock.fd)
       channels.parent.close()
-      ExecChild.run(process, sync: channels.child, target: targetFD, namespaces: childFlags, console: console)
+      ExecChild.run(process, sync: channels.child, target: targetFD, namespaces: childFlags, console: console,
+                    sessionKeyringOf: record.noNewKeyring ? nil : id)
     }
     channels.child.close()
     let sync = channels.parent
@@ -120,7 +121,8 @@ public enum ExecLauncher {
 
 /// The exec'd process before execve.
 enum ExecChild {
-  static func run(_ process: ProcessPlan, sync: SyncChannel, target: Int32, namespaces: Int32, console: Int32) -> Never {
+  static func run(_ process: ProcessPlan, sync: SyncChannel, target: Int32, namespaces: Int32, console: Int32,
+                  sessionKeyringOf containerID: String?) -> Never {
     _ = hk_unblock_all_signals()
     do {
       guard let go = sync.receive(), go.tag == UInt8(ascii: "G") else { _exit(1) }
@@ -132,6 +134,7 @@ enum ExecChild {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")
       }
       close(target)
+      if let containerID { try ProcessSetup.joinSessionKeyring(containerID: containerID) }
       try ProcessSetup.enterWorkingDirectory(process.cwd)
       if process.terminal { try ProcessSetup.setupConsole(process, socket: console) }
       let executable = try ProcessSetup.resolveExecutable(process)

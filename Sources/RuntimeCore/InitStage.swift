@@ -55,9 +55,9 @@ enum InitStage {
       _ = try check("unshare cgroup namespace") { hk_unshare(Int32(LinuxNamespace.cgroup.cloneFlag)) }
     }
     if !plan.noNewKeyring {
-      // As runc: a new anonymous session keyring, so the container cannot use the caller's
-      // keys. A kernel without keyrings (ENOSYS) is not an error.
-      if hk_join_session_keyring() < 0 && errno != ENOSYS { throw SystemError("keyctl join session keyring") }
+      // As runc: a session keyring of the container's own ("_ses.<id>", which exec'd processes
+      // join too), so the container cannot use the caller's keys. No keyrings (ENOSYS) is fine.
+      try ProcessSetup.joinSessionKeyring(containerID: plan.id)
     }
     if plan.newMountNamespace { try RootfsSetup.prepare(plan) }
     if plan.hasCreateHooks {

@@ -176,11 +176,12 @@ public enum Launcher {
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
     }
-    let record = ContainerRecord(
+    var record = ContainerRecord(
       id: plan.id, pid: pid, initStartTime: ProcFS.stat(pid: pid)?.startTime ?? 0, bundle: plan.bundle,
       rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Identity.ownerName(), ociVersion: plan.ociVersion,
       annotations: plan.annotations, cgroupPath: cgroup?.path ?? "", cgroupCreated: cleanup.cgroupCreated, started: false,
       poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
+    record.noNewKeyring = plan.noNewKeyring
     try store.save(record)
     if let pidFile = options.pidFile {
       cleanup.pidFile = pidFile

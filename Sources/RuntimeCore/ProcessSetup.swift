@@ -145,6 +145,14 @@ enum ProcessSetup {
     }
   }
 
+  /// Joins the container's session keyring by name, making it first if need be, and lets
+  /// its owner search it, so that later exec'd processes find the same one (as runc does).
+  static func joinSessionKeyring(containerID: String) throws {
+    if hk_join_named_session_keyring("_ses." + containerID) < 0 && errno != ENOSYS {
+      throw SystemError("keyctl join session keyring", "_ses." + containerID)
+    }
+  }
+
   /// Finds args[0] the way execvp would, in the container's PATH, with runc's wording
   /// so that docker and podman map a missing binary to exit 127.
   static func resolveExecutable(_ plan: ProcessPlan) throws -> String {

@@ -36,7 +36,7 @@ enum SecurityHost {
     }
     """#
 
-  @Test("the init joins a new anonymous session keyring, or keeps the caller's with --no-new-keyring",
+  @Test("the init joins a session keyring of its own (_ses.<id>), or keeps the caller's with --no-new-keyring",
         .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the keyctl probe"))
   func sessionKeyring() throws {
     let sb = try Sandbox("keyring")
@@ -59,14 +59,15 @@ enum SecurityHost {
     let host = try run([sb.shared + "/keyprobe"], outputDir: sb.dir)
     let hostRing = try #require(serial(host.stdout), "\(host)")
 
-    let first = try sb.runContainer(sb.newID("new1"))
+    let firstID = sb.newID("new1")
+    let first = try sb.runContainer(firstID)
     let second = try sb.runContainer(sb.newID("new2"))
     let kept = try sb.runContainer(sb.newID("kept"), extra: ["--no-new-keyring"])
     let a = try #require(serial(first.stdout), "\(first)")
     let b = try #require(serial(second.stdout), "\(second)")
     let c = try #require(serial(kept.stdout), "\(kept)")
     #expect(a.serial != hostRing.serial, "the container kept the caller's session keyring \(hostRing): \(first)")
-    #expect(a.desc.hasPrefix("keyring;0;0;") && a.desc.hasSuffix(";_ses"), "not a new anonymous session keyring: \(a)")
+    #expect(a.desc.hasPrefix("keyring;0;0;") && a.desc.hasSuffix(";_ses.\(firstID)"), "not the container's session keyring: \(a)")
     #expect(b.serial != a.serial && b.serial != hostRing.serial, "two containers share a session keyring: \(a) \(b)")
     #expect(c.serial == hostRing.serial, "--no-new-keyring: the container should keep the caller's keyring \(hostRing), got \(c)")
 
@@ -77,6 +78,37 @@ enum SecurityHost {
     #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     let created = sb.waitForFile(sb.shared + "/created.out") ?? ""
     #expect(serial(created)?.serial == hostRing.serial, "create --no-new-keyring: \(created) vs \(hostRing)")
+  }
+
+  @Test("exec'd processes join the container's session keyring, not the caller's (kept with --no-new-keyring)",
+        .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the keyctl probe"))
+  func execSessionKeyring() throws {
+    let sb = try Sandbox("exec-keyring")
+    defer { sb.cleanup() }
+    try Self.keyringProbe.write(toFile: sb.dir + "/keyprobe.c", atomically: true, encoding: .utf8)
+    let build = try run([SecurityHost.cc!, "-O2", "-static", "-o", sb.shared + "/keyprobe", sb.dir + "/keyprobe.c"],
+                        outputDir: sb.dir, timeout: 120)
+    try #require(build.status == 0, "cannot build the probe: \(build)")
+    sb.shareTmp()
+    sb.set("process.args", jsonStrings(["sh", "-c", "/tmp/keyprobe > /tmp/init-$(hostname).out; sleep 60"]))
+    let host = try run([sb.shared + "/keyprobe"], outputDir: sb.dir).stdout
+    for (suffix, extra) in [("own", [String]()), ("kept", ["--no-new-keyring"])] {
+      let id = sb.newID(suffix)
+      sb.set("hostname", .string(suffix))
+      _ = try sb.create(id, extra: extra)
+      #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
+      let initRing = sb.waitForFile(sb.shared + "/init-\(suffix).out") ?? ""
+      let exec = try sb.hull(["exec", id, "/tmp/keyprobe"], writeConfig: false)
+      #expect(exec.status == 0, "\(exec)")
+      let ring = { (text: String) in text.split(separator: " ").first.map(String.init) ?? "?" }
+      #expect(!initRing.isEmpty && ring(exec.stdout) == ring(initRing), "\(suffix): exec \(exec.stdout) vs init \(initRing)")
+      if suffix == "own" {
+        #expect(ring(exec.stdout) != ring(host) && exec.stdout.contains(";_ses.\(id)"), "exec kept the caller's keyring: \(exec.stdout)")
+      } else {
+        #expect(ring(exec.stdout) == ring(host), "--no-new-keyring: exec should keep the caller's keyring \(host): \(exec.stdout)")
+      }
+      _ = try sb.hull(["delete", "--force", id], writeConfig: false)
+    }
   }
 
   // MARK: CVE-2024-21626

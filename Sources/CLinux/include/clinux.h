@@ -92,4 +92,4 @@ int hk_move_mount_to(int fd, int target_fd);
 
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring for the
 /// caller. Returns its serial or -1 with errno.
-int32_t hk_join_session_keyring(void);
+int32_t hk_join_named_session_keyring(const char *name);
