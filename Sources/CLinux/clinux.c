@@ -317,3 +317,42 @@ int hk_protect_self_exe(char *const argv[]) {
   errno = e;
   return -1;
 }
+
+/* Starts a helper (a hook, criu) that dies with hull: PR_SET_PDEATHSIG(SIGKILL) is set in the
+   child, so a hook without a timeout cannot outlive a hull that was killed. vfork keeps it
+   as cheap as posix_spawn; an execve failure comes back through a close-on-exec pipe. */
+pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return -1;
+  pid_t parent = getpid();
+  pid_t pid = vfork();
+  if (pid == 0) {
+    int e = 0;
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) e = ESRCH;
+    if (!e && stdin_fd != 0 && dup2(stdin_fd, 0) < 0) e = errno;
+    if (!e) {
+      sigprocmask(SIG_SETMASK, &empty, NULL);
+      execve(path, argv, envp);
+      e = errno;
+    }
+    (void)!write(report[1], &e, sizeof e);
+    _exit(127);
+  }
+  int spawn_errno = pid < 0 ? errno : 0;
+  close(report[1]);
+  if (pid > 0) {
+    int e = 0;
+    ssize_t n;
+    while ((n = read(report[0], &e, sizeof e)) < 0 && errno == EINTR) {}
+    if (n == (ssize_t)sizeof e) {
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+      pid = -1;
+      spawn_errno = e;
+    }
+  }
+  close(report[0]);
+  errno = spawn_errno;
+  return pid;
+}

@@ -1,8 +1,8 @@
 import CLinux
 import Glibc
 
-/// Runs a helper program (a hook, criu) with posix_spawn: stdin from bytes, an empty
-/// signal mask, an optional timeout enforced through a pidfd.
+/// Runs a helper program (a hook, criu): stdin from bytes, an empty signal mask, killed
+/// if hull dies (see hk_spawn_tied), an optional timeout enforced through a pidfd.
 public enum Spawn {
   public enum Outcome: Sendable, Equatable {
     case exited(Int32)
@@ -18,30 +18,18 @@ public enum Spawn {
     if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pipeFds) != 0 {
       throw SystemError("socketpair", path)
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, pipeFds[0], 0)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    posix_spawnattr_setsigmask(&attributes, &emptyMask)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-
     var cArgs: [UnsafeMutablePointer<CChar>?] = (args.isEmpty ? [path] : args).map { strdup($0) } + [nil]
     var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
     defer {
       for p in cArgs { free(p) }
       for p in cEnv { free(p) }
     }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, &attributes, &cArgs, &cEnv)
+    let pid = hk_spawn_tied(path, &cArgs, &cEnv, pipeFds[0])
     close(pipeFds[0])
-    if rc != 0 {
+    if pid < 0 {
+      let e = errno
       close(pipeFds[1])
-      throw SystemError("spawn", path, errno: rc)
+      throw SystemError("spawn", path, errno: e)
     }
     if !stdin.isEmpty {
       _ = stdin.withUnsafeBytes { send(pipeFds[1], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -173,6 +173,27 @@ struct HookKit {
     sb.expectNothingLeft(id)
   }
 
+  @Test("a createRuntime hook without a timeout dies with a SIGKILLed create; delete --force leaves nothing")
+  func hookDiesWithHull() throws {
+    let sb = try Sandbox("hook-orphan")
+    defer { sb.cleanup() }
+    let kit = try HookKit(sb)
+    sb.set("hooks", .object(JSONObject([("createRuntime", .array([kit.hook("createRuntime", path: kit.dir + "/slow.sh")]))])))
+    let id = sb.newID()
+    let create = try sb.hullSpawn(["create", "--bundle", sb.bundle, id], timeout: 20)
+    let pidFile = kit.dir + "/slow.pid"
+    let hookPid = Int32((sb.waitForFile(pidFile) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    #expect(hookPid > 0, "the hook never ran")
+    kill(create.pid, SIGKILL)
+    _ = create.wait()
+    let deadline = Date().addingTimeInterval(5)
+    while hookPid > 0 && processIsLive(hookPid) && Date() < deadline { usleep(20_000) }
+    #expect(hookPid > 0 && !processIsLive(hookPid), "the hook \(hookPid) outlived the killed hull create")
+    let delete = try sb.hull(["delete", "--force", id], writeConfig: false)
+    #expect(delete.status == 0, "\(delete)")
+    sb.expectNothingLeft(id)
+  }
+
   @Test("a hook path that does not exist aborts create with a clear error")
   func missingHook() throws {
     let sb = try Sandbox("hook-missing")

@@ -109,15 +109,7 @@ enum StressFixtures {
     for fault in report.cases {
       let detail = "\(fault.name) at \(fault.delayMilliseconds ?? -1) ms: \(fault.runtimeOutcome); state \(fault.stateAfter); "
         + "\(fault.listProblems) \(fault.leftovers.map(\.description))"
-      if StressFixtures.knownHullFaultGaps.contains(fault.name) {
-        // Intermittent so that the test passes unchanged once hull kills (or reaps) a hanging hook itself.
-        withKnownIssue("hull: a createRuntime hook outlives a SIGKILLed create; delete --force leaves it running (issue 9 report)",
-                       isIntermittent: true) {
-          #expect(fault.passed, "\(detail)")
-        }
-      } else {
-        #expect(fault.passed, "\(detail)")
-      }
+      #expect(fault.passed, "\(detail)")
     }
   }
 
@@ -143,8 +135,6 @@ enum StressFixtures {
 }
 
 extension StressFixtures {
-  /// Fault kinds after which hull leaves something behind (reproduction in the issue 9 report).
-  static let knownHullFaultGaps: Set<String> = ["hook-hang"]
   /// Corpus cases hull accepts today (by file-name fragment); each one is a reported hull gap.
   static let knownHullInputGaps: [String] = [
     "escape-mount-dotdot", "escape-symlink-absolute", "escape-symlink-relative", "escape-symlink-chain", "escape-device-",

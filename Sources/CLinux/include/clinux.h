@@ -85,6 +85,8 @@ int hk_userns_with_maps(const char *uid_map, const char *gid_map);
 int hk_open_tree_clone(const char *path, int recursive);
 /* CVE-2019-5736 guard: re-exec from a read-only view of the binary when needed (see clinux.c). */
 int hk_protect_self_exe(char *const argv[]);
+/* A helper process killed with hull (PR_SET_PDEATHSIG); -1 + errno if it could not exec. */
+pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd);
 /// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE]) with MOUNT_ATTR_IDMAP and `userns_fd`.
 int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
 /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
