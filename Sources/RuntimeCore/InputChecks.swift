@@ -7,10 +7,11 @@ enum InputChecks {
   /// Far above the kernel's 41 capabilities: a longer list is hostile, and resolving it costs time.
   static let maxCapabilityNames = 1024
 
+  static func fail(_ field: String, _ reason: String) -> RuntimeError {
+    RuntimeError("plan", "config.json", reason: "\(field): \(reason)", errno: EINVAL)
+  }
+
   static func check(_ spec: Spec) throws(RuntimeError) {
-    func fail(_ field: String, _ reason: String) -> RuntimeError {
-      RuntimeError("plan", "config.json", reason: "\(field): \(reason)", errno: EINVAL)
-    }
     func noNUL(_ value: String, _ field: String) throws(RuntimeError) {
       if value.utf8.contains(0) { throw fail(field, "contains a NUL byte") }
     }
@@ -23,6 +24,7 @@ enum InputChecks {
         }
       }
       try noNUL(process.cwd, "process.cwd")
+      try staysInRoot(process.cwd, "process.cwd")
       if let caps = process.capabilities {
         for (name, list) in [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
                              ("permitted", caps.permitted), ("ambient", caps.ambient)] where list.count > maxCapabilityNames {
@@ -39,6 +41,32 @@ enum InputChecks {
       // 1.0.x: the destination MUST be absolute; 1.1 relaxed it (runc accepts it with a warning).
       if strictVersion && !mount.destination.hasPrefix("/") {
         throw fail("mounts[\(i)].destination", "\"\(mount.destination)\" is not absolute (required by ociVersion \(spec.ociVersion))")
+      }
+      try staysInRoot(mount.destination, "mounts[\(i)].destination")
+    }
+    for (i, device) in (spec.linux?.devices ?? []).enumerated() {
+      try staysInRoot(device.path, "linux.devices[\(i)].path")
+      // Permission bits only: a setuid or setgid device node has no use but an attack's.
+      if let mode = device.fileMode, mode & 0o6000 != 0 {
+        throw fail("linux.devices[\(i)].fileMode", "0o\(String(mode, radix: 8)) sets setuid or setgid on a device node")
+      }
+    }
+    for (i, path) in (spec.linux?.maskedPaths ?? []).enumerated() { try staysInRoot(path, "linux.maskedPaths[\(i)]") }
+    for (i, path) in (spec.linux?.readonlyPaths ?? []).enumerated() { try staysInRoot(path, "linux.readonlyPaths[\(i)]") }
+  }
+
+  /// Refuses a path whose `..` climb above the container's root ("/../etc", "a/../../x"). hull
+  /// would contain it (paths resolve inside the rootfs), but no honest config writes one, and
+  /// runc's silent clamping to "/" hides the mistake. Symlinks in the rootfs are the image's
+  /// business and are resolved inside it instead (see RootfsPath).
+  static func staysInRoot(_ path: String, _ field: String) throws(RuntimeError) {
+    var depth = 0
+    for component in path.utf8.split(separator: UInt8(ascii: "/")) {
+      if component.elementsEqual("..".utf8) {
+        depth -= 1
+        if depth < 0 { throw fail(field, "\"\(path)\" climbs out of the container's root with \"..\"") }
+      } else if !component.elementsEqual(".".utf8) {
+        depth += 1
       }
     }
   }

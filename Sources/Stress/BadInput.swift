@@ -31,6 +31,9 @@ public struct BadInputCase: Codable, Sendable {
   public var escape: String?
   public var symlinks: [String: String]?
   public var hostDisk: Bool?
+  /// "refuse" (the default) or "contain": rootfs content such as symlinks, which a runtime must
+  /// resolve inside the rootfs; running it is fine as long as nothing escapes.
+  public var expect: String?
 }
 
 public enum BadInputVerdict: String, Codable, Sendable {
@@ -43,7 +46,11 @@ public struct BadInputResult: Codable, Sendable {
   public var verdict: BadInputVerdict
   public var message: String
   public var findings: [String]
-  public var passed: Bool { verdict == .refused && findings.isEmpty }
+  /// nil = refuse; "contain" = refusing or running without a finding both pass.
+  public var expectation: String?
+  public var passed: Bool {
+    findings.isEmpty && (verdict == .refused || (expectation == "contain" && verdict == .accepted))
+  }
 }
 
 public struct BadInputReport: Codable, Sendable {
@@ -98,7 +105,8 @@ public enum BadInputRunner {
         throw StressError(operation: "read case", path: directory + "/cases/" + badCase.file, message: "cannot read file")
       }
       let bytes = substitute(substitute(original, "@CGROUPS_PATH@", cgroupsPath), "@ESCAPE@", marker)
-      var result = BadInputResult(file: badCase.file, category: badCase.category, verdict: .skipped, message: "", findings: [])
+      var result = BadInputResult(file: badCase.file, category: badCase.category, verdict: .skipped, message: "", findings: [],
+                                  expectation: badCase.expect)
       if let reason = unsafeReason(bytes, cgroupsPath: cgroupsPath) {
         result.message = "not run: \(reason)"
         results.append(result)

@@ -29,6 +29,33 @@ import Testing
     }
   }
 
+  /// A field set to a path that climbs out of the root, or a setuid device: (field, JSON path, value).
+  static let climbingPaths: [(String, String, String)] = [
+    ("mounts[", "mounts", #"[{"destination":"/../../tmp/x","type":"tmpfs","source":"tmpfs"}]"#),
+    ("mounts[", "mounts", #"[{"destination":"tmp/../../../x","type":"tmpfs","source":"tmpfs"}]"#),
+    ("linux.devices[0].path", "linux.devices", #"[{"path":"/dev/../../x","type":"c","major":1,"minor":3}]"#),
+    ("linux.devices[0].fileMode", "linux.devices", #"[{"path":"/dev/x","type":"c","major":1,"minor":3,"fileMode":2486}]"#),
+    ("linux.maskedPaths[0]", "linux.maskedPaths", #"["/proc/../../x"]"#),
+    ("linux.readonlyPaths[0]", "linux.readonlyPaths", #"["/../x"]"#),
+    ("process.cwd", "process.cwd", #""/../../tmp""#),
+  ]
+
+  @Test("paths that climb out of the root with .., and setuid device nodes, are refused by field",
+        arguments: climbingPaths.indices)
+  func climbingPath(_ index: Int) throws {
+    let (field, path, value) = Self.climbingPaths[index]
+    let sb = try Sandbox("climb")
+    defer { sb.cleanup() }
+    sb.script("echo must-not-run")
+    sb.set("ociVersion", .string("1.3.0"))  // relative destinations are fine from 1.1 on: only the climb is wrong
+    sb.set(path, json: value)
+    let id = sb.newID()
+    let result = try sb.hull(["run", "--bundle", sb.bundle, id])
+    #expect(result.status != 0 && !result.stdout.contains("must-not-run"), "\(result)")
+    #expect(result.stderr.contains(field) && (result.stderr.contains("climbs out") || result.stderr.contains("setuid")), "\(result)")
+    sb.expectNothingLeft(id)
+  }
+
   static let badConfigs: [(String, String)] = [
     ("truncated", #"{"ociVersion": "1.0.2", "process": {"args": ["sh""#),
     ("not JSON", "this is not json"),

@@ -117,32 +117,13 @@ enum StressFixtures {
         .timeLimit(.minutes(2)))
   func badInputCorpusRefusedByHull() throws {
     let directory = try #require(StressFixtures.repository) + "/conformance/bad-input"
-    // The two cases that make hull hang for 20 s and more are left to `drydock stress --bad-input` (see the report).
-    let files = Set(try BadInputRunner.load(directory: directory).map(\.file)).subtracting(StressFixtures.hullHangs)
-    let report = try BadInputRunner.run(runtime: StressFixtures.hullRuntime(), directory: directory, only: files)
+    let report = try BadInputRunner.run(runtime: StressFixtures.hullRuntime(), directory: directory)
     #expect(report.cases.count >= 100)
     for result in report.cases {
       let detail = "\(result.file): \(result.verdict.rawValue): \(result.message) \(result.findings)"
-      if StressFixtures.knownHullInputGaps.contains(where: { result.file.contains($0) }) {
-        withKnownIssue("hull accepts this hostile config (contained or ignored, not refused): issue 9 report") {
-          #expect(result.passed, "\(detail)")
-        }
-      } else {
-        #expect(result.passed, "\(detail)")
-      }
+      #expect(result.passed, "\(detail)")
     }
   }
-}
-
-extension StressFixtures {
-  /// Corpus cases hull accepts today (by file-name fragment); each one is a reported hull gap.
-  static let knownHullInputGaps: [String] = [
-    "escape-mount-dotdot", "escape-symlink-absolute", "escape-symlink-relative", "escape-symlink-chain", "escape-device-",
-    "escape-masked-path", "escape-readonly-path", "escape-cwd", "-device-host-disk", "-device-mem", "-device-port",
-  ]
-  /// Cases on which hull does not answer within 20 s. (The 1 MiB hostname used to hang `run` and 30000 unknown
-  /// capabilities cost ~30 s of CPU; both are refused at once now and are back in the test.)
-  static let hullHangs: Set<String> = []
 }
 
 @Suite struct StressUnitTests {
