@@ -35,6 +35,9 @@ let package = Package(
       name: "hull", dependencies: ["HullCLI"],
       linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"], .when(configuration: .release))]),
 
+    // The config parser's fuzz target (scripts/fuzz-config builds it with libFuzzer).
+    .executableTarget(name: "hull-config-fuzz", dependencies: ["OCISpec"]),
+
     // ---- test-bed (drydock) ----
     .target(name: "DrydockKit"),
     .target(name: "Bench", dependencies: ["DrydockKit"]),
@@ -58,5 +61,6 @@ let package = Package(
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "DrydockKit"]),
     .testTarget(name: "StressTests", dependencies: ["Stress", "DrydockKit"]),
     .testTarget(name: "ClientTests", dependencies: []),
+    .testTarget(name: "FuzzTests", dependencies: []),
   ]
 )
