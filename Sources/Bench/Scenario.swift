@@ -14,6 +14,7 @@
 //     workers(cpus:) -> Int ; batchSize -> Int
 //     network: Bool?   false: the container gets no network namespace (the template has one); the with/without
 //                      pair shows what the namespace costs each runtime (~1 ms of kernel work here)
+//     seccompProfile: String?   a linux.seccomp object (path relative to the repository) every runtime applies
 //     limitMaxKB, limitMinKB: Int?  limit: the bisection's bounds (default 65536 and 32 KiB, powers of two)
 //     limitRepeats: Int?            limit: consecutive successful runs for a limit to count as working (default 3)
 //     limitSteps: Int?              limit: steps per octave once the octave is found (default 8: 1/8-octave resolution)
@@ -52,6 +53,7 @@ public struct Scenario: Codable, Sendable, Hashable {
   public var signal: String?
   public var floor: Bool?
   public var network: Bool?
+  public var seccompProfile: String?
   public var concurrency: Int?
   public var batch: Int?
   public var runs: Int?

@@ -30,12 +30,23 @@ final class TrialContext {
 }
 
 extension BenchRunner {
+  /// A scenario's seccomp profile: a linux.seccomp JSON object, the path relative to the repository.
+  public static func seccompObject(_ path: String) throws -> Any {
+    let full = path.hasPrefix("/") ? path : (BundleFactory.repositoryRoot() ?? ".") + "/" + path
+    guard let data = FileManager.default.contents(atPath: full),
+          let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else {
+      throw BenchError(operation: "read seccomp profile", path: full, message: "not a readable JSON object")
+    }
+    return object
+  }
+
   func prepare(scenario: Scenario, mode: BenchMode, participant: Participant, index: Int) throws -> TrialContext {
     guard let factory else { throw BenchError(operation: "prepare", message: "no bundle factory") }
     do {
       var config = try factory.template()
       try config.setArgs(scenario.containerArgs)
       if scenario.network == false { try config.removeNamespace("network") }
+      if let profile = scenario.seccompProfile { try config.set(["linux", "seccomp"], to: try Self.seccompObject(profile)) }
       try config.setCgroupsPath(cgroupPrefix + "/unused")
       let name = "\(index)-\(scenario.name)-\(mode == .isolated ? "iso" : "b2b")"
       let bundle = try factory.makeBundle(name: name, config: config)

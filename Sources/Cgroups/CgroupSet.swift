@@ -26,6 +26,24 @@ public struct CgroupSet: Sendable {
 
   public var unifiedDirectory: String? { host.unifiedMountPoint.map { Paths.join($0, path) } }
 
+  /// The levels `create` would make now (those missing, parents first): recorded before
+  /// creating them, so that a runtime killed mid-create leaves nothing `delete --force`
+  /// cannot find. A level a sibling makes in between is not ours and survives its rmdir
+  /// (EBUSY/ENOTEMPTY while in use).
+  public func missingDirectories() -> [String] {
+    var roots = host.v1.map(\.mountPoint)
+    if let unified = host.unifiedMountPoint { roots.append(unified) }
+    var missing: [String] = []
+    for root in roots {
+      var current = root
+      for component in path.split(separator: "/") {
+        current += "/" + component
+        if access(current, F_OK) != 0 { missing.append(current) }
+      }
+    }
+    return missing
+  }
+
   /// Creates every missing level in every hierarchy; returns the directories created,
   /// parents before children, so that removal can undo exactly these and nothing else.
   public func create() throws(CgroupError) -> [String] {

@@ -70,6 +70,14 @@ public enum Launcher {
       plan.mounts[index].idmapNamespaceFD = fd
     }
     var cgroup = plan.cgroup
+    // A provisional record (pid 0) names the cgroups before they exist and before anything
+    // else can fail, so that `delete --force` cleans up after a create killed at any point.
+    var provisional = ContainerRecord(
+      id: plan.id, pid: 0, initStartTime: 0, bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Now(),
+      owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations,
+      cgroupPath: plan.cgroup!.path, cgroupCreated: plan.cgroup!.missingDirectories(), started: false, poststart: [],
+      poststop: [])
+    try store.save(provisional, durable: false)
     do { cleanup.cgroupCreated = try plan.cgroup!.create() } catch {
       // Rootless with no write access to the hierarchies and no limits to apply: run
       // without a cgroup of its own, as runc does (pause, ps, update and events then refuse).
@@ -79,12 +87,12 @@ public enum Launcher {
       cgroup = nil
       plan.cgroup = nil
     }
-    // A provisional record (pid 0) names the cgroups before anything else can fail, so that
-    // `delete --force` cleans up after a create that was killed part way.
-    try store.save(ContainerRecord(
-      id: plan.id, pid: 0, initStartTime: 0, bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Now(),
-      owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations, cgroupPath: cgroup?.path ?? "",
-      cgroupCreated: cleanup.cgroupCreated, started: false, poststart: [], poststop: []), durable: false)
+    if cgroup == nil || provisional.cgroupCreated != cleanup.cgroupCreated {
+      // What was really made (a sibling may have made a level first), or no cgroup at all.
+      provisional.cgroupPath = cgroup?.path ?? ""
+      provisional.cgroupCreated = cleanup.cgroupCreated
+      try store.save(provisional, durable: false)
+    }
     do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
 
     var listener: Int32 = -1

@@ -24,7 +24,7 @@ struct BenchCommand: ParsableCommand {
   @Option(name: .customLong("runtime"), help: ArgumentHelp("A runtime binary (path or name in PATH); repeat for more. The first is the reference.", valueName: "PATH"))
   var runtimes: [String] = []
 
-  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit); repeat for more. Default: all.", valueName: "NAME"))
+  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit); repeat for more. Default: all.", valueName: "NAME"))
   var scenarios: [String] = []
 
   @Option(help: "Measured runs per runtime, scenario and mode.")

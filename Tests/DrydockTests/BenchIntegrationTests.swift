@@ -23,18 +23,19 @@ import Testing
     let runtimes = try ["runc", "crun"].map { try RuntimeUnderTest.probe($0) }
     let directory = try #require(ScenarioLoader.defaultDirectory())
     let all = try ScenarioLoader.select([], from: ScenarioLoader.load(directory: directory))
-    #expect(all.map(\.name) == ["run", "run-no-netns", "lifecycle", "exec", "state", "kill",
+    #expect(all.map(\.name) == ["run", "run-no-netns", "run-seccomp", "lifecycle", "exec", "state", "kill",
                                 "throughput-1", "throughput-2", "throughput-n", "memory-held", "memory-limit"])
     // The latency scenarios only: the throughput ones start 20 containers per trial.
-    let scenarios = all.filter { ["run", "lifecycle", "exec", "state", "kill"].contains($0.name) }
+    let scenarios = all.filter { ["run", "run-seccomp", "lifecycle", "exec", "state", "kill"].contains($0.name) }
     var configuration = BenchConfiguration(runtimes: runtimes, scenarios: scenarios)
     configuration.runs = 5
     configuration.warmup = 1
     configuration.isolationSleepMilliseconds = 20
     let report = try BenchRunner(configuration: configuration).run()
 
-    // run: 2 modes x 3 participants; lifecycle: 4 phases x 2 modes x 2; exec, state, kill: 2 x 2 each.
-    #expect(report.results.count == 6 + 16 + 4 + 4 + 4)
+    // run: 2 modes x 3 participants; run-seccomp (no floor): 2 x 2; lifecycle: 4 phases x 2 modes x 2;
+    // exec, state, kill: 2 x 2 each.
+    #expect(report.results.count == 6 + 4 + 16 + 4 + 4 + 4)
     for result in report.results {
       let label = "\(result.runtime) \(result.scenario)/\(result.phase) \(result.mode): \(result.firstFailure ?? "")"
       #expect(result.n == 5, "\(label)")

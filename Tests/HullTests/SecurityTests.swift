@@ -36,16 +36,21 @@ enum SecurityHost {
     }
     """#
 
+  /// Builds the probe into the sandbox's shared directory, which the container sees at /tmp.
+  static func buildKeyringProbe(_ sb: Sandbox) throws {
+    try keyringProbe.write(toFile: sb.dir + "/keyprobe.c", atomically: true, encoding: .utf8)
+    let build = try run([SecurityHost.cc!, "-O2", "-static", "-o", sb.shared + "/keyprobe", sb.dir + "/keyprobe.c"],
+                        outputDir: sb.dir, timeout: 120)
+    try #require(build.status == 0, "cannot build the probe: \(build)")
+    sb.shareTmp()
+  }
+
   @Test("the init joins a session keyring of its own (_ses.<id>), or keeps the caller's with --no-new-keyring",
         .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the keyctl probe"))
   func sessionKeyring() throws {
     let sb = try Sandbox("keyring")
     defer { sb.cleanup() }
-    try Self.keyringProbe.write(toFile: sb.dir + "/keyprobe.c", atomically: true, encoding: .utf8)
-    let build = try run([SecurityHost.cc!, "-O2", "-static", "-o", sb.shared + "/keyprobe", sb.dir + "/keyprobe.c"],
-                        outputDir: sb.dir, timeout: 120)
-    try #require(build.status == 0, "cannot build the probe: \(build)")
-    sb.shareTmp()
+    try Self.buildKeyringProbe(sb)
     sb.set("process.args", jsonStrings(["/tmp/keyprobe"]))
 
     func serial(_ output: String) -> (serial: String, desc: String)? {
@@ -85,11 +90,7 @@ enum SecurityHost {
   func execSessionKeyring() throws {
     let sb = try Sandbox("exec-keyring")
     defer { sb.cleanup() }
-    try Self.keyringProbe.write(toFile: sb.dir + "/keyprobe.c", atomically: true, encoding: .utf8)
-    let build = try run([SecurityHost.cc!, "-O2", "-static", "-o", sb.shared + "/keyprobe", sb.dir + "/keyprobe.c"],
-                        outputDir: sb.dir, timeout: 120)
-    try #require(build.status == 0, "cannot build the probe: \(build)")
-    sb.shareTmp()
+    try Self.buildKeyringProbe(sb)
     sb.set("process.args", jsonStrings(["sh", "-c", "/tmp/keyprobe > /tmp/init-$(hostname).out; sleep 60"]))
     let host = try run([sb.shared + "/keyprobe"], outputDir: sb.dir).stdout
     for (suffix, extra) in [("own", [String]()), ("kept", ["--no-new-keyring"])] {

@@ -17,6 +17,9 @@ import Testing
     #expect(byName["throughput-2"]?.workers(cpus: 8) == 2)
     #expect(one.modes == ["back-to-back"] && one.runs == 20)
     #expect(byName["run-no-netns"]?.network == false && byName["run-no-netns"]?.runsFloor == false)
+    #expect(byName["run-seccomp"]?.seccompProfile == "bench/seccomp/docker-default.json")
+    let profile = try BenchRunner.seccompObject("bench/seccomp/docker-default.json") as? [String: Any]
+    #expect(profile?["defaultAction"] as? String == "SCMP_ACT_ERRNO")
     #expect(ScenarioKind.throughput.phases == ["batch"])
   }
 
