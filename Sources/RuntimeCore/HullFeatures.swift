@@ -15,7 +15,12 @@ public enum HullFeatures {
                                  supportedFlags: Seccomp.knownFlags),
         apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true,
         netDevicesEnabled: false, memoryPolicy: nil),
-      annotations: [("org.drydock.hull.checkpoint", Checkpoint.criuProblem().map { "unavailable: " + $0 } ?? "available (criu)")])
+      annotations: [
+        ("org.drydock.hull.checkpoint", Checkpoint.criuProblem().map { "unavailable: " + $0 } ?? "available (criu)"),
+        // CVE-2019-5736: see hk_protect_self_exe.
+        ("org.drydock.hull.selfExeProtection", "re-exec from a detached read-only bind (sealed memfd when unprivileged)"),
+        ("org.drydock.hull.rootless", "the caller's own uid/gid mapped (no newuidmap); cgroups skipped when not writable and unset"),
+      ])
   }
 
 }
