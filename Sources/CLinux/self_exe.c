@@ -1,0 +1,85 @@
+/* CVE-2019-5736: hull never leaves a writable view of its own binary reachable from a container. */
+#include "clinux.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+extern char **environ;
+
+/* CVE-2019-5736: a container process must never reach a host hull binary it could write
+   through /proc/<pid>/exe of a hull process inside the container. When the binary is
+   writable by the caller and not already on a read-only mount (or a sealed memfd), hull
+   re-executes itself once from a detached read-only bind of the same file: no copy, the
+   page cache is shared, and a detached mount cannot be remounted from any namespace. An
+   unprivileged caller (or an old kernel) cannot clone mounts and gets a sealed memfd copy.
+   Returns 0 when nothing had to be done; on success it does not return; -1 + errno. */
+int hk_protect_self_exe(char *const argv[]) {
+  int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (exe < 0) return -1;
+  struct statvfs vfs;
+  int seals = fcntl(exe, F_GET_SEALS);
+  if ((fstatvfs(exe, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) || (seals >= 0 && (seals & F_SEAL_WRITE)) ||
+      access("/proc/self/exe", W_OK) != 0) {
+    close(exe);
+    return 0;
+  }
+  int tree = (int)syscall(SYS_open_tree, exe, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_EMPTY_PATH);
+  if (tree >= 0) {
+    struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {
+      0x1 | 0x2 | 0x4 /* MOUNT_ATTR_RDONLY | NOSUID | NODEV */, 0, 0, 0};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+      syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
+    close(tree);
+  }
+  int copy = memfd_create("hull", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  struct stat st;
+  if (copy < 0 || fstat(exe, &st) != 0) { int e = errno; close(exe); if (copy >= 0) close(copy); errno = e; return -1; }
+  off_t offset = 0;
+  while (offset < st.st_size) {
+    ssize_t n = sendfile(copy, exe, &offset, (size_t)(st.st_size - offset));
+    if (n <= 0) { int e = n < 0 ? errno : EIO; close(exe); close(copy); errno = e; return -1; }
+  }
+  close(exe);
+  if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0)
+    syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
+  int e = errno;
+  close(copy);
+  errno = e;
+  return -1;
+}
+
+/* The same check as early as the process allows: a constructor runs before Swift's main,
+   so the process about to be replaced does as little as possible (~0.2 ms here). It finds
+   the subcommand by skipping hull's global flags; the ones that take a value must match
+   HullMain.globalFlags. Anything it misses is caught by the call in HullMain. */
+static int hk_flag_takes_value(const char *arg) {
+  static const char *const with_value[] = {"root", "log", "log-format", "rootless", "criu", NULL};
+  while (*arg == '-') arg++;
+  if (strchr(arg, '=')) return 0;
+  for (int i = 0; with_value[i]; i++)
+    if (strcmp(arg, with_value[i]) == 0) return 1;
+  return 0;
+}
+
+/* Defined by the hull executable only (Sources/hull/main.swift): test bundles that link this
+   shim must not re-execute themselves because an argument happens to read "run". */
+extern void hk_hull_executable(void) __attribute__((weak));
+
+__attribute__((constructor)) static void hk_protect_self_exe_early(int argc, char **argv) {
+  if (!hk_hull_executable) return;
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] == '-') {
+      if (hk_flag_takes_value(argv[i])) i++;
+      continue;
+    }
+    if (!strcmp(argv[i], "create") || !strcmp(argv[i], "run") || !strcmp(argv[i], "exec") || !strcmp(argv[i], "restore"))
+      (void)hk_protect_self_exe(argv);  /* on failure, HullMain's call reports it */
+    return;
+  }
+}
