@@ -17,7 +17,7 @@ public struct ContainerRecord: Sendable {
   /// Cgroup directories hull created (parents first); delete removes these and nothing else.
   public var cgroupCreated: [String]
   /// `start` released the init. Kept as a marker file beside state.json: creating it is
-  /// atomic and cheaper than rewriting and fsyncing the state (see StateStore.markStarted).
+  /// atomic and cheaper than rewriting the state (see StateStore.markStarted).
   public var started: Bool
   public var poststart: [Hook]
   public var poststop: [Hook]

@@ -77,7 +77,7 @@ public enum Launcher {
       owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations,
       cgroupPath: plan.cgroup!.path, cgroupCreated: plan.cgroup!.missingDirectories(), started: false, poststart: [],
       poststop: [])
-    try store.save(provisional, durable: false)
+    try store.save(provisional)
     do { cleanup.cgroupCreated = try plan.cgroup!.create() } catch {
       // Rootless with no write access to the hierarchies and no limits to apply: run
       // without a cgroup of its own, as runc does (pause, ps, update and events then refuse).
@@ -91,7 +91,7 @@ public enum Launcher {
       // What was really made (a sibling may have made a level first), or no cgroup at all.
       provisional.cgroupPath = cgroup?.path ?? ""
       provisional.cgroupCreated = cleanup.cgroupCreated
-      try store.save(provisional, durable: false)
+      try store.save(provisional)
     }
     do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
 

@@ -72,10 +72,9 @@ public struct StateStore: Sendable {
     Glibc.close(fd)
   }
 
-  /// `durable: false` skips the fsync (still written whole and renamed): for the provisional
-  /// record of create, which the final one replaces a few milliseconds later.
-  public func save(_ record: ContainerRecord, durable: Bool = true) throws(RuntimeError) {
-    do { try Files.writeAtomically(directory(record.id) + "/state.json", Array(record.json().utf8), sync: durable) } catch {
+  /// Written whole and renamed into place (see Files.writeAtomically).
+  public func save(_ record: ContainerRecord) throws(RuntimeError) {
+    do { try Files.writeAtomically(directory(record.id) + "/state.json", Array(record.json().utf8)) } catch {
       throw RuntimeError(error, context: "write state")
     }
   }
