@@ -74,8 +74,6 @@ int hk_sethostname(const char *name, size_t len) { return sethostname(name, len)
 int hk_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }
 int hk_setgroups(size_t n, const gid_t *groups) { return setgroups(n, groups); }
 uint64_t hk_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
-unsigned int hk_major(uint64_t dev) { return major(dev); }
-unsigned int hk_minor(uint64_t dev) { return minor(dev); }
 
 int hk_send_fd(int sock, int fd, const void *payload, size_t len) {
   struct iovec iov = {.iov_base = (void *)payload, .iov_len = len};
@@ -147,21 +145,10 @@ int hk_signalfd_read(int sfd) {
   ssize_t n = read(sfd, &si, sizeof si);
   return n == (ssize_t)sizeof si ? (int)si.ssi_signo : -1;
 }
-int hk_reset_signal_dispositions(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++) {
-    if (s == SIGKILL || s == SIGSTOP) continue;
-    sigaction(s, &sa, NULL);
-  }
-  return 0;
-}
 
 int hk_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
 int hk_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
 int hk_accept4_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
-int hk_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 #include <sys/eventfd.h>
 int hk_eventfd_cloexec(unsigned int initval, int nonblock) {

@@ -54,6 +54,15 @@ int hk_protect_self_exe(char *const argv[]) {
   return -1;
 }
 
+/* 0: checked, nothing (more) to do; an errno: the check failed; -1: not run yet in this image. */
+static int hk_self_exe_result = -1;
+
+int hk_protect_self_exe_once(char *const argv[]) {
+  if (hk_self_exe_result < 0) hk_self_exe_result = hk_protect_self_exe(argv) == 0 ? 0 : errno;
+  errno = hk_self_exe_result;
+  return hk_self_exe_result == 0 ? 0 : -1;
+}
+
 /* The same check as early as the process allows: a constructor runs before Swift's main,
    so the process about to be replaced does as little as possible (~0.2 ms here). It finds
    the subcommand by skipping hull's global flags; the ones that take a value must match
@@ -79,7 +88,7 @@ __attribute__((constructor)) static void hk_protect_self_exe_early(int argc, cha
       continue;
     }
     if (!strcmp(argv[i], "create") || !strcmp(argv[i], "run") || !strcmp(argv[i], "exec") || !strcmp(argv[i], "restore"))
-      (void)hk_protect_self_exe(argv);  /* on failure, HullMain's call reports it */
+      (void)hk_protect_self_exe_once(argv);  /* on failure, HullMain's call reports it */
     return;
   }
 }

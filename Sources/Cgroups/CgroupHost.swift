@@ -2,6 +2,9 @@ import LinuxKit
 
 /// How this host mounts cgroups: v1 hierarchies, the unified (v2) hierarchy, or both.
 public struct CgroupHost: Sendable, Equatable {
+  /// Super options of a v1 cgroup mount that are not controller names.
+  static let ignoredMountOptions: [String] = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr"]
+
   public enum Mode: String, Sendable { case v1, hybrid, unified }
 
   /// One mounted v1 hierarchy: its mount point and the controllers bound to it
@@ -103,9 +106,8 @@ public struct CgroupHost: Sendable, Equatable {
         continue
       }
       guard dash + 3 < fields.count else { continue }
-      let ignored: [String] = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr"]
       let controllers = String(decoding: bytes[fields[dash + 3]], as: UTF8.self).split(separator: ",")
-        .map(String.init).filter { !ignored.contains($0) && !$0.hasPrefix("release_agent=") }
+        .map(String.init).filter { !ignoredMountOptions.contains($0) && !$0.hasPrefix("release_agent=") }
       if !controllers.isEmpty && !hierarchies.contains(where: { $0.mountPoint == mountPoint }) {
         hierarchies.append(Hierarchy(mountPoint: mountPoint, controllers: controllers))
       }

@@ -19,18 +19,22 @@ enum CreateOptions {
     return Paths.absolute(path, base: buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
   }
 
-  static func launch(_ args: Arguments, _ context: Context, command: String) throws(RuntimeError) -> (Spec, LaunchOptions) {
-    let id = try containerID(args, command: command)
-    let bundle = absolute(args.value("bundle") ?? ".")
+  /// The bundle's config.json, read (at most 16 MiB) and parsed; errors name the command and file.
+  static func loadSpec(bundle: String, id: String, command: String) throws(RuntimeError) -> Spec {
     let configPath = bundle + "/config.json"
     let bytes: [UInt8]
     do { bytes = try Files.read(configPath, limit: 16 << 20) } catch {
       throw RuntimeError("\(command) container \(id): read", configPath, reason: error.reason, errno: error.errno)
     }
-    let spec: Spec
-    do { spec = try Spec.parse(bytes) } catch {
+    do { return try Spec.parse(bytes) } catch {
       throw RuntimeError("\(command) container \(id): load", configPath, reason: error.description, errno: EINVAL)
     }
+  }
+
+  static func launch(_ args: Arguments, _ context: Context, command: String) throws(RuntimeError) -> (Spec, LaunchOptions) {
+    let id = try containerID(args, command: command)
+    let bundle = absolute(args.value("bundle") ?? ".")
+    let spec = try loadSpec(bundle: bundle, id: id, command: command)
     var options = LaunchOptions(id: id, bundle: bundle, stateDir: context.store.directory(id))
     options.pidFile = args.value("pid-file").map(absolute)
     options.consoleSocket = args.value("console-socket").map(absolute)

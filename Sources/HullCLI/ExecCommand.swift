@@ -24,7 +24,9 @@ struct ExecCommand: HullCommand {
     if args.value("apparmor") != nil || args.value("process-label") != nil {
       throw RuntimeError("exec in container \(id)", reason: "--apparmor/--process-label: no AppArmor or SELinux on this host", errno: ENOTSUP)
     }
-    let spec = try containerSpec(context, id: id)
+    // The container's config.json, from the bundle recorded at create.
+    let bundle = try context.store.load(id).bundle
+    let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "exec in")
     let process = try processSpec(args, base: spec.process, id: id)
     let ownConsole = process.terminal && args.value("console-socket") == nil && !args.bool("detach")
     var plan = try ProcessPlanner.plan(process, hasConsole: args.value("console-socket") != nil || ownConsole, preserveFds: 0)
@@ -33,7 +35,7 @@ struct ExecCommand: HullCommand {
                                                            cacheDirectory: context.root + "/.seccomp-cache") { context.log.warning(warning) }
     if plan.seccomp?.usesNotify == true {
       plan.listenerState = ContainerState(ociVersion: spec.ociVersion, id: id, status: .running, pid: 0,
-                                          bundle: try context.store.load(id).bundle, annotations: spec.annotations)
+                                          bundle: bundle, annotations: spec.annotations)
     }
     if let text = args.value("preserve-fds") {
       guard let n = Int32(text), n >= 0 else { throw RuntimeError("exec", reason: "--preserve-fds: \"\(text)\" is not a number", errno: EINVAL) }
@@ -45,19 +47,6 @@ struct ExecCommand: HullCommand {
     options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
     options.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
     return try ExecLauncher.exec(id: id, process: plan, options: options, store: context.store)
-  }
-
-  /// The container's config.json, from the bundle recorded at create.
-  static func containerSpec(_ context: Context, id: String) throws(RuntimeError) -> Spec {
-    let record = try context.store.load(id)
-    let configPath = record.bundle + "/config.json"
-    let bytes: [UInt8]
-    do { bytes = try Files.read(configPath, limit: 16 << 20) } catch {
-      throw RuntimeError("exec in container \(id): read", configPath, reason: error.reason, errno: error.errno)
-    }
-    do { return try Spec.parse(bytes) } catch {
-      throw RuntimeError("exec in container \(id): load", configPath, reason: error.description, errno: EINVAL)
-    }
   }
 
   /// --process FILE as given, or the container's own process with runc's overrides.

@@ -92,8 +92,8 @@ public enum HullMain {
     }
     // Commands that put a hull process inside a container first make sure the binary it
     // runs from cannot be written through /proc/<pid>/exe (CVE-2019-5736; see self_exe.c, whose
-    // constructor normally did this already).
-    if ["create", "run", "exec", "restore"].contains(name) && hk_protect_self_exe(CommandLine.unsafeArgv) != 0 {
+    // constructor normally did this already: then this only reads its result).
+    if ["create", "run", "exec", "restore"].contains(name) && hk_protect_self_exe_once(CommandLine.unsafeArgv) != 0 {
       context.log.error("\(name): protect the hull binary /proc/self/exe (CVE-2019-5736): \(SystemError.describe(errno))")
       return 1
     }

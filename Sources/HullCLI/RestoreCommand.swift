@@ -20,13 +20,7 @@ struct RestoreCommand: HullCommand {
       throw RuntimeError("restore container \(id)", reason: "--console-socket: restoring a terminal is not supported yet", errno: 95)
     }
     let bundle = CreateOptions.absolute(args.value("bundle") ?? ".")
-    let configPath = bundle + "/config.json"
-    let spec: Spec
-    do { spec = try Spec.parse(try Files.read(configPath, limit: 16 << 20)) } catch let error as SpecError {
-      throw RuntimeError("restore container \(id): load", configPath, reason: error.description, errno: 22)
-    } catch let error as SystemError {
-      throw RuntimeError("restore container \(id): read", configPath, reason: error.reason, errno: error.errno)
-    } catch { throw RuntimeError("restore", configPath, reason: "\(error)") }
+    let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "restore")
     var options = Checkpoint.RestoreOptions(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)
     options.workPath = args.value("work-path").map(CreateOptions.absolute)
     options.pidFile = args.value("pid-file").map(CreateOptions.absolute)

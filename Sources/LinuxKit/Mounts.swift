@@ -23,7 +23,6 @@ public enum Mounts {
   /// Mount flags from the options of config.md; the rest goes to the file system as data.
   public struct ParsedOptions: Sendable {
     public var flags: UInt = 0
-    public var clearFlags: UInt = 0
     public var propagation: [UInt] = []
     public var recursiveSet: UInt = 0   // MOUNT_ATTR_* for mount_setattr (rro, rnosuid, ...)
     public var data: [String] = []
@@ -34,7 +33,7 @@ public enum Mounts {
     var parsed = ParsedOptions()
     for option in options {
       if let (set, flag) = flag(option) {
-        if set { parsed.flags |= flag } else { parsed.flags &= ~flag; parsed.clearFlags |= flag }
+        if set { parsed.flags |= flag } else { parsed.flags &= ~flag }
       } else if let propagation = propagation(option) {
         parsed.propagation.append(propagation)
       } else if let attr = recursiveAttribute(option) {

@@ -24,8 +24,6 @@ public enum LinuxNamespace: String, Sendable, CaseIterable {
     switch self {
     case .network: return "net"
     case .mount: return "mnt"
-    case .pid: return "pid"
-    case .time: return "time"
     default: return rawValue
     }
   }

@@ -21,12 +21,6 @@ public enum ProcFS {
     return info.startTime == startTime && info.state != "Z" && info.state != "X"
   }
 
-  /// Is the process stopped by the freezer/SIGSTOP ("T" or "t")?
-  public static func isStopped(pid: Int32) -> Bool {
-    guard let info = stat(pid: pid) else { return false }
-    return info.state == "T" || info.state == "t"
-  }
-
   /// The namespace inode link of a process, e.g. "pid:[4026531836]".
   public static func namespaceLink(pid: Int32, kind: String) -> String? {
     var buffer = [CChar](repeating: 0, count: 128)
@@ -70,11 +64,6 @@ public struct PidFD: ~Copyable {
   public init(pid: Int32) throws(SystemError) {
     self.pid = pid
     fd = try check("pidfd_open", "/proc/\(pid)") { hk_pidfd_open(pid, 0) }
-  }
-
-  public init(adopting fd: Int32, pid: Int32) {
-    self.fd = fd
-    self.pid = pid
   }
 
   public func signal(_ sig: Int32) throws(SystemError) {

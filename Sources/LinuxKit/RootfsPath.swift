@@ -45,11 +45,5 @@ public struct RootfsPath {
     return try check("open", root + clean) { hk_openat_in_root(rootFD, clean, O_PATH | O_CLOEXEC, 0) }
   }
 
-  /// Is the resolved object a directory?
-  public static func isDirectory(fd: Int32) -> Bool {
-    var st = stat()
-    return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-  }
-
   public static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
 }

@@ -38,14 +38,14 @@ public enum Spawn {
 
     let pidfd = hk_pidfd_open(pid, 0)
     defer { if pidfd >= 0 { close(pidfd) } }
+    var timedOut = false
     if let timeoutSeconds, pidfd >= 0, !PidFD.waitReadable(pidfd, timeoutMs: Int32(clamping: timeoutSeconds * 1000)) {
       _ = hk_pidfd_send_signal(pidfd, SIGKILL)
-      var status: Int32 = 0
-      while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-      return .timedOut
+      timedOut = true
     }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    if timedOut { return .timedOut }
     if status & 0x7f == 0 { return .exited((status >> 8) & 0xff) }
     return .signaled(status & 0x7f)
   }

@@ -9,12 +9,12 @@ public enum DefaultSpec {
   }
 
   public static func value(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0) -> JSONValue {
-    let caps = strings(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
+    let caps = stringArray(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     let process = obj([
       ("terminal", .bool(true)),
       ("user", obj([("uid", .int(0)), ("gid", .int(0))])),
-      ("args", strings(["sh"])),
-      ("env", strings(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"])),
+      ("args", stringArray(["sh"])),
+      ("env", stringArray(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"])),
       ("cwd", .string("/")),
       // No inheritable set: runc dropped it (CVE-2022-29162) and so does hull.
       ("capabilities", obj([("bounding", caps), ("effective", caps), ("permitted", caps), ("ambient", caps)])),
@@ -47,11 +47,11 @@ public enum DefaultSpec {
       linux.append(("resources", obj([("devices", .array([obj([("allow", .bool(false)), ("access", .string("rwm"))])]))])))
     }
     linux.append(("namespaces", .array(namespaces)))
-    linux.append(("maskedPaths", strings([
+    linux.append(("maskedPaths", stringArray([
       "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
       "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/powercap",
     ])))
-    linux.append(("readonlyPaths", strings(["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"])))
+    linux.append(("readonlyPaths", stringArray(["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"])))
     return obj([
       ("ociVersion", .string(supportedOCIVersionMax)),
       ("process", process),
@@ -63,14 +63,13 @@ public enum DefaultSpec {
   }
 
   private static func obj(_ entries: [(key: String, value: JSONValue)]) -> JSONValue { .object(JSONObject(entries)) }
-  private static func strings(_ s: [String]) -> JSONValue { .array(s.map(JSONValue.string)) }
   private static func ns(_ type: String) -> JSONValue { obj([("type", .string(type))]) }
   private static func idMap(hostID: UInt32) -> JSONValue {
     obj([("containerID", .int(0)), ("hostID", .int(Int64(hostID))), ("size", .int(1))])
   }
   private static func mount(_ dest: String, _ type: String, _ source: String, _ options: [String]?) -> JSONValue {
     var e: [(key: String, value: JSONValue)] = [("destination", .string(dest)), ("type", .string(type)), ("source", .string(source))]
-    if let options { e.append(("options", strings(options))) }
+    if let options { e.append(("options", stringArray(options))) }
     return obj(e)
   }
 }

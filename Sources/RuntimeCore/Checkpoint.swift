@@ -114,7 +114,7 @@ public enum Checkpoint {
       try store.save(record)
       try store.markStarted(id)
       if let path = options.pidFile {
-        do { try Files.writeAtomically(path, Array(String(pid).utf8), mode: 0o644) } catch { throw RuntimeError(error, context: "write pid file") }
+        try StateStore.writePidFile(path, pid: pid)
       }
       _ = consume lock
       return pid

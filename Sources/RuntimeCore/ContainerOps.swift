@@ -27,7 +27,7 @@ public struct ContainerOps {
   /// Releases the init blocked in create; returns warnings from poststart hooks.
   public func start(_ id: String) throws(RuntimeError) -> [String] {
     let lock = try store.open(id)
-    var record = try store.load(id)
+    let record = try store.load(id)
     switch status(of: record) {
     case .created: break
     case .stopped: throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
@@ -43,7 +43,6 @@ public struct ContainerOps {
       throw SyncChannel.decodeError(message.payload)
     }
     unlink(socketPath)
-    record.started = true
     try store.markStarted(id)
     let warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
                                          state: StateJSON.render(record: record, status: .running))

@@ -104,9 +104,7 @@ public enum ExecLauncher {
     if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
     _ = consume lock
     if let pidFile = options.pidFile {
-      do { try Files.writeAtomically(pidFile, Array(String(pid).utf8), mode: 0o644) } catch {
-        throw fail(RuntimeError(error, context: "write pid file"))
-      }
+      do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }
     if options.detach {
       close(pidfd)

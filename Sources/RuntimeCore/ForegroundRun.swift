@@ -10,7 +10,7 @@ public enum ForegroundRun {
                          console: ConsoleProxy? = nil)
     throws(RuntimeError) -> (exitCode: Int32, warnings: [String])
   {
-    var record = container.record
+    let record = container.record
     let sync = container.sync
     let pidfd = container.pidfd
     sync.send(UInt8(ascii: "s"))
@@ -21,7 +21,6 @@ public enum ForegroundRun {
       throw SyncChannel.decodeError(message.payload)
     }
     sync.close()
-    record.started = true
     try ops.store.markStarted(record.id)
     var warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
                                          state: StateJSON.render(record: record, status: .running))

@@ -26,9 +26,10 @@ enum InputChecks {
       try noNUL(process.cwd, "process.cwd")
       try staysInRoot(process.cwd, "process.cwd")
       if let caps = process.capabilities {
-        for (name, list) in [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
-                             ("permitted", caps.permitted), ("ambient", caps.ambient)] where list.count > maxCapabilityNames {
-          throw fail("process.capabilities.\(name)", "\(list.count) names, at most \(maxCapabilityNames) are accepted")
+        try caps.forEachSet { (name, list) throws(RuntimeError) in
+          if list.count > maxCapabilityNames {
+            throw fail("process.capabilities.\(name)", "\(list.count) names, at most \(maxCapabilityNames) are accepted")
+          }
         }
       }
     }

@@ -75,7 +75,6 @@ public struct LaunchPlan: Sendable {
   public var noNewKeyring = false
   public var mounts: [MountStep] = []
   public var devices: [DeviceNode] = []
-  public var bindDevicesFromHost = false
   public var devSymlinks: [Symlink] = []
   public var maskedPaths: [String] = []
   public var readonlyPaths: [String] = []

@@ -46,8 +46,7 @@ public enum Launcher {
     func run() {
       if childPid > 0 {
         if childPidfd >= 0 { _ = hk_pidfd_send_signal(childPidfd, SIGKILL) } else { kill(childPid, SIGKILL) }
-        var status: Int32 = 0
-        while waitpid(childPid, &status, 0) < 0 && errno == EINTR {}
+        _ = ForegroundRun.reap(childPid)
       }
       if childPidfd >= 0 { close(childPidfd) }
       CgroupSet.remove(cgroupCreated)
@@ -69,7 +68,6 @@ public enum Launcher {
       idmapFDs.append(fd)
       plan.mounts[index].idmapNamespaceFD = fd
     }
-    var cgroup = plan.cgroup
     // A provisional record (pid 0) names the cgroups before they exist and before anything
     // else can fail, so that `delete --force` cleans up after a create killed at any point.
     var provisional = ContainerRecord(
@@ -84,9 +82,9 @@ public enum Launcher {
       guard plan.cgroupOptional, error.errno == EACCES || error.errno == EPERM || error.errno == EROFS else {
         throw RuntimeError(error)
       }
-      cgroup = nil
       plan.cgroup = nil
     }
+    let cgroup = plan.cgroup
     if cgroup == nil || provisional.cgroupCreated != cleanup.cgroupCreated {
       // What was really made (a sibling may have made a level first), or no cgroup at all.
       provisional.cgroupPath = cgroup?.path ?? ""
@@ -184,18 +182,18 @@ public enum Launcher {
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
     }
-    var record = ContainerRecord(
-      id: plan.id, pid: pid, initStartTime: ProcFS.stat(pid: pid)?.startTime ?? 0, bundle: plan.bundle,
-      rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Identity.ownerName(), ociVersion: plan.ociVersion,
-      annotations: plan.annotations, cgroupPath: cgroup?.path ?? "", cgroupCreated: cleanup.cgroupCreated, started: false,
-      poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
+    // The provisional record, completed (its cgroup fields are already what was made).
+    var record = provisional
+    record.pid = pid
+    record.initStartTime = ProcFS.stat(pid: pid)?.startTime ?? 0
+    record.created = Clock.rfc3339Now()
+    record.poststart = plan.hooks.poststart
+    record.poststop = plan.hooks.poststop
     record.noNewKeyring = plan.noNewKeyring
     try store.save(record)
     if let pidFile = options.pidFile {
       cleanup.pidFile = pidFile
-      do { try Files.writeAtomically(pidFile, Array(String(pid).utf8), mode: 0o644) } catch {
-        throw RuntimeError(error, context: "write pid file")
-      }
+      try StateStore.writePidFile(pidFile, pid: pid)
     }
     if mode == .create {
       sync.send(UInt8(ascii: "A"))

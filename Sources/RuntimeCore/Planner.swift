@@ -121,7 +121,6 @@ public enum Planner {
       if plan.uidMap!.isEmpty || plan.gidMap!.isEmpty {
         throw RuntimeError("plan", "config.json", reason: "linux.uidMappings/gidMappings: a new user namespace needs mappings", errno: EINVAL)
       }
-      plan.bindDevicesFromHost = true
     }
     if let offsets = linux?.timeOffsets {
       var text = ""

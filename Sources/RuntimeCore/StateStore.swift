@@ -36,7 +36,7 @@ public struct StateStore: Sendable {
   /// Locks an existing container's directory; "container does not exist" otherwise.
   public func open(_ id: String, shared: Bool = false) throws(RuntimeError) -> Lock {
     let dir = directory(id)
-    guard Files.isDirectory(dir), Files.exists(dir + "/state.json") else { throw RuntimeError.notFound(id) }
+    guard Files.exists(dir + "/state.json") else { throw RuntimeError.notFound(id) }
     return try lock(dir, shared: shared)
   }
 
@@ -70,6 +70,13 @@ public struct StateStore: Sendable {
     let fd = hk_open_mode(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
     if fd < 0 { throw RuntimeError(SystemError("create", path), context: "mark started") }
     Glibc.close(fd)
+  }
+
+  /// --pid-file of create, run, exec and restore: the pid as text, written whole.
+  public static func writePidFile(_ path: String, pid: Int32) throws(RuntimeError) {
+    do { try Files.writeAtomically(path, Array(String(pid).utf8), mode: 0o644) } catch {
+      throw RuntimeError(error, context: "write pid file")
+    }
   }
 
   /// Written whole and renamed into place (see Files.writeAtomically).

@@ -86,7 +86,7 @@ import Testing
     defer { box.cleanup() }
     box.script("exit 0")
     let id = box.newID()
-    try box.create(id)
+    _ = try box.create(id)
     let pid = try box.pid(id)
     var info = statvfs()
     #expect(statvfs("/proc/\(pid)/exe", &info) == 0)

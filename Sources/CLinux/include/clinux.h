@@ -33,8 +33,6 @@ int hk_sethostname(const char *name, size_t len);
 int hk_setdomainname(const char *name, size_t len);
 int hk_setgroups(size_t n, const gid_t *groups);
 uint64_t hk_makedev(unsigned int major, unsigned int minor);
-unsigned int hk_major(uint64_t dev);
-unsigned int hk_minor(uint64_t dev);
 
 /// Sends one message holding `payload` and exactly one SCM_RIGHTS fd.
 int hk_send_fd(int sock, int fd, const void *payload, size_t len);
@@ -51,13 +49,11 @@ int hk_block_signals_for_forwarding(void);
 int hk_unblock_all_signals(void);
 int hk_signalfd_forwarding(void);
 int hk_signalfd_read(int sfd);
-int hk_reset_signal_dispositions(void);
 
 /// GNU-only calls that Glibc's Swift module does not import.
 int hk_setresuid(uid_t uid);
 int hk_setresgid(gid_t gid);
 int hk_accept4_cloexec(int fd);
-int hk_pipe2_cloexec(int fds[2]);
 
 /// cgroup helpers (used by Cgroups): eventfd for v1 OOM notification (not imported by
 /// Swift's Glibc) and the raw bpf() syscall for the v2 device program.
@@ -83,8 +79,10 @@ int hk_set_affinity(const int *cpus, int count);
 int hk_userns_with_maps(const char *uid_map, const char *gid_map);
 /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]).
 int hk_open_tree_clone(const char *path, int recursive);
-/* CVE-2019-5736 guard: re-exec from a read-only view of the binary when needed (see clinux.c). */
+/* CVE-2019-5736 guard: re-exec from a read-only view of the binary when needed (see self_exe.c). */
 int hk_protect_self_exe(char *const argv[]);
+/* The same, run at most once per process image (the constructor in self_exe.c usually did it). */
+int hk_protect_self_exe_once(char *const argv[]);
 /* A helper process killed with hull (PR_SET_PDEATHSIG); -1 + errno if it could not exec. */
 pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd);
 /// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE]) with MOUNT_ATTR_IDMAP and `userns_fd`.
