@@ -10,7 +10,8 @@
 //     isolationSleepMilliseconds = 50    idle time before each timed call in isolated mode: long enough for
 //                                        the cgroup v1 attach to pay its RCU grace period, as a lone start does
 //     rootfsStrategy = .bindMountReadOnly
-//     seed = 0x5EED                      bootstrap resampling; the same samples give the same intervals
+//     seed = 0x5EED                      the participants' order per iteration and the bootstrap resampling:
+//                                        the same seed gives the same order, the same samples the same intervals
 //     timeoutSeconds = 30                per runtime call
 //     workDirectory: String? = nil       nil: a fresh directory under $TMPDIR or /tmp, removed afterwards
 //     floorSource: String? = nil         directory of floor.c and measure.c; nil: <repository>/bench/floor

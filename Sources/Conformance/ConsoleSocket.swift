@@ -9,10 +9,7 @@ import Glibc
 
 private typealias IoctlFunction = @convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int32
 // ioctl is variadic: Swift's Glibc module does not import it.
-private let ioctlFunction: IoctlFunction? = {
-  guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "ioctl") else { return nil }
-  return unsafeBitCast(symbol, to: IoctlFunction.self)
-}()
+private let ioctlFunction = libcSymbol("ioctl", as: IoctlFunction.self)
 
 final class ConsoleSocket {
   let path: String

@@ -7,7 +7,8 @@ import Foundation
 import Glibc
 #endif
 
-private func libcSymbol<F>(_ name: String, as type: F.Type) -> F? {
+/// A libc function Swift's Glibc module does not import (variadic or GNU-only), looked up once.
+func libcSymbol<F>(_ name: String, as type: F.Type) -> F? {
   guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
   return unsafeBitCast(symbol, to: type)
 }

@@ -12,7 +12,7 @@
 //     append(_ path:, _ value: Any) throws               creates the array if missing
 //     remove(_ path:) throws                             missing key: no-op; bad index: error
 //     (each of the three also takes the dotted-string form)
-//     args: [String]? { get }; setArgs(_:) ; setCgroupsPath(_:) ; setHostname(_:)
+//     args: [String]? { get }; setArgs(_:) ; setCgroupsPath(_:)
 //     removeNamespace(_ type:) ; hasNamespace(_ type:) -> Bool
 //     jsonData(pretty: = true) throws -> Data ; write(to path:) throws
 //   Errors are DrydockKitError(operation: "config set|append|remove|read|write", path: the key path or file).
@@ -111,7 +111,6 @@ public struct ConfigTree {
   public var args: [String]? { value(at: ["process", "args"]) as? [String] }
   public mutating func setArgs(_ args: [String]) throws { try set(["process", "args"], to: args) }
   public mutating func setCgroupsPath(_ path: String) throws { try set(["linux", "cgroupsPath"], to: path) }
-  public mutating func setHostname(_ name: String) throws { try set(["hostname"], to: name) }
 
   public func hasNamespace(_ type: String) -> Bool {
     ((value(at: ["linux", "namespaces"]) as? [[String: Any]]) ?? []).contains { $0["type"] as? String == type }

@@ -14,9 +14,9 @@
 //     readProcesses() -> [UInt32: dd_proc]   exited processes plus the still-running tracked threads, by tgid
 //     reset() throws                  zero counts, tasks and counters between recordings (the object stays loaded)
 //     close()                         links, ring buffer, object: everything freed (also in deinit)
-//     static func loadedProgramNames() -> [String]   programs loaded in the kernel now (to check nothing leaked)
 //     programIDs() -> [UInt32] ; static func kernelProgramIDs() -> (loaded, linked: Set<UInt32>)
 import CBPF
+import DrydockKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,7 +48,7 @@ public final class BPFSession {
     self.objectPath = objectPath
     libbpfMessages.removeAll()
     dd_set_log_sink(libbpfSink)
-    let start = monotonicNow()
+    let start = ProcessRunner.monotonicNanoseconds()
     guard let object = bpf_object__open_file(objectPath, nil) else {
       throw TracerError.libbpf("open BPF object", path: objectPath, code: errno, detail: Self.recentLog())
     }
@@ -58,7 +58,7 @@ public final class BPFSession {
       bpf_object__close(object)
       throw Self.explainLoadFailure(code: loaded, log: log, path: objectPath)
     }
-    loadNanoseconds = monotonicNow() - start
+    loadNanoseconds = ProcessRunner.monotonicNanoseconds() - start
     self.object = object
     func fd(_ name: String) throws -> Int32 {
       guard let map = bpf_object__find_map_by_name(object, name) else {
@@ -297,25 +297,5 @@ public final class BPFSession {
     return (loaded, linked)
   }
 
-  public static func loadedProgramNames() -> [String] {
-    var names: [String] = []
-    var id: UInt32 = 0
-    while bpf_prog_get_next_id(id, &id) == 0 {
-      let fd = bpf_prog_get_fd_by_id(id)
-      guard fd >= 0 else { continue }
-      var info = bpf_prog_info()
-      var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-      if bpf_obj_get_info_by_fd(fd, &info, &length) == 0 {
-        names.append(withUnsafeBytes(of: info.name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) })
-      }
-      Glibc.close(fd)
-    }
-    return names
-  }
 }
 
-func monotonicNow() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}

@@ -76,7 +76,7 @@ public final class OverheadMeter {
     defer { _ = try? ProcessRunner.run(argv + ["delete", "--force", id], timeout: 10) }
     let gate = try GatedProcess.spawn(argv + ["run", "--bundle", directory, id], logPrefix: "\(bundle.path)/\(id)")
     try gate.release()
-    let result = gate.waitDraining(session: tracer.session, deadline: monotonicNow() + UInt64(options.timeout * 1e9),
+    let result = gate.waitDraining(session: tracer.session, deadline: ProcessRunner.monotonicNanoseconds() + UInt64(options.timeout * 1e9),
                                    timeout: options.timeout)
     guard result.succeeded else {
       throw TracerError(operation: "untraced run", path: tracer.runtime.path, errno: ECHILD, message: result.summary)
@@ -111,9 +111,9 @@ public final class OverheadMeter {
     func loop() -> Double {
       var best = Double.infinity
       for _ in 0..<5 {
-        let start = monotonicNow()
+        let start = ProcessRunner.monotonicNanoseconds()
         for _ in 0..<iterations { _ = getppid() }
-        best = min(best, Double(monotonicNow() - start) / Double(iterations))
+        best = min(best, Double(ProcessRunner.monotonicNanoseconds() - start) / Double(iterations))
       }
       return best
     }

@@ -96,7 +96,7 @@ public final class RuntimeTracer {
     let containerArgs = options.phase == .exec ? options.execContainerArgs : options.args
     let directory = try bundle.makeConfig(id: id, args: containerArgs, seccomp: seccomp)
     let pidFile = "\(bundle.path)/\(id).pid"
-    let deadline = monotonicNow() + UInt64(options.timeout * 1e9)
+    let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(options.timeout * 1e9)
     var recording = Recording()
     let create = ["create", "--bundle", directory, "--pid-file", pidFile, id]
     defer {
@@ -107,7 +107,7 @@ public final class RuntimeTracer {
       switch options.phase {
       case .run:
         try traced(bundle, ["run", "--bundle", directory, id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
-        if !recording.timedOut && !session.waitForTreeExit(deadline: min(deadline, monotonicNow() + 2_000_000_000)) {
+        if !recording.timedOut && !session.waitForTreeExit(deadline: min(deadline, ProcessRunner.monotonicNanoseconds() + 2_000_000_000)) {
           recording.failures.append("processes of the tree outlived the runtime by 2 s: killed")
           session.killTracked()
         }
@@ -123,7 +123,7 @@ public final class RuntimeTracer {
           if !session.waitForTreeExit(deadline: deadline) { recording.timedOut = true }
         } else {
           try untraced(bundle, ["start", id], into: &recording)
-          if !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- monotonicNow()) / 1e9)) {
+          if !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- ProcessRunner.monotonicNanoseconds()) / 1e9)) {
             recording.timedOut = true
             break
           }
@@ -139,7 +139,7 @@ public final class RuntimeTracer {
         try traced(bundle, create, id: id, deadline: deadline, timeout: options.timeout, into: &recording)
         try traced(bundle, ["start", id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
         if let initPid = readPid(pidFile),
-           !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- monotonicNow()) / 1e9)) {
+           !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- ProcessRunner.monotonicNanoseconds()) / 1e9)) {
           recording.timedOut = true   // the workload outlived the deadline: killed below, not deleted traced
           break
         }

@@ -107,7 +107,7 @@ public final class TraceSession {
 
   /// Until every tracked task is gone (a `run` tree after the runtime returned), draining meanwhile.
   public func waitForTreeExit(deadline: UInt64) -> Bool {
-    while monotonicNow() < deadline && !TraceInterrupt.requested {
+    while ProcessRunner.monotonicNanoseconds() < deadline && !TraceInterrupt.requested {
       if bpf.liveTasks().isEmpty { return true }
       bpf.drain()
       usleep(5000)
@@ -147,11 +147,11 @@ public final class GatedProcess {
   }
 
   public func release(timeout: Double = 5) throws {
-    let deadline = monotonicNow() + UInt64(timeout * 1e9)
+    let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(timeout * 1e9)
     while true {
       let fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
       if fd >= 0 { Glibc.close(fd); return }
-      guard errno == ENXIO || errno == EINTR, monotonicNow() < deadline else {
+      guard errno == ENXIO || errno == EINTR, ProcessRunner.monotonicNanoseconds() < deadline else {
         throw TracerError(operation: "release gate", path: fifo, errno: errno,
                           message: "the gated shell never opened its FIFO (is /bin/sh there?)")
       }
@@ -164,7 +164,7 @@ public final class GatedProcess {
     var expired = false
     while !ProcessRunner.waitForExit(pid: pid, timeout: 0.02) {
       session.bpf.drain()
-      if monotonicNow() >= deadline || TraceInterrupt.requested {
+      if ProcessRunner.monotonicNanoseconds() >= deadline || TraceInterrupt.requested {
         expired = true
         session.killTracked()
         break

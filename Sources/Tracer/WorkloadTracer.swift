@@ -74,12 +74,12 @@ public final class WorkloadTracer {
     let mode: dd_mode = selector == .mntns ? DD_MODE_MNTNS : selector == .pidns ? DD_MODE_PIDNS : DD_MODE_CGROUP
     try session.configureNamespace(mode: mode, id: id)
     defer { try? session.configureTree() }
-    let start = monotonicNow()
+    let start = ProcessRunner.monotonicNanoseconds()
     let limit = duration ?? timeout
     let deadline = start + UInt64(limit * 1e9)
     var exited = false
     let raw = try session.record {
-      while monotonicNow() < deadline && !TraceInterrupt.requested {
+      while ProcessRunner.monotonicNanoseconds() < deadline && !TraceInterrupt.requested {
         if let pid, ProcessRunner.waitForExit(pid: pid, timeout: 0.05) { exited = true; break }
         if pid == nil { usleep(50_000) }
         session.bpf.drain()
@@ -90,7 +90,7 @@ public final class WorkloadTracer {
     report.runtime = pid.map { "pid \($0)" } ?? "\(selector.rawValue) \(id)"
     report.phase = "workload"
     report.target = "\(selector.rawValue):\(id)"
-    report.wallMs = Double(monotonicNow() - start) / 1e6
+    report.wallMs = Double(ProcessRunner.monotonicNanoseconds() - start) / 1e6
     report.loadMs = session.loadMs
     ReportBuilder.fill(&report, from: raw, syscalls: session.syscalls)
     report.notes.append(exited ? "pid \(pid ?? 0) exited" : "stopped after \(limit) s")

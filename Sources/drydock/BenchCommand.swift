@@ -48,7 +48,7 @@ struct BenchCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Idle milliseconds before each timed call in isolated mode.", valueName: "MS"))
   var isolationSleep = 50.0
 
-  @Option(help: "Seed of the bootstrap resampling.")
+  @Option(help: "Seed of the run order and of the bootstrap resampling.")
   var seed: UInt64 = 0x5EED
 
   @Option(help: ArgumentHelp("A stored bench JSON from the same host to gate against.", valueName: "FILE"))

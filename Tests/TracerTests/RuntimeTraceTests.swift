@@ -86,9 +86,9 @@ struct RuntimeTraceTests {
   @Test("a hung target is killed at the timeout, its processes gone")
   func hungTarget() throws {
     guard let crun = TracerFixture.runtime("crun") else { return }
-    let started = monotonicNow()
+    let started = ProcessRunner.monotonicNanoseconds()
     let report = try TracerFixture.trace(crun, options: TraceOptions(args: ["/bin/sleep", "100"], timeout: 2))
-    let seconds = Double(monotonicNow() - started) / 1e9
+    let seconds = Double(ProcessRunner.monotonicNanoseconds() - started) / 1e9
     #expect(report.timedOut)
     #expect(seconds < 10)
     let sleeper = report.processes.first { $0.exe.hasSuffix("sleep") }
@@ -98,12 +98,12 @@ struct RuntimeTraceTests {
 
   /// A killed container init may wait a moment for its new parent to reap it: gone or a zombie both count.
   static func goneOrZombie(_ pid: Int32, within seconds: Double) -> Bool {
-    let deadline = monotonicNow() + UInt64(seconds * 1e9)
+    let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(seconds * 1e9)
     repeat {
       guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
       if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
       usleep(20_000)
-    } while monotonicNow() < deadline
+    } while ProcessRunner.monotonicNanoseconds() < deadline
     return false
   }
 
@@ -122,8 +122,8 @@ struct RuntimeTraceTests {
     #expect(ours.isDisjoint(with: during.linked), "a link still attaches one of ours")
     session.close()
     // Tracing programs are freed after an RCU grace period: give the kernel a moment.
-    let deadline = monotonicNow() + 3_000_000_000
-    while !ours.isDisjoint(with: BPFSession.kernelProgramIDs().loaded) && monotonicNow() < deadline { usleep(20_000) }
+    let deadline = ProcessRunner.monotonicNanoseconds() + 3_000_000_000
+    while !ours.isDisjoint(with: BPFSession.kernelProgramIDs().loaded) && ProcessRunner.monotonicNanoseconds() < deadline { usleep(20_000) }
     #expect(ours.isDisjoint(with: BPFSession.kernelProgramIDs().loaded))
   }
 }
