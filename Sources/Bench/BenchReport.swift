@@ -70,9 +70,11 @@ public struct BenchEnvironment: Codable, Sendable {
   public var measuredWith: String
   /// "i/n" when this run was one shard of a larger one (drydock report merge puts them back together).
   public var shard: String?
+  /// Runtimes the preflight found unable to run a trivial container here: not measured (nil: none).
+  public var unusable: [RuntimeUsability]?
 
   enum CodingKeys: String, CodingKey {
-    case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed, shard
+    case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed, shard, unusable
     case kernelVersion = "kernel_version", cgroupMode = "cgroup_mode", v1Controllers = "v1_controllers"
     case unifiedControllers = "unified_controllers", loadBefore = "load_before", loadAfter = "load_after"
     case capabilityBoundingSet = "capability_bounding_set", startedAt = "started_at"

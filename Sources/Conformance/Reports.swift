@@ -16,6 +16,10 @@ public enum Reports {
   public static func json(_ suite: SuiteResult, generatedAt: String) -> String {
     let runtimes: [JSONValue] = suite.runtimes.map { rt in
       .object(["name": .string(rt.runtime.name), "path": .string(rt.runtime.path), "version": .string(rt.runtime.version),
+               "global_args": .array(rt.runtime.extraGlobalArgs.map { .string($0) }),
+               "usable": .bool(rt.unusable == nil),
+               "unusable_reason": rt.unusable?.reason.map { .string($0) } ?? .null,
+               "host_fix": rt.unusable?.hostFix.map { .string($0) } ?? .null,
                "summary": .object(["pass": .number(Double(rt.count(.pass))), "fail": .number(Double(rt.count(.fail))),
                                    "skip": .number(Double(rt.count(.skip)))]),
                "cases": .array(zip(suite.cases, rt.results).map { entry($0, $1) })])
@@ -33,7 +37,9 @@ public enum Reports {
   /// TAP version 13 for one runtime, with a YAML block on failures.
   public static func tap(_ suite: SuiteResult, runtime index: Int) -> String {
     let rt = suite.runtimes[index]
-    var out = "TAP version 13\n# \(rt.runtime.name) \(rt.runtime.version) (\(rt.runtime.path))\n1..\(suite.cases.count)\n"
+    var out = "TAP version 13\n# \(rt.runtime.name) \(rt.runtime.version) (\(rt.runtime.path))\n"
+    if let unusable = rt.unusable { out += "# UNUSABLE: \(unusable.summary)\n" }
+    out += "1..\(suite.cases.count)\n"
     for (n, (c, r)) in zip(suite.cases, rt.results).enumerated() {
       switch r.status {
       case .pass: out += "ok \(n + 1) - \(c.id)\n"
@@ -59,6 +65,10 @@ public enum Reports {
     for rt in suite.runtimes {
       let time = rt.results.reduce(0) { $0 + $1.seconds }
       out += "  <testsuite name=\"\(xml(rt.runtime.name))\" tests=\"\(rt.results.count)\" failures=\"\(rt.count(.fail))\" skipped=\"\(rt.count(.skip))\" time=\"\(String(format: "%.3f", time))\">\n"
+      if let unusable = rt.unusable {
+        out += "    <properties><property name=\"unusable\" value=\"\(xml(unusable.summary))\"/></properties>\n"
+        out += "    <system-err>\(xml(unusable.summary))</system-err>\n"
+      }
       for (c, r) in zip(suite.cases, rt.results) {
         out += "    <testcase classname=\"\(xml(rt.runtime.name)).\(xml(c.area))\" name=\"\(xml(c.id))\" time=\"\(String(format: "%.3f", r.seconds))\""
         switch r.status {
@@ -83,6 +93,11 @@ public enum Reports {
   /// matrix.md: case × runtime, then the disagreements and every failure message.
   public static func matrixMarkdown(_ suite: SuiteResult) -> String {
     var out = "# Conformance matrix\n\n"
+    for rt in suite.runtimes {
+      if let unusable = rt.unusable {
+        out += "> **UNUSABLE RUNTIME** — \(mdCell(unusable.summary)). Its cases were not run: they are neither passes nor failures.\n\n"
+      }
+    }
     out += "| runtime | version | pass | fail | skip |\n|---|---|---|---|---|\n"
     for rt in suite.runtimes {
       out += "| \(rt.runtime.name) | \(mdCell(rt.runtime.version)) | \(rt.count(.pass)) | \(rt.count(.fail)) | \(rt.count(.skip)) |\n"
@@ -114,7 +129,14 @@ public enum Reports {
     <html><head><meta charset="utf-8"><title>drydock conformance matrix</title><style>
     body{font-family:sans-serif;font-size:13px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}
     .pass{background:#cfc}.fail{background:#fbb}.skip{background:#eee;color:#666}.differ{font-weight:bold}
+    .banner{background:#fdd;border:2px solid #c00;padding:8px;margin:8px 0;font-weight:bold}
     </style></head><body><h1>drydock conformance matrix</h1>
+
+    """
+    for rt in suite.runtimes where rt.unusable != nil {
+      out += "<div class=\"banner\">UNUSABLE RUNTIME: \(xml(rt.unusable!.summary)). Its cases were not run.</div>\n"
+    }
+    out += """
     <table><tr><th>runtime</th><th>version</th><th>pass</th><th>fail</th><th>skip</th></tr>
 
     """

@@ -10,6 +10,9 @@ import Glibc
 public struct RuntimeResults: Sendable {
   public var runtime: RuntimeUnderTest
   public var results: [CaseResult]   // in the order of SuiteResult.cases
+  /// What the preflight found (nil: not checked). An unusable runtime's cases are skipped, not failed.
+  public var usability: RuntimeUsability? = nil
+  public var unusable: RuntimeUsability? { usability.flatMap { $0.usable ? nil : $0 } }
 
   public func count(_ status: CaseStatus) -> Int { results.filter { $0.status == status }.count }
 }
@@ -70,7 +73,12 @@ private final class WorkQueue: @unchecked Sendable {
 }
 
 public enum SuiteRunner {
-  public static func run(cases: [ConformanceCase], runtimes: [RuntimeUnderTest], options: SuiteOptions) throws -> SuiteResult {
+  /// `usability`: the preflight's findings, one per runtime in the same order (empty: not checked).
+  public static func run(cases: [ConformanceCase], runtimes: [RuntimeUnderTest], usability: [RuntimeUsability] = [],
+                         options: SuiteOptions) throws -> SuiteResult {
+    let unusable: [String?] = runtimes.indices.map { i in
+      i < usability.count && !usability[i].usable ? "runtime unusable on this host: " + (usability[i].reason ?? "") : nil
+    }
     let started = Date()
     ContainerWait.becomeSubreaper()
     installInterruptHandlers()
@@ -120,7 +128,9 @@ public enum SuiteRunner {
             let caseIndex = index / runtimes.count, runtime = runtimes[index % runtimes.count]
             let testCase = cases[caseIndex]
             let result: CaseResult
-            if let reason = skipReasons[caseIndex] {
+            if let reason = unusable[index % runtimes.count] {
+              result = CaseResult(caseID: testCase.id, status: .skip, message: reason)
+            } else if let reason = skipReasons[caseIndex] {
               result = CaseResult(caseID: testCase.id, status: .skip, message: reason)
             } else {
               result = CaseExecution(testCase: testCase, runtime: runtime, env: env, serial: index).run()
@@ -144,7 +154,7 @@ public enum SuiteRunner {
       RuntimeResults(runtime: runtime, results: cases.indices.map { c in
         queue.result(c * runtimes.count + r)
           ?? CaseResult(caseID: cases[c].id, status: .skip, message: "not run: drydock was interrupted")
-      })
+      }, usability: r < usability.count ? usability[r] : nil)
     }
     return SuiteResult(cases: cases, runtimes: perRuntime, wallSeconds: Date().timeIntervalSince(started), startedAt: started)
   }

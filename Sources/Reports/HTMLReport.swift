@@ -13,6 +13,12 @@ public enum HTMLReport {
     body += "<div class=\"verdict \(model.verdict.passed ? "pass" : "fail")\">" + (model.verdict.passed ? "PASS" : "FAIL")
     body += model.gateRuntime.map { " · gate runtime \(xmlEscape($0))" } ?? ""
     body += "</div>\n"
+    for runtime in model.unusable ?? [] {
+      body += "<div class=\"unusable\"><strong>\(xmlEscape(runtime.name)) is unusable on this host</strong>: "
+      body += xmlEscape(runtime.reason ?? "unknown reason")
+      body += runtime.hostFix.map { "<br>Host fix: " + xmlEscape($0) } ?? ""
+      body += "<br>Its cases and series were not run: they are neither passes nor failures.</div>\n"
+    }
     if !model.verdict.reasons.isEmpty || !model.notes.isEmpty {
       body += "<ul class=\"reasons\">" + model.verdict.reasons.map { "<li class=\"bad\">\(xmlEscape($0))</li>" }.joined()
       body += model.notes.map { "<li class=\"note\">\(xmlEscape($0))</li>" }.joined() + "</ul>\n"
@@ -32,6 +38,7 @@ public enum HTMLReport {
       body{font-family:"DejaVu Sans",sans-serif;font-size:13px;color:#222;max-width:820px;margin:16px auto;padding:0 12px}
       h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;border-bottom:1px solid #ddd;padding-bottom:3px;margin-top:28px}
       .verdict{display:inline-block;padding:4px 12px;border-radius:4px;font-weight:bold;color:#fff}
+      .unusable{background:#fdecea;border:2px solid #c62828;padding:8px;margin:8px 0}
       .verdict.pass{background:#3c8d40}.verdict.fail{background:#c62828}
       .env{color:#555}.bad{color:#c62828}.note{color:#8a6d00}
       table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}

@@ -20,6 +20,7 @@
 //     static func load(directories:) throws -> ReportInputs    ReportError(operation: "read inputs", path:)
 //     static func classify(_ data: Data, path:) throws -> ReportInputs   one file's contribution
 import Bench
+import DrydockKit
 import Foundation
 
 public struct ConformanceCaseEntry: Codable, Sendable, Equatable {
@@ -44,14 +45,19 @@ public struct ConformanceRuntime: Codable, Sendable, Equatable {
   public var path: String
   public var version: String
   public var cases: [ConformanceCaseEntry]
+  /// Set when the preflight found the runtime unable to run a trivial container here (its cases are skips).
+  public var unusable: RuntimeUsability?
 
-  public init(name: String, path: String, version: String, cases: [ConformanceCaseEntry]) {
-    self.name = name; self.path = path; self.version = version; self.cases = cases
+  public init(name: String, path: String, version: String, cases: [ConformanceCaseEntry], unusable: RuntimeUsability? = nil) {
+    self.name = name; self.path = path; self.version = version; self.cases = cases; self.unusable = unusable
   }
 
   public func count(_ status: String) -> Int { cases.filter { $0.status == status }.count }
 
-  enum CodingKeys: String, CodingKey { case name, path, version, cases, summary }
+  enum CodingKeys: String, CodingKey {
+    case name, path, version, cases, summary, usable
+    case unusableReason = "unusable_reason", hostFix = "host_fix", globalArgs = "global_args"
+  }
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -59,6 +65,12 @@ public struct ConformanceRuntime: Codable, Sendable, Equatable {
     path = try c.decodeIfPresent(String.self, forKey: .path) ?? ""
     version = try c.decodeIfPresent(String.self, forKey: .version) ?? ""
     cases = try c.decode([ConformanceCaseEntry].self, forKey: .cases)
+    if try c.decodeIfPresent(Bool.self, forKey: .usable) == false {
+      unusable = RuntimeUsability(name: name, path: path, version: version,
+                                  globalArgs: try c.decodeIfPresent([String].self, forKey: .globalArgs) ?? [],
+                                  usable: false, reason: try c.decodeIfPresent(String.self, forKey: .unusableReason),
+                                  hostFix: try c.decodeIfPresent(String.self, forKey: .hostFix))
+    }
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -68,6 +80,12 @@ public struct ConformanceRuntime: Codable, Sendable, Equatable {
     try c.encode(version, forKey: .version)
     try c.encode(["pass": count("pass"), "fail": count("fail"), "skip": count("skip")], forKey: .summary)
     try c.encode(cases, forKey: .cases)
+    if let unusable {
+      try c.encode(false, forKey: .usable)
+      try c.encodeIfPresent(unusable.reason, forKey: .unusableReason)
+      try c.encodeIfPresent(unusable.hostFix, forKey: .hostFix)
+      try c.encode(unusable.globalArgs, forKey: .globalArgs)
+    }
   }
 }
 

@@ -29,6 +29,14 @@ public enum JUnitReport {
       }
       suites.append(out + "  </testsuite>\n")
     }
+    if let unusable = model.unusable {
+      // A gated (or --require-all) runtime that cannot run here fails; a comparison runtime is reported as skipped.
+      suite("preflight", unusable.map { runtime in
+        let fatal = model.verdict.reasons.contains { $0.hasSuffix(runtime.summary) }
+        return (name: "\(runtime.name) runs a trivial container", classname: "preflight.\(runtime.name)",
+                failure: fatal ? runtime.summary : nil, skipped: fatal ? nil : runtime.summary)
+      })
+    }
     if let gate = model.bench?.gate {
       suite("bench gate", gate.findings.filter { $0.status != .new }.map { f in
         (name: "\(f.scenario)/\(f.phase) \(f.mode) \(f.metric)", classname: "bench.gate.\(f.runtime)",

@@ -14,6 +14,11 @@ public enum MarkdownReport {
 
   public static func render(_ model: ReportModel) -> String {
     var out = "## drydock report: " + (model.verdict.passed ? "✅ pass" : "❌ fail") + "\n\n"
+    for runtime in model.unusable ?? [] {
+      out += "> ⛔ **\(runtime.name) is unusable on this host**: \(mdCell(runtime.reason ?? "unknown reason"))"
+      out += runtime.hostFix.map { " **Host fix:** \(mdCell($0))" } ?? ""
+      out += " Its cases and series were not run: they are neither passes nor failures.\n\n"
+    }
     if let env = model.bench?.environment {
       out += "Kernel \(env.kernel), cgroup \(env.cgroupMode), \(env.cpus) CPUs, n=\(env.runs) per series after \(env.warmup) warm-ups, runtimes interleaved. "
       out += env.runtimes.map { "**\($0.name)** \(mdCell($0.version))\(sizeSuffix($0.binaryBytes))" }.joined(separator: ", ") + "\n\n"

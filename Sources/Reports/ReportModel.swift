@@ -14,6 +14,7 @@
 //   enum JSONReport
 //     static func render(_ model: ReportModel) throws -> String    sorted keys, pretty, newline-terminated
 import Bench
+import DrydockKit
 import Foundation
 
 public struct ReportVerdict: Codable, Sendable, Equatable {
@@ -29,15 +30,27 @@ public struct ReportModel: Codable, Sendable {
   public var bench: BenchReport?
   public var conformance: ConformanceDoc?
   public var traces: [TraceRecord]
+  /// Runtimes that could not run a trivial container on the host the results came from (nil: none).
+  public var unusable: [RuntimeUsability]?
   public var verdict: ReportVerdict
 
   enum CodingKeys: String, CodingKey {
-    case inputs, notes, bench, conformance, traces, verdict
+    case inputs, notes, bench, conformance, traces, verdict, unusable
     case generatedAt = "generated_at", gateRuntime = "gate_runtime"
   }
 
-  public static func build(_ merged: Merged, inputs: [String], generatedAt: String, gateRuntime: String? = nil) -> ReportModel {
+  /// `requireAll`: an unusable runtime fails the verdict even when it is only a comparison.
+  public static func build(_ merged: Merged, inputs: [String], generatedAt: String, gateRuntime: String? = nil,
+                           requireAll: Bool = false) -> ReportModel {
     var reasons: [String] = []
+    var unusable: [RuntimeUsability] = []
+    for found in (merged.conformance?.runtimes.compactMap(\.unusable) ?? []) + (merged.bench?.environment.unusable ?? [])
+    where !unusable.contains(where: { $0.name == found.name }) {
+      unusable.append(found)
+    }
+    for runtime in unusable where requireAll || runtime.name == gateRuntime {
+      reasons.append((runtime.name == gateRuntime ? "the gated runtime " : "--require-all: ") + runtime.summary)
+    }
     for finding in merged.bench?.gate?.regressions ?? [] {
       reasons.append("bench regression: " + Gate.describe(finding))
     }
@@ -53,6 +66,7 @@ public struct ReportModel: Codable, Sendable {
     }
     return ReportModel(generatedAt: generatedAt, inputs: inputs, notes: merged.notes, gateRuntime: gateRuntime,
                        bench: merged.bench, conformance: merged.conformance, traces: merged.traces,
+                       unusable: unusable.isEmpty ? nil : unusable,
                        verdict: ReportVerdict(passed: reasons.isEmpty, reasons: reasons))
   }
 

@@ -27,6 +27,12 @@ struct BenchCommand: ParsableCommand {
   @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit); repeat for more. Default: all.", valueName: "NAME"))
   var scenarios: [String] = []
 
+  @Option(name: .customLong("runtime-arg"), help: ArgumentHelp("A global argument for the runtime named NAME (repeatable), after its profile's (DrydockKit/RuntimeProfiles.swift).", valueName: "NAME=ARG"))
+  var runtimeArgs: [String] = []
+
+  @Flag(help: "Fail when any runtime cannot run a trivial container here (default: an unusable runtime is reported and left out, unless it is the first, the reference).")
+  var requireAll = false
+
   @Option(help: "Measured runs per runtime, scenario and mode.")
   var runs = 100
 
@@ -82,8 +88,12 @@ struct BenchCommand: ParsableCommand {
       throw ValidationError("drydock bench needs root (containers need namespaces, mounts and cgroups)")
     }
     do {
-      let probed = try runtimes.map { try RuntimeUnderTest.probe($0) }
-      let runtimes = Self.distinctNames(probed)
+      let probed = Self.distinctNames(try RuntimeProfiles.probeAll(runtimes, extra: RuntimeProfiles.parseExtra(runtimeArgs)))
+      // The first runtime is the reference of every ratio: it is the one gated.
+      let usability = try Preflight.checkAll(probed, workDirectory: NSTemporaryDirectory() + "drydock-bench-preflight-\(getpid())")
+      try Preflight.enforce(usability, gate: probed.first?.path, requireAll: requireAll)
+      let runtimes = zip(probed, usability).filter { $0.1.usable }.map(\.0)
+      let unusable = usability.filter { !$0.usable }
       guard let directory = scenariosDirectory ?? ScenarioLoader.defaultDirectory() else {
         throw ValidationError("cannot find bench/scenarios: run from the repository, set DRYDOCK_REPO, or pass --scenarios-directory")
       }
@@ -109,6 +119,7 @@ struct BenchCommand: ParsableCommand {
         if let gating { report.gate = try gate(report, configuration: configuration, gating) }
       }
       report.environment.shard = shard?.description
+      report.environment.unusable = unusable.isEmpty ? nil : unusable
       if let json {
         let data = try report.jsonData()
         guard FileManager.default.createFile(atPath: json, contents: data) else {
@@ -116,6 +127,7 @@ struct BenchCommand: ParsableCommand {
         }
       }
       print(MarkdownTable.render(report), terminator: "")
+      for runtime in unusable { print("UNUSABLE, not measured: \(runtime.summary)") }
       if let gate = report.gate {
         Self.printGate(gate)
         if !gate.passed { throw ExitCode(2) }

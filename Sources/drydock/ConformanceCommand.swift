@@ -41,6 +41,9 @@ struct ConformanceCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Run only the i-th of n parts of the cases (round-robin by id); merge with drydock report merge.", valueName: "i/n"))
   var shard: String?
 
+  @Flag(help: "Fail when any runtime cannot run a trivial container here (default: only the --gate runtime must).")
+  var requireAll = false
+
   @Flag(help: "Print every step of every case with its duration.")
   var verbose = false
 
@@ -67,20 +70,12 @@ struct ConformanceCommand: ParsableCommand {
     guard !runtimes.isEmpty else { throw ValidationError("give at least one --runtime PATH") }
     guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be 1...64") }
     guard !loaded.isEmpty else { throw ValidationError("no case matches") }
-    var extra: [String: [String]] = [:]
-    for spec in runtimeArgs {
-      guard let eq = spec.firstIndex(of: "=") else { throw ValidationError("--runtime-arg wants NAME=ARG, got \(spec)") }
-      extra[String(spec[..<eq]), default: []].append(String(spec[spec.index(after: eq)...]))
-    }
-    var under: [RuntimeUnderTest] = []
-    for r in runtimes {
-      let name = URL(fileURLWithPath: r).lastPathComponent
-      under.append(try RuntimeUnderTest.probe(r, extraGlobalArgs: extra[name] ?? []))
-    }
+    let under = try RuntimeProfiles.probeAll(runtimes, extra: RuntimeProfiles.parseExtra(runtimeArgs))
     guard Set(under.map(\.name)).count == under.count else {
       throw ValidationError("two runtimes share a name: \(under.map(\.name).joined(separator: ", "))")
     }
     let work = NSTemporaryDirectory() + "drydock-conformance-\(getpid())"
+    let usability = try Preflight.checkAll(under, workDirectory: work + "/preflight")
     var options = SuiteOptions(workDirectory: work, probeSource: repository + "/conformance/probe/probe.c")
     options.jobs = jobs
     options.verbose = verbose
@@ -88,7 +83,7 @@ struct ConformanceCommand: ParsableCommand {
     options.callTimeout = callTimeout
     options.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     FileHandle.standardError.write(Data("drydock conformance: \(loaded.count) cases × \(under.count) runtimes, \(jobs) jobs\n".utf8))
-    let suite = try SuiteRunner.run(cases: loaded, runtimes: under, options: options)
+    let suite = try SuiteRunner.run(cases: loaded, runtimes: under, usability: usability, options: options)
     try? FileManager.default.removeItem(atPath: work)
     let stamp = ISO8601DateFormatter().string(from: suite.startedAt)
     func write(_ text: String, _ name: String) throws {
@@ -100,9 +95,11 @@ struct ConformanceCommand: ParsableCommand {
     try write(Reports.matrixMarkdown(suite), "matrix.md")
     try write(Reports.matrixHTML(suite), "matrix.html")
     for rt in suite.runtimes {
+      if let unusable = rt.unusable { print("\(rt.runtime.name): UNUSABLE here, \(suite.cases.count) cases not run — \(unusable.summary)"); continue }
       print("\(rt.runtime.name): pass \(rt.count(.pass)) fail \(rt.count(.fail)) skip \(rt.count(.skip))")
     }
     print("disagreements: \(Reports.disagreements(suite).count); wall \(String(format: "%.1f", suite.wallSeconds)) s; reports in \(out)")
+    try Preflight.enforce(usability, gate: gate, requireAll: requireAll)
     if let gate {
       guard let failed = Reports.gateFailures(suite, gatePath: HostFeatures.which(gate) ?? gate) else {
         throw ValidationError("--gate \(gate) is not one of the runtimes")

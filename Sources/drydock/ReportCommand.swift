@@ -46,13 +46,18 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Exit 2 when the verdict fails (a confirmed regression, or a --gate runtime failing).")
     var check = false
 
+    @Flag(help: "A comparison runtime that cannot run a container on the host also fails the verdict.")
+    var requireAll = false
+
     func run() throws {
       do {
         let (loaded, merged) = try options.load()
         let stamp = ISO8601DateFormatter().string(from: Date())
-        let model = ReportModel.build(merged, inputs: loaded.files, generatedAt: stamp, gateRuntime: gate)
+        let model = ReportModel.build(merged, inputs: loaded.files, generatedAt: stamp, gateRuntime: gate,
+                                    requireAll: requireAll)
         for path in try ReportWriter.writeReport(model, to: options.out) { print(path) }
         for note in model.notes { FileHandle.standardError.write(Data("drydock report: note: \(note)\n".utf8)) }
+        for runtime in model.unusable ?? [] { FileHandle.standardError.write(Data("drydock report: WARNING: \(runtime.summary)\n".utf8)) }
         for reason in model.verdict.reasons { FileHandle.standardError.write(Data("drydock report: \(reason)\n".utf8)) }
         print("verdict: \(model.verdict.passed ? "pass" : "fail")")
         if check && !model.verdict.passed { throw ExitCode(2) }

@@ -57,7 +57,8 @@ struct StressCommand: ParsableCommand {
   func run() throws {
     guard getuid() == 0 else { throw ValidationError("drydock stress needs root (namespaces, mounts and cgroups)") }
     do {
-      let runtime = try RuntimeUnderTest.probe(self.runtime)
+      let runtime = try RuntimeProfiles.probeAll([self.runtime])[0]
+      try Preflight.requireUsable(runtime)
       var sections: [String: Data] = [:]
       var passed = true
       let encoder = JSONEncoder()

@@ -106,7 +106,8 @@ struct TraceCommand: ParsableCommand {
         return
       }
       guard let runtimePath = runtime, let bundlePath = bundle else { return }
-      let runtime = try RuntimeUnderTest.probe(runtimePath)
+      let runtime = try RuntimeProfiles.probeAll([runtimePath])[0]
+      try Preflight.requireUsable(runtime)
       let traceBundle = try TraceBundle(source: bundlePath)
       defer { traceBundle.remove() }
       var options = TraceOptions(phase: phase, args: args.isEmpty ? nil : args, timeout: timeout)

@@ -14,7 +14,7 @@ struct ProfileAndWorkloadTests {
   @Test("a generated profile runs the workload; without execve --verify fails and says why",
         .enabled(if: TracerFixture.isRoot, "needs root"), arguments: ["runc", "crun"])
   func seccompProfile(_ name: String) throws {
-    guard let runtime = TracerFixture.runtime(name) else { return }
+    let runtime = try #require(TracerFixture.runtime(name), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     let session = try TraceSession()
     defer { session.close() }
     let bundle = try TraceBundle(source: try TracerFixture.shared.bundlePath())
@@ -37,7 +37,7 @@ struct ProfileAndWorkloadTests {
 
   @Test("a running container's workload, selected by its mount namespace", .enabled(if: TracerFixture.isRoot, "needs root"))
   func workloadByNamespace() throws {
-    guard let crun = TracerFixture.runtime("crun") else { return }
+    let crun = try #require(TracerFixture.runtime("crun"), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     let bundle = try TraceBundle(source: try TracerFixture.shared.bundlePath())
     defer { bundle.remove() }
     let directory = try bundle.makeConfig(id: "w", args: ["/bin/sh", "-c", "sleep 0.4; cat /etc/passwd; ls /"])

@@ -14,7 +14,7 @@ struct RuntimeTraceTests {
   @Test("run of the busybox bundle: counts with execve and pivot_root, buckets, timeline",
         arguments: ["runc", "crun", "hull"])
   func traceRun(_ name: String) throws {
-    guard let runtime = TracerFixture.runtime(name) else { return }
+    let runtime = try #require(TracerFixture.runtime(name), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     let report = try TracerFixture.trace(runtime)
     // hull is built by other work in progress: a hull that cannot run the bundle is not the tracer's failure.
     if name == "hull" && report.runtimeExitCode != 0 { return }
@@ -44,7 +44,7 @@ struct RuntimeTraceTests {
 
   @Test("crun's count is the same run to run, and agrees with perf's count of the same tree")
   func crunStable() throws {
-    guard let crun = TracerFixture.runtime("crun") else { return }
+    let crun = try #require(TracerFixture.runtime("crun"), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     // A warm-up first: crun's first container under a new parent cgroup makes ~31 more calls (it creates it).
     _ = try TracerFixture.trace(crun)
     let reports = try (0..<3).map { _ in try TracerFixture.trace(crun) }
@@ -75,7 +75,7 @@ struct RuntimeTraceTests {
 
   @Test("lifecycle: create, start and delete each traced")
   func lifecycle() throws {
-    guard let crun = TracerFixture.runtime("crun") else { return }
+    let crun = try #require(TracerFixture.runtime("crun"), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     let report = try TracerFixture.trace(crun, options: TraceOptions(phase: .lifecycle))
     #expect(report.notes.isEmpty, "\(report.notes)")
     #expect((report.syscalls["pivot_root"] ?? 0) >= 1)
@@ -85,7 +85,7 @@ struct RuntimeTraceTests {
 
   @Test("a hung target is killed at the timeout, its processes gone")
   func hungTarget() throws {
-    guard let crun = TracerFixture.runtime("crun") else { return }
+    let crun = try #require(TracerFixture.runtime("crun"), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     let started = ProcessRunner.monotonicNanoseconds()
     let report = try TracerFixture.trace(crun, options: TraceOptions(args: ["/bin/sleep", "100"], timeout: 2))
     let seconds = Double(ProcessRunner.monotonicNanoseconds() - started) / 1e9
@@ -109,7 +109,7 @@ struct RuntimeTraceTests {
 
   @Test("after a trace nothing is attached, and after close nothing is loaded")
   func nothingLeft() throws {
-    guard let crun = TracerFixture.runtime("crun") else { return }
+    let crun = try #require(TracerFixture.runtime("crun"), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     let session = try TraceSession()
     let bundle = try TraceBundle(source: try TracerFixture.shared.bundlePath())
     defer { bundle.remove() }
