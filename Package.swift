@@ -4,7 +4,7 @@
 // Runtime side, dependencies one way:
 //   OCISpec, LinuxKit (+CLinux) <- Cgroups, Capabilities, Seccomp <- RuntimeCore <- HullCLI <- hull
 // The runtime's start path uses no Foundation, no Codable, no argument parser:
-// see ../shared/design/performance.md.
+// see docs/performance.md.
 // Test-bed side: DrydockKit <- Bench (<- Reports), Conformance, Tracer, Stress <- drydock. It never imports the
 // runtime's modules; it drives every runtime through its CLI.
 import PackageDescription

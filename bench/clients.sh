@@ -6,7 +6,7 @@
 #
 # Usage: bench/clients.sh [-n 20] [--clients "podman ctr docker"] [--runtimes "hull runc crun"] [--hull PATH]
 # Prints a markdown table: median, p90 and min wall time in ms per client, operation and runtime.
-# crun needs the hugetlb host step of ../shared/design/host.md (scripts/setup does it); without it crun is skipped.
+# crun needs the hugetlb host step of docs/host.md (scripts/setup does it); without it crun is skipped.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=20; CLIENTS="podman ctr docker"; RUNTIMES="hull runc crun"; INNER=0

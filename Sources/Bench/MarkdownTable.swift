@@ -56,7 +56,7 @@ public enum MarkdownTable {
       lines.append("")
       for result in failed {
         if result.firstFailure?.contains("drop all controllers from cgroupv2") == true {
-          lines.append("- \(result.runtime): hybrid cgroup host with controllers on cgroup2; run scripts/setup (binds hugetlb to v1, see shared/design/host.md)")
+          lines.append("- \(result.runtime): hybrid cgroup host with controllers on cgroup2; run scripts/setup (binds hugetlb to v1, see docs/host.md)")
         }
         lines.append("- \(result.runtime) \(result.scenario)/\(result.phase) \(result.mode): \(result.failures) failed, first: "
                      + (result.firstFailure ?? "").replacingOccurrences(of: "\n", with: " ").prefix(300))

@@ -2,7 +2,7 @@
 // regression. Loaded from JSON (bench/thresholds.json is the committed example).
 //
 // Why bands per metric: on the shared 2-vCPU machines wall medians moved up to 60% between runs while CPU time
-// and counts stayed within a few percent (../shared/design/performance.md), so one tolerance for everything
+// and counts stayed within a few percent (docs/performance.md), so one tolerance for everything
 // would either miss real CPU regressions or fail on every noisy wall clock.
 //
 // Format:

@@ -2,7 +2,7 @@
 // workers, and `measure` times the whole batch (wall) and the CPU of every process in it.
 //
 // Why a shell: the workers must run in parallel while the test-bed stays single-threaded (fork safety, see
-// ../shared/design/performance.md); /bin/sh backgrounds one loop per worker and waits for all, and since it
+// docs/performance.md); /bin/sh backgrounds one loop per worker and waits for all, and since it
 // reaps the runtimes, their CPU lands in the rusage `measure` reads. Each worker has its own bundle, so its
 // containers get their own cgroup path, reused one after another (the runtime removes it on exit).
 import DrydockKit

@@ -165,6 +165,21 @@ public final class RuntimeTracer {
     report.notes = recording.failures
     if recording.timedOut { report.notes.append("timed out after \(options.timeout) s: every traced process was killed") }
     if raw.lostEvents > 0 { report.notes.append("\(raw.lostEvents) events lost: the ring buffer was full") }
+    if let note = Self.sandboxNote(report, expectedProgram: options.args?.first) { report.notes.append(note) }
     return report
+  }
+
+  /// A sandbox runtime (gVisor's runsc) execs its own kernel in the container's namespaces and runs the workload
+  /// inside it: the first exec there is not the workload, whose own syscalls never reach the host. Say so, so
+  /// that the "workload" bucket and the start latency are read as the sandbox's.
+  static func sandboxNote(_ report: TraceReport, expectedProgram: String?) -> String? {
+    guard let expectedProgram, let first = report.events.first(where: { $0.kind == "exec" && $0.detail.hasSuffix("(workload)") })
+    else { return nil }
+    let exe = String(first.detail.dropLast(" (workload)".count))
+    let expected = expectedProgram.split(separator: "/").last.map(String.init) ?? expectedProgram
+    guard exe.split(separator: "/").last.map(String.init) != expected else { return nil }
+    return "sandbox runtime: the first exec in the container's namespaces was \(exe) (\(first.comm)), not the workload "
+      + "\(expectedProgram): the \"workload\" bucket and the start latency measure the sandbox (its own kernel serving "
+      + "the workload); the workload's syscalls are handled inside it and never reach the host"
   }
 }

@@ -9,7 +9,7 @@
 //     makeConfig(id:args:seccomp:) throws -> String   writes <path>/<id>/config.json, returns that bundle dir
 //     remove()                            bundle copies, state and every cgroup under the prefix (processes killed)
 // The copy exists because the host's rule is an absolute cgroupsPath of the caller's own for every container
-// (see ../shared/design/host.md): a user's bundle without one would land in drydock's own cgroup.
+// (see docs/host.md): a user's bundle without one would land in drydock's own cgroup.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)

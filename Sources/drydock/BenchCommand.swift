@@ -1,5 +1,5 @@
 // `drydock bench`: start-latency and overhead benchmarks of any OCI runtime, driven through its CLI.
-// The method and the figures it is checked against: ../shared/design/performance.md.
+// The method and the figures it is checked against: docs/performance.md.
 import ArgumentParser
 import Bench
 import DrydockKit

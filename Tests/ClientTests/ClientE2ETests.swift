@@ -1,5 +1,5 @@
 // End-to-end client tests: scripts/clients-e2e drives hull (and runc for comparison) through
-// podman, containerd's ctr and docker (../shared/design/clients.md), and these tests assert that
+// podman, containerd's ctr and docker (docs/clients.md), and these tests assert that
 // every hull check passed. The script runs once per test process; each client is its own test case.
 // Skipped, with the reason, when not root or when the clients are not installed (scripts/setup installs them).
 import Foundation

@@ -33,7 +33,7 @@ enum Fixtures {
     return try! JSONDecoder().decode(BenchEnvironment.self, from: Data(json.utf8))
   }
 
-  /// Per runtime: run wall, run CPU, RSS, and create/start/delete walls (figures of shared/design/performance.md).
+  /// Per runtime: run wall, run CPU, RSS, and create/start/delete walls (figures of docs/performance.md).
   static let figures: [(String, Double, Double, Double, [Double])] = [
     ("hull", 12.0, 7.5, 2100, [8.0, 3.0, 2.5]),
     ("crun", 29.9, 18.5, 3300, [32.0, 8.0, 8.0]),

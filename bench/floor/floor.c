@@ -1,6 +1,6 @@
 /*
  * floor: the kernel work of an OCI container start and nothing else, so that benchmark results
- * read as "overhead above the floor" (see ../../../shared/design/performance.md).
+ * read as "overhead above the floor" (see docs/performance.md).
  *
  * Usage: floor ROOTFS CGROUP_PATH [HOSTNAME [MEMORY_LIMIT_BYTES]]
  *   ROOTFS       the container's root filesystem (a bundle's rootfs)
