@@ -5,7 +5,7 @@
 //   OCISpec, LinuxKit (+CLinux) <- Cgroups, Capabilities, Seccomp <- RuntimeCore <- HullCLI <- hull
 // The runtime's start path uses no Foundation, no Codable, no argument parser:
 // see docs/performance.md.
-// Test-bed side: DrydockKit <- Bench (<- Reports), Conformance, Tracer, Stress <- drydock. It never imports the
+// Test-bed side: DrydockKit <- Bench (<- Reports), Conformance, Tracer, Stress, VMHost <- drydock. It never imports the
 // runtime's modules; it drives every runtime through its CLI.
 import PackageDescription
 
@@ -46,9 +46,10 @@ let package = Package(
     .target(name: "Tracer", dependencies: ["DrydockKit", "CBPF"]),
     .target(name: "Reports", dependencies: ["DrydockKit", "Bench"]),
     .target(name: "Stress", dependencies: ["DrydockKit"]),
+    .target(name: "VMHost", dependencies: ["DrydockKit"]),
     .executableTarget(
       name: "drydock",
-      dependencies: ["DrydockKit", "Bench", "Conformance", "Tracer", "Reports", "Stress",
+      dependencies: ["DrydockKit", "Bench", "Conformance", "Tracer", "Reports", "Stress", "VMHost",
                      .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // ---- tests ----
@@ -60,6 +61,7 @@ let package = Package(
     .testTarget(name: "TracerTests", dependencies: ["Tracer", "DrydockKit"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "DrydockKit"]),
     .testTarget(name: "StressTests", dependencies: ["Stress", "DrydockKit"]),
+    .testTarget(name: "VMTests", dependencies: ["VMHost", "DrydockKit"]),
     .testTarget(name: "ClientTests", dependencies: []),
     .testTarget(name: "FuzzTests", dependencies: []),
   ]
