@@ -11,6 +11,8 @@ public struct ProcessAttributes: Sendable {
   public var ioPriority: (ioClass: Int32, level: Int32)?
   public var initialAffinity: [Int32]?
   public var finalAffinity: [Int32]?
+  /// process.apparmorProfile on a host where AppArmor is enabled (elsewhere the planner refuses it).
+  public var apparmorProfile: String?
 
   public init() {}
 
@@ -22,6 +24,7 @@ public struct ProcessAttributes: Sendable {
 
   public static func plan(process: Process, personality: Personality?) throws(RuntimeError) -> ProcessAttributes {
     var attributes = ProcessAttributes()
+    if let profile = process.apparmorProfile, !profile.isEmpty, LSM.apparmorEnabled { attributes.apparmorProfile = profile }
     if let personality {
       // PER_LINUX = 0, PER_LINUX32 = 8; flags are not defined by the spec yet.
       attributes.personality = personality.domain == "LINUX32" ? 8 : 0
@@ -81,6 +84,14 @@ public struct ProcessAttributes: Sendable {
       _ = try check("ioprio_set", "class \(io.ioClass) level \(io.level)") { hk_ioprio_set_self(io.ioClass, io.level) }
     }
     if let cpus = initialAffinity { try Self.setAffinity(cpus, label: "initial") }
+    if let profile = apparmorProfile {
+      // As runc: an "exec" transition, so the profile confines the user's program from its execve on and a
+      // profile that is not loaded fails here, before start, instead of running the container unconfined.
+      let path = Files.exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec"
+      do { try Files.writeExisting(path, "exec " + profile) } catch {
+        throw SystemError("apply process.apparmorProfile \"\(profile)\" through", path, errno: error.errno)
+      }
+    }
   }
 
   /// Right before execve: the affinity the user's process keeps.

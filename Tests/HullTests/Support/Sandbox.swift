@@ -30,6 +30,8 @@ enum HullTestEnv {
 
   /// Mount points of every cgroup hierarchy: the v1 ones under /sys/fs/cgroup and the unified one.
   static let hierarchies: [String] = {
+    // A pure v2 host has one hierarchy, /sys/fs/cgroup itself; its subdirectories are cgroups, not mounts.
+    if access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 { return ["/sys/fs/cgroup"] }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
     return names.sorted().map { "/sys/fs/cgroup/" + $0 }.filter { access($0 + "/cgroup.procs", F_OK) == 0 }
   }()
@@ -113,6 +115,8 @@ enum Host {
   static let hasUserNamespace = access("/proc/self/ns/user", F_OK) == 0
   static let hasCgroupNamespace = access("/proc/self/ns/cgroup", F_OK) == 0
   static let isCgroupV1 = access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0
+  /// /sys/fs/cgroup itself is a cgroup2 mount (a v2 host, or `drydock vm --cgroup v2`).
+  static let isCgroupV2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
   static let hasFreezerV1 = access("/sys/fs/cgroup/freezer/freezer.state", F_OK) == 0
     || access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) == 0
   /// CapBnd of this process: the tests expect hull to warn about a capability outside it.
@@ -280,6 +284,17 @@ final class Sandbox: @unchecked Sendable {
       if access(path, F_OK) == 0 { usleep(20_000); return readText(path) }
       usleep(20_000)
     }
+    return nil
+  }
+
+  /// Polls a file until it contains `text` (the container writes it in pieces) and returns all of it.
+  func waitForFile(_ path: String, containing text: String, seconds: Double = 10) -> String? {
+    let deadline = Date().addingTimeInterval(seconds)
+    repeat {
+      let content = readText(path)
+      if content.contains(text) { return content }
+      usleep(20_000)
+    } while Date() < deadline
     return nil
   }
 
