@@ -72,9 +72,11 @@ public struct BenchEnvironment: Codable, Sendable {
   public var shard: String?
   /// Runtimes the preflight found unable to run a trivial container here: not measured (nil: none).
   public var unusable: [RuntimeUsability]?
+  /// The host the figures come from (cgroup mode, init, drydock VM and KVM/TCG): nil in reports of older builds.
+  public var host: HostLabel?
 
   enum CodingKeys: String, CodingKey {
-    case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed, shard, unusable
+    case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed, shard, unusable, host
     case kernelVersion = "kernel_version", cgroupMode = "cgroup_mode", v1Controllers = "v1_controllers"
     case unifiedControllers = "unified_controllers", loadBefore = "load_before", loadAfter = "load_after"
     case capabilityBoundingSet = "capability_bounding_set", startedAt = "started_at"
@@ -97,7 +99,8 @@ public struct BenchEnvironment: Codable, Sendable {
       rootfsStrategy: configuration.rootfsStrategy.rawValue, seed: configuration.seed,
       measuredWith: "bench/floor/measure.c: CLOCK_MONOTONIC around posix_spawn+wait4, wait4 rusage (user+sys of the "
         + "runtime and the descendants it reaped, peak RSS of the largest); a container process left running or "
-        + "reparented (create, run --detach) is not counted")
+        + "reparented (create, run --detach) is not counted",
+      host: HostLabel.current())
   }
 }
 

@@ -78,10 +78,14 @@ public enum Gate {
       default: return nil
       }
     }
-    return fields.compactMap { name in
+    var differences = fields.compactMap { name in
       let old = field(baseline, name), new = field(current, name)
       return old == new ? nil : "\(name): \(old ?? "?") -> \(new ?? "?")"
     }
+    // Emulated (TCG) and hardware timings never compare, whatever the configured fields.
+    let old = baseline.host?.timingClass ?? "native", new = current.host?.timingClass ?? "native"
+    if old != new { differences.append("timings: \(old) -> \(new) (qemu TCG emulation vs hardware)") }
+    return differences
   }
 
   public static func value(_ result: BenchResult, metric: String, statistic: String) -> Double? {

@@ -16,6 +16,10 @@ public enum MarkdownTable {
     let env = report.environment
     var lines: [String] = []
     let load = { (l: [Double]) in l.map { number($0, decimals: 2) }.joined(separator: " ") }
+    if let host = env.host, host.timingClass == "tcg" {
+      lines.append("**Timings under qemu TCG emulation (\(host.summary)): compare them only with other TCG runs.**")
+      lines.append("")
+    }
     lines.append("Kernel \(env.kernel), cgroup \(env.cgroupMode), \(env.cpus) CPUs, load \(load(env.loadBefore)) → \(load(env.loadAfter)); "
                  + "n=\(env.runs) after \(env.warmup) warm-ups, interleaved; "
                  + env.runtimes.map { "\($0.name): \($0.version)" }.joined(separator: "; "))

@@ -24,7 +24,12 @@ public enum Reports {
                                    "skip": .number(Double(rt.count(.skip)))]),
                "cases": .array(zip(suite.cases, rt.results).map { entry($0, $1) })])
     }
+    let host = suite.host
+    let hostObject = JSONValue.object(["kernel": .string(host.kernel), "cgroup_mode": .string(host.cgroupMode),
+                                       "init": .string(host.initProcess), "machine": .string(host.machine),
+                                       "accelerator": host.accelerator.map { .string($0) } ?? .null])
     return JSONValue.object(["generatedAt": .string(generatedAt), "caseCount": .number(Double(suite.cases.count)),
+                             "host": hostObject,
                              "wallSeconds": .number((suite.wallSeconds * 10).rounded() / 10),
                              "runtimes": .array(runtimes)]).serialized(pretty: true) + "\n"
   }
@@ -92,7 +97,7 @@ public enum Reports {
 
   /// matrix.md: case × runtime, then the disagreements and every failure message.
   public static func matrixMarkdown(_ suite: SuiteResult) -> String {
-    var out = "# Conformance matrix\n\n"
+    var out = "# Conformance matrix\n\nHost: \(suite.host.summary)\n\n"
     for rt in suite.runtimes {
       if let unusable = rt.unusable {
         out += "> **UNUSABLE RUNTIME** — \(mdCell(unusable.summary)). Its cases were not run: they are neither passes nor failures.\n\n"

@@ -22,6 +22,8 @@ public struct SuiteResult: Sendable {
   public var runtimes: [RuntimeResults]
   public var wallSeconds: Double
   public var startedAt: Date
+  /// Where the suite ran (kernel, cgroup mode, init, drydock VM): results of different hosts are not merged.
+  public var host: HostLabel = HostLabel.current()
 }
 
 public struct SuiteOptions: Sendable {

@@ -24,6 +24,7 @@ public enum HTMLReport {
       body += model.notes.map { "<li class=\"note\">\(xmlEscape($0))</li>" }.joined() + "</ul>\n"
     }
     if let bench = model.bench { body += benchSections(bench, runtimes: runtimes) }
+    if let modes = model.modes { body += ModeMatrixRenderer.html(modes) }
     if let conformance = model.conformance { body += conformanceSection(conformance, runtimes: runtimes) }
     if !model.traces.isEmpty { body += traceSection(model.traces, runtimes: runtimes) }
     // The long table last, so the charts come first on screen.

@@ -94,12 +94,14 @@ public struct ConformanceDoc: Codable, Sendable, Equatable {
   public var caseCount: Int
   public var wallSeconds: Double
   public var runtimes: [ConformanceRuntime]
+  /// Where it ran (nil in files of older builds).
+  public var host: HostLabel?
 
   public init(generatedAt: String, caseCount: Int, wallSeconds: Double, runtimes: [ConformanceRuntime]) {
     self.generatedAt = generatedAt; self.caseCount = caseCount; self.wallSeconds = wallSeconds; self.runtimes = runtimes
   }
 
-  enum CodingKeys: String, CodingKey { case generatedAt, caseCount, wallSeconds, runtimes }
+  enum CodingKeys: String, CodingKey { case generatedAt, caseCount, wallSeconds, runtimes, host }
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -107,6 +109,7 @@ public struct ConformanceDoc: Codable, Sendable, Equatable {
     generatedAt = try c.decodeIfPresent(String.self, forKey: .generatedAt) ?? ""
     caseCount = Int(try c.decodeIfPresent(Double.self, forKey: .caseCount) ?? 0)
     wallSeconds = try c.decodeIfPresent(Double.self, forKey: .wallSeconds) ?? 0
+    host = try c.decodeIfPresent(HostLabel.self, forKey: .host)
   }
 
   /// Case ids in first-seen order across runtimes (a shard or a failed runtime may lack some).

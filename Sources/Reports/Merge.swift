@@ -15,20 +15,34 @@
 //     static func traces(_ records: [TraceRecord]) -> [TraceRecord]
 //     static func missingShards(_ shards: [String]) -> [String]     "2/4" for each part of i/n not present
 import Bench
+import DrydockKit
 
 public struct Merged: Sendable {
   public var bench: BenchReport?
   public var conformance: ConformanceDoc?
   public var traces: [TraceRecord]
   public var notes: [String]
+  /// Conformance results per host (cgroup mode, VM), one merged document each, when the inputs came from more
+  /// than one: `conformance` is then the first host's, and the report shows every host side by side.
+  public var conformanceByHost: [ConformanceDoc] = []
+
+  public init(bench: BenchReport?, conformance: ConformanceDoc?, traces: [TraceRecord], notes: [String],
+              conformanceByHost: [ConformanceDoc] = []) {
+    self.bench = bench; self.conformance = conformance; self.traces = traces; self.notes = notes
+    self.conformanceByHost = conformanceByHost
+  }
 }
 
 public enum Merge {
   public static func all(_ inputs: ReportInputs) throws -> Merged {
     var notes: [String] = []
     let bench = try bench(inputs.bench, notes: &notes)
-    let conformance = conformance(inputs.conformance, notes: &notes)
-    return Merged(bench: bench, conformance: conformance, traces: traces(inputs.traces), notes: notes)
+    // Results of different hosts (a v2 VM next to this hybrid host) are different facts: merged per host only.
+    var hosts: [HostLabel?] = []
+    for doc in inputs.conformance where !hosts.contains(doc.host) { hosts.append(doc.host) }
+    let byHost = hosts.compactMap { host in conformance(inputs.conformance.filter { $0.host == host }, notes: &notes) }
+    return Merged(bench: bench, conformance: byHost.first, traces: traces(inputs.traces), notes: notes,
+                  conformanceByHost: byHost.count > 1 ? byHost : [])
   }
 
   public static func bench(_ reports: [BenchReport], notes: inout [String]) throws -> BenchReport? {
@@ -100,6 +114,7 @@ public enum Merge {
     }
     var merged = ConformanceDoc(generatedAt: docs.map(\.generatedAt).min() ?? first.generatedAt, caseCount: 0,
                                 wallSeconds: docs.reduce(0) { $0 + $1.wallSeconds }, runtimes: runtimes)
+    merged.host = first.host
     merged.caseCount = merged.caseIDs.count
     for runtime in runtimes where runtime.cases.count < merged.caseCount {
       notes.append("conformance \(runtime.name): \(merged.caseCount - runtime.cases.count) case(s) missing from its inputs")

@@ -32,10 +32,12 @@ public struct ReportModel: Codable, Sendable {
   public var traces: [TraceRecord]
   /// Runtimes that could not run a trivial container on the host the results came from (nil: none).
   public var unusable: [RuntimeUsability]?
+  /// Conformance per host when the inputs came from several (cgroup modes, VMs): nil otherwise.
+  public var modes: [ModeColumn]?
   public var verdict: ReportVerdict
 
   enum CodingKeys: String, CodingKey {
-    case inputs, notes, bench, conformance, traces, verdict, unusable
+    case inputs, notes, bench, conformance, traces, verdict, unusable, modes
     case generatedAt = "generated_at", gateRuntime = "gate_runtime"
   }
 
@@ -55,9 +57,12 @@ public struct ReportModel: Codable, Sendable {
       reasons.append("bench regression: " + Gate.describe(finding))
     }
     if let gateRuntime {
-      if let runtime = merged.conformance?.runtimes.first(where: { $0.name == gateRuntime }) {
+      let hosts = merged.conformanceByHost.isEmpty ? [merged.conformance].compactMap { $0 } : merged.conformanceByHost
+      for doc in hosts {
+        guard let runtime = doc.runtimes.first(where: { $0.name == gateRuntime }) else { continue }
+        let on = merged.conformanceByHost.isEmpty ? "" : " on \(doc.host?.summary ?? "an unknown host")"
         for entry in runtime.cases where entry.status == "fail" && entry.level == "MUST" {
-          reasons.append("conformance: \(gateRuntime) fails MUST case \(entry.id) (\(entry.requirement))")
+          reasons.append("conformance: \(gateRuntime) fails MUST case \(entry.id)\(on) (\(entry.requirement))")
         }
       }
       for result in merged.bench?.results ?? [] where result.runtime == gateRuntime && result.n == 0 && result.failures > 0 {
@@ -67,6 +72,7 @@ public struct ReportModel: Codable, Sendable {
     return ReportModel(generatedAt: generatedAt, inputs: inputs, notes: merged.notes, gateRuntime: gateRuntime,
                        bench: merged.bench, conformance: merged.conformance, traces: merged.traces,
                        unusable: unusable.isEmpty ? nil : unusable,
+                       modes: merged.conformanceByHost.isEmpty ? nil : merged.conformanceByHost.map(ModeColumn.from),
                        verdict: ReportVerdict(passed: reasons.isEmpty, reasons: reasons))
   }
 
