@@ -4,31 +4,9 @@ import OCISpec
 
 /// linux.resources → CgroupLimits (every field), plus runc's default device policy.
 enum CgroupPlanner {
-  /// What every container's device cgroup starts from, as runc's (libcontainer's device
-  /// emulator starts empty, i.e. deny-all): without it, a process with CAP_MKNOD could
-  /// mknod and open any host device (the host's disks, /dev/fuse, /dev/mem).
-  static let denyAll = CgroupLimits.DeviceRule(allow: false, type: "a", major: nil, minor: nil, access: "rwm")
-
-  /// Allowed after the spec's rules, as runc does (a spec rule cannot deny them): mknod of
-  /// anything (a node is harmless while it cannot be opened), null, random, full, tty, zero,
-  /// urandom, the container's ptys (136:*), ptmx and /dev/net/tun.
-  static let defaultAllowed: [CgroupLimits.DeviceRule] = [
-    .init(allow: true, type: "c", major: nil, minor: nil, access: "m"),
-    .init(allow: true, type: "b", major: nil, minor: nil, access: "m"),
-    .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),
-    .init(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
-    .init(allow: true, type: "c", major: 136, minor: nil, access: "rwm"),
-    .init(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
-    .init(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
-  ]
-
   /// runc's device rules: deny everything, then the spec's rules in order, then the defaults.
   static func devicePolicy(_ spec: [DeviceRule]) -> [CgroupLimits.DeviceRule] {
-    [denyAll] + deviceRules(spec) + defaultAllowed
+    [.denyAll] + deviceRules(spec) + CgroupLimits.DeviceRule.defaultAllowed
   }
 
   /// Every field of linux.resources, unconverted (the v2 driver converts). Zeros that
@@ -55,7 +33,7 @@ enum CgroupPlanner {
     if !withPolicy && !resources.devices.isEmpty {
       // Only runc's default list: linux.devices creates nodes, resources.devices grants
       // access (a listed device stays denied unless a rule allows it, as with runc and crun).
-      limits.devices = deviceRules(resources.devices) + defaultAllowed
+      limits.devices = deviceRules(resources.devices) + CgroupLimits.DeviceRule.defaultAllowed
     }
     return limits
   }
