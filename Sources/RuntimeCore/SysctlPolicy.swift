@@ -36,6 +36,7 @@ enum SysctlPolicy {
     let linux = spec.linux
     for (key, _) in linux?.sysctl ?? [] {
       let field = "linux.sysctl[\(JSON.quote(key))]"
+      if key.utf8.contains(0) { throw InputChecks.fail(field, "the key contains a NUL byte") }
       guard let parts = components(key) else {
         throw InputChecks.fail(field, "the key has an empty, \".\" or \"..\" component (expected a name such as net.ipv4.ip_forward)")
       }
