@@ -18,3 +18,27 @@ enum DevicesController {
     try DeviceFilter.attach(rules, cgroupDirectory: dir)
   }
 }
+
+/// runc's default device policy (libcontainer/specconv AllowedDevices), which the planner wraps
+/// around the spec's rules: deny-all first (runc's device emulator starts empty), the spec's
+/// rules, then these. Without it a process with CAP_MKNOD could mknod and open any host device.
+extension CgroupLimits.DeviceRule {
+  public static let denyAll = Self(allow: false, type: "a", major: nil, minor: nil, access: "rwm")
+
+  /// Allowed after the spec's rules (a spec rule cannot deny them): mknod of anything (a node
+  /// is harmless while it cannot be opened), null, random, full, tty, zero, urandom, the ptys
+  /// (136:*), ptmx and /dev/net/tun.
+  public static let defaultAllowed: [Self] = [
+    .init(allow: true, type: "c", major: nil, minor: nil, access: "m"),
+    .init(allow: true, type: "b", major: nil, minor: nil, access: "m"),
+    .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+    .init(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
+    .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),
+    .init(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
+    .init(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
+    .init(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
+    .init(allow: true, type: "c", major: 136, minor: nil, access: "rwm"),
+    .init(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
+    .init(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
+  ]
+}

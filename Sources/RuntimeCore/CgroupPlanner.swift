@@ -2,30 +2,22 @@ import Cgroups
 import Glibc
 import OCISpec
 
-/// linux.resources → CgroupLimits (every field), plus the device rules runc and crun always add.
+/// linux.resources → CgroupLimits (every field), plus runc's default device policy.
 enum CgroupPlanner {
-  /// Allowed even under a deny-all rule, as runc does: mknod of anything, and the
-  /// default devices, ptys and tun.
-  static let defaultAllowed: [CgroupLimits.DeviceRule] = [
-    .init(allow: true, type: "c", major: nil, minor: nil, access: "m"),
-    .init(allow: true, type: "b", major: nil, minor: nil, access: "m"),
-    .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),
-    .init(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
-    .init(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
-    .init(allow: true, type: "c", major: 136, minor: nil, access: "rwm"),
-    .init(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
-    .init(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
-  ]
+  /// runc's device rules: deny everything, then the spec's rules in order, then the defaults.
+  static func devicePolicy(_ spec: [DeviceRule]) -> [CgroupLimits.DeviceRule] {
+    [.denyAll] + deviceRules(spec) + CgroupLimits.DeviceRule.defaultAllowed
+  }
 
   /// Every field of linux.resources, unconverted (the v2 driver converts). Zeros that
   /// runc treats as "unset" (memory sizes, cpu shares/quota/period) are left to the
-  /// drivers, which skip them. `devices` are the container's device nodes, allowed on
-  /// top of the spec's rules as runc does.
-  static func limits(from resources: Resources?, warnings: inout [String]) throws(RuntimeError) -> CgroupLimits {
+  /// drivers, which skip them. With `devicePolicy` (create, unless rootless), the devices
+  /// are runc's policy even when the spec sets none; without it (update, rootless) only a
+  /// spec that lists device rules gets them, followed by the defaults.
+  static func limits(from resources: Resources?, devicePolicy withPolicy: Bool,
+                     warnings: inout [String]) throws(RuntimeError) -> CgroupLimits {
     var limits = CgroupLimits()
+    if withPolicy { limits.devices = devicePolicy(resources?.devices ?? []) }
     guard let resources else { return limits }
     mapCPU(resources.cpu, into: &limits)
     mapMemory(resources.memory, into: &limits, warnings: &warnings)
@@ -38,19 +30,21 @@ enum CgroupPlanner {
     }
     limits.rdma = resources.rdma.map { .init(device: $0.key, hcaHandles: $0.value.hcaHandles, hcaObjects: $0.value.hcaObjects) }
     limits.unified = resources.unified.map { .init($0.key, $0.value) }
-    if !resources.devices.isEmpty {
-      for rule in resources.devices {
-        let type: Character = rule.type.flatMap { $0.first } ?? "a"
-        let everything = type == "a" && rule.major == nil && rule.minor == nil
-        limits.devices.append(.init(allow: rule.allow, type: everything ? "a" : type,
-                                    major: rule.major.flatMap { $0 < 0 ? nil : $0 },
-                                    minor: rule.minor.flatMap { $0 < 0 ? nil : $0 }, access: rule.access ?? "rwm"))
-      }
+    if !withPolicy && !resources.devices.isEmpty {
       // Only runc's default list: linux.devices creates nodes, resources.devices grants
       // access (a listed device stays denied unless a rule allows it, as with runc and crun).
-      limits.devices += defaultAllowed
+      limits.devices = deviceRules(resources.devices) + CgroupLimits.DeviceRule.defaultAllowed
     }
     return limits
+  }
+
+  static func deviceRules(_ rules: [DeviceRule]) -> [CgroupLimits.DeviceRule] {
+    rules.map { rule in
+      let type: Character = rule.type.flatMap { $0.first } ?? "a"
+      let everything = type == "a" && rule.major == nil && rule.minor == nil
+      return .init(allow: rule.allow, type: everything ? "a" : type, major: rule.major.flatMap { $0 < 0 ? nil : $0 },
+                   minor: rule.minor.flatMap { $0 < 0 ? nil : $0 }, access: rule.access ?? "rwm")
+    }
   }
 
   /// `hull update`: the same mapping, except devices, which runc's update leaves alone
@@ -61,7 +55,7 @@ enum CgroupPlanner {
       warnings.append("linux.resources.devices: not changed by update (set at create)")
       r.devices = []
     }
-    var l = try limits(from: r, warnings: &warnings)
+    var l = try limits(from: r, devicePolicy: false, warnings: &warnings)
     // docker sends {"pids":{"limit":0}} for "unchanged"; runc reads 0 as unset too.
     if l.pidsLimit == 0 { l.pidsLimit = nil }
     return l

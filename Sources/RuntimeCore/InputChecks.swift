@@ -54,6 +54,7 @@ enum InputChecks {
     }
     for (i, path) in (spec.linux?.maskedPaths ?? []).enumerated() { try staysInRoot(path, "linux.maskedPaths[\(i)]") }
     for (i, path) in (spec.linux?.readonlyPaths ?? []).enumerated() { try staysInRoot(path, "linux.readonlyPaths[\(i)]") }
+    try SysctlPolicy.check(spec)
   }
 
   /// Refuses a path whose `..` climb above the container's root ("/../etc", "a/../../x"). hull

@@ -95,7 +95,9 @@ public enum Planner {
       throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" must not contain \"..\"", errno: EINVAL)
     }
     plan.cgroup = CgroupSet(host: host, path: cgroupPath)
-    plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, warnings: &plan.warnings)
+    // Rootless: the container cannot mknod a host device, and the device cgroup is root's (as runc).
+    plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, devicePolicy: !options.rootless,
+                                                 warnings: &plan.warnings)
     plan.cgroupOptional = options.rootless && plan.cgroupLimits == CgroupLimits()
     return plan
   }

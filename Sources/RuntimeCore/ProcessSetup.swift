@@ -24,7 +24,7 @@ enum ProcessSetup {
       _ = try check("setdomainname", name) { hk_setdomainname(name, name.utf8.count) }
     }
     for (key, value) in plan.sysctl {
-      let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+      let path = SysctlPolicy.procPath(key)
       do { try Files.writeExisting(path, value) } catch { throw SystemError("write sysctl \(key) =", path, errno: error.errno) }
     }
   }
