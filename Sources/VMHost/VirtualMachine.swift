@@ -99,7 +99,8 @@ public enum VirtualMachine {
 
   static func qemuArguments(qemu: String, kernel: GuestKernel, initrd: String, work: String, accelerator: Accelerator,
                             options: VMOptions, probe: Bool = false) -> [String] {
-    var argv = [qemu, "-accel", accelerator.rawValue, "-cpu", accelerator == .kvm ? "host" : "max",
+    // setpriv --pdeathsig: qemu dies with drydock even when drydock is SIGKILLed, so no VM outlives its caller.
+    var argv = ["setpriv", "--pdeathsig", "KILL", qemu, "-accel", accelerator.rawValue, "-cpu", accelerator == .kvm ? "host" : "max",
                 "-m", String(options.memoryMiB), "-smp", String(options.cpus),
                 "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio", "-display", "none",
                 "-kernel", kernel.image, "-initrd", initrd, "-append", kernelCommandLine(options, work: work, probe: probe),
