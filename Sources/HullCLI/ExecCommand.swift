@@ -69,7 +69,7 @@ struct ExecCommand: HullCommand {
       process.env.removeAll { $0.hasPrefix(key + "=") }
       process.env.append(entry)
     }
-    if let user = args.value("user") {
+    if let user = args.value("user"), !user.isEmpty {  // "" leaves the user as it is, as with runc
       let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { UInt32($0) }
       guard let uid = parts[0], parts.count == 1 || parts[1] != nil else {
         throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)

@@ -115,7 +115,7 @@ import Testing
       (["kill", id, "RTMIN+2147483647"], "unknown signal"), (["kill", id, "RTMIN+31"], "unknown signal"),
       (["kill", id, "SIGRTMIN+99999999999999999999"], "unknown signal"),
       (["events", "--interval", "9999999999999999h", id], "--interval"),
-      (["exec", "--user", "", id, "true"], "--user"), (["exec", "--user", "99999999999999999999", id, "true"], "--user"),
+      (["exec", "--user", ":", id, "true"], "--user"), (["exec", "--user", "99999999999999999999", id, "true"], "--user"),
       (["update", "--cpu-shares", "99999999999999999999", id], "--cpu-shares"),
       (["update", "--memory", "99999999999999999999p", id], "--memory"),
       (["exec", "--preserve-fds", "2147483647", id, "true"], "--preserve-fds"),
@@ -130,6 +130,9 @@ import Testing
       #expect(Date().timeIntervalSince(started) < 5, "took \(Date().timeIntervalSince(started)) s: \(result)")
     }
     #expect(sb.status(id) == "running")
+    // An empty --user leaves the process's user as it is (runc's reading).
+    let emptyUser = try sb.hull(["exec", "--user", "", id, "id", "-u"], writeConfig: false)
+    #expect(emptyUser.status == 0 && emptyUser.stdout == "0\n", "\(emptyUser)")
     _ = try sb.hull(["delete", "--force", id], writeConfig: false)
     sb.ids.forEach { sb.expectNothingLeft($0) }
   }
