@@ -60,6 +60,16 @@ int hk_openat_in_root(int root_fd, const char *path, int flags, unsigned int mod
   return fd;
 }
 
+int hk_open_no_magiclinks(const char *path, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)flags;
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do { fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how); } while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
 int hk_open_mode(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode) {
   return openat(dirfd, path, flags, mode);

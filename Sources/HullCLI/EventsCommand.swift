@@ -62,11 +62,15 @@ struct EventsCommand: HullCommand {
   /// Go-style durations as runc takes them ("5s", "500ms", "1m", "1h"); a bare number is seconds.
   static func parseDuration(_ text: String) -> Int? {
     let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-    for (suffix, scale) in units where text.hasSuffix(suffix) {
-      guard let n = Int(text.dropLast(suffix.count)), n >= 0 else { return nil }
-      return n * scale
+    var scale = 1000
+    var number = Substring(text)
+    if let unit = units.first(where: { text.hasSuffix($0.0) }) {
+      scale = unit.1
+      number = number.dropLast(unit.0.count)
     }
-    return Int(text).map { $0 * 1000 }
+    guard let n = Int(number), n >= 0 else { return nil }
+    let (ms, overflow) = n.multipliedReportingOverflow(by: scale)
+    return overflow ? nil : ms
   }
 }
 

@@ -37,10 +37,7 @@ struct ExecCommand: HullCommand {
       plan.listenerState = ContainerState(ociVersion: spec.ociVersion, id: id, status: .running, pid: 0,
                                           bundle: bundle, annotations: spec.annotations)
     }
-    if let text = args.value("preserve-fds") {
-      guard let n = Int32(text), n >= 0 else { throw RuntimeError("exec", reason: "--preserve-fds: \"\(text)\" is not a number", errno: EINVAL) }
-      plan.preserveFds = n
-    }
+    plan.preserveFds = try CreateOptions.preservedFds(args.value("preserve-fds"), command: "exec")
     for warning in plan.capabilities?.warnings ?? [] { context.log.warning(warning) }
     var options = ExecLauncher.Options()
     options.detach = args.bool("detach")
@@ -72,17 +69,21 @@ struct ExecCommand: HullCommand {
       process.env.removeAll { $0.hasPrefix(key + "=") }
       process.env.append(entry)
     }
-    if let user = args.value("user") {
-      let parts = user.split(separator: ":", maxSplits: 1)
-      guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+    if let user = args.value("user"), !user.isEmpty {  // "" leaves the user as it is, as with runc
+      let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { UInt32($0) }
+      guard let uid = parts[0], parts.count == 1 || parts[1] != nil else {
         throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)
       }
       process.user.uid = uid
-      process.user.gid = parts.count > 1 ? UInt32(parts[1])! : 0
+      process.user.gid = parts.count > 1 ? parts[1]! : 0
+      for value in [process.user.uid, process.user.gid] where value > User.maxID {
+        throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": \(User.outOfRange(value))", errno: EINVAL)
+      }
     }
     for gids in args.all("additional-gids") {
       for text in gids.split(separator: ",") {
         guard let gid = UInt32(text) else { throw RuntimeError("exec", reason: "--additional-gids: \"\(text)\" is not a number", errno: EINVAL) }
+        guard gid <= User.maxID else { throw RuntimeError("exec", reason: "--additional-gids: \(User.outOfRange(gid))", errno: EINVAL) }
         process.user.additionalGids.append(gid)
       }
     }

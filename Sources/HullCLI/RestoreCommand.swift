@@ -19,7 +19,7 @@ struct RestoreCommand: HullCommand {
     if args.value("console-socket") != nil {
       throw RuntimeError("restore container \(id)", reason: "--console-socket: restoring a terminal is not supported yet", errno: 95)
     }
-    let bundle = CreateOptions.absolute(args.value("bundle") ?? ".")
+    let bundle = CreateOptions.bundlePath(args)
     let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "restore")
     var options = Checkpoint.RestoreOptions(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)
     options.workPath = args.value("work-path").map(CreateOptions.absolute)

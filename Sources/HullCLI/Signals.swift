@@ -16,7 +16,7 @@ enum Signals {
     var name = text.uppercased()
     if name.hasPrefix("SIG") { name = String(name.dropFirst(3)) }
     if let n = table[name] { return n }
-    if name.hasPrefix("RTMIN+"), let k = Int32(name.dropFirst(6)) { return 34 + k }
+    if name.hasPrefix("RTMIN+"), let k = Int32(name.dropFirst(6)), (0...30).contains(k) { return 34 + k }  // up to 64
     return nil
   }
 }

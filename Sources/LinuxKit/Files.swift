@@ -65,9 +65,12 @@ public enum Files {
   /// No fsync: what hull writes (state, pid files) describes processes that cannot outlive a
   /// reboot, and a crash of hull itself loses nothing the page cache holds. (It cost ~0.2 ms
   /// of CPU per create on ext4; /run is a tmpfs anyway.)
+  /// The temp file has an unpredictable name and is created new (O_EXCL, O_NOFOLLOW): in a
+  /// directory others can write (a --pid-file in /tmp), a symlink planted at a predictable
+  /// name would make hull truncate and write the file it points at.
   public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
-    let temp = path + ".tmp"
-    let fd = try check("open", temp) { hk_open_mode(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+    let temp = path + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    let fd = try check("open", temp) { hk_open_mode(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
     do {
       try writeAll(fd, bytes, path: temp)
     } catch {
@@ -76,7 +79,11 @@ public enum Files {
       throw error
     }
     close(fd)
-    _ = try check("rename", path) { rename(temp, path) }
+    if rename(temp, path) != 0 {
+      let e = errno
+      unlink(temp)
+      throw SystemError("rename", path, errno: e)
+    }
   }
 
   public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -47,6 +47,7 @@ extension Process {
       throw SpecError(path: join(path, "args"), reason: "must contain at least the program to run")
     }
     try requireAbsolute(cwd, join(path, "cwd"))
+    try user.validateIDs(path: join(path, "user"))
     if let umask = user.umask, umask > 0o7777 {
       throw SpecError(path: join(path, "user.umask"), reason: "\(umask) is not a file mode (0 to 4095, i.e. 0o7777)")
     }
@@ -89,6 +90,25 @@ extension Process {
         throw SpecError(path: "\(p).nice", reason: "\(nice) is outside -20 to 19")
       }
     }
+  }
+}
+
+extension User {
+  /// The largest uid or gid a process may take, as runc: setresuid/setresgid read
+  /// 4294967295 (-1) as "leave unchanged", so that id would leave the process root.
+  public static let maxID: UInt32 = 2_147_483_647
+
+  public func validateIDs(path: String) throws(SpecError) {
+    for (field, id) in [("uid", uid), ("gid", gid)] where id > User.maxID {
+      throw SpecError(path: join(path, field), reason: User.outOfRange(id))
+    }
+    for (i, gid) in additionalGids.enumerated() where gid > User.maxID {
+      throw SpecError(path: "\(join(path, "additionalGids"))[\(i)]", reason: User.outOfRange(gid))
+    }
+  }
+
+  public static func outOfRange(_ id: UInt32) -> String {
+    "\(id) is outside 0 to \(maxID) (4294967295 is -1, which setresuid/setresgid read as \"unchanged\")"
   }
 }
 

@@ -132,6 +132,7 @@ enum ExecChild {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")
       }
       close(target)
+      ProcessSetup.closeInheritedFds(process, keep: [sync.fd, console, ProcessSetup.listenerSocket])
       if let containerID { try ProcessSetup.joinSessionKeyring(containerID: containerID) }
       try ProcessSetup.enterWorkingDirectory(process.cwd)
       if process.terminal { try ProcessSetup.setupConsole(process, socket: console) }

@@ -70,6 +70,9 @@ enum InitStage {
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
     try ProcessSetup.applyHostnameAndSysctl(plan)
     if plan.newMountNamespace { try RootfsSetup.finish(plan) }
+    var ownSockets = [sync.fd, fds.consoleSocket, ProcessSetup.listenerSocket]
+    if case .listening(let fd) = fds.start { ownSockets.append(fd) }
+    ProcessSetup.closeInheritedFds(plan.process, keep: ownSockets)
     try ProcessSetup.enterWorkingDirectory(plan.process.cwd)
     if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
     let executable = try ProcessSetup.resolveExecutable(plan.process)

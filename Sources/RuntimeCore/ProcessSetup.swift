@@ -162,21 +162,73 @@ enum ProcessSetup {
     var st = stat()
     if name.contains("/") {
       if stat(name, &st) != 0 { throw RuntimeError("exec", reason: "\"\(name)\": stat \(name): \(SystemError.describe(errno))", errno: errno) }
+      try requireInsideRoot(name, args0: name)
       return name
     }
     let pathVar = plan.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
       ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     for dir in pathVar.split(separator: ":", omittingEmptySubsequences: false) {
       let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-      if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && (st.st_mode & 0o111) != 0 { return candidate }
+      if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && (st.st_mode & 0o111) != 0 {
+        try requireInsideRoot(candidate, args0: name)
+        return candidate
+      }
     }
     throw RuntimeError("exec", reason: "\"\(name)\": executable file not found in $PATH", errno: ENOENT)
+  }
+
+  /// The program must be a file of the container's tree. A walk through a magic link
+  /// (/proc/self/fd/N/.. of a host directory the caller passed as stdio or a preserved fd)
+  /// can end on the host, and execve would run a host binary in the container (CVE-2024-21626's
+  /// class). Without magic links a walk cannot leave our root. With them, the kernel names the
+  /// file from our root when it is reachable (else from the host's): looked up again, that
+  /// name must give the same file. A file reachable only as the fd itself (a memfd, a deleted
+  /// file, /proc/self/exe, /proc/self/fd/N exactly) is one the caller handed over, not a walk.
+  static func requireInsideRoot(_ path: String, args0 name: String) throws {
+    let plain = hk_open_no_magiclinks(path, O_PATH | O_CLOEXEC)
+    if plain >= 0 { close(plain); return }
+    let fd = hk_open_mode(path, O_PATH | O_CLOEXEC, 0)
+    guard fd >= 0 else { return }  // gone since stat: execve reports it
+    defer { close(fd) }
+    var file = stat()
+    var named = stat()
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+    if n > 0 && fstat(fd, &file) == 0 {
+      buffer[n] = 0
+      if file.st_nlink == 0 || (stat(buffer, &named) == 0 && named.st_dev == file.st_dev && named.st_ino == file.st_ino) { return }
+    }
+    if isOwnFileLink(path) { return }
+    throw RuntimeError("exec", reason: "\"\(name)\": \(path) is outside the container's root", errno: EPERM)
+  }
+
+  /// /proc/self/exe, /proc/self/fd/N, /dev/fd/N: no directory walk through the link.
+  static func isOwnFileLink(_ path: String) -> Bool {
+    if path == "/proc/self/exe" { return true }
+    for prefix in ["/proc/self/fd/", "/dev/fd/"] where path.hasPrefix(prefix) {
+      let rest = path.dropFirst(prefix.count)
+      return !rest.isEmpty && rest.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+    return false
   }
 
   /// HOME from the container's /etc/passwd when the spec does not set it (no NSS).
   static func environment(_ plan: ProcessPlan) -> [String] {
     if plan.env.contains(where: { $0.hasPrefix("HOME=") }) { return plan.env }
     return plan.env + ["HOME=" + (Passwd.entry(uid: plan.uid)?.home ?? "/")]
+  }
+
+  /// Closes every fd but stdio, the preserved ones and `keep` (hull's own sockets to the
+  /// parent and the console socket): closed, not only close-on-exec, because chdir and
+  /// execve walk their paths while close-on-exec fds are still open, and /proc/self/fd/N/..
+  /// of a host directory (the unified cgroup of clone3, a caller's fd) leads to the host.
+  static func closeInheritedFds(_ plan: ProcessPlan, keep: [Int32]) {
+    var first = UInt32(3 + plan.preserveFds)
+    for fd in keep.filter({ $0 >= 0 && UInt32($0) >= first }).sorted() {
+      if UInt32(fd) > first { _ = hk_close_range(first, UInt32(fd) - 1, 0) }
+      first = UInt32(fd) + 1
+    }
+    _ = hk_close_range(first, UInt32.max, 0)
   }
 
   /// Everything from fd 3 + preserveFds up closes at exec; preserved fds stay open.

@@ -11,7 +11,7 @@ let fullConfig = #"""
   "process": {
     "terminal": true,
     "consoleSize": {"height": 40, "width": 120},
-    "user": {"uid": 1000, "gid": 1001, "umask": 18, "additionalGids": [5, 6, 4294967295], "username": "win"},
+    "user": {"uid": 1000, "gid": 1001, "umask": 18, "additionalGids": [5, 6, 2147483647], "username": "win"},
     "args": ["/bin/app", "--flag", "é😀"],
     "commandLine": "app.exe --flag",
     "env": ["PATH=/usr/bin", "HOME=/root"],

@@ -15,7 +15,7 @@ import Testing
     let p = try #require(s.process)
     #expect(p.terminal)
     #expect(p.consoleSize == ConsoleSize(height: 40, width: 120))
-    #expect(p.user == User(uid: 1000, gid: 1001, umask: 18, additionalGids: [5, 6, UInt32.max], username: "win"))
+    #expect(p.user == User(uid: 1000, gid: 1001, umask: 18, additionalGids: [5, 6, 2_147_483_647], username: "win"))
     #expect(p.args == ["/bin/app", "--flag", "é😀"])
     #expect(p.commandLine == "app.exe --flag")
     #expect(p.env == ["PATH=/usr/bin", "HOME=/root"])

@@ -114,11 +114,11 @@ enum StressFixtures {
   }
 
   @Test(.enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
-        .timeLimit(.minutes(2)))
+        .timeLimit(.minutes(3)))  // ~25 s alone for 154 cases; 2 min was exceeded beside other suites on a busy host
   func badInputCorpusRefusedByHull() throws {
     let directory = try #require(StressFixtures.repository) + "/conformance/bad-input"
     let report = try BadInputRunner.run(runtime: StressFixtures.hullRuntime(), directory: directory)
-    #expect(report.cases.count >= 100)
+    #expect(report.cases.count >= 154)
     for result in report.cases {
       let detail = "\(result.file): \(result.verdict.rawValue): \(result.message) \(result.findings)"
       #expect(result.passed, "\(detail)")
@@ -130,7 +130,7 @@ enum StressFixtures {
   @Test func corpusCoversEveryCategory() throws {
     let directory = try #require(StressFixtures.repository) + "/conformance/bad-input"
     let cases = try BadInputRunner.load(directory: directory)
-    #expect(cases.count >= 100)
+    #expect(cases.count >= 154)
     let categories = Set(cases.map(\.category))
     #expect(categories.isSuperset(of: ["truncated", "wrong-type", "huge", "deep", "utf8", "escape", "device", "hostile-id"]))
     for badCase in cases {

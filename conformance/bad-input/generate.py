@@ -299,6 +299,25 @@ hostile = [
 for name, cid, why in hostile:
     add(f"id-{name}", "hostile-id", f"container id {why}", data=BASE, id=cid, escape=ESC if "@ESCAPE@" in cid else None)
 
+# ---- ids out of range, programs and cwd through /proc/self/fd (issue 14; appended to keep earlier numbers) ----
+# setresuid/setresgid read 4294967295 (-1) as "unchanged": such a process would stay root. runc refuses ids
+# above 2^31-1; so must every runtime.
+for name, path, value in [("uid", "process.user.uid", 4294967295), ("gid", "process.user.gid", 4294967295),
+                          ("additional-gid", "process.user.additionalGids", [4294967295]),
+                          ("uid-above-int32", "process.user.uid", 2**31)]:
+    add(f"range-{name}", "range", f"{path} = {value}: outside 0 to 2^31-1 (-1 would leave the process root)",
+        mutate=setp(path, value))
+# A directory fd the runtime holds at execve (the unified cgroup for clone3, a caller's fd) leads to the host:
+# the program's path must be resolved with no such fd open and inside the container's root (CVE-2024-21626's
+# class). No fd of the runtime may be reachable as a program or a cwd.
+for n in range(3, 11):
+    add(f"escape-args0-proc-fd-{n}", "escape",
+        f"process.args[0] walks out of /proc/self/fd/{n} to the host's /bin/busybox (static with busybox-static)",
+        mutate=setp("process.args", ["/proc/self/fd/%d%s/bin/busybox" % (n, "/.." * 16), "true"]))
+for n in range(3, 11):
+    add(f"escape-cwd-proc-fd-{n}", "escape", f"process.cwd is /proc/self/fd/{n}: a host directory if the runtime holds one",
+        mutate=setp("process.cwd", "/proc/self/fd/%d" % n))
+
 # ---- write ----
 cases_dir = os.path.join(HERE, "cases")
 shutil.rmtree(cases_dir, ignore_errors=True)

@@ -22,6 +22,9 @@ int hk_close_range(unsigned int first, unsigned int last, unsigned int flags);
 /// openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `path` is resolved as if
 /// `root_fd` were "/", so no symlink can lead out of it.
 int hk_openat_in_root(int root_fd, const char *path, int flags, unsigned int mode);
+/// openat2(AT_FDCWD) with RESOLVE_NO_MAGICLINKS: fails with ELOOP when /proc/<pid>/fd/N,
+/// /proc/<pid>/exe or the like is on the way.
+int hk_open_no_magiclinks(const char *path, int flags);
 
 int hk_open_mode(const char *path, int flags, unsigned int mode);
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode);
