@@ -59,17 +59,17 @@ enum InitStage {
       // join too), so the container cannot use the caller's keys. No keyrings (ENOSYS) is fine.
       try ProcessSetup.joinSessionKeyring(containerID: plan.id)
     }
-    if plan.newMountNamespace { try RootfsSetup.prepare(plan) }
+    try RootfsSetup.prepare(plan)
     if plan.hasCreateHooks {
       sync.send(UInt8(ascii: "h"))
       guard let reply = sync.receive(), reply.tag == UInt8(ascii: "H") else { _exit(1) }
       try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
                          state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
     }
-    if plan.newMountNamespace { try RootfsSetup.pivot(plan) }
+    try RootfsSetup.pivot(plan)
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
     try ProcessSetup.applyHostnameAndSysctl(plan)
-    if plan.newMountNamespace { try RootfsSetup.finish(plan) }
+    try RootfsSetup.finish(plan)
     try ProcessSetup.enterWorkingDirectory(plan.process.cwd)
     if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
     let executable = try ProcessSetup.resolveExecutable(plan.process)

@@ -61,6 +61,11 @@ public struct LaunchPlan: Sendable {
   public var joinInParent: [NamespaceJoin] = []    // pid, time: they affect children
   public var newUserNamespace = false
   public var newMountNamespace = false
+  /// linux.namespaces gives a mount namespace by path: the rootfs is set up inside it (runc, crun).
+  public var joinedMountNamespace = false
+  /// No mount namespace of the container's own: its mounts are made in the runtime's
+  /// namespace and the process is chrooted into the rootfs (runc's and crun's way).
+  public var sharesMountNamespace: Bool { !newMountNamespace && !joinedMountNamespace }
   public var uidMap: String?
   public var gidMap: String?
   public var denySetgroups = false

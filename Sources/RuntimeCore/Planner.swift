@@ -55,6 +55,7 @@ public enum Planner {
     plan.domainname = spec.domainname
 
     try planNamespaces(linux, into: &plan)
+    if plan.sharesMountNamespace { try refuseHostMountChanges(root: root, linux: linux) }
     if let propagation = linux?.rootfsPropagation {
       guard let flags = Mounts.propagation(propagation) else {
         throw RuntimeError("plan", "config.json", reason: "linux.rootfsPropagation: unknown value \"\(propagation)\"", errno: EINVAL)
@@ -115,6 +116,7 @@ public enum Planner {
     }
     plan.newUserNamespace = plan.cloneFlags & LinuxNamespace.user.cloneFlag != 0
     plan.newMountNamespace = plan.cloneFlags & LinuxNamespace.mount.cloneFlag != 0
+    plan.joinedMountNamespace = plan.joinInChild.contains { $0.kind == .mount }
     if plan.newUserNamespace {
       plan.uidMap = idMapText(linux?.uidMappings ?? [])
       plan.gidMap = idMapText(linux?.gidMappings ?? [])
@@ -207,6 +209,20 @@ public enum Planner {
       .init(target: "/proc/self/fd", link: "/dev/fd"), .init(target: "/proc/self/fd/0", link: "/dev/stdin"),
       .init(target: "/proc/self/fd/1", link: "/dev/stdout"), .init(target: "/proc/self/fd/2", link: "/dev/stderr"),
     ]
+  }
+
+  /// Without a mount namespace of the container's own these would remount or mask the
+  /// runtime's own "/" and /proc: refused (runc refuses the paths too: "unable to restrict
+  /// sys entries without a private MNT namespace"; crun applies them).
+  static func refuseHostMountChanges(root: Root, linux: Linux?) throws(RuntimeError) {
+    var fields: [String] = []
+    if root.readonly { fields.append("root.readonly") }
+    if linux?.rootfsPropagation != nil { fields.append("linux.rootfsPropagation") }
+    if !(linux?.maskedPaths ?? []).isEmpty { fields.append("linux.maskedPaths") }
+    if !(linux?.readonlyPaths ?? []).isEmpty { fields.append("linux.readonlyPaths") }
+    if !fields.isEmpty {
+      throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")) need a mount namespace of the container's own (add {\"type\": \"mount\"} to linux.namespaces)", errno: EINVAL)
+    }
   }
 
   /// Fields hull does not implement yet are refused by name rather than ignored:

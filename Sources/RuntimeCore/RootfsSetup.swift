@@ -7,6 +7,7 @@ import LinuxKit
 /// with RootfsPath, so a symlink in the image cannot send a mount to the host.
 enum RootfsSetup {
   static func prepare(_ plan: LaunchPlan) throws {
+    if plan.sharesMountNamespace { return try prepareInSharedNamespace(plan) }
     // Keep our mounts from propagating to the host (rslave by default, as runc). A shared
     // "/" would make pivot_root fail (EINVAL) and an unbindable one the rootfs bind below:
     // those are applied after pivot_root instead.
@@ -21,14 +22,42 @@ enum RootfsSetup {
     try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
     let root = try RootfsPath(root: plan.rootfs)
     defer { root.close() }
+    var made: [String] = []
+    try mountAll(plan, root: root, made: &made)
+  }
+
+  /// Without a mount namespace of its own the container's mounts land in the runtime's
+  /// namespace (as with runc and crun, which leave them there): no propagation change
+  /// of the host's "/", no self-bind (chroot needs none), and what was mounted before a
+  /// failure is detached again.
+  static func prepareInSharedNamespace(_ plan: LaunchPlan) throws {
+    let root = try RootfsPath(root: plan.rootfs)
+    defer { root.close() }
+    var made: [String] = []
+    do {
+      try mountAll(plan, root: root, made: &made)
+    } catch {
+      for destination in made.reversed() {
+        guard let fd = try? root.open(destination, creating: nil) else { continue }
+        _ = umount2(RootfsPath.procPath(fd), Int32(MNT_DETACH))
+        close(fd)
+      }
+      throw error
+    }
+  }
+
+  /// The config's mounts in order, the devices and the working directory; `made` collects
+  /// the destinations mounted on.
+  static func mountAll(_ plan: LaunchPlan, root: RootfsPath, made: inout [String]) throws {
     for step in plan.mounts {
       if step.isCgroup {
         try CgroupMount.mount(step, plan: plan, root: root)
       } else {
         try mount(step, root: root)
       }
+      made.append(step.destination)
     }
-    try createDevices(plan, root: root)
+    try createDevices(plan, root: root, made: &made)
     try ensureDirectory(plan.process.cwd, root: root)
   }
 
@@ -93,8 +122,7 @@ enum RootfsSetup {
 
   /// Default devices and linux.devices: mknod, or bind mounts of the host's nodes
   /// inside a user namespace (where mknod is not allowed).
-  static func createDevices(_ plan: LaunchPlan, root: RootfsPath) throws {
-    guard plan.newMountNamespace else { return }
+  static func createDevices(_ plan: LaunchPlan, root: RootfsPath, made: inout [String]) throws {
     let oldMask = umask(0)
     defer { umask(oldMask) }
     for node in plan.devices {
@@ -105,6 +133,7 @@ enum RootfsSetup {
         let fd = try root.open(node.path, creating: .file)
         defer { close(fd) }
         try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+        made.append(node.path)
         continue
       }
       let kind: UInt32 = node.type == "b" ? S_IFBLK : (node.type == "p" ? S_IFIFO : S_IFCHR)
@@ -141,7 +170,14 @@ enum RootfsSetup {
   }
 
   /// pivot_root(".", ".") then detach the old root, as runc does: no put_old directory needed.
+  /// Without a mount namespace of the container's own, chroot (runc's and crun's way).
   static func pivot(_ plan: LaunchPlan) throws {
+    if plan.sharesMountNamespace {
+      _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
+      _ = try check("chroot", plan.rootfs) { chroot(".") }
+      _ = try check("chdir", "/") { chdir("/") }
+      return
+    }
     if plan.noPivot {
       _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
       try Mounts.mount(source: plan.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE), label: "/ (move rootfs)")

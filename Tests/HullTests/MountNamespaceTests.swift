@@ -1,0 +1,68 @@
+// Issue 15: where the container's root comes from when the config gives no mount namespace
+// of the container's own (chroot into root.path, as runc and crun), or one to join by path
+// (the rootfs is set up and pivoted inside it, as runc and crun).
+import Foundation
+import Glibc
+import OCISpec
+import Testing
+
+@Suite("mount namespace: none, joined") struct MountNamespaceTests {
+  /// A config without a mount namespace: proc and a /dev tmpfs only (made in the caller's
+  /// namespace, as runc and crun do), a writable root, no hostname.
+  static func withoutMountNamespace(_ sb: Sandbox, namespaces: String) {
+    sb.set("linux.namespaces", json: namespaces)
+    sb.set("hostname", nil)
+    sb.set("root.readonly", .bool(false))
+    sb.set("linux.maskedPaths", nil)
+    sb.set("linux.readonlyPaths", nil)
+    sb.set("mounts", json: #"[{"destination": "/proc", "type": "proc", "source": "proc"},"#
+      + #" {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}]"#)
+  }
+
+  @Test("without a mount namespace the process runs in root.path, not on the host's /",
+        arguments: [#"[]"#, #"[{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}]"#])
+  func noMountNamespaceChroots(_ namespaces: String) throws {
+    let sb = try Sandbox("no-mntns")
+    defer { sb.cleanup() }
+    Self.withoutMountNamespace(sb, namespaces: namespaces)
+    sb.script("test -e \(HullTestEnv.base) && echo host-visible; test -e \(HullTestEnv.repoRoot) && echo host-visible; "
+      + "cat /etc/passwd; ls /proc/self/fd >/dev/null && echo proc-ok; test -c /dev/null && echo dev-ok; readlink /proc/$$/ns/mnt")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    #expect(!result.stdout.contains("host-visible"), "the host's / is the container's: \(result)")
+    #expect(result.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "not the bundle's /etc/passwd: \(result)")
+    #expect(result.stdout.contains("proc-ok\ndev-ok\n\(namespaceLink("self", "mnt"))\n"), "not in the caller's mount namespace: \(result)")
+  }
+
+  @Test("without a mount namespace, root.readonly, rootfsPropagation, maskedPaths and readonlyPaths are refused (they would change the host's mounts)")
+  func noMountNamespaceRefusesHostChanges() throws {
+    let sb = try Sandbox("no-mntns-ro")
+    defer { sb.cleanup() }
+    Self.withoutMountNamespace(sb, namespaces: #"[{"type": "pid"}]"#)
+    sb.set("root.readonly", .bool(true))
+    let id = sb.newID("ro")
+    let readonly = try sb.runContainer(id)
+    #expect(readonly.status != 0 && readonly.stderr.contains("root.readonly"), "\(readonly)")
+    sb.expectNothingLeft(id)
+    sb.set("root.readonly", .bool(false))
+    sb.set("linux.rootfsPropagation", .string("private"))
+    let propagation = try sb.runContainer(sb.newID("prop"))
+    #expect(propagation.status != 0 && propagation.stderr.contains("linux.rootfsPropagation"), "\(propagation)")
+    sb.set("linux.rootfsPropagation", nil)
+    sb.set("linux.maskedPaths", json: #"["/proc/kcore"]"#)
+    let masked = try sb.runContainer(sb.newID("masked"))
+    #expect(masked.status != 0 && masked.stderr.contains("linux.maskedPaths"), "\(masked)")
+  }
+
+  @Test("without a mount namespace, a failing mount detaches the mounts made before it")
+  func noMountNamespaceFailureLeavesNoMount() throws {
+    let sb = try Sandbox("no-mntns-fail")
+    defer { sb.cleanup() }
+    Self.withoutMountNamespace(sb, namespaces: #"[{"type": "pid"}]"#)
+    sb.addMount(json: #"{"destination": "/mnt", "type": "bind", "source": "\#(sb.dir)/no-such-source", "options": ["bind"]}"#)
+    let id = sb.newID()
+    let result = try sb.runContainer(id)
+    #expect(result.status != 0 && result.stderr.contains("/mnt"), "\(result)")
+    sb.expectNothingLeft(id)
+  }
+}
