@@ -45,5 +45,24 @@ public struct RootfsPath {
     return try check("open", root + clean) { hk_openat_in_root(rootFD, clean, O_PATH | O_CLOEXEC, 0) }
   }
 
+  /// What is at `path` itself, a symlink not followed (its parents are, inside the root);
+  /// nil when nothing is there.
+  public func lstat(_ path: String) throws(SystemError) -> stat? {
+    let clean = Paths.clean(path.hasPrefix("/") ? path : "/" + path)
+    if clean == "/" { return nil }
+    let parent = hk_openat_in_root(rootFD, Paths.dirname(clean), O_PATH | O_CLOEXEC, 0)
+    if parent < 0 {
+      if errno == ENOENT { return nil }
+      throw SystemError("open", root + Paths.dirname(clean))
+    }
+    defer { Glibc.close(parent) }
+    var st = stat()
+    if fstatat(parent, Paths.basename(clean), &st, AT_SYMLINK_NOFOLLOW) != 0 {
+      if errno == ENOENT || errno == ENOTDIR { return nil }
+      throw SystemError("stat", root + clean)
+    }
+    return st
+  }
+
   public static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
 }

@@ -42,10 +42,13 @@ public enum Launcher {
     var childPidfd: Int32 = -1
     var childPid: Int32 = 0
     var pidFile: String?
+    /// Set once the child may be in it: a frozen init only dies once thawed.
+    var cgroup: CgroupSet?
 
     func run() {
       if childPid > 0 {
         if childPidfd >= 0 { _ = hk_pidfd_send_signal(childPidfd, SIGKILL) } else { kill(childPid, SIGKILL) }
+        if cgroup?.frozenDirectory != nil { try? cgroup?.setFrozen(false) }
         _ = ForegroundRun.reap(childPid)
       }
       if childPidfd >= 0 { close(childPidfd) }
@@ -91,6 +94,7 @@ public enum Launcher {
       provisional.cgroupCreated = cleanup.cgroupCreated
       try store.save(provisional)
     }
+    try refuseFrozen(cgroup, id: plan.id)
     do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
 
     var listener: Int32 = -1
@@ -154,6 +158,7 @@ public enum Launcher {
     channels.child.close()
     cleanup.childPid = pid
     cleanup.childPidfd = pidfd
+    cleanup.cgroup = cgroup
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
@@ -168,6 +173,8 @@ public enum Launcher {
     if waitForParent { sync.send(UInt8(ascii: "G")) }
 
     loop: while true {
+      // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
+      while !sync.waitReadable(timeoutMs: 1000) { try refuseFrozen(cgroup, id: plan.id) }
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
@@ -200,6 +207,16 @@ public enum Launcher {
       sync.close()
     }
     return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)
+  }
+}
+
+extension Launcher {
+  /// As runc: a container placed in a frozen cgroup would stop before reporting, and create
+  /// would wait for it forever.
+  static func refuseFrozen(_ cgroup: CgroupSet?, id: String) throws(RuntimeError) {
+    if let frozen = cgroup?.frozenDirectory {
+      throw RuntimeError("create container \(id): cgroup", frozen, reason: "container's cgroup unexpectedly frozen", errno: EBUSY)
+    }
   }
 }
 

@@ -81,6 +81,10 @@ enum RootfsSetup {
   }
 
   static func mount(_ step: LaunchPlan.MountStep, root: RootfsPath) throws {
+    if step.type == "proc" || step.type == "sysfs", let st = try root.lstat(step.destination), (st.st_mode & S_IFMT) != S_IFDIR {
+      // As runc: a symlink here would put the host's procfs or sysfs wherever it points.
+      throw RuntimeError("mount \(step.type!) on", step.destination, reason: "must be mounted on an ordinary directory, not a symlink or file", errno: ENOTDIR)
+    }
     let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
     let target = RootfsPath.procPath(fd)
     defer { close(fd) }

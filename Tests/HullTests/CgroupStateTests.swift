@@ -1,0 +1,63 @@
+// Issue 15: the state a container's cgroup is found in (frozen) or left in (child cgroups
+// made by the container), handled as runc does.
+import Foundation
+import Glibc
+import OCISpec
+import Testing
+
+@Suite("cgroups: frozen, nested", .enabled(if: Host.isCgroupV1, "the host has no v1 cgroup hierarchies"))
+struct CgroupStateTests {
+  static let freezer = "/sys/fs/cgroup/freezer"
+
+  @Test("create in a cgroup frozen beforehand fails at once (runc: unexpectedly frozen) and leaves nothing",
+        .enabled(if: Host.hasFreezerV1, "no v1 freezer"))
+  func preFrozenCgroupRefused() throws {
+    let sb = try Sandbox("cg-frozen")
+    defer { sb.cleanup() }
+    let dir = Self.freezer + sb.cgroupPath
+    #expect(mkdir(dir, 0o755) == 0)
+    try "FROZEN".write(toFile: dir + "/freezer.state", atomically: false, encoding: .utf8)
+    sb.script("echo must-not-run")
+    let id = sb.newID()
+    let started = Date()
+    // Before the fix this call never returned: the init froze on arrival.
+    let result = try sb.hull(["create", "--bundle", sb.bundle, id], timeout: 15)
+    #expect(Date().timeIntervalSince(started) < 10, "create took \(Date().timeIntervalSince(started)) s")
+    #expect(result.status != 0 && result.stderr.contains("unexpectedly frozen") && result.stderr.contains(dir), "\(result)")
+    #expect(access(sb.root + "/" + id, F_OK) != 0, "state left behind")
+    #expect(readText(dir + "/cgroup.procs").isEmpty, "a process was left in the frozen cgroup")
+    #expect(sb.processesMentioningSandbox().isEmpty)
+  }
+
+  @Test("a cgroup frozen while create runs (by a prestart hook) fails create within seconds, init killed",
+        .enabled(if: Host.hasFreezerV1, "no v1 freezer"))
+  func frozenDuringCreateRefused() throws {
+    let sb = try Sandbox("cg-freezing")
+    defer { sb.cleanup() }
+    let state = Self.freezer + sb.cgroupPath + "/freezer.state"
+    sb.set("hooks", json: #"{"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo FROZEN > \#(state)"]}]}"#)
+    sb.script("echo must-not-run")
+    let id = sb.newID()
+    let started = Date()
+    let result = try sb.hull(["create", "--bundle", sb.bundle, id], timeout: 20)
+    #expect(Date().timeIntervalSince(started) < 10, "create took \(Date().timeIntervalSince(started)) s")
+    #expect(result.status != 0 && result.stderr.contains("unexpectedly frozen"), "\(result)")
+    sb.expectNothingLeft(id)
+  }
+
+  @Test("delete --force removes the container's cgroup with the child cgroups made inside it, in every hierarchy")
+  func deleteRemovesChildCgroups() throws {
+    let sb = try Sandbox("cg-children")
+    defer { sb.cleanup() }
+    sb.script("exec sleep 30")
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
+    for dir in sb.cgroupDirs() {
+      // What a container's own cgroup manager (systemd, a nested runtime) would make.
+      #expect(mkdir(dir + "/child", 0o755) == 0 && mkdir(dir + "/child/grandchild", 0o755) == 0, "\(dir)")
+    }
+    let delete = try sb.hull(["delete", "--force", id], writeConfig: false)
+    #expect(delete.status == 0, "\(delete)")
+    sb.expectNothingLeft(id)
+  }
+}
