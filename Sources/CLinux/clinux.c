@@ -295,3 +295,23 @@ pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], in
   errno = spawn_errno;
   return pid;
 }
+
+/* Sets IFF_UP on "lo" of the calling thread's network namespace (runc and crun do it for a
+   new network namespace). */
+#include <net/if.h>
+int hk_loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct ifreq req;
+  memset(&req, 0, sizeof req);
+  strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+  int rc = ioctl(fd, SIOCGIFFLAGS, &req);
+  if (rc == 0 && !(req.ifr_flags & IFF_UP)) {
+    req.ifr_flags |= IFF_UP;
+    rc = ioctl(fd, SIOCSIFFLAGS, &req);
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}

@@ -54,6 +54,7 @@ enum InitStage {
       // After the parent moved us into our cgroups, so the namespace's root is the container's cgroup.
       _ = try check("unshare cgroup namespace") { hk_unshare(Int32(LinuxNamespace.cgroup.cloneFlag)) }
     }
+    if plan.cloneFlags & LinuxNamespace.network.cloneFlag != 0 { try LinuxNamespace.bringLoopbackUp() }
     if !plan.noNewKeyring {
       // As runc: a session keyring of the container's own ("_ses.<id>", which exec'd processes
       // join too), so the container cannot use the caller's keys. No keyrings (ENOSYS) is fine.

@@ -22,6 +22,9 @@ public struct LaunchPlan: Sendable {
     public var idmapNamespaceFD: Int32 = -1
     public var targetIsFile: Bool
     public var isCgroup: Bool
+    /// tmpfs and /dev with `ro`: mounted writable so that submount points, devices and the
+    /// mode can be made, remounted read-only after pivot_root (runc's finalizeRootfs).
+    public var readonlyAfterSetup = false
   }
 
   /// An idmapped bind mount (runtime-spec 1.2 `idmap`/`ridmap`, or mount uid/gid mappings).

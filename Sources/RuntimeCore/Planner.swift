@@ -154,11 +154,16 @@ public enum Planner {
       let extra = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
       if extra != 0 || !options.data.isEmpty { remount = extra }
     }
-    return LaunchPlan.MountStep(
+    var step = LaunchPlan.MountStep(
       source: source, destination: Paths.clean(destination), type: isBind ? nil : mount.type,
       flags: isBind ? options.flags & (UInt(MS_BIND) | UInt(MS_REC)) : options.flags,
       data: dataOptions(options.data), propagation: options.propagation,
       remountFlags: remount, recursiveAttributes: options.recursiveSet, targetIsFile: targetIsFile, isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
+    if !isBind, step.flags & UInt(MS_RDONLY) != 0, mount.type == "tmpfs" || step.destination == "/dev" {
+      step.flags &= ~UInt(MS_RDONLY)
+      step.readonlyAfterSetup = true
+    }
+    return step
   }
 
   /// File-system data options, without the runtime's own (idmap, ridmap).

@@ -85,6 +85,7 @@ enum RootfsSetup {
       // As runc: a symlink here would put the host's procfs or sysfs wherever it points.
       throw RuntimeError("mount \(step.type!) on", step.destination, reason: "must be mounted on an ordinary directory, not a symlink or file", errno: ENOTDIR)
     }
+    let inheritedMode = step.type == "tmpfs" ? modeWithoutOption(step, root: root) : nil
     let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
     let target = RootfsPath.procPath(fd)
     defer { close(fd) }
@@ -100,11 +101,14 @@ enum RootfsSetup {
       try Mounts.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
                        data: step.data, label: step.destination)
     }
-    if step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 { return }
+    if inheritedMode == nil && step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 { return }
     // Re-open: the fd above still points below the new mount.
     let mounted = try root.open(step.destination, creating: nil)
     defer { close(mounted) }
     let mountedTarget = RootfsPath.procPath(mounted)
+    if let inheritedMode {
+      _ = try check("chmod", step.destination) { chmod(mountedTarget, inheritedMode) }
+    }
     if let extra = step.remountFlags {
       try Mounts.mount(source: nil, target: mountedTarget, type: nil,
                        flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | extra, data: step.data, label: step.destination)
@@ -117,6 +121,17 @@ enum RootfsSetup {
         hk_mount_setattr_recursive(mounted, UInt64(step.recursiveAttributes))
       }
     }
+  }
+
+  /// A tmpfs without `mode=` takes the mode of the directory it covers, as with runc (an
+  /// image's 1777 /tmp stays 1777, a 750 one stays 750); nil when none exists yet.
+  static func modeWithoutOption(_ step: LaunchPlan.MountStep, root: RootfsPath) -> mode_t? {
+    if (step.data ?? "").split(separator: ",").contains(where: { $0.hasPrefix("mode=") }) { return nil }
+    guard let fd = try? root.open(step.destination, creating: nil) else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+    return st.st_mode & 0o7777
   }
 
   static func ensureDirectory(_ path: String, root: RootfsPath) throws {
@@ -221,6 +236,10 @@ enum RootfsSetup {
         throw SystemError("bind mount", path)
       }
       try remountReadonly(path)
+    }
+    for step in plan.mounts where step.readonlyAfterSetup {
+      try Mounts.mount(source: nil, target: step.destination, type: nil,
+                       flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | step.flags, data: step.data, label: step.destination + " (read-only)")
     }
     if plan.rootReadonly { try remountReadonly("/") }
   }

@@ -21,4 +21,39 @@ import Testing
     #expect(result.stderr.contains("/\(name)") && result.stderr.contains("ordinary directory"), "\(result)")
     sb.expectNothingLeft(id)
   }
+
+  @Test("a /dev tmpfs with ro: devices and /dev/pts are made first, then /dev is read-only")
+  func readonlyDevTmpfs() throws {
+    let sb = try Sandbox("dev-ro")
+    defer { sb.cleanup() }
+    var mounts = sb.config["mounts"]?.arrayValue ?? []
+    for (index, mount) in mounts.enumerated() where mount["destination"]?.stringValue == "/dev" {
+      mounts[index] = mount.setting("options", .array((mount["options"]?.arrayValue ?? []) + [.string("ro")]))
+    }
+    sb.set("mounts", .array(mounts))
+    sb.script("test -c /dev/null && echo null-ok; grep -q ' /dev/pts ' /proc/self/mountinfo && echo pts-ok; "
+      + "touch /dev/new-file 2>&1; grep ' /dev ' /proc/self/mountinfo")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    #expect(result.stdout.contains("null-ok\npts-ok\n"), "\(result)")
+    #expect(result.stdout.contains("Read-only file system"), "/dev is writable: \(result)")
+    #expect(mountLine(result.stdout, "/dev")?.split(separator: " ")[5].hasPrefix("ro") == true, "\(result)")
+  }
+
+  @Test("a tmpfs without mode= keeps the mode of the directory it covers; mode= wins")
+  func tmpfsModeFromMountpoint() throws {
+    let sb = try Sandbox("tmpfs-mode", rootfs: .copy)
+    defer { sb.cleanup() }
+    #expect(chmod(sb.rootfs + "/home", 0o750) == 0)
+    #expect(chmod(sb.rootfs + "/root", 0o710) == 0)
+    sb.addMount(json: #"{"destination": "/home", "type": "tmpfs", "source": "tmpfs"}"#)
+    sb.addMount(json: #"{"destination": "/root", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]}"#)
+    sb.addMount(json: #"{"destination": "/fresh", "type": "tmpfs", "source": "tmpfs"}"#)
+    sb.set("root.readonly", .bool(false))
+    sb.script("stat -c '%n %a' /home /root /fresh")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    #expect(result.stdout == "/home 750\n/root 700\n/fresh 1777\n", "\(result)")
+  }
 }
+
