@@ -93,6 +93,13 @@ final class CaseExecution {
                                        sharedHostPath: shared, placeholders: placeholders)
     guard let root = config.anyValue as? [String: Any] else { throw StepFailure("config is not an object") }
     bundle = try env.factory.makeBundle(name: name, config: ConfigTree(root: root), strategy: .hardlinkCopy)
+    for entry in testCase.symlinks {
+      // The copy's directories are its own (only files are hard links): a link here changes no other case.
+      let path = bundle!.rootfs + entry.link
+      unlink(path)
+      rmdir(path)
+      guard symlink(entry.target, path) == 0 else { throw StepFailure("symlink \(path) -> \(entry.target): \(String(cString: strerror(errno)))") }
+    }
     driver = RuntimeDriver(runtime: runtime, stateRoot: stateRoot, timeout: 20)
   }
 

@@ -55,5 +55,27 @@ import Testing
     #expect(result.status == 0, "\(result)")
     #expect(result.stdout == "/home 750\n/root 700\n/fresh 1777\n", "\(result)")
   }
+
+  @Test("a mount destination that is a dangling symlink is resolved inside the rootfs and its target made there")
+  func danglingSymlinkDestination() throws {
+    let sb = try Sandbox("dangling", rootfs: .copy)
+    defer { sb.cleanup() }
+    let outside = sb.dir + "/outside-\(getpid())"
+    // Absolute and climbing targets: both must land inside the rootfs.
+    #expect(symlink("/data/real", sb.rootfs + "/dangling-dir") == 0)
+    #expect(symlink("../../../../../..\(outside)/file", sb.rootfs + "/dangling-file") == 0)
+    try "bound".write(toFile: sb.shared + "/file", atomically: false, encoding: .utf8)
+    sb.addMount(json: #"{"destination": "/dangling-dir", "type": "tmpfs", "source": "tmpfs"}"#)
+    sb.addMount(json: #"{"destination": "/dangling-file", "type": "bind", "source": "\#(sb.shared)/file", "options": ["bind"]}"#)
+    sb.script("grep -E ' /data/real | \(outside)/file ' /proc/self/mountinfo | cut -d' ' -f5,9; cat /dangling-file")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    #expect(result.stdout.hasPrefix("/data/real tmpfs\n\(outside)/file "), "\(result)")
+    #expect(result.stdout.hasSuffix("bound"), "\(result)")
+    var st = stat()
+    #expect(stat(sb.rootfs + "/data/real", &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR, "target not made in the rootfs")
+    #expect(stat(sb.rootfs + outside + "/file", &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG, "file target not made in the rootfs")
+    #expect(access(outside, F_OK) != 0, "created on the host: \(outside)")
+  }
 }
 
