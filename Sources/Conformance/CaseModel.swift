@@ -111,7 +111,7 @@ public struct ConformanceCase: Sendable, Equatable {
   public var mutations: [Mutation] = []
   public var probe = ProbeRequest()
   public var hooks = HookRequest()
-  /// Start a helper process in new net/ipc/uts/cgroup namespaces, for cases that join namespaces by path.
+  /// Start a helper process in new net/ipc/uts/cgroup/mount namespaces, for cases that join namespaces by path.
   public var helper = false
   /// Symlinks made in the case's own rootfs copy before the runtime runs (link → target, not resolved).
   public var symlinks: [CaseSymlink] = []

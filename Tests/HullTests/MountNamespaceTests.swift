@@ -65,4 +65,31 @@ import Testing
     #expect(result.status != 0 && result.stderr.contains("/mnt"), "\(result)")
     sb.expectNothingLeft(id)
   }
+
+  static let unsharePath: String? = ([String])(["/usr/bin/unshare", "/bin/unshare"]).first { access($0, X_OK) == 0 }
+
+  @Test("a mount namespace joined by path gets the rootfs set up and pivoted inside it (runc, crun)",
+        .enabled(if: unsharePath != nil, "no unshare(1) on this host"))
+  func joinedMountNamespaceGetsRootfs() throws {
+    let sb = try Sandbox("join-mntns")
+    defer { sb.cleanup() }
+    // A persistent mount namespace (a copy of ours) bound on a file in a private tmpfs.
+    let nsdir = sb.dir + "/nsdir"
+    #expect(mkdir(nsdir, 0o755) == 0)
+    #expect(mount("tmpfs", nsdir, "tmpfs", 0, nil) == 0 && mount(nil, nsdir, nil, UInt(MS_PRIVATE), nil) == 0)
+    #expect(creat(nsdir + "/mnt", 0o644) >= 0)
+    let made = try run([Self.unsharePath!, "--mount=\(nsdir)/mnt", "true"], outputDir: sb.dir)
+    #expect(made.status == 0, "\(made)")
+    var st = stat()
+    #expect(stat(nsdir + "/mnt", &st) == 0)
+    sb.set("linux.namespaces", json: #"[{"type": "mount", "path": "\#(nsdir)/mnt"}, {"type": "pid"}]"#)
+    sb.set("hostname", nil)
+    sb.script("readlink /proc/$$/ns/mnt; test -e \(HullTestEnv.base) && echo host-visible; cat /etc/passwd")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    #expect(result.stdout.hasPrefix("mnt:[\(st.st_ino)]\n"), "not in the joined namespace: \(result)")
+    #expect(!result.stdout.contains("host-visible"), "the joined namespace's / was not replaced by the rootfs: \(result)")
+    #expect(result.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "\(result)")
+  }
 }
+
