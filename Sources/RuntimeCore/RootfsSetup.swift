@@ -198,6 +198,7 @@ enum RootfsSetup {
       return
     }
     if plan.noPivot {
+      try detachFullProcAndSys(outside: plan.rootfs)
       _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
       try Mounts.mount(source: plan.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE), label: "/ (move rootfs)")
       _ = try check("chroot", plan.rootfs) { chroot(".") }
@@ -216,6 +217,35 @@ enum RootfsSetup {
     _ = try check("chdir", "/") { chdir("/") }
     if let propagation = plan.applyRootPropagationAfterPivot {
       try Mounts.mount(source: nil, target: "/", type: nil, flags: propagation, label: "/ (rootfsPropagation)")
+    }
+  }
+
+  /// --no-pivot leaves the old root's mounts in the namespace, only out of reach: the
+  /// kernel lets a process with a user namespace mount a fresh procfs or sysfs when a full
+  /// one is mounted anywhere in it (mnt_already_visible), which would undo maskedPaths.
+  /// Detach every whole procfs and sysfs outside the rootfs first, as runc's msMoveRoot
+  /// does (or cover it with a tmpfs where it cannot be unmounted).
+  static func detachFullProcAndSys(outside rootfs: String) throws {
+    guard let text = Files.readIfPresent("/proc/self/mountinfo") else { return }
+    var points: [String] = []
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count > 6, fields[3] == "/", let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count,
+            fields[dash + 1] == "proc" || fields[dash + 1] == "sysfs" else { continue }
+      let point = String(fields[4])
+      if point == rootfs || point.hasPrefix(rootfs + "/") { continue }
+      points.append(point)
+    }
+    for point in points.sorted(by: { $0.count > $1.count }) {
+      // Keep the unmount from propagating to the host.
+      if Glibc.mount(nil, point, nil, UInt(MS_SLAVE) | UInt(MS_REC), nil) != 0 {
+        if errno == ENOENT || errno == EINVAL { continue }  // gone with a parent detached before
+        throw SystemError("make slave", point)
+      }
+      if umount2(point, Int32(MNT_DETACH)) != 0 {
+        guard errno == EINVAL || errno == EPERM else { throw SystemError("umount", point) }
+        try Mounts.mount(source: "tmpfs", target: point, type: "tmpfs", flags: 0, label: point + " (cover)")
+      }
     }
   }
 

@@ -91,5 +91,22 @@ import Testing
     #expect(!result.stdout.contains("host-visible"), "the joined namespace's / was not replaced by the rootfs: \(result)")
     #expect(result.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "\(result)")
   }
+
+  @Test("--no-pivot: a process with a user namespace cannot mount a fresh, unmasked procfs (runc denies it too)",
+        .enabled(if: Host.hasUserNamespace, "no user namespaces"))
+  func noPivotLeavesNoFullProcfs() throws {
+    let sb = try Sandbox("nopivot-procfs")
+    defer { sb.cleanup() }
+    // Enough to make a user namespace mapping root (CAP_SETFCAP since Linux 5.12) and mount in it.
+    let caps = jsonStrings(["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"])
+    sb.set("process.capabilities", .object(JSONObject([("bounding", caps), ("effective", caps), ("permitted", caps)])))
+    sb.script(#"unshare -mrpf sh -c 'echo in-userns; mount -t proc none /proc && echo MOUNTED; ls /proc/keys'"#)
+    for extra in [["--no-pivot"], []] {
+      let result = try sb.runContainer(sb.newID(extra.isEmpty ? "pivot" : "nopivot"), extra: extra)
+      #expect(result.stdout.hasPrefix("in-userns\n"), "\(extra): no user namespace inside: \(result)")
+      // The host's procfs, out of reach but still mounted, made the kernel allow this mount.
+      #expect(!result.stdout.contains("MOUNTED"), "\(extra): a fresh procfs was mounted, maskedPaths undone: \(result)")
+    }
+  }
 }
 
