@@ -148,7 +148,7 @@ enum RootfsSetup {
       let dir = try root.open(Paths.dirname(node.path), creating: .directory)
       defer { close(dir) }
       let name = Paths.basename(node.path)
-      if plan.newUserNamespace {  // no mknod in a user namespace: bind the host's nodes
+      if plan.newUserNamespace && node.type != "p" {  // no mknod in a user namespace (but mkfifo): bind the host's nodes
         let fd = try root.open(node.path, creating: .file)
         defer { close(fd) }
         try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
