@@ -77,7 +77,12 @@ public enum Planner {
     if spec.ociVersion.hasPrefix("1.0"), let unknown = plan.process.capabilities?.warnings.first(where: { $0.contains("unknown capability") }) {
       throw RuntimeError("plan", "config.json", reason: unknown.replacingIgnored + " (an error under ociVersion \(spec.ociVersion))", errno: EINVAL)
     }
-    plan.warnings += plan.process.capabilities?.warnings ?? []
+    // Each warning once: the spec parser already named unknown capabilities it knows nothing of.
+    plan.warnings += (plan.process.capabilities?.warnings ?? []).filter { warning in
+      let parts = warning.split(separator: "\"")
+      guard warning.contains("unknown capability"), parts.count > 1 else { return true }
+      return !spec.warnings.contains { $0.contains("unknown capability \"\(parts[1])\"") }
+    }
     plan.warnings += try ProcessPlanner.addSeccomp(linux?.seccomp, to: &plan.process,
                                                    cacheDirectory: Paths.dirname(options.stateDir) + "/.seccomp-cache")
     if plan.process.seccomp?.usesNotify == true {
@@ -97,6 +102,11 @@ public enum Planner {
     }
     plan.cgroup = CgroupSet(host: host, path: cgroupPath)
     plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, warnings: &plan.warnings)
+    if plan.cgroupLimits.memoryKernelTCP != nil,
+       !Files.exists((host.hierarchy(for: "memory")?.mountPoint ?? "/nonexistent") + "/memory.kmem.tcp.limit_in_bytes") {
+      plan.warnings.append("linux.resources.memory.kernelTCP: ignored (no cgroup v1 memory.kmem.tcp.limit_in_bytes on this host)")
+      plan.cgroupLimits.memoryKernelTCP = nil
+    }
     plan.cgroupOptional = options.rootless && plan.cgroupLimits == CgroupLimits()
     return plan
   }

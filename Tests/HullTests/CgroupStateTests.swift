@@ -60,4 +60,35 @@ struct CgroupStateTests {
     #expect(delete.status == 0, "\(delete)")
     sb.expectNothingLeft(id)
   }
+
+  @Test("each warning is printed once: unknown capability, memory.kernel")
+  func warningsOnce() throws {
+    let sb = try Sandbox("cg-warn-once")
+    defer { sb.cleanup() }
+    sb.set("ociVersion", .string("1.1.0"))
+    let bounding = (sb.config["process"]?["capabilities"]?["bounding"]?.arrayValue ?? []) + [.string("CAP_HULL_BOGUS")]
+    sb.set("process.capabilities.bounding", .array(bounding))
+    sb.set("linux.resources.memory", json: #"{"kernel": 1048576}"#)
+    sb.script("true")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.filter { $0.contains("CAP_HULL_BOGUS") }.count == 1, "\(result)")
+    #expect(lines.filter { $0.contains("memory.kernel") }.count == 1, "\(result)")
+  }
+
+  @Test("memory.kernelTCP lands in memory.kmem.tcp.limit_in_bytes where the host has it (crun)",
+        .enabled(if: access("/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes", F_OK) == 0, "no v1 memory.kmem.tcp.limit_in_bytes"))
+  func kernelTCPApplied() throws {
+    let sb = try Sandbox("cg-kmem-tcp")
+    defer { sb.cleanup() }
+    sb.set("linux.resources.memory", json: #"{"kernelTCP": 8388608}"#)
+    sb.script("exec sleep 30")
+    let id = sb.newID()
+    let run = try sb.hull(["run", "-d", "--bundle", sb.bundle, id])
+    #expect(run.status == 0 && !run.stderr.contains("kernelTCP"), "\(run)")
+    let value = readText("/sys/fs/cgroup/memory" + sb.cgroupPath + "/memory.kmem.tcp.limit_in_bytes")
+    #expect(value.trimmingCharacters(in: .whitespacesAndNewlines) == "8388608", "\(value)")
+  }
 }
+
