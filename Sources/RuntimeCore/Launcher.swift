@@ -95,6 +95,9 @@ public enum Launcher {
       try store.save(provisional)
     }
     try refuseFrozen(cgroup, id: plan.id)
+    if let busy = cgroup?.pids(), !busy.isEmpty {
+      plan.warnings.append("container's cgroup \(cgroup!.path) is not empty: \(busy.count) process(es) found")  // as runc
+    }
     do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
 
     var listener: Int32 = -1

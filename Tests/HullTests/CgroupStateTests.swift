@@ -90,5 +90,16 @@ struct CgroupStateTests {
     let value = readText("/sys/fs/cgroup/memory" + sb.cgroupPath + "/memory.kmem.tcp.limit_in_bytes")
     #expect(value.trimmingCharacters(in: .whitespacesAndNewlines) == "8388608", "\(value)")
   }
+
+  @Test("joining a cgroup that already holds processes warns, as runc does")
+  func nonEmptyCgroupWarns() throws {
+    let sb = try Sandbox("cg-non-empty")
+    defer { sb.cleanup() }
+    sb.script("exec sleep 30")
+    let first = try sb.hull(["run", "-d", "--bundle", sb.bundle, sb.newID("first")])
+    #expect(first.status == 0 && !first.stderr.contains("not empty"), "\(first)")
+    let second = try sb.hull(["run", "-d", "--bundle", sb.bundle, sb.newID("second")])
+    #expect(second.status == 0 && second.stderr.contains("cgroup \(sb.cgroupPath) is not empty: 1 process(es) found"), "\(second)")
+  }
 }
 
