@@ -315,3 +315,8 @@ int hk_loopback_up(void) {
   errno = saved;
   return rc;
 }
+
+/* set_mempolicy(2) for linux.memoryPolicy: `mode` with its MPOL_F_* flags, a node bitmask. */
+int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode) {
+  return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}

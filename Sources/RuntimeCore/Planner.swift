@@ -51,6 +51,7 @@ public enum Planner {
     plan.rootReadonly = root.readonly
     plan.noPivot = options.noPivot
     plan.noNewKeyring = options.noNewKeyring
+    plan.process.attributes.memoryPolicy = try ProcessAttributes.planMemoryPolicy(linux?.memoryPolicy)
     plan.hostname = spec.hostname
     plan.domainname = spec.domainname
 
@@ -245,7 +246,6 @@ public enum Planner {
   static func refuseUnsupported(spec: Spec) throws(RuntimeError) {
     var fields: [String] = []
     if spec.linux?.intelRdt != nil { fields.append("linux.intelRdt") }
-    if spec.linux?.memoryPolicy != nil { fields.append("linux.memoryPolicy") }
     if let label = spec.linux?.mountLabel, !label.isEmpty, !LSM.selinuxEnabled { fields.append("linux.mountLabel (no SELinux on this host)") }
     if !fields.isEmpty {
       throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)

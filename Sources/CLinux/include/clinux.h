@@ -77,6 +77,8 @@ int hk_set_affinity(const int *cpus, int count);
 /// idmapped mounts: a short-lived child unshares it, the caller writes the maps and opens
 /// /proc/CHILD/ns/user. Returns the namespace fd (O_CLOEXEC) or -1 with errno.
 int hk_userns_with_maps(const char *uid_map, const char *gid_map);
+/// set_mempolicy(mode | flags, nodemask, maxnode).
+int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 /// Brings "lo" up in the caller's network namespace (SIOCSIFFLAGS IFF_UP).
 int hk_loopback_up(void);
 /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]).
