@@ -95,6 +95,7 @@ public enum Launcher {
       try store.save(provisional)
     }
     try refuseFrozen(cgroup, id: plan.id)
+    do { try cgroup?.grantRealtimeBudget(plan.cgroupLimits.cpuRealtimeRuntime, toCreated: cleanup.cgroupCreated) } catch { throw RuntimeError(error) }
     if let busy = cgroup?.pids(), !busy.isEmpty {
       plan.warnings.append("container's cgroup \(cgroup!.path) is not empty: \(busy.count) process(es) found")  // as runc
     }

@@ -101,5 +101,26 @@ struct CgroupStateTests {
     let second = try sb.hull(["run", "-d", "--bundle", sb.bundle, sb.newID("second")])
     #expect(second.status == 0 && second.stderr.contains("cgroup \(sb.cgroupPath) is not empty: 1 process(es) found"), "\(second)")
   }
+
+  @Test("cpu.realtimeRuntime applies below cgroup levels hull creates (they get the runtime from their parent's budget)",
+        .enabled(if: access("/sys/fs/cgroup/cpu/cpu.rt_runtime_us", F_OK) == 0, "no v1 cpu.rt_runtime_us (RT group scheduling)"))
+  func realtimeBelowCreatedLevels() throws {
+    let sb = try Sandbox("cg-rt")
+    defer { sb.cleanup() }
+    // The test run's own parent gets a budget (a new cgroup starts with none); the two levels
+    // below it are hull's: without the grant the leaf's write fails with EINVAL.
+    try "50000".write(toFile: "/sys/fs/cgroup/cpu" + HullTestEnv.cgroupParent + "/cpu.rt_runtime_us", atomically: false, encoding: .utf8)
+    let path = sb.cgroupPath + "/inner"
+    sb.set("linux.cgroupsPath", .string(path))
+    sb.set("linux.resources.cpu", json: #"{"realtimeRuntime": 10000, "realtimePeriod": 1000000}"#)
+    sb.script("exec sleep 30")
+    let id = sb.newID()
+    let run = try sb.hull(["run", "-d", "--bundle", sb.bundle, id])
+    #expect(run.status == 0, "\(run)")
+    let value = readText("/sys/fs/cgroup/cpu" + path + "/cpu.rt_runtime_us").trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(value == "10000", "cpu.rt_runtime_us: \(value)")
+    #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
 }
 
