@@ -18,8 +18,9 @@ public struct LaunchPlan: Sendable {
     public var remountFlags: UInt?      // bind mounts with ro/nosuid/...: a second, remount step
     public var recursiveAttributes: UInt = 0  // MOUNT_ATTR_* of rro, rnosuid, …: mount_setattr(AT_RECURSIVE)
     public var idmap: IDMap?
-    /// The user namespace carrying `idmap`, made by the launcher before the clone.
-    public var idmapNamespaceFD: Int32 = -1
+    /// A bind source opened by the launcher before the clone (open_tree, with the runtime's
+    /// host credentials, idmapped there if asked); the init only moves it in place.
+    public var detachedTreeFD: Int32 = -1
     public var targetIsFile: Bool
     public var isCgroup: Bool
     /// tmpfs and /dev with `ro`: mounted writable so that submount points, devices and the

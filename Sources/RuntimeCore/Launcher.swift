@@ -61,16 +61,9 @@ public enum Launcher {
   static func launch(_ plan: LaunchPlan, options: LaunchOptions, store: StateStore, mode: Mode, stateLock: Int32,
                      cleanup: inout Cleanup) throws(RuntimeError) -> CreatedContainer {
     var plan = plan
-    // Idmapped mounts need a user namespace holding their mapping, made before the clone.
-    var idmapFDs: [Int32] = []
-    defer { for fd in idmapFDs { close(fd) } }
-    for index in plan.mounts.indices {
-      guard let idmap = plan.mounts[index].idmap else { continue }
-      let fd = hk_userns_with_maps(idmap.uidMap, idmap.gidMap)
-      if fd < 0 { throw RuntimeError(SystemError("create user namespace for idmapped mount", plan.mounts[index].destination)) }
-      idmapFDs.append(fd)
-      plan.mounts[index].idmapNamespaceFD = fd
-    }
+    var treeFDs: [Int32] = []
+    defer { for fd in treeFDs { close(fd) } }
+    try BindSources.open(&plan, into: &treeFDs)
     // A provisional record (pid 0) names the cgroups before they exist and before anything
     // else can fail, so that `delete --force` cleans up after a create killed at any point.
     var provisional = ContainerRecord(

@@ -89,14 +89,9 @@ enum RootfsSetup {
     let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
     let target = RootfsPath.procPath(fd)
     defer { close(fd) }
-    if let idmap = step.idmap, let source = step.source {
-      // open_tree a detached copy, give it the user namespace's mapping, move it in place.
-      let tree = try check("open_tree", source) { hk_open_tree_clone(source, idmap.recursive || step.flags & UInt(MS_REC) != 0 ? 1 : 0) }
-      defer { close(tree) }
-      _ = try check("mount_setattr (idmap)", step.destination) {
-        hk_mount_setattr_idmap(tree, step.idmapNamespaceFD, idmap.recursive ? 1 : 0)
-      }
-      _ = try check("move_mount", step.destination) { hk_move_mount_to(tree, fd) }
+    if step.detachedTreeFD >= 0 {
+      // Opened (and idmapped) by the launcher on the host side: see BindSources.
+      _ = try check("move_mount", step.destination) { hk_move_mount_to(step.detachedTreeFD, fd) }
     } else {
       try Mounts.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
                        data: step.data, label: step.destination)

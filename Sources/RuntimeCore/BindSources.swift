@@ -1,0 +1,33 @@
+import CLinux
+import Glibc
+import LinuxKit
+
+/// Bind sources opened in the launcher, before the clone, as detached trees (open_tree
+/// OPEN_TREE_CLONE): with a user namespace the init could not reach a source its mapped
+/// ids may not traverse (runc and crun open them first too), and an idmapped mount needs
+/// MOUNT_ATTR_IDMAP set by the runtime on the host side, on the detached tree. The init
+/// then only moves each tree onto its target (move_mount).
+enum BindSources {
+  static func open(_ plan: inout LaunchPlan, into fds: inout [Int32]) throws(RuntimeError) {
+    for index in plan.mounts.indices {
+      let step = plan.mounts[index]
+      guard step.flags & UInt(MS_BIND) != 0, let source = step.source, plan.newUserNamespace || step.idmap != nil else { continue }
+      let recursive = step.flags & UInt(MS_REC) != 0 || step.idmap?.recursive == true
+      let tree = hk_open_tree_clone(source, recursive ? 1 : 0)
+      // Rootless: no open_tree without CAP_SYS_ADMIN, but the caller's ids are the ones the
+      // init binds with anyway; an idmapped mount cannot be done there at all.
+      if tree < 0 && errno == EPERM && step.idmap == nil { continue }
+      if tree < 0 { throw RuntimeError(SystemError("open_tree (bind source of \(step.destination))", source)) }
+      fds.append(tree)
+      plan.mounts[index].detachedTreeFD = tree
+      guard let idmap = step.idmap else { continue }
+      // The mapping's user namespace is only needed while it is set.
+      let userns = hk_userns_with_maps(idmap.uidMap, idmap.gidMap)
+      if userns < 0 { throw RuntimeError(SystemError("create user namespace for idmapped mount", step.destination)) }
+      defer { close(userns) }
+      if hk_mount_setattr_idmap(tree, userns, idmap.recursive ? 1 : 0) != 0 {
+        throw RuntimeError(SystemError("mount_setattr (idmap)", step.destination))
+      }
+    }
+  }
+}
