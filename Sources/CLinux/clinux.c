@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -319,4 +320,28 @@ int hk_loopback_up(void) {
 /* set_mempolicy(2) for linux.memoryPolicy: `mode` with its MPOL_F_* flags, a node bitmask. */
 int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode) {
   return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+/* A device node the host may not have, for a container with a user namespace (where
+   mknod is refused): made on a fresh tmpfs that is never attached anywhere (fsopen +
+   fsmount; its superblock belongs to the host, so the node works), returned as a detached
+   one-file tree (open_tree OPEN_TREE_CLONE) to be moved onto the container's path. */
+int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, unsigned int uid, unsigned int gid) {
+  int fs = (int)syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+  if (fs < 0) return -1;
+  if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) != 0) {
+    int saved = errno; close(fs); errno = saved; return -1;
+  }
+  int mnt = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
+  int saved = errno;
+  close(fs);
+  if (mnt < 0) { errno = saved; return -1; }
+  int tree = -1;
+  if (mknodat(mnt, "node", mode, makedev(major_, minor_)) == 0 && fchmodat(mnt, "node", mode & 07777, 0) == 0 &&
+      fchownat(mnt, "node", uid, gid, AT_SYMLINK_NOFOLLOW) == 0)
+    tree = (int)syscall(SYS_open_tree, mnt, "node", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+  saved = errno;
+  close(mnt);
+  errno = saved;
+  return tree;
 }

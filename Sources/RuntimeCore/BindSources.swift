@@ -30,4 +30,33 @@ enum BindSources {
       }
     }
   }
+
+  /// In a user namespace the init cannot mknod, so it binds the host's node at the same
+  /// path; a node the host lacks is made here instead (crun makes it too; runc fails).
+  static func openDevices(_ plan: inout LaunchPlan, into fds: inout [Int32]) throws(RuntimeError) {
+    guard plan.newUserNamespace else { return }
+    for index in plan.devices.indices {
+      let node = plan.devices[index]
+      guard node.type != "p", !Files.exists(node.path) else { continue }
+      let kind: UInt32 = node.type == "b" ? S_IFBLK : S_IFCHR
+      // The owner is given in the container's ids: the host ids they map to.
+      let tree = hk_device_tree(kind | (node.mode & 0o777), node.major, node.minor,
+                                hostID(node.uid, plan.uidMap ?? ""), hostID(node.gid, plan.gidMap ?? ""))
+      if tree < 0 { throw RuntimeError(SystemError("make device \(node.type) \(node.major):\(node.minor) for", node.path)) }
+      fds.append(tree)
+      plan.devices[index].detachedTreeFD = tree
+    }
+  }
+
+  /// The host id of `id` under a map in /proc/PID/uid_map form ("inside outside count" lines);
+  /// the overflow id 65534 when unmapped.
+  static func hostID(_ id: UInt32, _ map: String) -> UInt32 {
+    for line in map.split(separator: "\n") {
+      let fields = line.split(separator: " ").compactMap { UInt64($0) }
+      guard fields.count == 3 else { continue }
+      if UInt64(id) >= fields[0] && UInt64(id) < fields[0] + fields[2] { return UInt32(truncatingIfNeeded: fields[1] + UInt64(id) - fields[0]) }
+    }
+    return 65534
+  }
 }
+

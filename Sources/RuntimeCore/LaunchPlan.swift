@@ -43,6 +43,9 @@ public struct LaunchPlan: Sendable {
     public var mode: UInt32
     public var uid: UInt32
     public var gid: UInt32
+    /// With a user namespace and no such node on the host: one made by the launcher (see
+    /// BindSources.openDevices), moved in place by the init.
+    public var detachedTreeFD: Int32 = -1
   }
 
   public var id: String

@@ -64,6 +64,7 @@ public enum Launcher {
     var treeFDs: [Int32] = []
     defer { for fd in treeFDs { close(fd) } }
     try BindSources.open(&plan, into: &treeFDs)
+    try BindSources.openDevices(&plan, into: &treeFDs)
     // A provisional record (pid 0) names the cgroups before they exist and before anything
     // else can fail, so that `delete --force` cleans up after a create killed at any point.
     var provisional = ContainerRecord(

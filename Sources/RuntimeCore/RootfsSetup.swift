@@ -146,7 +146,11 @@ enum RootfsSetup {
       if plan.newUserNamespace && node.type != "p" {  // no mknod in a user namespace (but mkfifo): bind the host's nodes
         let fd = try root.open(node.path, creating: .file)
         defer { close(fd) }
-        try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+        if node.detachedTreeFD >= 0 {
+          _ = try check("move_mount", node.path) { hk_move_mount_to(node.detachedTreeFD, fd) }
+        } else {
+          try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+        }
         made.append(node.path)
         continue
       }

@@ -48,4 +48,23 @@ struct UserNamespaceMountTests {
     var st = stat()
     #expect(stat(source + "/made-inside", &st) == 0 && st.st_uid == 0, "the container's root wrote as host uid \(st.st_uid)")
   }
+
+  @Test("linux.devices the host has no node for exist in a container with a user namespace (and a fifo)")
+  func devicesNotOnHost() throws {
+    let sb = try Sandbox("userns-devices")
+    defer { sb.cleanup() }
+    Self.withUserNamespace(sb)
+    let path = "/dev/hull-absent-\(getpid())"
+    #expect(access(path, F_OK) != 0, "the host has \(path)")
+    sb.set("linux.devices", json: #"[{"path": "\#(path)", "type": "c", "major": 1, "minor": 3, "fileMode": 438}, {"path": "/dev/hull-fifo", "type": "p", "major": 0, "minor": 0}]"#)
+    sb.script("ls -ln \(path) /dev/hull-fifo; echo data > \(path) && echo write-ok")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+    #expect(lines.count == 3 && lines[0].first == "crw-rw-rw-" && lines[0][2] == "0" && lines[0][4] == "1," && lines[0][5] == "3", "\(result)")
+    #expect(lines.count == 3 && lines[1].first?.hasPrefix("p") == true, "fifo: \(result)")
+    #expect(result.stdout.hasSuffix("write-ok\n"), "\(result)")
+    #expect(access(path, F_OK) != 0, "made on the host")
+  }
 }
+
