@@ -345,3 +345,11 @@ int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, 
   errno = saved;
   return tree;
 }
+
+/* 1 when fd is on a procfs (whose symlinks are magic links), 0 otherwise, -1 + errno. */
+#include <sys/vfs.h>
+int hk_is_procfs(int fd) {
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) return -1;
+  return fs.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */;
+}

@@ -64,8 +64,10 @@ public struct RootfsPath {
         resolved.append(component)
         continue
       }
+      // procfs links (self, fd/N, exe, …) are magic: their text names host paths. Never followed.
+      let onProc = hk_is_procfs(parent) != 0
       var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-      let n = readlinkat(parent, component, &buffer, buffer.count - 1)
+      let n = onProc ? -1 : readlinkat(parent, component, &buffer, buffer.count - 1)
       Glibc.close(parent)
       if n < 0 { resolved.append(component); continue }  // not a link, or missing
       links += 1

@@ -80,6 +80,8 @@ int hk_userns_with_maps(const char *uid_map, const char *gid_map);
 /// A detached one-file mount holding a new device node (mode includes S_IFCHR/S_IFBLK),
 /// made on an unattached tmpfs, owned by uid:gid (host ids); -1 + errno on failure.
 int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, unsigned int uid, unsigned int gid);
+/// 1 when fd is on a procfs, 0 when not, -1 + errno.
+int hk_is_procfs(int fd);
 /// set_mempolicy(mode | flags, nodemask, maxnode).
 int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 /// Brings "lo" up in the caller's network namespace (SIOCSIFFLAGS IFF_UP).
