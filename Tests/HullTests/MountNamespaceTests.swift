@@ -34,6 +34,20 @@ import Testing
     #expect(result.stdout.contains("proc-ok\ndev-ok\n\(namespaceLink("self", "mnt"))\n"), "not in the caller's mount namespace: \(result)")
   }
 
+  @Test("without a mount namespace, exec runs in root.path too (runc 1.1.5 and crun 1.8.1 exec on the host's /)")
+  func noMountNamespaceExec() throws {
+    let sb = try Sandbox("no-mntns-exec")
+    defer { sb.cleanup() }
+    Self.withoutMountNamespace(sb, namespaces: #"[{"type": "pid"}]"#)
+    sb.script("exec sleep 30")
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
+    let exec = try sb.hull(["exec", id, "sh", "-c", "test -e \(HullTestEnv.base) && echo host-visible; pwd; cat /etc/passwd"], writeConfig: false)
+    #expect(exec.status == 0, "\(exec)")
+    #expect(!exec.stdout.contains("host-visible"), "exec ran on the host's /: \(exec)")
+    #expect(exec.stdout.hasPrefix("/\n") && exec.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "\(exec)")
+  }
+
   @Test("without a mount namespace, root.readonly, rootfsPropagation, maskedPaths and readonlyPaths are refused (they would change the host's mounts)")
   func noMountNamespaceRefusesHostChanges() throws {
     let sb = try Sandbox("no-mntns-ro")
