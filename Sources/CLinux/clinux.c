@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -304,4 +305,61 @@ pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], in
   close(report[0]);
   errno = spawn_errno;
   return pid;
+}
+
+/* Sets IFF_UP on "lo" of the calling thread's network namespace (runc and crun do it for a
+   new network namespace). */
+#include <net/if.h>
+int hk_loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct ifreq req;
+  memset(&req, 0, sizeof req);
+  strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+  int rc = ioctl(fd, SIOCGIFFLAGS, &req);
+  if (rc == 0 && !(req.ifr_flags & IFF_UP)) {
+    req.ifr_flags |= IFF_UP;
+    rc = ioctl(fd, SIOCSIFFLAGS, &req);
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
+/* set_mempolicy(2) for linux.memoryPolicy: `mode` with its MPOL_F_* flags, a node bitmask. */
+int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode) {
+  return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+/* A device node the host may not have, for a container with a user namespace (where
+   mknod is refused): made on a fresh tmpfs that is never attached anywhere (fsopen +
+   fsmount; its superblock belongs to the host, so the node works), returned as a detached
+   one-file tree (open_tree OPEN_TREE_CLONE) to be moved onto the container's path. */
+int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, unsigned int uid, unsigned int gid) {
+  int fs = (int)syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+  if (fs < 0) return -1;
+  if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) != 0) {
+    int saved = errno; close(fs); errno = saved; return -1;
+  }
+  int mnt = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
+  int saved = errno;
+  close(fs);
+  if (mnt < 0) { errno = saved; return -1; }
+  int tree = -1;
+  if (mknodat(mnt, "node", mode, makedev(major_, minor_)) == 0 && fchmodat(mnt, "node", mode & 07777, 0) == 0 &&
+      fchownat(mnt, "node", uid, gid, AT_SYMLINK_NOFOLLOW) == 0)
+    tree = (int)syscall(SYS_open_tree, mnt, "node", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+  saved = errno;
+  close(mnt);
+  errno = saved;
+  return tree;
+}
+
+/* 1 when fd is on a procfs (whose symlinks are magic links), 0 otherwise, -1 + errno. */
+#include <sys/vfs.h>
+int hk_is_procfs(int fd) {
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) return -1;
+  return fs.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */;
 }

@@ -161,3 +161,19 @@ enum CPUController {
     (text ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
   }
 }
+
+extension CgroupSet {
+  /// v1: a cgroup's rt runtime comes out of its parent's, and a level made by the runtime
+  /// starts with none, so the container's realtimeRuntime could never be granted below it.
+  /// Give each level this container created (parents first, the leaf excluded) that runtime.
+  public func grantRealtimeBudget(_ runtime: Int64?, toCreated created: [String]) throws(CgroupError) {
+    guard let runtime, runtime > 0, let leaf = directory(controller: "cpu") else { return }
+    for dir in created where leaf.hasPrefix(dir + "/") && CgroupFiles.exists(dir, "cpu.rt_runtime_us") {
+      let current = CgroupFiles.value(dir, "cpu.rt_runtime_us").flatMap { Int64($0) } ?? 0
+      if current >= 0 && current < runtime {
+        try CgroupFiles.write(dir, "cpu.rt_runtime_us", String(runtime), field: CPUController.prefix + "realtimeRuntime")
+      }
+    }
+  }
+}
+

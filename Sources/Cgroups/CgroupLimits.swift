@@ -83,6 +83,9 @@ public struct CgroupLimits: Sendable, Equatable {
   public var disableOOMKiller: Bool?
   public var memoryUseHierarchy: Bool?
   public var memoryCheckBeforeUpdate: Bool?
+  /// v1 memory.kmem.tcp.limit_in_bytes (crun applies it; the planner drops it with a
+  /// warning where the file does not exist).
+  public var memoryKernelTCP: Int64?
   // pids (0 or less = unlimited)
   public var pidsLimit: Int64?
   // cpu (microseconds)
@@ -122,7 +125,7 @@ public struct CgroupLimits: Sendable, Equatable {
   var hasCpuset: Bool { cpusetCpus != nil || cpusetMems != nil }
   var hasMemory: Bool {
     memoryLimit != nil || memoryReservation != nil || memorySwap != nil || memorySwappiness != nil
-      || disableOOMKiller != nil || memoryUseHierarchy != nil
+      || disableOOMKiller != nil || memoryUseHierarchy != nil || memoryKernelTCP != nil
   }
   var hasBlockIO: Bool {
     blkioWeight != nil || blkioLeafWeight != nil || !blkioWeightDevices.isEmpty || !blkioLeafWeightDevices.isEmpty

@@ -124,15 +124,36 @@ public struct CgroupSet: Sendable {
     return []
   }
 
-  /// Removes exactly the directories `create` made, children first. A directory that
-  /// still holds dying tasks (EBUSY) is retried briefly.
+  /// Removes exactly the directories `create` made, children first, and below the
+  /// container's own cgroup (the deepest one made) the child cgroups its processes made,
+  /// as runc and crun do. A directory that still holds dying tasks (EBUSY) is retried briefly.
   public static func remove(_ created: [String]) {
     for dir in created.reversed() {
-      var attempts = 0
-      while rmdir(dir) != 0 && errno == EBUSY && attempts < 200 {
-        attempts += 1
-        usleep(5000)
-      }
+      let isContainerCgroup = !created.contains { $0.hasPrefix(dir + "/") }
+      if isContainerCgroup { removeChildren(of: dir) }
+      removeDirectory(dir)
+    }
+  }
+
+  static func removeChildren(of dir: String) {
+    guard let stream = opendir(dir) else { return }
+    var children: [String] = []
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      if entry.pointee.d_type == UInt8(DT_DIR), name != ".", name != ".." { children.append(dir + "/" + name) }
+    }
+    closedir(stream)
+    for child in children {
+      removeChildren(of: child)
+      removeDirectory(child)
+    }
+  }
+
+  static func removeDirectory(_ dir: String) {
+    var attempts = 0
+    while rmdir(dir) != 0 && errno == EBUSY && attempts < 200 {
+      attempts += 1
+      usleep(5000)
     }
   }
 

@@ -31,4 +31,22 @@ enum FreezerController {
   }
 
   static func isFrozenV2(dir: String) -> Bool { CgroupFiles.value(dir, "cgroup.freeze") == "1" }
+
+  /// Whether tasks placed in `dir` would stop: v1 FROZEN or FREEZING (itself or through an
+  /// ancestor), v2 cgroup.freeze set or cgroup.events reporting frozen (an ancestor's freeze).
+  static func stopsTasks(dir: String, v2: Bool) -> Bool {
+    if !v2 { return (CgroupFiles.value(dir, "freezer.state") ?? "THAWED") != "THAWED" }
+    return isFrozenV2(dir: dir) || CgroupFiles.lookup(CgroupFiles.keyValues(dir, "cgroup.events"), "frozen") == 1
+  }
+}
+
+extension CgroupSet {
+  /// The first of this cgroup's existing directories that would freeze a task moved into
+  /// it, if any: a container placed there would stop before it could report (runc:
+  /// "container's cgroup unexpectedly frozen").
+  public var frozenDirectory: String? {
+    if let dir = directory(controller: "freezer"), FreezerController.stopsTasks(dir: dir, v2: false) { return dir }
+    if let dir = unifiedDirectory, FreezerController.stopsTasks(dir: dir, v2: true) { return dir }
+    return nil
+  }
 }

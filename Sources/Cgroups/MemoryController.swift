@@ -1,5 +1,5 @@
 /// memory: limit, reservation, swap, swappiness, disableOOMKiller, useHierarchy,
-/// checkBeforeUpdate (kernel and kernelTCP are dropped by the planner with a warning:
+/// checkBeforeUpdate, kernelTCP on v1 (kernel is dropped by the spec parser with a warning:
 /// the kernel removed kmem limits). Plus the memory part of the stats.
 enum MemoryController {
   static let prefix = "linux.resources.memory."
@@ -45,6 +45,12 @@ enum MemoryController {
       } catch where !h && error.errno == EINVAL_ {
         throw .unsupported(prefix + "useHierarchy", "this kernel's memory controller is always hierarchical (memory.use_hierarchy cannot be set to 0)")
       }
+    }
+    if let tcp = l.memoryKernelTCP {
+      guard CgroupFiles.exists(dir, "memory.kmem.tcp.limit_in_bytes") else {
+        throw .unsupported(prefix + "kernelTCP", "this kernel has no memory.kmem.tcp.limit_in_bytes")
+      }
+      try CgroupFiles.write(dir, "memory.kmem.tcp.limit_in_bytes", String(tcp), field: prefix + "kernelTCP")
     }
     // checkBeforeUpdate: on v1 the kernel itself refuses a limit below the usage (EBUSY).
   }

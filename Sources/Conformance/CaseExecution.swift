@@ -93,13 +93,20 @@ final class CaseExecution {
                                        sharedHostPath: shared, placeholders: placeholders)
     guard let root = config.anyValue as? [String: Any] else { throw StepFailure("config is not an object") }
     bundle = try env.factory.makeBundle(name: name, config: ConfigTree(root: root), strategy: .hardlinkCopy)
+    for entry in testCase.symlinks {
+      // The copy's directories are its own (only files are hard links): a link here changes no other case.
+      let path = bundle!.rootfs + entry.link
+      unlink(path)
+      rmdir(path)
+      guard symlink(entry.target, path) == 0 else { throw StepFailure("symlink \(path) -> \(entry.target): \(String(cString: strerror(errno)))") }
+    }
     driver = RuntimeDriver(runtime: runtime, stateRoot: stateRoot, timeout: 20)
   }
 
-  /// A process in new net/ipc/uts/cgroup namespaces whose /proc/PID/ns/* a case can join by path.
+  /// A process in new net/ipc/uts/cgroup/mount namespaces whose /proc/PID/ns/* a case can join by path.
   func startHelper() throws {
     guard let unshare = HostFeatures.which("unshare") else { throw StepFailure("helper: unshare is not installed") }
-    let process = try SpawnedProcess.spawn([unshare, "--net", "--ipc", "--uts", "--cgroup", "--", "/bin/sleep", "600"],
+    let process = try SpawnedProcess.spawn([unshare, "--net", "--ipc", "--uts", "--cgroup", "--mount", "--", "/bin/sleep", "600"],
                                            stdout: .null, stderr: .null)
     helper = process
     // unshare execs sleep once the namespaces exist; wait until the net namespace differs from ours.
@@ -110,7 +117,7 @@ final class CaseExecution {
       usleep(5000)   // bounded: unshare needs a few ms; there is no event to wait on for an exec
     }
     placeholders["helper.pid"] = String(process.pid)
-    for type in ["net", "ipc", "uts", "cgroup"] {
+    for type in ["net", "ipc", "uts", "cgroup", "mnt"] {
       placeholders["helper.nspath.\(type)"] = "/proc/\(process.pid)/ns/\(type)"
       placeholders["helper.ns.\(type)"] = Self.namespaceInode("/proc/\(process.pid)/ns/\(type)") ?? "?"
     }

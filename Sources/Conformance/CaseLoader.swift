@@ -4,7 +4,7 @@ import Yams
 
 public enum CaseLoader {
   static let caseFields: Set<String> = ["id", "summary", "requirement", "needs", "mutate", "probe", "hooks", "helper",
-                                        "steps", "timeout", "divergence"]
+                                        "steps", "timeout", "divergence", "symlinks"]
   static let requirementFields: Set<String> = ["doc", "section", "level", "text", "versions"]
   static let stepFields: Set<String> = ["do", "container", "id", "signal", "all", "force", "detach", "args",
                                         "process", "resources", "file", "extraArgs", "ok", "exitCode", "stdout",
@@ -69,6 +69,15 @@ public enum CaseLoader {
     }
     c.divergence = root["divergence"]?.text
     if let h = root["helper"] { guard let b = h.boolValue else { throw fail("helper", "true or false") }; c.helper = b }
+    if let links = root["symlinks"] {
+      guard case .object(let o) = links else { throw fail("symlinks", "a mapping of link path (absolute, in the rootfs) to target") }
+      for (link, target) in o.sorted(by: { $0.key < $1.key }) {
+        guard link.hasPrefix("/"), !link.split(separator: "/").contains(".."), let text = target.stringValue else {
+          throw fail("symlinks.\(link)", "an absolute path without .. mapped to a target string")
+        }
+        c.symlinks.append(CaseSymlink(link: link, target: text))
+      }
+    }
     c.mutations = try parseMutations(root["mutate"], fail)
     if let p = root["probe"] {
       guard case .object(let o) = p else { throw fail("probe", "expected a mapping") }

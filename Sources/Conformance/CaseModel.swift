@@ -96,6 +96,11 @@ public struct HookRequest: Sendable, Equatable {
   public init() {}
 }
 
+public struct CaseSymlink: Sendable, Equatable {
+  public var link: String
+  public var target: String
+}
+
 public struct ConformanceCase: Sendable, Equatable {
   public var id: String
   public var area: String
@@ -106,8 +111,10 @@ public struct ConformanceCase: Sendable, Equatable {
   public var mutations: [Mutation] = []
   public var probe = ProbeRequest()
   public var hooks = HookRequest()
-  /// Start a helper process in new net/ipc/uts/cgroup namespaces, for cases that join namespaces by path.
+  /// Start a helper process in new net/ipc/uts/cgroup/mount namespaces, for cases that join namespaces by path.
   public var helper = false
+  /// Symlinks made in the case's own rootfs copy before the runtime runs (link → target, not resolved).
+  public var symlinks: [CaseSymlink] = []
   public var steps: [Step] = []
   public var timeout: Double = 30
   /// Known runtime divergences, quoted in failure messages (never used to decide a verdict).

@@ -129,6 +129,9 @@ public final class BundleFactory {
   }
 
   public func removeBundle(_ bundle: OCIBundle) throws {
+    // A container without a mount namespace of its own leaves its mounts (proc, the shared
+    // directory, runc's bind of the rootfs on itself) in ours, as runc and crun do: detach them.
+    Self.detachMounts(under: bundle.rootfs)
     if bundle.strategy == .bindMountReadOnly {
       if umount2(bundle.rootfs, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
         throw DrydockKitError.posix("umount", path: bundle.rootfs, errno: errno)
@@ -138,6 +141,20 @@ public final class BundleFactory {
     do { try FileManager.default.removeItem(atPath: bundle.path) } catch {
       throw DrydockKitError(operation: "remove bundle", path: bundle.path, message: "\(error)")
     }
+  }
+
+  /// Mount points at or below `path` in our namespace, deepest first, detached.
+  static func detachMounts(under path: String) {
+    // Read to the end: String(contentsOfFile:) stops at the first page of a /proc file.
+    guard let data = try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/mountinfo")).readToEnd() else { return }
+    let text = String(decoding: data, as: UTF8.self)
+    let points = text.split(separator: "\n").compactMap { line -> String? in
+      let fields = line.split(separator: " ")
+      guard fields.count > 4 else { return nil }
+      let point = fields[4].replacingOccurrences(of: "\\040", with: " ")
+      return point == path || point.hasPrefix(path + "/") ? point : nil
+    }
+    for point in points.sorted(by: { $0.count > $1.count }) { umount2(point, Int32(MNT_DETACH)) }
   }
 
   public func removeAll() {

@@ -38,6 +38,12 @@ public enum LinuxNamespace: String, Sendable, CaseIterable {
     }
   }
 
+  /// Brings the loopback interface up: a new network namespace starts with "lo" down
+  /// (runc and crun bring it up).
+  public static func bringLoopbackUp() throws(SystemError) {
+    _ = try check("bring up", "lo") { hk_loopback_up() }
+  }
+
   /// Opens a namespace file and checks it is a namespace of `kind` (NS_GET_NSTYPE).
   public static func verify(_ kind: LinuxNamespace, path: String) throws(SystemError) {
     let fd = try check("open", path) { hk_open_mode(path, O_RDONLY | O_CLOEXEC, 0) }

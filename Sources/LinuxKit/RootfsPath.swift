@@ -25,6 +25,9 @@ public struct RootfsPath {
     if fd >= 0 { return fd }
     let firstErrno = errno
     guard firstErrno == ENOENT, let kind else { throw SystemError("open", root + clean, errno: firstErrno) }
+    // A dangling symlink on the way: create what it points to, inside the root (as runc).
+    let resolved = try resolve(clean)
+    if resolved != clean { return try open(resolved, creating: kind) }
     let parentPath = Paths.dirname(clean)
     let name = Paths.basename(clean)
     let parent = try open(parentPath, creating: .directory)
@@ -43,6 +46,56 @@ public struct RootfsPath {
       if f >= 0 { Glibc.close(f) }
     }
     return try check("open", root + clean) { hk_openat_in_root(rootFD, clean, O_PATH | O_CLOEXEC, 0) }
+  }
+
+  /// `path` with every symlink that exists on the way followed inside the root ("/" and
+  /// ".." stop at the root) and the missing rest appended: where a dangling link points.
+  func resolve(_ path: String) throws(SystemError) -> String {
+    var remaining = path.split(separator: "/").map(String.init)[...]
+    var resolved: [String] = []
+    var links = 0
+    while let component = remaining.popFirst() {
+      if component == "." { continue }
+      if component == ".." { _ = resolved.popLast(); continue }
+      let parentPath = "/" + resolved.joined(separator: "/")
+      let parent = hk_openat_in_root(rootFD, parentPath, O_PATH | O_CLOEXEC, 0)
+      if parent < 0 {
+        guard errno == ENOENT || errno == ENOTDIR else { throw SystemError("open", root + parentPath) }
+        resolved.append(component)
+        continue
+      }
+      // procfs links (self, fd/N, exe, …) are magic: their text names host paths. Never followed.
+      let onProc = hk_is_procfs(parent) != 0
+      var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+      let n = onProc ? -1 : readlinkat(parent, component, &buffer, buffer.count - 1)
+      Glibc.close(parent)
+      if n < 0 { resolved.append(component); continue }  // not a link, or missing
+      links += 1
+      if links > 40 { throw SystemError("resolve", root + path, errno: ELOOP) }
+      let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      if target.hasPrefix("/") { resolved = [] }
+      remaining = (target.split(separator: "/").map(String.init) + remaining)[...]
+    }
+    return "/" + resolved.joined(separator: "/")
+  }
+
+  /// What is at `path` itself, a symlink not followed (its parents are, inside the root);
+  /// nil when nothing is there.
+  public func lstat(_ path: String) throws(SystemError) -> stat? {
+    let clean = Paths.clean(path.hasPrefix("/") ? path : "/" + path)
+    if clean == "/" { return nil }
+    let parent = hk_openat_in_root(rootFD, Paths.dirname(clean), O_PATH | O_CLOEXEC, 0)
+    if parent < 0 {
+      if errno == ENOENT { return nil }
+      throw SystemError("open", root + Paths.dirname(clean))
+    }
+    defer { Glibc.close(parent) }
+    var st = stat()
+    if fstatat(parent, Paths.basename(clean), &st, AT_SYMLINK_NOFOLLOW) != 0 {
+      if errno == ENOENT || errno == ENOTDIR { return nil }
+      throw SystemError("stat", root + clean)
+    }
+    return st
   }
 
   public static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }

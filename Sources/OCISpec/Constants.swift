@@ -48,11 +48,11 @@ let rootfsPropagations = [
   "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable",
 ]
 let personalityDomains = ["LINUX", "LINUX32"]
-let memoryPolicyModes = [
+public let memoryPolicyModes = [
   "MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
   "MPOL_PREFERRED_MANY", "MPOL_LOCAL",
 ]
-let memoryPolicyFlags = ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]
+public let memoryPolicyFlags = ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]
 
 /// "CAP_" followed by upper-case letters, digits and underscores.
 func isCapabilitySyntax(_ name: String) -> Bool {

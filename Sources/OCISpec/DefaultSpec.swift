@@ -3,12 +3,13 @@
 
 public enum DefaultSpec {
   /// The config.json text, tab-indented like `runc spec`. For `rootless`, uid and gid
-  /// are the caller's effective ids, mapped to root in a new user namespace.
-  public static func json(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0) -> String {
-    JSON.serialize(value(rootless: rootless, uid: uid, gid: gid), indent: "\t")
+  /// are the caller's effective ids, mapped to root in a new user namespace. As runc, a
+  /// cgroup namespace only on a cgroup v2 (unified) host: `cgroupNamespace`.
+  public static func json(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = true) -> String {
+    JSON.serialize(value(rootless: rootless, uid: uid, gid: gid, cgroupNamespace: cgroupNamespace), indent: "\t")
   }
 
-  public static func value(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0) -> JSONValue {
+  public static func value(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = true) -> JSONValue {
     let caps = stringArray(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     let process = obj([
       ("terminal", .bool(true)),
@@ -36,7 +37,8 @@ public enum DefaultSpec {
     ]
     var namespaces: [JSONValue] = [ns("pid")]
     if !rootless { namespaces.append(ns("network")) }
-    namespaces += [ns("ipc"), ns("uts"), ns("mount"), ns("cgroup")]
+    namespaces += [ns("ipc"), ns("uts"), ns("mount")]
+    if cgroupNamespace { namespaces.append(ns("cgroup")) }
     if rootless { namespaces.append(ns("user")) }
     var linux: [(key: String, value: JSONValue)] = []
     if rootless {

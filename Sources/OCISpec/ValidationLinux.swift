@@ -11,9 +11,7 @@ extension Linux {
         if d.major == nil { throw SpecError(path: "\(p).major", reason: "required for device type \(JSON.quote(d.type))") }
         if d.minor == nil { throw SpecError(path: "\(p).minor", reason: "required for device type \(JSON.quote(d.type))") }
       case "p":
-        // A fifo has no device number; one given is a sign of a mistyped entry.
-        if let m = d.major, m != 0 { throw SpecError(path: "\(p).major", reason: "must not be set for a fifo (type \"p\")") }
-        if let m = d.minor, m != 0 { throw SpecError(path: "\(p).minor", reason: "must not be set for a fifo (type \"p\")") }
+        break  // major and minor are optional and meaningless for a fifo: ignored, as runc and crun do
       default:
         throw SpecError(path: "\(p).type", reason: "unknown device type \(JSON.quote(d.type)) (expected \"c\", \"b\", \"u\" or \"p\")")
       }

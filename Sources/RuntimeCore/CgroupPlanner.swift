@@ -83,9 +83,8 @@ enum CgroupPlanner {
     l.disableOOMKiller = memory.disableOOMKiller
     l.memoryUseHierarchy = memory.useHierarchy
     l.memoryCheckBeforeUpdate = memory.checkBeforeUpdate
-    // The spec deprecates both; kernels since 5.4 (v1) / always (v2) have no such limit.
-    if memory.kernel != nil { warnings.append("linux.resources.memory.kernel: deprecated, ignored") }
-    if memory.kernelTCP != nil { warnings.append("linux.resources.memory.kernelTCP: deprecated, ignored") }
+    // memory.kernel: the spec parser warns (kernels since 5.4 have no such limit).
+    l.memoryKernelTCP = memory.kernelTCP
   }
 
   static func mapBlockIO(_ b: BlockIO?, into l: inout CgroupLimits) {

@@ -77,6 +77,14 @@ public enum ExecLauncher {
     do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
     if !options.detach { _ = hk_block_signals_for_forwarding() }
 
+    // No mount namespace of the container's own: the init is chrooted in root.path, and so
+    // is the exec'd process (runc and crun 1.x leave it on the host's root).
+    var initRoot: Int32 = -1
+    if childFlags & Int32(LinuxNamespace.mount.cloneFlag) == 0 {
+      initRoot = hk_open_mode("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+      if initRoot < 0 { throw RuntimeError(SystemError("open", "/proc/\(record.pid)/root"), context: "exec in container \(id)") }
+    }
+    defer { if initRoot >= 0 { close(initRoot) } }
     var pidfd: Int32 = -1
     let pid = hk_clone3(0, &pidfd, -1)
     if pid < 0 { throw RuntimeError(SystemError("clone3"), context: "exec in container \(id)") }
@@ -84,7 +92,7 @@ public enum ExecLauncher {
       close(lock.fd)
       channels.parent.close()
       ExecChild.run(process, sync: channels.child, target: targetFD, namespaces: childFlags, console: console,
-                    sessionKeyringOf: record.noNewKeyring ? nil : id)
+                    sessionKeyringOf: record.noNewKeyring ? nil : id, root: initRoot)
     }
     channels.child.close()
     let sync = channels.parent
@@ -120,7 +128,7 @@ public enum ExecLauncher {
 /// The exec'd process before execve.
 enum ExecChild {
   static func run(_ process: ProcessPlan, sync: SyncChannel, target: Int32, namespaces: Int32, console: Int32,
-                  sessionKeyringOf containerID: String?) -> Never {
+                  sessionKeyringOf containerID: String?, root: Int32 = -1) -> Never {
     _ = hk_unblock_all_signals()
     do {
       guard let go = sync.receive(), go.tag == UInt8(ascii: "G") else { _exit(1) }
@@ -132,6 +140,11 @@ enum ExecChild {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")
       }
       close(target)
+      if root >= 0 {
+        _ = try check("fchdir", "container root") { fchdir(root) }
+        _ = try check("chroot", "container root") { chroot(".") }
+        close(root)
+      }
       ProcessSetup.closeInheritedFds(process, keep: [sync.fd, console, ProcessSetup.listenerSocket])
       if let containerID { try ProcessSetup.joinSessionKeyring(containerID: containerID) }
       try ProcessSetup.enterWorkingDirectory(process.cwd)

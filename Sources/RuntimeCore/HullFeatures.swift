@@ -14,7 +14,7 @@ public enum HullFeatures {
                                  archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
                                  supportedFlags: Seccomp.knownFlags),
         apparmorEnabled: LSM.apparmorEnabled, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true,
-        netDevicesEnabled: false, memoryPolicy: nil),
+        netDevicesEnabled: false, memoryPolicy: MemoryPolicyFeatures(modes: memoryPolicyModes, flags: memoryPolicyFlags)),
       annotations: [
         ("org.drydock.hull.checkpoint", Checkpoint.criuProblem().map { "unavailable: " + $0 } ?? "available (criu)"),
         // CVE-2019-5736: see hk_protect_self_exe.

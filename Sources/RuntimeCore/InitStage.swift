@@ -54,22 +54,23 @@ enum InitStage {
       // After the parent moved us into our cgroups, so the namespace's root is the container's cgroup.
       _ = try check("unshare cgroup namespace") { hk_unshare(Int32(LinuxNamespace.cgroup.cloneFlag)) }
     }
+    if plan.cloneFlags & LinuxNamespace.network.cloneFlag != 0 { try LinuxNamespace.bringLoopbackUp() }
     if !plan.noNewKeyring {
       // As runc: a session keyring of the container's own ("_ses.<id>", which exec'd processes
       // join too), so the container cannot use the caller's keys. No keyrings (ENOSYS) is fine.
       try ProcessSetup.joinSessionKeyring(containerID: plan.id)
     }
-    if plan.newMountNamespace { try RootfsSetup.prepare(plan) }
+    try RootfsSetup.prepare(plan)
     if plan.hasCreateHooks {
       sync.send(UInt8(ascii: "h"))
       guard let reply = sync.receive(), reply.tag == UInt8(ascii: "H") else { _exit(1) }
       try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
                          state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
     }
-    if plan.newMountNamespace { try RootfsSetup.pivot(plan) }
+    try RootfsSetup.pivot(plan)
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
     try ProcessSetup.applyHostnameAndSysctl(plan)
-    if plan.newMountNamespace { try RootfsSetup.finish(plan) }
+    try RootfsSetup.finish(plan)
     var ownSockets = [sync.fd, fds.consoleSocket, ProcessSetup.listenerSocket]
     if case .listening(let fd) = fds.start { ownSockets.append(fd) }
     ProcessSetup.closeInheritedFds(plan.process, keep: ownSockets)

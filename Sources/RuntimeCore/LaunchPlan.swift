@@ -18,10 +18,14 @@ public struct LaunchPlan: Sendable {
     public var remountFlags: UInt?      // bind mounts with ro/nosuid/...: a second, remount step
     public var recursiveAttributes: UInt = 0  // MOUNT_ATTR_* of rro, rnosuid, …: mount_setattr(AT_RECURSIVE)
     public var idmap: IDMap?
-    /// The user namespace carrying `idmap`, made by the launcher before the clone.
-    public var idmapNamespaceFD: Int32 = -1
+    /// A bind source opened by the launcher before the clone (open_tree, with the runtime's
+    /// host credentials, idmapped there if asked); the init only moves it in place.
+    public var detachedTreeFD: Int32 = -1
     public var targetIsFile: Bool
     public var isCgroup: Bool
+    /// tmpfs and /dev with `ro`: mounted writable so that submount points, devices and the
+    /// mode can be made, remounted read-only after pivot_root (runc's finalizeRootfs).
+    public var readonlyAfterSetup = false
   }
 
   /// An idmapped bind mount (runtime-spec 1.2 `idmap`/`ridmap`, or mount uid/gid mappings).
@@ -39,6 +43,9 @@ public struct LaunchPlan: Sendable {
     public var mode: UInt32
     public var uid: UInt32
     public var gid: UInt32
+    /// With a user namespace and no such node on the host: one made by the launcher (see
+    /// BindSources.openDevices), moved in place by the init.
+    public var detachedTreeFD: Int32 = -1
   }
 
   public var id: String
@@ -61,6 +68,11 @@ public struct LaunchPlan: Sendable {
   public var joinInParent: [NamespaceJoin] = []    // pid, time: they affect children
   public var newUserNamespace = false
   public var newMountNamespace = false
+  /// linux.namespaces gives a mount namespace by path: the rootfs is set up inside it (runc, crun).
+  public var joinedMountNamespace = false
+  /// No mount namespace of the container's own: its mounts are made in the runtime's
+  /// namespace and the process is chrooted into the rootfs (runc's and crun's way).
+  public var sharesMountNamespace: Bool { !newMountNamespace && !joinedMountNamespace }
   public var uidMap: String?
   public var gidMap: String?
   public var denySetgroups = false

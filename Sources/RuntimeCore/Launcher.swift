@@ -42,10 +42,13 @@ public enum Launcher {
     var childPidfd: Int32 = -1
     var childPid: Int32 = 0
     var pidFile: String?
+    /// Set once the child may be in it: a frozen init only dies once thawed.
+    var cgroup: CgroupSet?
 
     func run() {
       if childPid > 0 {
         if childPidfd >= 0 { _ = hk_pidfd_send_signal(childPidfd, SIGKILL) } else { kill(childPid, SIGKILL) }
+        if cgroup?.frozenDirectory != nil { try? cgroup?.setFrozen(false) }
         _ = ForegroundRun.reap(childPid)
       }
       if childPidfd >= 0 { close(childPidfd) }
@@ -58,16 +61,10 @@ public enum Launcher {
   static func launch(_ plan: LaunchPlan, options: LaunchOptions, store: StateStore, mode: Mode, stateLock: Int32,
                      cleanup: inout Cleanup) throws(RuntimeError) -> CreatedContainer {
     var plan = plan
-    // Idmapped mounts need a user namespace holding their mapping, made before the clone.
-    var idmapFDs: [Int32] = []
-    defer { for fd in idmapFDs { close(fd) } }
-    for index in plan.mounts.indices {
-      guard let idmap = plan.mounts[index].idmap else { continue }
-      let fd = hk_userns_with_maps(idmap.uidMap, idmap.gidMap)
-      if fd < 0 { throw RuntimeError(SystemError("create user namespace for idmapped mount", plan.mounts[index].destination)) }
-      idmapFDs.append(fd)
-      plan.mounts[index].idmapNamespaceFD = fd
-    }
+    var treeFDs: [Int32] = []
+    defer { for fd in treeFDs { close(fd) } }
+    try BindSources.open(&plan, into: &treeFDs)
+    try BindSources.openDevices(&plan, into: &treeFDs)
     // A provisional record (pid 0) names the cgroups before they exist and before anything
     // else can fail, so that `delete --force` cleans up after a create killed at any point.
     var provisional = ContainerRecord(
@@ -90,6 +87,11 @@ public enum Launcher {
       provisional.cgroupPath = cgroup?.path ?? ""
       provisional.cgroupCreated = cleanup.cgroupCreated
       try store.save(provisional)
+    }
+    try refuseFrozen(cgroup, id: plan.id)
+    do { try cgroup?.grantRealtimeBudget(plan.cgroupLimits.cpuRealtimeRuntime, toCreated: cleanup.cgroupCreated) } catch { throw RuntimeError(error) }
+    if let busy = cgroup?.pids(), !busy.isEmpty {
+      plan.warnings.append("container's cgroup \(cgroup!.path) is not empty: \(busy.count) process(es) found")  // as runc
     }
     do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
 
@@ -154,6 +156,7 @@ public enum Launcher {
     channels.child.close()
     cleanup.childPid = pid
     cleanup.childPidfd = pidfd
+    cleanup.cgroup = cgroup
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
@@ -168,6 +171,8 @@ public enum Launcher {
     if waitForParent { sync.send(UInt8(ascii: "G")) }
 
     loop: while true {
+      // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
+      while !sync.waitReadable(timeoutMs: 1000) { try refuseFrozen(cgroup, id: plan.id) }
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
@@ -200,6 +205,16 @@ public enum Launcher {
       sync.close()
     }
     return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)
+  }
+}
+
+extension Launcher {
+  /// As runc: a container placed in a frozen cgroup would stop before reporting, and create
+  /// would wait for it forever.
+  static func refuseFrozen(_ cgroup: CgroupSet?, id: String) throws(RuntimeError) {
+    if let frozen = cgroup?.frozenDirectory {
+      throw RuntimeError("create container \(id): cgroup", frozen, reason: "container's cgroup unexpectedly frozen", errno: EBUSY)
+    }
   }
 }
 

@@ -51,10 +51,12 @@ public enum Planner {
     plan.rootReadonly = root.readonly
     plan.noPivot = options.noPivot
     plan.noNewKeyring = options.noNewKeyring
+    plan.process.attributes.memoryPolicy = try ProcessAttributes.planMemoryPolicy(linux?.memoryPolicy)
     plan.hostname = spec.hostname
     plan.domainname = spec.domainname
 
     try planNamespaces(linux, into: &plan)
+    if plan.sharesMountNamespace { try refuseHostMountChanges(root: root, linux: linux) }
     if let propagation = linux?.rootfsPropagation {
       guard let flags = Mounts.propagation(propagation) else {
         throw RuntimeError("plan", "config.json", reason: "linux.rootfsPropagation: unknown value \"\(propagation)\"", errno: EINVAL)
@@ -76,7 +78,12 @@ public enum Planner {
     if spec.ociVersion.hasPrefix("1.0"), let unknown = plan.process.capabilities?.warnings.first(where: { $0.contains("unknown capability") }) {
       throw RuntimeError("plan", "config.json", reason: unknown.replacingIgnored + " (an error under ociVersion \(spec.ociVersion))", errno: EINVAL)
     }
-    plan.warnings += plan.process.capabilities?.warnings ?? []
+    // Each warning once: the spec parser already named unknown capabilities it knows nothing of.
+    plan.warnings += (plan.process.capabilities?.warnings ?? []).filter { warning in
+      let parts = warning.split(separator: "\"")
+      guard warning.contains("unknown capability"), parts.count > 1 else { return true }
+      return !spec.warnings.contains { $0.contains("unknown capability \"\(parts[1])\"") }
+    }
     plan.warnings += try ProcessPlanner.addSeccomp(linux?.seccomp, to: &plan.process,
                                                    cacheDirectory: Paths.dirname(options.stateDir) + "/.seccomp-cache")
     if plan.process.seccomp?.usesNotify == true {
@@ -98,6 +105,11 @@ public enum Planner {
     // Rootless: the container cannot mknod a host device, and the device cgroup is root's (as runc).
     plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, devicePolicy: !options.rootless,
                                                  warnings: &plan.warnings)
+    if plan.cgroupLimits.memoryKernelTCP != nil,
+       !Files.exists((host.hierarchy(for: "memory")?.mountPoint ?? "/nonexistent") + "/memory.kmem.tcp.limit_in_bytes") {
+      plan.warnings.append("linux.resources.memory.kernelTCP: ignored (no cgroup v1 memory.kmem.tcp.limit_in_bytes on this host)")
+      plan.cgroupLimits.memoryKernelTCP = nil
+    }
     plan.cgroupOptional = options.rootless && plan.cgroupLimits == CgroupLimits()
     return plan
   }
@@ -117,6 +129,7 @@ public enum Planner {
     }
     plan.newUserNamespace = plan.cloneFlags & LinuxNamespace.user.cloneFlag != 0
     plan.newMountNamespace = plan.cloneFlags & LinuxNamespace.mount.cloneFlag != 0
+    plan.joinedMountNamespace = plan.joinInChild.contains { $0.kind == .mount }
     if plan.newUserNamespace {
       plan.uidMap = idMapText(linux?.uidMappings ?? [])
       plan.gidMap = idMapText(linux?.gidMappings ?? [])
@@ -154,11 +167,16 @@ public enum Planner {
       let extra = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
       if extra != 0 || !options.data.isEmpty { remount = extra }
     }
-    return LaunchPlan.MountStep(
+    var step = LaunchPlan.MountStep(
       source: source, destination: Paths.clean(destination), type: isBind ? nil : mount.type,
       flags: isBind ? options.flags & (UInt(MS_BIND) | UInt(MS_REC)) : options.flags,
       data: dataOptions(options.data), propagation: options.propagation,
       remountFlags: remount, recursiveAttributes: options.recursiveSet, targetIsFile: targetIsFile, isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
+    if !isBind, step.flags & UInt(MS_RDONLY) != 0, mount.type == "tmpfs" || step.destination == "/dev" {
+      step.flags &= ~UInt(MS_RDONLY)
+      step.readonlyAfterSetup = true
+    }
+    return step
   }
 
   /// File-system data options, without the runtime's own (idmap, ridmap).
@@ -211,12 +229,25 @@ public enum Planner {
     ]
   }
 
+  /// Without a mount namespace of the container's own these would remount or mask the
+  /// runtime's own "/" and /proc: refused (runc refuses the paths too: "unable to restrict
+  /// sys entries without a private MNT namespace"; crun applies them).
+  static func refuseHostMountChanges(root: Root, linux: Linux?) throws(RuntimeError) {
+    var fields: [String] = []
+    if root.readonly { fields.append("root.readonly") }
+    if linux?.rootfsPropagation != nil { fields.append("linux.rootfsPropagation") }
+    if !(linux?.maskedPaths ?? []).isEmpty { fields.append("linux.maskedPaths") }
+    if !(linux?.readonlyPaths ?? []).isEmpty { fields.append("linux.readonlyPaths") }
+    if !fields.isEmpty {
+      throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")) need a mount namespace of the container's own (add {\"type\": \"mount\"} to linux.namespaces)", errno: EINVAL)
+    }
+  }
+
   /// Fields hull does not implement yet are refused by name rather than ignored:
   /// running a container without the seccomp filter it asked for would be a silent hole.
   static func refuseUnsupported(spec: Spec) throws(RuntimeError) {
     var fields: [String] = []
     if spec.linux?.intelRdt != nil { fields.append("linux.intelRdt") }
-    if spec.linux?.memoryPolicy != nil { fields.append("linux.memoryPolicy") }
     if let label = spec.linux?.mountLabel, !label.isEmpty, !LSM.selinuxEnabled { fields.append("linux.mountLabel (no SELinux on this host)") }
     if !fields.isEmpty {
       throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)

@@ -13,6 +13,8 @@ public struct ProcessAttributes: Sendable {
   public var finalAffinity: [Int32]?
   /// process.apparmorProfile on a host where AppArmor is enabled (elsewhere the planner refuses it).
   public var apparmorProfile: String?
+  /// linux.memoryPolicy: set_mempolicy's mode (with its MPOL_F_* flags) and node bitmask.
+  public var memoryPolicy: (mode: Int32, nodemask: [UInt])?
 
   public init() {}
 
@@ -56,13 +58,45 @@ public struct ProcessAttributes: Sendable {
     return attributes
   }
 
+  /// MPOL_* numbers of linux/mempolicy.h, by the spec's names.
+  /// (Arrays, not dictionaries: see Mounts.flag on the start path's cost of a first Dictionary.)
+  static let memoryPolicyModes: [(name: String, mode: Int32)] = [
+    ("MPOL_DEFAULT", 0), ("MPOL_PREFERRED", 1), ("MPOL_BIND", 2), ("MPOL_INTERLEAVE", 3), ("MPOL_LOCAL", 4),
+    ("MPOL_PREFERRED_MANY", 5), ("MPOL_WEIGHTED_INTERLEAVE", 6),
+  ]
+  static let memoryPolicyFlags: [(name: String, bit: Int32)] = [
+    ("MPOL_F_NUMA_BALANCING", 1 << 13), ("MPOL_F_RELATIVE_NODES", 1 << 14), ("MPOL_F_STATIC_NODES", 1 << 15),
+  ]
+
+  static func planMemoryPolicy(_ policy: MemoryPolicy?) throws(RuntimeError) -> (mode: Int32, nodemask: [UInt])? {
+    guard let policy else { return nil }
+    guard var mode = memoryPolicyModes.first(where: { $0.name == policy.mode })?.mode else {
+      throw RuntimeError("plan", "config.json", reason: "linux.memoryPolicy.mode: unknown mode \"\(policy.mode)\"", errno: EINVAL)
+    }
+    for flag in policy.flags {
+      guard let bit = memoryPolicyFlags.first(where: { $0.name == flag })?.bit else {
+        throw RuntimeError("plan", "config.json", reason: "linux.memoryPolicy.flags: unknown flag \"\(flag)\"", errno: EINVAL)
+      }
+      mode |= bit
+    }
+    var mask: [UInt] = []
+    if let nodes = policy.nodes, !nodes.isEmpty {
+      for node in try cpuList(nodes, field: "nodes", what: "linux.memoryPolicy.nodes: invalid node list") {
+        let word = Int(node) / UInt.bitWidth
+        while mask.count <= word { mask.append(0) }
+        mask[word] |= 1 << UInt(Int(node) % UInt.bitWidth)
+      }
+    }
+    return (mode, mask)
+  }
+
   /// "0-3,7" → [0, 1, 2, 3, 7]
-  static func cpuList(_ text: String, field: String) throws(RuntimeError) -> [Int32] {
+  static func cpuList(_ text: String, field: String, what: String? = nil) throws(RuntimeError) -> [Int32] {
     var cpus: [Int32] = []
     for part in text.split(separator: ",") {
       let bounds = part.split(separator: "-", maxSplits: 1).map { Int32(String($0.filter { $0 != " " })) }
       guard let low = bounds.first ?? nil, let high = bounds.count == 2 ? bounds[1] : low, low >= 0, low <= high else {
-        throw RuntimeError("plan", "config.json", reason: "process.execCPUAffinity.\(field): invalid CPU list \"\(text)\"", errno: EINVAL)
+        throw RuntimeError("plan", "config.json", reason: "\(what ?? "process.execCPUAffinity.\(field): invalid CPU list") \"\(text)\"", errno: EINVAL)
       }
       cpus += Array(low...high)
     }
@@ -90,6 +124,12 @@ public struct ProcessAttributes: Sendable {
       let path = Files.exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec"
       do { try Files.writeExisting(path, "exec " + profile) } catch {
         throw SystemError("apply process.apparmorProfile \"\(profile)\" through", path, errno: error.errno)
+      }
+    }
+    if let policy = memoryPolicy {
+      // maxnode counts one more than the bits the kernel reads (its historical off-by-one).
+      _ = try check("set_mempolicy", "linux.memoryPolicy") {
+        policy.nodemask.withUnsafeBufferPointer { hk_set_mempolicy(policy.mode, $0.isEmpty ? nil : $0.baseAddress, UInt($0.count * UInt.bitWidth + 1)) }
       }
     }
   }

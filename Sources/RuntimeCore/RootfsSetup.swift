@@ -7,6 +7,7 @@ import LinuxKit
 /// with RootfsPath, so a symlink in the image cannot send a mount to the host.
 enum RootfsSetup {
   static func prepare(_ plan: LaunchPlan) throws {
+    if plan.sharesMountNamespace { return try prepareInSharedNamespace(plan) }
     // Keep our mounts from propagating to the host (rslave by default, as runc). A shared
     // "/" would make pivot_root fail (EINVAL) and an unbindable one the rootfs bind below:
     // those are applied after pivot_root instead.
@@ -21,14 +22,42 @@ enum RootfsSetup {
     try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
     let root = try RootfsPath(root: plan.rootfs)
     defer { root.close() }
+    var made: [String] = []
+    try mountAll(plan, root: root, made: &made)
+  }
+
+  /// Without a mount namespace of its own the container's mounts land in the runtime's
+  /// namespace (as with runc and crun, which leave them there): no propagation change
+  /// of the host's "/", no self-bind (chroot needs none), and what was mounted before a
+  /// failure is detached again.
+  static func prepareInSharedNamespace(_ plan: LaunchPlan) throws {
+    let root = try RootfsPath(root: plan.rootfs)
+    defer { root.close() }
+    var made: [String] = []
+    do {
+      try mountAll(plan, root: root, made: &made)
+    } catch {
+      for destination in made.reversed() {
+        guard let fd = try? root.open(destination, creating: nil) else { continue }
+        _ = umount2(RootfsPath.procPath(fd), Int32(MNT_DETACH))
+        close(fd)
+      }
+      throw error
+    }
+  }
+
+  /// The config's mounts in order, the devices and the working directory; `made` collects
+  /// the destinations mounted on.
+  static func mountAll(_ plan: LaunchPlan, root: RootfsPath, made: inout [String]) throws {
     for step in plan.mounts {
       if step.isCgroup {
         try CgroupMount.mount(step, plan: plan, root: root)
       } else {
         try mount(step, root: root)
       }
+      made.append(step.destination)
     }
-    try createDevices(plan, root: root)
+    try createDevices(plan, root: root, made: &made)
     try ensureDirectory(plan.process.cwd, root: root)
   }
 
@@ -52,26 +81,29 @@ enum RootfsSetup {
   }
 
   static func mount(_ step: LaunchPlan.MountStep, root: RootfsPath) throws {
+    if step.type == "proc" || step.type == "sysfs", let st = try root.lstat(step.destination), (st.st_mode & S_IFMT) != S_IFDIR {
+      // As runc: a symlink here would put the host's procfs or sysfs wherever it points.
+      throw RuntimeError("mount \(step.type!) on", step.destination, reason: "must be mounted on an ordinary directory, not a symlink or file", errno: ENOTDIR)
+    }
+    let inheritedMode = step.type == "tmpfs" ? modeWithoutOption(step, root: root) : nil
     let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
     let target = RootfsPath.procPath(fd)
     defer { close(fd) }
-    if let idmap = step.idmap, let source = step.source {
-      // open_tree a detached copy, give it the user namespace's mapping, move it in place.
-      let tree = try check("open_tree", source) { hk_open_tree_clone(source, idmap.recursive || step.flags & UInt(MS_REC) != 0 ? 1 : 0) }
-      defer { close(tree) }
-      _ = try check("mount_setattr (idmap)", step.destination) {
-        hk_mount_setattr_idmap(tree, step.idmapNamespaceFD, idmap.recursive ? 1 : 0)
-      }
-      _ = try check("move_mount", step.destination) { hk_move_mount_to(tree, fd) }
+    if step.detachedTreeFD >= 0 {
+      // Opened (and idmapped) by the launcher on the host side: see BindSources.
+      _ = try check("move_mount", step.destination) { hk_move_mount_to(step.detachedTreeFD, fd) }
     } else {
       try Mounts.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
                        data: step.data, label: step.destination)
     }
-    if step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 { return }
+    if inheritedMode == nil && step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 { return }
     // Re-open: the fd above still points below the new mount.
     let mounted = try root.open(step.destination, creating: nil)
     defer { close(mounted) }
     let mountedTarget = RootfsPath.procPath(mounted)
+    if let inheritedMode {
+      _ = try check("chmod", step.destination) { chmod(mountedTarget, inheritedMode) }
+    }
     if let extra = step.remountFlags {
       try Mounts.mount(source: nil, target: mountedTarget, type: nil,
                        flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | extra, data: step.data, label: step.destination)
@@ -86,6 +118,17 @@ enum RootfsSetup {
     }
   }
 
+  /// A tmpfs without `mode=` takes the mode of the directory it covers, as with runc (an
+  /// image's 1777 /tmp stays 1777, a 750 one stays 750); nil when none exists yet.
+  static func modeWithoutOption(_ step: LaunchPlan.MountStep, root: RootfsPath) -> mode_t? {
+    if (step.data ?? "").split(separator: ",").contains(where: { $0.hasPrefix("mode=") }) { return nil }
+    guard let fd = try? root.open(step.destination, creating: nil) else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+    return st.st_mode & 0o7777
+  }
+
   static func ensureDirectory(_ path: String, root: RootfsPath) throws {
     let fd = try root.open(path, creating: .directory)
     close(fd)
@@ -93,18 +136,22 @@ enum RootfsSetup {
 
   /// Default devices and linux.devices: mknod, or bind mounts of the host's nodes
   /// inside a user namespace (where mknod is not allowed).
-  static func createDevices(_ plan: LaunchPlan, root: RootfsPath) throws {
-    guard plan.newMountNamespace else { return }
+  static func createDevices(_ plan: LaunchPlan, root: RootfsPath, made: inout [String]) throws {
     let oldMask = umask(0)
     defer { umask(oldMask) }
     for node in plan.devices {
       let dir = try root.open(Paths.dirname(node.path), creating: .directory)
       defer { close(dir) }
       let name = Paths.basename(node.path)
-      if plan.newUserNamespace {  // no mknod in a user namespace: bind the host's nodes
+      if plan.newUserNamespace && node.type != "p" {  // no mknod in a user namespace (but mkfifo): bind the host's nodes
         let fd = try root.open(node.path, creating: .file)
         defer { close(fd) }
-        try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+        if node.detachedTreeFD >= 0 {
+          _ = try check("move_mount", node.path) { hk_move_mount_to(node.detachedTreeFD, fd) }
+        } else {
+          try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+        }
+        made.append(node.path)
         continue
       }
       let kind: UInt32 = node.type == "b" ? S_IFBLK : (node.type == "p" ? S_IFIFO : S_IFCHR)
@@ -141,8 +188,16 @@ enum RootfsSetup {
   }
 
   /// pivot_root(".", ".") then detach the old root, as runc does: no put_old directory needed.
+  /// Without a mount namespace of the container's own, chroot (runc's and crun's way).
   static func pivot(_ plan: LaunchPlan) throws {
+    if plan.sharesMountNamespace {
+      _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
+      _ = try check("chroot", plan.rootfs) { chroot(".") }
+      _ = try check("chdir", "/") { chdir("/") }
+      return
+    }
     if plan.noPivot {
+      try detachFullProcAndSys(outside: plan.rootfs)
       _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
       try Mounts.mount(source: plan.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE), label: "/ (move rootfs)")
       _ = try check("chroot", plan.rootfs) { chroot(".") }
@@ -164,6 +219,35 @@ enum RootfsSetup {
     }
   }
 
+  /// --no-pivot leaves the old root's mounts in the namespace, only out of reach: the
+  /// kernel lets a process with a user namespace mount a fresh procfs or sysfs when a full
+  /// one is mounted anywhere in it (mnt_already_visible), which would undo maskedPaths.
+  /// Detach every whole procfs and sysfs outside the rootfs first, as runc's msMoveRoot
+  /// does (or cover it with a tmpfs where it cannot be unmounted).
+  static func detachFullProcAndSys(outside rootfs: String) throws {
+    guard let text = Files.readIfPresent("/proc/self/mountinfo") else { return }
+    var points: [String] = []
+    for line in text.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count > 6, fields[3] == "/", let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count,
+            fields[dash + 1] == "proc" || fields[dash + 1] == "sysfs" else { continue }
+      let point = String(fields[4])
+      if point == rootfs || point.hasPrefix(rootfs + "/") { continue }
+      points.append(point)
+    }
+    for point in points.sorted(by: { $0.count > $1.count }) {
+      // Keep the unmount from propagating to the host.
+      if Glibc.mount(nil, point, nil, UInt(MS_SLAVE) | UInt(MS_REC), nil) != 0 {
+        if errno == ENOENT || errno == EINVAL { continue }  // gone with a parent detached before
+        throw SystemError("make slave", point)
+      }
+      if umount2(point, Int32(MNT_DETACH)) != 0 {
+        guard errno == EINVAL || errno == EPERM else { throw SystemError("umount", point) }
+        try Mounts.mount(source: "tmpfs", target: point, type: "tmpfs", flags: 0, label: point + " (cover)")
+      }
+    }
+  }
+
   /// maskedPaths, readonlyPaths and root.readonly, after pivot_root.
   static func finish(_ plan: LaunchPlan) throws {
     for path in plan.maskedPaths {
@@ -181,6 +265,10 @@ enum RootfsSetup {
         throw SystemError("bind mount", path)
       }
       try remountReadonly(path)
+    }
+    for step in plan.mounts where step.readonlyAfterSetup {
+      try Mounts.mount(source: nil, target: step.destination, type: nil,
+                       flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | step.flags, data: step.data, label: step.destination + " (read-only)")
     }
     if plan.rootReadonly { try remountReadonly("/") }
   }

@@ -45,6 +45,16 @@ struct SyncChannel {
     }
   }
 
+  /// Whether a message (or EOF) arrived within `timeoutMs`.
+  func waitReadable(timeoutMs: Int32) -> Bool {
+    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    while true {
+      let n = poll(&entry, 1, timeoutMs)
+      if n < 0 && errno == EINTR { continue }
+      return n != 0
+    }
+  }
+
   func close() { _ = Glibc.close(fd) }
 
   /// Errors cross the channel as four fields separated by \u{1}.

@@ -137,4 +137,23 @@ import Testing
     #expect(noID.status != 0 && noID.stderr.contains("container id"), "\(noID)")
     #expect(access(sb.root + "/x", F_OK) != 0)
   }
+
+  @Test("spec adds a cgroup namespace only on a cgroup v2 host (runc); a config adding it itself then runs")
+  func specCgroupNamespaceAsRunc() throws {
+    let sb = try Sandbox("spec-cgroupns")
+    defer { sb.cleanup() }
+    let dir = sb.dir + "/spec"
+    #expect(mkdir(dir, 0o755) == 0)
+    #expect(try sb.hull(["spec", "--bundle", dir], writeConfig: false).status == 0)
+    let generated = try JSON.parse(readText(dir + "/config.json"))
+    let namespaces = generated["linux"]?["namespaces"]?.arrayValue ?? []
+    let unified = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+    #expect(namespaces.contains { $0["type"]?.stringValue == "cgroup" } == unified, "\(namespaces)")
+    // What docker and podman do on v1 hosts: add the cgroup namespace to the generated list.
+    sb.set("linux.namespaces", .array(namespaces + (unified ? [] : [.object(JSONObject([("type", .string("cgroup"))]))])))
+    sb.script("cat /proc/self/cgroup")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+  }
 }
+

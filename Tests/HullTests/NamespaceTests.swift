@@ -212,4 +212,19 @@ func namespaceLink(_ pid: String, _ name: String) -> String {
       #expect(line.hasSuffix(":/"), "outside the namespace root: \(line)\n\(result)")
     }
   }
+
+  @Test("a new network namespace has lo up (runc and crun bring it up)")
+  func loopbackUp() throws {
+    let sb = try Sandbox("ns-net-lo")
+    defer { sb.cleanup() }
+    Self.withNamespace(sb, "network")
+    sb.script("cat /sys/class/net/lo/flags; readlink /proc/$$/ns/net")
+    let result = try sb.runContainer(sb.newID())
+    #expect(result.status == 0, "\(result)")
+    let lines = result.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.count == 2 && lines[1] != namespaceLink("self", "net"), "not a new network namespace: \(result)")
+    // IFF_UP (0x1) | IFF_LOOPBACK (0x8)
+    #expect(lines.first.flatMap { Int($0.dropFirst(2), radix: 16) }.map { $0 & 0x1 != 0 } == true, "lo is down: \(result)")
+  }
 }
+

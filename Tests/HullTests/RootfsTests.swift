@@ -187,7 +187,7 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
   func linuxDevices() throws {
     let sb = try Sandbox("linux-devices")
     defer { sb.cleanup() }
-    sb.set("linux.devices", json: #"[{"path": "/dev/hull-null", "type": "c", "major": 1, "minor": 3, "fileMode": 384, "uid": 0, "gid": 0}, {"path": "/dev/sub/fifo", "type": "p"}, {"path": "/dev/hull-zero", "type": "c", "major": 1, "minor": 5, "fileMode": 416, "uid": 1, "gid": 2}]"#)
+    sb.set("linux.devices", json: #"[{"path": "/dev/hull-null", "type": "c", "major": 1, "minor": 3, "fileMode": 384, "uid": 0, "gid": 0}, {"path": "/dev/sub/fifo", "type": "p", "major": 1, "minor": 3}, {"path": "/dev/hull-zero", "type": "c", "major": 1, "minor": 5, "fileMode": 416, "uid": 1, "gid": 2}]"#)
     sb.script("ls -ln /dev/hull-null; ls -l /dev/sub/fifo; ls -ln /dev/hull-zero; echo data > /dev/hull-null && echo write-ok")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")

@@ -80,6 +80,15 @@ int hk_set_affinity(const int *cpus, int count);
 /// idmapped mounts: a short-lived child unshares it, the caller writes the maps and opens
 /// /proc/CHILD/ns/user. Returns the namespace fd (O_CLOEXEC) or -1 with errno.
 int hk_userns_with_maps(const char *uid_map, const char *gid_map);
+/// A detached one-file mount holding a new device node (mode includes S_IFCHR/S_IFBLK),
+/// made on an unattached tmpfs, owned by uid:gid (host ids); -1 + errno on failure.
+int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, unsigned int uid, unsigned int gid);
+/// 1 when fd is on a procfs, 0 when not, -1 + errno.
+int hk_is_procfs(int fd);
+/// set_mempolicy(mode | flags, nodemask, maxnode).
+int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
+/// Brings "lo" up in the caller's network namespace (SIOCSIFFLAGS IFF_UP).
+int hk_loopback_up(void);
 /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]).
 int hk_open_tree_clone(const char *path, int recursive);
 /* CVE-2019-5736 guard: re-exec from a read-only view of the binary when needed (see self_exe.c). */
