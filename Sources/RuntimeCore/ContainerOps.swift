@@ -58,11 +58,6 @@ public struct ContainerOps {
     if current == .stopped {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
-    // Without a cgroup (rootless) --all reaches the init alone, as runc's does.
-    if all, let cgroup = record.cgroup {
-      for pid in cgroup.pids() { Glibc.kill(pid, signal) }
-      return
-    }
     let process: PidFD
     do { process = try PidFD(pid: record.pid) } catch {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
@@ -71,6 +66,9 @@ public struct ContainerOps {
     guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
+    // --all: the container's other processes too, before the init (once it is gone its
+    // descendants cannot be told from strangers). Without a cgroup (rootless) the init alone, as runc.
+    if all { record.signalProcesses(signal, initAlive: true) }
     do { try process.signal(signal) } catch { throw RuntimeError(error, context: "kill container \(id)") }
   }
 
@@ -86,12 +84,19 @@ public struct ContainerOps {
     }
     let record: ContainerRecord
     do { record = try store.load(id) } catch {
-      // A state file that cannot be read (a crash mid-write, a full disk) must not make the
-      // container undeletable: --force removes the directory; its process and cgroups are
-      // unknown, so they are reported, not guessed.
+      // A state file that cannot be read (edited by hand, damaged by another tool) must not
+      // make the container undeletable: --force kills the init and removes the cgroups that
+      // its essentials name, then the directory. Without them, the rest is reported, not guessed.
       guard force else { throw error }
+      var outcome = "removed its state directory"
+      if let essentials = store.loadEssentials(id) {
+        let cgroup = essentials.cgroup
+        try terminate(essentials, cgroup: cgroup, wasPaused: cgroup?.isFrozen == true)
+        CgroupSet.remove(essentials.cgroupCreated)
+        outcome = "killed its init (\(essentials.pid)), removed its cgroups and its state directory"
+      }
       store.remove(id)
-      return ["delete container \(id): \(error.description); removed its state directory"]
+      return ["delete container \(id): \(error.description); \(outcome)"]
     }
     let current = status(of: record)
     let cgroup = record.cgroup
@@ -100,11 +105,12 @@ public struct ContainerOps {
         throw RuntimeError("delete container \(id)", reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force", errno: EBUSY)
       }
       try terminate(record, cgroup: cgroup, wasPaused: current == .paused)
-    } else if record.pid == 0 {
-      // A create killed part way (only its provisional record exists): whatever it started in
-      // the cgroup goes with it. (A cgroup shared with another container is left alone
-      // otherwise, as runc does for containers with their own pid namespace.)
-      for pid in cgroup?.pids() ?? [] { Glibc.kill(pid, SIGKILL) }
+    } else {
+      // Leftovers of a stopped container (processes that outlived the init in the host's pid
+      // namespace, or of a create killed part way: a provisional record, pid 0) go with it
+      // when hull made the cgroup; a cgroup it did not make is left alone (an init whose
+      // create died exits on its own when it finds its parent gone).
+      record.signalProcesses(SIGKILL, initAlive: false)
     }
     let warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
                                          state: StateJSON.render(record: record, status: .stopped))
@@ -114,15 +120,18 @@ public struct ContainerOps {
     return warnings
   }
 
-  /// SIGKILL to the init and everything in its cgroup, then wait for the init to exit.
+  /// SIGKILL to the init and the container's other processes (see signalProcesses), then
+  /// wait for the init to exit.
   func terminate(_ record: ContainerRecord, cgroup: CgroupSet?, wasPaused: Bool) throws(RuntimeError) {
     let pidfd = hk_pidfd_open(record.pid, 0)
     defer { if pidfd >= 0 { close(pidfd) } }
-    if pidfd >= 0, ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) { _ = hk_pidfd_send_signal(pidfd, SIGKILL) }
-    for pid in cgroup?.pids() ?? [] { Glibc.kill(pid, SIGKILL) }
+    let alive = pidfd >= 0 && ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime)
+    // The others first: once the init is gone, nothing tells its descendants from strangers.
+    record.signalProcesses(SIGKILL, initAlive: alive)
+    if alive { _ = hk_pidfd_send_signal(pidfd, SIGKILL) }
     // Frozen tasks only die once thawed.
     if wasPaused { try? cgroup?.setFrozen(false) }
-    guard pidfd >= 0 else { return }
+    guard alive else { return }
     let exited = PidFD.waitReadable(pidfd, timeoutMs: 10_000)
     if !exited {
       throw RuntimeError("delete container \(record.id)", reason: "init \(record.pid) did not exit after SIGKILL", errno: EBUSY)
