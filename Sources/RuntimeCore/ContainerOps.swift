@@ -74,7 +74,9 @@ public struct ContainerOps {
 
   /// Removes a stopped container (or, with force, kills it first): poststop hooks,
   /// the cgroups hull created, the state directory. Returns hook warnings.
-  public func delete(_ id: String, force: Bool) throws(RuntimeError) -> [String] {
+  /// `onlyInit`: delete only the container whose init this is (run, cleaning up after its
+  /// own container, must leave alone another one made under the id after someone deleted it).
+  public func delete(_ id: String, force: Bool, onlyInit: (pid: Int32, startTime: UInt64)? = nil) throws(RuntimeError) -> [String] {
     let lock: StateStore.Lock
     do { lock = try store.open(id) } catch {
       if force && error.errno == ENOENT {
@@ -98,6 +100,7 @@ public struct ContainerOps {
       store.remove(id)
       return ["delete container \(id): \(error.description); \(outcome)"]
     }
+    if let onlyInit, onlyInit.pid != record.pid || onlyInit.startTime != record.initStartTime { return [] }
     let current = status(of: record)
     let cgroup = record.cgroup
     if current != .stopped {

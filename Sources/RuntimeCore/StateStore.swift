@@ -39,7 +39,12 @@ public struct StateStore: Sendable {
         throw RuntimeError(SystemError("mkdir", dir), context: "create container")
       }
       // Removed before we locked it (removeAbandoned): make it again, or meet whoever did.
-      if let lock = try lock(dir) { return lock }
+      let lock: Lock?
+      do { lock = try self.lock(dir) } catch {
+        if error.errno == ENOENT { continue }
+        throw error
+      }
+      if let lock { return lock }
     }
   }
 
