@@ -5,12 +5,13 @@ import LinuxKit
 
 /// Which processes are the container's, for `kill --all` and `delete --force`.
 ///
-/// Everything in the cgroup only when hull made that cgroup for this container. A
-/// cgroupsPath may name a cgroup that existed before (made by hand, or shared with
-/// other containers): its other processes are not the container's and must survive.
-/// Then the container's processes are those in its cgroup that live in the init's own
-/// pid namespace, or that descend from the init (a container sharing the host's pid
-/// namespace). runc 1.1.5 and crun 1.8.1 signal the whole cgroup in both cases.
+/// A cgroupsPath may name a cgroup that existed before (made by hand, or shared with other
+/// containers): its other processes are not the container's and must survive. So the
+/// container's processes are those in its cgroup that live in the init's own pid namespace
+/// or descend from the init; everything in the cgroup only when the container shares the
+/// host's pid namespace (exec'd and daemonized processes are not the init's descendants)
+/// and hull made that cgroup for it. runc 1.1.5 and crun 1.8.1 signal the whole cgroup
+/// on kill --all, whoever made it.
 extension ContainerRecord {
   /// hull created the container's cgroup itself (its last level, in every hierarchy).
   var ownsCgroup: Bool {
@@ -25,16 +26,18 @@ extension ContainerRecord {
   @discardableResult
   func signalProcesses(_ signal: Int32, initAlive: Bool) -> Int {
     guard let cgroup else { return 0 }
-    let owned = ownsCgroup
+    // A live init of its own pid namespace: that namespace is the container, whoever made the
+    // cgroup (as runc, which kills such a container through its init alone).
+    let initNamespace = initAlive && pid > 0 && ProcFS.isPidNamespaceInit(pid) ? ProcFS.namespaceLink(pid: pid, kind: "pid") : nil
+    let wholeCgroup = initNamespace == nil && ownsCgroup
     // Without a live init, nothing tells the container's processes from others in a shared cgroup.
-    guard owned || (initAlive && pid > 0) else { return 0 }
-    let initNamespace = !owned && ProcFS.isPidNamespaceInit(pid) ? ProcFS.namespaceLink(pid: pid, kind: "pid") : nil
+    guard wholeCgroup || (initAlive && pid > 0) else { return 0 }
     var count = 0
     for candidate in cgroup.pids() where candidate != pid {
       let fd = hk_pidfd_open(candidate, 0)
       guard fd >= 0 else { continue }
       defer { close(fd) }
-      guard owned || belongsToInit(candidate, initNamespace: initNamespace) else { continue }
+      guard wholeCgroup || belongsToInit(candidate, initNamespace: initNamespace) else { continue }
       if hk_pidfd_send_signal(fd, signal) == 0 { count += 1 }
     }
     return count
