@@ -125,10 +125,11 @@ public struct CgroupSet: Sendable {
   }
 
   /// Removes exactly the directories `create` made, children first. A directory that
-  /// still holds dying tasks (EBUSY) is retried briefly.
+  /// still holds dying tasks (EBUSY) is retried briefly: 1 s for all of them together, as
+  /// one still in use by another container's processes stays busy in every hierarchy.
   public static func remove(_ created: [String]) {
+    var attempts = 0
     for dir in created.reversed() {
-      var attempts = 0
       while rmdir(dir) != 0 && errno == EBUSY && attempts < 200 {
         attempts += 1
         usleep(5000)
