@@ -26,21 +26,32 @@ public struct ContainerOps {
 
   /// Releases the init blocked in create; returns warnings from poststart hooks.
   public func start(_ id: String) throws(RuntimeError) -> [String] {
-    let lock = try store.open(id)
-    let record = try store.load(id)
-    switch status(of: record) {
-    case .created: break
-    case .stopped: throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
-    default: throw RuntimeError("start container \(id)", reason: "container is already running", errno: EBUSY)
-    }
     let socketPath = store.directory(id) + "/" + ExecSocket.name
-    let fd = try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue))
-    let channel = SyncChannel(fd: fd)
+    let record: ContainerRecord
+    let channel: SyncChannel
+    do {
+      let lock = try store.open(id)
+      record = try store.load(id)
+      switch status(of: record) {
+      case .created: break
+      case .stopped: throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
+      default: throw RuntimeError("start container \(id)", reason: "container is already running", errno: EBUSY)
+      }
+      channel = SyncChannel(fd: try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue)))
+      _ = consume lock
+    }
     defer { channel.close() }
     channel.send(UInt8(ascii: "s"))
-    // The connection closes when the init execs (close-on-exec); an error arrives first otherwise.
+    // Not under the lock: the init now runs startContainer hooks (the image's binaries) and
+    // execs, which the container controls. The connection closes when the init execs
+    // (close-on-exec); an error arrives first otherwise.
     if let message = channel.receive(), message.tag == UInt8(ascii: "e") {
       throw SyncChannel.decodeError(message.payload)
+    }
+    let lock = try store.open(id)
+    let current = try store.load(id)
+    guard current.pid == record.pid, current.initStartTime == record.initStartTime else {
+      throw RuntimeError("start container \(id)", reason: "the container was deleted while it started", errno: ENOENT)
     }
     unlink(socketPath)
     try store.markStarted(id)

@@ -58,6 +58,25 @@ import Testing
     sb.expectNothingLeft(id)
   }
 
+  @Test("item 6: a start stalled in a startContainer hook (the image's binary, run inside) blocks neither kill nor delete --force")
+  func stalledStartContainerHook() throws {
+    let sb = try Sandbox("stalled-start")
+    defer { sb.cleanup() }
+    sb.set("hooks.startContainer", json: #"[{"path": "/bin/sleep", "args": ["sleep", "30"]}]"#)
+    sb.script("exec sleep 1000")
+    let id = sb.newID()
+    try sb.create(id)
+    let start = try sb.hullSpawn(["start", id], timeout: 20, writeConfig: false)
+    usleep(500_000)
+    let (kill, killTime) = try Self.timed(sb, ["kill", id, "KILL"])
+    #expect(kill.status == 0 && killTime < 5, "kill took \(killTime) s: \(kill)")
+    let startResult = start.wait()
+    #expect(startResult.status != -1, "start never ended: \(startResult)")
+    let (delete, deleteTime) = try Self.timed(sb, ["delete", "--force", id])
+    #expect(delete.status == 0 && deleteTime < 5, "delete --force took \(deleteTime) s: \(delete)")
+    sb.expectNothingLeft(id)
+  }
+
   @Test("item 7: a container with 100 000 annotations can be read back, listed, killed and deleted")
   func hugeAnnotations() throws {
     let sb = try Sandbox("huge-annotations")
