@@ -126,16 +126,19 @@ public struct CgroupSet: Sendable {
 
   /// Removes exactly the directories `create` made, children first, and below the
   /// container's own cgroup (the deepest one made) the child cgroups its processes made,
-  /// as runc and crun do. A directory that still holds dying tasks (EBUSY) is retried briefly.
+  /// as runc and crun do. A directory that still holds dying tasks (EBUSY) is retried
+  /// briefly: 1 s for all of them together, as one still in use by another container's
+  /// processes stays busy in every hierarchy.
   public static func remove(_ created: [String]) {
+    var budget = 200
     for dir in created.reversed() {
       let isContainerCgroup = !created.contains { $0.hasPrefix(dir + "/") }
-      if isContainerCgroup { removeChildren(of: dir) }
-      removeDirectory(dir)
+      if isContainerCgroup { removeChildren(of: dir, budget: &budget) }
+      removeDirectory(dir, budget: &budget)
     }
   }
 
-  static func removeChildren(of dir: String) {
+  static func removeChildren(of dir: String, budget: inout Int) {
     guard let stream = opendir(dir) else { return }
     var children: [String] = []
     while let entry = readdir(stream) {
@@ -144,15 +147,15 @@ public struct CgroupSet: Sendable {
     }
     closedir(stream)
     for child in children {
-      removeChildren(of: child)
-      removeDirectory(child)
+      removeChildren(of: child, budget: &budget)
+      removeDirectory(child, budget: &budget)
     }
   }
 
-  static func removeDirectory(_ dir: String) {
-    var attempts = 0
-    while rmdir(dir) != 0 && errno == EBUSY && attempts < 200 {
-      attempts += 1
+  /// rmdir, retried every 5 ms on EBUSY while the shared budget of retries lasts.
+  static func removeDirectory(_ dir: String, budget: inout Int) {
+    while rmdir(dir) != 0 && errno == EBUSY && budget > 0 {
+      budget -= 1
       usleep(5000)
     }
   }

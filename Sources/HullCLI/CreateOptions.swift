@@ -60,7 +60,7 @@ enum CreateOptions {
   static func loadSpec(bundle: String, id: String, command: String) throws(RuntimeError) -> Spec {
     let configPath = bundle + "/config.json"
     let bytes: [UInt8]
-    do { bytes = try Files.read(configPath, limit: 16 << 20) } catch {
+    do { bytes = try Files.read(configPath, limit: StateStore.configSizeLimit) } catch {
       throw RuntimeError("\(command) container \(id): read", configPath, reason: error.reason, errno: error.errno)
     }
     do { return try Spec.parse(bytes) } catch {

@@ -21,6 +21,18 @@ public enum Files {
     }
   }
 
+  /// Reads a regular file without ever blocking on what the path turns out to be: opened
+  /// O_NONBLOCK (a FIFO or a device opens at once) and refused unless fstat says regular
+  /// (EINVAL). For files a container controls, e.g. its /etc/passwd.
+  public static func readRegular(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+    let fd = try check("open", path) { hk_open_mode(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0) }
+    defer { close(fd) }
+    var st = stat()
+    _ = try check("stat", path) { fstat(fd, &st) }
+    if (st.st_mode & S_IFMT) != S_IFREG { throw SystemError("read (not a regular file)", path, errno: EINVAL) }
+    return try readAll(fd, path: path, limit: limit)
+  }
+
   public static func readString(_ path: String) throws(SystemError) -> String {
     String(decoding: try read(path), as: UTF8.self)
   }

@@ -15,6 +15,22 @@ public enum ProcFS {
     return (start, state)
   }
 
+  /// The parent pid (field 4 of /proc/PID/stat).
+  public static func parentPid(of pid: Int32) -> Int32? {
+    guard let text = Files.readIfPresent("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    return fields.count > 1 ? Int32(fields[1]) : nil
+  }
+
+  /// True when `pid` is the init (pid 1) of a pid namespace other than the host's: the
+  /// last NSpid entry of /proc/PID/status is its pid in its own namespace.
+  public static func isPidNamespaceInit(_ pid: Int32) -> Bool {
+    guard let text = Files.readIfPresent("/proc/\(pid)/status"),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }) else { return false }
+    let ids = line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" })
+    return ids.count > 1 && ids.last == "1"
+  }
+
   /// Is `pid` the process that started at `startTime`, and not a zombie?
   public static func isAlive(pid: Int32, startTime: UInt64) -> Bool {
     guard pid > 0, let info = stat(pid: pid) else { return false }

@@ -41,7 +41,7 @@ public struct RootfsPath {
     case .directory:
       if mkdirat(parentDir, name, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", root + clean) }
     case .file:
-      let f = hk_openat_mode(parentDir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644)
+      let f = hk_openat_mode(parentDir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
       if f < 0 && errno != EEXIST { throw SystemError("create", root + clean) }
       if f >= 0 { Glibc.close(f) }
     }

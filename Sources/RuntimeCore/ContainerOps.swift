@@ -26,21 +26,32 @@ public struct ContainerOps {
 
   /// Releases the init blocked in create; returns warnings from poststart hooks.
   public func start(_ id: String) throws(RuntimeError) -> [String] {
-    let lock = try store.open(id)
-    let record = try store.load(id)
-    switch status(of: record) {
-    case .created: break
-    case .stopped: throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
-    default: throw RuntimeError("start container \(id)", reason: "container is already running", errno: EBUSY)
-    }
     let socketPath = store.directory(id) + "/" + ExecSocket.name
-    let fd = try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue))
-    let channel = SyncChannel(fd: fd)
+    let record: ContainerRecord
+    let channel: SyncChannel
+    do {
+      let lock = try store.open(id)
+      record = try store.load(id)
+      switch status(of: record) {
+      case .created: break
+      case .stopped: throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
+      default: throw RuntimeError("start container \(id)", reason: "container is already running", errno: EBUSY)
+      }
+      channel = SyncChannel(fd: try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue)))
+      _ = consume lock
+    }
     defer { channel.close() }
     channel.send(UInt8(ascii: "s"))
-    // The connection closes when the init execs (close-on-exec); an error arrives first otherwise.
+    // Not under the lock: the init now runs startContainer hooks (the image's binaries) and
+    // execs, which the container controls. The connection closes when the init execs
+    // (close-on-exec); an error arrives first otherwise.
     if let message = channel.receive(), message.tag == UInt8(ascii: "e") {
       throw SyncChannel.decodeError(message.payload)
+    }
+    let lock = try store.open(id)
+    let current = try store.load(id)
+    guard current.pid == record.pid, current.initStartTime == record.initStartTime else {
+      throw RuntimeError("start container \(id)", reason: "the container was deleted while it started", errno: ENOENT)
     }
     unlink(socketPath)
     try store.markStarted(id)
@@ -58,11 +69,6 @@ public struct ContainerOps {
     if current == .stopped {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
-    // Without a cgroup (rootless) --all reaches the init alone, as runc's does.
-    if all, let cgroup = record.cgroup {
-      for pid in cgroup.pids() { Glibc.kill(pid, signal) }
-      return
-    }
     let process: PidFD
     do { process = try PidFD(pid: record.pid) } catch {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
@@ -71,12 +77,17 @@ public struct ContainerOps {
     guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else {
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
+    // --all: the container's other processes too, before the init (once it is gone its
+    // descendants cannot be told from strangers). Without a cgroup (rootless) the init alone, as runc.
+    if all { record.signalProcesses(signal, initAlive: true) }
     do { try process.signal(signal) } catch { throw RuntimeError(error, context: "kill container \(id)") }
   }
 
   /// Removes a stopped container (or, with force, kills it first): poststop hooks,
   /// the cgroups hull created, the state directory. Returns hook warnings.
-  public func delete(_ id: String, force: Bool) throws(RuntimeError) -> [String] {
+  /// `onlyInit`: delete only the container whose init this is (run, cleaning up after its
+  /// own container, must leave alone another one made under the id after someone deleted it).
+  public func delete(_ id: String, force: Bool, onlyInit: (pid: Int32, startTime: UInt64)? = nil) throws(RuntimeError) -> [String] {
     let lock: StateStore.Lock
     do { lock = try store.open(id) } catch {
       if force && error.errno == ENOENT {
@@ -86,13 +97,21 @@ public struct ContainerOps {
     }
     let record: ContainerRecord
     do { record = try store.load(id) } catch {
-      // A state file that cannot be read (a crash mid-write, a full disk) must not make the
-      // container undeletable: --force removes the directory; its process and cgroups are
-      // unknown, so they are reported, not guessed.
+      // A state file that cannot be read (edited by hand, damaged by another tool) must not
+      // make the container undeletable: --force kills the init and removes the cgroups that
+      // its essentials name, then the directory. Without them, the rest is reported, not guessed.
       guard force else { throw error }
+      var outcome = "removed its state directory"
+      if let essentials = store.loadEssentials(id) {
+        let cgroup = essentials.cgroup
+        try terminate(essentials, cgroup: cgroup, wasPaused: cgroup?.isFrozen == true)
+        CgroupSet.remove(essentials.cgroupCreated)
+        outcome = "killed its init (\(essentials.pid)), removed its cgroups and its state directory"
+      }
       store.remove(id)
-      return ["delete container \(id): \(error.description); removed its state directory"]
+      return ["delete container \(id): \(error.description); \(outcome)"]
     }
+    if let onlyInit, onlyInit.pid != record.pid || onlyInit.startTime != record.initStartTime { return [] }
     let current = status(of: record)
     let cgroup = record.cgroup
     if current != .stopped {
@@ -100,11 +119,12 @@ public struct ContainerOps {
         throw RuntimeError("delete container \(id)", reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force", errno: EBUSY)
       }
       try terminate(record, cgroup: cgroup, wasPaused: current == .paused)
-    } else if record.pid == 0 {
-      // A create killed part way (only its provisional record exists): whatever it started in
-      // the cgroup goes with it. (A cgroup shared with another container is left alone
-      // otherwise, as runc does for containers with their own pid namespace.)
-      for pid in cgroup?.pids() ?? [] { Glibc.kill(pid, SIGKILL) }
+    } else {
+      // Leftovers of a stopped container (processes that outlived the init in the host's pid
+      // namespace, or of a create killed part way: a provisional record, pid 0) go with it
+      // when hull made the cgroup; a cgroup it did not make is left alone (an init whose
+      // create died exits on its own when it finds its parent gone).
+      record.signalProcesses(SIGKILL, initAlive: false)
     }
     let warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
                                          state: StateJSON.render(record: record, status: .stopped))
@@ -114,15 +134,18 @@ public struct ContainerOps {
     return warnings
   }
 
-  /// SIGKILL to the init and everything in its cgroup, then wait for the init to exit.
+  /// SIGKILL to the init and the container's other processes (see signalProcesses), then
+  /// wait for the init to exit.
   func terminate(_ record: ContainerRecord, cgroup: CgroupSet?, wasPaused: Bool) throws(RuntimeError) {
     let pidfd = hk_pidfd_open(record.pid, 0)
     defer { if pidfd >= 0 { close(pidfd) } }
-    if pidfd >= 0, ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) { _ = hk_pidfd_send_signal(pidfd, SIGKILL) }
-    for pid in cgroup?.pids() ?? [] { Glibc.kill(pid, SIGKILL) }
+    let alive = pidfd >= 0 && ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime)
+    // The others first: once the init is gone, nothing tells its descendants from strangers.
+    record.signalProcesses(SIGKILL, initAlive: alive)
+    if alive { _ = hk_pidfd_send_signal(pidfd, SIGKILL) }
     // Frozen tasks only die once thawed.
     if wasPaused { try? cgroup?.setFrozen(false) }
-    guard pidfd >= 0 else { return }
+    guard alive else { return }
     let exited = PidFD.waitReadable(pidfd, timeoutMs: 10_000)
     if !exited {
       throw RuntimeError("delete container \(record.id)", reason: "init \(record.pid) did not exit after SIGKILL", errno: EBUSY)

@@ -89,6 +89,20 @@ public struct ContainerRecord: Sendable {
     if id.isEmpty { throw RuntimeError("read state", file, reason: "corrupt state file: no id") }
   }
 
+  /// pid, init start time, cgroup path and the cgroup directories hull created,
+  /// NUL-separated (no path holds a NUL): StateStore's fallback for a damaged state.json.
+  func essentials() -> [UInt8] {
+    Array(([String(pid), String(initStartTime), cgroupPath] + cgroupCreated).joined(separator: "\u{0}").utf8)
+  }
+
+  init?(id: String, essentials bytes: [UInt8]) {
+    let fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    guard fields.count >= 3, let pid = Int32(fields[0]), pid > 0, let start = UInt64(fields[1]) else { return nil }
+    self.init(id: id, pid: pid, initStartTime: start, bundle: "", rootfs: "", created: "", owner: "", ociVersion: "",
+              annotations: [], cgroupPath: fields[2], cgroupCreated: Array(fields[3...]), started: false,
+              poststart: [], poststop: [])
+  }
+
   public init(
     id: String, pid: Int32, initStartTime: UInt64, bundle: String, rootfs: String, created: String, owner: String,
     ociVersion: String, annotations: [(key: String, value: String)], cgroupPath: String, cgroupCreated: [String],

@@ -21,6 +21,9 @@ public enum ExecLauncher {
     public init() {}
   }
 
+  /// How long the exec'd process may take from clone to execve (normally milliseconds).
+  static let setupTimeoutMs: Int32 = 30_000
+
   public static func exec(id: String, process: ProcessPlan, options: Options, store: StateStore) throws(RuntimeError) -> Int32 {
     let ops = ContainerOps(store: store)
     let lock = try store.open(id, shared: true)
@@ -106,11 +109,20 @@ public enum ExecLauncher {
     do {
       try record.cgroup?.attach(pid: pid)
     } catch { throw fail(RuntimeError(error)) }
-    sync.send(UInt8(ascii: "G"))
-    guard let ready = sync.receive() else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
-    if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
-    if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
+    // The child's setup runs inside the container, which could make it stall: never wait on
+    // it holding the container's lock (kill and delete --force would wait too), nor forever.
     _ = consume lock
+    sync.send(UInt8(ascii: "G"))
+    for step in ["setup", "execve"] {
+      guard PidFD.waitReadable(sync.fd, timeoutMs: ExecLauncher.setupTimeoutMs) else {
+        throw fail(RuntimeError("exec in container \(id)", reason: "process \(step) did not finish within \(ExecLauncher.setupTimeoutMs / 1000) s", errno: ETIMEDOUT))
+      }
+      guard let message = sync.receive() else {
+        if step == "execve" { break }  // the channel closed on exec: success
+        throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD))
+      }
+      if message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
+    }
     if let pidFile = options.pidFile {
       do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }

@@ -16,7 +16,7 @@ public enum ForegroundRun {
     sync.send(UInt8(ascii: "s"))
     if let message = sync.receive(), message.tag == UInt8(ascii: "e") {
       sync.close()
-      _ = try? ops.delete(record.id, force: true)
+      _ = try? ops.delete(record.id, force: true, onlyInit: (record.pid, record.initStartTime))
       reap(record.pid)
       throw SyncChannel.decodeError(message.payload)
     }
@@ -31,7 +31,7 @@ public enum ForegroundRun {
     let status = forwardSignalsUntilExit(pid: record.pid, pidfd: pidfd, console: console)
     close(pidfd)
     if !keep {
-      do { warnings += try ops.delete(record.id, force: true) } catch { warnings.append(error.description) }
+      do { warnings += try ops.delete(record.id, force: true, onlyInit: (record.pid, record.initStartTime)) } catch { warnings.append(error.description) }
     }
     return (status, warnings)
   }

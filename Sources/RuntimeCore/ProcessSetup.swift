@@ -50,7 +50,7 @@ enum ProcessSetup {
     close(socket)
     // runtime-linux.md: with a terminal, /dev/console is the pty's slave (a bind mount).
     if Files.isDirectory("/dev") {
-      let console = hk_open_mode("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+      let console = hk_open_mode("/dev/console", O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o600)  // never wait on an image's FIFO
       if console >= 0 { close(console) }
       try Mounts.mount(source: name, target: "/dev/console", type: nil, flags: UInt(MS_BIND), label: "/dev/console")
     }

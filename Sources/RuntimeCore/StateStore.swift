@@ -13,6 +13,13 @@ public struct StateStore: Sendable {
 
   public func directory(_ id: String) -> String { root + "/" + id }
 
+  /// config.json is read up to this size (create, run, exec, restore).
+  public static let configSizeLimit = 16 << 20
+  /// Everything variable in state.json (annotations, hooks, paths) comes from the config and
+  /// is at most ~2.7 times larger written out (a hook given as {"path":""} gains empty args
+  /// and env). `save` refuses what `load` would not read, so the limits cannot disagree.
+  public static let stateSizeLimit = 4 * configSizeLimit
+
   /// A held lock on a container directory; released when closed (or at exit).
   public struct Lock: ~Copyable {
     public let fd: Int32
@@ -26,28 +33,56 @@ public struct StateStore: Sendable {
       try Files.makeDirectories(root, mode: 0o711)
     } catch { throw RuntimeError(error, context: "create state root") }
     let dir = directory(id)
-    if mkdir(dir, 0o711) != 0 {
-      if errno == EEXIST { throw RuntimeError("create container \(id)", reason: "container with id \"\(id)\" already exists", errno: EEXIST) }
-      throw RuntimeError(SystemError("mkdir", dir), context: "create container")
+    while true {
+      if mkdir(dir, 0o711) != 0 {
+        if errno == EEXIST { throw RuntimeError("create container \(id)", reason: "container with id \"\(id)\" already exists", errno: EEXIST) }
+        throw RuntimeError(SystemError("mkdir", dir), context: "create container")
+      }
+      // Removed before we locked it (removeAbandoned): make it again, or meet whoever did.
+      let lock: Lock?
+      do { lock = try self.lock(dir) } catch {
+        if error.errno == ENOENT { continue }
+        throw error
+      }
+      if let lock { return lock }
     }
-    return try lock(dir)
   }
 
   /// Locks an existing container's directory; "container does not exist" otherwise.
   public func open(_ id: String, shared: Bool = false) throws(RuntimeError) -> Lock {
     let dir = directory(id)
-    guard Files.exists(dir + "/state.json") else { throw RuntimeError.notFound(id) }
-    return try lock(dir, shared: shared)
+    while true {
+      guard Files.exists(dir + "/state.json") else { throw RuntimeError.notFound(id) }
+      let lock: Lock?
+      do { lock = try self.lock(dir, shared: shared) } catch {
+        if error.errno == ENOENT { throw RuntimeError.notFound(id) }
+        throw error
+      }
+      // The directory we waited on was deleted and the id created again: lock the new one.
+      guard let lock else { continue }
+      guard Files.exists(dir + "/state.json") else { throw RuntimeError.notFound(id) }
+      return lock
+    }
   }
 
-  private func lock(_ dir: String, shared: Bool = false) throws(RuntimeError) -> Lock {
+  /// flock on the directory at `dir`; nil when, once locked, the path no longer names the
+  /// directory we locked (removed, maybe made again, while we waited): that lock guards
+  /// nothing. The open fd keeps the old inode alive, so its number cannot be reused meanwhile.
+  private func lock(_ dir: String, shared: Bool = false, nonBlocking: Bool = false) throws(RuntimeError) -> Lock? {
     let fd = hk_open_mode(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
     if fd < 0 { throw RuntimeError(SystemError("open", dir)) }
-    while flock(fd, shared ? LOCK_SH : LOCK_EX) != 0 {
+    while flock(fd, (shared ? LOCK_SH : LOCK_EX) | (nonBlocking ? LOCK_NB : 0)) != 0 {
       if errno == EINTR { continue }
       let e = errno
       Glibc.close(fd)
       throw RuntimeError(SystemError("lock", dir, errno: e))
+    }
+    var locked = stat()
+    var current = stat()
+    guard fstat(fd, &locked) == 0, lstat(dir, &current) == 0,
+          locked.st_dev == current.st_dev, locked.st_ino == current.st_ino else {
+      Glibc.close(fd)
+      return nil
     }
     return Lock(fd: fd, directory: dir)
   }
@@ -55,7 +90,7 @@ public struct StateStore: Sendable {
   public func load(_ id: String) throws(RuntimeError) -> ContainerRecord {
     let file = directory(id) + "/state.json"
     let bytes: [UInt8]
-    do { bytes = try Files.read(file, limit: 4 << 20) } catch {
+    do { bytes = try Files.read(file, limit: StateStore.stateSizeLimit) } catch {
       if error.errno == ENOENT { throw RuntimeError.notFound(id) }
       throw RuntimeError(error, context: "read state")
     }
@@ -79,11 +114,29 @@ public struct StateStore: Sendable {
     }
   }
 
-  /// Written whole and renamed into place (see Files.writeAtomically).
+  /// Written whole and renamed into place (see Files.writeAtomically). Once the init is
+  /// known, its essentials go into a file of their own too (see loadEssentials).
   public func save(_ record: ContainerRecord) throws(RuntimeError) {
-    do { try Files.writeAtomically(directory(record.id) + "/state.json", Array(record.json().utf8)) } catch {
+    let path = directory(record.id) + "/state.json"
+    let bytes = Array(record.json().utf8)
+    if bytes.count > StateStore.stateSizeLimit {
+      throw RuntimeError("write state", path, reason: "\(bytes.count) bytes, more than the \(StateStore.stateSizeLimit) a state may have", errno: EFBIG)
+    }
+    do {
+      if record.pid != 0 { try Files.writeAtomically(directory(record.id) + "/" + StateStore.essentialsName, record.essentials()) }
+      try Files.writeAtomically(path, bytes)
+    } catch {
       throw RuntimeError(error, context: "write state")
     }
+  }
+
+  static let essentialsName = "essentials"
+
+  /// What `delete --force` needs to kill and clean up a container whose state.json cannot
+  /// be read (hand-edited, or damaged by another tool): the init and the cgroups.
+  public func loadEssentials(_ id: String) -> ContainerRecord? {
+    guard let bytes = try? Files.read(directory(id) + "/" + StateStore.essentialsName, limit: 1 << 20) else { return nil }
+    return ContainerRecord(id: id, essentials: bytes)
   }
 
   /// Removes the directory of a create that died before writing any state, when no live
@@ -91,11 +144,10 @@ public struct StateStore: Sendable {
   public func removeAbandoned(_ id: String) -> Bool {
     let dir = directory(id)
     guard Files.isDirectory(dir), !Files.exists(dir + "/state.json") else { return false }
-    let fd = hk_open_mode(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
-    guard fd >= 0 else { return false }
-    defer { Glibc.close(fd) }
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }  // a create is still running
+    // Busy: a create is still running. Checked again once locked: it may have finished.
+    guard let lock = try? lock(dir, nonBlocking: true), !Files.exists(dir + "/state.json") else { return false }
     Files.removeTree(dir)
+    _ = consume lock
     return true
   }
 

@@ -100,7 +100,7 @@ import Testing
     try sb.create(id)
     #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     let entries = try FileManager.default.contentsOfDirectory(atPath: sb.root + "/" + id)
-    #expect(entries.allSatisfy { ["state.json", "exec.sock", "started"].contains($0) }, "temporary files left: \(entries)")
+    #expect(entries.allSatisfy { ["state.json", "exec.sock", "started", "essentials"].contains($0) }, "temporary files left: \(entries)")
     #expect(!entries.contains("exec.sock"), "exec.sock stays after start: \(entries)")
     var st = stat()
     #expect(stat(sb.root + "/" + id, &st) == 0 && st.st_mode & 0o777 == 0o711)
