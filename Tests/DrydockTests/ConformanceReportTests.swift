@@ -28,7 +28,8 @@ import Testing
       CaseResult(caseID: "delete-created", status: .pass, seconds: 0.25),
       CaseResult(caseID: "blkio-weight", status: .skip, message: "host lacks blkio.weight"),
     ])
-    return SuiteResult(cases: cases, runtimes: [a, b], wallSeconds: 12.34, startedAt: Date(timeIntervalSince1970: 0))
+    return SuiteResult(cases: cases, runtimes: [a, b], wallSeconds: 12.34, startedAt: Date(timeIntervalSince1970: 0),
+                       host: HostLabel(kernel: "6.1.0", cgroupMode: "unified", initProcess: "systemd", machine: "host", accelerator: nil))
   }()
 
   /// Compare line by line, so a failure shows the first differing line rather than two long strings.
@@ -89,6 +90,8 @@ import Testing
   @Test func matrixMarkdownGolden() {
     expectGolden(Reports.matrixMarkdown(Self.suite), """
     # Conformance matrix
+
+    Host: v2, kernel 6.1.0, init systemd, host
 
     | runtime | version | pass | fail | skip |
     |---|---|---|---|---|

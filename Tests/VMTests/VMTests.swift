@@ -51,7 +51,7 @@ import Testing
     // The host's own files are untouched: the guest wrote to its overlay.
     #expect(!FileManager.default.fileExists(atPath: "/etc/drydock-vm-test"))
     // Nothing left running.
-    let ps = try ProcessRunner.run(["pgrep", "-f", "drydock.work=" + NSTemporaryDirectory() + "drydock-vm"], timeout: 5)
+    let ps = try ProcessRunner.run(["pgrep", "-f", "drydock.out=" + out], timeout: 5)
     #expect(ps.stdoutText.isEmpty, "qemu left running: \(ps.stdoutText)")
   }
 
