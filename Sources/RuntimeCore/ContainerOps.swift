@@ -24,8 +24,8 @@ public struct ContainerOps {
     return StateJSON.state(record: record, status: status(of: record))
   }
 
-  /// Releases the init blocked in create; returns warnings from poststart hooks.
-  public func start(_ id: String) throws(RuntimeError) -> [String] {
+  /// Releases the init blocked in create and runs the poststart hooks.
+  public func start(_ id: String) throws(RuntimeError) {
     let lock = try store.open(id)
     let record = try store.load(id)
     switch status(of: record) {
@@ -44,10 +44,22 @@ public struct ContainerOps {
     }
     unlink(socketPath)
     try store.markStarted(id)
-    let warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
-                                         state: StateJSON.render(record: record, status: .running))
+    try runPoststart(record)
     _ = consume lock
-    return warnings
+  }
+
+  /// runtime.md lifecycle step 9: a failing poststart hook is an error; the container is
+  /// stopped and deleted (poststop hooks run), as runc does. The caller holds the lock.
+  func runPoststart(_ record: ContainerRecord) throws(RuntimeError) {
+    do {
+      try HookRunner.run(record.poststart, kind: "poststart", state: StateJSON.render(record: record, status: .running))
+    } catch {
+      var notes: [String]
+      do { notes = try remove(record, force: true) } catch let removeError { notes = [removeError.description] }
+      let teardown = notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")
+      throw RuntimeError(error.operation, error.path, reason: error.reason + " (container stopped and deleted\(teardown))",
+                         errno: error.errno)
+    }
   }
 
   public func kill(_ id: String, signal: Int32, all: Bool) throws(RuntimeError) {
@@ -93,6 +105,14 @@ public struct ContainerOps {
       store.remove(id)
       return ["delete container \(id): \(error.description); removed its state directory"]
     }
+    let warnings = try remove(record, force: force)
+    _ = consume lock
+    return warnings
+  }
+
+  /// delete's work on a loaded record, under the caller's lock.
+  func remove(_ record: ContainerRecord, force: Bool) throws(RuntimeError) -> [String] {
+    let id = record.id
     let current = status(of: record)
     let cgroup = record.cgroup
     if current != .stopped {
@@ -110,7 +130,6 @@ public struct ContainerOps {
                                          state: StateJSON.render(record: record, status: .stopped))
     CgroupSet.remove(record.cgroupCreated)
     store.remove(id)
-    _ = consume lock
     return warnings
   }
 

@@ -22,8 +22,12 @@ public enum ForegroundRun {
     }
     sync.close()
     try ops.store.markStarted(record.id)
-    var warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
-                                         state: StateJSON.render(record: record, status: .running))
+    do { try ops.runPoststart(record) } catch {
+      reap(record.pid)
+      close(pidfd)
+      throw error
+    }
+    var warnings: [String] = []
     if detach {
       close(pidfd)
       return (0, warnings)

@@ -64,7 +64,8 @@ enum InitStage {
       sync.send(UInt8(ascii: "h"))
       guard let reply = sync.receive(), reply.tag == UInt8(ascii: "H") else { _exit(1) }
       try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
-                         state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
+                         state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
+                         inherited: plan.process.env)
     }
     if plan.newMountNamespace { try RootfsSetup.pivot(plan) }
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
@@ -106,7 +107,8 @@ enum InitStage {
     }
     do {
       try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
-                         state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
+                         state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
+                         inherited: ProcessSetup.environment(plan.process))
       try ProcessSetup.applyIdentity(plan.process)
     } catch {
       reply.sendFailure(error, operation: "start container")
