@@ -19,8 +19,19 @@ struct ExecCommand: HullCommand {
     .init(names: ["ignore-paused"], takesValue: false),
   ]
 
+  /// hull's own failures exit 255, as runc's (the process's own status passes through
+  /// unchanged); usage errors exit 1, as runc's.
+  static let failureStatus: Int32 = 255
+
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
+    do { return try exec(id, args, context) } catch {
+      context.log.error(error.description)
+      return failureStatus
+    }
+  }
+
+  static func exec(_ id: String, _ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     if args.value("apparmor") != nil || args.value("process-label") != nil {
       throw RuntimeError("exec in container \(id)", reason: "--apparmor/--process-label: no AppArmor or SELinux on this host", errno: ENOTSUP)
     }

@@ -68,6 +68,8 @@ public struct ContainerOps {
     _ = consume lock
     let current = status(of: record)
     if current == .stopped {
+      // As runc: --all on a stopped container signals whatever is left in its cgroup and succeeds.
+      if all { for pid in record.cgroup?.pids() ?? [] { Glibc.kill(pid, signal) }; return }
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
     // Without a cgroup (rootless) --all reaches the init alone, as runc's does.

@@ -27,7 +27,8 @@ public enum ExecLauncher {
     let record = try store.load(id)
     let status = ops.status(of: record)
     guard status == .running || status == .created else {
-      throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container", errno: EINVAL)
+      let hint = status == .paused ? " (use --ignore-paused to override)" : ""
+      throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container\(hint)", errno: EINVAL)
     }
     let targetFD = hk_pidfd_open(record.pid, 0)
     if targetFD < 0 { throw RuntimeError(SystemError("pidfd_open", "/proc/\(record.pid)"), context: "exec in container \(id)") }

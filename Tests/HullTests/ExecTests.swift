@@ -42,6 +42,45 @@ import Testing
     #expect(stopped.status != 0 && stopped.stderr.contains("stopped"), "\(stopped)")
   }
 
+  /// As runc: exec's own failures exit 255 (callers such as docker and containerd tell them
+  /// from the process's status this way); the process's status passes through unchanged.
+  @Test("exec exits 255 on its own errors and with the process's status otherwise")
+  func execExitStatus() throws {
+    let sb = try Sandbox("exec-status")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    let failures: [(args: [String], message: String)] = [
+      (["exec", "no-such-container", "true"], "container does not exist"),
+      (["exec", id, "/no/such/binary"], "no such file or directory"),
+      (["exec", id, "no-such-command"], "executable file not found in $PATH"),
+      (["exec", "--pid-file", sb.dir + "/no/such/dir/pid", id, "true"], "no such file or directory"),
+    ]
+    for failure in failures {
+      let result = try sb.hull(failure.args)
+      #expect(result.status == 255 && result.stderr.hasPrefix("hull: ") && result.stderr.contains(failure.message),
+              "\(failure.args): \(result)")
+    }
+    for code in [0, 1, 3, 127, 255] {
+      let result = try sb.hull(["exec", id, "sh", "-c", "exit \(code)"])
+      #expect(result.status == Int32(code), "exit \(code): \(result)")
+    }
+    let killed = try sb.hull(["exec", id, "sh", "-c", "kill -9 $$"])
+    #expect(killed.status == 128 + 9, "\(killed)")
+    // Usage errors stay 1, as runc's.
+    #expect(try sb.hull(["exec", "--no-such-flag", id, "true"]).status == 1)
+    #expect(try sb.hull(["exec"]).status == 1)
+    if Host.hasFreezerV1 {
+      #expect(try sb.hull(["pause", id]).status == 0)
+      let paused = try sb.hull(["exec", id, "true"])
+      #expect(paused.status == 255 && paused.stderr.contains("paused") && paused.stderr.contains("--ignore-paused"), "\(paused)")
+      #expect(try sb.hull(["resume", id]).status == 0)
+    }
+    #expect(try sb.hull(["delete", "--force", id]).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
   @Test("the container's seccomp filter applies to exec'd processes")
   func execGetsSeccomp() throws {
     let sb = try Sandbox("exec-seccomp")
