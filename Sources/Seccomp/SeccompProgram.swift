@@ -48,7 +48,11 @@ public struct SeccompProgram: Sendable {
     try compiler.addArchitectures()
     try compiler.addRules()
     let flags = try compiler.filterFlags()
-    let bpf = try compiler.export()
+    let bpf = EnosysStub(seccomp).prepend(to: try compiler.export())
+    guard bpf.count / 8 <= SeccompProgram.maxInstructions else {
+      throw SeccompError(operation: "compile", field: Compiler.root, errno: E2BIG,
+                         reason: "the filter has \(bpf.count / 8) instructions, the kernel loads at most \(SeccompProgram.maxInstructions)")
+    }
     return SeccompProgram(bpf: bpf, flags: flags, usesNotify: compiler.usesNotify, warnings: compiler.warnings)
   }
 
