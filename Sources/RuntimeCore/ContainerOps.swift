@@ -37,9 +37,11 @@ public struct ContainerOps {
     let fd = try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue))
     let channel = SyncChannel(fd: fd)
     defer { channel.close() }
+    let pidfd = hk_pidfd_open(record.pid, 0)
+    defer { if pidfd >= 0 { close(pidfd) } }
     channel.send(UInt8(ascii: "s"))
     // The connection closes when the init execs (close-on-exec); an error arrives first otherwise.
-    if let message = channel.receive(), message.tag == UInt8(ascii: "e") {
+    if let message = try ListenerHandoff.receive(channel, pidfd: pidfd), message.tag == UInt8(ascii: "e") {
       throw SyncChannel.decodeError(message.payload)
     }
     unlink(socketPath)

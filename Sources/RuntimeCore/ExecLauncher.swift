@@ -100,7 +100,9 @@ public enum ExecLauncher {
       try record.cgroup?.attach(pid: pid)
     } catch { throw fail(RuntimeError(error)) }
     sync.send(UInt8(ascii: "G"))
-    guard let ready = sync.receive() else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
+    let readyMessage: (tag: UInt8, payload: String)?
+    do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd) } catch { throw fail(error) }
+    guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
     if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
     if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
     _ = consume lock
@@ -128,6 +130,7 @@ enum ExecChild {
       if process.listenerState != nil {
         ProcessSetup.recordHostPid()
         try ProcessSetup.connectListener(process)
+        ProcessSetup.listenerParent = sync.fd
       }
       if namespaces != 0 && hk_setns(target, namespaces) != 0 {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")

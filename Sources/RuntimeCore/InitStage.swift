@@ -59,6 +59,8 @@ enum InitStage {
       // join too), so the container cannot use the caller's keys. No keyrings (ENOSYS) is fine.
       try ProcessSetup.joinSessionKeyring(containerID: plan.id)
     }
+    // As runc: an agent that is not there fails create (the listener goes to it at start).
+    try ProcessSetup.connectListener(plan.process)
     if plan.newMountNamespace { try RootfsSetup.prepare(plan) }
     if plan.hasCreateHooks {
       sync.send(UInt8(ascii: "h"))
@@ -77,7 +79,7 @@ enum InitStage {
     let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
                                              env: ProcessSetup.environment(plan.process))
     try ProcessSetup.applyLimits(plan.process)
-    var ownFds = [sync.fd]
+    var ownFds = [sync.fd, ProcessSetup.listenerSocket]
     if case .listening(let fd) = fds.start { ownFds.append(fd) }
     ProcessSetup.markFdsCloseOnExec(plan.process, keep: ownFds)
     _ = hk_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -105,6 +107,7 @@ enum InitStage {
         channel.close()
       }
     }
+    ProcessSetup.listenerParent = reply.fd
     do {
       try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
                          state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),

@@ -111,11 +111,14 @@ enum ProcessSetup {
   /// Connected to linux.seccomp.listenerPath while the host's paths are still reachable
   /// (before pivot_root, or before joining the container's mount namespace).
   nonisolated(unsafe) static var listenerSocket: Int32 = -1
+  /// The channel to the parent that forwards the listener (see SeccompNotify.handoffMessage).
+  nonisolated(unsafe) static var listenerParent: Int32 = -1
 
   static func connectListener(_ plan: ProcessPlan) throws {
     guard plan.listenerState != nil, let path = plan.seccompListenerPath else { return }
     do { listenerSocket = try SeccompNotify.connect(to: path) } catch {
-      throw RuntimeError("connect to seccomp listener", path, reason: error.reason, errno: error.errno)
+      throw RuntimeError("failed to connect with seccomp agent (linux.seccomp.listenerPath)", path, reason: error.reason,
+                         errno: error.errno)
     }
   }
 
@@ -127,21 +130,29 @@ enum ProcessSetup {
 
   static func loadSeccomp(_ plan: ProcessPlan) throws {
     guard let program = plan.seccomp else { return }
+    // SCMP_ACT_NOTIFY: the hand-off message is made before the load; after it, one write(2).
+    var handoff: [UInt8] = []
+    if program.usesNotify, var state = plan.listenerState, listenerSocket >= 0, listenerParent >= 0 {
+      state.pid = hostPid
+      do {
+        handoff = try SeccompNotify.handoffMessage(tag: UInt8(ascii: "n"), socket: listenerSocket, stateJSON: state.json(),
+                                                   metadata: plan.seccompListenerMetadata)
+      } catch { throw RuntimeError("send seccomp listener to", plan.seccompListenerPath ?? "", reason: error.reason, errno: error.errno) }
+    }
     let listener: Int32
     do { listener = try program.load() } catch {
       throw RuntimeError(error.operation, error.field, reason: error.reason, errno: error.errno)
     }
     guard listener >= 0 else { return }
-    // SCMP_ACT_NOTIFY: hand the listener to the agent at listenerPath, then drop our copy.
+    // Our copies go once the parent holds its own (or if it failed: we then exit).
     defer { close(listener) }
-    guard let path = plan.seccompListenerPath, var state = plan.listenerState, listenerSocket >= 0 else { return }
+    guard !handoff.isEmpty else { return }
     defer { close(listenerSocket) }
-    do {
-      state.pid = hostPid
-      try SeccompNotify.sendListener(fd: listener, socket: listenerSocket, stateJSON: state.json(),
-                                     metadata: plan.seccompListenerMetadata)
-    } catch {
-      throw RuntimeError("send seccomp listener to", path, reason: error.reason, errno: error.errno)
+    SeccompNotify.fillListener(listener, into: &handoff)
+    let written = handoff.withUnsafeBytes { Glibc.write(listenerParent, $0.baseAddress, $0.count) }
+    var reply: UInt8 = 0
+    guard written == handoff.count, Glibc.read(listenerParent, &reply, 1) == 1, reply == UInt8(ascii: "N") else {
+      _exit(1)  // the parent could not forward it and reports why
     }
   }
 

@@ -166,7 +166,15 @@ struct Compiler {
                                reason: "\(name) \(syscall.action): \(why)")
           }
         }
-        if syscall.action == "SCMP_ACT_NOTIFY" { usesNotify = true }
+        if syscall.action == "SCMP_ACT_NOTIFY" {
+          // The process hands its listener to the runtime with write(2) (see SeccompNotify):
+          // notified, it would wait for an agent that never gets the listener. runc refuses it too.
+          if name == "write" {
+            throw SeccompError(operation: "compile", field: nameField,
+                               reason: "SCMP_ACT_NOTIFY cannot be used for write (the runtime hands the listener over with it)")
+          }
+          usesNotify = true
+        }
       }
     }
   }
