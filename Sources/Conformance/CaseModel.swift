@@ -108,6 +108,9 @@ public struct ConformanceCase: Sendable, Equatable {
   public var hooks = HookRequest()
   /// Start a helper process in new net/ipc/uts/cgroup namespaces, for cases that join namespaces by path.
   public var helper = false
+  /// Start drydock's seccomp agent (conformance/agent/seccomp-agent.c) at {{agent.socket}}; it writes
+  /// what it received under {{shared}}/agent and answers mkdir/mkdirat with EXDEV.
+  public var agent = false
   public var steps: [Step] = []
   public var timeout: Double = 30
   /// Known runtime divergences, quoted in failure messages (never used to decide a verdict).
