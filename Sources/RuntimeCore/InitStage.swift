@@ -109,10 +109,15 @@ enum InitStage {
     }
     ProcessSetup.listenerParent = reply.fd
     do {
-      try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
-                         state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
-                         inherited: ProcessSetup.environment(plan.process))
+      // As runc and crun: startContainer hooks run as the container's process will, with its
+      // user, capabilities, no_new_privs and seccomp filter. (Without hooks nothing else runs
+      // between the filter and execve.)
       try ProcessSetup.applyIdentity(plan.process)
+      if !plan.hooks.startContainer.isEmpty {
+        try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
+                           state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
+                           inherited: ProcessSetup.environment(plan.process))
+      }
     } catch {
       reply.sendFailure(error, operation: "start container")
       _exit(1)

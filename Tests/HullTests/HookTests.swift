@@ -220,6 +220,33 @@ struct HookKit {
     sb.expectNothingLeft(id)
   }
 
+  /// As runc and crun: the startContainer hook runs in the container as its process will,
+  /// with the process's user, capabilities, no_new_privs and seccomp filter.
+  @Test("the startContainer hook runs under the process's user, capabilities and seccomp filter")
+  func startContainerUnderFilter() throws {
+    let sb = try Sandbox("hook-seccomp")
+    defer { sb.cleanup() }
+    let kit = try HookKit(sb)
+    chmod(kit.dir, 0o777)
+    var hook = JSONObject()
+    hook["path"] = .string("/bin/sh")
+    hook["args"] = jsonStrings(["sh", "-c", "(id -u; grep -E 'Seccomp:|CapEff|NoNewPrivs' /proc/self/status; mkdir /tmp/hooks/made 2>&1) > /tmp/hooks/start.txt; true"])
+    sb.set("hooks", .object(JSONObject([("startContainer", .array([.object(hook)]))])))
+    sb.set("linux.seccomp", json: #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#)
+    sb.set("process.user", json: #"{"uid": 1000, "gid": 1000}"#)
+    sb.set("process.noNewPrivileges", .bool(true))
+    sb.script("true")
+    let id = sb.newID()
+    let run = try sb.runContainer(id)
+    #expect(run.status == 0, "\(run)")
+    let report = readText(kit.dir + "/start.txt")
+    #expect(report.hasPrefix("1000\n"), "\(report)")
+    #expect(report.contains("Seccomp:\t2") && report.contains("NoNewPrivs:\t1") && report.contains("CapEff:\t0000000000000000"),
+            "\(report)")
+    #expect(report.contains("Operation not permitted") && access(kit.dir + "/made", F_OK) != 0, "\(report)")
+    sb.expectNothingLeft(id)
+  }
+
   @Test("a hook that outlives its timeout is killed and create fails")
   func hookTimeout() throws {
     let sb = try Sandbox("hook-timeout")
