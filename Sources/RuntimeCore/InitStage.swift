@@ -74,7 +74,7 @@ enum InitStage {
     try ProcessSetup.applyHostnameAndSysctl(plan)
     if plan.newMountNamespace { try RootfsSetup.finish(plan) }
     try ProcessSetup.enterWorkingDirectory(plan.process.cwd)
-    if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
+    if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) } else { ProcessSetup.enterOwnSession() }
     let executable = try ProcessSetup.resolveExecutable(plan.process)
     let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
                                              env: ProcessSetup.environment(plan.process))

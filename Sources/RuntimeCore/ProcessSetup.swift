@@ -59,6 +59,13 @@ enum ProcessSetup {
     if slave > 2 { close(slave) }
   }
 
+  /// A session (and process group) of the process's own, as runc gives its init and exec'd
+  /// processes: a terminal's signals (^C) then reach hull, which forwards them, not the
+  /// container's processes behind its back. With a terminal, setupConsole does it.
+  static func enterOwnSession() {
+    _ = setsid()
+  }
+
   /// rlimits and oom_score_adj: before the process waits for `start`, so that a limit the
   /// host refuses fails `create`, as with runc.
   static func applyLimits(_ plan: ProcessPlan) throws {

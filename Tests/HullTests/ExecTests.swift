@@ -81,6 +81,26 @@ import Testing
     sb.expectNothingLeft(id)
   }
 
+  /// As runc: the init and each exec'd process without a terminal lead a session (and process
+  /// group) of their own, so a ^C on the caller's terminal reaches hull, not them directly.
+  @Test("the init and exec'd processes get their own session and process group")
+  func execOwnProcessGroup() throws {
+    let sb = try Sandbox("exec-pgrp")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    // pid, process group and session of the shell itself, then of the init.
+    let result = try sb.hull(["exec", id, "sh", "-c", "read -r line < /proc/$$/stat; echo $line | cut -d' ' -f1,5,6; cut -d' ' -f1,5,6 /proc/1/stat"])
+    let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+    #expect(result.status == 0 && lines.count == 2, "\(result)")
+    for fields in lines where fields.count == 3 {
+      #expect(fields[1] == fields[0] && fields[2] == fields[0], "not a session leader (pid pgrp sid): \(fields)")
+    }
+    #expect(try sb.hull(["delete", "--force", id]).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
   @Test("the container's seccomp filter applies to exec'd processes")
   func execGetsSeccomp() throws {
     let sb = try Sandbox("exec-seccomp")
