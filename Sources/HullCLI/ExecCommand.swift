@@ -16,7 +16,7 @@ struct ExecCommand: HullCommand {
     .init(names: ["apparmor"], takesValue: true), .init(names: ["process-label"], takesValue: true),
     .init(names: ["preserve-fds"], takesValue: true), .init(names: ["pid-file"], takesValue: true),
     .init(names: ["console-socket"], takesValue: true), .init(names: ["detach", "d"], takesValue: false),
-    .init(names: ["ignore-paused"], takesValue: false),
+    .init(names: ["ignore-paused"], takesValue: false), .init(names: ["cgroup"], takesValue: true),
   ]
 
   /// hull's own failures exit 255, as runc's (the process's own status passes through
@@ -57,6 +57,17 @@ struct ExecCommand: HullCommand {
     options.detach = args.bool("detach")
     options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
     options.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
+    options.ignorePaused = args.bool("ignore-paused")
+    // runc's format: [controller[,controller…]:]path, relative to the container's cgroup.
+    for value in args.all("cgroup") {
+      let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+      let controllers = parts.count == 2 ? parts[0].split(separator: ",").map(String.init) : [""]
+      let path = parts.count == 2 ? parts[1] : parts[0]
+      guard !path.isEmpty, !controllers.contains(where: \.isEmpty) || parts.count == 1 else {
+        throw RuntimeError("exec", reason: "--cgroup \"\(value)\": expected [controller[,controller]:]path", errno: EINVAL)
+      }
+      for controller in controllers { options.subCgroups[controller] = path }
+    }
     return try ExecLauncher.exec(id: id, process: plan, options: options, store: context.store)
   }
 

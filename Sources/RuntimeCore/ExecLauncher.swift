@@ -18,6 +18,10 @@ public enum ExecLauncher {
     public var detach = false
     public var pidFile: String?
     public var consoleSocket: String?
+    /// --ignore-paused: exec into a frozen container (the process runs once it is resumed).
+    public var ignorePaused = false
+    /// --cgroup [controllers:]path: sub-cgroups to join, by v1 controller ("" for all).
+    public var subCgroups: [String: String] = [:]
     public init() {}
   }
 
@@ -26,7 +30,7 @@ public enum ExecLauncher {
     let lock = try store.open(id, shared: true)
     let record = try store.load(id)
     let status = ops.status(of: record)
-    guard status == .running || status == .created else {
+    guard status == .running || status == .created || (status == .paused && options.ignorePaused) else {
       let hint = status == .paused ? " (use --ignore-paused to override)" : ""
       throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container\(hint)", errno: EINVAL)
     }
@@ -92,20 +96,33 @@ public enum ExecLauncher {
     defer { sync.close() }
     func fail(_ error: RuntimeError) -> RuntimeError {
       _ = hk_pidfd_send_signal(pidfd, SIGKILL)
-      ForegroundRun.reap(pid)
+      // A process in a frozen cgroup (--ignore-paused) dies only once thawed: not waited for.
+      if PidFD.waitReadable(pidfd, timeoutMs: 2000) { ForegroundRun.reap(pid) }
       close(pidfd)
       return error
     }
+    if !options.subCgroups.isEmpty && record.cgroup == nil {
+      throw fail(RuntimeError("exec --cgroup", reason: "the container has no cgroup of its own", errno: ENOENT))
+    }
     do {
-      try record.cgroup?.attach(pid: pid)
+      if options.subCgroups.isEmpty {
+        try record.cgroup?.attach(pid: pid)
+      } else {
+        try record.cgroup?.attach(pid: pid, subPaths: options.subCgroups)
+      }
     } catch { throw fail(RuntimeError(error)) }
+    // In the cgroup, the process goes with the container (delete --force kills it); a paused
+    // container's (--ignore-paused) resume must not wait for this exec.
+    _ = consume lock
     sync.send(UInt8(ascii: "G"))
     let readyMessage: (tag: UInt8, payload: String)?
-    do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd) } catch { throw fail(error) }
+    // Forwarded signals are blocked: a SIGTERM while the process is set up (or frozen) ends the exec.
+    let signalFD = options.detach ? -1 : hk_signalfd_forwarding()
+    defer { if signalFD >= 0 { close(signalFD) } }
+    do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD) } catch { throw fail(error) }
     guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
     if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
     if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
-    _ = consume lock
     if let pidFile = options.pidFile {
       do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }

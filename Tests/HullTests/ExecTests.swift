@@ -101,6 +101,63 @@ import Testing
     sb.expectNothingLeft(id)
   }
 
+  /// As runc: --ignore-paused joins the frozen cgroup and the process runs once resumed (the
+  /// exec must not hold the container's lock meanwhile, or resume would wait for it).
+  @Test("exec --ignore-paused runs in a paused container once it is resumed", .enabled(if: Host.hasFreezerV1))
+  func execIgnorePaused() throws {
+    let sb = try Sandbox("exec-paused")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    #expect(try sb.hull(["pause", id]).status == 0)
+    let exec = try sb.hullSpawn(["exec", "--ignore-paused", id, "echo", "ran"], timeout: 20)
+    usleep(500_000)
+    #expect(processIsLive(exec.pid), "exec did not wait for the frozen process")
+    let resume = try sb.hull(["resume", id], timeout: 10)
+    #expect(resume.status == 0, "\(resume)")
+    let result = exec.wait()
+    #expect(result.status == 0 && result.stdout == "ran\n", "\(result)")
+    #expect(try sb.hull(["delete", "--force", id]).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
+  /// As runc: --cgroup [controllers:]path joins existing sub-cgroups of the container's.
+  @Test("exec --cgroup joins a sub-cgroup, per controller or in every hierarchy; .. and missing ones are refused")
+  func execSubCgroup() throws {
+    let sb = try Sandbox("exec-cgroup")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    let subs = HullTestEnv.hierarchies.map { $0 + sb.cgroupPath + "/sub" }
+    for dir in subs {
+      #expect(mkdir(dir, 0o755) == 0, "mkdir \(dir)")
+      // A v1 cpuset child starts empty: it takes no task until given cpus and mems.
+      for file in ["cpuset.cpus", "cpuset.mems"] where access(dir + "/" + file, F_OK) == 0 {
+        let parent = readText(dir + "/../" + file).trimmingCharacters(in: .whitespacesAndNewlines)
+        try? parent.write(toFile: dir + "/" + file, atomically: false, encoding: .utf8)
+      }
+    }
+    func cgroupLines(_ args: [String]) throws -> [String] {
+      let result = try sb.hull(["exec"] + args + [id, "cat", "/proc/self/cgroup"])
+      #expect(result.status == 0, "\(result)")
+      return result.stdout.split(separator: "\n").map(String.init)
+    }
+    let everywhere = try cgroupLines(["--cgroup", "sub"])
+    #expect(!everywhere.isEmpty && everywhere.allSatisfy { $0.hasSuffix(sb.cgroupPath + "/sub") }, "\(everywhere)")
+    let memoryOnly = try cgroupLines(["--cgroup", "memory:sub"])
+    #expect(memoryOnly.contains { $0.contains(":memory:") && $0.hasSuffix("/sub") }, "\(memoryOnly)")
+    #expect(memoryOnly.contains { $0.contains(":pids:") && $0.hasSuffix(sb.cgroupPath) }, "\(memoryOnly)")
+    let climb = try sb.hull(["exec", "--cgroup", "../..", id, "true"])
+    #expect(climb.status == 255 && climb.stderr.contains("inside the container's cgroup"), "\(climb)")
+    let missing = try sb.hull(["exec", "--cgroup", "cpu:nosuch", id, "true"])
+    #expect(missing.status == 255 && missing.stderr.contains("no such sub-cgroup"), "\(missing)")
+    for dir in subs { rmdir(dir) }
+    #expect(try sb.hull(["delete", "--force", id]).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
   @Test("the container's seccomp filter applies to exec'd processes")
   func execGetsSeccomp() throws {
     let sb = try Sandbox("exec-seccomp")
