@@ -100,7 +100,7 @@ struct ExecCommand: HullCommand {
         throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)
       }
       process.user.uid = uid
-      process.user.gid = parts.count > 1 ? UInt32(parts[1])! : 0
+      if parts.count > 1 { process.user.gid = UInt32(parts[1])! }  // else the config's, as runc
     }
     for gids in args.all("additional-gids") {
       for text in gids.split(separator: ",") {

@@ -155,7 +155,7 @@ enum ExecChild {
       close(target)
       if let containerID { try ProcessSetup.joinSessionKeyring(containerID: containerID) }
       try ProcessSetup.enterWorkingDirectory(process.cwd)
-      if process.terminal { try ProcessSetup.setupConsole(process, socket: console) } else { ProcessSetup.enterOwnSession() }
+      if process.terminal { try ProcessSetup.setupConsole(process, socket: console, bindConsole: false) } else { ProcessSetup.enterOwnSession() }
       let executable = try ProcessSetup.resolveExecutable(process)
       let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
                                                env: ProcessSetup.environment(process))

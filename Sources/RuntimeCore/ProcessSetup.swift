@@ -31,8 +31,10 @@ enum ProcessSetup {
 
   /// Creates the pty in the container's devpts, sends the master over the console
   /// socket (one message, one SCM_RIGHTS fd, the pty name as payload), and makes the
-  /// slave the controlling terminal and stdio.
-  static func setupConsole(_ plan: ProcessPlan, socket: Int32) throws {
+  /// slave the controlling terminal and stdio. `bindConsole`: the init's terminal is also
+  /// /dev/console; an exec'd process's is not (runc leaves /dev/console alone for exec: a
+  /// bind of a pty that closes with the exec would go stale under the next one).
+  static func setupConsole(_ plan: ProcessPlan, socket: Int32, bindConsole: Bool = true) throws {
     let ptmx = Files.exists("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx"
     let master = try check("open", ptmx) { hk_open_pty_master(ptmx) }
     defer { close(master) }
@@ -40,6 +42,8 @@ enum ProcessSetup {
     _ = try check("ptsname", ptmx) { hk_pty_slave_name(master, &nameBuffer, nameBuffer.count) }
     let name = nameBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     let slave = try check("open", name) { hk_open_mode(name, O_RDWR | O_NOCTTY, 0) }
+    // As runc: the terminal belongs to the process's user (its group stays devpts' gid, tty).
+    if plan.uid != 0 { _ = try check("chown", name) { fchown(slave, plan.uid, gid_t.max) } }
     if let size = plan.consoleSize {
       var ws = winsize(ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0)
       _ = hk_ioctl_ptr(slave, UInt(TIOCSWINSZ), &ws)
@@ -49,7 +53,7 @@ enum ProcessSetup {
     _ = try check("send console to", "--console-socket") { payload.withUnsafeBytes { hk_send_fd(socket, master, $0.baseAddress, $0.count) } }
     close(socket)
     // runtime-linux.md: with a terminal, /dev/console is the pty's slave (a bind mount).
-    if Files.isDirectory("/dev") {
+    if bindConsole && Files.isDirectory("/dev") {
       let console = hk_open_mode("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
       if console >= 0 { close(console) }
       try Mounts.mount(source: name, target: "/dev/console", type: nil, flags: UInt(MS_BIND), label: "/dev/console")

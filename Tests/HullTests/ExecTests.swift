@@ -194,6 +194,31 @@ import Testing
     #expect(exec.stdout.contains("/dev/pts/") && exec.stdout.contains("status=4"), "\(exec)")
   }
 
+  /// As runc: exec -t leaves the container's /dev/console alone (a bind of the exec's pty went
+  /// stale and failed the next exec -t), the pty belongs to the process's user (group tty from
+  /// devpts), and --user UID keeps the config's gid.
+  @Test("exec -t twice: /dev/console untouched, the terminal owned by uid:tty, --user keeps the config's gid",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+  func execTerminalOwnership() throws {
+    let sb = try Sandbox("exec-tty")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    sb.set("process.user", json: #"{"uid": 0, "gid": 42}"#)
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    for round in 1...2 {
+      let command = "\(HullTestEnv.hullPath) --root \(sb.root) exec -t --user 1000 \(id) sh -c "
+        + "'echo ids=$(id -u):$(id -g); echo tty=$(stat -c %u:%g $(tty)); echo consoles=$(grep -c \" /dev/console \" /proc/1/mountinfo)'"
+        + "; echo status=$?"
+      let exec = try runUnderScript(["/usr/bin/script", "-qec", command, "/dev/null"], sb)
+      let out = exec.stdout.replacingOccurrences(of: "\r", with: "")
+      #expect(out.contains("status=0") && out.contains("ids=1000:42") && out.contains("tty=1000:5") && out.contains("consoles=0"),
+              "round \(round): \(exec)")
+    }
+    #expect(try sb.hull(["delete", "--force", id]).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
   private func runUnderScript(_ argv: [String], _ sb: Sandbox) throws -> CommandResult {
     try run(argv, outputDir: sb.dir, timeout: 20)
   }
