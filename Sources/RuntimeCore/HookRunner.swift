@@ -27,7 +27,7 @@ enum HookRunner {
   static func run(_ hook: Hook, label: String, state: String, inherited: [String]? = nil) throws(RuntimeError) {
     let outcome: Spawn.Outcome
     do {
-      let env = hook.env ?? inherited ?? runtimeEnvironment()
+      let env = hook.env ?? inherited ?? Spawn.currentEnvironment()
       outcome = try Spawn.run(path: hook.path, args: hook.args, env: env, stdin: Array(state.utf8),
                               timeoutSeconds: hook.timeout)
     } catch {
@@ -42,16 +42,5 @@ enum HookRunner {
     case .timedOut:
       throw RuntimeError("run hook \(label)", hook.path, reason: "timed out after \(hook.timeout ?? 0) s", errno: ETIMEDOUT)
     }
-  }
-
-  /// hull's own environment (environ(7)).
-  static func runtimeEnvironment() -> [String] {
-    var entries: [String] = []
-    guard var entry = Optional(environ) else { return entries }
-    while let pointer = entry.pointee {
-      entries.append(String(cString: pointer))
-      entry += 1
-    }
-    return entries
   }
 }
