@@ -137,4 +137,25 @@ import Testing
     #expect(noID.status != 0 && noID.stderr.contains("container id"), "\(noID)")
     #expect(access(sb.root + "/x", F_OK) != 0)
   }
+
+  /// As runc: `hull COMMAND -h` is that command's help (name, usage, options), `hull foo -h`
+  /// says there is no such help topic (exit 3); list -f json keeps runc's key order.
+  @Test("COMMAND -h prints the command's help; foo -h: No help topic; list -f json in runc's key order")
+  func helpAndListOrder() throws {
+    let sb = try Sandbox("help")
+    defer { sb.cleanup() }
+    let kill = try sb.hull(["kill", "-h"], writeConfig: false)
+    #expect(kill.status == 0 && kill.stdout.hasPrefix("NAME:\n   hull kill - ") && kill.stdout.contains("USAGE:")
+              && kill.stdout.contains("--all, -a"), "\(kill)")
+    let foo = try sb.hull(["foo", "-h"], writeConfig: false)
+    #expect(foo.status == 3 && foo.stderr.contains("No help topic for 'foo'"), "\(foo)")
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    let list = try sb.hull(["list", "-f", "json"], writeConfig: false)
+    let keys = (try JSON.parse(list.stdout)).arrayValue?.first?.objectValue?.keys ?? []
+    #expect(Array(keys.prefix(8)) == ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"], "\(list)")
+    #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
 }
