@@ -77,6 +77,10 @@ public enum HullMain {
       context.log.json = format == "json"
     }
     context.log.debugEnabled = globals.bool("debug")
+    if context.log.debugEnabled {
+      let log = context.log
+      DebugTrace.enable { log.debug($0) }
+    }
     context.systemdCgroup = globals.bool("systemd-cgroup")
     if globals.bool("version") {
       printOut("hull version \(version)\ncommit: \(BuildInfo.commit)\nspec: 1.3.0\n")

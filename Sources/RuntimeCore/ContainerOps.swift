@@ -45,8 +45,10 @@ public struct ContainerOps {
       throw SyncChannel.decodeError(message.payload)
     }
     unlink(socketPath)
+    DebugTrace.step("start \(id): init exec'd the process")
     try store.markStarted(id)
     try runPoststart(record)
+    DebugTrace.step("start \(id): poststart hooks done")
     _ = consume lock
   }
 

@@ -85,6 +85,7 @@ public enum ExecLauncher {
     var pidfd: Int32 = -1
     let pid = hk_clone3(0, &pidfd, -1)
     if pid < 0 { throw RuntimeError(SystemError("clone3"), context: "exec in container \(id)") }
+    if pid > 0 { DebugTrace.step("exec in \(id): process cloned, pid \(pid)") }
     if pid == 0 {
       close(lock.fd)
       channels.parent.close()
@@ -126,6 +127,7 @@ public enum ExecLauncher {
     if let pidFile = options.pidFile {
       do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }
+    DebugTrace.step("exec in \(id): process exec'd")
     if options.detach {
       close(pidfd)
       return 0

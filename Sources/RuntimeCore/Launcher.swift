@@ -19,6 +19,7 @@ public enum Launcher {
 
   public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
     let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.current())
+    DebugTrace.step("create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))")
     if !Files.isDirectory(plan.rootfs) {
       throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
     }
@@ -92,6 +93,7 @@ public enum Launcher {
       try store.save(provisional)
     }
     do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
+    DebugTrace.step("create \(plan.id): cgroup \(cgroup?.path ?? "(none)") made and limited")
 
     var listener: Int32 = -1
     if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
@@ -154,6 +156,7 @@ public enum Launcher {
     channels.child.close()
     cleanup.childPid = pid
     cleanup.childPidfd = pidfd
+    DebugTrace.step("create \(plan.id): init cloned, pid \(pid)")
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
@@ -177,7 +180,9 @@ public enum Launcher {
         try HookRunner.run(plan.hooks.prestart, kind: "prestart", state: state)
         try HookRunner.run(plan.hooks.createRuntime, kind: "createRuntime", state: state)
         sync.send(UInt8(ascii: "H"))
-      case UInt8(ascii: "r"): break loop
+      case UInt8(ascii: "r"):
+        DebugTrace.step("create \(plan.id): init ready (rootfs, process set up)")
+        break loop
       case UInt8(ascii: "e"): throw SyncChannel.decodeError(message.payload)
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
@@ -195,6 +200,7 @@ public enum Launcher {
       cleanup.pidFile = pidFile
       try StateStore.writePidFile(pidFile, pid: pid)
     }
+    DebugTrace.step("create \(plan.id): state and pid file written")
     if mode == .create {
       sync.send(UInt8(ascii: "A"))
       sync.close()

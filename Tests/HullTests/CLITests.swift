@@ -158,4 +158,26 @@ import Testing
     #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
     sb.expectNothingLeft(id)
   }
+
+  /// As runc's --debug: the log gets a line per step of create, start and exec, with timings.
+  @Test("--debug writes each step of create, start and exec with its timing to the log")
+  func debugSteps() throws {
+    let sb = try Sandbox("debug")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    let log = sb.dir + "/debug.log"
+    #expect(try sb.hull(["--debug", "--log", log, "create", "--bundle", sb.bundle, id]).status == 0)
+    #expect(try sb.hull(["--debug", "--log", log, "start", id], writeConfig: false).status == 0)
+    #expect(try sb.hull(["--debug", "--log", log, "exec", id, "true"], writeConfig: false).status == 0)
+    #expect(try sb.hull(["--log", log, "exec", id, "true"], writeConfig: false).status == 0)
+    let lines = readText(log).split(separator: "\n").filter { $0.contains("level=debug") }
+    for step in ["create \(id): planned", "create \(id): init cloned", "create \(id): init ready", "start \(id): init exec'd",
+                 "exec in \(id): process cloned", "exec in \(id): process exec'd"] {
+      #expect(lines.contains { $0.contains(step) && $0.contains(" ms in)") }, "no debug line for \(step): \(lines)")
+    }
+    #expect(lines.filter { $0.contains("exec in") }.count == 2, "debug lines without --debug: \(lines)")
+    #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
 }
