@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/personality.h>
 #include <sys/signalfd.h>
@@ -350,6 +351,24 @@ int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, 
   if (mknodat(mnt, "node", mode, makedev(major_, minor_)) == 0 && fchmodat(mnt, "node", mode & 07777, 0) == 0 &&
       fchownat(mnt, "node", uid, gid, AT_SYMLINK_NOFOLLOW) == 0)
     tree = (int)syscall(SYS_open_tree, mnt, "node", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+  if (tree < 0 && errno == EINVAL) {
+    /* Kernels before cloning from detached mounts was allowed (6.1 among them) refuse a mount outside
+       our namespace: attach the tmpfs for the moment at a private temp dir, clone the node, detach it. */
+    char dir[] = "/tmp/hull-device-XXXXXX";
+    if (mkdtemp(dir) != NULL) {
+      if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, dir, 4 /* MOVE_MOUNT_F_EMPTY_PATH */) == 0) {
+        char node[sizeof dir + 8];
+        snprintf(node, sizeof node, "%s/node", dir);
+        tree = (int)syscall(SYS_open_tree, AT_FDCWD, node, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+        saved = errno;
+        umount2(dir, MNT_DETACH);
+        errno = saved;
+      }
+      saved = errno;
+      rmdir(dir);
+      errno = saved;
+    }
+  }
   saved = errno;
   close(mnt);
   errno = saved;

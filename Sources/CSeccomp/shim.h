@@ -66,3 +66,9 @@ static inline int hk_seccomp_memfd(const char *name) {
 static inline long hk_seccomp_syscall6(long nr, long a, long b, long c, long d, long e, long f) {
   return syscall(nr, a, b, c, d, e, f);
 }
+
+/// pidfd_getfd(2): a copy of another process's fd (the runtime takes the seccomp listener
+/// from its container's process this way, so that process makes no sendmsg after the load).
+static inline int hk_seccomp_pidfd_getfd(int pidfd, int fd) {
+  return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+}

@@ -38,5 +38,6 @@ public struct CgroupError: Error, Sendable, CustomStringConvertible {
 
 // Glibc's macros as constants, so files without `import Glibc` can name them.
 let ENOTSUP_: Int32 = 95
+let ENOENT_: Int32 = 2
 let EINVAL_: Int32 = 22
 let EBUSY_: Int32 = 16

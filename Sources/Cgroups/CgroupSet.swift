@@ -114,6 +114,27 @@ public struct CgroupSet: Sendable {
     }
   }
 
+  /// exec --cgroup, as runc: `pid` into existing sub-cgroups of this one. `subPaths` maps a
+  /// v1 controller to a path relative to this cgroup; the key "" covers every other
+  /// hierarchy (and the unified one). A path that climbs out (..) is refused.
+  public func attach(pid: Int32, subPaths: [String: String]) throws(CgroupError) {
+    for (controller, sub) in subPaths where sub.split(separator: "/").contains("..") {
+      throw CgroupError("exec --cgroup \(controller.isEmpty ? "" : controller + ":")\(sub)", "", errno: EINVAL_,
+                        detail: "the sub-cgroup must stay inside the container's cgroup (no ..)")
+    }
+    var targets = host.v1.map { hierarchy in
+      (hierarchy.mountPoint, hierarchy.controllers.lazy.compactMap { subPaths[$0] }.first ?? subPaths[""])
+    }
+    if let unified = host.unifiedMountPoint { targets.append((unified, subPaths[""])) }
+    for (root, sub) in targets {
+      let dir = Paths.join(Paths.join(root, path), sub ?? "")
+      guard access(dir, F_OK) == 0 else {
+        throw CgroupError("exec --cgroup", dir, errno: ENOENT_, detail: "no such sub-cgroup")
+      }
+      try CgroupSet.write(dir + "/cgroup.procs", String(pid))
+    }
+  }
+
   /// Host pids in the cgroup (read from the first hierarchy that has it).
   public func pids() -> [Int32] {
     for dir in directories {

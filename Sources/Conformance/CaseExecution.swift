@@ -15,6 +15,8 @@ struct ExecutionEnvironment {
   let hostMountNamespace: String
   let hostNamespaceInodes: [String: String]
   let callTimeout: Double
+  /// The built seccomp agent, when a case asks for one.
+  var agentBinary: String?
 }
 
 final class CaseExecution {
@@ -34,6 +36,7 @@ final class CaseExecution {
   var hookLines: [(line: String, during: String)] = []
   var log: [String] = []
   var helper: SpawnedProcess?
+  var agent: SpawnedProcess?
   var console: ConsoleSocket?
   var consoleObservation: JSONValue = .null
 
@@ -89,6 +92,7 @@ final class CaseExecution {
                     "rootfs": env.factory.workDirectory + "/bundles/" + name + "/rootfs"]
     for (type, inode) in env.hostNamespaceInodes { placeholders["host.ns.\(type)"] = inode }
     if testCase.helper { try startHelper() }
+    if testCase.agent { try startAgent() }
     let config = try BundlePlan.config(template: env.template, for: testCase, cgroupsPath: cgroupsPath,
                                        sharedHostPath: shared, placeholders: placeholders)
     guard let root = config.anyValue as? [String: Any] else { throw StepFailure("config is not an object") }
@@ -123,6 +127,22 @@ final class CaseExecution {
     }
   }
 
+  /// The seccomp agent at {{agent.socket}} (in the shared directory), for SCMP_ACT_NOTIFY cases.
+  func startAgent() throws {
+    guard let binary = env.agentBinary else { throw StepFailure("agent: the seccomp agent was not built") }
+    let socket = shared + "/seccomp.sock", out = shared + "/agent"
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    agent = try SpawnedProcess.spawn([binary, socket, out, String(EXDEV), String(Int(testCase.timeout) + 30)],
+                                     stdout: .null, stderr: .null)
+    // The agent renames its socket into place once it listens.
+    let start = Date()
+    while access(socket, F_OK) != 0 {
+      guard Date().timeIntervalSince(start) < 10 else { throw StepFailure("agent: \(socket) never appeared") }
+      usleep(5000)
+    }
+    placeholders["agent.socket"] = socket
+  }
+
   /// Our child (the subreaper inherited it) or a member of this case's cgroup.
   func isOurs(_ pid: Int32) -> Bool {
     if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
@@ -154,6 +174,10 @@ final class CaseExecution {
     if let helper {
       helper.signalGroup(SIGKILL)
       _ = helper.wait(timeout: 5)
+    }
+    if let agent {
+      agent.signalGroup(SIGTERM)
+      _ = agent.wait(timeout: 5)
     }
     console?.close()
     if let bundle { try? env.factory.removeBundle(bundle) }

@@ -4,7 +4,7 @@ import Yams
 
 public enum CaseLoader {
   static let caseFields: Set<String> = ["id", "summary", "requirement", "needs", "mutate", "probe", "hooks", "helper",
-                                        "steps", "timeout", "divergence", "symlinks"]
+                                        "agent", "steps", "timeout", "divergence", "symlinks"]
   static let requirementFields: Set<String> = ["doc", "section", "level", "text", "versions"]
   static let stepFields: Set<String> = ["do", "container", "id", "signal", "all", "force", "detach", "args",
                                         "process", "resources", "file", "extraArgs", "ok", "exitCode", "stdout",
@@ -78,6 +78,7 @@ public enum CaseLoader {
         c.symlinks.append(CaseSymlink(link: link, target: text))
       }
     }
+    if let a = root["agent"] { guard let b = a.boolValue else { throw fail("agent", "true or false") }; c.agent = b }
     c.mutations = try parseMutations(root["mutate"], fail)
     if let p = root["probe"] {
       guard case .object(let o) = p else { throw fail("probe", "expected a mapping") }

@@ -115,6 +115,9 @@ public struct ConformanceCase: Sendable, Equatable {
   public var helper = false
   /// Symlinks made in the case's own rootfs copy before the runtime runs (link → target, not resolved).
   public var symlinks: [CaseSymlink] = []
+  /// Start drydock's seccomp agent (conformance/agent/seccomp-agent.c) at {{agent.socket}}; it writes
+  /// what it received under {{shared}}/agent and answers mkdir/mkdirat with EXDEV.
+  public var agent = false
   public var steps: [Step] = []
   public var timeout: Double = 30
   /// Known runtime divergences, quoted in failure messages (never used to decide a verdict).

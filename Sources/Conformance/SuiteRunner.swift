@@ -87,6 +87,12 @@ public enum SuiteRunner {
     try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
     let probe = options.workDirectory + "/probe"
     try ProbeBuilder.build(source: options.probeSource, output: probe)
+    // drydock's seccomp agent sits next to the probe's directory (conformance/agent).
+    let agentBinary: String? = cases.contains(where: \.agent) ? options.workDirectory + "/seccomp-agent" : nil
+    if let agentBinary {
+      let source = (options.probeSource as NSString).deletingLastPathComponent + "/../agent/seccomp-agent.c"
+      try ProbeBuilder.build(source: source, output: agentBinary)
+    }
     let host = HostFeatures.probe()
     let cleaner = try CgroupCleaner(prefix: CgroupCleaner.uniquePrefix("drydock-conf"))
     defer { _ = cleaner.removeAll() }
@@ -122,9 +128,10 @@ public enum SuiteRunner {
           guard let template = JSONValue(any: try factory.template().root) else {
             throw ConformanceError(operation: "read template", path: factory.templatePath, message: "not a JSON object")
           }
-          let env = ExecutionEnvironment(factory: factory, cleaner: cleaner, template: template, host: host,
+          var env = ExecutionEnvironment(factory: factory, cleaner: cleaner, template: template, host: host,
                                          hostMountNamespace: hostMountNamespace, hostNamespaceInodes: namespaceInodes,
                                          callTimeout: options.callTimeout)
+          env.agentBinary = agentBinary
           while let index = queue.take() {
             // Case-major order: all runtimes of a case run close together, so a flaky host shows on both.
             let caseIndex = index / runtimes.count, runtime = runtimes[index % runtimes.count]

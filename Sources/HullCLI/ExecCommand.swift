@@ -16,11 +16,22 @@ struct ExecCommand: HullCommand {
     .init(names: ["apparmor"], takesValue: true), .init(names: ["process-label"], takesValue: true),
     .init(names: ["preserve-fds"], takesValue: true), .init(names: ["pid-file"], takesValue: true),
     .init(names: ["console-socket"], takesValue: true), .init(names: ["detach", "d"], takesValue: false),
-    .init(names: ["ignore-paused"], takesValue: false),
+    .init(names: ["ignore-paused"], takesValue: false), .init(names: ["cgroup"], takesValue: true),
   ]
+
+  /// hull's own failures exit 255, as runc's (the process's own status passes through
+  /// unchanged); usage errors exit 1, as runc's.
+  static let failureStatus: Int32 = 255
 
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
+    do { return try exec(id, args, context) } catch {
+      context.log.error(error.description)
+      return failureStatus
+    }
+  }
+
+  static func exec(_ id: String, _ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     if args.value("apparmor") != nil || args.value("process-label") != nil {
       throw RuntimeError("exec in container \(id)", reason: "--apparmor/--process-label: no AppArmor or SELinux on this host", errno: ENOTSUP)
     }
@@ -43,6 +54,17 @@ struct ExecCommand: HullCommand {
     options.detach = args.bool("detach")
     options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
     options.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
+    options.ignorePaused = args.bool("ignore-paused")
+    // runc's format: [controller[,controller…]:]path, relative to the container's cgroup.
+    for value in args.all("cgroup") {
+      let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+      let controllers = parts.count == 2 ? parts[0].split(separator: ",").map(String.init) : [""]
+      let path = parts.count == 2 ? parts[1] : parts[0]
+      guard !path.isEmpty, !controllers.contains(where: \.isEmpty) || parts.count == 1 else {
+        throw RuntimeError("exec", reason: "--cgroup \"\(value)\": expected [controller[,controller]:]path", errno: EINVAL)
+      }
+      for controller in controllers { options.subCgroups[controller] = path }
+    }
     return try ExecLauncher.exec(id: id, process: plan, options: options, store: context.store)
   }
 
@@ -75,7 +97,7 @@ struct ExecCommand: HullCommand {
         throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)
       }
       process.user.uid = uid
-      process.user.gid = parts.count > 1 ? parts[1]! : 0
+      if parts.count > 1 { process.user.gid = parts[1]! }  // else the config's, as runc
       for value in [process.user.uid, process.user.gid] where value > User.maxID {
         throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": \(User.outOfRange(value))", errno: EINVAL)
       }

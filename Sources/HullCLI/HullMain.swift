@@ -77,6 +77,10 @@ public enum HullMain {
       context.log.json = format == "json"
     }
     context.log.debugEnabled = globals.bool("debug")
+    if context.log.debugEnabled {
+      let log = context.log
+      DebugTrace.enable { log.debug($0) }
+    }
     context.systemdCgroup = globals.bool("systemd-cgroup")
     if globals.bool("version") {
       printOut("hull version \(version)\ncommit: \(BuildInfo.commit)\nspec: 1.3.0\n")
@@ -87,6 +91,11 @@ public enum HullMain {
       return 0
     }
     guard let command = commands.first(where: { $0.name == name }) else {
+      // As runc (urfave/cli): `hull foo -h` asks for help on a topic that does not exist.
+      if globals.positionals.dropFirst().contains(where: { $0 == "-h" || $0 == "--help" }) {
+        context.log.error("No help topic for '\(name)'")
+        return 3
+      }
       context.log.error("unknown command \"\(name)\" (see hull help)")
       return 1
     }
@@ -105,7 +114,7 @@ public enum HullMain {
       let args = try Arguments(globals.positionals.dropFirst(), flags: command.flags + [.init(names: ["help", "h"], takesValue: false)],
                                stopAfterPositionals: command.positionalLimit)
       if args.bool("help") {
-        printOut("hull \(command.name): \(command.summary)\n")
+        printOut(help(command))
         return 0
       }
       return try command.run(args, context)
@@ -119,6 +128,20 @@ public enum HullMain {
       context.log.error("\(error)")
       return 1
     }
+  }
+
+  /// `hull COMMAND -h`, laid out as runc's: name, usage, options.
+  static func help(_ command: any HullCommand.Type) -> String {
+    var text = "NAME:\n   hull \(command.name) - \(command.summary)\n\nUSAGE:\n   hull \(command.name) [command options]"
+    text += ["spec", "list", "features"].contains(command.name) ? "\n" : " <container-id>\n"
+    if !command.flags.isEmpty {
+      text += "\nOPTIONS:\n"
+      for flag in command.flags {
+        let names = flag.names.map { ($0.count == 1 ? "-" : "--") + $0 + (flag.takesValue ? " value" : "") }
+        text += "   " + names.joined(separator: ", ") + "\n"
+      }
+    }
+    return text
   }
 
   static func usage() -> String {

@@ -16,10 +16,14 @@ struct ListCommand: HullCommand {
     }
     switch args.value("format") ?? "table" {
     case "json":
+      // runc's key order (its containerState struct): pid before status, unlike `state`.
+      let order = ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"]
       let states = entries.map { entry -> JSONValue in
-        var value = StateJSONPublic.state(entry.record, entry.status).jsonValue
-        if case .object(var o) = value { o["status"] = .string(entry.status.rawValue); value = .object(o) }
-        return value
+        guard case .object(var o) = StateJSONPublic.state(entry.record, entry.status).jsonValue else { return .null }
+        o["status"] = .string(entry.status.rawValue)
+        var ordered = JSONObject(order.compactMap { key in o[key].map { (key, $0) } })
+        for member in o.entries where !order.contains(member.key) { ordered.entries.append(member) }
+        return .object(ordered)
       }
       printOut(JSON.serialize(.array(states)) + "\n")
     case "table":

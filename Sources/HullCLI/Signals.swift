@@ -1,6 +1,6 @@
 import Glibc
 
-/// Signal names as runc accepts them: "KILL", "SIGKILL", "9".
+/// Signal names as runc accepts them: "KILL", "SIGKILL", "9"; "0" checks that the process exists.
 enum Signals {
   static let table: [String: Int32] = [
     "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "ILL": SIGILL, "TRAP": SIGTRAP, "ABRT": SIGABRT, "IOT": SIGABRT,
@@ -12,7 +12,7 @@ enum Signals {
   ]
 
   static func parse(_ text: String) -> Int32? {
-    if let n = Int32(text) { return n > 0 && n < 65 ? n : nil }
+    if let n = Int32(text) { return n >= 0 && n < 65 ? n : nil }
     var name = text.uppercased()
     if name.hasPrefix("SIG") { name = String(name.dropFirst(3)) }
     if let n = table[name] { return n }

@@ -7,7 +7,7 @@ struct StartCommand: HullCommand {
 
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
-    for warning in try ContainerOps(store: context.store).start(id) { context.log.warning(warning) }
+    try ContainerOps(store: context.store).start(id)
     return 0
   }
 }

@@ -12,9 +12,11 @@ struct UpdateCommand: HullCommand {
   static let valueFlags = [
     "resources", "memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp",
     "cpu-shares", "cpu-quota", "cpu-period", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle",
-    "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight",
+    "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema",
   ]
-  static let flags: [Arguments.Flag] = valueFlags.map { .init(names: $0 == "resources" ? [$0, "r"] : [$0], takesValue: true) }
+  /// Second spellings: runc's is --cpu-share, docker's docs say --cpu-shares.
+  static let aliases = ["resources": "r", "cpu-shares": "cpu-share"]
+  static let flags: [Arguments.Flag] = valueFlags.map { .init(names: [$0] + (aliases[$0].map { [$0] } ?? []), takesValue: true) }
 
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
@@ -25,6 +27,10 @@ struct UpdateCommand: HullCommand {
         throw RuntimeError(error, context: "update container \(id): --resources")
       }
       do { r = try Resources.parse(bytes) } catch { throw RuntimeError(error, file: file == "-" ? "stdin" : file) }
+    }
+    // runc's Intel RDT flags: refused for the reason a config's linux.intelRdt is.
+    for flag in ["l3-cache-schema", "mem-bw-schema"] where args.value(flag) != nil {
+      throw RuntimeError("update container \(id)", reason: "--\(flag): Intel RDT (linux.intelRdt) is not supported by hull", errno: ENOTSUP)
     }
     try applyFlags(args, to: &r)
     for warning in try ContainerOps(store: context.store).update(id, resources: r) { context.log.warning(warning) }

@@ -10,6 +10,17 @@ public enum Spawn {
     case timedOut
   }
 
+  /// This process's environment (environ(7)), for children that inherit it.
+  public static func currentEnvironment() -> [String] {
+    var entries: [String] = []
+    guard var entry = Optional(environ) else { return entries }
+    while let pointer = entry.pointee {
+      entries.append(String(cString: pointer))
+      entry += 1
+    }
+    return entries
+  }
+
   public static func run(path: String, args: [String], env: [String], stdin: [UInt8] = [],
                          timeoutSeconds: Int? = nil) throws(SystemError) -> Outcome {
     // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in hull when

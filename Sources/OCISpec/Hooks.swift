@@ -46,11 +46,13 @@ public struct Hook: Sendable, Equatable {
   public var path: String
   /// argv including argv[0], as execv(3) takes it.
   public var args: [String]
-  public var env: [String]
+  /// nil (absent): the hook inherits the runtime's environment, as with runc and crun;
+  /// [] is an empty environment.
+  public var env: [String]?
   /// Seconds; nil means no timeout.
   public var timeout: Int?
 
-  public init(path: String, args: [String] = [], env: [String] = [], timeout: Int? = nil) {
+  public init(path: String, args: [String] = [], env: [String]? = nil, timeout: Int? = nil) {
     self.path = path
     self.args = args
     self.env = env
@@ -60,7 +62,7 @@ public struct Hook: Sendable, Equatable {
   init(_ f: Fields) throws(SpecError) {
     path = try f.requiredString("path")
     args = try f.strings("args")
-    env = try f.strings("env")
+    env = f.value("env") == nil ? nil : try f.strings("env")
     timeout = try f.integer("timeout")
   }
 }

@@ -24,8 +24,8 @@ public struct ContainerOps {
     return StateJSON.state(record: record, status: status(of: record))
   }
 
-  /// Releases the init blocked in create; returns warnings from poststart hooks.
-  public func start(_ id: String) throws(RuntimeError) -> [String] {
+  /// Releases the init blocked in create and runs the poststart hooks.
+  public func start(_ id: String) throws(RuntimeError) {
     let socketPath = store.directory(id) + "/" + ExecSocket.name
     let record: ContainerRecord
     let channel: SyncChannel
@@ -41,11 +41,13 @@ public struct ContainerOps {
       _ = consume lock
     }
     defer { channel.close() }
+    let pidfd = hk_pidfd_open(record.pid, 0)
+    defer { if pidfd >= 0 { close(pidfd) } }
     channel.send(UInt8(ascii: "s"))
     // Not under the lock: the init now runs startContainer hooks (the image's binaries) and
     // execs, which the container controls. The connection closes when the init execs
     // (close-on-exec); an error arrives first otherwise.
-    if let message = channel.receive(), message.tag == UInt8(ascii: "e") {
+    if let message = try ListenerHandoff.receive(channel, pidfd: pidfd), message.tag == UInt8(ascii: "e") {
       throw SyncChannel.decodeError(message.payload)
     }
     let lock = try store.open(id)
@@ -54,11 +56,25 @@ public struct ContainerOps {
       throw RuntimeError("start container \(id)", reason: "the container was deleted while it started", errno: ENOENT)
     }
     unlink(socketPath)
+    DebugTrace.step("start \(id): init exec'd the process")
     try store.markStarted(id)
-    let warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
-                                         state: StateJSON.render(record: record, status: .running))
+    try runPoststart(record)
+    DebugTrace.step("start \(id): poststart hooks done")
     _ = consume lock
-    return warnings
+  }
+
+  /// runtime.md lifecycle step 9: a failing poststart hook is an error; the container is
+  /// stopped and deleted (poststop hooks run), as runc does. The caller holds the lock.
+  func runPoststart(_ record: ContainerRecord) throws(RuntimeError) {
+    do {
+      try HookRunner.run(record.poststart, kind: "poststart", state: StateJSON.render(record: record, status: .running))
+    } catch {
+      var notes: [String]
+      do { notes = try remove(record, force: true) } catch let removeError { notes = [removeError.description] }
+      let teardown = notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")
+      throw RuntimeError(error.operation, error.path, reason: error.reason + " (container stopped and deleted\(teardown))",
+                         errno: error.errno)
+    }
   }
 
   public func kill(_ id: String, signal: Int32, all: Bool) throws(RuntimeError) {
@@ -67,6 +83,9 @@ public struct ContainerOps {
     _ = consume lock
     let current = status(of: record)
     if current == .stopped {
+      // As runc: --all on a stopped container signals what is left of it and succeeds (only what is
+      // the container's own: the cgroup's processes when hull made it, see signalProcesses).
+      if all { record.signalProcesses(signal, initAlive: false); return }
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
     let process: PidFD
@@ -112,6 +131,14 @@ public struct ContainerOps {
       return ["delete container \(id): \(error.description); \(outcome)"]
     }
     if let onlyInit, onlyInit.pid != record.pid || onlyInit.startTime != record.initStartTime { return [] }
+    let warnings = try remove(record, force: force)
+    _ = consume lock
+    return warnings
+  }
+
+  /// delete's work on a loaded record, under the caller's lock.
+  func remove(_ record: ContainerRecord, force: Bool) throws(RuntimeError) -> [String] {
+    let id = record.id
     let current = status(of: record)
     let cgroup = record.cgroup
     if current != .stopped {
@@ -130,7 +157,6 @@ public struct ContainerOps {
                                          state: StateJSON.render(record: record, status: .stopped))
     CgroupSet.remove(record.cgroupCreated)
     store.remove(id)
-    _ = consume lock
     return warnings
   }
 

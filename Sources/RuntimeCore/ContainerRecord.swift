@@ -47,7 +47,7 @@ public struct ContainerRecord: Sendable {
     var o = JSONObject()
     o["path"] = .string(hook.path)
     o["args"] = .array(hook.args.map { .string($0) })
-    o["env"] = .array(hook.env.map { .string($0) })
+    if let env = hook.env { o["env"] = .array(env.map { .string($0) }) }
     if let t = hook.timeout { o["timeout"] = .int(Int64(t)) }
     return .object(o)
   }
@@ -55,7 +55,7 @@ public struct ContainerRecord: Sendable {
   static func hook(from value: JSONValue) -> Hook? {
     guard let path = value["path"]?.stringValue else { return nil }
     let args = value["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    let env = value["env"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    let env = value["env"]?.arrayValue?.compactMap(\.stringValue)
     return Hook(path: path, args: args, env: env, timeout: value["timeout"]?.int64Value.map { Int($0) })
   }
 

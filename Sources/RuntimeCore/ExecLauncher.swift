@@ -18,19 +18,21 @@ public enum ExecLauncher {
     public var detach = false
     public var pidFile: String?
     public var consoleSocket: String?
+    /// --ignore-paused: exec into a frozen container (the process runs once it is resumed).
+    public var ignorePaused = false
+    /// --cgroup [controllers:]path: sub-cgroups to join, by v1 controller ("" for all).
+    public var subCgroups: [String: String] = [:]
     public init() {}
   }
-
-  /// How long the exec'd process may take from clone to execve (normally milliseconds).
-  static let setupTimeoutMs: Int32 = 30_000
 
   public static func exec(id: String, process: ProcessPlan, options: Options, store: StateStore) throws(RuntimeError) -> Int32 {
     let ops = ContainerOps(store: store)
     let lock = try store.open(id, shared: true)
     let record = try store.load(id)
     let status = ops.status(of: record)
-    guard status == .running || status == .created else {
-      throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container", errno: EINVAL)
+    guard status == .running || status == .created || (status == .paused && options.ignorePaused) else {
+      let hint = status == .paused ? " (use --ignore-paused to override)" : ""
+      throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container\(hint)", errno: EINVAL)
     }
     let targetFD = hk_pidfd_open(record.pid, 0)
     if targetFD < 0 { throw RuntimeError(SystemError("pidfd_open", "/proc/\(record.pid)"), context: "exec in container \(id)") }
@@ -91,6 +93,7 @@ public enum ExecLauncher {
     var pidfd: Int32 = -1
     let pid = hk_clone3(0, &pidfd, -1)
     if pid < 0 { throw RuntimeError(SystemError("clone3"), context: "exec in container \(id)") }
+    if pid > 0 { DebugTrace.step("exec in \(id): process cloned, pid \(pid)") }
     if pid == 0 {
       close(lock.fd)
       channels.parent.close()
@@ -102,30 +105,39 @@ public enum ExecLauncher {
     defer { sync.close() }
     func fail(_ error: RuntimeError) -> RuntimeError {
       _ = hk_pidfd_send_signal(pidfd, SIGKILL)
-      ForegroundRun.reap(pid)
+      // A process in a frozen cgroup (--ignore-paused) dies only once thawed: not waited for.
+      if PidFD.waitReadable(pidfd, timeoutMs: 2000) { ForegroundRun.reap(pid) }
       close(pidfd)
       return error
     }
+    if !options.subCgroups.isEmpty && record.cgroup == nil {
+      throw fail(RuntimeError("exec --cgroup", reason: "the container has no cgroup of its own", errno: ENOENT))
+    }
     do {
-      try record.cgroup?.attach(pid: pid)
+      if options.subCgroups.isEmpty {
+        try record.cgroup?.attach(pid: pid)
+      } else {
+        try record.cgroup?.attach(pid: pid, subPaths: options.subCgroups)
+      }
     } catch { throw fail(RuntimeError(error)) }
-    // The child's setup runs inside the container, which could make it stall: never wait on
-    // it holding the container's lock (kill and delete --force would wait too), nor forever.
+    // The child's setup runs inside the container, which could make it stall: never wait on it
+    // holding the container's lock (kill and delete --force would wait too). In the cgroup, the
+    // process goes with the container (delete --force kills it, which ends this wait through the
+    // pidfd); a paused container's (--ignore-paused) resume must not wait for this exec either.
     _ = consume lock
     sync.send(UInt8(ascii: "G"))
-    for step in ["setup", "execve"] {
-      guard PidFD.waitReadable(sync.fd, timeoutMs: ExecLauncher.setupTimeoutMs) else {
-        throw fail(RuntimeError("exec in container \(id)", reason: "process \(step) did not finish within \(ExecLauncher.setupTimeoutMs / 1000) s", errno: ETIMEDOUT))
-      }
-      guard let message = sync.receive() else {
-        if step == "execve" { break }  // the channel closed on exec: success
-        throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD))
-      }
-      if message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
-    }
+    let readyMessage: (tag: UInt8, payload: String)?
+    // Forwarded signals are blocked: a SIGTERM while the process is set up (or frozen) ends the exec.
+    let signalFD = options.detach ? -1 : hk_signalfd_forwarding()
+    defer { if signalFD >= 0 { close(signalFD) } }
+    do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD) } catch { throw fail(error) }
+    guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
+    if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
+    if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
     if let pidFile = options.pidFile {
       do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }
+    DebugTrace.step("exec in \(id): process exec'd")
     if options.detach {
       close(pidfd)
       return 0
@@ -147,6 +159,7 @@ enum ExecChild {
       if process.listenerState != nil {
         ProcessSetup.recordHostPid()
         try ProcessSetup.connectListener(process)
+        ProcessSetup.listenerParent = sync.fd
       }
       if namespaces != 0 && hk_setns(target, namespaces) != 0 {
         throw SystemError("setns", "container namespaces (flags \(namespaces))")
@@ -160,7 +173,7 @@ enum ExecChild {
       ProcessSetup.closeInheritedFds(process, keep: [sync.fd, console, ProcessSetup.listenerSocket])
       if let containerID { try ProcessSetup.joinSessionKeyring(containerID: containerID) }
       try ProcessSetup.enterWorkingDirectory(process.cwd)
-      if process.terminal { try ProcessSetup.setupConsole(process, socket: console) }
+      if process.terminal { try ProcessSetup.setupConsole(process, socket: console, bindConsole: false) } else { ProcessSetup.enterOwnSession() }
       let executable = try ProcessSetup.resolveExecutable(process)
       let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
                                                env: ProcessSetup.environment(process))

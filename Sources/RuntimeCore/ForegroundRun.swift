@@ -14,16 +14,28 @@ public enum ForegroundRun {
     let sync = container.sync
     let pidfd = container.pidfd
     sync.send(UInt8(ascii: "s"))
-    if let message = sync.receive(), message.tag == UInt8(ascii: "e") {
-      sync.close()
+    let signalFD = detach ? -1 : hk_signalfd_forwarding()
+    defer { if signalFD >= 0 { close(signalFD) } }
+    var failure: RuntimeError?
+    do {
+      if let message = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD), message.tag == UInt8(ascii: "e") {
+        failure = SyncChannel.decodeError(message.payload)
+      }
+    } catch { failure = error }
+    sync.close()
+    if let failure {
       _ = try? ops.delete(record.id, force: true, onlyInit: (record.pid, record.initStartTime))
       reap(record.pid)
-      throw SyncChannel.decodeError(message.payload)
+      close(pidfd)
+      throw failure
     }
-    sync.close()
     try ops.store.markStarted(record.id)
-    var warnings = HookRunner.runWarning(record.poststart, kind: "poststart",
-                                         state: StateJSON.render(record: record, status: .running))
+    do { try ops.runPoststart(record) } catch {
+      reap(record.pid)
+      close(pidfd)
+      throw error
+    }
+    var warnings: [String] = []
     if detach {
       close(pidfd)
       return (0, warnings)

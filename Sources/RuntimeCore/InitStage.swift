@@ -60,12 +60,15 @@ enum InitStage {
       // join too), so the container cannot use the caller's keys. No keyrings (ENOSYS) is fine.
       try ProcessSetup.joinSessionKeyring(containerID: plan.id)
     }
+    // As runc: an agent that is not there fails create (the listener goes to it at start).
+    try ProcessSetup.connectListener(plan.process)
     try RootfsSetup.prepare(plan)
     if plan.hasCreateHooks {
       sync.send(UInt8(ascii: "h"))
       guard let reply = sync.receive(), reply.tag == UInt8(ascii: "H") else { _exit(1) }
       try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
-                         state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
+                         state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
+                         inherited: plan.process.env)
     }
     try RootfsSetup.pivot(plan)
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
@@ -75,12 +78,12 @@ enum InitStage {
     if case .listening(let fd) = fds.start { ownSockets.append(fd) }
     ProcessSetup.closeInheritedFds(plan.process, keep: ownSockets)
     try ProcessSetup.enterWorkingDirectory(plan.process.cwd)
-    if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) }
+    if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) } else { ProcessSetup.enterOwnSession() }
     let executable = try ProcessSetup.resolveExecutable(plan.process)
     let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
                                              env: ProcessSetup.environment(plan.process))
     try ProcessSetup.applyLimits(plan.process)
-    var ownFds = [sync.fd]
+    var ownFds = [sync.fd, ProcessSetup.listenerSocket]
     if case .listening(let fd) = fds.start { ownFds.append(fd) }
     ProcessSetup.markFdsCloseOnExec(plan.process, keep: ownFds)
     _ = hk_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -108,10 +111,17 @@ enum InitStage {
         channel.close()
       }
     }
+    ProcessSetup.listenerParent = reply.fd
     do {
-      try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
-                         state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()))
+      // As runc and crun: startContainer hooks run as the container's process will, with its
+      // user, capabilities, no_new_privs and seccomp filter. (Without hooks nothing else runs
+      // between the filter and execve.)
       try ProcessSetup.applyIdentity(plan.process)
+      if !plan.hooks.startContainer.isEmpty {
+        try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
+                           state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
+                           inherited: ProcessSetup.environment(plan.process))
+      }
     } catch {
       reply.sendFailure(error, operation: "start container")
       _exit(1)

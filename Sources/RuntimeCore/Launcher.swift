@@ -19,6 +19,7 @@ public enum Launcher {
 
   public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
     let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.current())
+    DebugTrace.step("create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))")
     if !Files.isDirectory(plan.rootfs) {
       throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
     }
@@ -94,6 +95,7 @@ public enum Launcher {
       plan.warnings.append("container's cgroup \(cgroup!.path) is not empty: \(busy.count) process(es) found")  // as runc
     }
     do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
+    DebugTrace.step("create \(plan.id): cgroup \(cgroup?.path ?? "(none)") made and limited")
 
     var listener: Int32 = -1
     if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
@@ -157,6 +159,7 @@ public enum Launcher {
     cleanup.childPid = pid
     cleanup.childPidfd = pidfd
     cleanup.cgroup = cgroup
+    DebugTrace.step("create \(plan.id): init cloned, pid \(pid)")
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
@@ -182,7 +185,9 @@ public enum Launcher {
         try HookRunner.run(plan.hooks.prestart, kind: "prestart", state: state)
         try HookRunner.run(plan.hooks.createRuntime, kind: "createRuntime", state: state)
         sync.send(UInt8(ascii: "H"))
-      case UInt8(ascii: "r"): break loop
+      case UInt8(ascii: "r"):
+        DebugTrace.step("create \(plan.id): init ready (rootfs, process set up)")
+        break loop
       case UInt8(ascii: "e"): throw SyncChannel.decodeError(message.payload)
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
@@ -200,6 +205,7 @@ public enum Launcher {
       cleanup.pidFile = pidFile
       try StateStore.writePidFile(pidFile, pid: pid)
     }
+    DebugTrace.step("create \(plan.id): state and pid file written")
     if mode == .create {
       sync.send(UInt8(ascii: "A"))
       sync.close()

@@ -31,8 +31,10 @@ enum ProcessSetup {
 
   /// Creates the pty in the container's devpts, sends the master over the console
   /// socket (one message, one SCM_RIGHTS fd, the pty name as payload), and makes the
-  /// slave the controlling terminal and stdio.
-  static func setupConsole(_ plan: ProcessPlan, socket: Int32) throws {
+  /// slave the controlling terminal and stdio. `bindConsole`: the init's terminal is also
+  /// /dev/console; an exec'd process's is not (runc leaves /dev/console alone for exec: a
+  /// bind of a pty that closes with the exec would go stale under the next one).
+  static func setupConsole(_ plan: ProcessPlan, socket: Int32, bindConsole: Bool = true) throws {
     let ptmx = Files.exists("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx"
     let master = try check("open", ptmx) { hk_open_pty_master(ptmx) }
     defer { close(master) }
@@ -40,6 +42,8 @@ enum ProcessSetup {
     _ = try check("ptsname", ptmx) { hk_pty_slave_name(master, &nameBuffer, nameBuffer.count) }
     let name = nameBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     let slave = try check("open", name) { hk_open_mode(name, O_RDWR | O_NOCTTY, 0) }
+    // As runc: the terminal belongs to the process's user (its group stays devpts' gid, tty).
+    if plan.uid != 0 { _ = try check("chown", name) { fchown(slave, plan.uid, gid_t.max) } }
     if let size = plan.consoleSize {
       var ws = winsize(ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0)
       _ = hk_ioctl_ptr(slave, UInt(TIOCSWINSZ), &ws)
@@ -49,7 +53,7 @@ enum ProcessSetup {
     _ = try check("send console to", "--console-socket") { payload.withUnsafeBytes { hk_send_fd(socket, master, $0.baseAddress, $0.count) } }
     close(socket)
     // runtime-linux.md: with a terminal, /dev/console is the pty's slave (a bind mount).
-    if Files.isDirectory("/dev") {
+    if bindConsole && Files.isDirectory("/dev") {
       let console = hk_open_mode("/dev/console", O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o600)  // never wait on an image's FIFO
       if console >= 0 { close(console) }
       try Mounts.mount(source: name, target: "/dev/console", type: nil, flags: UInt(MS_BIND), label: "/dev/console")
@@ -57,6 +61,13 @@ enum ProcessSetup {
     _ = try check("set controlling terminal", name) { hk_set_controlling_tty(slave) }
     for target: Int32 in 0...2 { _ = try check("dup2", name) { dup2(slave, target) } }
     if slave > 2 { close(slave) }
+  }
+
+  /// A session (and process group) of the process's own, as runc gives its init and exec'd
+  /// processes: a terminal's signals (^C) then reach hull, which forwards them, not the
+  /// container's processes behind its back. With a terminal, setupConsole does it.
+  static func enterOwnSession() {
+    _ = setsid()
   }
 
   /// rlimits and oom_score_adj: before the process waits for `start`, so that a limit the
@@ -111,11 +122,14 @@ enum ProcessSetup {
   /// Connected to linux.seccomp.listenerPath while the host's paths are still reachable
   /// (before pivot_root, or before joining the container's mount namespace).
   nonisolated(unsafe) static var listenerSocket: Int32 = -1
+  /// The channel to the parent that forwards the listener (see SeccompNotify.handoffMessage).
+  nonisolated(unsafe) static var listenerParent: Int32 = -1
 
   static func connectListener(_ plan: ProcessPlan) throws {
     guard plan.listenerState != nil, let path = plan.seccompListenerPath else { return }
     do { listenerSocket = try SeccompNotify.connect(to: path) } catch {
-      throw RuntimeError("connect to seccomp listener", path, reason: error.reason, errno: error.errno)
+      throw RuntimeError("failed to connect with seccomp agent (linux.seccomp.listenerPath)", path, reason: error.reason,
+                         errno: error.errno)
     }
   }
 
@@ -127,21 +141,29 @@ enum ProcessSetup {
 
   static func loadSeccomp(_ plan: ProcessPlan) throws {
     guard let program = plan.seccomp else { return }
+    // SCMP_ACT_NOTIFY: the hand-off message is made before the load; after it, one write(2).
+    var handoff: [UInt8] = []
+    if program.usesNotify, var state = plan.listenerState, listenerSocket >= 0, listenerParent >= 0 {
+      state.pid = hostPid
+      do {
+        handoff = try SeccompNotify.handoffMessage(tag: UInt8(ascii: "n"), socket: listenerSocket, stateJSON: state.json(),
+                                                   metadata: plan.seccompListenerMetadata)
+      } catch { throw RuntimeError("send seccomp listener to", plan.seccompListenerPath ?? "", reason: error.reason, errno: error.errno) }
+    }
     let listener: Int32
     do { listener = try program.load() } catch {
       throw RuntimeError(error.operation, error.field, reason: error.reason, errno: error.errno)
     }
     guard listener >= 0 else { return }
-    // SCMP_ACT_NOTIFY: hand the listener to the agent at listenerPath, then drop our copy.
+    // Our copies go once the parent holds its own (or if it failed: we then exit).
     defer { close(listener) }
-    guard let path = plan.seccompListenerPath, var state = plan.listenerState, listenerSocket >= 0 else { return }
+    guard !handoff.isEmpty else { return }
     defer { close(listenerSocket) }
-    do {
-      state.pid = hostPid
-      try SeccompNotify.sendListener(fd: listener, socket: listenerSocket, stateJSON: state.json(),
-                                     metadata: plan.seccompListenerMetadata)
-    } catch {
-      throw RuntimeError("send seccomp listener to", path, reason: error.reason, errno: error.errno)
+    SeccompNotify.fillListener(listener, into: &handoff)
+    let written = handoff.withUnsafeBytes { Glibc.write(listenerParent, $0.baseAddress, $0.count) }
+    var reply: UInt8 = 0
+    guard written == handoff.count, Glibc.read(listenerParent, &reply, 1) == 1, reply == UInt8(ascii: "N") else {
+      _exit(1)  // the parent could not forward it and reports why
     }
   }
 

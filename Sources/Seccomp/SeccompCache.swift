@@ -26,7 +26,7 @@ extension SeccompProgram {
 
 enum CacheKey {
   /// Bump when the compiler's output for the same profile changes.
-  static let revision = 1
+  static let revision = 2  // 2: the ENOSYS stub (EnosysStub)
 
   /// Everything the BPF depends on: this compiler, libseccomp, the kernel (flag probes,
   /// API level), and the profile. Strings are length-prefixed, so no two profiles give

@@ -1,4 +1,5 @@
 import CLinux
+import CSeccomp
 import Glibc
 import OCISpec
 
@@ -24,6 +25,54 @@ public enum SeccompNotify {
   /// that notifies sendmsg itself still needs the send done outside the filtered process.)
   public static func sendListener(fd: Int32, socket sock: Int32, stateJSON: String, metadata: String?) throws(SeccompError) {
     try send(processState(stateJSON: stateJSON, metadata: metadata), fd: fd, socket: sock, path: "")
+  }
+
+  /// The process that loads the filter cannot send the listener itself: any call it makes
+  /// after the load (sendmsg, close, read…) may be one the filter hands to the agent, which
+  /// has no listener yet, and it would wait forever. As runc, it only writes the listener's
+  /// number to its parent with one write(2) (which SCMP_ACT_NOTIFY may not name); the parent
+  /// takes the listener and the agent's socket with pidfd_getfd(2) and sends them on.
+  ///
+  /// The message, built before the load (no allocation after it): 10 digits of the
+  /// listener's fd (filled in by `fillListener`), a space, 10 digits of the socket's fd, a
+  /// space, the container process state.
+  public static func handoffMessage(tag: UInt8, socket sock: Int32, stateJSON: String,
+                                    metadata: String?) throws(SeccompError) -> [UInt8] {
+    let state = try processState(stateJSON: stateJSON, metadata: metadata)
+    return [tag] + Array(repeating: UInt8(ascii: "0"), count: 10) + [0x20] + Array(digits(sock).utf8) + [0x20]
+      + Array(state.utf8)
+  }
+
+  /// Writes the listener's number into a message from `handoffMessage` (no allocation).
+  public static func fillListener(_ fd: Int32, into message: inout [UInt8]) {
+    var value = Int(fd)
+    for index in stride(from: 10, through: 1, by: -1) {
+      message[index] = UInt8(ascii: "0") + UInt8(value % 10)
+      value /= 10
+    }
+  }
+
+  /// The parent's side: takes both fds from the process behind `pidfd` and sends the
+  /// state with the listener to the agent. `payload` is the message without its tag.
+  public static func forward(_ payload: String, from pidfd: Int32) throws(SeccompError) {
+    let utf8 = Array(payload.utf8)
+    guard utf8.count > 22, let listener = Int32(String(decoding: utf8[0..<10], as: UTF8.self)),
+          let sock = Int32(String(decoding: utf8[11..<21], as: UTF8.self)) else {
+      throw SeccompError(operation: "receive seccomp listener", field: "linux.seccomp.listenerPath", errno: EPROTO,
+                         reason: "malformed hand-off message")
+    }
+    let ownListener = hk_seccomp_pidfd_getfd(pidfd, listener)
+    if ownListener < 0 { throw SeccompError(operation: "pidfd_getfd (seccomp listener)", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
+    defer { close(ownListener) }
+    let ownSocket = hk_seccomp_pidfd_getfd(pidfd, sock)
+    if ownSocket < 0 { throw SeccompError(operation: "pidfd_getfd (seccomp agent socket)", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
+    defer { close(ownSocket) }
+    try send(String(decoding: utf8[22...], as: UTF8.self), fd: ownListener, socket: ownSocket, path: "")
+  }
+
+  private static func digits(_ value: Int32) -> String {
+    let text = String(value)
+    return String(repeating: "0", count: max(0, 10 - text.count)) + text
   }
 
   /// A unix SOCK_STREAM socket (close-on-exec) connected to the agent at `path`.
@@ -65,6 +114,12 @@ public enum SeccompNotify {
   }
 
   private static func connect(_ sock: Int32, _ path: String) throws(SeccompError) {
+    // A path on the host's file system; runc's Go dialer would take "@name" as an abstract
+    // socket, which a container's network namespace may shadow: refused.
+    guard path.hasPrefix("/") else {
+      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: EINVAL,
+                         reason: "not an absolute path (abstract sockets are not supported)")
+    }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)

@@ -48,7 +48,11 @@ public struct SeccompProgram: Sendable {
     try compiler.addArchitectures()
     try compiler.addRules()
     let flags = try compiler.filterFlags()
-    let bpf = try compiler.export()
+    let bpf = EnosysStub(seccomp).prepend(to: try compiler.export())
+    guard bpf.count / 8 <= SeccompProgram.maxInstructions else {
+      throw SeccompError(operation: "compile", field: Compiler.root, errno: E2BIG,
+                         reason: "the filter has \(bpf.count / 8) instructions, the kernel loads at most \(SeccompProgram.maxInstructions)")
+    }
     return SeccompProgram(bpf: bpf, flags: flags, usesNotify: compiler.usesNotify, warnings: compiler.warnings)
   }
 
@@ -162,7 +166,15 @@ struct Compiler {
                                reason: "\(name) \(syscall.action): \(why)")
           }
         }
-        if syscall.action == "SCMP_ACT_NOTIFY" { usesNotify = true }
+        if syscall.action == "SCMP_ACT_NOTIFY" {
+          // The process hands its listener to the runtime with write(2) (see SeccompNotify):
+          // notified, it would wait for an agent that never gets the listener. runc refuses it too.
+          if name == "write" {
+            throw SeccompError(operation: "compile", field: nameField,
+                               reason: "SCMP_ACT_NOTIFY cannot be used for write (the runtime hands the listener over with it)")
+          }
+          usesNotify = true
+        }
       }
     }
   }

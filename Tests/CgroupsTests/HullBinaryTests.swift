@@ -123,6 +123,14 @@ struct HullBinaryTests {
     #expect(r.status != 0 && r.err.contains("linux.resources.network.classID"))
     r = HullBinary.run(["update", "--memory", "lots", id])
     #expect(r.status != 0 && r.err.contains("--memory"))
+    // runc's spelling of the shares flag, and its Intel RDT flags refused for the reason.
+    r = HullBinary.run(["update", "--cpu-share", "256", id])
+    #expect(r.status == 0, "\(r.err)")
+    #expect(HullBinary.cgroupValue("cpu", id, "cpu.shares") == "256")
+    for flag in ["--l3-cache-schema", "--mem-bw-schema"] {
+      r = HullBinary.run(["update", flag, "L3:0=f", id])
+      #expect(r.status == 1 && r.err.contains(flag) && r.err.contains("intelRdt") && !r.err.contains("unknown"), "\(r.err)")
+    }
     let del = HullBinary.run(["delete", "--force", id])
     #expect(del.status == 0, "\(del.err)")
     #expect(!Files.exists("/sys/fs/cgroup/memory\(HullBinary.prefix)/\(id)"))

@@ -155,5 +155,48 @@ import Testing
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
   }
+
+  /// As runc: `hull COMMAND -h` is that command's help (name, usage, options), `hull foo -h`
+  /// says there is no such help topic (exit 3); list -f json keeps runc's key order.
+  @Test("COMMAND -h prints the command's help; foo -h: No help topic; list -f json in runc's key order")
+  func helpAndListOrder() throws {
+    let sb = try Sandbox("help")
+    defer { sb.cleanup() }
+    let kill = try sb.hull(["kill", "-h"], writeConfig: false)
+    #expect(kill.status == 0 && kill.stdout.hasPrefix("NAME:\n   hull kill - ") && kill.stdout.contains("USAGE:")
+              && kill.stdout.contains("--all, -a"), "\(kill)")
+    let foo = try sb.hull(["foo", "-h"], writeConfig: false)
+    #expect(foo.status == 3 && foo.stderr.contains("No help topic for 'foo'"), "\(foo)")
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
+    let list = try sb.hull(["list", "-f", "json"], writeConfig: false)
+    let keys = (try JSON.parse(list.stdout)).arrayValue?.first?.objectValue?.keys ?? []
+    #expect(Array(keys.prefix(8)) == ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"], "\(list)")
+    #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
+  /// As runc's --debug: the log gets a line per step of create, start and exec, with timings.
+  @Test("--debug writes each step of create, start and exec with its timing to the log")
+  func debugSteps() throws {
+    let sb = try Sandbox("debug")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    let log = sb.dir + "/debug.log"
+    #expect(try sb.hull(["--debug", "--log", log, "create", "--bundle", sb.bundle, id]).status == 0)
+    #expect(try sb.hull(["--debug", "--log", log, "start", id], writeConfig: false).status == 0)
+    #expect(try sb.hull(["--debug", "--log", log, "exec", id, "true"], writeConfig: false).status == 0)
+    #expect(try sb.hull(["--log", log, "exec", id, "true"], writeConfig: false).status == 0)
+    let lines = readText(log).split(separator: "\n").filter { $0.contains("level=debug") }
+    for step in ["create \(id): planned", "create \(id): init cloned", "create \(id): init ready", "start \(id): init exec'd",
+                 "exec in \(id): process cloned", "exec in \(id): process exec'd"] {
+      #expect(lines.contains { $0.contains(step) && $0.contains(" ms in)") }, "no debug line for \(step): \(lines)")
+    }
+    #expect(lines.filter { $0.contains("exec in") }.count == 2, "debug lines without --debug: \(lines)")
+    #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
 }
 

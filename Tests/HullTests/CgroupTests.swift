@@ -113,6 +113,14 @@ struct CgroupTests {
     let table = try sb.hull(["ps", id], writeConfig: false)
     let initPid = String(try sb.pid(id))
     #expect(table.status == 0 && table.stdout.contains(initPid), "\(table)")
+    // As runc: ps(1)'s own table (-ef), filtered to the container's processes; ps options after the id.
+    let rows = table.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+    #expect(rows.first == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], "\(table)")
+    #expect(Set(rows.dropFirst().map { $0.count > 1 ? $0[1] : "" }) == Set(pids.map(String.init)), "\(table)")
+    let custom = try sb.hull(["ps", id, "-o", "pid,comm"], writeConfig: false)
+    let customRows = custom.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+    #expect(custom.status == 0 && customRows.first == ["PID", "COMMAND"] && customRows.count == 3, "\(custom)")
+    #expect(customRows.dropFirst().allSatisfy { $0.count == 2 && pids.contains(Int64($0[0]) ?? 0) }, "\(custom)")
 
     // kill --all reaches every process in the cgroup.
     #expect(try sb.hull(["kill", "--all", id, "KILL"], writeConfig: false).status == 0)

@@ -130,28 +130,120 @@ struct HookKit {
     sb.expectNothingLeft(id)
   }
 
-  @Test("failing poststart and poststop hooks only warn")
-  func failingPostHooksWarn() throws {
-    let sb = try Sandbox("hook-poststart")
+  @Test("a failing poststop hook only warns; the hook after it still runs")
+  func failingPoststopWarns() throws {
+    let sb = try Sandbox("hook-poststop")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
     sb.set("hooks", .object(JSONObject([
-      ("poststart", .array([kit.hook("poststart", path: kit.dir + "/fail.sh"), kit.hook("poststart")])),
       ("poststop", .array([kit.hook("poststop", path: kit.dir + "/fail.sh"), kit.hook("poststop")])),
     ])))
     sb.script("echo ran > /tmp/hooks/user-command; exec sleep 30")
     let id = sb.newID()
     try sb.create(id)
-    let start = try sb.hull(["start", id], writeConfig: false)
-    #expect(start.status == 0, "\(start)")
-    #expect(start.stderr.contains("warning") && start.stderr.contains("poststart"), "\(start)")
+    #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     #expect(sb.waitForFile(kit.dir + "/user-command") == "ran\n")
-    #expect(sb.status(id) == "running")
     let delete = try sb.hull(["delete", "--force", id], writeConfig: false)
     #expect(delete.status == 0, "\(delete)")
     #expect(delete.stderr.contains("warning") && delete.stderr.contains("poststop"), "\(delete)")
-    // The hook after the failing one still ran.
-    #expect(kit.entries().map(\.kind) == ["poststart", "poststop"], "\(readText(kit.log))")
+    #expect(kit.entries().map(\.kind) == ["poststop"], "\(readText(kit.log))")
+    sb.expectNothingLeft(id)
+  }
+
+  /// runtime.md lifecycle step 9 (as runc 1.1 does): a failing poststart hook is an error; the
+  /// container is stopped and deleted and its poststop hooks run.
+  @Test("a failing poststart hook fails start/run, stops and deletes the container, runs poststop",
+        arguments: ["start", "run", "run --detach"])
+  func failingPoststart(_ how: String) throws {
+    let sb = try Sandbox("hook-poststart")
+    defer { sb.cleanup() }
+    let kit = try HookKit(sb)
+    sb.set("hooks", .object(JSONObject([
+      ("poststart", .array([kit.hook("poststart", path: kit.dir + "/fail.sh"), kit.hook("poststart")])),
+      ("poststop", .array([kit.hook("poststop")])),
+    ])))
+    sb.script("echo $$ > /tmp/hooks/user-pid; exec sleep 30")
+    let id = sb.newID()
+    let result: CommandResult
+    if how == "start" {
+      try sb.create(id)
+      result = try sb.hull(["start", id], writeConfig: false)
+    } else {
+      result = try sb.hull(["run", "--bundle", sb.bundle] + (how == "run" ? [] : ["--detach"]) + [id])
+    }
+    #expect(result.status == 1, "\(result)")
+    #expect(result.stderr.contains("poststart[0]") && result.stderr.contains("exit status 3"), "\(result)")
+    // The hook after the failing one does not run; poststop does, once.
+    #expect(kit.entries().map(\.kind) == ["poststop"], "\(readText(kit.log))")
+    #expect(kit.entries().first?.state?["status"]?.stringValue == "stopped")
+    #expect(try sb.hull(["state", id], writeConfig: false).status != 0, "the container still exists")
+    sb.expectNothingLeft(id)
+  }
+
+  /// As runc and crun: a hook without `env` gets the runtime's environment on the host and
+  /// the container process's in the container; `env: []` is an empty environment.
+  @Test("a hook without env inherits the runtime's environment (the process's in the container)")
+  func hookEnvironment() throws {
+    let sb = try Sandbox("hook-env")
+    defer { sb.cleanup() }
+    let kit = try HookKit(sb)
+    func envHook(_ name: String, dir: String, env: [String]?) -> JSONValue {
+      var object = JSONObject()
+      object["path"] = .string("/bin/sh")
+      object["args"] = jsonStrings(["sh", "-c", "cat >/dev/null; env > \(dir)/\(name).env"])
+      if let env { object["env"] = jsonStrings(env) }
+      return .object(object)
+    }
+    sb.set("process.env", jsonStrings(["PATH=/bin:/sbin", "PROCESS_ONLY=1"]))
+    sb.set("hooks", .object(JSONObject([
+      ("prestart", .array([envHook("prestart", dir: kit.dir, env: nil), envHook("empty", dir: kit.dir, env: [])])),
+      ("startContainer", .array([envHook("startContainer", dir: "/tmp/hooks", env: nil)])),
+      ("poststart", .array([envHook("poststart", dir: kit.dir, env: nil)])),
+    ])))
+    sb.script("true")
+    let id = sb.newID()
+    try sb.writeConfig()
+    let result = try run(["/usr/bin/env", "HULL_TEST_MARK=hook-env", HullTestEnv.hullPath, "--root", sb.root, "run",
+                          "--bundle", sb.bundle, id], outputDir: sb.dir)
+    #expect(result.status == 0, "\(result)")
+    for name in ["prestart", "poststart"] {
+      let env = readText(kit.dir + "/\(name).env")
+      #expect(env.contains("HULL_TEST_MARK=hook-env") && env.contains("PATH="), "\(name): \(env)")
+      #expect(!env.contains("PROCESS_ONLY"), "\(name): \(env)")
+    }
+    let inContainer = readText(kit.dir + "/startContainer.env")
+    #expect(inContainer.contains("PROCESS_ONLY=1") && inContainer.contains("PATH=/bin:/sbin") && inContainer.contains("HOME=/root"),
+            "\(inContainer)")
+    #expect(!inContainer.contains("HULL_TEST_MARK"), "\(inContainer)")
+    let empty = readText(kit.dir + "/empty.env")
+    #expect(!empty.contains("HULL_TEST_MARK") && !empty.contains("PATH="), "\(empty)")
+    sb.expectNothingLeft(id)
+  }
+
+  /// As runc and crun: the startContainer hook runs in the container as its process will,
+  /// with the process's user, capabilities, no_new_privs and seccomp filter.
+  @Test("the startContainer hook runs under the process's user, capabilities and seccomp filter")
+  func startContainerUnderFilter() throws {
+    let sb = try Sandbox("hook-seccomp")
+    defer { sb.cleanup() }
+    let kit = try HookKit(sb)
+    chmod(kit.dir, 0o777)
+    var hook = JSONObject()
+    hook["path"] = .string("/bin/sh")
+    hook["args"] = jsonStrings(["sh", "-c", "(id -u; grep -E 'Seccomp:|CapEff|NoNewPrivs' /proc/self/status; mkdir /tmp/hooks/made 2>&1) > /tmp/hooks/start.txt; true"])
+    sb.set("hooks", .object(JSONObject([("startContainer", .array([.object(hook)]))])))
+    sb.set("linux.seccomp", json: #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#)
+    sb.set("process.user", json: #"{"uid": 1000, "gid": 1000}"#)
+    sb.set("process.noNewPrivileges", .bool(true))
+    sb.script("true")
+    let id = sb.newID()
+    let run = try sb.runContainer(id)
+    #expect(run.status == 0, "\(run)")
+    let report = readText(kit.dir + "/start.txt")
+    #expect(report.hasPrefix("1000\n"), "\(report)")
+    #expect(report.contains("Seccomp:\t2") && report.contains("NoNewPrivs:\t1") && report.contains("CapEff:\t0000000000000000"),
+            "\(report)")
+    #expect(report.contains("Operation not permitted") && access(kit.dir + "/made", F_OK) != 0, "\(report)")
     sb.expectNothingLeft(id)
   }
 

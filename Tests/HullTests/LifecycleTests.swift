@@ -77,6 +77,31 @@ import Testing
     #expect(sb.waitForStatus(id, "stopped"))
   }
 
+  /// As runc: signal 0 checks that the container's init is alive (exit 0 while it runs, 1 once
+  /// it stopped); `kill --all` on a stopped container has nothing to do and exits 0.
+  @Test("kill ID 0 is a liveness check; kill --all on a stopped container exits 0")
+  func killZeroAndAllStopped() throws {
+    let sb = try Sandbox("kill-zero")
+    defer { sb.cleanup() }
+    sb.set("process.args", jsonStrings(["sleep", "30"]))
+    let id = sb.newID()
+    #expect(try sb.hull(["run", "--detach", "--bundle", sb.bundle, id]).status == 0)
+    let alive = try sb.hull(["kill", id, "0"], writeConfig: false)
+    #expect(alive.status == 0 && alive.stderr.isEmpty, "\(alive)")
+    #expect(try sb.hull(["kill", "--all", id, "0"], writeConfig: false).status == 0)
+    #expect(sb.status(id) == "running")
+    #expect(try sb.hull(["kill", id, "KILL"], writeConfig: false).status == 0)
+    #expect(sb.waitForStatus(id, "stopped"))
+    let dead = try sb.hull(["kill", id, "0"], writeConfig: false)
+    #expect(dead.status == 1 && dead.stderr.contains("container not running"), "\(dead)")
+    #expect(try sb.hull(["kill", id, "KILL"], writeConfig: false).status == 1)
+    let all = try sb.hull(["kill", "-a", id, "KILL"], writeConfig: false)
+    #expect(all.status == 0 && all.stderr.isEmpty, "\(all)")
+    #expect(try sb.hull(["kill", "--all", id, "0"], writeConfig: false).status == 0)
+    #expect(try sb.hull(["delete", id], writeConfig: false).status == 0)
+    sb.expectNothingLeft(id)
+  }
+
   @Test("delete of a running container is refused without --force, and works with it")
   func deleteRunning() throws {
     let sb = try Sandbox("delete-running")

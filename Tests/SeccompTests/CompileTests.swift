@@ -77,7 +77,8 @@ extension SeccompSuite {
       let same = try SeccompProgram.compile(profile(#"""
         {"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}
         """#))
-      #expect(same.bpf == bare.bpf)
+      // (libseccomp's part: `same` names a syscall, so it also starts with the ENOSYS stub.)
+      #expect(Array(same.bpf.suffix(bare.bpf.count)) == bare.bpf)
       // A different errno is a different action and stays.
       let other = try SeccompProgram.compile(profile(#"""
         {"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}

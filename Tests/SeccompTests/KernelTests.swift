@@ -46,6 +46,41 @@ extension SeccompSuite {
       #expect(runLoaded(eperm) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EPERM))
     }
 
+    /// As runc's patched filter: a call numbered above every syscall the profile names gets
+    /// ENOSYS (glibc then falls back from clone3, openat2, …), one below keeps the default action.
+    @Test(arguments: [#""architectures":["SCMP_ARCH_X86_64"],"#, ""])
+    func unknownSyscallGetsEnosys(_ architectures: String) throws {
+      let allowList = #""syscalls":[{"names":["getpid","exit","exit_group","rt_sigreturn"],"action":"SCMP_ACT_ALLOW"}]"#
+      let eperm = try compiled("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\(architectures)\(allowList)}")
+      // exit_group (231) is the highest number named: 1000 and clone3 (435) are past it,
+      // getppid (110) is not.
+      #expect(runLoaded(eperm) { _ in errnoOf(sys(1000)) } == .exited(ENOSYS))
+      #expect(runLoaded(eperm) { _ in errnoOf(sys(435)) } == .exited(ENOSYS))
+      #expect(runLoaded(eperm) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EPERM))
+      #expect(runLoaded(eperm) { _ in errnoOf(sys(SYS_getpid)) } == .exited(0))
+      // Any default that is not "let it through" gives way to ENOSYS past the last known call.
+      let errnoRet = try compiled("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":13,\(architectures)\(allowList)}")
+      #expect(runLoaded(errnoRet) { _ in errnoOf(sys(1000)) } == .exited(ENOSYS))
+      #expect(runLoaded(errnoRet) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EACCES))
+      let kill = try compiled("{\"defaultAction\":\"SCMP_ACT_KILL_PROCESS\",\(architectures)\(allowList)}")
+      #expect(runLoaded(kill) { _ in errnoOf(sys(1000)) } == .exited(ENOSYS))
+      #expect(runLoaded(kill) { _ in errnoOf(sys(SYS_getppid)) } == .killed(SIGSYS))
+    }
+
+    @Test func noEnosysStubWhenTheDefaultLetsCallsThrough() throws {
+      // ALLOW: the kernel's own ENOSYS for 1000; the rules still apply.
+      let allow = try compiled(#"""
+        {"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],
+         "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]}
+        """#)
+      #expect(runLoaded(allow) { _ in errnoOf(sys(1000)) } == .exited(ENOSYS))
+      #expect(runLoaded(allow) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EPERM))
+      // ERRNO(ENOSYS) already: the stub would change nothing, the program is libseccomp's alone.
+      let enosys = #"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#
+      let eperm = #"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#
+      #expect(try compiled(eperm).instructionCount > compiled(enosys).instructionCount)
+    }
+
     @Test func argumentFilterAllowsOnlyTheQuery() throws {
       // docker's shape: personality(0xffffffff) (a query) allowed, any other persona denied.
       let program = try compiled(#"""

@@ -9,7 +9,8 @@
  *   -s NAME      report the sysctl NAME (dots, read from /proc/sys)
  *   -f PATH      report the first 4 KiB of the file PATH (cgroup files, ...)
  *   -c SYSCALL   try SYSCALL and report "ok" or the errno name
- *                (mkdir, chown, sethostname, mount, unshare, setuid, kill1, getcwd, socket, chroot, ptrace, mknod, getpid)
+ *                (mkdir, chown, sethostname, mount, unshare, setuid, kill1, getcwd, socket, chroot, ptrace, mknod, getpid,
+ *                nr:N for the raw system call number N)
  *   -n           no report (actions only)
  * Actions run in order after the report: sleep N | exit N | write PATH TEXT | touch PATH | wait (pause forever)
  */
@@ -411,6 +412,8 @@ static int try_syscall(const char *name) {
   else if (!strcmp(name, "ptrace")) r = (int)syscall(SYS_ptrace, 0x4206 /* PTRACE_SEIZE */, getppid(), 0, 0);
   else if (!strcmp(name, "mknod")) { r = mknod("/tmp/.probe-null", S_IFCHR | 0600, makedev(1, 3)); if (r == 0) unlink("/tmp/.probe-null"); }
   else if (!strcmp(name, "getpid")) r = (int)syscall(SYS_getpid) > 0 ? 0 : -1;
+  /* nr:N, a raw system call by number with zero arguments (numbers no kernel knows, for seccomp's ENOSYS) */
+  else if (!strncmp(name, "nr:", 3)) r = (int)syscall(atol(name + 3), 0, 0, 0, 0, 0, 0);
   else { errno = ENOSYS; return -1; }
   return r < 0 ? errno : 0;
 }
