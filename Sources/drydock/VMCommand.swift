@@ -11,7 +11,7 @@ struct VMCommand: ParsableCommand {
     commandName: "vm",
     abstract: "Run a command as root in a VM with cgroup v2, hybrid or v1 (qemu; KVM when it works, else TCG).",
     discussion: """
-      The guest sees the host's files read-only with a writable tmpfs on top (its /tmp is its own), the --out \
+      The guest sees the host's files (its /tmp included) with a writable tmpfs on top, the --out \
       directory read-write, and runs COMMAND from the current directory. Output is streamed; the exit status is \
       COMMAND's. In the guest, DRYDOCK_VM=1, DRYDOCK_VM_ACCEL (kvm|tcg) and DRYDOCK_VM_CGROUP are set: timings \
       taken under TCG must be labelled as such.
