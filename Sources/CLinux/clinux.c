@@ -272,7 +272,7 @@ int32_t hk_join_named_session_keyring(const char *name) {
 /* Starts a helper (a hook, criu) that dies with hull: PR_SET_PDEATHSIG(SIGKILL) is set in the
    child, so a hook without a timeout cannot outlive a hull that was killed. vfork keeps it
    as cheap as posix_spawn; an execve failure comes back through a close-on-exec pipe. */
-pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd) {
+pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd) {
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) return -1;
   pid_t parent = getpid();
@@ -283,6 +283,7 @@ pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], in
     sigemptyset(&empty);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) e = ESRCH;
     if (!e && stdin_fd != 0 && dup2(stdin_fd, 0) < 0) e = errno;
+    if (!e && stdout_fd >= 0 && stdout_fd != 1 && dup2(stdout_fd, 1) < 0) e = errno;
     if (!e) {
       sigprocmask(SIG_SETMASK, &empty, NULL);
       execve(path, argv, envp);

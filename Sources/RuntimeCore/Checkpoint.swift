@@ -145,15 +145,10 @@ public enum Checkpoint {
     let log = "/tmp/hull-criu-check-\(getpid()).log"
     defer { unlink(log) }
     let args = ["criu", "check", "--log-file", log]
-    // criu check prints "Looks good." on stdout, which is features' JSON: point stdout at /dev/null meanwhile.
-    let savedStdout = dup(STDOUT_FILENO)
-    let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
-    if savedStdout >= 0 && devNull >= 0 { _ = dup2(devNull, STDOUT_FILENO) }
-    defer {
-      if savedStdout >= 0 { _ = dup2(savedStdout, STDOUT_FILENO); close(savedStdout) }
-      if devNull >= 0 { close(devNull) }
+    // criu check prints "Looks good." on stdout, which is features' JSON.
+    guard let outcome = try? Spawn.run(path: path, args: args, env: [], discardStdout: true) else {
+      return "criu could not be started"
     }
-    guard let outcome = try? Spawn.run(path: path, args: args, env: []) else { return "criu could not be started" }
     if outcome == .exited(0) { return nil }
     return (Files.readIfPresent(log) ?? "").split(separator: "\n").last { $0.contains("Error") }.map(String.init)
       ?? "criu check failed"

@@ -95,8 +95,9 @@ int hk_open_tree_clone(const char *path, int recursive);
 int hk_protect_self_exe(char *const argv[]);
 /* The same, run at most once per process image (the constructor in self_exe.c usually did it). */
 int hk_protect_self_exe_once(char *const argv[]);
-/* A helper process killed with hull (PR_SET_PDEATHSIG); -1 + errno if it could not exec. */
-pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd);
+/* A helper process killed with hull (PR_SET_PDEATHSIG); -1 + errno if it could not exec.
+   stdout_fd < 0: the child keeps hull's stdout. */
+pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd);
 /// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE]) with MOUNT_ATTR_IDMAP and `userns_fd`.
 int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
 /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
