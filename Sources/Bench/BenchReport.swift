@@ -100,7 +100,7 @@ public struct BenchEnvironment: Codable, Sendable {
       measuredWith: "bench/floor/measure.c: CLOCK_MONOTONIC around posix_spawn+wait4, wait4 rusage (user+sys of the "
         + "runtime and the descendants it reaped, peak RSS of the largest); a container process left running or "
         + "reparented (create, run --detach) is not counted",
-      host: HostLabel.current())
+      host: HostLabel.current(host))
   }
 }
 

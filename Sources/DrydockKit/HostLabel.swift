@@ -27,8 +27,8 @@ public struct HostLabel: Codable, Sendable, Hashable {
     self.machine = machine; self.accelerator = accelerator
   }
 
-  public static func current() -> HostLabel {
-    let info = HostInfo.current()
+  /// `info`: the host as already read, when the caller has it (bench's environment does).
+  public static func current(_ info: HostInfo = HostInfo.current()) -> HostLabel {
     let environment = ProcessInfo.processInfo.environment
     let pid1 = (try? String(contentsOfFile: "/proc/1/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     let inVM = environment["DRYDOCK_VM"] == "1"
