@@ -46,14 +46,10 @@ struct PsCommand: HullCommand {
     let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     unlink(temporary)
     defer { close(file) }
-    let savedStdout = dup(1)
-    defer { if savedStdout >= 0 { dup2(savedStdout, 1); close(savedStdout) } }
-    dup2(file, 1)
     let outcome: Spawn.Outcome
-    do { outcome = try Spawn.run(path: path, args: ["ps"] + options, env: Spawn.currentEnvironment()) } catch {
+    do { outcome = try Spawn.run(path: path, args: ["ps"] + options, env: Spawn.currentEnvironment(), stdoutFD: file) } catch {
       throw RuntimeError("ps container \(id): \(error.operation)", path, reason: error.reason, errno: error.errno)
     }
-    dup2(savedStdout, 1)
     guard outcome == .exited(0) else {
       throw RuntimeError("ps container \(id)", path, reason: "ps \(options.joined(separator: " ")) failed (\(outcome))", errno: EINVAL)
     }

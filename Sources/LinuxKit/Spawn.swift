@@ -21,10 +21,10 @@ public enum Spawn {
     return entries
   }
 
-  /// `discardStdout`: the program's stdout goes to /dev/null (when hull's own stdout is a
-  /// document, e.g. features' JSON), not to hull's.
+  /// `stdoutFD`: where the program's stdout goes (-1: hull's own), for when hull's stdout is a
+  /// document (features' JSON) or the output is to be read back (ps).
   public static func run(path: String, args: [String], env: [String], stdin: [UInt8] = [],
-                         timeoutSeconds: Int? = nil, discardStdout: Bool = false) throws(SystemError) -> Outcome {
+                         timeoutSeconds: Int? = nil, stdoutFD: Int32 = -1) throws(SystemError) -> Outcome {
     // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in hull when
     // the program exits without reading its stdin.
     var pipeFds: [Int32] = [-1, -1]
@@ -37,15 +37,8 @@ public enum Spawn {
       for p in cArgs { free(p) }
       for p in cEnv { free(p) }
     }
-    let devNull = discardStdout ? hk_open_mode("/dev/null", O_WRONLY | O_CLOEXEC, 0) : -1
-    if discardStdout && devNull < 0 {
-      let e = errno
-      close(pipeFds[0]); close(pipeFds[1])
-      throw SystemError("open", "/dev/null", errno: e)
-    }
-    let pid = hk_spawn_tied(path, &cArgs, &cEnv, pipeFds[0], devNull)
+    let pid = hk_spawn_tied(path, &cArgs, &cEnv, pipeFds[0], stdoutFD)
     close(pipeFds[0])
-    if devNull >= 0 { close(devNull) }
     if pid < 0 {
       let e = errno
       close(pipeFds[1])

@@ -146,7 +146,9 @@ public enum Checkpoint {
     defer { unlink(log) }
     let args = ["criu", "check", "--log-file", log]
     // criu check prints "Looks good." on stdout, which is features' JSON.
-    guard let outcome = try? Spawn.run(path: path, args: args, env: [], discardStdout: true) else {
+    let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
+    defer { if devNull >= 0 { close(devNull) } }
+    guard let outcome = try? Spawn.run(path: path, args: args, env: [], stdoutFD: devNull) else {
       return "criu could not be started"
     }
     if outcome == .exited(0) { return nil }
