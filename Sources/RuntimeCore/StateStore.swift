@@ -50,11 +50,30 @@ public struct StateStore: Sendable {
     }
     do { try Files.renameNoReplace(temp, dir) } catch {
       rmdir(temp)
-      if error.errno == EEXIST { throw RuntimeError("create container \(id)", reason: "container with id \"\(id)\" already exists", errno: EEXIST) }
+      if error.errno == EEXIST { throw RuntimeError.exists(id) }
+      // A file system without RENAME_NOREPLACE (9p, some network file systems): mkdir at the id.
+      if error.errno == EINVAL { return try createInPlace(id) }
       throw RuntimeError(error, context: "create container")
     }
     lock.directory = dir
     return lock
+  }
+
+  /// mkdir at the id, then lock (create's fallback; see there for the race it leaves open).
+  private func createInPlace(_ id: String) throws(RuntimeError) -> Lock {
+    let dir = directory(id)
+    while true {
+      if mkdir(dir, 0o711) != 0 {
+        if errno == EEXIST { throw RuntimeError.exists(id) }
+        throw RuntimeError(SystemError("mkdir", dir), context: "create container")
+      }
+      let lock: Lock?
+      do { lock = try self.lock(dir) } catch {
+        if error.errno == ENOENT { continue }
+        throw error
+      }
+      if let lock { return lock }
+    }
   }
 
   /// Names of state directories being made (not a valid container id: ids have no '~').
