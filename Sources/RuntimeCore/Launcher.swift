@@ -116,7 +116,7 @@ public enum Launcher {
     for join in plan.joinInParent {
       do {
         try LinuxNamespace.verify(join.kind, path: join.path)
-        try LinuxNamespace.join(join.kind, path: join.path)
+        try LinuxNamespace.join(join.kind, path: join.path, using: LinuxSyscalls())
       } catch { throw RuntimeError(error, context: "join namespace") }
     }
     if let offsets = plan.timeOffsets {

@@ -45,6 +45,12 @@ struct SyncChannel {
     }
   }
 
+  /// The child's side: the next message must be `tag`. Anything else, or EOF, means the
+  /// parent went away or broke the protocol; it reports what happened, the child just exits.
+  func expect(_ tag: UInt8) throws(InitAbort) {
+    guard let message = receive(), message.tag == tag else { throw .parentGone }
+  }
+
   /// Whether a message (or EOF) arrived within `timeoutMs`.
   func waitReadable(timeoutMs: Int32) -> Bool {
     var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
