@@ -127,15 +127,15 @@ public enum ExecLauncher {
     // process goes with the container (delete --force kills it, which ends this wait through the
     // pidfd); a paused container's (--ignore-paused) resume must not wait for this exec either.
     _ = consume lock
-    sync.send(UInt8(ascii: "G"))
-    let readyMessage: (tag: UInt8, payload: String)?
+    sync.send(.go)
+    let readyMessage: SyncChannel.Message?
     // Forwarded signals are blocked: a SIGTERM while the process is set up (or frozen) ends the exec.
     let signalFD = options.detach ? -1 : hk_signalfd_forwarding()
     defer { if signalFD >= 0 { close(signalFD) } }
     do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD) } catch { throw fail(error) }
     guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
-    if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
-    if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
+    if ready.kind == .error { throw fail(SyncChannel.decodeError(ready.payload)) }
+    if let message = sync.receive(), message.kind == .error { throw fail(SyncChannel.decodeError(message.payload)) }
     if let pidFile = options.pidFile {
       do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }
@@ -186,9 +186,9 @@ enum ExecChild {
   static func setUp<K>(_ process: ProcessPlan, _ target: Target, _ context: inout InitContext<K>) throws -> Int32 {
     let sync = context.sync
     let kernel = context.kernel
-    try sync.expect(UInt8(ascii: "G"))
+    try sync.expect(.go)
     if process.listenerState != nil {
-      ProcessSetup.recordHostPid(&context)
+      try ProcessSetup.recordHostPid(&context)
       context.listenerParent = sync.fd
     }
     // While the host's paths are reachable: before setns into the container's mount namespace.
@@ -216,7 +216,7 @@ enum ExecChild {
     try ProcessSetup.applyLimits(process, context)
     try ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd], context)
     try ProcessSetup.applyIdentity(process, context)
-    sync.send(UInt8(ascii: "r"))
+    sync.send(.ready)
     return prepared.execute(kernel)
   }
 }

@@ -49,9 +49,9 @@ enum InitStage {
     let kernel = context.kernel
     // The state JSON given to createContainer/startContainer hooks carries the host pid.
     if plan.process.listenerState != nil || !plan.hooks.createContainer.isEmpty || !plan.hooks.startContainer.isEmpty {
-      ProcessSetup.recordHostPid(&context)
+      try ProcessSetup.recordHostPid(&context)
     }
-    if fds.waitForParent { try sync.expect(UInt8(ascii: "G")) }
+    if fds.waitForParent { try sync.expect(.go) }
     if plan.newUserNamespace {
       _ = try check("setresgid 0 (user namespace)") { kernel.setresgid(0) }
       _ = try check("setresuid 0 (user namespace)") { kernel.setresuid(0) }
@@ -73,8 +73,8 @@ enum InitStage {
     try SeccompSetup.connectListener(plan.process, &context)
     try RootfsSetup.prepare(plan, context)
     if plan.hasCreateHooks {
-      sync.send(UInt8(ascii: "h"))
-      try sync.expect(UInt8(ascii: "H"))
+      sync.send(.runCreateHooks)
+      try sync.expect(.createHooksDone)
       try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
                          state: StateJSON.render(plan: plan, status: .created, pid: context.statePid),
                          inherited: plan.process.env)
@@ -103,7 +103,7 @@ enum InitStage {
     // is this process's; execve makes it dumpable again unless the program is setuid.
     _ = try check("prctl PR_SET_DUMPABLE") { kernel.prctl(PR_SET_DUMPABLE, 0) }
 
-    sync.send(UInt8(ascii: "r"))
+    sync.send(.ready)
     let reply = try waitForStart(fds.start, sync)
     context.listenerParent = reply.fd
     do {
@@ -129,18 +129,18 @@ enum InitStage {
   static func waitForStart(_ start: StartSignal, _ sync: SyncChannel) throws -> SyncChannel {
     switch start {
     case .channel:
-      try sync.expect(UInt8(ascii: "s"))
+      try sync.expect(.start)
       return sync
     case .listening(let listener):
       // Wait until the parent has written state.json and the pid file: if it dies first
       // (killed mid-create), this init must not stay behind waiting for a start.
-      try sync.expect(UInt8(ascii: "A"))
+      try sync.expect(.stateSaved)
       sync.close()
       while true {
         let connection = ExecSocket.accept(listener)
         if connection < 0 { if errno == EINTR { continue }; throw InitAbort.parentGone }
         let channel = SyncChannel(fd: connection)
-        if let message = channel.receive(), message.tag == UInt8(ascii: "s") {
+        if let message = channel.receive(), message.kind == .start {
           close(listener)
           return channel
         }

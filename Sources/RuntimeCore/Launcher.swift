@@ -171,7 +171,7 @@ public enum Launcher {
         try Files.writeExisting("/proc/\(pid)/gid_map", plan.gidMap!)
       } catch { throw RuntimeError(error, context: "write id mappings") }
     }
-    if waitForParent { sync.send(UInt8(ascii: "G")) }
+    if waitForParent { sync.send(.go) }
 
     loop: while true {
       // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
@@ -179,16 +179,16 @@ public enum Launcher {
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
-      switch message.tag {
-      case UInt8(ascii: "h"):
+      switch message.kind {
+      case .runCreateHooks?:
         let state = StateJSON.render(plan: plan, status: .creating, pid: pid)
         try HookRunner.run(plan.hooks.prestart, kind: "prestart", state: state)
         try HookRunner.run(plan.hooks.createRuntime, kind: "createRuntime", state: state)
-        sync.send(UInt8(ascii: "H"))
-      case UInt8(ascii: "r"):
+        sync.send(.createHooksDone)
+      case .ready?:
         DebugTrace.step("create \(plan.id): init ready (rootfs, process set up)")
         break loop
-      case UInt8(ascii: "e"): throw SyncChannel.decodeError(message.payload)
+      case .error?: throw SyncChannel.decodeError(message.payload)
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
     }
@@ -207,7 +207,7 @@ public enum Launcher {
     }
     DebugTrace.step("create \(plan.id): state and pid file written")
     if mode == .create {
-      sync.send(UInt8(ascii: "A"))
+      sync.send(.stateSaved)
       sync.close()
     }
     return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)

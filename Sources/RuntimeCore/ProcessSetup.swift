@@ -118,9 +118,12 @@ enum ProcessSetup {
   }
 
   /// This process's pid in the host's pid namespace, from the host's /proc (see
-  /// InitContext.hostPid); left 0 when /proc cannot say (getpid() is used then).
-  static func recordHostPid<K>(_ context: inout InitContext<K>) {
-    if let text = context.kernel.readlink("/proc/self"), let pid = Int32(text) { context.hostPid = pid }
+  /// InitContext.hostPid): the pid that hooks and the seccomp agent are given.
+  static func recordHostPid<K>(_ context: inout InitContext<K>) throws {
+    guard let text = context.kernel.readlink("/proc/self"), let pid = Int32(text), pid > 0 else {
+      throw SystemError("read the host pid of the container process from", "/proc/self", errno: errno == 0 ? EINVAL : errno)
+    }
+    context.hostPid = pid
   }
 
   /// Joins the container's session keyring by name, making it first if need be, and lets

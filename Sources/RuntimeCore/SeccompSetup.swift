@@ -7,8 +7,8 @@ import Seccomp
 ///
 ///   before pivot_root (or setns)   connect to listenerPath          (a host path, reachable now)
 ///   applyIdentity                  seccomp(SET_MODE_FILTER) → listener fd
-///                                  write "n" + listener + socket + state to the parent (one write)
-///                                  read "N": the agent holds the listener (nothing else in between)
+///                                  write seccompListener + listener + socket + state to the parent (one write)
+///                                  read seccompListenerSent: the agent holds the listener (nothing else in between)
 enum SeccompSetup {
   /// Connects to linux.seccomp.listenerPath when the filter notifies. An agent that is not
   /// there fails create, as with runc (the listener goes to it at start).
@@ -45,7 +45,7 @@ enum SeccompSetup {
       }
       state.pid = context.statePid
       do {
-        handoff = try SeccompNotify.handoffMessage(tag: UInt8(ascii: "n"), socket: context.listenerSocket,
+        handoff = try SeccompNotify.handoffMessage(tag: SyncMessage.seccompListener.rawValue, socket: context.listenerSocket,
                                                    stateJSON: state.json(), metadata: plan.seccompListenerMetadata)
       } catch { throw RuntimeError("send seccomp listener to", plan.seccompListenerPath ?? "", reason: error.reason, errno: error.errno) }
     }
@@ -68,6 +68,6 @@ enum SeccompSetup {
     var reply: UInt8 = 0
     let read = withUnsafeMutableBytes(of: &reply) { kernel.read(context.listenerParent, $0) }
     // The parent could not forward it and reports why.
-    guard written == handoff.count, read == 1, reply == UInt8(ascii: "N") else { throw InitAbort.parentGone }
+    guard written == handoff.count, read == 1, reply == SyncMessage.seccompListenerSent.rawValue else { throw InitAbort.parentGone }
   }
 }

@@ -46,10 +46,10 @@ import Testing
     let start = SyncChannel(fd: try ExecSocket.connect(path: fixture.bundle + "/" + ExecSocket.name, what: "init",
                                                      type: Int32(SOCK_SEQPACKET.rawValue)))
     defer { start.close() }
-    start.send(UInt8(ascii: "s"))
+    start.send(.start)
     let channels = try SyncChannel.pair()
     defer { channels.parent.close() }
-    channels.parent.send(UInt8(ascii: "A"))  // the parent saved state.json and the pid file
+    channels.parent.send(.stateSaved)  // the parent saved state.json and the pid file
     var context = InitContext(kernel: kernel, sync: channels.child)
     let fds = InitStage.Descriptors(sync: channels.child, start: .listening(listener), consoleSocket: -1,
                                     waitForParent: false, unshareCgroupNamespace: false, stateLock: -1)
@@ -58,8 +58,8 @@ import Testing
     let load = try #require(kernel.index(of: "seccomp"))
     #expect(kernel.calls[load + 1].name == "write" && kernel.calls[load + 1].args[0] == String(reply.fd))
     // That fd is start's connection: what start sends arrives there.
-    start.send(UInt8(ascii: "x"))
-    #expect(reply.receive()?.tag == UInt8(ascii: "x"))
+    start.send(.go)
+    #expect(reply.receive()?.kind == .go)
     #expect(kernel.index(of: "connect", with: Self.agent).map { $0 < kernel.index(of: "pivot_root")! } == true)
   }
 
@@ -130,7 +130,7 @@ import Testing
     let fixture = InitFixture()
     let plan = try fixture.plan(try fixture.spec { Self.notifying(&$0) })
     let kernel = RecordingSyscalls(rootfs: fixture.rootfs)
-    kernel.readReply = UInt8(ascii: "x")
+    kernel.readReply = SyncMessage.start.rawValue  // anything but seccompListenerSent
     do {
       try fixture.runInit(plan, kernel: kernel)
       Issue.record("the init went on without the parent's answer")
@@ -150,7 +150,7 @@ import Testing
     let kernel = RecordingSyscalls(rootfs: fixture.rootfs)
     let channels = try SyncChannel.pair()
     defer { channels.parent.close(); channels.child.close() }
-    channels.parent.send(UInt8(ascii: "G"))
+    channels.parent.send(.go)
     let pidfd = open("/dev/null", O_RDONLY | O_CLOEXEC)
     let root = open(fixture.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)
     var context = InitContext(kernel: kernel, sync: channels.child)

@@ -61,7 +61,7 @@ final class InitFixture {
       channels.parent.close()
       channels.child.close()
     }
-    channels.parent.send(UInt8(ascii: "s"))
+    channels.parent.send(.start)
     var context = InitContext(kernel: kernel, sync: channels.child)
     let fds = InitStage.Descriptors(sync: channels.child, start: .channel, consoleSocket: -1, waitForParent: false,
                                     unshareCgroupNamespace: false, stateLock: -1)

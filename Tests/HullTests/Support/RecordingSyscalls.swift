@@ -36,7 +36,7 @@ final class RecordingSyscalls: Syscalls {
   /// The capabilities PR_CAPBSET_READ finds.
   var boundingSet: [Int32] = Array(0...40)
   /// The reply byte a read gets (the parent's "N" after a seccomp listener hand-off).
-  var readReply: UInt8 = UInt8(ascii: "N")
+  var readReply: UInt8 = 0x4e  // SyncMessage.seccompListenerSent
   /// What the fake execve returns (it never execs).
   var execveErrno: Int32 = ENOEXEC
 
