@@ -18,7 +18,7 @@ public enum Launcher {
   public enum Mode: Sendable { case create, run }
 
   public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
-    let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.current())
+    let plan = try Planner.plan(spec: spec, options: options, host: LiveHost())
     DebugTrace.step("create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))")
     if !Files.isDirectory(plan.rootfs) {
       throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)

@@ -23,9 +23,11 @@ public struct ProcessAttributes: Sendable {
                                "SCHED_FLAG_UTIL_CLAMP_MAX"]
   static let ioClasses = ["", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]  // index = class number
 
-  public static func plan(process: Process, personality: Personality?) throws(RuntimeError) -> ProcessAttributes {
+  public static func plan<H: HostFacts>(process: Process, personality: Personality?, host: H) throws(RuntimeError)
+    -> ProcessAttributes
+  {
     var attributes = ProcessAttributes()
-    if let profile = process.apparmorProfile, !profile.isEmpty, LSM.apparmorEnabled { attributes.apparmorProfile = profile }
+    if let profile = process.apparmorProfile, !profile.isEmpty, host.apparmorEnabled { attributes.apparmorProfile = profile }
     if let personality {
       // PER_LINUX = 0, PER_LINUX32 = 8; flags are not defined by the spec yet.
       attributes.personality = personality.domain == "LINUX32" ? 8 : 0

@@ -142,11 +142,11 @@ import Testing
   @Test("exec: the agent is connected and the namespaces joined before anything inside the container")
   func execSequence() throws {
     let fixture = InitFixture()
-    var process = try ProcessPlanner.plan(try fixture.spec { Self.notifying(&$0) }.process!, hasConsole: false, preserveFds: 0)
-    _ = try ProcessPlanner.addSeccomp(Seccomp(defaultAction: "SCMP_ACT_ALLOW", listenerPath: Self.agent,
-                                              syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_NOTIFY")]),
-                                      to: &process, cacheDirectory: nil)
-    process.listenerState = ContainerState(ociVersion: "1.2.0", id: "unit", status: .running, pid: 0, bundle: fixture.bundle)
+    let spec = try fixture.spec { Self.notifying(&$0) }
+    var request = ExecRequest()
+    request.command = ["sh"]
+    let process = try ExecPlanner.plan(request, id: "unit", bundle: fixture.bundle, spec: spec, seccompCacheDirectory: nil,
+                                       host: FakeHost()).process
     let kernel = RecordingSyscalls(rootfs: fixture.rootfs)
     let channels = try SyncChannel.pair()
     defer { channels.parent.close(); channels.child.close() }

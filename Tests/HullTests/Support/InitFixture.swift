@@ -10,8 +10,8 @@ import OCISpec
 final class InitFixture {
   let bundle: String
   let rootfs: String
-  /// A unified cgroup host that is not this machine's (nothing is written there).
-  let cgroupHost = CgroupHost(root: "/nonexistent/cgroup", mode: .unified)
+  /// A host that is not this machine (a unified cgroup host where nothing is written).
+  var host = FakeHost()
 
   init() {
     var template = Array("/tmp/hull-init-unit-XXXXXX".utf8CString)
@@ -46,7 +46,7 @@ final class InitFixture {
 
   func plan(_ spec: Spec) throws -> LaunchPlan {
     try Planner.plan(spec: spec, options: LaunchOptions(id: "unit", bundle: bundle, stateDir: bundle + "/state/unit"),
-                     host: cgroupHost)
+                     host: host)
   }
 
   /// Runs the init's setup (InitStage.setUp) of `plan` to its execve, as `run` starts it: the
