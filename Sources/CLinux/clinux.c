@@ -73,6 +73,9 @@ int hk_open_no_magiclinks(const char *path, int flags) {
 }
 
 int hk_open_mode(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
+int hk_rename_noreplace(const char *from, const char *to) {
+  return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode) {
   return openat(dirfd, path, flags, mode);
 }

@@ -27,6 +27,8 @@ int hk_openat_in_root(int root_fd, const char *path, int flags, unsigned int mod
 int hk_open_no_magiclinks(const char *path, int flags);
 
 int hk_open_mode(const char *path, int flags, unsigned int mode);
+/* renameat2(RENAME_NOREPLACE): fails with EEXIST instead of replacing `to`. */
+int hk_rename_noreplace(const char *from, const char *to);
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode);
 int hk_fcntl_int(int fd, int cmd, int arg);
 int hk_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
