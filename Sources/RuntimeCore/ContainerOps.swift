@@ -43,11 +43,11 @@ public struct ContainerOps {
     defer { channel.close() }
     let pidfd = hk_pidfd_open(record.pid, 0)
     defer { if pidfd >= 0 { close(pidfd) } }
-    channel.send(UInt8(ascii: "s"))
+    channel.send(.start)
     // Not under the lock: the init now runs startContainer hooks (the image's binaries) and
     // execs, which the container controls. The connection closes when the init execs
     // (close-on-exec); an error arrives first otherwise.
-    if let message = try ListenerHandoff.receive(channel, pidfd: pidfd), message.tag == UInt8(ascii: "e") {
+    if let message = try ListenerHandoff.receive(channel, pidfd: pidfd), message.kind == .error {
       throw SyncChannel.decodeError(message.payload)
     }
     let lock = try store.open(id)

@@ -13,7 +13,7 @@ public enum HullFeatures {
         seccomp: SeccompFeatures(enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
                                  archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
                                  supportedFlags: Seccomp.knownFlags),
-        apparmorEnabled: LSM.apparmorEnabled, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true,
+        apparmorEnabled: LiveHost().apparmorEnabled, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true,
         netDevicesEnabled: false, memoryPolicy: MemoryPolicyFeatures(modes: memoryPolicyModes, flags: memoryPolicyFlags)),
       annotations: [
         ("org.drydock.hull.checkpoint", Checkpoint.criuProblem().map { "unavailable: " + $0 } ?? "available (criu)"),

@@ -18,7 +18,7 @@ public enum Launcher {
   public enum Mode: Sendable { case create, run }
 
   public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
-    let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.current())
+    let plan = try Planner.plan(spec: spec, options: options, host: LiveHost())
     DebugTrace.step("create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))")
     if !Files.isDirectory(plan.rootfs) {
       throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
@@ -120,7 +120,7 @@ public enum Launcher {
     for join in plan.joinInParent {
       do {
         try LinuxNamespace.verify(join.kind, path: join.path)
-        try LinuxNamespace.join(join.kind, path: join.path)
+        try LinuxNamespace.join(join.kind, path: join.path, using: LinuxSyscalls())
       } catch { throw RuntimeError(error, context: "join namespace") }
     }
     if let offsets = plan.timeOffsets {
@@ -183,7 +183,7 @@ public enum Launcher {
         try Files.writeExisting("/proc/\(pid)/gid_map", plan.gidMap!)
       } catch { throw RuntimeError(error, context: "write id mappings") }
     }
-    if waitForParent { sync.send(UInt8(ascii: "G")) }
+    if waitForParent { sync.send(.go) }
 
     loop: while true {
       // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
@@ -191,16 +191,16 @@ public enum Launcher {
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
-      switch message.tag {
-      case UInt8(ascii: "h"):
+      switch message.kind {
+      case .runCreateHooks?:
         let state = StateJSON.render(plan: plan, status: .creating, pid: pid)
         try HookRunner.run(plan.hooks.prestart, kind: "prestart", state: state)
         try HookRunner.run(plan.hooks.createRuntime, kind: "createRuntime", state: state)
-        sync.send(UInt8(ascii: "H"))
-      case UInt8(ascii: "r"):
+        sync.send(.createHooksDone)
+      case .ready?:
         DebugTrace.step("create \(plan.id): init ready (rootfs, process set up)")
         break loop
-      case UInt8(ascii: "e"): throw SyncChannel.decodeError(message.payload)
+      case .error?: throw SyncChannel.decodeError(message.payload)
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
     }
@@ -219,7 +219,7 @@ public enum Launcher {
     }
     DebugTrace.step("create \(plan.id): state and pid file written")
     if mode == .create {
-      sync.send(UInt8(ascii: "A"))
+      sync.send(.stateSaved)
       sync.close()
     }
     return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)

@@ -105,6 +105,12 @@ int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
 /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
 int hk_move_mount_to(int fd, int target_fd);
 
+/// capset(2) for the calling thread, version 3 (64-bit sets): what libcap's cap_set_proc does.
+int hk_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) for `count` raw BPF instructions (struct
+/// sock_filter, 8 bytes each). No allocation. The listener fd with NEW_LISTENER, else 0; -1 + errno.
+int hk_load_seccomp_filter(uint32_t flags, const void *insns, uint16_t count);
+
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring for the
 /// caller. Returns its serial or -1 with errno.
 int32_t hk_join_named_session_keyring(const char *name);
