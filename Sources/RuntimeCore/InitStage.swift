@@ -71,6 +71,7 @@ enum InitStage {
                          inherited: plan.process.env)
     }
     try RootfsSetup.pivot(plan)
+    try RootfsSetup.reopenDevNull(plan)
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
     try ProcessSetup.applyHostnameAndSysctl(plan)
     try RootfsSetup.finish(plan)

@@ -248,6 +248,22 @@ enum RootfsSetup {
     }
   }
 
+  /// As runc (reOpenDevNull): stdio that is the host's /dev/null becomes the container's own,
+  /// so that no fd of the init refers to a mount outside the container (CRIU cannot dump one).
+  /// Only where hull made /dev (not a bind of the host's).
+  static func reopenDevNull(_ plan: LaunchPlan) throws {
+    if plan.mounts.contains(where: { $0.destination == "/dev" && $0.flags & UInt(MS_BIND) != 0 }) { return }
+    let devNull = try check("open", "/dev/null") { hk_open_mode("/dev/null", O_RDWR | O_CLOEXEC, 0) }
+    defer { close(devNull) }
+    var null = stat()
+    _ = try check("fstat", "/dev/null") { fstat(devNull, &null) }
+    for fd: Int32 in 0...2 {
+      var st = stat()
+      guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR, st.st_rdev == null.st_rdev else { continue }
+      _ = try check("dup2", "/dev/null") { dup2(devNull, fd) }
+    }
+  }
+
   /// maskedPaths, readonlyPaths and root.readonly, after pivot_root.
   static func finish(_ plan: LaunchPlan) throws {
     for path in plan.maskedPaths {
