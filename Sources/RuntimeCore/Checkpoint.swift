@@ -55,7 +55,7 @@ public enum Checkpoint {
     } catch { throw RuntimeError(error, context: operation) }
     let args = dumpArguments(pid: record.pid, rootfs: record.rootfs, options: options,
                              freezeCgroup: freezerDirectory(record.cgroup),
-                             externalMounts: dumpMounts(spec, pid: record.pid), terminal: terminal)
+                             externalMounts: dumpMounts(spec, pid: record.pid, terminal: terminal != nil), terminal: terminal)
     try runCriu(args, operation: operation, logDirectory: options.workPath ?? options.imagePath,
                 logName: options.preDump ? "pre-dump.log" : "dump.log")
     _ = consume lock
@@ -115,10 +115,12 @@ public enum Checkpoint {
 
   /// Mounts whose source lies outside the container, which CRIU must be told about (runc's
   /// ext_mnt): bind mounts, masked files (bound from /dev/null) and, on v1 and hybrid hosts,
-  /// the binds of the container's cgroup directories. At dump the value is only a name.
-  static func dumpMounts(_ spec: Spec?, pid: Int32) -> [(key: String, value: String)] {
+  /// the binds of the container's cgroup directories, and /dev/console when it is the bind of an
+  /// external terminal's slave. At dump the value is only a name.
+  static func dumpMounts(_ spec: Spec?, pid: Int32, terminal: Bool) -> [(key: String, value: String)] {
     guard let spec else { return [] }
     var mounts = spec.mounts.filter(\.isBindMount).map { (key: $0.destination, value: $0.destination) }
+    if terminal && mountPoints(pid: pid).contains("/dev/console") { mounts.append((key: "/dev/console", value: "/dev/console")) }
     mounts += maskedFiles(spec, root: "/proc/\(pid)/root").map { (key: $0, value: "/dev/null") }
     mounts += cgroupBinds(spec, host: CgroupHost.current()).map { (key: $0.destination, value: $0.destination) }
     return mounts
@@ -141,6 +143,15 @@ public enum Checkpoint {
     return spec.mounts.filter { $0.type == "cgroup" }.flatMap { mount in
       mountPoints.map { (destination: Paths.join(mount.destination, Paths.basename($0)), mountPoint: $0) }
     }
+  }
+
+  /// The mount points in the process's mount namespace, as it sees them.
+  static func mountPoints(pid: Int32) -> Set<String> {
+    let text = Files.readIfPresent("/proc/\(pid)/mountinfo") ?? ""
+    return Set(text.split(separator: "\n").compactMap { line in
+      let fields = line.split(separator: " ")
+      return fields.count > 4 ? String(fields[4]) : nil
+    })
   }
 
   /// The directory CRIU freezes the container through (runc's freeze_cgroup).

@@ -41,6 +41,9 @@ extension Checkpoint {
     try validate(manageCgroupsMode: options.manageCgroupsMode, operation: operation)
     let terminal = Files.readIfPresent(options.imagePath + "/" + terminalFile)
     try checkTerminal(spec: spec, terminal: terminal, options: options, operation: operation)
+    if let work = options.workPath {
+      do { try Files.makeDirectories(work, mode: 0o700) } catch { throw RuntimeError(error, context: operation) }
+    }
     if !options.detach { _ = hk_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0) }
     let lock = try store.create(id)
     let cgroupPath = spec.linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(id)"
@@ -62,16 +65,16 @@ extension Checkpoint {
       if options.externalUnixSockets { args.append("--ext-unix-sk") }
       if options.shellJob { args.append("--shell-job") }
       if options.fileLocks { args.append("--file-locks") }
-      for mount in restoreMounts(spec, bundle: options.bundle, cgroup: cgroup) {
-        args += ["--ext-mount-map", "\(mount.key):\(mount.value)"]
-      }
+      var mounts = restoreMounts(spec, bundle: options.bundle, cgroup: cgroup)
       args += try inherited.callerPipes(recorded: options.imagePath + "/" + descriptorsFile, operation: operation)
       var console: (master: Int32, name: String)?
       if let terminal, options.consoleSocket != nil {
         let pty = try inherited.newTerminal(size: spec.process?.consoleSize, operation: operation)
         console = (pty.master, pty.name)
         args += ["--inherit-fd", "fd[\(pty.slave)]:\(terminal)"]
+        mounts.append((key: "/dev/console", value: pty.name))  // the bind of the old slave, now of the new one
       }
+      for mount in mounts { args += ["--ext-mount-map", "\(mount.key):\(mount.value)"] }
       try runCriu(args, operation: operation, logDirectory: options.workPath ?? options.imagePath, logName: "restore.log")
       guard let text = Files.readIfPresent(pidFile), let pid = Int32(text.split(separator: "\n").first ?? "") else {
         throw RuntimeError(operation, pidFile, reason: "criu wrote no pid", errno: ENOENT)
