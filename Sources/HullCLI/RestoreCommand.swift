@@ -19,6 +19,9 @@ struct RestoreCommand: HullCommand {
     if args.value("console-socket") != nil {
       throw RuntimeError("restore container \(id)", reason: "--console-socket: restoring a terminal is not supported yet", errno: 95)
     }
+    if context.systemdCgroup {
+      throw RuntimeError("restore container \(id)", reason: "--systemd-cgroup: restoring into a systemd unit is not supported yet (restore with cgroupfs paths)", errno: 95)
+    }
     let bundle = CreateOptions.bundlePath(args)
     let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "restore")
     var options = Checkpoint.RestoreOptions(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)

@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import LinuxKit
 
@@ -19,7 +20,12 @@ enum CgroupMount {
       return
     }
     if cgroup.host.mode == .unified {
-      try Mounts.mount(source: "cgroup2", target: RootfsPath.procPath(fd), type: "cgroup2", flags: step.flags, label: step.destination)
+      do {
+        try Mounts.mount(source: "cgroup2", target: RootfsPath.procPath(fd), type: "cgroup2", flags: step.flags, label: step.destination)
+      } catch {
+        guard error.errno == EPERM || error.errno == EBUSY else { throw error }
+        try bindOwnCgroup(step, cgroup: cgroup, root: root)
+      }
       return
     }
     try Mounts.mount(source: "tmpfs", target: RootfsPath.procPath(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
@@ -45,5 +51,19 @@ enum CgroupMount {
       try Mounts.mount(source: nil, target: RootfsPath.procPath(top), type: nil,
                        flags: UInt(MS_REMOUNT) | baseFlags | UInt(MS_RDONLY), data: "mode=755", label: step.destination)
     }
+  }
+
+  /// In a user namespace (rootless under a systemd user manager) cgroup2 cannot be mounted over
+  /// the host's (bound in with /sys): the container's own cgroup is bound instead, as runc does.
+  static func bindOwnCgroup(_ step: LaunchPlan.MountStep, cgroup: CgroupSet, root: RootfsPath) throws {
+    let source = Paths.join(cgroup.host.unifiedMountPoint ?? "/sys/fs/cgroup", cgroup.path)
+    let fd = try root.open(step.destination, creating: nil)
+    defer { close(fd) }
+    try Mounts.mount(source: source, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC),
+                     label: step.destination)
+    let mounted = try root.open(step.destination, creating: nil)
+    defer { close(mounted) }
+    try Mounts.mount(source: nil, target: RootfsPath.procPath(mounted), type: nil,
+                     flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_REC) | step.flags, label: step.destination)
   }
 }
