@@ -31,6 +31,7 @@ struct SystemdUnitTests {
     ("machine-vm1.slice:p:n", false, "p-n.scope", "machine-vm1.slice", "/machine.slice/machine-vm1.slice/p-n.scope"),
     ("-.slice:p:n", false, "p-n.scope", "-.slice", "/p-n.scope"),
     ("system.slice::n", false, "-n.scope", "system.slice", "/system.slice/-n.scope"),
+    ("system.slice:p:", false, "p-.scope", "system.slice", "/system.slice/p-.scope"),
     ("system.slice:p:pod-x.slice", false, "pod-x.slice", "system.slice", "/system.slice/pod-x.slice"),
   ])
   func parse(_ cgroupsPath: String, _ rootless: Bool, _ unit: String, _ slice: String, _ path: String) throws {
@@ -44,7 +45,7 @@ struct SystemdUnitTests {
 
   @Test("bad forms are refused naming linux.cgroupsPath and the part", arguments: [
     ("/system.slice/abc", "slice:prefix:name"), ("a:b", "slice:prefix:name"), ("a:b:c:d", "slice:prefix:name"),
-    ("system.slice:docker:", "name"), ("system:docker:abc", "slice"), ("a--b.slice:p:n", "slice"),
+    ("system:docker:abc", "slice"), ("a--b.slice:p:n", "slice"),
     ("system.slice:p:a/b", "unit name"), ("system.slice:p:a b", "unit name"),
     ("system.slice:p:" + String(repeating: "x", count: 250), "255"),
   ])

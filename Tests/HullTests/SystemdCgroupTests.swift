@@ -22,14 +22,17 @@ enum SystemdHost {
     return nil
   }()
 
-  /// `systemctl show -p A,B unit` as a dictionary.
+  /// `systemctl show -p A,B unit` as a dictionary; a property shown on several lines (DeviceAllow)
+  /// has them sorted and joined by newlines (systemd lists them in reverse of the order sent).
   static func show(_ unit: String, _ properties: [String]) -> [String: String] {
     guard let systemctl, let result = try? run([systemctl, "show", "-p", properties.joined(separator: ","), unit], outputDir: "/tmp")
     else { return [:] }
     var values: [String: String] = [:]
     for line in result.stdout.split(separator: "\n") {
       guard let eq = line.firstIndex(of: "=") else { continue }
-      values[String(line[..<eq])] = String(line[line.index(after: eq)...])
+      let key = String(line[..<eq])
+      let value = String(line[line.index(after: eq)...])
+      values[key] = values[key].map { ($0.split(separator: "\n").map(String.init) + [value]).sorted().joined(separator: "\n") } ?? value
     }
     return values
   }
@@ -50,6 +53,60 @@ enum SystemdHost {
     guard let systemctl else { return }
     _ = try? run([systemctl, "stop", unit], outputDir: "/tmp")
     _ = try? run([systemctl, "reset-failed", unit], outputDir: "/tmp")
+  }
+}
+
+/// A user with a running user manager (user@UID.service), for --systemd-cgroup as that user. Making one creates a
+/// user and enables lingering: done only in a `drydock vm` guest (DRYDOCK_VM=1), never on a real host.
+enum SystemdUser {
+  static let name = "hullsd"
+  static let uid: UInt32 = 1500
+
+  /// Why no user manager can be had here, or nil once it runs.
+  static let unavailable: String? = {
+    if let reason = SystemdHost.unavailable { return reason }
+    guard ProcessInfo.processInfo.environment["DRYDOCK_VM"] == "1" else {
+      return "makes a user and a user manager (loginctl enable-linger): only in a `drydock vm --init systemd` guest"
+    }
+    guard let systemctl = SystemdHost.systemctl, let setpriv = RootlessHost.setpriv else { return "no systemctl or setpriv" }
+    func sh(_ script: String, timeout: Double = 120) -> CommandResult? {
+      try? HullTests.run(["/bin/sh", "-c", script], outputDir: "/tmp", timeout: timeout)
+    }
+    if readText("/etc/passwd").split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) == nil {
+      guard sh("useradd -m -u \(uid) \(name)")?.status == 0 else { return "useradd \(name) failed" }
+    }
+    // The guest boots a minimal drydock.target: services with default dependencies wait for sysinit.target,
+    // which never comes. logind and the user manager's units get that dependency dropped (runtime drop-ins).
+    if SystemdHost.show("systemd-logind.service", ["ActiveState"])["ActiveState"] != "active" {
+      let dropIns = ["systemd-logind.service", "user-runtime-dir@.service", "user@.service"].map {
+        "mkdir -p /run/systemd/system/\($0).d && printf '[Unit]\\nDefaultDependencies=no\\n' >/run/systemd/system/\($0).d/hull-tests.conf"
+      }.joined(separator: " && ")
+      guard let r = sh(dropIns + " && \(systemctl) daemon-reload"), r.status == 0 else { return "could not add drop-ins for logind" }
+    }
+    guard let linger = sh("loginctl enable-linger \(name) && \(systemctl) start user@\(uid).service"), linger.status == 0 else {
+      return "the user manager did not start: \(String(describing: sh("\(systemctl) status --no-pager user@\(uid).service")))"
+    }
+    for _ in 0..<300 where access("/run/user/\(uid)/systemd/private", F_OK) != 0 { usleep(100_000) }
+    guard access("/run/user/\(uid)/systemd/private", F_OK) == 0 else { return "user@\(uid).service has no private socket" }
+    return nil
+  }()
+
+  static var environment: [String] { ["XDG_RUNTIME_DIR=/run/user/\(uid)", "HOME=/home/\(name)", "PATH=/usr/bin:/bin"] }
+
+  /// `argv` as the user (its manager reachable through XDG_RUNTIME_DIR).
+  static func asUser(_ argv: [String], in dir: String) throws -> CommandResult {
+    try spawn([RootlessHost.setpriv!, "--reuid=\(uid)", "--regid=\(uid)", "--init-groups", "/usr/bin/env"] + environment + argv,
+              outputDir: dir).wait()
+  }
+
+  static func show(_ unit: String, _ properties: [String], in dir: String) -> [String: String] {
+    guard let result = try? asUser([SystemdHost.systemctl!, "--user", "show", "-p", properties.joined(separator: ","), unit], in: dir)
+    else { return [:] }
+    var values: [String: String] = [:]
+    for line in result.stdout.split(separator: "\n") {
+      if let eq = line.firstIndex(of: "=") { values[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
+    }
+    return values
   }
 }
 
@@ -230,7 +287,7 @@ struct SystemdCgroupTests {
   }
 
   @Test("bad cgroupsPath forms are refused naming linux.cgroupsPath; nothing is made", arguments: [
-    "bad:hulltest:x", "a--b.slice:hulltest:x", "system.slice:hulltest:", "/system.slice/x", "system.slice:hulltest:a b",
+    "bad:hulltest:x", "a--b.slice:hulltest:x", "-x.slice:hulltest:x", "/system.slice/x", "system.slice:hulltest:a b",
   ])
   func badForms(_ path: String) throws {
     let box = try Box("sd-bad")
@@ -269,5 +326,52 @@ struct SystemdCgroupTests {
     for property in properties {
       #expect(seen[0][property] == seen[1][property], "\(property): hull \(seen[0][property] ?? "-"), runc \(seen[1][property] ?? "-")")
     }
+  }
+
+  @Test("rootless: the user's own manager holds the container in a scope of its user.slice",
+        .enabled(if: SystemdUser.unavailable == nil, Comment(rawValue: SystemdUser.unavailable ?? "")))
+  func rootless() throws {
+    let sb = try Sandbox("sd-user")
+    defer { sb.cleanup() }
+    let uid = SystemdUser.uid
+    let home = sb.dir + "/home"
+    for dir in [sb.root, home] {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      chown(dir, uid, uid)
+    }
+    let spec = try SystemdUser.asUser([HullTestEnv.hullPath, "spec", "--rootless", "--bundle", home], in: sb.dir)
+    #expect(spec.status == 0, "\(spec)")
+    sb.config = try JSON.parse(readText(home + "/config.json"))
+    sb.set("root.path", .string(sb.rootfs))
+    sb.set("process.terminal", .bool(false))
+    sb.set("process.args", jsonStrings(["/bin/sleep", "60"]))
+    let id = sb.newID()
+    sb.set("linux.cgroupsPath", .string(":hulltest:\(id)"))
+    sb.set("linux.resources", json: #"{"memory": {"limit": 67108864}, "pids": {"limit": 20}}"#)
+    try sb.writeConfig()
+    let hull = { (args: [String]) throws -> CommandResult in
+      try SystemdUser.asUser([HullTestEnv.hullPath, "--systemd-cgroup", "--root", sb.root] + args, in: sb.dir)
+    }
+    let unit = "hulltest-\(id).scope"
+    let cgroup = "/user.slice/user-\(uid).slice/user@\(uid).service/user.slice/\(unit)"
+    let create = try hull(["create", "--bundle", sb.bundle, id])
+    #expect(create.status == 0, "\(create)")
+    let pid = Int32(try JSON.parse(try hull(["state", id]).stdout)["pid"]?.int64Value ?? 0)
+    #expect(readText("/proc/\(pid)/cgroup") == "0::\(cgroup)\n")
+    let show = SystemdUser.show(unit, ["ActiveState", "Slice", "Delegate", "MemoryMax", "TasksMax", "ControlGroup"], in: sb.dir)
+    #expect(show["ActiveState"] == "active" && show["Slice"] == "user.slice" && show["Delegate"] == "yes", "\(show)")
+    #expect(show["ControlGroup"] == cgroup)
+    #expect(show["MemoryMax"] == "67108864" && show["TasksMax"] == "20", "\(show)")
+    #expect(readText("/sys/fs/cgroup" + cgroup + "/memory.max") == "67108864\n")
+    let update = try hull(["update", "--memory", "33554432", id])
+    #expect(update.status == 0, "\(update)")
+    #expect(SystemdUser.show(unit, ["MemoryMax"], in: sb.dir)["MemoryMax"] == "33554432")
+    let features = try hull(["features"])
+    #expect(try JSON.parse(features.stdout)["linux"]?["cgroup"]?["systemdUser"] == .bool(true), "\(features)")
+    let delete = try hull(["delete", "--force", id])
+    #expect(delete.status == 0 && delete.stderr.isEmpty, "\(delete)")
+    #expect(SystemdUser.show(unit, ["LoadState"], in: sb.dir)["LoadState"] == "not-found")
+    #expect(access("/sys/fs/cgroup" + cgroup, F_OK) != 0)
+    sb.expectNothingLeft(id)
   }
 }

@@ -61,8 +61,9 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
       let r = user ? lib.busOpenUser(&handle) : lib.busOpenSystem(&handle)
       described = user ? "the user's session bus" : "the system bus"
       guard r >= 0, handle != nil else {
-        throw CgroupError("connect to \(described) (--systemd-cgroup)", user ? runtimeDir : "", errno: -r,
-                          detail: "\(SystemError.describe(-r)) (no systemd private socket at \(privateSocket) either)")
+        let tried = user && runtimeDir.isEmpty ? "" : " (nor systemd's private socket \(privateSocket))"
+        throw CgroupError("connect to \(described) (--systemd-cgroup)", "", errno: -r,
+                          detail: "\(SystemError.describe(-r))\(tried)")
       }
     }
     bus = handle!

@@ -1,7 +1,8 @@
 /// A container's systemd unit, from a `linux.cgroupsPath` of the form "slice:prefix:name" under
 /// --systemd-cgroup, resolved as runc 1.1.5 does (libcontainer/specconv and cgroups/systemd):
 /// an empty cgroupsPath is ":hull:<id>"; an empty slice is system.slice (user.slice under a user
-/// manager); the unit is "<prefix>-<name>.scope", or the name itself when it ends in ".slice";
+/// manager); the unit is "<prefix>-<name>.scope", or the name itself when it ends in ".slice"
+/// (a slice cannot hold processes: systemd then refuses PIDs, for runc 1.1.5 too);
 /// the cgroup is the expanded slice plus the unit ("/system.slice/docker-abc.scope"), below the
 /// user manager's own cgroup for a user manager (see SystemdScope.resolveUserPath).
 public struct SystemdUnit: Sendable, Equatable {
@@ -41,10 +42,8 @@ public struct SystemdUnit: Sendable, Equatable {
       throw CgroupError.invalid(field, "\"\(cgroupsPath)\": expected \"slice:prefix:name\" with --systemd-cgroup (e.g. \"system.slice:docker:abc\")")
     }
     if parts[0].isEmpty { parts[0] = user ? "user.slice" : "system.slice" }
+    // An empty prefix or name is kept, as runc keeps it ("-abc.scope", "docker-.scope").
     let (slice, prefix, name) = (parts[0], parts[1], parts[2])
-    guard !name.isEmpty else {
-      throw CgroupError.invalid(field, "\"\(cgroupsPath)\": the name (third part of slice:prefix:name) is empty")
-    }
     let slicePath: String
     do { slicePath = try expandSlice(slice) } catch {
       throw CgroupError.invalid(field, "\"\(cgroupsPath)\": \(error.detail ?? "invalid slice")")
