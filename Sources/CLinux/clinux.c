@@ -1,4 +1,5 @@
 #include "clinux.h"
+#include "kernel_abi.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -174,7 +175,7 @@ long hk_bpf(int cmd, void *attr, unsigned int size) { return syscall(SYS_bpf, cm
 int hk_mount_setattr_recursive(int fd, uint64_t attr_set) {
   struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {attr_set, 0, 0, 0};
   /* MOUNT_ATTR_STRICTATIME and NOATIME are values of the atime field: clear it first. */
-  if (attr_set & 0x70) attr.attr_clr = 0x70;
+  if (attr_set & MOUNT_ATTR__ATIME) attr.attr_clr = MOUNT_ATTR__ATIME;
   return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
@@ -190,7 +191,7 @@ int hk_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64_t 
   return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
 }
 int hk_ioprio_set_self(int ioclass, int level) {
-  return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (ioclass << 13) | level);
+  return (int)syscall(SYS_ioprio_set, HK_IOPRIO_WHO_PROCESS, 0, (ioclass << HK_IOPRIO_CLASS_SHIFT) | level);
 }
 int hk_personality(unsigned long persona) { return personality(persona); }
 int hk_set_affinity(const int *cpus, int count) {
@@ -240,16 +241,16 @@ done:
 }
 
 int hk_open_tree_clone(const char *path, int recursive) {
-  return (int)syscall(SYS_open_tree, AT_FDCWD, path, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  return (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 }
 
 int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive) {
-  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns_fd};
+  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)userns_fd};
   return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
 }
 
 int hk_move_mount_to(int fd, int target_fd) {
-  return (int)syscall(SYS_move_mount, fd, "", target_fd, "", 0x00000004 | 0x00000040 /* F_EMPTY_PATH | T_EMPTY_PATH */);
+  return (int)syscall(SYS_move_mount, fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
 #include <linux/capability.h>
@@ -269,13 +270,20 @@ int hk_load_seccomp_filter(uint32_t flags, const void *insns, uint16_t count) {
   return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)flags, &prog);
 }
 
+int hk_seccomp_flags_supported(uint32_t flags) {
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)flags, NULL);
+  return rc < 0 && errno == EFAULT;
+}
+int hk_memfd_cloexec(const char *name) { return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */); }
+int hk_pidfd_getfd(int pidfd, int fd) { return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0); }
+
 /* Joins (or creates) the session keyring `name` and adds user-search to its permissions,
    read back from KEYCTL_DESCRIBE ("type;uid;gid;perm;description"). */
 int32_t hk_join_named_session_keyring(const char *name) {
-  long id = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
+  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
   if (id < 0) return -1;
   char desc[512];
-  long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc - 1);
+  long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1);
   if (n < 0) return -1;
   desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
   char *perm = desc;
@@ -284,8 +292,8 @@ int32_t hk_join_named_session_keyring(const char *name) {
     if (perm) perm++;
   }
   if (!perm) { errno = EINVAL; return -1; }
-  unsigned long bits = strtoul(perm, NULL, 16) | 0x00080000 /* KEY_USR_SEARCH */;
-  if (syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, id, bits) < 0) return -1;
+  unsigned long bits = strtoul(perm, NULL, 16) | KEY_USR_SEARCH;
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, bits) < 0) return -1;
   return (int32_t)id;
 }
 
@@ -359,34 +367,36 @@ int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxn
    fsmount; its superblock belongs to the host, so the node works), returned as a detached
    one-file tree (open_tree OPEN_TREE_CLONE) to be moved onto the container's path. */
 int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, unsigned int uid, unsigned int gid) {
-  int fs = (int)syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+  int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
-  if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) != 0) {
+  if (syscall(SYS_fsconfig, fs, HK_FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) {
     int saved = errno; close(fs); errno = saved; return -1;
   }
-  int mnt = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
+  int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
   int saved = errno;
   close(fs);
   if (mnt < 0) { errno = saved; return -1; }
   int tree = -1;
   if (mknodat(mnt, "node", mode, makedev(major_, minor_)) == 0 && fchmodat(mnt, "node", mode & 07777, 0) == 0 &&
       fchownat(mnt, "node", uid, gid, AT_SYMLINK_NOFOLLOW) == 0)
-    tree = (int)syscall(SYS_open_tree, mnt, "node", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+    tree = (int)syscall(SYS_open_tree, mnt, "node", OPEN_TREE_CLONE | O_CLOEXEC);
   if (tree < 0 && errno == EINVAL) {
     /* Kernels before cloning from detached mounts was allowed (6.1 among them) refuse a mount outside
        our namespace: attach the tmpfs for the moment at a private temp dir, clone the node, detach it. */
     char dir[] = "/tmp/hull-device-XXXXXX";
     if (mkdtemp(dir) != NULL) {
-      if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, dir, 4 /* MOVE_MOUNT_F_EMPTY_PATH */) == 0) {
+      if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) == 0) {
         char node[sizeof dir + 8];
         snprintf(node, sizeof node, "%s/node", dir);
-        tree = (int)syscall(SYS_open_tree, AT_FDCWD, node, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+        tree = (int)syscall(SYS_open_tree, AT_FDCWD, node, OPEN_TREE_CLONE | O_CLOEXEC);
         saved = errno;
-        umount2(dir, MNT_DETACH);
+        /* A failure leaves the private temp dir mounted: nothing else uses it, and rmdir below
+           then fails (EBUSY) too; the tree (or its error) is what the caller needs. */
+        (void)umount2(dir, MNT_DETACH);
         errno = saved;
       }
       saved = errno;
-      rmdir(dir);
+      (void)rmdir(dir);  /* best effort: an empty private dir left in /tmp is harmless */
       errno = saved;
     }
   }
@@ -401,5 +411,5 @@ int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, 
 int hk_is_procfs(int fd) {
   struct statfs fs;
   if (fstatfs(fd, &fs) != 0) return -1;
-  return fs.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */;
+  return fs.f_type == PROC_SUPER_MAGIC;
 }
