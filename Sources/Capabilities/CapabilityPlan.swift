@@ -1,5 +1,4 @@
 import CCap
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -36,7 +35,7 @@ public struct CapabilityPlan: Sendable, Equatable {
 
   /// Is `cap` in this process's bounding set?
   public static func inHostBoundingSet(_ cap: Int32) -> Bool {
-    hk_prctl(PR_CAPBSET_READ, UInt(cap), 0, 0, 0) == 1
+    LinuxSyscalls().prctl(PR_CAPBSET_READ, UInt(cap)) == 1
   }
 
   /// Maps a name like "CAP_NET_ADMIN" to its number, or nil when libcap does not know it.

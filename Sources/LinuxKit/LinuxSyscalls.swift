@@ -97,9 +97,7 @@ public struct LinuxSyscalls: Syscalls {
   public func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
     Glibc.read(fd, buffer.baseAddress, buffer.count)
   }
-  public func sendFD(_ socket: Int32, _ fd: Int32, payload: [UInt8]) -> Int32 {
-    payload.withUnsafeBytes { hk_send_fd(socket, fd, $0.baseAddress, $0.count) }
-  }
+  public func sendFD(_ socket: Int32, _ fd: Int32, payload: [UInt8]) -> Int32 { UnixSocket.sendFD(socket, fd, payload: payload) }
   public func connectUnix(_ path: String) -> Int32 { UnixSocket.connect(path) }
 
   public func openPtyMaster(_ ptmx: String) -> Int32 { hk_open_pty_master(ptmx) }
@@ -144,36 +142,3 @@ public struct LinuxSyscalls: Syscalls {
 // stat(2) and statvfs(2) by name: inside LinuxSyscalls the names are its own methods.
 private func statPath(_ path: String, _ st: inout stat) -> Int32 { stat(path, &st) }
 private func statvfsPath(_ path: String, _ vfs: inout statvfs) -> Int32 { statvfs(path, &vfs) }
-
-/// Unix sockets.
-public enum UnixSocket {
-  /// accept4(listener, SOCK_CLOEXEC); -1 + errno.
-  public static func accept(_ listener: Int32) -> Int32 { hk_accept4_cloexec(listener) }
-
-  /// A close-on-exec SOCK_STREAM socket connected to `path` (retried on EINTR); -1 + errno.
-  public static func connect(_ path: String) -> Int32 {
-    let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    if sock < 0 { return -1 }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-      Glibc.close(sock)
-      Glibc.errno = ENAMETOOLONG
-      return -1
-    }
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-    let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
-    while true {
-      let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(sock, $0, length) }
-      }
-      if rc == 0 { return sock }
-      if Glibc.errno == EINTR { continue }
-      let e = Glibc.errno
-      Glibc.close(sock)
-      Glibc.errno = e
-      return -1
-    }
-  }
-}

@@ -1,4 +1,3 @@
-import CLinux
 import Cgroups
 import Glibc
 import LinuxKit
@@ -34,9 +33,10 @@ public enum ExecLauncher {
       let hint = status == .paused ? " (use --ignore-paused to override)" : ""
       throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container\(hint)", errno: EINVAL)
     }
-    let targetFD = hk_pidfd_open(record.pid, 0)
-    if targetFD < 0 { throw RuntimeError(SystemError("pidfd_open", "/proc/\(record.pid)"), context: "exec in container \(id)") }
-    defer { close(targetFD) }
+    func open(_ pid: Int32) throws(RuntimeError) -> PidFD {
+      do { return try PidFD(pid: pid) } catch { throw RuntimeError(error, context: "exec in container \(id)") }
+    }
+    let target = try open(record.pid)
     guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else {
       throw RuntimeError("exec in container \(id)", reason: "container not running", errno: ESRCH)
     }
@@ -62,7 +62,7 @@ public enum ExecLauncher {
       process.setgroupsAllowed = false
     }
     // pid and time namespaces apply to the children of the caller only.
-    if parentFlags != 0 && hk_setns(targetFD, parentFlags) != 0 {
+    if parentFlags != 0 && LinuxNamespace.enter(target.fd, flags: parentFlags) != 0 {
       throw RuntimeError(SystemError("setns pid/time", "/proc/\(record.pid)/ns"), context: "exec in container \(id)")
     }
     var console: Int32 = -1
@@ -80,33 +80,35 @@ public enum ExecLauncher {
     defer { if console >= 0 { close(console) } }
     let channels: (parent: SyncChannel, child: SyncChannel)
     do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
-    if !options.detach { _ = hk_block_signals_for_forwarding() }
+    if !options.detach { ForwardedSignals.block() }
 
     // No mount namespace of the container's own: the init is chrooted in root.path, and so
     // is the exec'd process (runc and crun 1.x leave it on the host's root).
-    var initRoot: Int32 = -1
+    var initRoot: FileDescriptor?
     if childFlags & Int32(LinuxNamespace.mount.cloneFlag) == 0 {
-      initRoot = hk_open_mode("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
-      if initRoot < 0 { throw RuntimeError(SystemError("open", "/proc/\(record.pid)/root"), context: "exec in container \(id)") }
+      do { initRoot = try FileDescriptor.open("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY) } catch {
+        throw RuntimeError(error, context: "exec in container \(id)")
+      }
     }
-    defer { if initRoot >= 0 { close(initRoot) } }
     var pidfd: Int32 = -1
-    let pid = hk_clone3(0, &pidfd, -1)
+    let pid = Clone.clone3(flags: 0, pidfd: &pidfd)
     if pid < 0 { throw RuntimeError(SystemError("clone3"), context: "exec in container \(id)") }
     if pid > 0 { DebugTrace.step("exec in \(id): process cloned, pid \(pid)") }
     if pid == 0 {
       close(lock.fd)
       channels.parent.close()
-      ExecChild.run(process, sync: channels.child,
-                    target: .init(pidfd: targetFD, namespaces: childFlags, root: initRoot,
-                                  sessionKeyringOf: record.noNewKeyring ? nil : id),
-                    console: console)
+      // The child owns its copies now: taken out, not dropped (Swift destroys what is still
+      // alive before a call that never returns, which would close them under the child).
+      let target = ExecChild.Target(pidfd: target.take(), namespaces: childFlags, root: initRoot.take()?.take() ?? -1,
+                                    sessionKeyringOf: record.noNewKeyring ? nil : id)
+      ExecChild.run(process, sync: channels.child, target: target, console: console)
     }
     channels.child.close()
     let sync = channels.parent
     defer { sync.close() }
     func fail(_ error: RuntimeError) -> RuntimeError {
-      _ = hk_pidfd_send_signal(pidfd, SIGKILL)
+      // Fails only when the process is gone already, which the wait below sees.
+      PidFD.send(SIGKILL, to: pidfd)
       // A process in a frozen cgroup (--ignore-paused) dies only once thawed: not waited for.
       if PidFD.waitReadable(pidfd, timeoutMs: 2000) { ForegroundRun.reap(pid) }
       close(pidfd)
@@ -130,7 +132,7 @@ public enum ExecLauncher {
     sync.send(.go)
     let readyMessage: SyncChannel.Message?
     // Forwarded signals are blocked: a SIGTERM while the process is set up (or frozen) ends the exec.
-    let signalFD = options.detach ? -1 : hk_signalfd_forwarding()
+    let signalFD = options.detach ? -1 : ForwardedSignals.signalFD()
     defer { if signalFD >= 0 { close(signalFD) } }
     do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD) } catch { throw fail(error) }
     guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
@@ -167,7 +169,7 @@ enum ExecChild {
 
   static func run(_ process: ProcessPlan, sync: SyncChannel, target: Target, console: Int32) -> Never {
     // The parent blocked the signals it forwards; the exec'd process starts with none blocked.
-    Signals.unblockAll()
+    ForwardedSignals.unblockAll()
     var context = InitContext(kernel: LinuxSyscalls(), sync: sync, consoleSocket: console)
     do {
       let e = try setUp(process, target, &context)

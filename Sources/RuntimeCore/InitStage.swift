@@ -24,7 +24,7 @@ enum InitStage {
   static func run(_ plan: LaunchPlan, _ fds: Descriptors) -> Never {
     close(fds.stateLock)
     // The parent blocked the signals it forwards; the container's process starts with none blocked.
-    Signals.unblockAll()
+    ForwardedSignals.unblockAll()
     var context = InitContext(kernel: LinuxSyscalls(), sync: fds.sync, consoleSocket: fds.consoleSocket)
     do {
       let (e, reply) = try setUp(plan, fds, &context)

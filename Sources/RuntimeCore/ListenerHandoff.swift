@@ -1,5 +1,5 @@
-import CLinux
 import Glibc
+import LinuxKit
 import Seccomp
 
 /// The parent's side of the seccomp listener hand-off (SeccompNotify.handoffMessage; the
@@ -40,7 +40,7 @@ enum ListenerHandoff {
         return nil
       }
       if fds[1].revents != 0 {
-        let signal = hk_signalfd_read(signalFD)
+        let signal = ForwardedSignals.next(signalFD)
         if signal > 0 && signal != SIGCHLD && signal != SIGWINCH { return signal }
       }
       if fds[0].revents != 0 { return nil }

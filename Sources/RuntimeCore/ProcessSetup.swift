@@ -216,7 +216,7 @@ enum ProcessSetup {
   static func markFdsCloseOnExec<K>(_ plan: ProcessPlan, keep ownFds: [Int32], _ context: InitContext<K>) throws {
     let kernel = context.kernel
     let first = UInt32(3 + plan.preserveFds)
-    _ = try check("close_range (close-on-exec)") { kernel.closeRange(first, UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */) }
+    _ = try check("close_range (close-on-exec)") { kernel.closeRange(first, UInt32.max, CLOSE_RANGE_CLOEXEC) }
     var fd: Int32 = 3
     while fd < 3 + plan.preserveFds {
       // --preserve-fds checked these are open (CreateOptions.preservedFds).

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -100,7 +99,7 @@ public struct StateStore: Sendable {
   /// directory we locked (removed, maybe made again, while we waited): that lock guards
   /// nothing. The open fd keeps the old inode alive, so its number cannot be reused meanwhile.
   private func lock(_ dir: String, shared: Bool = false, nonBlocking: Bool = false) throws(RuntimeError) -> Lock? {
-    let fd = hk_open_mode(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+    let fd = Files.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if fd < 0 { throw RuntimeError(SystemError("open", dir)) }
     while flock(fd, (shared ? LOCK_SH : LOCK_EX) | (nonBlocking ? LOCK_NB : 0)) != 0 {
       if errno == EINTR { continue }
@@ -133,7 +132,7 @@ public struct StateStore: Sendable {
   /// Records that the init was released (see ContainerRecord.started).
   public func markStarted(_ id: String) throws(RuntimeError) {
     let path = directory(id) + "/started"
-    let fd = hk_open_mode(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    let fd = Files.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode: 0o600)
     if fd < 0 { throw RuntimeError(SystemError("create", path), context: "mark started") }
     Glibc.close(fd)
   }

@@ -85,6 +85,7 @@ struct SyncChannel {
     }
   }
 
+  /// close(2) frees the number even when it reports an error: nothing to retry.
   func close() { _ = Glibc.close(fd) }
 
   /// Errors cross the channel as four fields separated by \u{1}.

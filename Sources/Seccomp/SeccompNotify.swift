@@ -1,4 +1,3 @@
-import CLinux
 import CSeccomp
 import Glibc
 import LinuxKit
@@ -62,10 +61,10 @@ public enum SeccompNotify {
       throw SeccompError(operation: "receive seccomp listener", field: "linux.seccomp.listenerPath", errno: EPROTO,
                          reason: "malformed hand-off message")
     }
-    let ownListener = hk_seccomp_pidfd_getfd(pidfd, listener)
+    let ownListener = PidFD.copyDescriptor(listener, from: pidfd)
     if ownListener < 0 { throw SeccompError(operation: "pidfd_getfd (seccomp listener)", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
     defer { close(ownListener) }
-    let ownSocket = hk_seccomp_pidfd_getfd(pidfd, sock)
+    let ownSocket = PidFD.copyDescriptor(sock, from: pidfd)
     if ownSocket < 0 { throw SeccompError(operation: "pidfd_getfd (seccomp agent socket)", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
     defer { close(ownSocket) }
     try send(String(decoding: utf8[22...], as: UTF8.self), fd: ownListener, socket: ownSocket, path: "")
@@ -100,7 +99,7 @@ public enum SeccompNotify {
   }
 
   private static func send(_ message: String, fd: Int32, socket sock: Int32, path: String) throws(SeccompError) {
-    let rc = message.withCString { hk_send_fd(sock, fd, $0, strlen($0)) }
+    let rc = UnixSocket.sendFD(sock, fd, payload: Array(message.utf8))
     if rc < 0 {
       throw SeccompError(operation: path.isEmpty ? "sendmsg" : "sendmsg \(path)", field: "linux.seccomp.listenerPath",
                          errno: Glibc.errno)

@@ -109,7 +109,7 @@ import Testing
     #expect(!m[0].targetIsFile && m[1].targetIsFile && m[1].source == Self.bundle + "/hosts" && m[1].remountFlags == nil)
     // A read-only tmpfs is mounted writable and made read-only after pivot_root (runc's finalizeRootfs).
     #expect(m[2].flags == UInt(MS_NODEV) && m[2].readonlyAfterSetup && m[2].data == "size=1m,mode=1777")
-    #expect(m[3].recursiveAttributes == 0x1 | 0x2)  // MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
+    #expect(m[3].recursiveAttributes == MountAttribute.readOnly | MountAttribute.noSUID)
     #expect(m[4].isCgroup && !m[3].isCgroup)
     #expect(Self.refusal { $0.mounts = [Mount(destination: "/a/../../b", type: "tmpfs", source: "tmpfs")] }?
       .reason.contains("mounts[0].destination") == true)

@@ -16,8 +16,12 @@ final class InitFixture {
   init() {
     var template = Array("/tmp/hull-init-unit-XXXXXX".utf8CString)
     let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    bundle = realpath(dir, &resolved) != nil ? String(cString: resolved) : dir
+    if let resolved = realpath(dir, nil) {
+      bundle = String(cString: resolved)
+      free(resolved)
+    } else {
+      bundle = dir
+    }
     rootfs = bundle + "/rootfs"
     for sub in ["", "/bin", "/etc", "/proc", "/sys"] { mkdir(rootfs + sub, 0o755) }
     write("/bin/sh", "#!", mode: 0o755)
