@@ -170,6 +170,27 @@ enum CRIU {
     sb.expectNothingLeft(empty)
   }
 
+  @Test("stdio that is the host's /dev/null becomes the container's own /dev/null (runc's reOpenDevNull); other stdio is left alone")
+  func hostDevNullReopened() throws {
+    let sb = try Sandbox("criu-devnull")
+    defer { sb.cleanup() }
+    // CRIU cannot dump a descriptor of a mount outside the container ("Can't lookup mount=… for fd=0"): that is
+    // what a detached container had (hull run -d passes the caller's stdio on).
+    sb.shareTmp()
+    sb.script("{ awk '$5 == \"/dev\" { print \"dev\", $1 }' /proc/self/mountinfo; "
+              + "for fd in 0 1; do awk -v fd=$fd '/^mnt_id/ { print \"fd\" fd, $2 }' /proc/self/fdinfo/$fd; done; } > /tmp/ids")
+    let result = try sb.hull(["run", "-d", "--bundle", sb.bundle, sb.newID()])  // stdin: the host's /dev/null; stdout: a file
+    #expect(result.status == 0, "\(result)")
+    let text = try #require(sb.waitForFile(sb.shared + "/ids", containing: "fd1"), "the container wrote no ids")
+    var ids: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+      let words = line.split(separator: " ")
+      if words.count == 2 { ids[String(words[0])] = String(words[1]) }
+    }
+    #expect(ids["dev"] != nil && ids["fd0"] == ids["dev"], "stdin is not on the container's /dev: \(text)")
+    #expect(ids["fd1"] != nil && ids["fd1"] != ids["dev"], "stdout (a host file) was replaced: \(text)")
+  }
+
   @Test("the CRIU command line: runc's checkpoint options mapped onto criu's")
   func dumpArguments() {
     var options = Checkpoint.Options(imagePath: "/i")
