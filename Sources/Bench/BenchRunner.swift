@@ -106,6 +106,9 @@ public final class BenchRunner {
     let started = ProcessRunner.monotonicNanoseconds()
     let ownsWorkDirectory = configuration.workDirectory == nil
     workDirectory = try configuration.workDirectory ?? Self.makeTemporaryDirectory()
+    if let reason = configuration.scenarios.lazy.compactMap({ ScenarioLoader.unmetNeed($0) }).first {
+      throw BenchError(operation: "bench", message: reason)
+    }
     cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-bench")
     let cleaner: CgroupCleaner
     do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as DrydockKitError { throw BenchError(error) }
@@ -209,7 +212,12 @@ public final class BenchRunner {
   func usageFile(_ index: Int) -> String { "\(workDirectory)/usage-\(index)" }
 
   func participants(for scenario: Scenario) -> [Participant] {
-    var members = drivers.map { Participant.runtime($0) }
+    var members = drivers.map { driver in
+      guard scenario.systemdCgroup == true else { return Participant.runtime(driver) }
+      var systemd = driver
+      systemd.runtime = RuntimeProfiles.withSystemdCgroup(driver.runtime)
+      return Participant.runtime(systemd)
+    }
     if scenario.runsFloor, let floorPath { members.append(.floor(floorPath)) }
     return members
   }
@@ -284,6 +292,21 @@ public final class BenchRunner {
     return results
   }
 
+  /// A systemd scenario's cgroupsPath: the scope "<prefix>-<id>.scope" in system.slice, the prefix this run's own.
+  func systemdCgroupsPath(_ id: String) -> String { "system.slice:\(systemdScopePrefix):\(id)" }
+  var systemdScopePrefix: String { cgroupPrefix.split(separator: "/").joined(separator: "-") }
+
+  /// Scopes of this run that a failed or killed runtime call left behind (their names carry the run's prefix).
+  private func stopLeftoverScopes() {
+    guard configuration.scenarios.contains(where: { $0.systemdCgroup == true }),
+          let listed = try? ProcessRunner.run(["systemctl", "list-units", "--all", "--plain", "--no-legend",
+                                                "\(systemdScopePrefix)-*.scope"], timeout: 20) else { return }
+    for line in listed.stdoutText.split(separator: "\n") {
+      guard let unit = line.split(separator: " ").first, unit.hasPrefix(systemdScopePrefix + "-") else { continue }
+      _ = try? ProcessRunner.run(["systemctl", "stop", String(unit)], timeout: 20)
+    }
+  }
+
   private func cleanUp(cleaner: CgroupCleaner) {
     // The state roots are this run's own: whatever is still listed there was created by it.
     for driver in drivers {
@@ -293,6 +316,7 @@ public final class BenchRunner {
         }
       }
     }
+    stopLeftoverScopes()
     for failure in cleaner.removeAll() {
       FileHandle.standardError.write(Data("drydock bench: cleanup: \(failure)\n".utf8))
     }

@@ -16,6 +16,9 @@
 //     network: Bool?   false: the container gets no network namespace (the template has one); the with/without
 //                      pair shows what the namespace costs each runtime (~1 ms of kernel work here)
 //     seccompProfile: String?   a linux.seccomp object (path relative to the repository) every runtime applies
+//     systemdCgroup: Bool?      true: every runtime gets --systemd-cgroup and cgroupsPath system.slice:<prefix>:<id>
+//                               (its scope made and stopped through systemd's D-Bus API); needs systemd as the
+//                               host's init (unmetNeed)
 //     limitMaxKB, limitMinKB: Int?  limit: the bisection's bounds (default 65536 and 32 KiB, powers of two)
 //     limitRepeats: Int?            limit: consecutive successful runs for a limit to count as working (default 3)
 //     limitSteps: Int?              limit: steps per octave once the octave is found (default 8: 1/8-octave resolution)
@@ -26,6 +29,7 @@
 //     static func load(directory:) throws -> [Scenario]       every *.json, sorted by name; BenchError on a bad file
 //     static func select(_ names: [String], from: [Scenario]) throws -> [Scenario]   in the order asked; [] = all,
 //        in the canonical order run, lifecycle, exec, state, kill
+//     static func unmetNeed(_ scenario: Scenario, hostRunsSystemd: Bool = …) -> String?   why this host cannot run it
 import DrydockKit
 import Foundation
 
@@ -57,6 +61,7 @@ public struct Scenario: Codable, Sendable, Hashable {
   public var floor: Bool?
   public var network: Bool?
   public var seccompProfile: String?
+  public var systemdCgroup: Bool?
   public var concurrency: Int?
   public var batch: Int?
   public var runs: Int?
@@ -105,6 +110,16 @@ public enum ScenarioLoader {
       }
     }
     return scenarios
+  }
+
+  /// sd_booted()'s test: the host's init is systemd.
+  public static var hostRunsSystemd: Bool { FileManager.default.fileExists(atPath: "/run/systemd/system") }
+
+  /// nil when this host can run the scenario, else why not (a systemd scenario on a host without systemd).
+  public static func unmetNeed(_ scenario: Scenario, hostRunsSystemd: Bool = ScenarioLoader.hostRunsSystemd) -> String? {
+    scenario.systemdCgroup == true && !hostRunsSystemd
+      ? "\(scenario.name) needs systemd as the host's init (no /run/systemd/system here): run it in drydock vm --init systemd"
+      : nil
   }
 
   public static func select(_ names: [String], from scenarios: [Scenario]) throws -> [Scenario] {

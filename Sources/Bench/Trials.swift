@@ -192,7 +192,7 @@ extension BenchRunner {
   /// The same template for every runtime; only the cgroup path (and so the id) changes per container.
   func writeConfig(_ context: TrialContext, id: String) throws {
     do {
-      try context.config.setCgroupsPath(cgroupPrefix + "/" + id)
+      try context.config.setCgroupsPath(context.scenario.systemdCgroup == true ? systemdCgroupsPath(id) : cgroupPrefix + "/" + id)
       try context.config.write(to: context.bundle.configPath)
     } catch let error as DrydockKitError { throw BenchError(error) }
   }

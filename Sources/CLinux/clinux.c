@@ -73,6 +73,9 @@ int hk_open_no_magiclinks(const char *path, int flags) {
 }
 
 int hk_open_mode(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
+int hk_rename_noreplace(const char *from, const char *to) {
+  return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode) {
   return openat(dirfd, path, flags, mode);
 }
@@ -247,6 +250,23 @@ int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive) {
 
 int hk_move_mount_to(int fd, int target_fd) {
   return (int)syscall(SYS_move_mount, fd, "", target_fd, "", 0x00000004 | 0x00000040 /* F_EMPTY_PATH | T_EMPTY_PATH */);
+}
+
+#include <linux/capability.h>
+int hk_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {
+    {(uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable},
+    {(uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32)},
+  };
+  return (int)syscall(SYS_capset, &header, data);
+}
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+int hk_load_seccomp_filter(uint32_t flags, const void *insns, uint16_t count) {
+  struct sock_fprog prog = {.len = count, .filter = (struct sock_filter *)insns};
+  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)flags, &prog);
 }
 
 /* Joins (or creates) the session keyring `name` and adds user-search to its permissions,

@@ -15,6 +15,8 @@
 //   file:PATH               PATH exists on the host (e.g. /sys/fs/resctrl for intelRdt)
 //   absent:PATH             PATH does not exist on the host (cases about the behaviour when a feature is missing)
 //   shared-root             the host's / mount is shared (rootfs propagation slave needs a master)
+//   systemd                 the host runs systemd as its init (/run/systemd/system, sd_booted's test): a runtime's
+//                           systemd cgroup driver has a manager to talk to
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -34,6 +36,7 @@ public struct HostFeatures: Sendable {
   public var kernel: (Int, Int) = (0, 0)
   public var executables: [String: String] = [:]
   public var rootMountShared = false
+  public var systemdBooted = false
 
   public init() {}
 
@@ -88,6 +91,7 @@ public struct HostFeatures: Sendable {
     let release = withUnsafeBytes(of: u.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     let numbers = release.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
     h.kernel = (numbers.first ?? 0, numbers.dropFirst().first ?? 0)
+    h.systemdBooted = exists("/run/systemd/system")
     for name in ["criu", "unshare", "cc"] { if let p = which(name) { h.executables[name] = p } }
     return h
   }
@@ -138,6 +142,8 @@ public struct HostFeatures: Sendable {
       return HostFeatures.which(arg) != nil ? nil : "\(arg) is not installed"
     case "shared-root":
       return rootMountShared ? nil : "the host's / mount is not shared (a slave rootfs would have no master)"
+    case "systemd":
+      return systemdBooted ? nil : "the host does not run systemd as its init (no /run/systemd/system): drydock vm --init systemd"
     case "file":
       return HostFeatures.exists(arg) ? nil : "host has no \(arg)"
     case "absent":
@@ -176,5 +182,5 @@ public struct HostFeatures: Sendable {
 
   /// Every known need kind, for validating case files.
   public static let needKinds: Set<String> = ["cgroup-v1", "cgroup-v1-file", "cgroup-v2", "cgroup-v2-unified", "cap",
-    "apparmor", "selinux", "seccomp", "userns", "timens", "criu", "nofile-hard", "kernel", "executable", "file", "absent", "shared-root"]
+    "apparmor", "selinux", "seccomp", "userns", "timens", "criu", "nofile-hard", "kernel", "executable", "file", "absent", "shared-root", "systemd"]
 }

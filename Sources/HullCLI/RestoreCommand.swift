@@ -17,6 +17,9 @@ struct RestoreCommand: HullCommand {
 
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
+    if context.systemdCgroup {
+      throw RuntimeError("restore container \(id)", reason: "--systemd-cgroup: restoring into a systemd unit is not supported yet (restore with cgroupfs paths)", errno: 95)
+    }
     let bundle = CreateOptions.bundlePath(args)
     let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "restore")
     var options = Checkpoint.RestoreOptions(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)

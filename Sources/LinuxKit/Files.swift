@@ -98,6 +98,12 @@ public enum Files {
     }
   }
 
+  /// rename that fails with EEXIST rather than replace what is at `to` (an empty directory
+  /// would be replaced by a plain rename).
+  public static func renameNoReplace(_ from: String, _ to: String) throws(SystemError) {
+    if hk_rename_noreplace(from, to) != 0 { throw SystemError("rename", to) }
+  }
+
   public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
   public static func isDirectory(_ path: String) -> Bool {

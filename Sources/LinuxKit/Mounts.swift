@@ -1,25 +1,8 @@
 import CLinux
 import Glibc
 
-/// mount(2) and friends, with errors naming the target.
+/// Mount options of config.md as mount(2) flags (the calls themselves: Syscalls).
 public enum Mounts {
-  public static func mount(
-    source: String?, target: String, type: String?, flags: UInt, data: String? = nil, label: String? = nil
-  ) throws(SystemError) {
-    let rc = Glibc.mount(source, target, type, flags, data)
-    if rc != 0 {
-      throw SystemError("mount \(type ?? "bind")\(source.map { " " + $0 } ?? "") on", label ?? target)
-    }
-  }
-
-  public static func unmount(_ target: String, flags: Int32 = Int32(MNT_DETACH)) throws(SystemError) {
-    _ = try check("umount", target) { umount2(target, flags) }
-  }
-
-  public static func pivotRoot(_ newRoot: String, _ putOld: String) throws(SystemError) {
-    _ = try check("pivot_root", newRoot) { hk_pivot_root(newRoot, putOld) }
-  }
-
   /// Mount flags from the options of config.md; the rest goes to the file system as data.
   public struct ParsedOptions: Sendable {
     public var flags: UInt = 0

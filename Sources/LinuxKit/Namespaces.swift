@@ -29,10 +29,10 @@ public enum LinuxNamespace: String, Sendable, CaseIterable {
   }
 
   /// Joins the namespace at `path` (setns). A path of another namespace type fails with EINVAL.
-  public static func join(_ kind: LinuxNamespace, path: String) throws(SystemError) {
-    let fd = try check("open", path) { hk_open_mode(path, O_RDONLY | O_CLOEXEC, 0) }
+  public static func join<S: Syscalls>(_ kind: LinuxNamespace, path: String, using kernel: S) throws(SystemError) {
+    let fd = try check("open", path) { kernel.open(path, O_RDONLY | O_CLOEXEC, 0) }
     defer { close(fd) }
-    if hk_setns(fd, Int32(truncatingIfNeeded: kind.cloneFlag)) != 0 {
+    if kernel.setns(fd, Int32(truncatingIfNeeded: kind.cloneFlag)) != 0 {
       let e = errno
       throw SystemError("setns \(kind.rawValue)", path, errno: e)
     }
@@ -40,8 +40,8 @@ public enum LinuxNamespace: String, Sendable, CaseIterable {
 
   /// Brings the loopback interface up: a new network namespace starts with "lo" down
   /// (runc and crun bring it up).
-  public static func bringLoopbackUp() throws(SystemError) {
-    _ = try check("bring up", "lo") { hk_loopback_up() }
+  public static func bringLoopbackUp<S: Syscalls>(using kernel: S) throws(SystemError) {
+    _ = try check("bring up", "lo") { kernel.bringLoopbackUp() }
   }
 
   /// Opens a namespace file and checks it is a namespace of `kind` (NS_GET_NSTYPE).

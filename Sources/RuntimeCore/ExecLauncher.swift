@@ -97,8 +97,10 @@ public enum ExecLauncher {
     if pid == 0 {
       close(lock.fd)
       channels.parent.close()
-      ExecChild.run(process, sync: channels.child, target: targetFD, namespaces: childFlags, console: console,
-                    sessionKeyringOf: record.noNewKeyring ? nil : id, root: initRoot)
+      ExecChild.run(process, sync: channels.child,
+                    target: .init(pidfd: targetFD, namespaces: childFlags, root: initRoot,
+                                  sessionKeyringOf: record.noNewKeyring ? nil : id),
+                    console: console)
     }
     channels.child.close()
     let sync = channels.parent
@@ -125,15 +127,15 @@ public enum ExecLauncher {
     // process goes with the container (delete --force kills it, which ends this wait through the
     // pidfd); a paused container's (--ignore-paused) resume must not wait for this exec either.
     _ = consume lock
-    sync.send(UInt8(ascii: "G"))
-    let readyMessage: (tag: UInt8, payload: String)?
+    sync.send(.go)
+    let readyMessage: SyncChannel.Message?
     // Forwarded signals are blocked: a SIGTERM while the process is set up (or frozen) ends the exec.
     let signalFD = options.detach ? -1 : hk_signalfd_forwarding()
     defer { if signalFD >= 0 { close(signalFD) } }
     do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD) } catch { throw fail(error) }
     guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
-    if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
-    if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
+    if ready.kind == .error { throw fail(SyncChannel.decodeError(ready.payload)) }
+    if let message = sync.receive(), message.kind == .error { throw fail(SyncChannel.decodeError(message.payload)) }
     if let pidFile = options.pidFile {
       do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }
@@ -151,42 +153,70 @@ public enum ExecLauncher {
 
 /// The exec'd process before execve.
 enum ExecChild {
-  static func run(_ process: ProcessPlan, sync: SyncChannel, target: Int32, namespaces: Int32, console: Int32,
-                  sessionKeyringOf containerID: String?, root: Int32 = -1) -> Never {
-    _ = hk_unblock_all_signals()
+  /// What the exec'd process joins, besides the plan.
+  struct Target {
+    /// A pidfd of the container's init (setns takes it with the namespace flags).
+    var pidfd: Int32
+    /// CLONE_NEW* flags of the namespaces to join here (pid and time: joined by the parent).
+    var namespaces: Int32
+    /// The init's root (/proc/PID/root) when the container has no mount namespace of its own; -1 otherwise.
+    var root: Int32 = -1
+    /// The container whose session keyring to join; nil with --no-new-keyring at create.
+    var sessionKeyringOf: String?
+  }
+
+  static func run(_ process: ProcessPlan, sync: SyncChannel, target: Target, console: Int32) -> Never {
+    // The parent blocked the signals it forwards; the exec'd process starts with none blocked.
+    Signals.unblockAll()
+    var context = InitContext(kernel: LinuxSyscalls(), sync: sync, consoleSocket: console)
     do {
-      guard let go = sync.receive(), go.tag == UInt8(ascii: "G") else { _exit(1) }
-      if process.listenerState != nil {
-        ProcessSetup.recordHostPid()
-        try ProcessSetup.connectListener(process)
-        ProcessSetup.listenerParent = sync.fd
-      }
-      if namespaces != 0 && hk_setns(target, namespaces) != 0 {
-        throw SystemError("setns", "container namespaces (flags \(namespaces))")
-      }
-      close(target)
-      if root >= 0 {
-        _ = try check("fchdir", "container root") { fchdir(root) }
-        _ = try check("chroot", "container root") { chroot(".") }
-        close(root)
-      }
-      ProcessSetup.closeInheritedFds(process, keep: [sync.fd, console, ProcessSetup.listenerSocket])
-      if let containerID { try ProcessSetup.joinSessionKeyring(containerID: containerID) }
-      try ProcessSetup.enterWorkingDirectory(process.cwd)
-      if process.terminal { try ProcessSetup.setupConsole(process, socket: console, bindConsole: false) } else { ProcessSetup.enterOwnSession() }
-      let executable = try ProcessSetup.resolveExecutable(process)
-      let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
-                                               env: ProcessSetup.environment(process))
-      try ProcessSetup.applyLimits(process)
-      ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd])
-      try ProcessSetup.applyIdentity(process)
-      sync.send(UInt8(ascii: "r"))
-      let e = prepared.execute()
+      let e = try setUp(process, target, &context)
       sync.sendError(RuntimeError("exec", reason: "\"\(process.args[0])\": \(SystemError.describe(e))", errno: e))
       _exit(127)
+    } catch InitAbort.parentGone {
+    } catch InitAbort.failed(let error, let operation, let channel) {
+      channel.sendFailure(error, operation: operation)
     } catch {
       sync.sendFailure(error, operation: "exec")
     }
     _exit(1)
+  }
+
+  /// Every step from the clone to execve; returns only if execve failed (its errno).
+  static func setUp<K>(_ process: ProcessPlan, _ target: Target, _ context: inout InitContext<K>) throws -> Int32 {
+    let sync = context.sync
+    let kernel = context.kernel
+    try sync.expect(.go)
+    if process.listenerState != nil {
+      try ProcessSetup.recordHostPid(&context)
+      context.listenerParent = sync.fd
+    }
+    // While the host's paths are reachable: before setns into the container's mount namespace.
+    try SeccompSetup.connectListener(process, &context)
+    if target.namespaces != 0 && kernel.setns(target.pidfd, target.namespaces) != 0 {
+      throw SystemError("setns", "container namespaces (flags \(target.namespaces))")
+    }
+    close(target.pidfd)
+    if target.root >= 0 {
+      _ = try check("fchdir", "container root") { kernel.fchdir(target.root) }
+      _ = try check("chroot", "container root") { kernel.chroot(".") }
+      close(target.root)
+    }
+    try ProcessSetup.closeInheritedFds(process, keep: [sync.fd, context.consoleSocket, context.listenerSocket], context)
+    if let containerID = target.sessionKeyringOf { try ProcessSetup.joinSessionKeyring(containerID: containerID, context) }
+    try ProcessSetup.enterWorkingDirectory(process.cwd, context)
+    if process.terminal {
+      try ProcessSetup.setupConsole(process, context, bindConsole: false)
+    } else {
+      try ProcessSetup.enterOwnSession(context)
+    }
+    let executable = try ProcessSetup.resolveExecutable(process, context)
+    let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
+                                             env: ProcessSetup.environment(process, context))
+    try ProcessSetup.applyLimits(process, context)
+    try ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd], context)
+    try ProcessSetup.applyIdentity(process, context)
+    sync.send(.ready)
+    return prepared.execute(kernel)
   }
 }

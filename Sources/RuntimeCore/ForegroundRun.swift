@@ -13,12 +13,12 @@ public enum ForegroundRun {
     let record = container.record
     let sync = container.sync
     let pidfd = container.pidfd
-    sync.send(UInt8(ascii: "s"))
+    sync.send(.start)
     let signalFD = detach ? -1 : hk_signalfd_forwarding()
     defer { if signalFD >= 0 { close(signalFD) } }
     var failure: RuntimeError?
     do {
-      if let message = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD), message.tag == UInt8(ascii: "e") {
+      if let message = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD), message.kind == .error {
         failure = SyncChannel.decodeError(message.payload)
       }
     } catch { failure = error }

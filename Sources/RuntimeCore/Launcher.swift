@@ -18,7 +18,7 @@ public enum Launcher {
   public enum Mode: Sendable { case create, run }
 
   public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
-    let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.current())
+    let plan = try Planner.plan(spec: spec, options: options, host: LiveHost())
     DebugTrace.step("create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))")
     if !Files.isDirectory(plan.rootfs) {
       throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
@@ -53,6 +53,8 @@ public enum Launcher {
         _ = ForegroundRun.reap(childPid)
       }
       if childPidfd >= 0 { close(childPidfd) }
+      // A unit asked for (its start may have timed out and still happen): stopped, as delete does.
+      if cgroup?.isSystemdManaged == true { try? cgroup?.stopSystemdUnit() }
       CgroupSet.remove(cgroupCreated)
       if let pidFile { unlink(pidFile) }
       store.remove(id)
@@ -66,6 +68,7 @@ public enum Launcher {
     defer { for fd in treeFDs { close(fd) } }
     try BindSources.open(&plan, into: &treeFDs)
     try BindSources.openDevices(&plan, into: &treeFDs)
+    try SystemdPlacement.resolvePath(&plan)
     // A provisional record (pid 0) names the cgroups before they exist and before anything
     // else can fail, so that `delete --force` cleans up after a create killed at any point.
     var provisional = ContainerRecord(
@@ -73,8 +76,9 @@ public enum Launcher {
       owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations,
       cgroupPath: plan.cgroup!.path, cgroupCreated: plan.cgroup!.missingDirectories(), started: false, poststart: [],
       poststop: [])
+    SystemdPlacement.name(plan, in: &provisional)
     try store.save(provisional)
-    do { cleanup.cgroupCreated = try plan.cgroup!.create() } catch {
+    do { if plan.systemdUnit == nil { cleanup.cgroupCreated = try plan.cgroup!.create() } } catch {
       // Rootless with no write access to the hierarchies and no limits to apply: run
       // without a cgroup of its own, as runc does (pause, ps, update and events then refuse).
       guard plan.cgroupOptional, error.errno == EACCES || error.errno == EPERM || error.errno == EROFS else {
@@ -94,7 +98,7 @@ public enum Launcher {
     if let busy = cgroup?.pids(), !busy.isEmpty {
       plan.warnings.append("container's cgroup \(cgroup!.path) is not empty: \(busy.count) process(es) found")  // as runc
     }
-    do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
+    do { if plan.systemdUnit == nil { try cgroup?.apply(plan.cgroupLimits) } } catch { throw RuntimeError(error) }
     DebugTrace.step("create \(plan.id): cgroup \(cgroup?.path ?? "(none)") made and limited")
 
     var listener: Int32 = -1
@@ -116,7 +120,7 @@ public enum Launcher {
     for join in plan.joinInParent {
       do {
         try LinuxNamespace.verify(join.kind, path: join.path)
-        try LinuxNamespace.join(join.kind, path: join.path)
+        try LinuxNamespace.join(join.kind, path: join.path, using: LinuxSyscalls())
       } catch { throw RuntimeError(error, context: "join namespace") }
     }
     if let offsets = plan.timeOffsets {
@@ -128,12 +132,15 @@ public enum Launcher {
     }
     let cgroupNamespace = flags & LinuxNamespace.cgroup.cloneFlag != 0
     flags &= ~LinuxNamespace.cgroup.cloneFlag
-    let waitForParent = plan.newUserNamespace || cgroupNamespace
+    // Under systemd the init waits until the unit holds it (runc and crun order it so too).
+    let waitForParent = plan.newUserNamespace || cgroupNamespace || plan.systemdUnit != nil
 
     // cgroup v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), no move needed.
     // On hybrid hosts this covers the unified hierarchy; v1 hierarchies still need writes.
     var cgroupFD: Int32 = -1
-    if let unified = cgroup?.unifiedDirectory { cgroupFD = hk_open_mode(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) }
+    if let unified = cgroup?.unifiedDirectory, plan.systemdUnit == nil {
+      cgroupFD = hk_open_mode(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+    }
     var pidfd: Int32 = -1
     var pid = hk_clone3(flags, &pidfd, cgroupFD)
     let placedInUnified = pid >= 0 && cgroupFD >= 0
@@ -163,7 +170,12 @@ public enum Launcher {
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
-    do { try cgroup?.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
+    if let unit = plan.systemdUnit, let cgroup {
+      try SystemdPlacement.place(pid: pid, unit: unit, cgroup: cgroup, plan: &plan, record: &provisional, store: store,
+                                 cleanup: &cleanup)
+    } else {
+      do { try cgroup?.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
+    }
     if plan.newUserNamespace {
       do {
         try Files.writeExisting("/proc/\(pid)/uid_map", plan.uidMap!)
@@ -171,7 +183,7 @@ public enum Launcher {
         try Files.writeExisting("/proc/\(pid)/gid_map", plan.gidMap!)
       } catch { throw RuntimeError(error, context: "write id mappings") }
     }
-    if waitForParent { sync.send(UInt8(ascii: "G")) }
+    if waitForParent { sync.send(.go) }
 
     loop: while true {
       // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
@@ -179,16 +191,16 @@ public enum Launcher {
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
-      switch message.tag {
-      case UInt8(ascii: "h"):
+      switch message.kind {
+      case .runCreateHooks?:
         let state = StateJSON.render(plan: plan, status: .creating, pid: pid)
         try HookRunner.run(plan.hooks.prestart, kind: "prestart", state: state)
         try HookRunner.run(plan.hooks.createRuntime, kind: "createRuntime", state: state)
-        sync.send(UInt8(ascii: "H"))
-      case UInt8(ascii: "r"):
+        sync.send(.createHooksDone)
+      case .ready?:
         DebugTrace.step("create \(plan.id): init ready (rootfs, process set up)")
         break loop
-      case UInt8(ascii: "e"): throw SyncChannel.decodeError(message.payload)
+      case .error?: throw SyncChannel.decodeError(message.payload)
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
     }
@@ -207,7 +219,7 @@ public enum Launcher {
     }
     DebugTrace.step("create \(plan.id): state and pid file written")
     if mode == .create {
-      sync.send(UInt8(ascii: "A"))
+      sync.send(.stateSaved)
       sync.close()
     }
     return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)

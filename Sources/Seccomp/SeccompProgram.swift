@@ -60,16 +60,17 @@ public struct SeccompProgram: Sendable {
   /// before execve. No libseccomp and no allocation here, so it is safe after a clone
   /// from a process that was multi-threaded. The caller has set no_new_privs, or holds
   /// CAP_SYS_ADMIN in its user namespace. Returns the listener fd when `usesNotify`, else -1.
-  public func load() throws(SeccompError) -> Int32 {
+  public func load() throws(SeccompError) -> Int32 { try load(using: LinuxSyscalls()) }
+
+  /// `load()` through `kernel` (the container's init passes its own, see LinuxKit.Syscalls).
+  public func load<S: Syscalls>(using kernel: S) throws(SeccompError) -> Int32 {
     // A program built with `init(bpf:...)` is checked here: a length that does not fit
     // sock_fprog's u16 would otherwise load a truncated, weaker filter.
     guard bpf.count % 8 == 0, instructionCount > 0, instructionCount <= SeccompProgram.maxInstructions else {
       throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: EINVAL,
                          reason: "\(bpf.count) bytes is not a program of 1 to \(SeccompProgram.maxInstructions) instructions")
     }
-    let rc = bpf.withUnsafeBytes { raw in
-      hk_seccomp_set_mode_filter(flags, raw.baseAddress, UInt16(raw.count / 8))
-    }
+    let rc = kernel.loadSeccompFilter(flags: flags, instructions: bpf)
     if rc < 0 {
       let errno = Glibc.errno
       throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: errno,

@@ -27,6 +27,8 @@ int hk_openat_in_root(int root_fd, const char *path, int flags, unsigned int mod
 int hk_open_no_magiclinks(const char *path, int flags);
 
 int hk_open_mode(const char *path, int flags, unsigned int mode);
+/* renameat2(RENAME_NOREPLACE): fails with EEXIST instead of replacing `to`. */
+int hk_rename_noreplace(const char *from, const char *to);
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode);
 int hk_fcntl_int(int fd, int cmd, int arg);
 int hk_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
@@ -102,6 +104,12 @@ pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], in
 int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
 /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
 int hk_move_mount_to(int fd, int target_fd);
+
+/// capset(2) for the calling thread, version 3 (64-bit sets): what libcap's cap_set_proc does.
+int hk_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) for `count` raw BPF instructions (struct
+/// sock_filter, 8 bytes each). No allocation. The listener fd with NEW_LISTENER, else 0; -1 + errno.
+int hk_load_seccomp_filter(uint32_t flags, const void *insns, uint16_t count);
 
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring for the
 /// caller. Returns its serial or -1 with errno.
