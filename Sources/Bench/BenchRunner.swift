@@ -51,6 +51,7 @@ struct Samples {
   var wall: [Double] = [], cpu: [Double] = [], rss: [Double] = [], cgroupMemory: [Double] = []
   var faults: [Double] = [], switches: [Double] = []
   var pss: [Double] = [], cgroupUsage: [Double] = [], processes: [Double] = []   // held scenarios
+  var image: [Double] = []                                                          // checkpoint scenarios
   var limitSearch: MemoryLimitSearch?                                              // limit scenarios
   var failures = 0
   var firstFailure: String?
@@ -66,6 +67,8 @@ struct Measurement {
   var timed = true
   /// Held scenarios: summed Pss KB of the processes in the cgroup, KB charged to it, how many processes.
   var pss: Double?, cgroupUsage: Double?, processes: Double?
+  /// Checkpoint scenarios ("checkpoint" phase): KB of CRIU image files (*.img) the dump wrote.
+  var imageKB: Double?
   init(_ phase: String, _ usage: MeasuredUsage) {
     self.phase = phase
     wall = Double(usage.wallNanoseconds) / 1e6
@@ -233,6 +236,7 @@ public final class BenchRunner {
         if let pss = m.pss { samples[key, default: Samples()].pss.append(pss) }
         if let usage = m.cgroupUsage { samples[key, default: Samples()].cgroupUsage.append(usage) }
         if let processes = m.processes { samples[key, default: Samples()].processes.append(processes) }
+        if let image = m.imageKB { samples[key, default: Samples()].image.append(image) }
         if let charged = m.cgroupMemory { samples[key, default: Samples()].cgroupMemory.append(charged) }
         if let faults = m.faults { samples[key, default: Samples()].faults.append(faults) }
         if let switches = m.switches { samples[key, default: Samples()].switches.append(switches) }
@@ -275,6 +279,7 @@ public final class BenchRunner {
             if !s.pss.isEmpty { results[results.count - 1].pssKilobytes = Statistics.summarize(s.pss, seed: seed) }
             if !s.cgroupUsage.isEmpty { results[results.count - 1].cgroupKilobytes = Statistics.summarize(s.cgroupUsage, seed: seed) }
             if !s.processes.isEmpty { results[results.count - 1].heldProcesses = Statistics.summarize(s.processes, seed: seed) }
+            if !s.image.isEmpty { results[results.count - 1].imageKilobytes = Statistics.summarize(s.image, seed: seed) }
             results[results.count - 1].memoryLimit = s.limitSearch
             if scenario.kind == .throughput && !s.wall.isEmpty {
               let batch = Double(scenario.batchSize)

@@ -1,11 +1,12 @@
 // Scenario: what one benchmark measures, loaded from bench/scenarios/*.json.
 //
 // Public API:
-//   enum ScenarioKind: String, Codable, Sendable { case run, lifecycle, exec, state, kill, throughput, held, limit }
+//   enum ScenarioKind: String, Codable, Sendable { case run, lifecycle, exec, state, kill, throughput, held, limit, checkpoint }
 //     phases: [String]   what each trial times ("run"; "create","start","delete","total"; "exec"; "state"; "kill";
 //                        "batch": `batch` foreground runs spread over `concurrency` workers; held: "create" (the
 //                        call) and "held" (Pss of the processes in the container's cgroup and the memory charged
-//                        to it, between create and start); limit: "limit" (one bisection per runtime, see Memory.swift))
+//                        to it, between create and start); limit: "limit" (one bisection per runtime, see Memory.swift);
+//                        checkpoint: "checkpoint" and "restore" of a running container, with the image size (CheckpointTrial.swift))
 //   struct Scenario: Codable, Sendable, Hashable
 //     name, kind, description; containerArgs: [String]; execArgs: [String]? ; signal: String? ; floor: Bool?
 //     concurrency: Int? (throughput: parallel workers; 0 or absent = the host's CPUs), batch: Int? (default 20)
@@ -21,6 +22,7 @@
 //     limitMaxKB, limitMinKB: Int?  limit: the bisection's bounds (default 65536 and 32 KiB, powers of two)
 //     limitRepeats: Int?            limit: consecutive successful runs for a limit to count as working (default 3)
 //     limitSteps: Int?              limit: steps per octave once the octave is found (default 8: 1/8-octave resolution)
+//     explicit: Bool?   true: run only when named (--scenario), never in the default set (checkpoint: needs CRIU)
 //     runsFloor: Bool   (floor ?? false) and kind is .run or .limit (the floor has no create/start split: no .held)
 //   enum ScenarioLoader
 //     static func defaultDirectory() -> String?              <repository>/bench/scenarios
@@ -32,7 +34,7 @@ import DrydockKit
 import Foundation
 
 public enum ScenarioKind: String, Codable, Sendable, CaseIterable {
-  case run, lifecycle, exec, state, kill, throughput, held, limit
+  case run, lifecycle, exec, state, kill, throughput, held, limit, checkpoint
 
   public var phases: [String] {
     switch self {
@@ -44,6 +46,7 @@ public enum ScenarioKind: String, Codable, Sendable, CaseIterable {
     case .throughput: return ["batch"]
     case .held: return ["create", "held"]
     case .limit: return ["limit"]
+    case .checkpoint: return ["checkpoint", "restore"]
     }
   }
 }
@@ -67,6 +70,9 @@ public struct Scenario: Codable, Sendable, Hashable {
   public var limitMinKB: Int?
   public var limitRepeats: Int?
   public var limitSteps: Int?
+  /// Run only when named with --scenario (never in the default set): checkpoint needs CRIU, which `criu check`
+  /// must accept on this kernel, and takes seconds per trial.
+  public var explicit: Bool?
 
   public init(name: String, kind: ScenarioKind, description: String, containerArgs: [String],
               execArgs: [String]? = nil, signal: String? = nil, floor: Bool? = nil, network: Bool? = nil) {
@@ -119,7 +125,7 @@ public enum ScenarioLoader {
   public static func select(_ names: [String], from scenarios: [Scenario]) throws -> [Scenario] {
     if names.isEmpty {
       let order = ScenarioKind.allCases
-      return scenarios.sorted {
+      return scenarios.filter { $0.explicit != true }.sorted {
         (order.firstIndex(of: $0.kind)!, $0.name) < (order.firstIndex(of: $1.kind)!, $1.name)
       }
     }

@@ -216,7 +216,8 @@ final class CaseExecution {
     var call: ProcessResult?
     var argv: [String] = []
     switch step.action {
-    case .create, .run:
+    case .create, .run, .restore:
+      // restore takes create's arguments (runc's CLI), its own (--image-path …) in extraArgs.
       argv = [step.action.rawValue, "--bundle", bundle.path, "--pid-file", pidFile(step.container)]
       if step.detach { argv.append("--detach") }
       if step.consoleSocket {
@@ -225,7 +226,7 @@ final class CaseExecution {
         console = socket
         argv += ["--console-socket", socket.path]
       }
-      argv += step.extraArgs + [id]
+      argv += step.extraArgs.map { JSONValue.string($0).substituting(placeholders).text } + [id]
       // Files, not pipes: the container inherits these descriptors and outlives the call.
       let out = bundle.path + "/\(step.container).\(step.action.rawValue).out"
       let err = bundle.path + "/\(step.container).\(step.action.rawValue).err"
@@ -243,6 +244,7 @@ final class CaseExecution {
     case .state: argv = ["state", id]
     case .kill: argv = ["kill"] + (step.all ? ["--all"] : []) + step.extraArgs + [id, step.signal ?? "TERM"]
     case .delete: argv = ["delete"] + (step.force ? ["--force"] : []) + step.extraArgs + [id]
+    case .checkpoint: argv = ["checkpoint"] + step.extraArgs + [id]
     case .pause: argv = ["pause", id]
     case .resume: argv = ["resume", id]
     case .ps: argv = ["ps"] + (step.extraArgs.isEmpty ? ["--format", "json"] : step.extraArgs) + [id]

@@ -25,6 +25,7 @@ public struct Requirement: Sendable, Equatable {
 public enum StepAction: String, Sendable, CaseIterable {
   // runtime calls
   case create, start, run, state, kill, delete, exec, pause, resume, ps, update, events, features, list, version
+  case checkpoint, restore
   // observations made by drydock itself
   case waitExit = "wait-exit", probe, hooks, pidfile, hostFile = "host-file", console, systemdUnit = "systemd-unit"
 

@@ -24,7 +24,7 @@ struct BenchCommand: ParsableCommand {
   @Option(name: .customLong("runtime"), help: ArgumentHelp("A runtime binary (path or name in PATH); repeat for more. The first is the reference.", valueName: "PATH"))
   var runtimes: [String] = []
 
-  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, run-systemd, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit); repeat for more. Default: all.", valueName: "NAME"))
+  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, run-systemd, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit; checkpoint only when named: it needs CRIU); repeat for more. Default: all but checkpoint.", valueName: "NAME"))
   var scenarios: [String] = []
 
   @Option(name: .customLong("runtime-arg"), help: ArgumentHelp("A global argument for the runtime named NAME (repeatable), after its profile's (DrydockKit/RuntimeProfiles.swift).", valueName: "NAME=ARG"))
