@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // Drydock: `hull` (an OCI runtime) and `drydock` (a test-bed for any OCI runtime).
 //
-// Runtime side, dependencies one way:
+// Runtime side, dependencies one way (each target lists what it imports; CLinux is reached
+// through LinuxKit only):
 //   OCISpec, LinuxKit (+CLinux) <- Cgroups (+CSystemd), Capabilities, Seccomp <- RuntimeCore <- HullCLI <- hull
 // The runtime's start path uses no Foundation, no Codable, no argument parser:
 // see docs/performance.md.
@@ -30,9 +31,9 @@ let package = Package(
     .target(name: "LinuxKit", dependencies: ["CLinux"]),
     .target(name: "Capabilities", dependencies: ["LinuxKit", "CCap"]),
     .target(name: "Cgroups", dependencies: ["LinuxKit", "CSystemd"]),
-    .target(name: "Seccomp", dependencies: ["OCISpec", "LinuxKit", "CLinux", "CSeccomp"]),
+    .target(name: "Seccomp", dependencies: ["OCISpec", "LinuxKit", "CSeccomp"]),
     .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities", "Cgroups", "Seccomp"]),
-    .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "CLinux"]),
+    .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups"]),
     .executableTarget(
       name: "hull", dependencies: ["HullCLI"],
       linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"], .when(configuration: .release))]),
@@ -56,8 +57,8 @@ let package = Package(
 
     // ---- tests ----
     .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
-    .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "OCISpec", "LinuxKit"], exclude: ["Fixtures"]),
-    .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups", "HullCLI"]),
+    .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "OCISpec", "LinuxKit", "CSeccomp"], exclude: ["Fixtures"]),
+    .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups"]),
     .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "LinuxKit"]),
     .testTarget(name: "DrydockTests", dependencies: ["DrydockKit", "Bench", "Conformance"]),
     .testTarget(name: "TracerTests", dependencies: ["Tracer", "DrydockKit"]),

@@ -1,4 +1,5 @@
 #include "clinux.h"
+#include "kernel_abi.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -73,6 +74,9 @@ int hk_open_no_magiclinks(const char *path, int flags) {
 }
 
 int hk_open_mode(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
+int hk_rename_noreplace(const char *from, const char *to) {
+  return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode) {
   return openat(dirfd, path, flags, mode);
 }
@@ -168,13 +172,6 @@ int hk_eventfd_cloexec(unsigned int initval, int nonblock) {
 }
 long hk_bpf(int cmd, void *attr, unsigned int size) { return syscall(SYS_bpf, cmd, attr, size); }
 
-int hk_mount_setattr_recursive(int fd, uint64_t attr_set) {
-  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {attr_set, 0, 0, 0};
-  /* MOUNT_ATTR_STRICTATIME and NOATIME are values of the atime field: clear it first. */
-  if (attr_set & 0x70) attr.attr_clr = 0x70;
-  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-}
-
 int hk_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64_t flags,
                      uint64_t runtime, uint64_t deadline, uint64_t period) {
   struct {
@@ -187,7 +184,7 @@ int hk_sched_setattr(uint32_t policy, int32_t nice, uint32_t priority, uint64_t 
   return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
 }
 int hk_ioprio_set_self(int ioclass, int level) {
-  return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (ioclass << 13) | level);
+  return (int)syscall(SYS_ioprio_set, HK_IOPRIO_WHO_PROCESS, 0, (ioclass << HK_IOPRIO_CLASS_SHIFT) | level);
 }
 int hk_personality(unsigned long persona) { return personality(persona); }
 int hk_set_affinity(const int *cpus, int count) {
@@ -197,65 +194,37 @@ int hk_set_affinity(const int *cpus, int count) {
   return sched_setaffinity(0, sizeof set, &set);
 }
 
-static int write_text(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t len = strlen(text);
-  ssize_t n = write(fd, text, len);
-  int e = errno;
-  close(fd);
-  errno = e;
-  return n == (ssize_t)len ? 0 : -1;
+#include <linux/capability.h>
+int hk_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {
+    {(uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable},
+    {(uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32)},
+  };
+  return (int)syscall(SYS_capset, &header, data);
 }
 
-int hk_userns_with_maps(const char *uid_map, const char *gid_map) {
-  int gate[2];
-  if (pipe2(gate, O_CLOEXEC) < 0) return -1;
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0) { int e = errno; close(gate[0]); close(gate[1]); errno = e; return -1; }
-  if (pid == 0) {
-    char c;
-    close(gate[1]);
-    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
-    _exit(0);
-  }
-  close(gate[0]);
-  char path[64];
-  int fd = -1, e = 0;
-  snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-  if (write_text(path, uid_map) < 0) { e = errno; goto done; }
-  snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-  if (write_text(path, gid_map) < 0) { e = errno; goto done; }
-  snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) e = errno;
-done:
-  close(gate[1]);  /* releases the child */
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-  errno = e;
-  return fd;
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+int hk_load_seccomp_filter(uint32_t flags, const void *insns, uint16_t count) {
+  struct sock_fprog prog = {.len = count, .filter = (struct sock_filter *)insns};
+  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)flags, &prog);
 }
 
-int hk_open_tree_clone(const char *path, int recursive) {
-  return (int)syscall(SYS_open_tree, AT_FDCWD, path, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+int hk_seccomp_flags_supported(uint32_t flags) {
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)flags, NULL);
+  return rc < 0 && errno == EFAULT;
 }
-
-int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive) {
-  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (uint64_t)userns_fd};
-  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
-}
-
-int hk_move_mount_to(int fd, int target_fd) {
-  return (int)syscall(SYS_move_mount, fd, "", target_fd, "", 0x00000004 | 0x00000040 /* F_EMPTY_PATH | T_EMPTY_PATH */);
-}
+int hk_memfd_cloexec(const char *name) { return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */); }
+int hk_pidfd_getfd(int pidfd, int fd) { return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0); }
 
 /* Joins (or creates) the session keyring `name` and adds user-search to its permissions,
    read back from KEYCTL_DESCRIBE ("type;uid;gid;perm;description"). */
 int32_t hk_join_named_session_keyring(const char *name) {
-  long id = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
+  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
   if (id < 0) return -1;
   char desc[512];
-  long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc - 1);
+  long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1);
   if (n < 0) return -1;
   desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
   char *perm = desc;
@@ -264,8 +233,8 @@ int32_t hk_join_named_session_keyring(const char *name) {
     if (perm) perm++;
   }
   if (!perm) { errno = EINVAL; return -1; }
-  unsigned long bits = strtoul(perm, NULL, 16) | 0x00080000 /* KEY_USR_SEARCH */;
-  if (syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, id, bits) < 0) return -1;
+  unsigned long bits = strtoul(perm, NULL, 16) | KEY_USR_SEARCH;
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, bits) < 0) return -1;
   return (int32_t)id;
 }
 
@@ -334,52 +303,10 @@ int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxn
   return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
 }
 
-/* A device node the host may not have, for a container with a user namespace (where
-   mknod is refused): made on a fresh tmpfs that is never attached anywhere (fsopen +
-   fsmount; its superblock belongs to the host, so the node works), returned as a detached
-   one-file tree (open_tree OPEN_TREE_CLONE) to be moved onto the container's path. */
-int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, unsigned int uid, unsigned int gid) {
-  int fs = (int)syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
-  if (fs < 0) return -1;
-  if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) != 0) {
-    int saved = errno; close(fs); errno = saved; return -1;
-  }
-  int mnt = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
-  int saved = errno;
-  close(fs);
-  if (mnt < 0) { errno = saved; return -1; }
-  int tree = -1;
-  if (mknodat(mnt, "node", mode, makedev(major_, minor_)) == 0 && fchmodat(mnt, "node", mode & 07777, 0) == 0 &&
-      fchownat(mnt, "node", uid, gid, AT_SYMLINK_NOFOLLOW) == 0)
-    tree = (int)syscall(SYS_open_tree, mnt, "node", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
-  if (tree < 0 && errno == EINVAL) {
-    /* Kernels before cloning from detached mounts was allowed (6.1 among them) refuse a mount outside
-       our namespace: attach the tmpfs for the moment at a private temp dir, clone the node, detach it. */
-    char dir[] = "/tmp/hull-device-XXXXXX";
-    if (mkdtemp(dir) != NULL) {
-      if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, dir, 4 /* MOVE_MOUNT_F_EMPTY_PATH */) == 0) {
-        char node[sizeof dir + 8];
-        snprintf(node, sizeof node, "%s/node", dir);
-        tree = (int)syscall(SYS_open_tree, AT_FDCWD, node, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
-        saved = errno;
-        umount2(dir, MNT_DETACH);
-        errno = saved;
-      }
-      saved = errno;
-      rmdir(dir);
-      errno = saved;
-    }
-  }
-  saved = errno;
-  close(mnt);
-  errno = saved;
-  return tree;
-}
-
 /* 1 when fd is on a procfs (whose symlinks are magic links), 0 otherwise, -1 + errno. */
 #include <sys/vfs.h>
 int hk_is_procfs(int fd) {
   struct statfs fs;
   if (fstatfs(fd, &fs) != 0) return -1;
-  return fs.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */;
+  return fs.f_type == PROC_SUPER_MAGIC;
 }

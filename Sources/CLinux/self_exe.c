@@ -1,5 +1,6 @@
 /* CVE-2019-5736: hull never leaves a writable view of its own binary reachable from a container. */
 #include "clinux.h"
+#include "kernel_abi.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -29,12 +30,13 @@ int hk_protect_self_exe(char *const argv[]) {
     close(exe);
     return 0;
   }
-  int tree = (int)syscall(SYS_open_tree, exe, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_EMPTY_PATH);
+  int tree = (int)syscall(SYS_open_tree, exe, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
   if (tree >= 0) {
     struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {
-      0x1 | 0x2 | 0x4 /* MOUNT_ATTR_RDONLY | NOSUID | NODEV */, 0, 0, 0};
+      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0, 0};
+    /* execveat returns only on failure: then the memfd copy below is the way. */
     if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
-      syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
+      (void)syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
     close(tree);
   }
   int copy = memfd_create("hull", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -47,7 +49,7 @@ int hk_protect_self_exe(char *const argv[]) {
   }
   close(exe);
   if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0)
-    syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
+    (void)syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);  /* returns only on failure */
   int e = errno;
   close(copy);
   errno = e;
@@ -65,14 +67,23 @@ int hk_protect_self_exe_once(char *const argv[]) {
 
 /* The same check as early as the process allows: a constructor runs before Swift's main,
    so the process about to be replaced does as little as possible (~0.2 ms here). It finds
-   the subcommand by skipping hull's global flags; the ones that take a value must match
-   HullMain.globalFlags. Anything it misses is caught by the call in HullMain. */
-static int hk_flag_takes_value(const char *arg) {
-  static const char *const with_value[] = {"root", "log", "log-format", "rootless", "criu", NULL};
+   the subcommand by skipping hull's global flags. The two lists below are the only copy of
+   this knowledge: HullMain builds its global flags and its own check from them (through
+   LinuxKit.SelfExe). Anything the constructor misses is caught by the call in HullMain. */
+static const char *const hk_global_flags_with_value[] = {"root", "log", "log-format", "rootless", "criu", NULL};
+static const char *const hk_self_exe_commands[] = {"create", "run", "exec", "restore", NULL};
+
+int hk_global_flag_takes_value(const char *arg) {
   while (*arg == '-') arg++;
   if (strchr(arg, '=')) return 0;
-  for (int i = 0; with_value[i]; i++)
-    if (strcmp(arg, with_value[i]) == 0) return 1;
+  for (int i = 0; hk_global_flags_with_value[i]; i++)
+    if (strcmp(arg, hk_global_flags_with_value[i]) == 0) return 1;
+  return 0;
+}
+
+int hk_self_exe_command(const char *command) {
+  for (int i = 0; hk_self_exe_commands[i]; i++)
+    if (strcmp(command, hk_self_exe_commands[i]) == 0) return 1;
   return 0;
 }
 
@@ -84,10 +95,10 @@ __attribute__((constructor)) static void hk_protect_self_exe_early(int argc, cha
   if (!hk_hull_executable) return;
   for (int i = 1; i < argc; i++) {
     if (argv[i][0] == '-') {
-      if (hk_flag_takes_value(argv[i])) i++;
+      if (hk_global_flag_takes_value(argv[i])) i++;
       continue;
     }
-    if (!strcmp(argv[i], "create") || !strcmp(argv[i], "run") || !strcmp(argv[i], "exec") || !strcmp(argv[i], "restore"))
+    if (hk_self_exe_command(argv[i]))
       (void)hk_protect_self_exe_once(argv);  /* on failure, HullMain's call reports it */
     return;
   }

@@ -1,5 +1,4 @@
 import CCap
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -15,11 +14,17 @@ public struct CapabilityPlan: Sendable, Equatable {
   public var inheritable: [Int32] = []
   public var ambient: [Int32] = []
   public var warnings: [String] = []
+  /// The highest capability number the kernel knows (CAP_LAST_CAP), read when planning:
+  /// the bounding set is dropped up to it.
+  public var lastCapability: Int32
 
-  public init() {}
+  /// No capabilities at all.
+  public init(lastCapability: Int32 = CapabilityPlan.hostLastCapability) {
+    self.lastCapability = lastCapability
+  }
 
   /// Highest capability number this kernel knows (CAP_LAST_CAP).
-  public static var lastCapability: Int32 {
+  public static var hostLastCapability: Int32 {
     if let text = Files.readIfPresent("/proc/sys/kernel/cap_last_cap"),
       let n = Int32(text.split(separator: "\n").first ?? "")
     {
@@ -30,25 +35,29 @@ public struct CapabilityPlan: Sendable, Equatable {
 
   /// Is `cap` in this process's bounding set?
   public static func inHostBoundingSet(_ cap: Int32) -> Bool {
-    hk_prctl(PR_CAPBSET_READ, UInt(cap), 0, 0, 0) == 1
+    LinuxSyscalls().prctl(PR_CAPBSET_READ, UInt(cap)) == 1
   }
 
   /// Maps a name like "CAP_NET_ADMIN" to its number, or nil when libcap does not know it.
-  public static func number(of name: String, last: Int32 = lastCapability) -> Int32? {
+  public static func number(of name: String, last: Int32 = hostLastCapability) -> Int32? {
     var value: cap_value_t = 0
     let rc = name.lowercased().withCString { cap_from_name($0, &value) }
     guard rc == 0, value >= 0, value <= last else { return nil }
     return Int32(value)
   }
 
+  /// The sets from names. The host's facts are parameters (the planner's tests give their own):
+  /// `lastCapability`, and `inBoundingSet`, whether this process's bounding set holds a number.
   public init(
-    bounding: [String], effective: [String], permitted: [String], inheritable: [String], ambient: [String]
+    bounding: [String], effective: [String], permitted: [String], inheritable: [String], ambient: [String],
+    lastCapability last: Int32 = CapabilityPlan.hostLastCapability,
+    inBoundingSet: (Int32) -> Bool = CapabilityPlan.inHostBoundingSet
   ) {
     // Arrays, not Dictionary/Set: see Mounts.flag on first-use costs in a static binary.
     var known: [String] = []
     var numbers: [Int32] = []
     var warned: [String] = []
-    let last = CapabilityPlan.lastCapability
+    lastCapability = last
     func resolve(_ names: [String], _ set: String) -> [Int32] {
       var out: [Int32] = []
       for name in names {
@@ -65,7 +74,7 @@ public struct CapabilityPlan: Sendable, Equatable {
           }
           continue
         }
-        guard CapabilityPlan.inHostBoundingSet(number) else {
+        guard inBoundingSet(number) else {
           if !warned.contains(name) {
             warned.append(name)
             warnings.append(

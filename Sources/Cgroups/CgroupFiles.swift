@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -13,8 +12,7 @@ enum CgroupFiles {
   static func write(_ dir: String, _ name: String, _ value: String, field: String?, append: Bool = false) throws(CgroupError) {
     let file = dir + "/" + name
     let flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-    var fd: Int32
-    repeat { fd = hk_open_mode(file, flags, 0) } while fd < 0 && errno == EINTR
+    let fd = Files.open(file, flags)
     if fd < 0 {
       let e = errno
       let what = field.map { "set \($0) = \(value):" } ?? "write \(value) to"

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -39,7 +38,7 @@ enum DeviceFilter {
                         detail: last.map { "\(SystemError.describe(e)) (verifier: \($0))" })
     }
     defer { close(progFD) }
-    let cgroupFD = hk_open_mode(cgroupDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+    let cgroupFD = Files.open(cgroupDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard cgroupFD >= 0 else { throw CgroupError("set \(field): open", cgroupDirectory, errno: errno) }
     defer { close(cgroupFD) }
     // The kernel keeps the program attached after our fd closes, until the cgroup goes.
@@ -48,7 +47,7 @@ enum DeviceFilter {
     put32(&attr, 4, UInt32(progFD))
     put32(&attr, 8, BPF_CGROUP_DEVICE)
     put32(&attr, 12, BPF_F_ALLOW_MULTI)
-    let rc = attr.withUnsafeMutableBytes { hk_bpf(BPF_PROG_ATTACH, $0.baseAddress, UInt32($0.count)) }
+    let rc = BPF.call(BPF_PROG_ATTACH, &attr)
     if rc < 0 {
       throw CgroupError("set \(field): attach the device program (bpf BPF_PROG_ATTACH) to", cgroupDirectory, errno: errno)
     }
@@ -72,7 +71,7 @@ enum DeviceFilter {
         }
         var fd: Int
         repeat {
-          fd = attr.withUnsafeMutableBytes { hk_bpf(BPF_PROG_LOAD, $0.baseAddress, UInt32($0.count)) }
+          fd = BPF.call(BPF_PROG_LOAD, &attr)
         } while fd < 0 && errno == EAGAIN
         return Int32(fd)
       } }

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -14,12 +13,12 @@ public struct OOMWatcher: Sendable {
 
   static func v1(dir: String) throws(CgroupError) -> OOMWatcher {
     let control = dir + "/memory.oom_control"
-    let oomFD = hk_open_mode(control, O_RDONLY | O_CLOEXEC, 0)
+    let oomFD = Files.open(control, O_RDONLY | O_CLOEXEC)
     guard oomFD >= 0 else {
       throw CgroupError("watch OOM events: open", control, errno: errno)
     }
     defer { Glibc.close(oomFD) }
-    let efd = hk_eventfd_cloexec(0, 1)
+    let efd = EventFD.make(nonBlocking: true)
     guard efd >= 0 else { throw CgroupError("watch OOM events: eventfd", "", errno: errno) }
     do {
       try CgroupFiles.write(dir, "cgroup.event_control", "\(efd) \(oomFD)", field: nil)

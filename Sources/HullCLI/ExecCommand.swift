@@ -38,87 +38,37 @@ struct ExecCommand: HullCommand {
     // The container's config.json, from the bundle recorded at create.
     let bundle = try context.store.load(id).bundle
     let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "exec in")
-    let process = try processSpec(args, base: spec.process, id: id)
-    let ownConsole = process.terminal && args.value("console-socket") == nil && !args.bool("detach")
-    var plan = try ProcessPlanner.plan(process, hasConsole: args.value("console-socket") != nil || ownConsole, preserveFds: 0)
-    // Exec'd processes get the container's seccomp filter, as with runc.
-    for warning in try ProcessPlanner.addSeccomp(spec.linux?.seccomp, to: &plan,
-                                                           cacheDirectory: context.root + "/.seccomp-cache") { context.log.warning(warning) }
-    if plan.seccomp?.usesNotify == true {
-      plan.listenerState = ContainerState(ociVersion: spec.ociVersion, id: id, status: .running, pid: 0,
-                                          bundle: bundle, annotations: spec.annotations)
-    }
-    plan.preserveFds = try CreateOptions.preservedFds(args.value("preserve-fds"), command: "exec")
-    for warning in plan.capabilities?.warnings ?? [] { context.log.warning(warning) }
-    var options = ExecLauncher.Options()
-    options.detach = args.bool("detach")
-    options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
-    options.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
-    options.ignorePaused = args.bool("ignore-paused")
-    // runc's format: [controller[,controller…]:]path, relative to the container's cgroup.
-    for value in args.all("cgroup") {
-      let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-      let controllers = parts.count == 2 ? parts[0].split(separator: ",").map(String.init) : [""]
-      let path = parts.count == 2 ? parts[1] : parts[0]
-      guard !path.isEmpty, !controllers.contains(where: \.isEmpty) || parts.count == 1 else {
-        throw RuntimeError("exec", reason: "--cgroup \"\(value)\": expected [controller[,controller]:]path", errno: EINVAL)
-      }
-      for controller in controllers { options.subCgroups[controller] = path }
-    }
-    return try ExecLauncher.exec(id: id, process: plan, options: options, store: context.store)
+    var plan = try ExecPlanner.plan(try request(args), id: id, bundle: bundle, spec: spec,
+                                    seccompCacheDirectory: context.store.seccompCacheDirectory, host: LiveHost())
+    for warning in plan.warnings { context.log.warning(warning) }
+    plan.process.preserveFds = try CreateOptions.preservedFds(args.value("preserve-fds"), command: "exec")
+    return try ExecLauncher.exec(id: id, process: plan.process, options: plan.options, store: context.store)
   }
 
-  /// --process FILE as given, or the container's own process with runc's overrides.
-  static func processSpec(_ args: Arguments, base: Process?, id: String) throws(RuntimeError) -> Process {
+  /// The command line as an ExecRequest; --process FILE read and parsed here.
+  static func request(_ args: Arguments) throws(RuntimeError) -> ExecRequest {
+    var request = ExecRequest()
     if let file = args.value("process") {
       let path = CreateOptions.absolute(file)
       let bytes: [UInt8]
       do { bytes = try Files.read(path, limit: 4 << 20) } catch { throw RuntimeError(error, context: "exec: read process") }
-      do { return try Process.parse(bytes) } catch { throw RuntimeError("exec: load", path, reason: error.description, errno: EINVAL) }
-    }
-    let command = Array(args.positionals.dropFirst())
-    guard !command.isEmpty else {
-      throw RuntimeError("exec in container \(id)", reason: "a command is required (or --process FILE)", errno: EINVAL)
-    }
-    guard var process = base else {
-      throw RuntimeError("exec in container \(id)", reason: "the container's config.json has no process to start from", errno: EINVAL)
-    }
-    process.args = command
-    process.terminal = args.bool("tty")
-    if let cwd = args.value("cwd") { process.cwd = cwd }
-    for entry in args.all("env") {
-      let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
-      process.env.removeAll { $0.hasPrefix(key + "=") }
-      process.env.append(entry)
-    }
-    if let user = args.value("user"), !user.isEmpty {  // "" leaves the user as it is, as with runc
-      let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { UInt32($0) }
-      guard let uid = parts[0], parts.count == 1 || parts[1] != nil else {
-        throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)
-      }
-      process.user.uid = uid
-      if parts.count > 1 { process.user.gid = parts[1]! }  // else the config's, as runc
-      for value in [process.user.uid, process.user.gid] where value > User.maxID {
-        throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": \(User.outOfRange(value))", errno: EINVAL)
+      do { request.process = try Process.parse(bytes) } catch {
+        throw RuntimeError("exec: load", path, reason: error.description, errno: EINVAL)
       }
     }
-    for gids in args.all("additional-gids") {
-      for text in gids.split(separator: ",") {
-        guard let gid = UInt32(text) else { throw RuntimeError("exec", reason: "--additional-gids: \"\(text)\" is not a number", errno: EINVAL) }
-        guard gid <= User.maxID else { throw RuntimeError("exec", reason: "--additional-gids: \(User.outOfRange(gid))", errno: EINVAL) }
-        process.user.additionalGids.append(gid)
-      }
-    }
-    let caps = args.all("cap")
-    if !caps.isEmpty {
-      var set = process.capabilities ?? Capabilities()
-      set.bounding += caps
-      set.effective += caps
-      set.permitted += caps
-      set.ambient += caps
-      process.capabilities = set
-    }
-    if args.bool("no-new-privs") { process.noNewPrivileges = true }
-    return process
+    request.command = Array(args.positionals.dropFirst())
+    request.tty = args.bool("tty")
+    request.cwd = args.value("cwd")
+    request.env = args.all("env")
+    request.user = args.value("user")
+    request.additionalGids = args.all("additional-gids")
+    request.capabilities = args.all("cap")
+    request.noNewPrivileges = args.bool("no-new-privs")
+    request.pidFile = args.value("pid-file").map(CreateOptions.absolute)
+    request.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
+    request.detach = args.bool("detach")
+    request.ignorePaused = args.bool("ignore-paused")
+    request.cgroups = args.all("cgroup")
+    return request
   }
 }

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 import RuntimeCore
@@ -36,13 +35,11 @@ public enum HullMain {
     RestoreCommand.self,
   ] }
 
+  /// Which of them take a value is self_exe.c's knowledge (its constructor skips them before
+  /// main runs): asked there, not repeated here.
   static let globalFlags: [Arguments.Flag] = [
-    .init(names: ["root"], takesValue: true), .init(names: ["log"], takesValue: true),
-    .init(names: ["log-format"], takesValue: true), .init(names: ["debug"], takesValue: false),
-    .init(names: ["systemd-cgroup"], takesValue: false), .init(names: ["rootless"], takesValue: true),
-    .init(names: ["criu"], takesValue: true), .init(names: ["version", "v"], takesValue: false),
-    .init(names: ["help", "h"], takesValue: false),
-  ]
+    ["root"], ["log"], ["log-format"], ["debug"], ["systemd-cgroup"], ["rootless"], ["criu"], ["version", "v"], ["help", "h"],
+  ].map { names in Arguments.Flag(names: names, takesValue: SelfExe.globalFlagTakesValue(names[0])) }
 
   public static func exit() -> Never {
     Glibc.exit(main(Array(CommandLine.arguments.dropFirst())))
@@ -102,9 +99,11 @@ public enum HullMain {
     // Commands that put a hull process inside a container first make sure the binary it
     // runs from cannot be written through /proc/<pid>/exe (CVE-2019-5736; see self_exe.c, whose
     // constructor normally did this already: then this only reads its result).
-    if ["create", "run", "exec", "restore"].contains(name) && hk_protect_self_exe_once(CommandLine.unsafeArgv) != 0 {
-      context.log.error("\(name): protect the hull binary /proc/self/exe (CVE-2019-5736): \(SystemError.describe(errno))")
-      return 1
+    if SelfExe.protects(name) {
+      do { try SelfExe.protectOnce() } catch {
+        context.log.error("\(name): protect the hull binary /proc/self/exe (CVE-2019-5736): \(error.reason)")
+        return 1
+      }
     }
     if context.systemdCgroup && !Glibc.access("/run/systemd/system", F_OK).isZero {
       context.log.error("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use cgroupfs paths")

@@ -1,4 +1,4 @@
-import CLinux
+import LinuxKit
 import RuntimeCore
 
 struct RunCommand: HullCommand {
@@ -18,7 +18,7 @@ struct RunCommand: HullCommand {
       options.consoleChannel = console!.sender
     }
     // Block the signals we forward before the clone: none is lost, and the init unblocks them.
-    if !detach { _ = hk_block_signals_for_forwarding() }
+    if !detach { ForwardedSignals.block() }
     let container = try Launcher.create(spec: spec, options: options, store: context.store, mode: .run)
     for warning in container.warnings { context.log.warning(warning) }
     try console?.receiveMaster()

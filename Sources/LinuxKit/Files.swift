@@ -5,9 +5,8 @@ import Glibc
 public enum Files {
   /// Reads a whole file; refuses files larger than `limit` bytes.
   public static func read(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-    let fd = try check("open", path) { hk_open_mode(path, O_RDONLY | O_CLOEXEC, 0) }
-    defer { close(fd) }
-    return try readAll(fd, path: path, limit: limit)
+    let file = try FileDescriptor.open(path, O_RDONLY)
+    return try readAll(file.rawValue, path: path, limit: limit)
   }
 
   public static func readAll(_ fd: Int32, path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
@@ -25,12 +24,11 @@ public enum Files {
   /// O_NONBLOCK (a FIFO or a device opens at once) and refused unless fstat says regular
   /// (EINVAL). For files a container controls, e.g. its /etc/passwd.
   public static func readRegular(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-    let fd = try check("open", path) { hk_open_mode(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0) }
-    defer { close(fd) }
+    let file = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY)
     var st = stat()
-    _ = try check("stat", path) { fstat(fd, &st) }
+    _ = try check("stat", path) { fstat(file.rawValue, &st) }
     if (st.st_mode & S_IFMT) != S_IFREG { throw SystemError("read (not a regular file)", path, errno: EINVAL) }
-    return try readAll(fd, path: path, limit: limit)
+    return try readAll(file.rawValue, path: path, limit: limit)
   }
 
   public static func readString(_ path: String) throws(SystemError) -> String {
@@ -54,23 +52,20 @@ public enum Files {
 
   /// Writes a value into an existing file (cgroup, /proc and /sys files): one write call.
   public static func writeExisting(_ path: String, _ value: String) throws(SystemError) {
-    let fd = try check("open", path) { hk_open_mode(path, O_WRONLY | O_CLOEXEC, 0) }
-    defer { close(fd) }
-    try writeAll(fd, Array(value.utf8), path: path)
+    let file = try FileDescriptor.open(path, O_WRONLY)
+    try writeAll(file.rawValue, Array(value.utf8), path: path)
   }
 
   /// Creates or truncates a file and writes `bytes`.
   public static func write(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644) throws(SystemError) {
-    let fd = try check("open", path) { hk_open_mode(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
-    defer { close(fd) }
-    try writeAll(fd, bytes, path: path)
+    let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+    try writeAll(file.rawValue, bytes, path: path)
   }
 
   /// Appends to a file, creating it (log files: never truncated).
   public static func append(_ path: String, _ text: String) throws(SystemError) {
-    let fd = try check("open", path) { hk_open_mode(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
-    defer { close(fd) }
-    try writeAll(fd, Array(text.utf8), path: path)
+    let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644)
+    try writeAll(file.rawValue, Array(text.utf8), path: path)
   }
 
   /// Write to a temp file, then rename: readers see the old or the new file, never half of one.
@@ -87,7 +82,7 @@ public enum Files {
       try writeAll(fd, bytes, path: temp)
     } catch {
       close(fd)
-      unlink(temp)
+      unlink(temp)  // best effort: the write's error is the one to report
       throw error
     }
     close(fd)
@@ -96,6 +91,12 @@ public enum Files {
       unlink(temp)
       throw SystemError("rename", path, errno: e)
     }
+  }
+
+  /// rename that fails with EEXIST rather than replace what is at `to` (an empty directory
+  /// would be replaced by a plain rename).
+  public static func renameNoReplace(_ from: String, _ to: String) throws(SystemError) {
+    if hk_rename_noreplace(from, to) != 0 { throw SystemError("rename", to) }
   }
 
   public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -117,7 +118,7 @@ public enum Files {
   public static func removeTree(_ path: String) {
     if unlink(path) == 0 || errno == ENOENT { return }
     for name in list(path) { removeTree(path + "/" + name) }
-    rmdir(path)
+    rmdir(path)  // what cannot be removed stays; callers check for leftovers where it matters
   }
 
   /// Names in a directory, without "." and "..".

@@ -1,25 +1,8 @@
 import CLinux
 import Glibc
 
-/// mount(2) and friends, with errors naming the target.
+/// Mount options of config.md as mount(2) flags (the calls themselves: Syscalls).
 public enum Mounts {
-  public static func mount(
-    source: String?, target: String, type: String?, flags: UInt, data: String? = nil, label: String? = nil
-  ) throws(SystemError) {
-    let rc = Glibc.mount(source, target, type, flags, data)
-    if rc != 0 {
-      throw SystemError("mount \(type ?? "bind")\(source.map { " " + $0 } ?? "") on", label ?? target)
-    }
-  }
-
-  public static func unmount(_ target: String, flags: Int32 = Int32(MNT_DETACH)) throws(SystemError) {
-    _ = try check("umount", target) { umount2(target, flags) }
-  }
-
-  public static func pivotRoot(_ newRoot: String, _ putOld: String) throws(SystemError) {
-    _ = try check("pivot_root", newRoot) { hk_pivot_root(newRoot, putOld) }
-  }
-
   /// Mount flags from the options of config.md; the rest goes to the file system as data.
   public struct ParsedOptions: Sendable {
     public var flags: UInt = 0
@@ -104,14 +87,33 @@ public enum Mounts {
   /// MOUNT_ATTR_* for the recursive options (rro, rnosuid, ...), applied with mount_setattr.
   static func recursiveAttribute(_ option: String) -> UInt? {
     switch option {
-    case "rro": return 0x1
-    case "rnosuid": return 0x2
-    case "rnodev": return 0x4
-    case "rnoexec": return 0x8
-    case "rnoatime": return 0x10
-    case "rstrictatime": return 0x20
-    case "rnodiratime": return 0x80
+    case "rro": return MountAttribute.readOnly
+    case "rnosuid": return MountAttribute.noSUID
+    case "rnodev": return MountAttribute.noDev
+    case "rnoexec": return MountAttribute.noExec
+    case "rnoatime": return MountAttribute.noAtime
+    case "rstrictatime": return MountAttribute.strictAtime
+    case "rnodiratime": return MountAttribute.noDiratime
     default: return nil
     }
+  }
+}
+
+/// Detached mount trees (the new mount API): made on the host side by the launcher, moved in
+/// place by the init (Syscalls.moveMount).
+public enum MountTree {
+  /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]): a detached copy of
+  /// the mount at `path`; -1 + errno.
+  public static func clone(_ path: String, recursive: Bool) -> Int32 { hk_open_tree_clone(path, recursive ? 1 : 0) }
+
+  /// mount_setattr(MOUNT_ATTR_IDMAP) with the user namespace `userNamespace`; -1 + errno.
+  public static func setIDMap(_ tree: Int32, userNamespace: Int32, recursive: Bool) -> Int32 {
+    hk_mount_setattr_idmap(tree, userNamespace, recursive ? 1 : 0)
+  }
+
+  /// A detached one-file tree holding a new device node (`mode` includes S_IFCHR or S_IFBLK)
+  /// owned by uid:gid (host ids), made on a tmpfs of its own; -1 + errno.
+  public static func deviceNode(mode: UInt32, major: UInt32, minor: UInt32, uid: UInt32, gid: UInt32) -> Int32 {
+    hk_device_tree(mode, major, minor, uid, gid)
   }
 }

@@ -71,33 +71,3 @@ public enum Clock {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
   }
 }
-
-/// A process handle that survives pid reuse: a pidfd.
-public struct PidFD: ~Copyable {
-  public let fd: Int32
-  public let pid: Int32
-
-  public init(pid: Int32) throws(SystemError) {
-    self.pid = pid
-    fd = try check("pidfd_open", "/proc/\(pid)") { hk_pidfd_open(pid, 0) }
-  }
-
-  public func signal(_ sig: Int32) throws(SystemError) {
-    _ = try check("kill", "/proc/\(pid)") { hk_pidfd_send_signal(fd, sig) }
-  }
-
-  /// Waits until the process exits or `timeoutMs` passes; true when it exited.
-  public func waitExit(timeoutMs: Int32) -> Bool { PidFD.waitReadable(fd, timeoutMs: timeoutMs) }
-
-  /// A pidfd turns readable when its process exits.
-  public static func waitReadable(_ fd: Int32, timeoutMs: Int32) -> Bool {
-    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    while true {
-      let r = poll(&p, 1, timeoutMs)
-      if r < 0 && errno == EINTR { continue }
-      return r > 0
-    }
-  }
-
-  deinit { close(fd) }
-}

@@ -5,13 +5,17 @@ import Glibc
 /// "..", or magic link can lead out of it (openat2 with RESOLVE_IN_ROOT), and
 /// creates missing components one at a time relative to their parent's fd.
 /// Mount targets are then reached as /proc/self/fd/N (CVE-2021-30465 class).
-public struct RootfsPath {
+/// The openat2 lookups go through `kernel` (see Syscalls); creating a missing component
+/// relative to its parent's fd, already inside the root, is done directly.
+public struct RootfsPath<S: Syscalls> {
   public let rootFD: Int32
   public let root: String
+  public let kernel: S
 
-  public init(root: String) throws(SystemError) {
+  public init(root: String, kernel: S) throws(SystemError) {
     self.root = root
-    rootFD = try check("open", root) { hk_open_mode(root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
+    self.kernel = kernel
+    rootFD = try check("open", root) { kernel.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
   }
 
   public func close() { Glibc.close(rootFD) }
@@ -21,7 +25,7 @@ public struct RootfsPath {
   /// Opens `path` (absolute inside the rootfs) as O_PATH, creating it as `kind` if missing.
   public func open(_ path: String, creating kind: Kind?) throws(SystemError) -> Int32 {
     let clean = Paths.clean(path.hasPrefix("/") ? path : "/" + path)
-    let fd = hk_openat_in_root(rootFD, clean, O_PATH | O_CLOEXEC, 0)
+    let fd = kernel.openInRoot(rootFD, clean, O_PATH | O_CLOEXEC, 0)
     if fd >= 0 { return fd }
     let firstErrno = errno
     guard firstErrno == ENOENT, let kind else { throw SystemError("open", root + clean, errno: firstErrno) }
@@ -45,7 +49,7 @@ public struct RootfsPath {
       if f < 0 && errno != EEXIST { throw SystemError("create", root + clean) }
       if f >= 0 { Glibc.close(f) }
     }
-    return try check("open", root + clean) { hk_openat_in_root(rootFD, clean, O_PATH | O_CLOEXEC, 0) }
+    return try check("open", root + clean) { kernel.openInRoot(rootFD, clean, O_PATH | O_CLOEXEC, 0) }
   }
 
   /// `path` with every symlink that exists on the way followed inside the root ("/" and
@@ -58,7 +62,7 @@ public struct RootfsPath {
       if component == "." { continue }
       if component == ".." { _ = resolved.popLast(); continue }
       let parentPath = "/" + resolved.joined(separator: "/")
-      let parent = hk_openat_in_root(rootFD, parentPath, O_PATH | O_CLOEXEC, 0)
+      let parent = kernel.openInRoot(rootFD, parentPath, O_PATH | O_CLOEXEC, 0)
       if parent < 0 {
         guard errno == ENOENT || errno == ENOTDIR else { throw SystemError("open", root + parentPath) }
         resolved.append(component)
@@ -84,7 +88,7 @@ public struct RootfsPath {
   public func lstat(_ path: String) throws(SystemError) -> stat? {
     let clean = Paths.clean(path.hasPrefix("/") ? path : "/" + path)
     if clean == "/" { return nil }
-    let parent = hk_openat_in_root(rootFD, Paths.dirname(clean), O_PATH | O_CLOEXEC, 0)
+    let parent = kernel.openInRoot(rootFD, Paths.dirname(clean), O_PATH | O_CLOEXEC, 0)
     if parent < 0 {
       if errno == ENOENT { return nil }
       throw SystemError("open", root + Paths.dirname(clean))
@@ -97,6 +101,9 @@ public struct RootfsPath {
     }
     return st
   }
+}
 
-  public static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
+extension Paths {
+  /// The path that reaches what `fd` is open on (a mount target inside the rootfs).
+  public static func procSelfFD(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
 }

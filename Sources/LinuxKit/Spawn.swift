@@ -45,6 +45,8 @@ public enum Spawn {
       throw SystemError("spawn", path, errno: e)
     }
     if !stdin.isEmpty {
+      // A program that exits without reading its stdin makes this fail (EPIPE): its exit
+      // status below is what counts.
       _ = stdin.withUnsafeBytes { send(pipeFds[1], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
     close(pipeFds[1])
@@ -53,7 +55,7 @@ public enum Spawn {
     defer { if pidfd >= 0 { close(pidfd) } }
     var timedOut = false
     if let timeoutSeconds, pidfd >= 0, !PidFD.waitReadable(pidfd, timeoutMs: Int32(clamping: timeoutSeconds * 1000)) {
-      _ = hk_pidfd_send_signal(pidfd, SIGKILL)
+      _ = hk_pidfd_send_signal(pidfd, SIGKILL)  // fails only if it exited meanwhile: waitpid collects it
       timedOut = true
     }
     var status: Int32 = 0

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -13,7 +12,7 @@ enum BindSources {
       let step = plan.mounts[index]
       guard step.flags & UInt(MS_BIND) != 0, let source = step.source, plan.newUserNamespace || step.idmap != nil else { continue }
       let recursive = step.flags & UInt(MS_REC) != 0 || step.idmap?.recursive == true
-      let tree = hk_open_tree_clone(source, recursive ? 1 : 0)
+      let tree = MountTree.clone(source, recursive: recursive)
       // Rootless: no open_tree without CAP_SYS_ADMIN, but the caller's ids are the ones the
       // init binds with anyway; an idmapped mount cannot be done there at all.
       if tree < 0 && errno == EPERM && step.idmap == nil { continue }
@@ -22,10 +21,10 @@ enum BindSources {
       plan.mounts[index].detachedTreeFD = tree
       guard let idmap = step.idmap else { continue }
       // The mapping's user namespace is only needed while it is set.
-      let userns = hk_userns_with_maps(idmap.uidMap, idmap.gidMap)
+      let userns = LinuxNamespace.userNamespace(uidMap: idmap.uidMap, gidMap: idmap.gidMap)
       if userns < 0 { throw RuntimeError(SystemError("create user namespace for idmapped mount", step.destination)) }
       defer { close(userns) }
-      if hk_mount_setattr_idmap(tree, userns, idmap.recursive ? 1 : 0) != 0 {
+      if MountTree.setIDMap(tree, userNamespace: userns, recursive: idmap.recursive) != 0 {
         throw RuntimeError(SystemError("mount_setattr (idmap)", step.destination))
       }
     }
@@ -40,8 +39,8 @@ enum BindSources {
       guard node.type != "p", !Files.exists(node.path) else { continue }
       let kind: UInt32 = node.type == "b" ? S_IFBLK : S_IFCHR
       // The owner is given in the container's ids: the host ids they map to.
-      let tree = hk_device_tree(kind | (node.mode & 0o777), node.major, node.minor,
-                                hostID(node.uid, plan.uidMap ?? ""), hostID(node.gid, plan.gidMap ?? ""))
+      let tree = MountTree.deviceNode(mode: kind | (node.mode & 0o777), major: node.major, minor: node.minor,
+                                      uid: hostID(node.uid, plan.uidMap ?? ""), gid: hostID(node.gid, plan.gidMap ?? ""))
       if tree < 0 { throw RuntimeError(SystemError("make device \(node.type) \(node.major):\(node.minor) for", node.path)) }
       fds.append(tree)
       plan.devices[index].detachedTreeFD = tree

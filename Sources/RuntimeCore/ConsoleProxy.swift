@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -24,11 +23,8 @@ public final class ConsoleProxy {
   /// Takes the pty master sent by the container's process; raw mode on our terminal.
   public func receiveMaster() throws(RuntimeError) {
     close(sender)
-    var buffer = [UInt8](repeating: 0, count: 256)
-    var length = 0
-    let fd = buffer.withUnsafeMutableBytes { hk_recv_fd(receiver, $0.baseAddress, $0.count, &length) }
-    if fd < 0 { throw RuntimeError(SystemError("receive pty master", "console")) }
-    master = fd
+    guard let received = UnixSocket.receiveFD(receiver) else { throw RuntimeError(SystemError("receive pty master", "console")) }
+    master = received.fd
     close(receiver)
     if isatty(0) == 1 {
       var current = termios()
@@ -36,7 +32,8 @@ public final class ConsoleProxy {
         savedTermios = current
         var raw = current
         cfmakeraw(&raw)
-        tcsetattr(0, TCSANOW, &raw)
+        // A terminal that refuses raw mode still works, only echoing locally.
+        _ = tcsetattr(0, TCSANOW, &raw)
       }
       resize()
     }
@@ -44,8 +41,8 @@ public final class ConsoleProxy {
 
   /// Copies the caller's window size to the pty (at start and on SIGWINCH).
   public func resize() {
-    var size = winsize()
-    if hk_ioctl_ptr(0, UInt(TIOCGWINSZ), &size) == 0 { _ = hk_ioctl_ptr(master, UInt(TIOCSWINSZ), &size) }
+    // Not a terminal (stdin redirected): the pty keeps its size, as with runc.
+    _ = Terminal.copyWindowSize(from: 0, to: master)
   }
 
   /// The fds to poll: stdin and the master.
@@ -64,12 +61,14 @@ public final class ConsoleProxy {
   /// Drains what the process wrote before it exited.
   func drain() {
     guard master >= 0 else { return }
-    _ = hk_fcntl_int(master, F_SETFL, O_NONBLOCK)
+    // A master that refuses O_NONBLOCK would make the loop below wait for more: then leave it.
+    guard (try? Files.setNonBlocking(master)) != nil else { return }
     while pump(master) {}
   }
 
   public func restore() {
-    if var saved = savedTermios { tcsetattr(0, TCSANOW, &saved) }
+    // Best effort: the caller's terminal may be gone (a closed ssh session).
+    if var saved = savedTermios { _ = tcsetattr(0, TCSANOW, &saved) }
     if master >= 0 { close(master) }
     master = -1
   }

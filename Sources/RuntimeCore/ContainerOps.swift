@@ -1,4 +1,3 @@
-import CLinux
 import Cgroups
 import Glibc
 import LinuxKit
@@ -41,13 +40,13 @@ public struct ContainerOps {
       _ = consume lock
     }
     defer { channel.close() }
-    let pidfd = hk_pidfd_open(record.pid, 0)
+    let pidfd = PidFD.openNumber(record.pid)
     defer { if pidfd >= 0 { close(pidfd) } }
-    channel.send(UInt8(ascii: "s"))
+    channel.send(.start)
     // Not under the lock: the init now runs startContainer hooks (the image's binaries) and
     // execs, which the container controls. The connection closes when the init execs
     // (close-on-exec); an error arrives first otherwise.
-    if let message = try ListenerHandoff.receive(channel, pidfd: pidfd), message.tag == UInt8(ascii: "e") {
+    if let message = try ListenerHandoff.receive(channel, pidfd: pidfd), message.kind == .error {
       throw SyncChannel.decodeError(message.payload)
     }
     let lock = try store.open(id)
@@ -174,12 +173,12 @@ public struct ContainerOps {
   /// SIGKILL to the init and the container's other processes (see signalProcesses), then
   /// wait for the init to exit.
   func terminate(_ record: ContainerRecord, cgroup: CgroupSet?, wasPaused: Bool) throws(RuntimeError) {
-    let pidfd = hk_pidfd_open(record.pid, 0)
+    let pidfd = PidFD.openNumber(record.pid)
     defer { if pidfd >= 0 { close(pidfd) } }
     let alive = pidfd >= 0 && ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime)
     // The others first: once the init is gone, nothing tells its descendants from strangers.
     record.signalProcesses(SIGKILL, initAlive: alive)
-    if alive { _ = hk_pidfd_send_signal(pidfd, SIGKILL) }
+    if alive { PidFD.send(SIGKILL, to: pidfd) }  // gone meanwhile: the wait below returns at once
     // Frozen tasks only die once thawed.
     if wasPaused { try? cgroup?.setFrozen(false) }
     guard alive else { return }

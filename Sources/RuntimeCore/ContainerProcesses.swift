@@ -1,4 +1,3 @@
-import CLinux
 import Cgroups
 import Glibc
 import LinuxKit
@@ -36,11 +35,11 @@ extension ContainerRecord {
     guard wholeCgroup || (initAlive && pid > 0) else { return 0 }
     var count = 0
     for candidate in cgroup.pids() where candidate != pid {
-      let fd = hk_pidfd_open(candidate, 0)
+      let fd = PidFD.openNumber(candidate)
       guard fd >= 0 else { continue }
       defer { close(fd) }
       guard wholeCgroup || belongsToInit(candidate, initNamespace: initNamespace) else { continue }
-      if hk_pidfd_send_signal(fd, signal) == 0 { count += 1 }
+      if PidFD.send(signal, to: fd) { count += 1 }
     }
     return count
   }

@@ -1,4 +1,3 @@
-import CLinux
 import Cgroups
 import Glibc
 import LinuxKit
@@ -34,9 +33,10 @@ public enum ExecLauncher {
       let hint = status == .paused ? " (use --ignore-paused to override)" : ""
       throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container\(hint)", errno: EINVAL)
     }
-    let targetFD = hk_pidfd_open(record.pid, 0)
-    if targetFD < 0 { throw RuntimeError(SystemError("pidfd_open", "/proc/\(record.pid)"), context: "exec in container \(id)") }
-    defer { close(targetFD) }
+    func open(_ pid: Int32) throws(RuntimeError) -> PidFD {
+      do { return try PidFD(pid: pid) } catch { throw RuntimeError(error, context: "exec in container \(id)") }
+    }
+    let target = try open(record.pid)
     guard ProcFS.isAlive(pid: record.pid, startTime: record.initStartTime) else {
       throw RuntimeError("exec in container \(id)", reason: "container not running", errno: ESRCH)
     }
@@ -62,7 +62,7 @@ public enum ExecLauncher {
       process.setgroupsAllowed = false
     }
     // pid and time namespaces apply to the children of the caller only.
-    if parentFlags != 0 && hk_setns(targetFD, parentFlags) != 0 {
+    if parentFlags != 0 && LinuxNamespace.enter(target.fd, flags: parentFlags) != 0 {
       throw RuntimeError(SystemError("setns pid/time", "/proc/\(record.pid)/ns"), context: "exec in container \(id)")
     }
     var console: Int32 = -1
@@ -80,31 +80,35 @@ public enum ExecLauncher {
     defer { if console >= 0 { close(console) } }
     let channels: (parent: SyncChannel, child: SyncChannel)
     do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
-    if !options.detach { _ = hk_block_signals_for_forwarding() }
+    if !options.detach { ForwardedSignals.block() }
 
     // No mount namespace of the container's own: the init is chrooted in root.path, and so
     // is the exec'd process (runc and crun 1.x leave it on the host's root).
-    var initRoot: Int32 = -1
+    var initRoot: FileDescriptor?
     if childFlags & Int32(LinuxNamespace.mount.cloneFlag) == 0 {
-      initRoot = hk_open_mode("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
-      if initRoot < 0 { throw RuntimeError(SystemError("open", "/proc/\(record.pid)/root"), context: "exec in container \(id)") }
+      do { initRoot = try FileDescriptor.open("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY) } catch {
+        throw RuntimeError(error, context: "exec in container \(id)")
+      }
     }
-    defer { if initRoot >= 0 { close(initRoot) } }
     var pidfd: Int32 = -1
-    let pid = hk_clone3(0, &pidfd, -1)
+    let pid = Clone.clone3(flags: 0, pidfd: &pidfd)
     if pid < 0 { throw RuntimeError(SystemError("clone3"), context: "exec in container \(id)") }
     if pid > 0 { DebugTrace.step("exec in \(id): process cloned, pid \(pid)") }
     if pid == 0 {
       close(lock.fd)
       channels.parent.close()
-      ExecChild.run(process, sync: channels.child, target: targetFD, namespaces: childFlags, console: console,
-                    sessionKeyringOf: record.noNewKeyring ? nil : id, root: initRoot)
+      // The child owns its copies now: taken out, not dropped (Swift destroys what is still
+      // alive before a call that never returns, which would close them under the child).
+      let target = ExecChild.Target(pidfd: target.take(), namespaces: childFlags, root: initRoot.take()?.take() ?? -1,
+                                    sessionKeyringOf: record.noNewKeyring ? nil : id)
+      ExecChild.run(process, sync: channels.child, target: target, console: console)
     }
     channels.child.close()
     let sync = channels.parent
     defer { sync.close() }
     func fail(_ error: RuntimeError) -> RuntimeError {
-      _ = hk_pidfd_send_signal(pidfd, SIGKILL)
+      // Fails only when the process is gone already, which the wait below sees.
+      PidFD.send(SIGKILL, to: pidfd)
       // A process in a frozen cgroup (--ignore-paused) dies only once thawed: not waited for.
       if PidFD.waitReadable(pidfd, timeoutMs: 2000) { ForegroundRun.reap(pid) }
       close(pidfd)
@@ -125,15 +129,15 @@ public enum ExecLauncher {
     // process goes with the container (delete --force kills it, which ends this wait through the
     // pidfd); a paused container's (--ignore-paused) resume must not wait for this exec either.
     _ = consume lock
-    sync.send(UInt8(ascii: "G"))
-    let readyMessage: (tag: UInt8, payload: String)?
+    sync.send(.go)
+    let readyMessage: SyncChannel.Message?
     // Forwarded signals are blocked: a SIGTERM while the process is set up (or frozen) ends the exec.
-    let signalFD = options.detach ? -1 : hk_signalfd_forwarding()
+    let signalFD = options.detach ? -1 : ForwardedSignals.signalFD()
     defer { if signalFD >= 0 { close(signalFD) } }
     do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD) } catch { throw fail(error) }
     guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
-    if ready.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(ready.payload)) }
-    if let message = sync.receive(), message.tag == UInt8(ascii: "e") { throw fail(SyncChannel.decodeError(message.payload)) }
+    if ready.kind == .error { throw fail(SyncChannel.decodeError(ready.payload)) }
+    if let message = sync.receive(), message.kind == .error { throw fail(SyncChannel.decodeError(message.payload)) }
     if let pidFile = options.pidFile {
       do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
     }
@@ -151,42 +155,70 @@ public enum ExecLauncher {
 
 /// The exec'd process before execve.
 enum ExecChild {
-  static func run(_ process: ProcessPlan, sync: SyncChannel, target: Int32, namespaces: Int32, console: Int32,
-                  sessionKeyringOf containerID: String?, root: Int32 = -1) -> Never {
-    _ = hk_unblock_all_signals()
+  /// What the exec'd process joins, besides the plan.
+  struct Target {
+    /// A pidfd of the container's init (setns takes it with the namespace flags).
+    var pidfd: Int32
+    /// CLONE_NEW* flags of the namespaces to join here (pid and time: joined by the parent).
+    var namespaces: Int32
+    /// The init's root (/proc/PID/root) when the container has no mount namespace of its own; -1 otherwise.
+    var root: Int32 = -1
+    /// The container whose session keyring to join; nil with --no-new-keyring at create.
+    var sessionKeyringOf: String?
+  }
+
+  static func run(_ process: ProcessPlan, sync: SyncChannel, target: Target, console: Int32) -> Never {
+    // The parent blocked the signals it forwards; the exec'd process starts with none blocked.
+    ForwardedSignals.unblockAll()
+    var context = InitContext(kernel: LinuxSyscalls(), sync: sync, consoleSocket: console)
     do {
-      guard let go = sync.receive(), go.tag == UInt8(ascii: "G") else { _exit(1) }
-      if process.listenerState != nil {
-        ProcessSetup.recordHostPid()
-        try ProcessSetup.connectListener(process)
-        ProcessSetup.listenerParent = sync.fd
-      }
-      if namespaces != 0 && hk_setns(target, namespaces) != 0 {
-        throw SystemError("setns", "container namespaces (flags \(namespaces))")
-      }
-      close(target)
-      if root >= 0 {
-        _ = try check("fchdir", "container root") { fchdir(root) }
-        _ = try check("chroot", "container root") { chroot(".") }
-        close(root)
-      }
-      ProcessSetup.closeInheritedFds(process, keep: [sync.fd, console, ProcessSetup.listenerSocket])
-      if let containerID { try ProcessSetup.joinSessionKeyring(containerID: containerID) }
-      try ProcessSetup.enterWorkingDirectory(process.cwd)
-      if process.terminal { try ProcessSetup.setupConsole(process, socket: console, bindConsole: false) } else { ProcessSetup.enterOwnSession() }
-      let executable = try ProcessSetup.resolveExecutable(process)
-      let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
-                                               env: ProcessSetup.environment(process))
-      try ProcessSetup.applyLimits(process)
-      ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd])
-      try ProcessSetup.applyIdentity(process)
-      sync.send(UInt8(ascii: "r"))
-      let e = prepared.execute()
+      let e = try setUp(process, target, &context)
       sync.sendError(RuntimeError("exec", reason: "\"\(process.args[0])\": \(SystemError.describe(e))", errno: e))
       _exit(127)
+    } catch InitAbort.parentGone {
+    } catch InitAbort.failed(let error, let operation, let channel) {
+      channel.sendFailure(error, operation: operation)
     } catch {
       sync.sendFailure(error, operation: "exec")
     }
     _exit(1)
+  }
+
+  /// Every step from the clone to execve; returns only if execve failed (its errno).
+  static func setUp<K>(_ process: ProcessPlan, _ target: Target, _ context: inout InitContext<K>) throws -> Int32 {
+    let sync = context.sync
+    let kernel = context.kernel
+    try sync.expect(.go)
+    if process.listenerState != nil {
+      try ProcessSetup.recordHostPid(&context)
+      context.listenerParent = sync.fd
+    }
+    // While the host's paths are reachable: before setns into the container's mount namespace.
+    try SeccompSetup.connectListener(process, &context)
+    if target.namespaces != 0 && kernel.setns(target.pidfd, target.namespaces) != 0 {
+      throw SystemError("setns", "container namespaces (flags \(target.namespaces))")
+    }
+    close(target.pidfd)
+    if target.root >= 0 {
+      _ = try check("fchdir", "container root") { kernel.fchdir(target.root) }
+      _ = try check("chroot", "container root") { kernel.chroot(".") }
+      close(target.root)
+    }
+    try ProcessSetup.closeInheritedFds(process, keep: [sync.fd, context.consoleSocket, context.listenerSocket], context)
+    if let containerID = target.sessionKeyringOf { try ProcessSetup.joinSessionKeyring(containerID: containerID, context) }
+    try ProcessSetup.enterWorkingDirectory(process.cwd, context)
+    if process.terminal {
+      try ProcessSetup.setupConsole(process, context, bindConsole: false)
+    } else {
+      try ProcessSetup.enterOwnSession(context)
+    }
+    let executable = try ProcessSetup.resolveExecutable(process, context)
+    let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
+                                             env: ProcessSetup.environment(process, context))
+    try ProcessSetup.applyLimits(process, context)
+    try ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd], context)
+    try ProcessSetup.applyIdentity(process, context)
+    sync.send(.ready)
+    return prepared.execute(kernel)
   }
 }

@@ -19,6 +19,9 @@ enum ExecSocket {
     return fd
   }
 
+  /// The next connection on a listening socket, close-on-exec; -1 + errno.
+  static func accept(_ listener: Int32) -> Int32 { UnixSocket.accept(listener) }
+
   static func connect(path: String, what: String, type: Int32 = Int32(SOCK_STREAM.rawValue)) throws(RuntimeError) -> Int32 {
     let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
     if fd < 0 { throw RuntimeError(SystemError("socket")) }

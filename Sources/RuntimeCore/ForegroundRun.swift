@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 import OCISpec
@@ -13,12 +12,12 @@ public enum ForegroundRun {
     let record = container.record
     let sync = container.sync
     let pidfd = container.pidfd
-    sync.send(UInt8(ascii: "s"))
-    let signalFD = detach ? -1 : hk_signalfd_forwarding()
+    sync.send(.start)
+    let signalFD = detach ? -1 : ForwardedSignals.signalFD()
     defer { if signalFD >= 0 { close(signalFD) } }
     var failure: RuntimeError?
     do {
-      if let message = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD), message.tag == UInt8(ascii: "e") {
+      if let message = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD), message.kind == .error {
         failure = SyncChannel.decodeError(message.payload)
       }
     } catch { failure = error }
@@ -51,7 +50,7 @@ public enum ForegroundRun {
   /// Waits for the process, forwarding signals to it and, with a console, copying its
   /// terminal to ours.
   static func forwardSignalsUntilExit(pid: Int32, pidfd: Int32, console: ConsoleProxy? = nil) -> Int32 {
-    let sfd = hk_signalfd_forwarding()
+    let sfd = ForwardedSignals.signalFD()
     var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)]
     var consoleOpen = console != nil
     for fd in console?.pollable ?? [] { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
@@ -61,10 +60,10 @@ public enum ForegroundRun {
       if fds[0].revents != 0 { break }
       if sfd >= 0 && fds[1].revents != 0 {
         while true {
-          let sig = hk_signalfd_read(sfd)
+          let sig = ForwardedSignals.next(sfd)
           if sig <= 0 { break }
           if sig == SIGWINCH, let console { console.resize(); continue }
-          if sig != SIGCHLD { _ = hk_pidfd_send_signal(pidfd, sig) }
+          if sig != SIGCHLD { PidFD.send(sig, to: pidfd) }  // fails only once it exited: the poll sees that
         }
       }
       if consoleOpen, let console {

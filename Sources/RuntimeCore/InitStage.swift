@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 import OCISpec
@@ -24,110 +23,130 @@ enum InitStage {
 
   static func run(_ plan: LaunchPlan, _ fds: Descriptors) -> Never {
     close(fds.stateLock)
-    _ = hk_unblock_all_signals()
+    // The parent blocked the signals it forwards; the container's process starts with none blocked.
+    ForwardedSignals.unblockAll()
+    var context = InitContext(kernel: LinuxSyscalls(), sync: fds.sync, consoleSocket: fds.consoleSocket)
     do {
-      try setUp(plan, fds)
+      let (e, reply) = try setUp(plan, fds, &context)
+      reply.sendError(RuntimeError("exec", reason: "\"\(plan.process.args[0])\": \(SystemError.describe(e))", errno: e))
+      _exit(127)
+    } catch InitAbort.failed(let error, let operation, let channel) {
+      channel.sendFailure(error, operation: operation)
+    } catch InitAbort.parentGone {
     } catch {
       fds.sync.sendFailure(error, operation: "container init")
-      _exit(1)
     }
     _exit(1)
   }
 
-  private static func setUp(_ plan: LaunchPlan, _ fds: Descriptors) throws {
-    let sync = fds.sync
+  /// Every step from the clone to execve, in order; returns only if execve failed (its errno,
+  /// and the channel that reports it). Errors before `start` go to the parent on the sync
+  /// channel; after it, InitAbort.failed names the channel of `start`.
+  static func setUp<K>(_ plan: LaunchPlan, _ fds: Descriptors, _ context: inout InitContext<K>)
+    throws -> (errno: Int32, reply: SyncChannel)
+  {
+    let sync = context.sync
+    let kernel = context.kernel
     // The state JSON given to createContainer/startContainer hooks carries the host pid.
     if plan.process.listenerState != nil || !plan.hooks.createContainer.isEmpty || !plan.hooks.startContainer.isEmpty {
-      ProcessSetup.recordHostPid()
+      try ProcessSetup.recordHostPid(&context)
     }
-    if fds.waitForParent {
-      guard let message = sync.receive(), message.tag == UInt8(ascii: "G") else { _exit(1) }
-    }
+    if fds.waitForParent { try sync.expect(.go) }
     if plan.newUserNamespace {
-      _ = try check("setresgid 0 (user namespace)") { hk_setresgid(0) }
-      _ = try check("setresuid 0 (user namespace)") { hk_setresuid(0) }
+      _ = try check("setresgid 0 (user namespace)") { kernel.setresgid(0) }
+      _ = try check("setresuid 0 (user namespace)") { kernel.setresuid(0) }
     }
     for join in plan.joinInChild {
-      try LinuxNamespace.join(join.kind, path: join.path)
+      try LinuxNamespace.join(join.kind, path: join.path, using: kernel)
     }
     if fds.unshareCgroupNamespace {
       // After the parent moved us into our cgroups, so the namespace's root is the container's cgroup.
-      _ = try check("unshare cgroup namespace") { hk_unshare(Int32(LinuxNamespace.cgroup.cloneFlag)) }
+      _ = try check("unshare cgroup namespace") { kernel.unshare(Int32(LinuxNamespace.cgroup.cloneFlag)) }
     }
-    if plan.cloneFlags & LinuxNamespace.network.cloneFlag != 0 { try LinuxNamespace.bringLoopbackUp() }
+    if plan.cloneFlags & LinuxNamespace.network.cloneFlag != 0 { try LinuxNamespace.bringLoopbackUp(using: kernel) }
     if !plan.noNewKeyring {
       // As runc: a session keyring of the container's own ("_ses.<id>", which exec'd processes
       // join too), so the container cannot use the caller's keys. No keyrings (ENOSYS) is fine.
-      try ProcessSetup.joinSessionKeyring(containerID: plan.id)
+      try ProcessSetup.joinSessionKeyring(containerID: plan.id, context)
     }
-    // As runc: an agent that is not there fails create (the listener goes to it at start).
-    try ProcessSetup.connectListener(plan.process)
-    try RootfsSetup.prepare(plan)
+    // While the host's paths are reachable: the listener goes to this agent at start.
+    try SeccompSetup.connectListener(plan.process, &context)
+    try RootfsSetup.prepare(plan, context)
     if plan.hasCreateHooks {
-      sync.send(UInt8(ascii: "h"))
-      guard let reply = sync.receive(), reply.tag == UInt8(ascii: "H") else { _exit(1) }
+      sync.send(.runCreateHooks)
+      try sync.expect(.createHooksDone)
       try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
-                         state: StateJSON.render(plan: plan, status: .created, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
+                         state: StateJSON.render(plan: plan, status: .created, pid: context.statePid),
                          inherited: plan.process.env)
     }
-    try RootfsSetup.pivot(plan)
+    try RootfsSetup.pivot(plan, context)
+    try RootfsSetup.reopenDevNull(plan, context)
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
-    try ProcessSetup.applyHostnameAndSysctl(plan)
-    try RootfsSetup.finish(plan)
-    var ownSockets = [sync.fd, fds.consoleSocket, ProcessSetup.listenerSocket]
+    try ProcessSetup.applyHostnameAndSysctl(plan, context)
+    try RootfsSetup.finish(plan, context)
+    var ownSockets = [sync.fd, context.consoleSocket, context.listenerSocket]
     if case .listening(let fd) = fds.start { ownSockets.append(fd) }
-    ProcessSetup.closeInheritedFds(plan.process, keep: ownSockets)
-    try ProcessSetup.enterWorkingDirectory(plan.process.cwd)
-    if plan.process.terminal { try ProcessSetup.setupConsole(plan.process, socket: fds.consoleSocket) } else { ProcessSetup.enterOwnSession() }
-    let executable = try ProcessSetup.resolveExecutable(plan.process)
-    let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
-                                             env: ProcessSetup.environment(plan.process))
-    try ProcessSetup.applyLimits(plan.process)
-    var ownFds = [sync.fd, ProcessSetup.listenerSocket]
-    if case .listening(let fd) = fds.start { ownFds.append(fd) }
-    ProcessSetup.markFdsCloseOnExec(plan.process, keep: ownFds)
-    _ = hk_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-
-    sync.send(UInt8(ascii: "r"))
-    let reply: SyncChannel
-    switch fds.start {
-    case .channel:
-      guard let message = sync.receive(), message.tag == UInt8(ascii: "s") else { _exit(1) }
-      reply = sync
-    case .listening(let listener):
-      // Wait until the parent has written state.json and the pid file: if it dies first
-      // (killed mid-create), this init must not stay behind waiting for a start.
-      guard let ack = sync.receive(), ack.tag == UInt8(ascii: "A") else { _exit(1) }
-      sync.close()
-      while true {
-        let connection = hk_accept4_cloexec(listener)
-        if connection < 0 { if errno == EINTR { continue }; _exit(1) }
-        let channel = SyncChannel(fd: connection)
-        if let message = channel.receive(), message.tag == UInt8(ascii: "s") {
-          close(listener)
-          reply = channel
-          break
-        }
-        channel.close()
-      }
+    try ProcessSetup.closeInheritedFds(plan.process, keep: ownSockets, context)
+    try ProcessSetup.enterWorkingDirectory(plan.process.cwd, context)
+    if plan.process.terminal {
+      try ProcessSetup.setupConsole(plan.process, context)
+    } else {
+      try ProcessSetup.enterOwnSession(context)
     }
-    ProcessSetup.listenerParent = reply.fd
+    let executable = try ProcessSetup.resolveExecutable(plan.process, context)
+    let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
+                                             env: ProcessSetup.environment(plan.process, context))
+    try ProcessSetup.applyLimits(plan.process, context)
+    var ownFds = [sync.fd, context.listenerSocket]
+    if case .listening(let fd) = fds.start { ownFds.append(fd) }
+    try ProcessSetup.markFdsCloseOnExec(plan.process, keep: ownFds, context)
+    // No core dumps and no ptrace by the container's processes while hull's memory (the plan)
+    // is this process's; execve makes it dumpable again unless the program is setuid.
+    _ = try check("prctl PR_SET_DUMPABLE") { kernel.prctl(PR_SET_DUMPABLE, 0) }
+
+    sync.send(.ready)
+    let reply = try waitForStart(fds.start, sync)
+    context.listenerParent = reply.fd
     do {
       // As runc and crun: startContainer hooks run as the container's process will, with its
       // user, capabilities, no_new_privs and seccomp filter. (Without hooks nothing else runs
       // between the filter and execve.)
-      try ProcessSetup.applyIdentity(plan.process)
+      try ProcessSetup.applyIdentity(plan.process, context)
       if !plan.hooks.startContainer.isEmpty {
         try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
-                           state: StateJSON.render(plan: plan, status: .running, pid: ProcessSetup.hostPid > 0 ? ProcessSetup.hostPid : getpid()),
-                           inherited: ProcessSetup.environment(plan.process))
+                           state: StateJSON.render(plan: plan, status: .running, pid: context.statePid),
+                           inherited: ProcessSetup.environment(plan.process, context))
       }
+    } catch InitAbort.parentGone {
+      throw InitAbort.parentGone
     } catch {
-      reply.sendFailure(error, operation: "start container")
-      _exit(1)
+      throw InitAbort.failed(error, operation: "start container", channel: reply)
     }
-    let e = prepared.execute()
-    reply.sendError(RuntimeError("exec", reason: "\"\(plan.process.args[0])\": \(SystemError.describe(e))", errno: e))
-    _exit(127)
+    return (prepared.execute(kernel), reply)
+  }
+
+  /// Waits for `start`: "s" on the sync channel (run), or a connection on exec.sock that
+  /// sends "s" (create). Returns the channel that `start` listens on.
+  static func waitForStart(_ start: StartSignal, _ sync: SyncChannel) throws -> SyncChannel {
+    switch start {
+    case .channel:
+      try sync.expect(.start)
+      return sync
+    case .listening(let listener):
+      // Wait until the parent has written state.json and the pid file: if it dies first
+      // (killed mid-create), this init must not stay behind waiting for a start.
+      try sync.expect(.stateSaved)
+      sync.close()
+      while true {
+        let connection = ExecSocket.accept(listener)
+        if connection < 0 { if errno == EINTR { continue }; throw InitAbort.parentGone }
+        let channel = SyncChannel(fd: connection)
+        if let message = channel.receive(), message.kind == .start {
+          close(listener)
+          return channel
+        }
+        channel.close()
+      }
+    }
   }
 }

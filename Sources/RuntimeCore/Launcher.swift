@@ -1,4 +1,3 @@
-import CLinux
 import Cgroups
 import Glibc
 import LinuxKit
@@ -18,7 +17,7 @@ public enum Launcher {
   public enum Mode: Sendable { case create, run }
 
   public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
-    let plan = try Planner.plan(spec: spec, options: options, host: CgroupHost.current())
+    let plan = try Planner.plan(spec: spec, options: options, host: LiveHost())
     DebugTrace.step("create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))")
     if !Files.isDirectory(plan.rootfs) {
       throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
@@ -48,7 +47,8 @@ public enum Launcher {
 
     func run() {
       if childPid > 0 {
-        if childPidfd >= 0 { _ = hk_pidfd_send_signal(childPidfd, SIGKILL) } else { kill(childPid, SIGKILL) }
+        // Already gone is fine: the reap below collects it.
+        if childPidfd >= 0 { PidFD.send(SIGKILL, to: childPidfd) } else { kill(childPid, SIGKILL) }
         if cgroup?.frozenDirectory != nil { try? cgroup?.setFrozen(false) }
         _ = ForegroundRun.reap(childPid)
       }
@@ -56,7 +56,7 @@ public enum Launcher {
       // A unit asked for (its start may have timed out and still happen): stopped, as delete does.
       if cgroup?.isSystemdManaged == true { try? cgroup?.stopSystemdUnit() }
       CgroupSet.remove(cgroupCreated)
-      if let pidFile { unlink(pidFile) }
+      if let pidFile { unlink(pidFile) }  // cleanup after a failure: the failure is the error to report
       store.remove(id)
     }
   }
@@ -120,13 +120,13 @@ public enum Launcher {
     for join in plan.joinInParent {
       do {
         try LinuxNamespace.verify(join.kind, path: join.path)
-        try LinuxNamespace.join(join.kind, path: join.path)
+        try LinuxNamespace.join(join.kind, path: join.path, using: LinuxSyscalls())
       } catch { throw RuntimeError(error, context: "join namespace") }
     }
     if let offsets = plan.timeOffsets {
       // Offsets can only be set before any process enters the namespace: unshare it
       // for our children, write them, then clone into it.
-      if hk_unshare(Int32(LinuxNamespace.time.cloneFlag)) != 0 { throw RuntimeError(SystemError("unshare time namespace")) }
+      if LinuxNamespace.unshare(Int32(LinuxNamespace.time.cloneFlag)) != 0 { throw RuntimeError(SystemError("unshare time namespace")) }
       do { try Files.writeExisting("/proc/self/timens_offsets", offsets) } catch { throw RuntimeError(error, context: "set time offsets") }
       flags &= ~LinuxNamespace.time.cloneFlag
     }
@@ -138,14 +138,16 @@ public enum Launcher {
     // cgroup v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), no move needed.
     // On hybrid hosts this covers the unified hierarchy; v1 hierarchies still need writes.
     var cgroupFD: Int32 = -1
+    // Not opened (-1): the clone below places nothing, and the attach writes cgroup.procs instead. A systemd
+    // unit does not exist before the init does: StartTransientUnit moves the init into it.
     if let unified = cgroup?.unifiedDirectory, plan.systemdUnit == nil {
-      cgroupFD = hk_open_mode(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+      cgroupFD = Files.open(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
     var pidfd: Int32 = -1
-    var pid = hk_clone3(flags, &pidfd, cgroupFD)
+    var pid = Clone.clone3(flags: flags, pidfd: &pidfd, cgroupFD: cgroupFD)
     let placedInUnified = pid >= 0 && cgroupFD >= 0
     if pid < 0 && cgroupFD >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY) {
-      pid = hk_clone3(flags, &pidfd, -1)  // a kernel or cgroup state that refuses direct placement
+      pid = Clone.clone3(flags: flags, pidfd: &pidfd)  // a kernel or cgroup state that refuses direct placement
     }
     if cgroupFD >= 0 && pid != 0 { close(cgroupFD) }
     if pid < 0 {
@@ -183,7 +185,7 @@ public enum Launcher {
         try Files.writeExisting("/proc/\(pid)/gid_map", plan.gidMap!)
       } catch { throw RuntimeError(error, context: "write id mappings") }
     }
-    if waitForParent { sync.send(UInt8(ascii: "G")) }
+    if waitForParent { sync.send(.go) }
 
     loop: while true {
       // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
@@ -191,16 +193,16 @@ public enum Launcher {
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
-      switch message.tag {
-      case UInt8(ascii: "h"):
+      switch message.kind {
+      case .runCreateHooks?:
         let state = StateJSON.render(plan: plan, status: .creating, pid: pid)
         try HookRunner.run(plan.hooks.prestart, kind: "prestart", state: state)
         try HookRunner.run(plan.hooks.createRuntime, kind: "createRuntime", state: state)
-        sync.send(UInt8(ascii: "H"))
-      case UInt8(ascii: "r"):
+        sync.send(.createHooksDone)
+      case .ready?:
         DebugTrace.step("create \(plan.id): init ready (rootfs, process set up)")
         break loop
-      case UInt8(ascii: "e"): throw SyncChannel.decodeError(message.payload)
+      case .error?: throw SyncChannel.decodeError(message.payload)
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
     }
@@ -219,7 +221,7 @@ public enum Launcher {
     }
     DebugTrace.step("create \(plan.id): state and pid file written")
     if mode == .create {
-      sync.send(UInt8(ascii: "A"))
+      sync.send(.stateSaved)
       sync.close()
     }
     return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)

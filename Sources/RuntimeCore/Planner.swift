@@ -24,6 +24,8 @@ public struct LaunchOptions: Sendable {
   /// --systemd-cgroup: linux.cgroupsPath is "slice:prefix:name" and systemd makes the cgroup
   /// (the user's own manager when rootless).
   public var systemdCgroup = false
+  /// Where compiled seccomp profiles are kept (StateStore.seccompCacheDirectory); nil: none.
+  public var seccompCacheDirectory: String?
   public init(id: String, bundle: String, stateDir: String) {
     self.id = id
     self.bundle = bundle
@@ -31,9 +33,10 @@ public struct LaunchOptions: Sendable {
   }
 }
 
-/// Spec + options + host → LaunchPlan. Reads nothing but `stat` of bind sources.
+/// Spec + options + host facts → LaunchPlan, runc's specconv step. It reads the host only
+/// through `host` (PlannerTests give their own), and the seccomp cache of the options.
 public enum Planner {
-  public static func plan(spec: Spec, options: LaunchOptions, host: CgroupHost) throws(RuntimeError) -> LaunchPlan {
+  public static func plan<H: HostFacts>(spec: Spec, options: LaunchOptions, host: H) throws(RuntimeError) -> LaunchPlan {
     guard let process = spec.process else {
       throw RuntimeError("plan", "config.json", reason: "process: a container needs a process to run", errno: EINVAL)
     }
@@ -41,14 +44,15 @@ public enum Planner {
       throw RuntimeError("plan", "config.json", reason: "root: the root file system is missing", errno: EINVAL)
     }
     let linux = spec.linux
-    try refuseUnsupported(spec: spec)
+    try refuseUnsupported(spec: spec, host: host)
     try InputChecks.check(spec)
 
     var plan = LaunchPlan(
       id: options.id, bundle: options.bundle, rootfs: Paths.absolute(root.path, base: options.bundle),
       stateDir: options.stateDir, rootfsPropagation: UInt(MS_SLAVE) | UInt(MS_REC),
       process: try ProcessPlanner.plan(process, hasConsole: options.consoleSocket != nil || options.consoleChannel >= 0,
-                                        preserveFds: options.preserveFds, personality: spec.linux?.personality),
+                                        preserveFds: options.preserveFds, personality: spec.linux?.personality,
+                                        host: host),
       hooks: spec.hooks ?? Hooks(), annotations: spec.annotations, ociVersion: spec.ociVersion)
     plan.warnings = spec.warnings
     plan.rootReadonly = root.readonly
@@ -68,7 +72,7 @@ public enum Planner {
       plan.applyRootPropagationAfterPivot = flags
     }
     plan.mounts = try spec.mounts.enumerated().map { (index, mount) throws(RuntimeError) in
-      var step = planMount(mount, bundle: options.bundle)
+      var step = planMount(mount, bundle: options.bundle, host: host)
       step.idmap = try planIDMap(mount, index: index, linux: linux, isBind: step.flags & UInt(MS_BIND) != 0)
       return step
     }
@@ -87,12 +91,10 @@ public enum Planner {
       guard warning.contains("unknown capability"), parts.count > 1 else { return true }
       return !spec.warnings.contains { $0.contains("unknown capability \"\(parts[1])\"") }
     }
-    plan.warnings += try ProcessPlanner.addSeccomp(linux?.seccomp, to: &plan.process,
-                                                   cacheDirectory: Paths.dirname(options.stateDir) + "/.seccomp-cache")
-    if plan.process.seccomp?.usesNotify == true {
-      plan.process.listenerState = ContainerState(ociVersion: plan.ociVersion, id: plan.id, status: .creating, pid: 0,
-                                                  bundle: plan.bundle, annotations: plan.annotations)
-    }
+    plan.warnings += try ProcessPlanner.addSeccomp(
+      linux?.seccomp, to: &plan.process, cacheDirectory: options.seccompCacheDirectory,
+      state: ContainerState(ociVersion: plan.ociVersion, id: plan.id, status: .creating, pid: 0, bundle: plan.bundle,
+                            annotations: plan.annotations))
     // An unprivileged parent may write gid_map only once setgroups is denied (user_namespaces(7)).
     plan.denySetgroups = options.rootless && plan.newUserNamespace
     plan.process.setgroupsAllowed = !plan.newUserNamespace || (plan.gidMap != nil && !plan.denySetgroups)
@@ -111,14 +113,15 @@ public enum Planner {
     if cgroupPath.split(separator: "/").contains("..") {
       throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" must not contain \"..\"", errno: EINVAL)
     }
+    let cgroupHost = host.cgroupHost
     // A user manager's unit: the path is completed below the manager's cgroup at launch.
-    plan.cgroup = plan.systemdUnit.map { CgroupSet(host: host, path: $0.path, manager: .systemd(unit: $0.name, user: $0.user)) }
-      ?? CgroupSet(host: host, path: cgroupPath)
+    plan.cgroup = plan.systemdUnit.map { CgroupSet(host: cgroupHost, path: $0.path, manager: .systemd(unit: $0.name, user: $0.user)) }
+      ?? CgroupSet(host: cgroupHost, path: cgroupPath)
     // Rootless: the container cannot mknod a host device, and the device cgroup is root's (as runc).
     plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, devicePolicy: !options.rootless,
                                                  warnings: &plan.warnings)
     if plan.cgroupLimits.memoryKernelTCP != nil,
-       !Files.exists((host.hierarchy(for: "memory")?.mountPoint ?? "/nonexistent") + "/memory.kmem.tcp.limit_in_bytes") {
+       !host.exists((cgroupHost.hierarchy(for: "memory")?.mountPoint ?? "/nonexistent") + "/memory.kmem.tcp.limit_in_bytes") {
       plan.warnings.append("linux.resources.memory.kernelTCP: ignored (no cgroup v1 memory.kmem.tcp.limit_in_bytes on this host)")
       plan.cgroupLimits.memoryKernelTCP = nil
     }
@@ -162,7 +165,7 @@ public enum Planner {
     }
   }
 
-  static func planMount(_ mount: Mount, bundle: String) -> LaunchPlan.MountStep {
+  static func planMount<H: HostFacts>(_ mount: Mount, bundle: String, host: H) -> LaunchPlan.MountStep {
     var options = Mounts.parse(options: mount.options)
     let isBind = mount.isBindMount
     var destination = mount.destination
@@ -173,8 +176,7 @@ public enum Planner {
     if isBind {
       options.flags |= UInt(MS_BIND)
       if let s = source { source = Paths.absolute(s, base: bundle) }
-      var st = stat()
-      if let s = source, stat(s, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR { targetIsFile = true }
+      if let s = source, host.isDirectory(s) == false { targetIsFile = true }
       // Bind mounts ignore flags other than MS_REC on the first call: apply them in a remount.
       let extra = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_REMOUNT))
       if extra != 0 || !options.data.isEmpty { remount = extra }
@@ -257,10 +259,10 @@ public enum Planner {
 
   /// Fields hull does not implement yet are refused by name rather than ignored:
   /// running a container without the seccomp filter it asked for would be a silent hole.
-  static func refuseUnsupported(spec: Spec) throws(RuntimeError) {
+  static func refuseUnsupported<H: HostFacts>(spec: Spec, host: H) throws(RuntimeError) {
     var fields: [String] = []
     if spec.linux?.intelRdt != nil { fields.append("linux.intelRdt") }
-    if let label = spec.linux?.mountLabel, !label.isEmpty, !LSM.selinuxEnabled { fields.append("linux.mountLabel (no SELinux on this host)") }
+    if let label = spec.linux?.mountLabel, !label.isEmpty, !host.selinuxEnabled { fields.append("linux.mountLabel (no SELinux on this host)") }
     if !fields.isEmpty {
       throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)
     }

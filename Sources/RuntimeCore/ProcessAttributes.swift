@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 import OCISpec
@@ -24,9 +23,11 @@ public struct ProcessAttributes: Sendable {
                                "SCHED_FLAG_UTIL_CLAMP_MAX"]
   static let ioClasses = ["", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]  // index = class number
 
-  public static func plan(process: Process, personality: Personality?) throws(RuntimeError) -> ProcessAttributes {
+  public static func plan<H: HostFacts>(process: Process, personality: Personality?, host: H) throws(RuntimeError)
+    -> ProcessAttributes
+  {
     var attributes = ProcessAttributes()
-    if let profile = process.apparmorProfile, !profile.isEmpty, LSM.apparmorEnabled { attributes.apparmorProfile = profile }
+    if let profile = process.apparmorProfile, !profile.isEmpty, host.apparmorEnabled { attributes.apparmorProfile = profile }
     if let personality {
       // PER_LINUX = 0, PER_LINUX32 = 8; flags are not defined by the spec yet.
       attributes.personality = personality.domain == "LINUX32" ? 8 : 0
@@ -105,43 +106,39 @@ public struct ProcessAttributes: Sendable {
 
   /// Before the user and capability switch: personality, scheduler, I/O priority, and
   /// the initial affinity (the runtime's own steps run there).
-  func applyEarly() throws {
+  func applyEarly<K: Syscalls>(_ kernel: K) throws {
     if let persona = personality {
-      if hk_personality(persona) < 0 { throw SystemError("personality", String(persona)) }
+      if kernel.personality(persona) < 0 { throw SystemError("personality", String(persona)) }
     }
     if let s = scheduler {
       _ = try check("sched_setattr", ProcessAttributes.policies[Int(s.policy)]) {
-        hk_sched_setattr(s.policy, s.nice, s.priority, s.flags, s.runtime, s.deadline, s.period)
+        kernel.schedSetattr(policy: s.policy, nice: s.nice, priority: s.priority, flags: s.flags, runtime: s.runtime,
+                            deadline: s.deadline, period: s.period)
       }
     }
     if let io = ioPriority {
-      _ = try check("ioprio_set", "class \(io.ioClass) level \(io.level)") { hk_ioprio_set_self(io.ioClass, io.level) }
+      _ = try check("ioprio_set", "class \(io.ioClass) level \(io.level)") { kernel.ioprioSet(class: io.ioClass, level: io.level) }
     }
-    if let cpus = initialAffinity { try Self.setAffinity(cpus, label: "initial") }
+    if let cpus = initialAffinity { try Self.setAffinity(cpus, label: "initial", kernel) }
     if let profile = apparmorProfile {
       // As runc: an "exec" transition, so the profile confines the user's program from its execve on and a
       // profile that is not loaded fails here, before start, instead of running the container unconfined.
-      let path = Files.exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec"
-      do { try Files.writeExisting(path, "exec " + profile) } catch {
-        throw SystemError("apply process.apparmorProfile \"\(profile)\" through", path, errno: error.errno)
+      let path = kernel.exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec"
+      if kernel.writeFile(path, "exec " + profile) != 0 {
+        throw SystemError("apply process.apparmorProfile \"\(profile)\" through", path)
       }
     }
     if let policy = memoryPolicy {
-      // maxnode counts one more than the bits the kernel reads (its historical off-by-one).
-      _ = try check("set_mempolicy", "linux.memoryPolicy") {
-        policy.nodemask.withUnsafeBufferPointer { hk_set_mempolicy(policy.mode, $0.isEmpty ? nil : $0.baseAddress, UInt($0.count * UInt.bitWidth + 1)) }
-      }
+      _ = try check("set_mempolicy", "linux.memoryPolicy") { kernel.setMempolicy(policy.mode, nodemask: policy.nodemask) }
     }
   }
 
   /// Right before execve: the affinity the user's process keeps.
-  func applyFinal() throws {
-    if let cpus = finalAffinity { try Self.setAffinity(cpus, label: "final") }
+  func applyFinal<K: Syscalls>(_ kernel: K) throws {
+    if let cpus = finalAffinity { try Self.setAffinity(cpus, label: "final", kernel) }
   }
 
-  static func setAffinity(_ cpus: [Int32], label: String) throws {
-    _ = try check("sched_setaffinity", "execCPUAffinity.\(label)") {
-      cpus.withUnsafeBufferPointer { hk_set_affinity($0.baseAddress, Int32($0.count)) }
-    }
+  static func setAffinity<K: Syscalls>(_ cpus: [Int32], label: String, _ kernel: K) throws {
+    _ = try check("sched_setaffinity", "execCPUAffinity.\(label)") { kernel.setAffinity(cpus) }
   }
 }

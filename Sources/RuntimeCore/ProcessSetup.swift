@@ -1,31 +1,31 @@
-import CLinux
 import Glibc
 import LinuxKit
-import Seccomp
 
-/// The container process's attributes, applied in the child after pivot_root.
+/// The container process's attributes, applied in the child (the init after pivot_root, or
+/// an exec'd process after setns), through the context's kernel.
 enum ProcessSetup {
   /// chdir to process.cwd, refusing a directory outside the container's root: through an
   /// fd still open at this point (/proc/self/fd/N) the cwd could be a host directory
   /// (CVE-2024-21626). The kernel then gives no path from our root, and getcwd fails.
-  static func enterWorkingDirectory(_ cwd: String) throws {
-    _ = try check("chdir", cwd) { chdir(cwd) }
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    guard getcwd(&buffer, buffer.count) != nil, buffer[0] == CChar(UInt8(ascii: "/")) else {
+  static func enterWorkingDirectory<K>(_ cwd: String, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
+    _ = try check("chdir", cwd) { kernel.chdir(cwd) }
+    guard let current = kernel.getcwd(), current.hasPrefix("/") else {
       throw RuntimeError("chdir", cwd, reason: "the working directory is outside the container's root", errno: EPERM)
     }
   }
 
-  static func applyHostnameAndSysctl(_ plan: LaunchPlan) throws {
+  static func applyHostnameAndSysctl<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
     if let name = plan.hostname {
-      _ = try check("sethostname", name) { hk_sethostname(name, name.utf8.count) }
+      _ = try check("sethostname", name) { kernel.sethostname(name) }
     }
     if let name = plan.domainname {
-      _ = try check("setdomainname", name) { hk_setdomainname(name, name.utf8.count) }
+      _ = try check("setdomainname", name) { kernel.setdomainname(name) }
     }
     for (key, value) in plan.sysctl {
       let path = SysctlPolicy.procPath(key)
-      do { try Files.writeExisting(path, value) } catch { throw SystemError("write sysctl \(key) =", path, errno: error.errno) }
+      if kernel.writeFile(path, value) != 0 { throw SystemError("write sysctl \(key) =", path) }
     }
   }
 
@@ -34,55 +34,55 @@ enum ProcessSetup {
   /// slave the controlling terminal and stdio. `bindConsole`: the init's terminal is also
   /// /dev/console; an exec'd process's is not (runc leaves /dev/console alone for exec: a
   /// bind of a pty that closes with the exec would go stale under the next one).
-  static func setupConsole(_ plan: ProcessPlan, socket: Int32, bindConsole: Bool = true) throws {
-    let ptmx = Files.exists("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx"
-    let master = try check("open", ptmx) { hk_open_pty_master(ptmx) }
+  static func setupConsole<K>(_ plan: ProcessPlan, _ context: InitContext<K>, bindConsole: Bool = true) throws {
+    let kernel = context.kernel
+    let socket = context.consoleSocket
+    let ptmx = kernel.exists("/dev/pts/ptmx") ? "/dev/pts/ptmx" : "/dev/ptmx"
+    let master = try check("open", ptmx) { kernel.openPtyMaster(ptmx) }
     defer { close(master) }
-    var nameBuffer = [CChar](repeating: 0, count: 64)
-    _ = try check("ptsname", ptmx) { hk_pty_slave_name(master, &nameBuffer, nameBuffer.count) }
-    let name = nameBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    let slave = try check("open", name) { hk_open_mode(name, O_RDWR | O_NOCTTY, 0) }
+    guard let name = kernel.ptySlaveName(master) else { throw SystemError("ptsname", ptmx) }
+    let slave = try check("open", name) { kernel.open(name, O_RDWR | O_NOCTTY, 0) }
     // As runc: the terminal belongs to the process's user (its group stays devpts' gid, tty).
-    if plan.uid != 0 { _ = try check("chown", name) { fchown(slave, plan.uid, gid_t.max) } }
+    if plan.uid != 0 { _ = try check("chown", name) { kernel.fchown(slave, plan.uid, gid_t.max) } }
     if let size = plan.consoleSize {
-      var ws = winsize(ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0)
-      _ = hk_ioctl_ptr(slave, UInt(TIOCSWINSZ), &ws)
+      _ = try check("set the terminal size of", name) { kernel.setWindowSize(slave, rows: size.rows, columns: size.cols) }
     }
     var payload = Array(name.utf8)
     payload.append(0)
-    _ = try check("send console to", "--console-socket") { payload.withUnsafeBytes { hk_send_fd(socket, master, $0.baseAddress, $0.count) } }
+    _ = try check("send console to", "--console-socket") { kernel.sendFD(socket, master, payload: payload) }
     close(socket)
-    // runtime-linux.md: with a terminal, /dev/console is the pty's slave (a bind mount).
-    if bindConsole && Files.isDirectory("/dev") {
-      let console = hk_open_mode("/dev/console", O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o600)  // never wait on an image's FIFO
+    // runtime-linux.md: with a terminal, /dev/console is the pty's slave (a bind mount). An
+    // image without /dev (and a config that mounts none) gets no console, as with runc.
+    if bindConsole && kernel.isDirectory("/dev") {
+      // Created O_NONBLOCK: never wait on an image's FIFO. Failing here is left to the mount below.
+      let console = kernel.open("/dev/console", O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o600)
       if console >= 0 { close(console) }
-      try Mounts.mount(source: name, target: "/dev/console", type: nil, flags: UInt(MS_BIND), label: "/dev/console")
+      try kernel.mount(source: name, target: "/dev/console", type: nil, flags: UInt(MS_BIND), label: "/dev/console")
     }
-    _ = try check("set controlling terminal", name) { hk_set_controlling_tty(slave) }
-    for target: Int32 in 0...2 { _ = try check("dup2", name) { dup2(slave, target) } }
+    _ = try check("set controlling terminal", name) { kernel.setControllingTerminal(slave) }
+    for target: Int32 in 0...2 { _ = try check("dup2", name) { kernel.dup2(slave, target) } }
     if slave > 2 { close(slave) }
   }
 
   /// A session (and process group) of the process's own, as runc gives its init and exec'd
   /// processes: a terminal's signals (^C) then reach hull, which forwards them, not the
   /// container's processes behind its back. With a terminal, setupConsole does it.
-  static func enterOwnSession() {
-    _ = setsid()
+  static func enterOwnSession<K>(_ context: InitContext<K>) throws {
+    // EPERM: already a process group leader (a session of its own), nothing to do.
+    if context.kernel.setsid() < 0 && errno != EPERM { throw SystemError("setsid") }
   }
 
   /// rlimits and oom_score_adj: before the process waits for `start`, so that a limit the
   /// host refuses fails `create`, as with runc.
-  static func applyLimits(_ plan: ProcessPlan) throws {
+  static func applyLimits<K>(_ plan: ProcessPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
     for limit in plan.rlimits {
-      var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
-      if setrlimit(__rlimit_resource_t(UInt32(limit.resource)), &value) != 0 {
+      if kernel.setrlimit(limit.resource, soft: limit.soft, hard: limit.hard) != 0 {
         throw SystemError("setrlimit \(limit.name) (soft \(limit.soft), hard \(limit.hard))", "")
       }
     }
-    if let adj = plan.oomScoreAdj {
-      do { try Files.writeExisting("/proc/self/oom_score_adj", String(adj)) } catch {
-        throw SystemError("set oom_score_adj \(adj) in", "/proc/self/oom_score_adj", errno: error.errno)
-      }
+    if let adj = plan.oomScoreAdj, kernel.writeFile("/proc/self/oom_score_adj", String(adj)) != 0 {
+      throw SystemError("set oom_score_adj \(adj) in", "/proc/self/oom_score_adj")
     }
   }
 
@@ -94,105 +94,64 @@ enum ProcessSetup {
   /// everything (the filter then sees only execve); without it, loading needs
   /// CAP_SYS_ADMIN, so it goes in before the user switch, and the filter sees only
   /// setgroups, setresgid, setresuid, capset, prctl and execve.
-  static func applyIdentity(_ plan: ProcessPlan) throws {
-    try plan.attributes.applyEarly()
-    _ = try check("prctl PR_SET_KEEPCAPS") { hk_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
-    if let caps = plan.capabilities { try caps.dropBoundingSet() }
-    if !plan.noNewPrivileges { try loadSeccomp(plan) }
+  static func applyIdentity<K>(_ plan: ProcessPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
+    try plan.attributes.applyEarly(kernel)
+    _ = try check("prctl PR_SET_KEEPCAPS") { kernel.prctl(PR_SET_KEEPCAPS, 1) }
+    if let caps = plan.capabilities { try caps.dropBoundingSet(using: kernel) }
+    if !plan.noNewPrivileges { try SeccompSetup.load(plan, context) }
     if plan.setgroupsAllowed {
-      let groups = plan.additionalGids
-      let rc = groups.withUnsafeBufferPointer { hk_setgroups($0.count, $0.baseAddress) }
-      if rc != 0 { throw SystemError("setgroups") }
+      if kernel.setgroups(plan.additionalGids) != 0 { throw SystemError("setgroups") }
     }
-    _ = try check("setresgid \(plan.gid)") { hk_setresgid(plan.gid) }
-    _ = try check("setresuid \(plan.uid)") { hk_setresuid(plan.uid) }
-    if let caps = plan.capabilities { try caps.applySets() }
-    _ = hk_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
-    try plan.attributes.applyFinal()
-    umask(plan.umask)
+    _ = try check("setresgid \(plan.gid)") { kernel.setresgid(plan.gid) }
+    _ = try check("setresuid \(plan.uid)") { kernel.setresuid(plan.uid) }
+    if let caps = plan.capabilities { try caps.applySets(using: kernel) }
+    // Not checked: keep-caps only mattered across the setresuid above, and a filter loaded
+    // without no_new_privs may refuse prctl (the process then keeps the flag; execve clears it).
+    _ = kernel.prctl(PR_SET_KEEPCAPS, 0)
+    try plan.attributes.applyFinal(kernel)
+    _ = kernel.umask(plan.umask)  // returns the previous mask; it cannot fail
     if plan.noNewPrivileges {
-      _ = try check("prctl PR_SET_NO_NEW_PRIVS") { hk_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
-      try loadSeccomp(plan)
+      _ = try check("prctl PR_SET_NO_NEW_PRIVS") { kernel.prctl(PR_SET_NO_NEW_PRIVS, 1) }
+      try SeccompSetup.load(plan, context)
     }
   }
 
-  /// This process's pid in the host's pid namespace, read from the host's /proc before
-  /// any mount changes it (getpid() says 1 inside a new pid namespace).
-  nonisolated(unsafe) static var hostPid: Int32 = 0
-  /// Connected to linux.seccomp.listenerPath while the host's paths are still reachable
-  /// (before pivot_root, or before joining the container's mount namespace).
-  nonisolated(unsafe) static var listenerSocket: Int32 = -1
-  /// The channel to the parent that forwards the listener (see SeccompNotify.handoffMessage).
-  nonisolated(unsafe) static var listenerParent: Int32 = -1
-
-  static func connectListener(_ plan: ProcessPlan) throws {
-    guard plan.listenerState != nil, let path = plan.seccompListenerPath else { return }
-    do { listenerSocket = try SeccompNotify.connect(to: path) } catch {
-      throw RuntimeError("failed to connect with seccomp agent (linux.seccomp.listenerPath)", path, reason: error.reason,
-                         errno: error.errno)
+  /// This process's pid in the host's pid namespace, from the host's /proc (see
+  /// InitContext.hostPid): the pid that hooks and the seccomp agent are given.
+  static func recordHostPid<K>(_ context: inout InitContext<K>) throws {
+    guard let text = context.kernel.readlink("/proc/self"), let pid = Int32(text), pid > 0 else {
+      throw SystemError("read the host pid of the container process from", "/proc/self", errno: errno == 0 ? EINVAL : errno)
     }
-  }
-
-  static func recordHostPid() {
-    var buffer = [CChar](repeating: 0, count: 32)
-    let n = readlink("/proc/self", &buffer, buffer.count - 1)
-    if n > 0 { hostPid = Int32(String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)) ?? 0 }
-  }
-
-  static func loadSeccomp(_ plan: ProcessPlan) throws {
-    guard let program = plan.seccomp else { return }
-    // SCMP_ACT_NOTIFY: the hand-off message is made before the load; after it, one write(2).
-    var handoff: [UInt8] = []
-    if program.usesNotify, var state = plan.listenerState, listenerSocket >= 0, listenerParent >= 0 {
-      state.pid = hostPid
-      do {
-        handoff = try SeccompNotify.handoffMessage(tag: UInt8(ascii: "n"), socket: listenerSocket, stateJSON: state.json(),
-                                                   metadata: plan.seccompListenerMetadata)
-      } catch { throw RuntimeError("send seccomp listener to", plan.seccompListenerPath ?? "", reason: error.reason, errno: error.errno) }
-    }
-    let listener: Int32
-    do { listener = try program.load() } catch {
-      throw RuntimeError(error.operation, error.field, reason: error.reason, errno: error.errno)
-    }
-    guard listener >= 0 else { return }
-    // Our copies go once the parent holds its own (or if it failed: we then exit).
-    defer { close(listener) }
-    guard !handoff.isEmpty else { return }
-    defer { close(listenerSocket) }
-    SeccompNotify.fillListener(listener, into: &handoff)
-    let written = handoff.withUnsafeBytes { Glibc.write(listenerParent, $0.baseAddress, $0.count) }
-    var reply: UInt8 = 0
-    guard written == handoff.count, Glibc.read(listenerParent, &reply, 1) == 1, reply == UInt8(ascii: "N") else {
-      _exit(1)  // the parent could not forward it and reports why
-    }
+    context.hostPid = pid
   }
 
   /// Joins the container's session keyring by name, making it first if need be, and lets
   /// its owner search it, so that later exec'd processes find the same one (as runc does).
-  static func joinSessionKeyring(containerID: String) throws {
-    if hk_join_named_session_keyring("_ses." + containerID) < 0 && errno != ENOSYS {
+  static func joinSessionKeyring<K>(containerID: String, _ context: InitContext<K>) throws {
+    if context.kernel.joinSessionKeyring("_ses." + containerID) < 0 && errno != ENOSYS {
       throw SystemError("keyctl join session keyring", "_ses." + containerID)
     }
   }
 
   /// Finds args[0] the way execvp would, in the container's PATH, with runc's wording
   /// so that docker and podman map a missing binary to exit 127.
-  static func resolveExecutable(_ plan: ProcessPlan) throws -> String {
+  static func resolveExecutable<K>(_ plan: ProcessPlan, _ context: InitContext<K>) throws -> String {
+    let kernel = context.kernel
     guard let name = plan.args.first, !name.isEmpty else {
       throw RuntimeError("exec", reason: "process.args is empty", errno: EINVAL)
     }
-    var st = stat()
     if name.contains("/") {
-      if stat(name, &st) != 0 { throw RuntimeError("exec", reason: "\"\(name)\": stat \(name): \(SystemError.describe(errno))", errno: errno) }
-      try requireInsideRoot(name, args0: name)
+      if kernel.stat(name) == nil { throw RuntimeError("exec", reason: "\"\(name)\": stat \(name): \(SystemError.describe(errno))", errno: errno) }
+      try requireInsideRoot(name, args0: name, context)
       return name
     }
     let pathVar = plan.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
       ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     for dir in pathVar.split(separator: ":", omittingEmptySubsequences: false) {
       let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-      if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && (st.st_mode & 0o111) != 0 {
-        try requireInsideRoot(candidate, args0: name)
+      if let st = kernel.stat(candidate), (st.st_mode & S_IFMT) == S_IFREG && (st.st_mode & 0o111) != 0 {
+        try requireInsideRoot(candidate, args0: name, context)
         return candidate
       }
     }
@@ -206,19 +165,17 @@ enum ProcessSetup {
   /// file from our root when it is reachable (else from the host's): looked up again, that
   /// name must give the same file. A file reachable only as the fd itself (a memfd, a deleted
   /// file, /proc/self/exe, /proc/self/fd/N exactly) is one the caller handed over, not a walk.
-  static func requireInsideRoot(_ path: String, args0 name: String) throws {
-    let plain = hk_open_no_magiclinks(path, O_PATH | O_CLOEXEC)
+  static func requireInsideRoot<K>(_ path: String, args0 name: String, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
+    let plain = kernel.openNoMagicLinks(path, O_PATH | O_CLOEXEC)
     if plain >= 0 { close(plain); return }
-    let fd = hk_open_mode(path, O_PATH | O_CLOEXEC, 0)
+    let fd = kernel.open(path, O_PATH | O_CLOEXEC, 0)
     guard fd >= 0 else { return }  // gone since stat: execve reports it
     defer { close(fd) }
-    var file = stat()
-    var named = stat()
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let n = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
-    if n > 0 && fstat(fd, &file) == 0 {
-      buffer[n] = 0
-      if file.st_nlink == 0 || (stat(buffer, &named) == 0 && named.st_dev == file.st_dev && named.st_ino == file.st_ino) { return }
+    let link = Paths.procSelfFD(fd)
+    if let named = kernel.readlink(link), let file = kernel.stat(link) {
+      if file.st_nlink == 0 { return }
+      if let found = kernel.stat(named), found.st_dev == file.st_dev && found.st_ino == file.st_ino { return }
     }
     if isOwnFileLink(path) { return }
     throw RuntimeError("exec", reason: "\"\(name)\": \(path) is outside the container's root", errno: EPERM)
@@ -235,31 +192,35 @@ enum ProcessSetup {
   }
 
   /// HOME from the container's /etc/passwd when the spec does not set it (no NSS).
-  static func environment(_ plan: ProcessPlan) -> [String] {
+  static func environment<K>(_ plan: ProcessPlan, _ context: InitContext<K>) -> [String] {
     if plan.env.contains(where: { $0.hasPrefix("HOME=") }) { return plan.env }
-    return plan.env + ["HOME=" + (Passwd.entry(uid: plan.uid)?.home ?? "/")]
+    let passwd = context.kernel.readFile("/etc/passwd", limit: Passwd.limit).map { String(decoding: $0, as: UTF8.self) }
+    return plan.env + ["HOME=" + (passwd.flatMap { Passwd.entry(uid: plan.uid, in: $0) }?.home ?? "/")]
   }
 
   /// Closes every fd but stdio, the preserved ones and `keep` (hull's own sockets to the
   /// parent and the console socket): closed, not only close-on-exec, because chdir and
   /// execve walk their paths while close-on-exec fds are still open, and /proc/self/fd/N/..
   /// of a host directory (the unified cgroup of clone3, a caller's fd) leads to the host.
-  static func closeInheritedFds(_ plan: ProcessPlan, keep: [Int32]) {
+  static func closeInheritedFds<K>(_ plan: ProcessPlan, keep: [Int32], _ context: InitContext<K>) throws {
+    let kernel = context.kernel
     var first = UInt32(3 + plan.preserveFds)
     for fd in keep.filter({ $0 >= 0 && UInt32($0) >= first }).sorted() {
-      if UInt32(fd) > first { _ = hk_close_range(first, UInt32(fd) - 1, 0) }
+      if UInt32(fd) > first { _ = try check("close_range") { kernel.closeRange(first, UInt32(fd) - 1, 0) } }
       first = UInt32(fd) + 1
     }
-    _ = hk_close_range(first, UInt32.max, 0)
+    _ = try check("close_range") { kernel.closeRange(first, UInt32.max, 0) }
   }
 
   /// Everything from fd 3 + preserveFds up closes at exec; preserved fds stay open.
-  static func markFdsCloseOnExec(_ plan: ProcessPlan, keep ownFds: [Int32]) {
+  static func markFdsCloseOnExec<K>(_ plan: ProcessPlan, keep ownFds: [Int32], _ context: InitContext<K>) throws {
+    let kernel = context.kernel
     let first = UInt32(3 + plan.preserveFds)
-    _ = hk_close_range(first, UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
+    _ = try check("close_range (close-on-exec)") { kernel.closeRange(first, UInt32.max, CLOSE_RANGE_CLOEXEC) }
     var fd: Int32 = 3
     while fd < 3 + plan.preserveFds {
-      if !ownFds.contains(fd) { _ = hk_fcntl_int(fd, F_SETFD, 0) }
+      // --preserve-fds checked these are open (CreateOptions.preservedFds).
+      if !ownFds.contains(fd) { _ = try check("fcntl F_SETFD", "fd \(fd) (--preserve-fds)") { kernel.fcntl(fd, F_SETFD, 0) } }
       fd += 1
     }
   }
@@ -282,9 +243,6 @@ enum ProcessSetup {
     }
 
     /// Returns only on failure, with errno.
-    func execute() -> Int32 {
-      execve(path, argv, envp)
-      return errno
-    }
+    func execute<K: Syscalls>(_ kernel: K) -> Int32 { kernel.execve(path, argv, envp) }
   }
 }

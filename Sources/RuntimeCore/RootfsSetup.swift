@@ -1,26 +1,27 @@
-import CLinux
 import Glibc
 import LinuxKit
 
 /// The container's mount namespace: mounts in order, devices, pivot_root, masked and
 /// read-only paths. Runs in the child only. Every target inside the rootfs is resolved
-/// with RootfsPath, so a symlink in the image cannot send a mount to the host.
+/// with RootfsPath, so a symlink in the image cannot send a mount to the host. Every call
+/// goes through the context's kernel.
 enum RootfsSetup {
-  static func prepare(_ plan: LaunchPlan) throws {
-    if plan.sharesMountNamespace { return try prepareInSharedNamespace(plan) }
+  static func prepare<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
+    if plan.sharesMountNamespace { return try prepareInSharedNamespace(plan, context) }
     // Keep our mounts from propagating to the host (rslave by default, as runc). A shared
     // "/" would make pivot_root fail (EINVAL) and an unbindable one the rootfs bind below:
     // those are applied after pivot_root instead.
     var rootFlags = plan.rootfsPropagation
     if rootFlags & (UInt(MS_SHARED) | UInt(MS_UNBINDABLE)) != 0 { rootFlags = UInt(MS_SLAVE) | UInt(MS_REC) }
-    try Mounts.mount(source: nil, target: "/", type: nil, flags: rootFlags, label: "/ (rootfs propagation)")
+    try kernel.mount(source: nil, target: "/", type: nil, flags: rootFlags, label: "/ (rootfs propagation)")
     // A recursive slave or private "/" leaves no shared parent: skip reading mountinfo then.
     let recursive = plan.rootfsPropagation & UInt(MS_REC) != 0
     let shared = plan.rootfsPropagation & UInt(MS_SHARED) != 0
-    if !recursive || shared { try makeParentMountPrivate(plan.rootfs) }
+    if !recursive || shared { try makeParentMountPrivate(plan.rootfs, kernel) }
     // pivot_root needs the new root to be a mount point.
-    try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
-    let root = try RootfsPath(root: plan.rootfs)
+    try kernel.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
+    let root = try RootfsPath(root: plan.rootfs, kernel: kernel)
     defer { root.close() }
     var made: [String] = []
     try mountAll(plan, root: root, made: &made)
@@ -30,8 +31,9 @@ enum RootfsSetup {
   /// namespace (as with runc and crun, which leave them there): no propagation change
   /// of the host's "/", no self-bind (chroot needs none), and what was mounted before a
   /// failure is detached again.
-  static func prepareInSharedNamespace(_ plan: LaunchPlan) throws {
-    let root = try RootfsPath(root: plan.rootfs)
+  static func prepareInSharedNamespace<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
+    let root = try RootfsPath(root: plan.rootfs, kernel: kernel)
     defer { root.close() }
     var made: [String] = []
     do {
@@ -39,7 +41,8 @@ enum RootfsSetup {
     } catch {
       for destination in made.reversed() {
         guard let fd = try? root.open(destination, creating: nil) else { continue }
-        _ = umount2(RootfsPath.procPath(fd), Int32(MNT_DETACH))
+        // Best effort: the error being thrown is the one to report.
+        _ = kernel.umount2(Paths.procSelfFD(fd), Int32(MNT_DETACH))
         close(fd)
       }
       throw error
@@ -48,7 +51,7 @@ enum RootfsSetup {
 
   /// The config's mounts in order, the devices and the working directory; `made` collects
   /// the destinations mounted on.
-  static func mountAll(_ plan: LaunchPlan, root: RootfsPath, made: inout [String]) throws {
+  static func mountAll<K>(_ plan: LaunchPlan, root: RootfsPath<K>, made: inout [String]) throws {
     for step in plan.mounts {
       if step.isCgroup {
         try CgroupMount.mount(step, plan: plan, root: root)
@@ -64,8 +67,8 @@ enum RootfsSetup {
   /// runc's rootfsParentMountPrivate: if the mount holding the rootfs is shared (a
   /// non-recursive rootfsPropagation leaves it so), pivot_root fails with EINVAL and our
   /// mounts would propagate to the host. Make it private in our namespace.
-  static func makeParentMountPrivate(_ rootfs: String) throws {
-    guard let text = Files.readIfPresent("/proc/self/mountinfo") else { return }
+  static func makeParentMountPrivate<K: Syscalls>(_ rootfs: String, _ kernel: K) throws {
+    guard let text = kernel.readText("/proc/self/mountinfo") else { throw SystemError("read", "/proc/self/mountinfo") }
     var best: (point: String, shared: Bool)?
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ")
@@ -76,51 +79,52 @@ enum RootfsSetup {
       best = (point, fields[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") })
     }
     if let best, best.shared {
-      try Mounts.mount(source: nil, target: best.point, type: nil, flags: UInt(MS_PRIVATE), label: best.point + " (parent of the rootfs)")
+      try kernel.mount(source: nil, target: best.point, type: nil, flags: UInt(MS_PRIVATE), label: best.point + " (parent of the rootfs)")
     }
   }
 
-  static func mount(_ step: LaunchPlan.MountStep, root: RootfsPath) throws {
+  static func mount<K>(_ step: LaunchPlan.MountStep, root: RootfsPath<K>) throws {
+    let kernel = root.kernel
     if step.type == "proc" || step.type == "sysfs", let st = try root.lstat(step.destination), (st.st_mode & S_IFMT) != S_IFDIR {
       // As runc: a symlink here would put the host's procfs or sysfs wherever it points.
       throw RuntimeError("mount \(step.type!) on", step.destination, reason: "must be mounted on an ordinary directory, not a symlink or file", errno: ENOTDIR)
     }
     let inheritedMode = step.type == "tmpfs" ? modeWithoutOption(step, root: root) : nil
     let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
-    let target = RootfsPath.procPath(fd)
+    let target = Paths.procSelfFD(fd)
     defer { close(fd) }
     if step.detachedTreeFD >= 0 {
       // Opened (and idmapped) by the launcher on the host side: see BindSources.
-      _ = try check("move_mount", step.destination) { hk_move_mount_to(step.detachedTreeFD, fd) }
+      _ = try check("move_mount", step.destination) { kernel.moveMount(step.detachedTreeFD, onto: fd) }
     } else {
-      try Mounts.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
+      try kernel.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
                        data: step.data, label: step.destination)
     }
     if inheritedMode == nil && step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 { return }
     // Re-open: the fd above still points below the new mount.
     let mounted = try root.open(step.destination, creating: nil)
     defer { close(mounted) }
-    let mountedTarget = RootfsPath.procPath(mounted)
+    let mountedTarget = Paths.procSelfFD(mounted)
     if let inheritedMode {
-      _ = try check("chmod", step.destination) { chmod(mountedTarget, inheritedMode) }
+      _ = try check("chmod", step.destination) { kernel.chmod(mountedTarget, inheritedMode) }
     }
     if let extra = step.remountFlags {
-      try Mounts.mount(source: nil, target: mountedTarget, type: nil,
+      try kernel.mount(source: nil, target: mountedTarget, type: nil,
                        flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | extra, data: step.data, label: step.destination)
     }
     for propagation in step.propagation {
-      try Mounts.mount(source: nil, target: mountedTarget, type: nil, flags: propagation, label: step.destination)
+      try kernel.mount(source: nil, target: mountedTarget, type: nil, flags: propagation, label: step.destination)
     }
     if step.recursiveAttributes != 0 {
       _ = try check("mount_setattr (recursive options)", step.destination) {
-        hk_mount_setattr_recursive(mounted, UInt64(step.recursiveAttributes))
+        kernel.setMountAttributes(mounted, recursive: UInt64(step.recursiveAttributes))
       }
     }
   }
 
   /// A tmpfs without `mode=` takes the mode of the directory it covers, as with runc (an
   /// image's 1777 /tmp stays 1777, a 750 one stays 750); nil when none exists yet.
-  static func modeWithoutOption(_ step: LaunchPlan.MountStep, root: RootfsPath) -> mode_t? {
+  static func modeWithoutOption<K>(_ step: LaunchPlan.MountStep, root: RootfsPath<K>) -> mode_t? {
     if (step.data ?? "").split(separator: ",").contains(where: { $0.hasPrefix("mode=") }) { return nil }
     guard let fd = try? root.open(step.destination, creating: nil) else { return nil }
     defer { close(fd) }
@@ -129,16 +133,17 @@ enum RootfsSetup {
     return st.st_mode & 0o7777
   }
 
-  static func ensureDirectory(_ path: String, root: RootfsPath) throws {
+  static func ensureDirectory<K>(_ path: String, root: RootfsPath<K>) throws {
     let fd = try root.open(path, creating: .directory)
     close(fd)
   }
 
   /// Default devices and linux.devices: mknod, or bind mounts of the host's nodes
   /// inside a user namespace (where mknod is not allowed).
-  static func createDevices(_ plan: LaunchPlan, root: RootfsPath, made: inout [String]) throws {
-    let oldMask = umask(0)
-    defer { umask(oldMask) }
+  static func createDevices<K>(_ plan: LaunchPlan, root: RootfsPath<K>, made: inout [String]) throws {
+    let kernel = root.kernel
+    let oldMask = kernel.umask(0)
+    defer { _ = kernel.umask(oldMask) }  // umask returns the previous mask: nothing to check
     for node in plan.devices {
       let dir = try root.open(Paths.dirname(node.path), creating: .directory)
       defer { close(dir) }
@@ -147,16 +152,16 @@ enum RootfsSetup {
         let fd = try root.open(node.path, creating: .file)
         defer { close(fd) }
         if node.detachedTreeFD >= 0 {
-          _ = try check("move_mount", node.path) { hk_move_mount_to(node.detachedTreeFD, fd) }
+          _ = try check("move_mount", node.path) { kernel.moveMount(node.detachedTreeFD, onto: fd) }
         } else {
-          try Mounts.mount(source: node.path, target: RootfsPath.procPath(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+          try kernel.mount(source: node.path, target: Paths.procSelfFD(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
         }
         made.append(node.path)
         continue
       }
       let kind: UInt32 = node.type == "b" ? S_IFBLK : (node.type == "p" ? S_IFIFO : S_IFCHR)
-      let dev = node.type == "p" ? 0 : UInt(hk_makedev(node.major, node.minor))
-      if mknodat(dir, name, kind | (node.mode & 0o7777), dev) != 0 {
+      let dev = node.type == "p" ? 0 : Devices.number(major: node.major, minor: node.minor)
+      if kernel.mknodat(dir, name, kind | (node.mode & 0o7777), dev) != 0 {
         if errno == EEXIST {
           // Something is already there: fine if it is this very device, an error otherwise
           // (config-linux.md: a path that exists as another file MUST be refused).
@@ -171,7 +176,7 @@ enum RootfsSetup {
         throw SystemError("mknod", node.path)
       }
       if node.uid != 0 || node.gid != 0 {
-        _ = try check("chown", node.path) { fchownat(dir, name, node.uid, node.gid, AT_SYMLINK_NOFOLLOW) }
+        _ = try check("chown", node.path) { kernel.fchownat(dir, name, node.uid, node.gid, AT_SYMLINK_NOFOLLOW) }
       }
     }
     let dev = try root.open("/dev", creating: .directory)
@@ -189,33 +194,34 @@ enum RootfsSetup {
 
   /// pivot_root(".", ".") then detach the old root, as runc does: no put_old directory needed.
   /// Without a mount namespace of the container's own, chroot (runc's and crun's way).
-  static func pivot(_ plan: LaunchPlan) throws {
+  static func pivot<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
     if plan.sharesMountNamespace {
-      _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
-      _ = try check("chroot", plan.rootfs) { chroot(".") }
-      _ = try check("chdir", "/") { chdir("/") }
+      _ = try check("chdir", plan.rootfs) { kernel.chdir(plan.rootfs) }
+      _ = try check("chroot", plan.rootfs) { kernel.chroot(".") }
+      _ = try check("chdir", "/") { kernel.chdir("/") }
       return
     }
     if plan.noPivot {
-      try detachFullProcAndSys(outside: plan.rootfs)
-      _ = try check("chdir", plan.rootfs) { chdir(plan.rootfs) }
-      try Mounts.mount(source: plan.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE), label: "/ (move rootfs)")
-      _ = try check("chroot", plan.rootfs) { chroot(".") }
-      _ = try check("chdir", "/") { chdir("/") }
+      try detachFullProcAndSys(outside: plan.rootfs, kernel)
+      _ = try check("chdir", plan.rootfs) { kernel.chdir(plan.rootfs) }
+      try kernel.mount(source: plan.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE), label: "/ (move rootfs)")
+      _ = try check("chroot", plan.rootfs) { kernel.chroot(".") }
+      _ = try check("chdir", "/") { kernel.chdir("/") }
       return
     }
-    let oldRoot = try check("open", "/") { hk_open_mode("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
+    let oldRoot = try check("open", "/") { kernel.open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
     defer { close(oldRoot) }
-    let newRoot = try check("open", plan.rootfs) { hk_open_mode(plan.rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
+    let newRoot = try check("open", plan.rootfs) { kernel.open(plan.rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
     defer { close(newRoot) }
-    _ = try check("fchdir", plan.rootfs) { fchdir(newRoot) }
-    try Mounts.pivotRoot(".", ".")
-    _ = try check("fchdir", "old root") { fchdir(oldRoot) }
-    try Mounts.mount(source: nil, target: ".", type: nil, flags: UInt(MS_SLAVE) | UInt(MS_REC), label: "old root")
-    try Mounts.unmount(".", flags: Int32(MNT_DETACH))
-    _ = try check("chdir", "/") { chdir("/") }
+    _ = try check("fchdir", plan.rootfs) { kernel.fchdir(newRoot) }
+    _ = try check("pivot_root", ".") { kernel.pivotRoot(".", ".") }
+    _ = try check("fchdir", "old root") { kernel.fchdir(oldRoot) }
+    try kernel.mount(source: nil, target: ".", type: nil, flags: UInt(MS_SLAVE) | UInt(MS_REC), label: "old root")
+    _ = try check("umount", ".") { kernel.umount2(".", Int32(MNT_DETACH)) }
+    _ = try check("chdir", "/") { kernel.chdir("/") }
     if let propagation = plan.applyRootPropagationAfterPivot {
-      try Mounts.mount(source: nil, target: "/", type: nil, flags: propagation, label: "/ (rootfsPropagation)")
+      try kernel.mount(source: nil, target: "/", type: nil, flags: propagation, label: "/ (rootfsPropagation)")
     }
   }
 
@@ -224,8 +230,8 @@ enum RootfsSetup {
   /// one is mounted anywhere in it (mnt_already_visible), which would undo maskedPaths.
   /// Detach every whole procfs and sysfs outside the rootfs first, as runc's msMoveRoot
   /// does (or cover it with a tmpfs where it cannot be unmounted).
-  static func detachFullProcAndSys(outside rootfs: String) throws {
-    guard let text = Files.readIfPresent("/proc/self/mountinfo") else { return }
+  static func detachFullProcAndSys<K: Syscalls>(outside rootfs: String, _ kernel: K) throws {
+    guard let text = kernel.readText("/proc/self/mountinfo") else { throw SystemError("read", "/proc/self/mountinfo") }
     var points: [String] = []
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ")
@@ -237,51 +243,70 @@ enum RootfsSetup {
     }
     for point in points.sorted(by: { $0.count > $1.count }) {
       // Keep the unmount from propagating to the host.
-      if Glibc.mount(nil, point, nil, UInt(MS_SLAVE) | UInt(MS_REC), nil) != 0 {
+      if kernel.mount(nil, point, nil, UInt(MS_SLAVE) | UInt(MS_REC), nil) != 0 {
         if errno == ENOENT || errno == EINVAL { continue }  // gone with a parent detached before
         throw SystemError("make slave", point)
       }
-      if umount2(point, Int32(MNT_DETACH)) != 0 {
+      if kernel.umount2(point, Int32(MNT_DETACH)) != 0 {
         guard errno == EINVAL || errno == EPERM else { throw SystemError("umount", point) }
-        try Mounts.mount(source: "tmpfs", target: point, type: "tmpfs", flags: 0, label: point + " (cover)")
+        try kernel.mount(source: "tmpfs", target: point, type: "tmpfs", flags: 0, label: point + " (cover)")
       }
     }
+  }
+
+  /// As runc (reOpenDevNull): stdio that is the host's /dev/null becomes the container's own,
+  /// so that no fd of the init refers to a mount outside the container (CRIU cannot dump one).
+  /// Only where hull made /dev (not a bind of the host's).
+  static func reopenDevNull<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
+    if plan.mounts.contains(where: { $0.destination == "/dev" && $0.flags & UInt(MS_BIND) != 0 }) { return }
+    // /dev/null is character device 1:3 on every Linux (devices.txt); dev_t 0x103 in glibc's encoding.
+    let nullStdio = (Int32(0)...2).filter { fd in
+      var st = stat()
+      return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0x103
+    }
+    if nullStdio.isEmpty { return }
+    let devNull = kernel.open("/dev/null", O_RDWR | O_CLOEXEC, 0)
+    // A rootfs without /dev/null: nothing of the container's own to point stdio at.
+    if devNull < 0 && errno == ENOENT { return }
+    _ = try check("open", "/dev/null") { devNull }
+    defer { close(devNull) }
+    for fd in nullStdio { _ = try check("dup2", "/dev/null") { kernel.dup2(devNull, fd) } }
   }
 
   /// maskedPaths, readonlyPaths and root.readonly, after pivot_root.
-  static func finish(_ plan: LaunchPlan) throws {
+  static func finish<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
     for path in plan.maskedPaths {
-      var st = stat()
-      if lstat(path, &st) != 0 { if errno == ENOENT { continue } else { throw SystemError("stat", path) } }
+      guard let st = kernel.lstat(path) else { if errno == ENOENT { continue } else { throw SystemError("stat", path) } }
       if (st.st_mode & S_IFMT) == S_IFDIR {
-        try Mounts.mount(source: "tmpfs", target: path, type: "tmpfs", flags: UInt(MS_RDONLY), label: path)
+        try kernel.mount(source: "tmpfs", target: path, type: "tmpfs", flags: UInt(MS_RDONLY), label: path)
       } else {
-        try Mounts.mount(source: "/dev/null", target: path, type: nil, flags: UInt(MS_BIND), label: path)
+        try kernel.mount(source: "/dev/null", target: path, type: nil, flags: UInt(MS_BIND), label: path)
       }
     }
     for path in plan.readonlyPaths {
-      if Glibc.mount(path, path, nil, UInt(MS_BIND) | UInt(MS_REC), nil) != 0 {
+      if kernel.mount(path, path, nil, UInt(MS_BIND) | UInt(MS_REC), nil) != 0 {
         if errno == ENOENT { continue }
         throw SystemError("bind mount", path)
       }
-      try remountReadonly(path)
+      try remountReadonly(path, kernel)
     }
     for step in plan.mounts where step.readonlyAfterSetup {
-      try Mounts.mount(source: nil, target: step.destination, type: nil,
+      try kernel.mount(source: nil, target: step.destination, type: nil,
                        flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | step.flags, data: step.data, label: step.destination + " (read-only)")
     }
-    if plan.rootReadonly { try remountReadonly("/") }
+    if plan.rootReadonly { try remountReadonly("/", kernel) }
   }
 
   /// A read-only remount must keep the flags the kernel locks (nosuid, nodev, noexec).
-  static func remountReadonly(_ path: String) throws {
-    var vfs = statvfs()
-    _ = try check("statvfs", path) { statvfs(path, &vfs) }
+  static func remountReadonly<K: Syscalls>(_ path: String, _ kernel: K) throws {
+    guard let vfs = kernel.statvfs(path) else { throw SystemError("statvfs", path) }
     var flags = UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_RDONLY)
     let f = UInt(vfs.f_flag)
     if f & ST_NOSUID_FLAG != 0 { flags |= UInt(MS_NOSUID) }
     if f & ST_NODEV_FLAG != 0 { flags |= UInt(MS_NODEV) }
     if f & ST_NOEXEC_FLAG != 0 { flags |= UInt(MS_NOEXEC) }
-    try Mounts.mount(source: nil, target: path, type: nil, flags: flags, label: path + " (read-only)")
+    try kernel.mount(source: nil, target: path, type: nil, flags: flags, label: path + " (read-only)")
   }
 }

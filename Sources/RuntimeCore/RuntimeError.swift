@@ -41,4 +41,8 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
   static func notFound(_ id: String) -> RuntimeError {
     RuntimeError("container \(id)", reason: "container does not exist", errno: ENOENT)
   }
+
+  static func exists(_ id: String) -> RuntimeError {
+    RuntimeError("create container \(id)", reason: "container with id \"\(id)\" already exists", errno: EEXIST)
+  }
 }

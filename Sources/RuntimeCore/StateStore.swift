@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import LinuxKit
 
@@ -23,22 +22,50 @@ public struct StateStore: Sendable {
   /// A held lock on a container directory; released when closed (or at exit).
   public struct Lock: ~Copyable {
     public let fd: Int32
-    public let directory: String
+    public internal(set) var directory: String
     deinit { Glibc.close(fd) }
   }
 
-  /// Creates the container's directory (refusing an existing id) and locks it.
+  /// Creates the container's directory (refusing an existing id) and locks it. The directory
+  /// is made and locked under a private name, then renamed into place without replacing
+  /// anything: it appears already locked. (mkdir at the id, then flock, let a concurrent
+  /// delete --force remove the fresh directory as abandoned and another create make the id
+  /// again in between: this create then locked that other create's directory as its own,
+  /// and its failure removed a live container's state.)
   public func create(_ id: String) throws(RuntimeError) -> Lock {
     do {
       try Files.makeDirectories(root, mode: 0o711)
     } catch { throw RuntimeError(error, context: "create state root") }
     let dir = directory(id)
+    let temp = root + "/" + StateStore.creatingPrefix + String(getpid()) + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    if mkdir(temp, 0o711) != 0 { throw RuntimeError(SystemError("mkdir", temp), context: "create container") }
+    let locked: Lock?
+    do { locked = try self.lock(temp) } catch {
+      rmdir(temp)
+      throw error
+    }
+    guard var lock = locked else {
+      throw RuntimeError("create container \(id)", temp, reason: "the new state directory was replaced while being locked", errno: EAGAIN)
+    }
+    do { try Files.renameNoReplace(temp, dir) } catch {
+      rmdir(temp)
+      if error.errno == EEXIST { throw RuntimeError.exists(id) }
+      // A file system without RENAME_NOREPLACE (9p, some network file systems): mkdir at the id.
+      if error.errno == EINVAL { return try createInPlace(id) }
+      throw RuntimeError(error, context: "create container")
+    }
+    lock.directory = dir
+    return lock
+  }
+
+  /// mkdir at the id, then lock (create's fallback; see there for the race it leaves open).
+  private func createInPlace(_ id: String) throws(RuntimeError) -> Lock {
+    let dir = directory(id)
     while true {
       if mkdir(dir, 0o711) != 0 {
-        if errno == EEXIST { throw RuntimeError("create container \(id)", reason: "container with id \"\(id)\" already exists", errno: EEXIST) }
+        if errno == EEXIST { throw RuntimeError.exists(id) }
         throw RuntimeError(SystemError("mkdir", dir), context: "create container")
       }
-      // Removed before we locked it (removeAbandoned): make it again, or meet whoever did.
       let lock: Lock?
       do { lock = try self.lock(dir) } catch {
         if error.errno == ENOENT { continue }
@@ -47,6 +74,9 @@ public struct StateStore: Sendable {
       if let lock { return lock }
     }
   }
+
+  /// Names of state directories being made (not a valid container id: ids have no '~').
+  static let creatingPrefix = "~creating."
 
   /// Locks an existing container's directory; "container does not exist" otherwise.
   public func open(_ id: String, shared: Bool = false) throws(RuntimeError) -> Lock {
@@ -69,7 +99,7 @@ public struct StateStore: Sendable {
   /// directory we locked (removed, maybe made again, while we waited): that lock guards
   /// nothing. The open fd keeps the old inode alive, so its number cannot be reused meanwhile.
   private func lock(_ dir: String, shared: Bool = false, nonBlocking: Bool = false) throws(RuntimeError) -> Lock? {
-    let fd = hk_open_mode(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+    let fd = Files.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if fd < 0 { throw RuntimeError(SystemError("open", dir)) }
     while flock(fd, (shared ? LOCK_SH : LOCK_EX) | (nonBlocking ? LOCK_NB : 0)) != 0 {
       if errno == EINTR { continue }
@@ -102,7 +132,7 @@ public struct StateStore: Sendable {
   /// Records that the init was released (see ContainerRecord.started).
   public func markStarted(_ id: String) throws(RuntimeError) {
     let path = directory(id) + "/started"
-    let fd = hk_open_mode(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    let fd = Files.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode: 0o600)
     if fd < 0 { throw RuntimeError(SystemError("create", path), context: "mark started") }
     Glibc.close(fd)
   }
@@ -142,6 +172,7 @@ public struct StateStore: Sendable {
   /// Removes the directory of a create that died before writing any state, when no live
   /// hull holds its lock. True when something was removed.
   public func removeAbandoned(_ id: String) -> Bool {
+    removeStaleCreating()
     let dir = directory(id)
     guard Files.isDirectory(dir), !Files.exists(dir + "/state.json") else { return false }
     // Busy: a create is still running. Checked again once locked: it may have finished.
@@ -149,6 +180,19 @@ public struct StateStore: Sendable {
     Files.removeTree(dir)
     _ = consume lock
     return true
+  }
+
+  /// Private directories of creates killed between mkdir and rename (see create): those whose
+  /// hull is gone (the pid in the name is dead) and whose lock is free.
+  func removeStaleCreating() {
+    for name in Files.list(root) where name.hasPrefix(StateStore.creatingPrefix) {
+      let fields = name.dropFirst(StateStore.creatingPrefix.count).split(separator: ".")
+      guard let pid = fields.first.flatMap({ Int32($0) }), kill(pid, 0) != 0, errno == ESRCH else { continue }
+      let path = root + "/" + name
+      guard let lock = try? lock(path, nonBlocking: true) else { continue }
+      Files.removeTree(path)
+      _ = consume lock
+    }
   }
 
   public func remove(_ id: String) {

@@ -1,18 +1,36 @@
 import Glibc
 import LinuxKit
 
-/// The parent/child protocol of create and run, over a SOCK_SEQPACKET pair
-/// (one message per send, so no framing is needed):
+/// The parent/child protocol of create, run and exec, over a SOCK_SEQPACKET pair (one
+/// message per send, so no framing is needed). Each message is one SyncMessage byte, then
+/// its payload (for `error` and `seccompListener` only):
 ///
 ///   parent                                   child (the container's init, still hull)
-///   clone3 ───────────────────────────────►  [waits for "G" only if a new user or cgroup ns]
-///   attach to cgroups, write id maps, "G" ─► mounts (overlapping the parent's cgroup writes)
-///                          ◄──────────────── "h" when create hooks exist
-///   prestart + createRuntime hooks, "H" ───► createContainer hooks, pivot_root, process setup
-///                          ◄──────────────── "r" ready (or "e" + error at any step)
-///   state.json, pid file, "A" ────────────► (create) waits for start: "s" on exec.sock
-///   run: "s" ──────────────────────────────► or on this channel (run); startContainer hooks;
+///   clone3 ───────────────────────────────►  [waits for go only if a new user or cgroup ns]
+///   attach to cgroups, write id maps, go ──► mounts (overlapping the parent's cgroup writes)
+///                          ◄──────────────── runCreateHooks when create hooks exist
+///   prestart + createRuntime, hooksDone ───► createContainer hooks, pivot_root, process setup
+///                          ◄──────────────── ready (or error + RuntimeError at any step)
+///   state.json, pid file, stateSaved ─────► (create) waits for start on exec.sock
+///   run: start ────────────────────────────► or on this channel (run); identity, seccomp:
+///                          ◄──────────────── seccompListener (SCMP_ACT_NOTIFY only; see ListenerHandoff)
+///   listener sent to the agent, listenerSent ►
 ///                          ◄──────────────── execve: the channel closes on exec (EOF = success)
+///
+/// exec (ExecLauncher): go after the cgroup attach, then the same seccompListener exchange,
+/// ready right before execve, and an error if execve failed.
+enum SyncMessage: UInt8, Sendable {
+  case go = 0x47                   // "G"
+  case runCreateHooks = 0x68       // "h"
+  case createHooksDone = 0x48      // "H"
+  case ready = 0x72                // "r"
+  case error = 0x65                // "e": operation, path, errno, reason (see SyncChannel.sendError)
+  case stateSaved = 0x41           // "A"
+  case start = 0x73                // "s"
+  case seccompListener = 0x6e      // "n": see SeccompNotify.handoffMessage
+  case seccompListenerSent = 0x4e  // "N"
+}
+
 struct SyncChannel {
   let fd: Int32
 
@@ -23,9 +41,15 @@ struct SyncChannel {
     return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
   }
 
+  /// One message received: its kind (nil for a byte no SyncMessage has) and payload.
+  struct Message {
+    let kind: SyncMessage?
+    let payload: String
+  }
+
   @discardableResult
-  func send(_ tag: UInt8, _ payload: String = "") -> Bool {
-    var bytes = [tag]
+  func send(_ message: SyncMessage, _ payload: String = "") -> Bool {
+    var bytes = [message.rawValue]
     bytes.append(contentsOf: payload.utf8)
     while true {
       let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -35,14 +59,20 @@ struct SyncChannel {
   }
 
   /// The next message, or nil at EOF (the other side closed or exec'd).
-  func receive() -> (tag: UInt8, payload: String)? {
+  func receive() -> Message? {
     var buffer = [UInt8](repeating: 0, count: 8192)
     while true {
       let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return nil }
-      return (buffer[0], String(decoding: buffer[1..<n], as: UTF8.self))
+      return Message(kind: SyncMessage(rawValue: buffer[0]), payload: String(decoding: buffer[1..<n], as: UTF8.self))
     }
+  }
+
+  /// The child's side: the next message must be `expected`. Anything else, or EOF, means the
+  /// parent went away or broke the protocol; it reports what happened, the child just exits.
+  func expect(_ expected: SyncMessage) throws(InitAbort) {
+    guard let message = receive(), message.kind == expected else { throw .parentGone }
   }
 
   /// Whether a message (or EOF) arrived within `timeoutMs`.
@@ -55,6 +85,7 @@ struct SyncChannel {
     }
   }
 
+  /// close(2) frees the number even when it reports an error: nothing to retry.
   func close() { _ = Glibc.close(fd) }
 
   /// Errors cross the channel as four fields separated by \u{1}.
@@ -62,7 +93,7 @@ struct SyncChannel {
     // One message must fit the socket's buffer: cut fields that carry config values (a
     // 300 kB hostname once made this send fail).
     func cut(_ s: String) -> String { s.utf8.count <= 1024 ? s : String(decoding: s.utf8.prefix(1024), as: UTF8.self) + "…" }
-    send(UInt8(ascii: "e"), "\(cut(error.operation))\u{1}\(cut(error.path))\u{1}\(error.errno)\u{1}\(cut(error.reason))")
+    send(.error, "\(cut(error.operation))\u{1}\(cut(error.path))\u{1}\(error.errno)\u{1}\(cut(error.reason))")
   }
 
   /// Any error of the child's steps: the runtime's own, a failed syscall, or anything else.

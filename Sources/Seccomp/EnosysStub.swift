@@ -127,7 +127,7 @@ struct EnosysStub {
       append(&bytes, code: instruction.code, jt: conditional ? offset(instruction.whenTrue) : 0,
              jf: conditional ? offset(instruction.whenFalse) : 0, k: instruction.k)
     }
-    append(&bytes, code: Self.returnConstant, jt: 0, jf: 0, k: hk_seccomp_act_errno(UInt32(ENOSYS)))
+    append(&bytes, code: Self.returnConstant, jt: 0, jf: 0, k: cseccomp_act_errno(UInt32(ENOSYS)))
     return bytes + program
   }
 

@@ -9,15 +9,15 @@ enum Names {
   /// EPERM when absent, as runc does (for TRACE the tracer sees it as the event message).
   static func action(_ name: String, errnoRet: UInt32?, field: String) throws(SeccompError) -> UInt32 {
     switch name {
-    case "SCMP_ACT_KILL": return hk_seccomp_act_kill()  // = KILL_THREAD, like runc and crun
-    case "SCMP_ACT_KILL_THREAD": return hk_seccomp_act_kill_thread()
-    case "SCMP_ACT_KILL_PROCESS": return hk_seccomp_act_kill_process()
-    case "SCMP_ACT_TRAP": return hk_seccomp_act_trap()
-    case "SCMP_ACT_ERRNO": return hk_seccomp_act_errno(try errnoValue(errnoRet, field))
-    case "SCMP_ACT_TRACE": return hk_seccomp_act_trace(try errnoValue(errnoRet, field))
-    case "SCMP_ACT_ALLOW": return hk_seccomp_act_allow()
-    case "SCMP_ACT_LOG": return hk_seccomp_act_log()
-    case "SCMP_ACT_NOTIFY": return hk_seccomp_act_notify()
+    case "SCMP_ACT_KILL": return cseccomp_act_kill()  // = KILL_THREAD, like runc and crun
+    case "SCMP_ACT_KILL_THREAD": return cseccomp_act_kill_thread()
+    case "SCMP_ACT_KILL_PROCESS": return cseccomp_act_kill_process()
+    case "SCMP_ACT_TRAP": return cseccomp_act_trap()
+    case "SCMP_ACT_ERRNO": return cseccomp_act_errno(try errnoValue(errnoRet, field))
+    case "SCMP_ACT_TRACE": return cseccomp_act_trace(try errnoValue(errnoRet, field))
+    case "SCMP_ACT_ALLOW": return cseccomp_act_allow()
+    case "SCMP_ACT_LOG": return cseccomp_act_log()
+    case "SCMP_ACT_NOTIFY": return cseccomp_act_notify()
     default:
       throw SeccompError(operation: "compile", field: field,
                          reason: "unknown seccomp action \"\(name)\" (one of \(OCISpec.Seccomp.actions.joined(separator: ", ")))")
@@ -64,10 +64,10 @@ enum Names {
   /// The kernel's SECCOMP_FILTER_FLAG_* bit for a spec flag name.
   static func flag(_ name: String, field: String) throws(SeccompError) -> UInt32 {
     switch name {
-    case "SECCOMP_FILTER_FLAG_TSYNC": return hk_seccomp_flag_tsync()
-    case "SECCOMP_FILTER_FLAG_LOG": return hk_seccomp_flag_log()
-    case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": return hk_seccomp_flag_spec_allow()
-    case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": return hk_seccomp_flag_wait_killable_recv()
+    case "SECCOMP_FILTER_FLAG_TSYNC": return cseccomp_flag_tsync()
+    case "SECCOMP_FILTER_FLAG_LOG": return cseccomp_flag_log()
+    case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": return cseccomp_flag_spec_allow()
+    case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": return cseccomp_flag_wait_killable_recv()
     default:
       throw SeccompError(operation: "compile", field: field, reason: "unknown seccomp flag \"\(name)\"")
     }

@@ -155,7 +155,7 @@ enum CacheFile {
     var prefix = path.hasPrefix("/") ? "" : "."
     for part in path.split(separator: "/") {
       prefix += "/\(part)"
-      _ = mkdir(prefix, 0o700)
+      _ = mkdir(prefix, 0o700)  // EEXIST for parts already there; a cache that cannot be written only costs a compile
     }
   }
 

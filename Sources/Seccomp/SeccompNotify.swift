@@ -1,6 +1,6 @@
-import CLinux
 import CSeccomp
 import Glibc
+import LinuxKit
 import OCISpec
 
 /// SCMP_ACT_NOTIFY: hands the filter's listener fd to the seccomp agent at
@@ -61,10 +61,10 @@ public enum SeccompNotify {
       throw SeccompError(operation: "receive seccomp listener", field: "linux.seccomp.listenerPath", errno: EPROTO,
                          reason: "malformed hand-off message")
     }
-    let ownListener = hk_seccomp_pidfd_getfd(pidfd, listener)
+    let ownListener = PidFD.copyDescriptor(listener, from: pidfd)
     if ownListener < 0 { throw SeccompError(operation: "pidfd_getfd (seccomp listener)", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
     defer { close(ownListener) }
-    let ownSocket = hk_seccomp_pidfd_getfd(pidfd, sock)
+    let ownSocket = PidFD.copyDescriptor(sock, from: pidfd)
     if ownSocket < 0 { throw SeccompError(operation: "pidfd_getfd (seccomp agent socket)", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
     defer { close(ownSocket) }
     try send(String(decoding: utf8[22...], as: UTF8.self), fd: ownListener, socket: ownSocket, path: "")
@@ -77,17 +77,29 @@ public enum SeccompNotify {
 
   /// A unix SOCK_STREAM socket (close-on-exec) connected to the agent at `path`.
   public static func connect(to path: String) throws(SeccompError) -> Int32 {
-    let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    if sock < 0 { throw SeccompError(operation: "socket", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
-    do throws(SeccompError) { try connect(sock, path) } catch {
-      close(sock)
-      throw error
-    }
+    try checkListenerPath(path)
+    let sock = UnixSocket.connect(path)
+    if sock < 0 { throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: Glibc.errno) }
     return sock
   }
 
+  /// What `connect(to:)` refuses before any call: a path that is not absolute (runc's Go
+  /// dialer would take "@name" as an abstract socket, which a container's network namespace
+  /// may shadow), empty, or longer than sun_path.
+  public static func checkListenerPath(_ path: String) throws(SeccompError) {
+    guard path.hasPrefix("/") else {
+      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: EINVAL,
+                         reason: "not an absolute path (abstract sockets are not supported)")
+    }
+    let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+    guard path.utf8.count < capacity else {
+      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: ENAMETOOLONG,
+                         reason: "a unix socket path must have 1 to \(capacity - 1) bytes")
+    }
+  }
+
   private static func send(_ message: String, fd: Int32, socket sock: Int32, path: String) throws(SeccompError) {
-    let rc = message.withCString { hk_send_fd(sock, fd, $0, strlen($0)) }
+    let rc = UnixSocket.sendFD(sock, fd, payload: Array(message.utf8))
     if rc < 0 {
       throw SeccompError(operation: path.isEmpty ? "sendmsg" : "sendmsg \(path)", field: "linux.seccomp.listenerPath",
                          errno: Glibc.errno)
@@ -111,32 +123,5 @@ public enum SeccompNotify {
     if let metadata { message["metadata"] = .string(metadata) }
     message["state"] = state
     return JSON.serialize(.object(message))
-  }
-
-  private static func connect(_ sock: Int32, _ path: String) throws(SeccompError) {
-    // A path on the host's file system; runc's Go dialer would take "@name" as an abstract
-    // socket, which a container's network namespace may shadow: refused.
-    guard path.hasPrefix("/") else {
-      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: EINVAL,
-                         reason: "not an absolute path (abstract sockets are not supported)")
-    }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    let capacity = MemoryLayout.size(ofValue: address.sun_path)
-    guard !bytes.isEmpty, bytes.count < capacity else {
-      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: ENAMETOOLONG,
-                         reason: "a unix socket path must have 1 to \(capacity - 1) bytes")
-    }
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-    let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
-    while true {
-      let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(sock, $0, length) }
-      }
-      if rc == 0 { return }
-      if Glibc.errno == EINTR { continue }
-      throw SeccompError(operation: "connect \(path)", field: "linux.seccomp.listenerPath", errno: Glibc.errno)
-    }
   }
 }

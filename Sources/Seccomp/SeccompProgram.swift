@@ -60,16 +60,17 @@ public struct SeccompProgram: Sendable {
   /// before execve. No libseccomp and no allocation here, so it is safe after a clone
   /// from a process that was multi-threaded. The caller has set no_new_privs, or holds
   /// CAP_SYS_ADMIN in its user namespace. Returns the listener fd when `usesNotify`, else -1.
-  public func load() throws(SeccompError) -> Int32 {
+  public func load() throws(SeccompError) -> Int32 { try load(using: LinuxSyscalls()) }
+
+  /// `load()` through `kernel` (the container's init passes its own, see LinuxKit.Syscalls).
+  public func load<S: Syscalls>(using kernel: S) throws(SeccompError) -> Int32 {
     // A program built with `init(bpf:...)` is checked here: a length that does not fit
     // sock_fprog's u16 would otherwise load a truncated, weaker filter.
     guard bpf.count % 8 == 0, instructionCount > 0, instructionCount <= SeccompProgram.maxInstructions else {
       throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: EINVAL,
                          reason: "\(bpf.count) bytes is not a program of 1 to \(SeccompProgram.maxInstructions) instructions")
     }
-    let rc = bpf.withUnsafeBytes { raw in
-      hk_seccomp_set_mode_filter(flags, raw.baseAddress, UInt16(raw.count / 8))
-    }
+    let rc = kernel.loadSeccompFilter(flags: flags, instructions: bpf)
     if rc < 0 {
       let errno = Glibc.errno
       throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: errno,
@@ -210,23 +211,23 @@ struct Compiler {
     for (i, name) in spec.flags.enumerated() {
       flags |= try Names.flag(name, field: "\(Compiler.root).flags[\(i)]")
     }
-    let waitKillable = hk_seccomp_flag_wait_killable_recv()
+    let waitKillable = cseccomp_flag_wait_killable_recv()
     if usesNotify {
-      flags |= hk_seccomp_flag_new_listener()
+      flags |= cseccomp_flag_new_listener()
       // The kernel refuses TSYNC with NEW_LISTENER unless TSYNC failures report ESRCH
       // (the return value is the listener fd, not a thread id).
-      if flags & hk_seccomp_flag_tsync() != 0 { flags |= hk_seccomp_flag_tsync_esrch() }
+      if flags & cseccomp_flag_tsync() != 0 { flags |= cseccomp_flag_tsync_esrch() }
     } else if flags & waitKillable != 0 {
       // The kernel accepts WAIT_KILLABLE_RECV only with a listener.
       flags &= ~waitKillable
       warnings.append("\(Compiler.root).flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no SCMP_ACT_NOTIFY rule")
     }
-    guard flags != 0, hk_seccomp_flags_supported(flags) == 0, Glibc.errno == EINVAL else { return flags }
+    guard flags != 0, SeccompKernel.acceptsFilterFlags(flags) == 0, Glibc.errno == EINVAL else { return flags }
     if flags & waitKillable != 0 {
       // Linux < 5.19: the notify still works, only signals interrupt the wait as before.
       flags &= ~waitKillable
       warnings.append("\(Compiler.root).flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported by this kernel, ignored")
-      if hk_seccomp_flags_supported(flags) != 0 || Glibc.errno != EINVAL { return flags }
+      if SeccompKernel.acceptsFilterFlags(flags) != 0 || Glibc.errno != EINVAL { return flags }
     }
     throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "\(Compiler.root).flags", errno: EINVAL,
                        reason: "the kernel does not accept filter flags 0x\(String(flags, radix: 16))")
@@ -235,7 +236,7 @@ struct Compiler {
   /// seccomp_export_bpf writes to an fd; a memfd takes a program of any size (a pipe
   /// would block past its buffer) and is read back in one pread.
   func export() throws(SeccompError) -> [UInt8] {
-    let fd = hk_seccomp_memfd("hull-seccomp")
+    let fd = SeccompKernel.memfd("hull-seccomp")
     if fd < 0 { throw SeccompError(operation: "memfd_create", field: Compiler.root, errno: Glibc.errno) }
     defer { close(fd) }
     let rc = seccomp_export_bpf(ctx, fd)

@@ -1,8 +1,8 @@
 // Issue 2 item 7: args, env, cwd, user, umask, rlimits, noNewPrivileges, oomScoreAdj,
 // capabilities, terminal + --console-socket, stdio, --preserve-fds, closing other fds.
-import CLinux
 import Foundation
 import Glibc
+import LinuxKit
 import OCISpec
 import Testing
 
@@ -183,12 +183,11 @@ import Testing
 
     let id = sb.newID()
     try sb.create(id, extra: ["--console-socket", socketPath])
-    let connection = hk_accept4_cloexec(listener)
+    let connection = UnixSocket.accept(listener)
     try #require(connection >= 0)
     defer { close(connection) }
-    var name = [UInt8](repeating: 0, count: 256)
-    var length = 0
-    let master = hk_recv_fd(connection, &name, name.count, &length)
+    let received = UnixSocket.receiveFD(connection)
+    let master = received?.fd ?? -1
     try #require(master >= 0, "no fd arrived on the console socket")
     defer { close(master) }
     // Exactly one message: nothing more follows, and the peer has closed.

@@ -124,4 +124,32 @@ import Testing
     #expect(delete.stderr.contains("state"), "\(delete)")
     try? FileManager.default.removeItem(atPath: sb.root + "/" + id)
   }
+
+  @Test("a container's directory appears already locked; creates leave no private directory behind, and a dead creator's is swept")
+  func createRenamesALockedDirectoryIntoPlace() throws {
+    let sb = try Sandbox("create-rename")
+    defer { sb.cleanup() }
+    sb.script("exec sleep 30")
+    let id = sb.newID()
+    try sb.create(id)
+    // A second create of the id is refused and leaves nothing of its own.
+    let again = try sb.hull(["create", "--bundle", sb.bundle, id], writeConfig: false)
+    #expect(again.status != 0 && again.stderr.contains("already exists"), "\(again)")
+    var names = try FileManager.default.contentsOfDirectory(atPath: sb.root)
+    #expect(names == [id], "entries under the root: \(names)")
+    // The private directory of a create killed before its rename (its pid is dead) is swept by the
+    // next delete --force that finds no container; one whose creator is alive is left alone.
+    let exited = try spawn(["/bin/true"], outputDir: sb.dir)
+    _ = exited.wait()
+    let dead = exited.pid
+    let stale = sb.root + "/~creating.\(dead).x1"
+    let live = sb.root + "/~creating.\(getpid()).x2"
+    #expect(mkdir(stale, 0o711) == 0 && mkdir(live, 0o711) == 0)
+    let delete = try sb.hull(["delete", "--force", sb.newID("absent")], writeConfig: false)
+    #expect(delete.status == 0, "\(delete)")
+    names = try FileManager.default.contentsOfDirectory(atPath: sb.root).sorted()
+    #expect(names == [id, "~creating.\(getpid()).x2"].sorted(), "entries under the root: \(names)")
+    rmdir(live)
+    try sb.hull(["delete", "--force", id], writeConfig: false)
+  }
 }

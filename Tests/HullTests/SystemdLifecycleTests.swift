@@ -66,7 +66,7 @@ struct SystemdLifecycleTests {
       var options = LaunchOptions(id: "c1", bundle: dir, stateDir: store.directory("c1"))
       options.systemdCgroup = true
       options.rootless = rootless
-      return try Planner.plan(spec: spec, options: options, host: host)
+      return try Planner.plan(spec: spec, options: options, host: FakeHost(cgroupHost: host))
     }
   }
 

@@ -236,7 +236,7 @@ extension SeccompSuite {
       // Measured in a child (a filter cannot be unloaded): clock around load(), delta over a pipe.
       let pid = fork()
       if pid == 0 {
-        _ = hk_seccomp_syscall6(Int(SYS_prctl), 38, 1, 0, 0, 0, 0)  // PR_SET_NO_NEW_PRIVS
+        _ = cseccomp_syscall6(Int(SYS_prctl), 38, 1, 0, 0, 0, 0)  // PR_SET_NO_NEW_PRIVS
         let start = nowNanoseconds()
         let loaded = (try? program.load()) != nil
         var elapsed = loaded ? nowNanoseconds() - start : 0

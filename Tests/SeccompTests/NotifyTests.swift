@@ -1,6 +1,6 @@
-import CLinux
 import CSeccomp
 import Glibc
+import LinuxKit
 import OCISpec
 import Seccomp
 import Testing
@@ -65,14 +65,12 @@ extension SeccompSuite {
       let connection = accept(server, nil, nil)
       try #require(connection >= 0, "the child never connected: \(String(cString: strerror(errno)))")
       defer { close(connection) }
-      var payload = [UInt8](repeating: 0, count: 4096)
-      var length = 0
-      let listener = hk_recv_fd(connection, &payload, payload.count, &length)
-      try #require(listener >= 0)
+      let received = try #require(UnixSocket.receiveFD(connection, payloadCapacity: 4096))
+      let listener = received.fd
       defer { close(listener) }
 
       // One message: the container process state of config-linux.md.
-      let message = try JSON.parse(Array(payload[0..<length]))
+      let message = try JSON.parse(received.payload)
       #expect(message["fds"] == .array([.string("seccompFd")]))
       #expect(message["pid"]?.int64Value == Int64(child))
       #expect(message["metadata"]?.stringValue == "TEST=1")

@@ -1,6 +1,6 @@
-import CLinux
 import CSeccomp
 import Glibc
+import LinuxKit
 import OCISpec
 import Seccomp
 import Testing
@@ -71,7 +71,7 @@ func forkLoaded(_ program: SeccompProgram, prepare: () -> Void = {}, _ body: (In
     // SIGSYS dumps core by default and core_pattern may be "core" (a file in the cwd).
     var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
     _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
-    if hk_prctl(38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0) != 0 { _exit(ChildFailure.setup) }
+    if LinuxSyscalls().prctl(PR_SET_NO_NEW_PRIVS, 1) != 0 { _exit(ChildFailure.setup) }
     prepare()
     let listener: Int32
     do { listener = try program.load() } catch { _exit(ChildFailure.load) }
@@ -90,7 +90,7 @@ func wait(_ pid: pid_t) -> ChildEnd {
 
 /// A raw syscall: the result, or -errno (the filter's view, not glibc's choice of call).
 func sys(_ nr: Int32, _ a: Int = 0, _ b: Int = 0, _ c: Int = 0) -> Int {
-  let rc = hk_seccomp_syscall6(Int(nr), a, b, c, 0, 0, 0)
+  let rc = cseccomp_syscall6(Int(nr), a, b, c, 0, 0, 0)
   return rc < 0 ? -Int(errno) : rc
 }
 

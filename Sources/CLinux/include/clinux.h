@@ -1,12 +1,15 @@
-// CLinux: what Swift cannot call directly. Every name here starts with `hk_`.
+// CLinux: what Swift cannot call directly. Every name here starts with `hk_`, and only
+// LinuxKit imports this module: the other modules reach it through LinuxKit's wrappers
+// (Syscalls/LinuxSyscalls for the container init, FileDescriptor, PidFD, Clone, …).
 //
 // Belongs here: raw syscalls without a glibc wrapper (clone3, pivot_root, pidfd_*,
-// openat2, close_range, mount_setattr), variadic calls (prctl, ioctl, fcntl with
+// openat2, close_range, mount_setattr, seccomp), variadic calls (prctl, ioctl, fcntl with
 // an argument, open with a mode), macros (makedev) and SCM_RIGHTS message
-// plumbing. Nothing else: the runtime's logic lives in Swift.
+// plumbing. Nothing else: the runtime's logic lives in Swift. Kernel constants: kernel_abi.h.
 #pragma once
 #include <stdint.h>
 #include <sys/types.h>
+#include "kernel_abi.h"
 
 /// clone3 without a new stack: returns twice like fork (0 in the child).
 /// `pidfd_out` receives a pidfd when non-NULL (CLONE_PIDFD). Returns -1 with errno.
@@ -27,6 +30,8 @@ int hk_openat_in_root(int root_fd, const char *path, int flags, unsigned int mod
 int hk_open_no_magiclinks(const char *path, int flags);
 
 int hk_open_mode(const char *path, int flags, unsigned int mode);
+/* renameat2(RENAME_NOREPLACE): fails with EEXIST instead of replacing `to`. */
+int hk_rename_noreplace(const char *from, const char *to);
 int hk_openat_mode(int dirfd, const char *path, int flags, unsigned int mode);
 int hk_fcntl_int(int fd, int cmd, int arg);
 int hk_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
@@ -102,6 +107,28 @@ pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], in
 int hk_mount_setattr_idmap(int fd, int userns_fd, int recursive);
 /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
 int hk_move_mount_to(int fd, int target_fd);
+
+/// capset(2) for the calling thread, version 3 (64-bit sets): what libcap's cap_set_proc does.
+int hk_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) for `count` raw BPF instructions (struct
+/// sock_filter, 8 bytes each). No allocation. The listener fd with NEW_LISTENER, else 0; -1 + errno.
+int hk_load_seccomp_filter(uint32_t flags, const void *insns, uint16_t count);
+
+/// 1 when the kernel accepts `flags` for SECCOMP_SET_MODE_FILTER, 0 if not (errno set).
+/// The kernel checks flags before reading the program, so a NULL program yields EFAULT
+/// for valid flags and installs nothing (libseccomp probes the same way).
+int hk_seccomp_flags_supported(uint32_t flags);
+/// memfd_create(name, MFD_CLOEXEC).
+int hk_memfd_cloexec(const char *name);
+/// pidfd_getfd(2): a copy of another process's fd.
+int hk_pidfd_getfd(int pidfd, int fd);
+
+/// What self_exe.c's constructor knows of hull's command line, for HullMain to use too
+/// (LinuxKit.SelfExe): 1 when `command` re-executes hull from a read-only view first
+/// (CVE-2019-5736), 0 otherwise.
+int hk_self_exe_command(const char *command);
+/// 1 when the global flag `arg` ("--root", "-log", "root") takes a value, 0 otherwise.
+int hk_global_flag_takes_value(const char *arg);
 
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring for the
 /// caller. Returns its serial or -1 with errno.

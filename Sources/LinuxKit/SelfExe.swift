@@ -1,0 +1,23 @@
+import CLinux
+import Glibc
+
+/// CVE-2019-5736: hull never leaves a writable view of its own binary reachable from a
+/// container (see self_exe.c, whose constructor usually did the work before main). What that
+/// constructor knows of hull's command line lives there only; HullMain asks through here.
+public enum SelfExe {
+  /// Whether `command` puts a hull process inside a container, and so first re-executes hull
+  /// from a read-only view of its binary.
+  public static func protects(_ command: String) -> Bool { hk_self_exe_command(command) != 0 }
+
+  /// Whether the global flag `name` ("root", "log", …) takes a value.
+  public static func globalFlagTakesValue(_ name: String) -> Bool { hk_global_flag_takes_value(name) != 0 }
+
+  /// Re-executes hull from a read-only view when needed, at most once per process image (the
+  /// constructor usually did it: then this only reads its result). On success it returns only
+  /// when there was nothing to do; a SystemError when the check or the re-exec failed.
+  public static func protectOnce() throws(SystemError) {
+    if hk_protect_self_exe_once(CommandLine.unsafeArgv) != 0 {
+      throw SystemError("protect the hull binary", "/proc/self/exe")
+    }
+  }
+}

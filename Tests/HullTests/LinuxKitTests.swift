@@ -1,0 +1,43 @@
+// LinuxKit's own pieces that need no container: the owned file descriptor, and what
+// self_exe.c knows of hull's command line.
+import Glibc
+import LinuxKit
+import Testing
+
+@Suite("LinuxKit") struct LinuxKitTests {
+  /// What fd `number` is open on now, nil when nothing.
+  static func target(of number: Int32) -> String? { LinuxSyscalls().readlink("/proc/self/fd/\(number)") }
+
+  @Test("FileDescriptor closes itself when it goes away; take() hands the number on open")
+  func ownedDescriptor() throws {
+    var template = Array("/tmp/hull-fd-unit-XXXXXX".utf8CString)
+    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    defer { rmdir(path) }
+    var number: Int32 = -1
+    do {
+      let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+      number = fd.rawValue
+      #expect(Self.target(of: number) == path)
+      #expect(fcntl(number, F_GETFD) & FD_CLOEXEC != 0)
+    }
+    // The number may be another test's by now, but never this directory's.
+    #expect(Self.target(of: number) != path)
+
+    let kept = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY).take()
+    defer { close(kept) }
+    #expect(Self.target(of: kept) == path)
+
+    #expect(throws: SystemError.self) { _ = try FileDescriptor.open(path + "/missing", O_RDONLY) }
+    do { _ = try FileDescriptor.open(path + "/missing", O_RDONLY) } catch {
+      #expect(error.description == "open \(path)/missing: no such file or directory")
+    }
+  }
+
+  @Test("hull's command line as self_exe.c's constructor reads it: the commands it protects, the flags with a value")
+  func selfExeKnowledge() {
+    for command in ["create", "run", "exec", "restore"] { #expect(SelfExe.protects(command)) }
+    for command in ["start", "state", "kill", "delete", "features", "spec"] { #expect(!SelfExe.protects(command)) }
+    for flag in ["root", "--root", "-log", "log-format", "rootless", "criu"] { #expect(SelfExe.globalFlagTakesValue(flag)) }
+    for flag in ["debug", "--systemd-cgroup", "--root=/x", "version"] { #expect(!SelfExe.globalFlagTakesValue(flag)) }
+  }
+}
