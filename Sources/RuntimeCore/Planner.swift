@@ -104,8 +104,8 @@ public enum Planner {
       do { plan.systemdUnit = try SystemdUnit.parse(linux?.cgroupsPath ?? "", id: options.id, user: options.rootless) } catch {
         throw RuntimeError("plan", "config.json", reason: error.description, errno: error.errno)
       }
-      if options.rootless && host.mode != .unified {
-        throw RuntimeError("plan", reason: "--systemd-cgroup as an unprivileged user needs cgroup v2: a user's manager is delegated no cgroup v1 hierarchy (this host is \(host.mode.rawValue))", errno: ENOTSUP)
+      if options.rootless && host.cgroupHost.mode != .unified {
+        throw RuntimeError("plan", reason: "--systemd-cgroup as an unprivileged user needs cgroup v2: a user's manager is delegated no cgroup v1 hierarchy (this host is \(host.cgroupHost.mode.rawValue))", errno: ENOTSUP)
       }
     } else if cgroupPath.contains(":") {
       throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" is in systemd form (slice:prefix:name): use --systemd-cgroup", errno: EINVAL)
