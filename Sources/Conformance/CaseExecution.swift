@@ -236,7 +236,15 @@ final class CaseExecution {
       call = result
       if let text = try? String(contentsOfFile: pidFile(step.container), encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
         pids[step.container] = pid
-        if step.container == "main" { placeholders["pid"] = String(pid) }
+        if step.container == "main" {
+          placeholders["pid"] = String(pid)
+          // The init's own cgroup on the unified hierarchy (a runtime may place it below the path it was given:
+          // crun's systemd driver uses <scope>/container).
+          let groups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+          if let unified = groups.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) {
+            placeholders["cgroup.v2"] = String(unified.dropFirst(3))
+          }
+        }
       }
       if step.consoleSocket, let console { consoleObservation = console.receive(timeout: min(5, max(0.5, remaining))) }
       observation = .object(["exitCode": result.exitCode.map { .number(Double($0)) } ?? .null])
