@@ -3,7 +3,7 @@
 //
 // Runtime side, dependencies one way (each target lists what it imports; CLinux is reached
 // through LinuxKit only):
-//   OCISpec, LinuxKit (+CLinux) <- Cgroups, Capabilities, Seccomp <- RuntimeCore <- HullCLI <- hull
+//   OCISpec, LinuxKit (+CLinux) <- Cgroups (+CSystemd), Capabilities, Seccomp <- RuntimeCore <- HullCLI <- hull
 // The runtime's start path uses no Foundation, no Codable, no argument parser:
 // see docs/performance.md.
 // Test-bed side: DrydockKit <- Bench (<- Reports), Conformance, Tracer, Stress, VMHost <- drydock. It never imports the
@@ -26,9 +26,11 @@ let package = Package(
     .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
     .systemLibrary(name: "CCap", pkgConfig: "libcap"),
     .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp"),
+    // sd-bus's declarations only: the systemd cgroup driver dlopen()s libsystemd.so.0 (see CSystemd/shim.h).
+    .systemLibrary(name: "CSystemd", providers: [.apt(["libsystemd-dev"])]),
     .target(name: "LinuxKit", dependencies: ["CLinux"]),
     .target(name: "Capabilities", dependencies: ["LinuxKit", "CCap"]),
-    .target(name: "Cgroups", dependencies: ["LinuxKit"]),
+    .target(name: "Cgroups", dependencies: ["LinuxKit", "CSystemd"]),
     .target(name: "Seccomp", dependencies: ["OCISpec", "LinuxKit", "CSeccomp"]),
     .target(name: "RuntimeCore", dependencies: ["OCISpec", "LinuxKit", "Capabilities", "Cgroups", "Seccomp"]),
     .target(name: "HullCLI", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups"]),

@@ -132,6 +132,8 @@ public struct BenchResult: Codable, Sendable {
   public var heldProcesses: Summary?
   /// Limit scenarios: the smallest memory limit that still started the container, with every bisection step.
   public var memoryLimit: MemoryLimitSearch?
+  /// Checkpoint scenarios ("checkpoint" phase): KB of the CRIU image files (*.img) of one dump.
+  public var imageKilobytes: Summary?
 
   public init(runtime: String, scenario: String, phase: String, mode: String, n: Int, failures: Int,
               wallMilliseconds: Summary?, cpuMilliseconds: Summary?, rssKilobytes: Summary?, firstFailure: String? = nil) {
@@ -146,7 +148,7 @@ public struct BenchResult: Codable, Sendable {
     case containersPerSecond = "containers_per_s", cgroupMemoryKilobytes = "cgroup_memory_kb"
     case pageFaults = "page_faults", contextSwitches = "context_switches"
     case pssKilobytes = "pss_kb", cgroupKilobytes = "cgroup_kb", heldProcesses = "held_processes"
-    case memoryLimit = "memory_limit"
+    case memoryLimit = "memory_limit", imageKilobytes = "image_kb"
   }
 }
 

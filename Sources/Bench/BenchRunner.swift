@@ -51,6 +51,7 @@ struct Samples {
   var wall: [Double] = [], cpu: [Double] = [], rss: [Double] = [], cgroupMemory: [Double] = []
   var faults: [Double] = [], switches: [Double] = []
   var pss: [Double] = [], cgroupUsage: [Double] = [], processes: [Double] = []   // held scenarios
+  var image: [Double] = []                                                          // checkpoint scenarios
   var limitSearch: MemoryLimitSearch?                                              // limit scenarios
   var failures = 0
   var firstFailure: String?
@@ -66,6 +67,8 @@ struct Measurement {
   var timed = true
   /// Held scenarios: summed Pss KB of the processes in the cgroup, KB charged to it, how many processes.
   var pss: Double?, cgroupUsage: Double?, processes: Double?
+  /// Checkpoint scenarios ("checkpoint" phase): KB of CRIU image files (*.img) the dump wrote.
+  var imageKB: Double?
   init(_ phase: String, _ usage: MeasuredUsage) {
     self.phase = phase
     wall = Double(usage.wallNanoseconds) / 1e6
@@ -103,6 +106,9 @@ public final class BenchRunner {
     let started = ProcessRunner.monotonicNanoseconds()
     let ownsWorkDirectory = configuration.workDirectory == nil
     workDirectory = try configuration.workDirectory ?? Self.makeTemporaryDirectory()
+    if let reason = configuration.scenarios.lazy.compactMap({ ScenarioLoader.unmetNeed($0) }).first {
+      throw BenchError(operation: "bench", message: reason)
+    }
     cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-bench")
     let cleaner: CgroupCleaner
     do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as DrydockKitError { throw BenchError(error) }
@@ -206,7 +212,12 @@ public final class BenchRunner {
   func usageFile(_ index: Int) -> String { "\(workDirectory)/usage-\(index)" }
 
   func participants(for scenario: Scenario) -> [Participant] {
-    var members = drivers.map { Participant.runtime($0) }
+    var members = drivers.map { driver in
+      guard scenario.systemdCgroup == true else { return Participant.runtime(driver) }
+      var systemd = driver
+      systemd.runtime = RuntimeProfiles.withSystemdCgroup(driver.runtime)
+      return Participant.runtime(systemd)
+    }
     if scenario.runsFloor, let floorPath { members.append(.floor(floorPath)) }
     return members
   }
@@ -225,6 +236,7 @@ public final class BenchRunner {
         if let pss = m.pss { samples[key, default: Samples()].pss.append(pss) }
         if let usage = m.cgroupUsage { samples[key, default: Samples()].cgroupUsage.append(usage) }
         if let processes = m.processes { samples[key, default: Samples()].processes.append(processes) }
+        if let image = m.imageKB { samples[key, default: Samples()].image.append(image) }
         if let charged = m.cgroupMemory { samples[key, default: Samples()].cgroupMemory.append(charged) }
         if let faults = m.faults { samples[key, default: Samples()].faults.append(faults) }
         if let switches = m.switches { samples[key, default: Samples()].switches.append(switches) }
@@ -267,6 +279,7 @@ public final class BenchRunner {
             if !s.pss.isEmpty { results[results.count - 1].pssKilobytes = Statistics.summarize(s.pss, seed: seed) }
             if !s.cgroupUsage.isEmpty { results[results.count - 1].cgroupKilobytes = Statistics.summarize(s.cgroupUsage, seed: seed) }
             if !s.processes.isEmpty { results[results.count - 1].heldProcesses = Statistics.summarize(s.processes, seed: seed) }
+            if !s.image.isEmpty { results[results.count - 1].imageKilobytes = Statistics.summarize(s.image, seed: seed) }
             results[results.count - 1].memoryLimit = s.limitSearch
             if scenario.kind == .throughput && !s.wall.isEmpty {
               let batch = Double(scenario.batchSize)
@@ -279,6 +292,21 @@ public final class BenchRunner {
     return results
   }
 
+  /// A systemd scenario's cgroupsPath: the scope "<prefix>-<id>.scope" in system.slice, the prefix this run's own.
+  func systemdCgroupsPath(_ id: String) -> String { "system.slice:\(systemdScopePrefix):\(id)" }
+  var systemdScopePrefix: String { cgroupPrefix.split(separator: "/").joined(separator: "-") }
+
+  /// Scopes of this run that a failed or killed runtime call left behind (their names carry the run's prefix).
+  private func stopLeftoverScopes() {
+    guard configuration.scenarios.contains(where: { $0.systemdCgroup == true }),
+          let listed = try? ProcessRunner.run(["systemctl", "list-units", "--all", "--plain", "--no-legend",
+                                                "\(systemdScopePrefix)-*.scope"], timeout: 20) else { return }
+    for line in listed.stdoutText.split(separator: "\n") {
+      guard let unit = line.split(separator: " ").first, unit.hasPrefix(systemdScopePrefix + "-") else { continue }
+      _ = try? ProcessRunner.run(["systemctl", "stop", String(unit)], timeout: 20)
+    }
+  }
+
   private func cleanUp(cleaner: CgroupCleaner) {
     // The state roots are this run's own: whatever is still listed there was created by it.
     for driver in drivers {
@@ -288,6 +316,7 @@ public final class BenchRunner {
         }
       }
     }
+    stopLeftoverScopes()
     for failure in cleaner.removeAll() {
       FileHandle.standardError.write(Data("drydock bench: cleanup: \(failure)\n".utf8))
     }

@@ -7,7 +7,8 @@
 //        CPU median ms, peak RSS median KB, page faults and context switches (medians), wall and CPU ratio to the first runtime, and wall above the floor
 //        (when the floor ran in that scenario and mode); a header line names the environment; then, when the run
 //        had them, a table of memory held between create and start (Pss, cgroup charge) and one of the smallest
-//        memory limit that starts a container (one number per runtime, from the bisection)
+//        memory limit that starts a container (one number per runtime, from the bisection), and one of the CRIU
+//        image size of checkpoint scenarios
 //     static func number(_ value: Double, decimals: Int) -> String   fixed-point without locale or ICU
 import Foundation
 
@@ -91,6 +92,17 @@ public enum MarkdownTable {
       }
       lines.append("")
       lines.append("floor: n/a (it has no create/start split: nothing waits between the two).")
+    }
+    let images = report.results.filter { $0.imageKilobytes != nil }
+    if !images.isEmpty {
+      lines += ["", "CRIU images written by one checkpoint (the *.img files):", "",
+                "| scenario | mode | runtime | n | image median [p90] KB | × \(reference) |", "|---|---|---|---:|---:|---:|"]
+      for r in images {
+        let size = r.imageKilobytes!
+        let base = images.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?.imageKilobytes?.median
+        lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(r.n) | \(number(size.median, decimals: 0)) [\(number(size.p90, decimals: 0))] | "
+                     + "\(ratio(size.median, base)) |")
+      }
     }
     let limits = report.results.filter { $0.memoryLimit != nil }
     if !limits.isEmpty {

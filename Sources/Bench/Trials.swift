@@ -159,6 +159,9 @@ extension BenchRunner {
       // A bisection, not a series of trials: BenchRunner.runLimitScenario drives it (Memory.swift).
       return .failed("limit scenarios are not run trial by trial")
 
+    case .checkpoint:
+      return try checkpointTrial(context, driver: driver, id: id)
+
     case .kill:
       try writeConfig(context, id: id)
       let pidFile = context.bundle.path + "/\(id).pid"
@@ -189,7 +192,7 @@ extension BenchRunner {
   /// The same template for every runtime; only the cgroup path (and so the id) changes per container.
   func writeConfig(_ context: TrialContext, id: String) throws {
     do {
-      try context.config.setCgroupsPath(cgroupPrefix + "/" + id)
+      try context.config.setCgroupsPath(context.scenario.systemdCgroup == true ? systemdCgroupsPath(id) : cgroupPrefix + "/" + id)
       try context.config.write(to: context.bundle.configPath)
     } catch let error as DrydockKitError { throw BenchError(error) }
   }
@@ -204,7 +207,7 @@ extension BenchRunner {
     return Measurement(phase, usage)
   }
 
-  private func fail(_ result: ProcessResult, driver: RuntimeDriver, id: String) -> TrialOutcome {
+  func fail(_ result: ProcessResult, driver: RuntimeDriver, id: String) -> TrialOutcome {
     _ = try? driver.delete(id: id, force: true)
     return .failed(result.summary)
   }
@@ -219,7 +222,7 @@ extension BenchRunner {
   }
 
   /// Wait on a pidfd for the container process named in the pid file (not our child, so no wait4).
-  private func waitForContainerExit(pidFile: String) -> Bool {
+  func waitForContainerExit(pidFile: String) -> Bool {
     guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
     return ProcessRunner.waitForExit(pid: pid, timeout: configuration.timeoutSeconds)

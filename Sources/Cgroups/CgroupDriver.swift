@@ -1,7 +1,8 @@
 /// What differs between cgroup v1 and v2 for one container's cgroup. CgroupSet picks the
 /// driver from the host's mode (v1 and hybrid: V1Driver, which also uses the unified
 /// directory on hybrid hosts; unified: V2Driver). Both only touch files below the
-/// host's mount points, so a temp-dir fake cgroupfs exercises them completely.
+/// host's mount points, so a temp-dir fake cgroupfs exercises them completely. A cgroup
+/// a systemd unit holds gets SystemdDriver, which wraps the one of the host's mode.
 public protocol CgroupDriver: Sendable {
   var cgroup: CgroupSet { get }
   /// Writes every set field of `limits`; `update` is true for `hull update` on a live
@@ -18,15 +19,22 @@ public protocol CgroupDriver: Sendable {
 }
 
 extension CgroupSet {
-  public var driver: any CgroupDriver {
-    host.mode == .unified ? V2Driver(cgroup: self) : V1Driver(cgroup: self)
-  }
+  public var driver: any CgroupDriver { systemdDriver ?? filesDriver }
+
+  /// The driver of the host's mode, writing the cgroup's files.
+  var filesDriver: any CgroupDriver { host.mode == .unified ? V2Driver(cgroup: self) : V1Driver(cgroup: self) }
 
   /// Writes every limit of `limits` (create).
   public func apply(_ limits: CgroupLimits) throws(CgroupError) { try driver.apply(limits, update: false) }
 
-  /// Writes the set fields of `limits` into a live container's cgroup (`hull update`).
-  public func update(_ limits: CgroupLimits) throws(CgroupError) { try driver.apply(limits, update: true) }
+  /// Writes the set fields of `limits` into a live container's cgroup (`hull update`);
+  /// returns warnings (a property the container's systemd cannot take).
+  @discardableResult
+  public func update(_ limits: CgroupLimits) throws(CgroupError) -> [String] {
+    if let systemd = systemdDriver { return try systemd.update(limits) }
+    try driver.apply(limits, update: true)
+    return []
+  }
 
   /// Freezes (pause) or thaws (resume) every task; waits until the kernel reports frozen.
   public func setFrozen(_ frozen: Bool) throws(CgroupError) { try driver.setFrozen(frozen) }

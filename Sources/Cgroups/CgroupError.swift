@@ -7,6 +7,8 @@ public struct CgroupError: Error, Sendable, CustomStringConvertible {
   public let path: String
   public let errno: Int32
   public let detail: String?
+  /// The D-Bus error name when a call to systemd failed ("org.freedesktop.systemd1.NoSuchUnit").
+  public var busError: String?
 
   public init(_ operation: String, _ path: String, errno: Int32, detail: String? = nil) {
     self.operation = operation

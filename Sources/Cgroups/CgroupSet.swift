@@ -7,11 +7,16 @@ public struct CgroupSet: Sendable {
   public let host: CgroupHost
   /// The cgroup path relative to each hierarchy root, e.g. "/drydock/abc".
   public let path: String
+  /// hull (cgroupfs) or a systemd unit (--systemd-cgroup) makes and removes it.
+  public let manager: CgroupManager
 
-  public init(host: CgroupHost, path: String) {
+  public init(host: CgroupHost, path: String, manager: CgroupManager = .cgroupfs) {
     self.host = host
     self.path = Paths.clean("/" + path)
+    self.manager = manager
   }
+
+  public var isSystemdManaged: Bool { manager != .cgroupfs }
 
   /// Directories of this cgroup, one per hierarchy (v1 first, then unified).
   public var directories: [String] {

@@ -25,6 +25,10 @@ final class CaseExecution {
   let env: ExecutionEnvironment
   let serial: Int
   let cgroupsPath: String
+  /// systemdCgroup cases: the scope the container gets (cgroupsPath is then its systemd form).
+  let systemd: SystemdPlacement?
+  /// The cgroupsPath of the config the runtime got (after the case's mutations).
+  var configCgroupsPath = ""
   let deadline: Date
   var bundle: OCIBundle?
   var driver: RuntimeDriver?
@@ -42,7 +46,8 @@ final class CaseExecution {
 
   init(testCase: ConformanceCase, runtime: RuntimeUnderTest, env: ExecutionEnvironment, serial: Int) {
     self.testCase = testCase; self.runtime = runtime; self.env = env; self.serial = serial
-    self.cgroupsPath = env.cleaner.prefix + "/\(serial)"
+    self.systemd = testCase.systemdCgroup ? SystemdPlacement(runPrefix: env.cleaner.prefix, serial: serial) : nil
+    self.cgroupsPath = systemd?.cgroupsPath ?? env.cleaner.prefix + "/\(serial)"
     self.deadline = Date().addingTimeInterval(testCase.timeout)
   }
 
@@ -91,11 +96,13 @@ final class CaseExecution {
                     "bundle": env.factory.workDirectory + "/bundles/" + name,
                     "rootfs": env.factory.workDirectory + "/bundles/" + name + "/rootfs"]
     for (type, inode) in env.hostNamespaceInodes { placeholders["host.ns.\(type)"] = inode }
+    if let systemd { placeholders.merge(systemd.placeholders) { $1 } }
     if testCase.helper { try startHelper() }
     if testCase.agent { try startAgent() }
     let config = try BundlePlan.config(template: env.template, for: testCase, cgroupsPath: cgroupsPath,
                                        sharedHostPath: shared, placeholders: placeholders)
     guard let root = config.anyValue as? [String: Any] else { throw StepFailure("config is not an object") }
+    configCgroupsPath = config["linux"]?["cgroupsPath"]?.stringValue ?? cgroupsPath
     bundle = try env.factory.makeBundle(name: name, config: ConfigTree(root: root), strategy: .hardlinkCopy)
     for entry in testCase.symlinks {
       // The copy's directories are its own (only files are hard links): a link here changes no other case.
@@ -104,7 +111,8 @@ final class CaseExecution {
       rmdir(path)
       guard symlink(entry.target, path) == 0 else { throw StepFailure("symlink \(path) -> \(entry.target): \(String(cString: strerror(errno)))") }
     }
-    driver = RuntimeDriver(runtime: runtime, stateRoot: stateRoot, timeout: 20)
+    driver = RuntimeDriver(runtime: systemd == nil ? runtime : RuntimeProfiles.withSystemdCgroup(runtime),
+                           stateRoot: stateRoot, timeout: 20)
   }
 
   /// A process in new net/ipc/uts/cgroup/mount namespaces whose /proc/PID/ns/* a case can join by path.
@@ -150,7 +158,8 @@ final class CaseExecution {
       if fields.count > 1, Int32(fields[1]) == getpid() { return true }
     }
     let groups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
-    return groups.contains(":" + cgroupsPath + "\n") || groups.contains(":" + cgroupsPath + "/")
+    let own = systemd.map { "/system.slice/" + $0.scope } ?? cgroupsPath
+    return groups.contains(":" + own + "\n") || groups.contains(":" + own + "/")
   }
 
   static func namespaceInode(_ path: String) -> String? {
@@ -168,7 +177,7 @@ final class CaseExecution {
     // Only processes still provably ours are signalled: a pid we reaped earlier may belong to a stranger now.
     let leftovers = (Array(pids.values) + extraPids).filter { ContainerWait.isAlive($0) && isOurs($0) }
     for pid in leftovers { kill(pid, SIGKILL) }
-    _ = env.cleaner.remove(cgroupsPath: cgroupsPath)
+    if let systemd { systemd.stopLeftovers(cgroupsPath: configCgroupsPath) } else { _ = env.cleaner.remove(cgroupsPath: cgroupsPath) }
     for pid in leftovers { _ = ContainerWait.waitForExit(pid: pid, timeout: 2) }
     for pid in Array(pids.values) + extraPids { ContainerWait.reap(pid) }
     if let helper {
@@ -207,7 +216,8 @@ final class CaseExecution {
     var call: ProcessResult?
     var argv: [String] = []
     switch step.action {
-    case .create, .run:
+    case .create, .run, .restore:
+      // restore takes create's arguments (runc's CLI), its own (--image-path …) in extraArgs.
       argv = [step.action.rawValue, "--bundle", bundle.path, "--pid-file", pidFile(step.container)]
       if step.detach { argv.append("--detach") }
       if step.consoleSocket {
@@ -216,7 +226,7 @@ final class CaseExecution {
         console = socket
         argv += ["--console-socket", socket.path]
       }
-      argv += step.extraArgs + [id]
+      argv += step.extraArgs.map { JSONValue.string($0).substituting(placeholders).text } + [id]
       // Files, not pipes: the container inherits these descriptors and outlives the call.
       let out = bundle.path + "/\(step.container).\(step.action.rawValue).out"
       let err = bundle.path + "/\(step.container).\(step.action.rawValue).err"
@@ -234,6 +244,7 @@ final class CaseExecution {
     case .state: argv = ["state", id]
     case .kill: argv = ["kill"] + (step.all ? ["--all"] : []) + step.extraArgs + [id, step.signal ?? "TERM"]
     case .delete: argv = ["delete"] + (step.force ? ["--force"] : []) + step.extraArgs + [id]
+    case .checkpoint: argv = ["checkpoint"] + step.extraArgs + [id]
     case .pause: argv = ["pause", id]
     case .resume: argv = ["resume", id]
     case .ps: argv = ["ps"] + (step.extraArgs.isEmpty ? ["--format", "json"] : step.extraArgs) + [id]
@@ -267,7 +278,7 @@ final class CaseExecution {
          let pid = Int32(text) { extraPids.append(pid) }
       observation = .object(["exitCode": call?.exitCode.map { .number(Double($0)) } ?? .null,
                              "stdout": .string(call?.stdoutText ?? "")])
-    case .waitExit, .probe, .hooks, .pidfile, .hostFile:
+    case .waitExit, .probe, .hooks, .pidfile, .hostFile, .systemdUnit:
       observation = try observe(step, timeout: timeout)
     case .console:
       observation = consoleObservation

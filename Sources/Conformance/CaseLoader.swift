@@ -4,11 +4,11 @@ import Yams
 
 public enum CaseLoader {
   static let caseFields: Set<String> = ["id", "summary", "requirement", "needs", "mutate", "probe", "hooks", "helper",
-                                        "agent", "steps", "timeout", "divergence", "symlinks"]
+                                        "agent", "steps", "timeout", "divergence", "symlinks", "systemdCgroup"]
   static let requirementFields: Set<String> = ["doc", "section", "level", "text", "versions"]
   static let stepFields: Set<String> = ["do", "container", "id", "signal", "all", "force", "detach", "args",
                                         "process", "resources", "file", "extraArgs", "ok", "exitCode", "stdout",
-                                        "stderr", "observe", "timeout", "globalArgs", "consoleSocket", "fromFile"]
+                                        "stderr", "observe", "timeout", "globalArgs", "consoleSocket", "fromFile", "unit"]
   static let probeFields: Set<String> = ["paths", "sysctls", "files", "syscalls", "then"]
 
   /// Every *.yaml under `directory` (recursively), sorted by id; duplicate ids are an error.
@@ -79,6 +79,11 @@ public enum CaseLoader {
       }
     }
     if let a = root["agent"] { guard let b = a.boolValue else { throw fail("agent", "true or false") }; c.agent = b }
+    if let s = root["systemdCgroup"] {
+      guard let b = s.boolValue else { throw fail("systemdCgroup", "true or false") }
+      c.systemdCgroup = b
+      if b && !c.needs.contains("systemd") { throw fail("systemdCgroup", "needs [systemd] too (the host must run systemd)") }
+    }
     c.mutations = try parseMutations(root["mutate"], fail)
     if let p = root["probe"] {
       guard case .object(let o) = p else { throw fail("probe", "expected a mapping") }
@@ -198,6 +203,8 @@ public enum CaseLoader {
     if action == .update && step.document == nil { throw fail("\(field).resources", "update needs resources") }
     step.file = o["file"]?.text
     if action == .hostFile && step.file == nil { throw fail("\(field).file", "host-file needs a file") }
+    step.unit = o["unit"]?.text
+    if step.unit != nil && action != .systemdUnit { throw fail("\(field).unit", "only for systemd-unit") }
     if let ok = o["ok"], ok.text != "any" {
       guard let b = ok.boolValue else { throw fail("\(field).ok", "true, false or any") }
       step.expectSuccess = b

@@ -25,12 +25,13 @@ public struct Requirement: Sendable, Equatable {
 public enum StepAction: String, Sendable, CaseIterable {
   // runtime calls
   case create, start, run, state, kill, delete, exec, pause, resume, ps, update, events, features, list, version
+  case checkpoint, restore
   // observations made by drydock itself
-  case waitExit = "wait-exit", probe, hooks, pidfile, hostFile = "host-file", console
+  case waitExit = "wait-exit", probe, hooks, pidfile, hostFile = "host-file", console, systemdUnit = "systemd-unit"
 
   public var callsRuntime: Bool {
     switch self {
-    case .waitExit, .probe, .hooks, .pidfile, .hostFile, .console: return false
+    case .waitExit, .probe, .hooks, .pidfile, .hostFile, .console, .systemdUnit: return false
     default: return true
     }
   }
@@ -52,6 +53,8 @@ public struct Step: Sendable, Equatable {
   public var document: JSONValue?
   /// probe: the report file in the shared directory; host-file: a host path (placeholders allowed).
   public var file: String?
+  /// systemd-unit: the unit whose properties are observed (placeholders allowed; default {{systemd.scope}}).
+  public var unit: String?
   /// Extra CLI arguments put before the container id.
   public var extraArgs: [String] = []
   /// Global CLI arguments put before the subcommand (e.g. --log FILE --log-format json). Placeholders allowed.
@@ -118,6 +121,9 @@ public struct ConformanceCase: Sendable, Equatable {
   /// Start drydock's seccomp agent (conformance/agent/seccomp-agent.c) at {{agent.socket}}; it writes
   /// what it received under {{shared}}/agent and answers mkdir/mkdirat with EXDEV.
   public var agent = false
+  /// The runtime's systemd cgroup driver: cgroupsPath in systemd form (system.slice:<prefix>:<name>, see
+  /// SystemdPlacement) and `--systemd-cgroup` on every runtime call. Needs `systemd`.
+  public var systemdCgroup = false
   public var steps: [Step] = []
   public var timeout: Double = 30
   /// Known runtime divergences, quoted in failure messages (never used to decide a verdict).

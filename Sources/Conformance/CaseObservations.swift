@@ -1,5 +1,5 @@
 // Observations drydock makes itself, outside the container: a container's exit, the probe's report,
-// the hook log, the pid file, a host file (cgroup files seen from the host).
+// the hook log, the pid file, a host file (cgroup files seen from the host), a systemd unit's properties.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -45,6 +45,10 @@ extension CaseExecution {
       return .object(["exists": .bool(true), "path": .string(path),
                       "content": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)),
                       "jsonLines": .array(lines), "lineCount": .number(Double(lines.count))])
+    case .systemdUnit:
+      guard testCase.systemdCgroup else { throw StepFailure("systemd-unit: the case is not a systemdCgroup case") }
+      return try SystemdPlacement.show(JSONValue.string(step.unit ?? "{{systemd.scope}}").substituting(placeholders).text,
+                                       timeout: timeout)
     default:
       throw StepFailure("not an observation")
     }

@@ -7,13 +7,17 @@
 //   cgroup-v2:CTRL          cgroup2 (at /sys/fs/cgroup or /sys/fs/cgroup/unified) offers CTRL
 //   cgroup-v2-unified       cgroup2 is the only hierarchy (no v1 controllers mounted)
 //   cap:CAP_NAME            the capability is in the test-bed's bounding set
-//   apparmor | selinux | seccomp | userns | timens | criu
+//   apparmor | selinux | seccomp | userns | timens
+//   criu                    criu is installed and `criu check` passes on this kernel (checked once, when a case asks)
 //   nofile-hard:N           the hard RLIMIT_NOFILE is at least N
 //   kernel:X.Y              the kernel is at least X.Y
 //   executable:NAME         NAME is found in PATH
 //   file:PATH               PATH exists on the host (e.g. /sys/fs/resctrl for intelRdt)
 //   absent:PATH             PATH does not exist on the host (cases about the behaviour when a feature is missing)
 //   shared-root             the host's / mount is shared (rootfs propagation slave needs a master)
+//   systemd                 the host runs systemd as its init (/run/systemd/system, sd_booted's test): a runtime's
+//                           systemd cgroup driver has a manager to talk to
+import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +36,7 @@ public struct HostFeatures: Sendable {
   public var kernel: (Int, Int) = (0, 0)
   public var executables: [String: String] = [:]
   public var rootMountShared = false
+  public var systemdBooted = false
 
   public init() {}
 
@@ -86,6 +91,7 @@ public struct HostFeatures: Sendable {
     let release = withUnsafeBytes(of: u.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     let numbers = release.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
     h.kernel = (numbers.first ?? 0, numbers.dropFirst().first ?? 0)
+    h.systemdBooted = exists("/run/systemd/system")
     for name in ["criu", "unshare", "cc"] { if let p = which(name) { h.executables[name] = p } }
     return h
   }
@@ -122,7 +128,9 @@ public struct HostFeatures: Sendable {
     case "seccomp": return seccomp ? nil : "host kernel has no seccomp"
     case "userns": return userNamespaces ? nil : "host has no user namespaces"
     case "timens": return timeNamespace ? nil : "host kernel has no time namespace"
-    case "criu": return executables["criu"] != nil ? nil : "criu is not installed"
+    case "criu":
+      guard let criu = executables["criu"] else { return "criu is not installed" }
+      return HostFeatures.criuCheck(criu)
     case "nofile-hard":
       guard let n = UInt64(arg) else { return "bad need \(need)" }
       return nofileHard >= n ? nil : "host hard RLIMIT_NOFILE is \(nofileHard) < \(n)"
@@ -134,6 +142,8 @@ public struct HostFeatures: Sendable {
       return HostFeatures.which(arg) != nil ? nil : "\(arg) is not installed"
     case "shared-root":
       return rootMountShared ? nil : "the host's / mount is not shared (a slave rootfs would have no master)"
+    case "systemd":
+      return systemdBooted ? nil : "the host does not run systemd as its init (no /run/systemd/system): drydock vm --init systemd"
     case "file":
       return HostFeatures.exists(arg) ? nil : "host has no \(arg)"
     case "absent":
@@ -143,7 +153,34 @@ public struct HostFeatures: Sendable {
     }
   }
 
+  /// `criu check` (its last error line when it fails), run once per process: it takes seconds.
+  static func criuCheck(_ criu: String) -> String? {
+    criuCheckLock.lock()
+    defer { criuCheckLock.unlock() }
+    if criuChecked { return criuProblem }
+    let log = NSTemporaryDirectory() + "drydock-criu-check-\(getpid()).log"
+    defer { unlink(log) }
+    var problem: String?
+    do {
+      let result = try ProcessRunner.run([criu, "check", "--log-file", log], timeout: 120)
+      if !result.succeeded {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").last { $0.contains("Error") }.map(String.init) ?? result.summary
+        problem = "criu check fails on this host: \(line)"
+      }
+    } catch {
+      problem = "criu check could not run: \(error)"
+    }
+    criuChecked = true
+    criuProblem = problem
+    return problem
+  }
+  // Guarded by criuCheckLock (conformance runs cases on several threads).
+  nonisolated(unsafe) private static var criuChecked = false
+  nonisolated(unsafe) private static var criuProblem: String?
+  private static let criuCheckLock = NSLock()
+
   /// Every known need kind, for validating case files.
   public static let needKinds: Set<String> = ["cgroup-v1", "cgroup-v1-file", "cgroup-v2", "cgroup-v2-unified", "cap",
-    "apparmor", "selinux", "seccomp", "userns", "timens", "criu", "nofile-hard", "kernel", "executable", "file", "absent", "shared-root"]
+    "apparmor", "selinux", "seccomp", "userns", "timens", "criu", "nofile-hard", "kernel", "executable", "file", "absent", "shared-root", "systemd"]
 }

@@ -7,6 +7,11 @@
 // interface and refuses to start. `none` gives the sandbox only its loopback, which is what runc and crun give
 // a container in an empty namespace too.
 //
+// `--systemd-cgroup` (conformance cases with `systemdCgroup: true`, the run-systemd bench): runc, crun and hull
+// read a cgroupsPath of the form "slice:prefix:name" only with this global flag, and place the container in a
+// transient systemd scope through the bus instead of writing cgroupfs. It goes on every call of such a container,
+// as containerd's shim does.
+//
 // More flags on the command line: `--runtime-arg NAME=ARG` (repeatable) is added after the profile's.
 import Foundation
 
@@ -15,6 +20,15 @@ public enum RuntimeProfiles {
   public static let globalArgs: [String: [String]] = [
     "runsc": ["--network=none"],
   ]
+
+  public static let systemdCgroupArgs = ["--systemd-cgroup"]
+
+  /// The same runtime driven through its systemd cgroup driver.
+  public static func withSystemdCgroup(_ runtime: RuntimeUnderTest) -> RuntimeUnderTest {
+    var copy = runtime
+    if !copy.extraGlobalArgs.contains(systemdCgroupArgs[0]) { copy.extraGlobalArgs += systemdCgroupArgs }
+    return copy
+  }
 
   /// The profile's flags for this binary (path or name), then the extra ones asked for.
   public static func arguments(for pathOrName: String, extra: [String] = []) -> [String] {

@@ -5,6 +5,7 @@ struct CheckpointCommand: HullCommand {
   static let summary = "checkpoint a running container with CRIU"
   static let flags: [Arguments.Flag] = [
     .init(names: ["image-path"], takesValue: true), .init(names: ["work-path"], takesValue: true),
+    .init(names: ["parent-path"], takesValue: true),
     .init(names: ["leave-running"], takesValue: false), .init(names: ["tcp-established"], takesValue: false),
     .init(names: ["ext-unix-sk"], takesValue: false), .init(names: ["shell-job"], takesValue: false),
     .init(names: ["file-locks"], takesValue: false), .init(names: ["pre-dump"], takesValue: false),
@@ -15,6 +16,7 @@ struct CheckpointCommand: HullCommand {
     let id = try containerID(args, command: name)
     var options = Checkpoint.Options(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"))
     options.workPath = args.value("work-path").map(CreateOptions.absolute)
+    options.parentPath = args.value("parent-path")
     options.leaveRunning = args.bool("leave-running")
     options.tcpEstablished = args.bool("tcp-established")
     options.externalUnixSockets = args.bool("ext-unix-sk")
@@ -22,7 +24,7 @@ struct CheckpointCommand: HullCommand {
     options.fileLocks = args.bool("file-locks")
     options.preDump = args.bool("pre-dump")
     options.manageCgroupsMode = args.value("manage-cgroups-mode")
-    try Checkpoint.checkpoint(id, options: options, store: context.store)
+    for warning in try Checkpoint.checkpoint(id, options: options, store: context.store) { context.log.warning(warning) }
     return 0
   }
 }

@@ -78,6 +78,7 @@ enum CreateOptions {
     options.noPivot = args.bool("no-pivot")
     options.noNewKeyring = args.bool("no-new-keyring")
     options.rootless = context.rootless
+    options.systemdCgroup = context.systemdCgroup
     options.seccompCacheDirectory = context.store.seccompCacheDirectory
     // systemd socket activation: LISTEN_FDS fds follow stdio and are passed on like preserved fds.
     let listen = getenv("LISTEN_FDS").flatMap { Int32(String(cString: $0)) } ?? 0

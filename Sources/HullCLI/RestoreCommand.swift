@@ -1,3 +1,4 @@
+import Glibc
 import LinuxKit
 import OCISpec
 import RuntimeCore
@@ -16,25 +17,29 @@ struct RestoreCommand: HullCommand {
 
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
-    if args.value("console-socket") != nil {
-      throw RuntimeError("restore container \(id)", reason: "--console-socket: restoring a terminal is not supported yet", errno: 95)
+    if context.systemdCgroup {
+      throw RuntimeError("restore container \(id)", reason: "--systemd-cgroup: restoring into a systemd unit is not supported yet (restore with cgroupfs paths)", errno: 95)
     }
     let bundle = CreateOptions.bundlePath(args)
     let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "restore")
     var options = Checkpoint.RestoreOptions(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)
     options.workPath = args.value("work-path").map(CreateOptions.absolute)
     options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
+    options.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
     options.detach = args.bool("detach")
     options.tcpEstablished = args.bool("tcp-established")
     options.externalUnixSockets = args.bool("ext-unix-sk")
     options.shellJob = args.bool("shell-job")
     options.fileLocks = args.bool("file-locks")
+    options.manageCgroupsMode = args.value("manage-cgroups-mode")
     let pid = try Checkpoint.restore(id, spec: spec, options: options, store: context.store)
     if options.detach { return 0 }
-    // criu --restore-detached: the process is not our child; wait for it through a pidfd.
-    let process = try? PidFD(pid: pid)
-    _ = process?.waitExit(timeoutMs: -1)
-    _ = try? ContainerOps(store: context.store).delete(id, force: true)
-    return 0
+    // As runc without --detach: wait for the restored init (our child: restore made hull a
+    // subreaper before criu ran), remove the container, and exit with its status.
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    for warning in (try? ContainerOps(store: context.store).delete(id, force: true)) ?? [] { context.log.warning(warning) }
+    if status & 0x7f == 0 { return (status >> 8) & 0xff }
+    return 128 + (status & 0x7f)
   }
 }

@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import LinuxKit
 
@@ -21,7 +22,12 @@ enum CgroupMount {
       return
     }
     if cgroup.host.mode == .unified {
-      try kernel.mount(source: "cgroup2", target: Paths.procSelfFD(fd), type: "cgroup2", flags: step.flags, label: step.destination)
+      do {
+        try kernel.mount(source: "cgroup2", target: Paths.procSelfFD(fd), type: "cgroup2", flags: step.flags, label: step.destination)
+      } catch {
+        guard error.errno == EPERM || error.errno == EBUSY else { throw error }
+        try bindOwnCgroup(step, cgroup: cgroup, root: root)
+      }
       return
     }
     try kernel.mount(source: "tmpfs", target: Paths.procSelfFD(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
@@ -47,5 +53,20 @@ enum CgroupMount {
       try kernel.mount(source: nil, target: Paths.procSelfFD(top), type: nil,
                        flags: UInt(MS_REMOUNT) | baseFlags | UInt(MS_RDONLY), data: "mode=755", label: step.destination)
     }
+  }
+
+  /// In a user namespace (rootless under a systemd user manager) cgroup2 cannot be mounted over
+  /// the host's (bound in with /sys): the container's own cgroup is bound instead, as runc does.
+  static func bindOwnCgroup<K>(_ step: LaunchPlan.MountStep, cgroup: CgroupSet, root: RootfsPath<K>) throws {
+    let kernel = root.kernel
+    let source = Paths.join(cgroup.host.unifiedMountPoint ?? "/sys/fs/cgroup", cgroup.path)
+    let fd = try root.open(step.destination, creating: nil)
+    defer { close(fd) }
+    try kernel.mount(source: source, target: Paths.procSelfFD(fd), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC),
+                     label: step.destination)
+    let mounted = try root.open(step.destination, creating: nil)
+    defer { close(mounted) }
+    try kernel.mount(source: nil, target: Paths.procSelfFD(mounted), type: nil,
+                     flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_REC) | step.flags, label: step.destination)
   }
 }

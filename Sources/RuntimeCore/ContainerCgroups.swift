@@ -5,7 +5,11 @@ import OCISpec
 
 extension ContainerRecord {
   /// The container's cgroups; nil for a rootless container run without any (see Launcher).
-  var cgroup: CgroupSet? { cgroupPath.isEmpty ? nil : CgroupSet(host: CgroupHost.current(), path: cgroupPath) }
+  var cgroup: CgroupSet? {
+    guard !cgroupPath.isEmpty else { return nil }
+    let manager: CgroupManager = systemdUnit.isEmpty ? .cgroupfs : .systemd(unit: systemdUnit, user: systemdUser)
+    return CgroupSet(host: CgroupHost.current(), path: cgroupPath, manager: manager)
+  }
 
   func requireCgroup(operation: String) throws(RuntimeError) -> CgroupSet {
     guard let cgroup else {
@@ -32,7 +36,7 @@ extension ContainerOps {
     let (_, cgroup) = try liveCgroup(id, operation: "update")
     var warnings: [String] = []
     let limits = try CgroupPlanner.updateLimits(from: resources, warnings: &warnings)
-    do { try cgroup.update(limits) } catch { throw RuntimeError(error) }
+    do { warnings += try cgroup.update(limits) } catch { throw RuntimeError(error) }
     _ = consume lock
     return warnings
   }

@@ -123,8 +123,9 @@ public struct ContainerOps {
       if let essentials = store.loadEssentials(id) {
         let cgroup = essentials.cgroup
         try terminate(essentials, cgroup: cgroup, wasPaused: cgroup?.isFrozen == true)
+        let unitNote = stopUnit(of: cgroup).map { "; " + $0 } ?? ""
         CgroupSet.remove(essentials.cgroupCreated)
-        outcome = "killed its init (\(essentials.pid)), removed its cgroups and its state directory"
+        outcome = "killed its init (\(essentials.pid)), removed its cgroups and its state directory\(unitNote)"
       }
       store.remove(id)
       return ["delete container \(id): \(error.description); \(outcome)"]
@@ -152,11 +153,21 @@ public struct ContainerOps {
       // create died exits on its own when it finds its parent gone).
       record.signalProcesses(SIGKILL, initAlive: false)
     }
-    let warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
+    var warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
                                          state: StateJSON.render(record: record, status: .stopped))
+    if let note = stopUnit(of: cgroup) { warnings.append("delete container \(id): \(note)") }
     CgroupSet.remove(record.cgroupCreated)
     store.remove(id)
     return warnings
+  }
+
+  /// --systemd-cgroup: stops the container's unit (systemd removes its cgroup). A unit that
+  /// cannot be stopped is reported, not fatal: the container's processes are gone already and
+  /// systemd drops an empty scope by itself. nil when done or nothing to do.
+  func stopUnit(of cgroup: CgroupSet?) -> String? {
+    guard let cgroup, cgroup.isSystemdManaged else { return nil }
+    do { try cgroup.stopSystemdUnit() } catch { return "could not stop its systemd unit: \(error)" }
+    return nil
   }
 
   /// SIGKILL to the init and the container's other processes (see signalProcesses), then

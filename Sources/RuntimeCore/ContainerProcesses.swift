@@ -15,6 +15,8 @@ extension ContainerRecord {
   /// hull created the container's cgroup itself (its last level, in every hierarchy).
   var ownsCgroup: Bool {
     guard let cgroup else { return false }
+    // A systemd unit is started for this container alone (a loaded unit of the name is refused).
+    if cgroup.isSystemdManaged { return true }
     let created = Set(cgroupCreated)
     return cgroup.directories.allSatisfy { created.contains($0) || access($0, F_OK) != 0 }
   }

@@ -23,6 +23,11 @@ public struct ContainerRecord: Sendable {
   public var poststop: [Hook]
   /// Created with --no-new-keyring: exec'd processes keep their caller's session keyring too.
   public var noNewKeyring = false
+  /// --systemd-cgroup: the systemd unit holding the cgroup ("" for cgroupfs), and whether it
+  /// is the user's own manager's. Named before the unit is started, so that `delete --force`
+  /// stops it after a create killed at any point.
+  public var systemdUnit = ""
+  public var systemdUser = false
 
   public func json() -> String {
     var o = JSONObject()
@@ -40,6 +45,10 @@ public struct ContainerRecord: Sendable {
     o["poststart"] = .array(poststart.map(ContainerRecord.hookJSON))
     o["poststop"] = .array(poststop.map(ContainerRecord.hookJSON))
     if noNewKeyring { o["noNewKeyring"] = .bool(true) }
+    if !systemdUnit.isEmpty {
+      o["systemdUnit"] = .string(systemdUnit)
+      if systemdUser { o["systemdUser"] = .bool(true) }
+    }
     return JSON.serialize(.object(o))
   }
 
@@ -86,21 +95,29 @@ public struct ContainerRecord: Sendable {
     poststart = value["poststart"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
     poststop = value["poststop"]?.arrayValue?.compactMap(ContainerRecord.hook) ?? []
     noNewKeyring = value["noNewKeyring"] == .bool(true)
+    systemdUnit = string("systemdUnit")
+    systemdUser = value["systemdUser"] == .bool(true)
     if id.isEmpty { throw RuntimeError("read state", file, reason: "corrupt state file: no id") }
   }
 
-  /// pid, init start time, cgroup path and the cgroup directories hull created,
+  /// pid, init start time, cgroup path and the cgroup directories hull created (absolute
+  /// paths), then the systemd unit if any ("systemd:NAME" or "systemd-user:NAME"),
   /// NUL-separated (no path holds a NUL): StateStore's fallback for a damaged state.json.
   func essentials() -> [UInt8] {
-    Array(([String(pid), String(initStartTime), cgroupPath] + cgroupCreated).joined(separator: "\u{0}").utf8)
+    let unit = systemdUnit.isEmpty ? [] : [(systemdUser ? "systemd-user:" : "systemd:") + systemdUnit]
+    return Array(([String(pid), String(initStartTime), cgroupPath] + cgroupCreated + unit).joined(separator: "\u{0}").utf8)
   }
 
   init?(id: String, essentials bytes: [UInt8]) {
     let fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     guard fields.count >= 3, let pid = Int32(fields[0]), pid > 0, let start = UInt64(fields[1]) else { return nil }
     self.init(id: id, pid: pid, initStartTime: start, bundle: "", rootfs: "", created: "", owner: "", ociVersion: "",
-              annotations: [], cgroupPath: fields[2], cgroupCreated: Array(fields[3...]), started: false,
+              annotations: [], cgroupPath: fields[2], cgroupCreated: fields[3...].filter { $0.hasPrefix("/") }, started: false,
               poststart: [], poststop: [])
+    for field in fields[3...] {
+      if field.hasPrefix("systemd:") { systemdUnit = String(field.dropFirst(8)) }
+      if field.hasPrefix("systemd-user:") { (systemdUnit, systemdUser) = (String(field.dropFirst(13)), true) }
+    }
   }
 
   public init(

@@ -9,7 +9,7 @@ public enum HullFeatures {
       mountOptions: knownMountOptions,
       linux: LinuxFeatures(
         namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
-        cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true),
+        cgroup: CgroupFeatures(v1: true, v2: true, systemd: true, systemdUser: true, rdma: true),
         seccomp: SeccompFeatures(enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
                                  archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
                                  supportedFlags: Seccomp.knownFlags),

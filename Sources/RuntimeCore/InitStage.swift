@@ -80,6 +80,7 @@ enum InitStage {
                          inherited: plan.process.env)
     }
     try RootfsSetup.pivot(plan, context)
+    try RootfsSetup.reopenDevNull(plan, context)
     // Sysctls before readonlyPaths make /proc/sys read-only (runc's order; docker sets net.* sysctls).
     try ProcessSetup.applyHostnameAndSysctl(plan, context)
     try RootfsSetup.finish(plan, context)

@@ -102,6 +102,8 @@ public struct LaunchPlan: Sendable {
   public var cgroupLimits = CgroupLimits()
   /// Rootless and no limits: a hierarchy that refuses us is skipped rather than fatal.
   public var cgroupOptional = false
+  /// --systemd-cgroup: the unit systemd makes the cgroup for, once the init's pid is known.
+  public var systemdUnit: SystemdUnit?
 
   // Hooks (as the spec gives them) and the spec's annotations for state JSON.
   public var hooks: Hooks

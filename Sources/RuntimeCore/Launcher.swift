@@ -53,6 +53,8 @@ public enum Launcher {
         _ = ForegroundRun.reap(childPid)
       }
       if childPidfd >= 0 { close(childPidfd) }
+      // A unit asked for (its start may have timed out and still happen): stopped, as delete does.
+      if cgroup?.isSystemdManaged == true { try? cgroup?.stopSystemdUnit() }
       CgroupSet.remove(cgroupCreated)
       if let pidFile { unlink(pidFile) }  // cleanup after a failure: the failure is the error to report
       store.remove(id)
@@ -66,6 +68,7 @@ public enum Launcher {
     defer { for fd in treeFDs { close(fd) } }
     try BindSources.open(&plan, into: &treeFDs)
     try BindSources.openDevices(&plan, into: &treeFDs)
+    try SystemdPlacement.resolvePath(&plan)
     // A provisional record (pid 0) names the cgroups before they exist and before anything
     // else can fail, so that `delete --force` cleans up after a create killed at any point.
     var provisional = ContainerRecord(
@@ -73,8 +76,9 @@ public enum Launcher {
       owner: Identity.ownerName(), ociVersion: plan.ociVersion, annotations: plan.annotations,
       cgroupPath: plan.cgroup!.path, cgroupCreated: plan.cgroup!.missingDirectories(), started: false, poststart: [],
       poststop: [])
+    SystemdPlacement.name(plan, in: &provisional)
     try store.save(provisional)
-    do { cleanup.cgroupCreated = try plan.cgroup!.create() } catch {
+    do { if plan.systemdUnit == nil { cleanup.cgroupCreated = try plan.cgroup!.create() } } catch {
       // Rootless with no write access to the hierarchies and no limits to apply: run
       // without a cgroup of its own, as runc does (pause, ps, update and events then refuse).
       guard plan.cgroupOptional, error.errno == EACCES || error.errno == EPERM || error.errno == EROFS else {
@@ -94,7 +98,7 @@ public enum Launcher {
     if let busy = cgroup?.pids(), !busy.isEmpty {
       plan.warnings.append("container's cgroup \(cgroup!.path) is not empty: \(busy.count) process(es) found")  // as runc
     }
-    do { try cgroup?.apply(plan.cgroupLimits) } catch { throw RuntimeError(error) }
+    do { if plan.systemdUnit == nil { try cgroup?.apply(plan.cgroupLimits) } } catch { throw RuntimeError(error) }
     DebugTrace.step("create \(plan.id): cgroup \(cgroup?.path ?? "(none)") made and limited")
 
     var listener: Int32 = -1
@@ -128,13 +132,17 @@ public enum Launcher {
     }
     let cgroupNamespace = flags & LinuxNamespace.cgroup.cloneFlag != 0
     flags &= ~LinuxNamespace.cgroup.cloneFlag
-    let waitForParent = plan.newUserNamespace || cgroupNamespace
+    // Under systemd the init waits until the unit holds it (runc and crun order it so too).
+    let waitForParent = plan.newUserNamespace || cgroupNamespace || plan.systemdUnit != nil
 
     // cgroup v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), no move needed.
     // On hybrid hosts this covers the unified hierarchy; v1 hierarchies still need writes.
     var cgroupFD: Int32 = -1
-    // Not opened (-1): the clone below places nothing, and the attach writes cgroup.procs instead.
-    if let unified = cgroup?.unifiedDirectory { cgroupFD = Files.open(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    // Not opened (-1): the clone below places nothing, and the attach writes cgroup.procs instead. A systemd
+    // unit does not exist before the init does: StartTransientUnit moves the init into it.
+    if let unified = cgroup?.unifiedDirectory, plan.systemdUnit == nil {
+      cgroupFD = Files.open(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    }
     var pidfd: Int32 = -1
     var pid = Clone.clone3(flags: flags, pidfd: &pidfd, cgroupFD: cgroupFD)
     let placedInUnified = pid >= 0 && cgroupFD >= 0
@@ -164,7 +172,12 @@ public enum Launcher {
     let sync = channels.parent
 
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
-    do { try cgroup?.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
+    if let unit = plan.systemdUnit, let cgroup {
+      try SystemdPlacement.place(pid: pid, unit: unit, cgroup: cgroup, plan: &plan, record: &provisional, store: store,
+                                 cleanup: &cleanup)
+    } else {
+      do { try cgroup?.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
+    }
     if plan.newUserNamespace {
       do {
         try Files.writeExisting("/proc/\(pid)/uid_map", plan.uidMap!)

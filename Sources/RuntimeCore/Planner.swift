@@ -21,6 +21,9 @@ public struct LaunchOptions: Sendable {
   /// Run by an unprivileged user (or --rootless true): cgroups become optional when
   /// the config sets no limits.
   public var rootless = false
+  /// --systemd-cgroup: linux.cgroupsPath is "slice:prefix:name" and systemd makes the cgroup
+  /// (the user's own manager when rootless).
+  public var systemdCgroup = false
   /// Where compiled seccomp profiles are kept (StateStore.seccompCacheDirectory); nil: none.
   public var seccompCacheDirectory: String?
   public init(id: String, bundle: String, stateDir: String) {
@@ -97,14 +100,20 @@ public enum Planner {
     plan.process.setgroupsAllowed = !plan.newUserNamespace || (plan.gidMap != nil && !plan.denySetgroups)
 
     let cgroupPath = linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(options.id)"
-    if cgroupPath.contains(":") {
-      throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" is in systemd form (slice:prefix:name); hull only manages cgroupfs paths here", errno: EINVAL)
+    if options.systemdCgroup {
+      do { plan.systemdUnit = try SystemdUnit.parse(linux?.cgroupsPath ?? "", id: options.id, user: options.rootless) } catch {
+        throw RuntimeError("plan", "config.json", reason: error.description, errno: error.errno)
+      }
+    } else if cgroupPath.contains(":") {
+      throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" is in systemd form (slice:prefix:name): use --systemd-cgroup", errno: EINVAL)
     }
     if cgroupPath.split(separator: "/").contains("..") {
       throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" must not contain \"..\"", errno: EINVAL)
     }
     let cgroupHost = host.cgroupHost
-    plan.cgroup = CgroupSet(host: cgroupHost, path: cgroupPath)
+    // A user manager's unit: the path is completed below the manager's cgroup at launch.
+    plan.cgroup = plan.systemdUnit.map { CgroupSet(host: cgroupHost, path: $0.path, manager: .systemd(unit: $0.name, user: $0.user)) }
+      ?? CgroupSet(host: cgroupHost, path: cgroupPath)
     // Rootless: the container cannot mknod a host device, and the device cgroup is root's (as runc).
     plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, devicePolicy: !options.rootless,
                                                  warnings: &plan.warnings)
@@ -113,7 +122,7 @@ public enum Planner {
       plan.warnings.append("linux.resources.memory.kernelTCP: ignored (no cgroup v1 memory.kmem.tcp.limit_in_bytes on this host)")
       plan.cgroupLimits.memoryKernelTCP = nil
     }
-    plan.cgroupOptional = options.rootless && plan.cgroupLimits == CgroupLimits()
+    plan.cgroupOptional = options.rootless && plan.systemdUnit == nil && plan.cgroupLimits == CgroupLimits()
     return plan
   }
 

@@ -254,6 +254,26 @@ enum RootfsSetup {
     }
   }
 
+  /// As runc (reOpenDevNull): stdio that is the host's /dev/null becomes the container's own,
+  /// so that no fd of the init refers to a mount outside the container (CRIU cannot dump one).
+  /// Only where hull made /dev (not a bind of the host's).
+  static func reopenDevNull<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
+    let kernel = context.kernel
+    if plan.mounts.contains(where: { $0.destination == "/dev" && $0.flags & UInt(MS_BIND) != 0 }) { return }
+    // /dev/null is character device 1:3 on every Linux (devices.txt); dev_t 0x103 in glibc's encoding.
+    let nullStdio = (Int32(0)...2).filter { fd in
+      var st = stat()
+      return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0x103
+    }
+    if nullStdio.isEmpty { return }
+    let devNull = kernel.open("/dev/null", O_RDWR | O_CLOEXEC, 0)
+    // A rootfs without /dev/null: nothing of the container's own to point stdio at.
+    if devNull < 0 && errno == ENOENT { return }
+    _ = try check("open", "/dev/null") { devNull }
+    defer { close(devNull) }
+    for fd in nullStdio { _ = try check("dup2", "/dev/null") { kernel.dup2(devNull, fd) } }
+  }
+
   /// maskedPaths, readonlyPaths and root.readonly, after pivot_root.
   static func finish<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
     let kernel = context.kernel

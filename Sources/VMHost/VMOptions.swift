@@ -23,6 +23,27 @@ public enum GuestCgroupMode: String, Sendable, Codable, CaseIterable {
   }
 }
 
+/// The guest's PID 1 after the initramfs has laid out the new root.
+public enum GuestInit: String, Sendable, Codable, CaseIterable {
+  /// vm/init itself runs the command in the new root (no service manager): the fastest boot.
+  case none
+  /// The host's systemd (/lib/systemd/systemd) as PID 1, booted into a minimal drydock.target (journald, the system
+  /// bus, the command; vm/systemd-units): a systemd host for systemd cgroup drivers and clients in systemd mode.
+  /// systemd mounts the cgroup layout itself.
+  case systemd
+
+  /// Kernel parameters for systemd: the target vm/systemd-units writes, no status lines on the console.
+  func kernelParameters(cgroup: GuestCgroupMode) -> [String] {
+    switch self {
+    case .none: return []
+    case .systemd:
+      // v1 means "legacy" to systemd: no cgroup2 mount at all (hybrid is its default with unified_cgroup_hierarchy=0).
+      let legacy = cgroup == .v1 ? ["systemd.legacy_systemd_cgroup_controller=1"] : []
+      return ["systemd.unit=drydock.target", "systemd.show_status=0", "systemd.log_level=warning"] + legacy
+    }
+  }
+}
+
 /// How qemu runs the guest's CPUs.
 public enum Accelerator: String, Sendable, Codable {
   /// Hardware virtualisation: used when a probe boot under it reaches the guest's init.
@@ -39,6 +60,7 @@ public struct VMOptions: Sendable {
   /// The guest kernel (default: the newest /boot/vmlinuz-* with modules under /lib/modules).
   public var kernel: String?
   public var cgroup: GuestCgroupMode = .v2
+  public var initSystem: GuestInit = .none
   public var memoryMiB: Int = 2048
   public var cpus: Int = 2
   /// Seconds from boot to power-off; then the VM is killed and the run fails.

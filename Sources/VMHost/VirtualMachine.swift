@@ -91,7 +91,9 @@ public enum VirtualMachine {
 
   static func kernelCommandLine(_ options: VMOptions, work: String, probe: Bool = false) -> String {
     var words = ["console=ttyS0", "quiet", "loglevel=1", "rdinit=/init", "panic=-1"] + options.cgroup.kernelParameters
-    words += ["drydock.cgroup=\(options.cgroup.rawValue)", "drydock.work=\(work)"]
+    if !probe { words += options.initSystem.kernelParameters(cgroup: options.cgroup) }
+    words += ["drydock.cgroup=\(options.cgroup.rawValue)", "drydock.init=\(probe ? "none" : options.initSystem.rawValue)",
+              "drydock.work=\(work)"]
     if let out = options.outDirectory { words.append("drydock.out=\(out)") }
     if probe { words.append("drydock.probe=1") }
     return words.joined(separator: " ")
@@ -117,7 +119,7 @@ public enum VirtualMachine {
     func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
     var environment = ["PATH=" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
                        "HOME=/root", "DRYDOCK_VM=1", "DRYDOCK_VM_ACCEL=\(accelerator.rawValue)",
-                       "DRYDOCK_VM_CGROUP=\(options.cgroup.rawValue)"]
+                       "DRYDOCK_VM_CGROUP=\(options.cgroup.rawValue)", "DRYDOCK_VM_INIT=\(options.initSystem.rawValue)"]
     if let repository = BundleFactory.repositoryRoot() { environment.append("DRYDOCK_REPO=" + repository) }
     environment += options.environment
     return "cd \(quoted(options.workingDirectory)) || exit 125\n"

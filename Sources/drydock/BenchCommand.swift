@@ -24,7 +24,7 @@ struct BenchCommand: ParsableCommand {
   @Option(name: .customLong("runtime"), help: ArgumentHelp("A runtime binary (path or name in PATH); repeat for more. The first is the reference.", valueName: "PATH"))
   var runtimes: [String] = []
 
-  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit); repeat for more. Default: all.", valueName: "NAME"))
+  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, run-systemd, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit; checkpoint only when named: it needs CRIU); repeat for more. Default: all but checkpoint.", valueName: "NAME"))
   var scenarios: [String] = []
 
   @Option(name: .customLong("runtime-arg"), help: ArgumentHelp("A global argument for the runtime named NAME (repeatable), after its profile's (DrydockKit/RuntimeProfiles.swift).", valueName: "NAME=ARG"))
@@ -98,6 +98,13 @@ struct BenchCommand: ParsableCommand {
         throw ValidationError("cannot find bench/scenarios: run from the repository, set DRYDOCK_REPO, or pass --scenarios-directory")
       }
       var selected = try ScenarioLoader.select(scenarios, from: try ScenarioLoader.load(directory: directory))
+      // All scenarios: those this host cannot run are left out, saying why; one asked for by name is an error.
+      for scenario in selected {
+        guard let reason = ScenarioLoader.unmetNeed(scenario) else { continue }
+        if !scenarios.isEmpty { throw ValidationError(reason) }
+        FileHandle.standardError.write(Data("drydock bench: skipped: \(reason)\n".utf8))
+      }
+      selected = selected.filter { ScenarioLoader.unmetNeed($0) == nil }
       let shard = try self.shard.map { try Shard(parsing: $0) }
       if let shard { selected = shard.select(selected, key: \.name) }
       var configuration = BenchConfiguration(runtimes: runtimes, scenarios: selected)

@@ -13,7 +13,7 @@ struct VMCommand: ParsableCommand {
     discussion: """
       The guest sees the host's files (its /tmp included) with a writable tmpfs on top, the --out \
       directory read-write, and runs COMMAND from the current directory. Output is streamed; the exit status is \
-      COMMAND's. In the guest, DRYDOCK_VM=1, DRYDOCK_VM_ACCEL (kvm|tcg) and DRYDOCK_VM_CGROUP are set: timings \
+      COMMAND's. In the guest, DRYDOCK_VM=1, DRYDOCK_VM_ACCEL (kvm|tcg), DRYDOCK_VM_CGROUP and DRYDOCK_VM_INIT are set: timings \
       taken under TCG must be labelled as such.
       """)
 
@@ -22,6 +22,9 @@ struct VMCommand: ParsableCommand {
 
   @Option(help: "Cgroup layout of the guest: v2, hybrid or v1.")
   var cgroup: String = "v2"
+
+  @Option(help: "The guest's PID 1: none (the initramfs runs the command) or systemd (the host's systemd, booted into journald, dbus and the command).")
+  var `init`: String = "none"
 
   @Option(help: ArgumentHelp("Guest memory.", valueName: "MiB"))
   var memory = 2048
@@ -44,12 +47,14 @@ struct VMCommand: ParsableCommand {
   func run() throws {
     guard getuid() == 0 else { throw ValidationError("drydock vm needs root (9p passthrough of the host's files)") }
     guard let mode = GuestCgroupMode(rawValue: cgroup) else { throw ValidationError("--cgroup must be v2, hybrid or v1") }
+    guard let initSystem = GuestInit(rawValue: `init`) else { throw ValidationError("--init must be none or systemd") }
     guard let choice = AcceleratorChoice(rawValue: accel) else { throw ValidationError("--accel must be auto, kvm or tcg") }
     let argv = command.first == "--" ? Array(command.dropFirst()) : command
     guard !argv.isEmpty else { throw ValidationError("give the command after --") }
     var options = VMOptions()
     options.kernel = kernel
     options.cgroup = mode
+    options.initSystem = initSystem
     options.memoryMiB = memory
     options.cpus = cpus
     options.timeoutSeconds = timeout
@@ -57,7 +62,7 @@ struct VMCommand: ParsableCommand {
     options.accelerator = choice
     do {
       let result = try VirtualMachine.run(argv, options: options)
-      FileHandle.standardError.write(Data("drydock vm: \(result.kernel.release), cgroup \(mode.rawValue), \(result.accelerator.rawValue.uppercased()): exit \(result.exitStatus) after \(String(format: "%.1f", result.wallSeconds)) s\n".utf8))
+      FileHandle.standardError.write(Data("drydock vm: \(result.kernel.release), cgroup \(mode.rawValue), init \(initSystem.rawValue), \(result.accelerator.rawValue.uppercased()): exit \(result.exitStatus) after \(String(format: "%.1f", result.wallSeconds)) s\n".utf8))
       if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
     } catch let error as DrydockKitError {
       FileHandle.standardError.write(Data("drydock \(error)\n".utf8))

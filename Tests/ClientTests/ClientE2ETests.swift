@@ -56,10 +56,13 @@ enum ClientE2E {
   }
 
   /// Runs scripts/clients-e2e once (about 20-60 s); killed with SIGTERM (it then cleans up) after 200 s.
-  static let outcome: Outcome = {
+  static let outcome: Outcome = run([], watchdogSeconds: 200)
+
+  /// Runs scripts/clients-e2e with `arguments`; SIGTERM (it then cleans up) after `watchdogSeconds`.
+  static func run(_ arguments: [String], watchdogSeconds: Double) -> Outcome {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = [repoRoot + "/scripts/clients-e2e"]
+    process.arguments = [repoRoot + "/scripts/clients-e2e"] + arguments
     var env = ProcessInfo.processInfo.environment
     env["HULL"] = hullPath
     process.environment = env
@@ -74,14 +77,14 @@ enum ClientE2E {
     }
     let pid = process.processIdentifier
     let watchdog = DispatchWorkItem { kill(pid, SIGTERM) }
-    DispatchQueue.global().asyncAfter(deadline: .now() + 200, execute: watchdog)
+    DispatchQueue.global().asyncAfter(deadline: .now() + watchdogSeconds, execute: watchdog)
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     watchdog.cancel()
     outcome.status = process.terminationStatus
     outcome.output = String(decoding: data, as: UTF8.self)
     return outcome
-  }()
+  }
 }
 
 @Suite("clients end to end: podman, ctr and docker drive hull", .serialized,
@@ -117,7 +120,7 @@ struct ClientE2ETests {
 
 extension ClientE2E {
   /// The indented output lines that follow a FAIL line.
-  static func detail(of line: String) -> String {
+  static func detail(of line: String, in outcome: Outcome = ClientE2E.outcome) -> String {
     let lines = outcome.lines
     guard let index = lines.firstIndex(of: line) else { return "" }
     return lines[(index + 1)...].prefix { $0.hasPrefix("      |") }.joined(separator: "\n")

@@ -23,7 +23,7 @@ import Testing
     let runtimes = try ["runc", "crun"].map { try RuntimeUnderTest.probe($0) }
     let directory = try #require(ScenarioLoader.defaultDirectory())
     let all = try ScenarioLoader.select([], from: ScenarioLoader.load(directory: directory))
-    #expect(all.map(\.name) == ["run", "run-no-netns", "run-seccomp", "lifecycle", "exec", "state", "kill",
+    #expect(all.map(\.name) == ["run", "run-no-netns", "run-seccomp", "run-systemd", "lifecycle", "exec", "state", "kill",
                                 "throughput-1", "throughput-2", "throughput-n", "memory-held", "memory-limit"])
     // The latency scenarios only: the throughput ones start 20 containers per trial.
     let scenarios = all.filter { ["run", "run-seccomp", "lifecycle", "exec", "state", "kill"].contains($0.name) }

@@ -67,6 +67,8 @@ import Testing
     (valid.replacingOccurrences(of: "ok: false", with: "ok: maybe"), "steps[2].ok: true, false or any"),
     (valid.replacingOccurrences(of: "type=network]", with: "type=network"), "mutate[1]: 'linux.namespaces[type=network': '[' without ']'"),
     ("id: [unclosed\n", "not valid YAML"),
+    (valid + "\nsystemdCgroup: true\n", "systemdCgroup: needs [systemd] too"),
+    (valid.replacingOccurrences(of: "signal: KILL", with: "unit: x.scope"), "steps[2].unit: only for systemd-unit"),
   ])
   func malformedCasesNameFileAndField(text: String, expected: String) {
     let message = error(text)
@@ -87,6 +89,23 @@ import Testing
       #expect(areas.contains(area), "no case in \(area)")
     }
     for c in cases { #expect(!c.requirement.text.isEmpty && !c.steps.isEmpty, "\(c.id)") }
+  }
+
+  @Test func systemdCgroupCasesAndTheUnitsTheirPathsName() throws {
+    let c = try load(Self.valid.replacingOccurrences(of: "needs: [cgroup-v1:memory]", with: "needs: [systemd]\nsystemdCgroup: true")
+      + "\n  - do: systemd-unit\n    observe: {ActiveState: active}\n")
+    #expect(c.systemdCgroup && c.steps.last?.action == .systemdUnit && c.steps.last?.action.callsRuntime == false)
+    let placement = SystemdPlacement(runPrefix: "/drydock-conf-42-abc", serial: 7)
+    #expect(placement.cgroupsPath == "system.slice:drydock-conf-42-abc:7" && placement.scope == "drydock-conf-42-abc-7.scope")
+    #expect(placement.placeholders["systemd.cgroup"] == "/system.slice/drydock-conf-42-abc-7.scope")
+    #expect(placement.token == "drydockconf42abcn7")
+    // runc's derivation: <prefix>-<name>.scope (a name ending in .slice is the unit itself), then the slice and the
+    // parents its dashes imply.
+    #expect(SystemdPlacement.units(of: "system.slice:p:n") == ["p-n.scope", "system.slice"])
+    #expect(SystemdPlacement.units(of: "a-b.slice:p:n") == ["p-n.scope", "a-b.slice", "a.slice"])
+    #expect(SystemdPlacement.units(of: ":p:n") == ["p-n.scope"])
+    #expect(SystemdPlacement.units(of: "system.slice:p:x.slice") == ["x.slice", "system.slice"])
+    #expect(SystemdPlacement.units(of: "/p/n") == nil)
   }
 
   @Test func duplicateIDsAreRefused() throws {

@@ -39,3 +39,48 @@ import Testing
     for c in cases where c["status"] as? String == "skip" { #expect(!((c["message"] as? String) ?? "").isEmpty) }
   }
 }
+
+/// The systemd cgroup cases (conformance/cases/cgroups-systemd: --systemd-cgroup, slice:prefix:name) for hull and
+/// runc (the reference), where systemd is PID 1: the test command's systemd group (drydock vm --init systemd).
+@Suite struct HullSystemdConformanceTests {
+  static let unavailable: String? = {
+    if getuid() != 0 { return "needs root" }
+    if HullConformanceTests.binaries == nil { return "needs .build/debug/{hull,drydock} (swift build)" }
+    if HostInfo.resolveExecutable("runc") == nil { return "runc is not installed (the reference)" }
+    guard FileManager.default.fileExists(atPath: "/run/systemd/system") else {
+      return "the host does not run systemd as its init: run in drydock vm --cgroup v2 --init systemd (scripts/test's systemd group)"
+    }
+    return nil
+  }()
+
+  @Test(.enabled(if: unavailable == nil, Comment(rawValue: unavailable ?? "")))
+  func hullAndRuncPassEverySystemdCase() throws {
+    let root = try #require(BundleFactory.repositoryRoot())
+    let (hull, drydock) = try #require(HullConformanceTests.binaries)
+    let out = NSTemporaryDirectory() + "drydock-hull-systemd-conformance-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let slowdown = ProcessInfo.processInfo.environment["DRYDOCK_VM_ACCEL"] == "tcg" ? 4.0 : 1.0
+    let result = try ProcessRunner.run([drydock, "conformance", "--runtime", hull, "--runtime", "runc", "--jobs", "2",
+                                        "--filter", "cgroups-systemd/*", "--call-timeout", String(Int(15 * slowdown)),
+                                        "--out", out],
+                                       environment: ["DRYDOCK_REPO=" + root, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                                       workingDirectory: root, timeout: 300 * slowdown)
+    #expect(result.exitCode == 0, "drydock conformance: \(result.summary)")
+    let data = try Data(contentsOf: URL(fileURLWithPath: out + "/conformance.json"))
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let runtimes = try #require(json["runtimes"] as? [[String: Any]])
+    #expect(runtimes.count == 2)
+    for runtime in runtimes {
+      let name = (runtime["name"] as? String) ?? "?"
+      let cases = try #require(runtime["cases"] as? [[String: Any]])
+      // The host runs systemd: only the cases of the other cgroup version may skip.
+      #expect(cases.filter { $0["status"] as? String == "pass" }.count >= 8, "\(name): \(cases)")
+      for c in cases where c["status"] as? String == "fail" {
+        Issue.record("\(name) \(c["id"] ?? "?"): \(c["message"] ?? "")")
+      }
+      for c in cases where c["status"] as? String == "skip" {
+        #expect(((c["message"] as? String) ?? "").contains("cgroup"), "\(name) \(c["id"] ?? "?") skipped: \(c["message"] ?? "")")
+      }
+    }
+  }
+}

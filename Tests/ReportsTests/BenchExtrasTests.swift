@@ -18,6 +18,10 @@ import Testing
     #expect(one.modes == ["back-to-back"] && one.runs == 20)
     #expect(byName["run-no-netns"]?.network == false && byName["run-no-netns"]?.runsFloor == false)
     #expect(byName["run-seccomp"]?.seccompProfile == "bench/seccomp/docker-default.json")
+    let systemd = try #require(byName["run-systemd"])
+    #expect(systemd.systemdCgroup == true && systemd.kind == .run && !systemd.runsFloor)
+    #expect(ScenarioLoader.unmetNeed(systemd, hostRunsSystemd: false)?.contains("--init systemd") == true)
+    #expect(ScenarioLoader.unmetNeed(systemd, hostRunsSystemd: true) == nil && ScenarioLoader.unmetNeed(one, hostRunsSystemd: false) == nil)
     let profile = try BenchRunner.seccompObject("bench/seccomp/docker-default.json") as? [String: Any]
     #expect(profile?["defaultAction"] as? String == "SCMP_ACT_ERRNO")
     #expect(ScenarioKind.throughput.phases == ["batch"])

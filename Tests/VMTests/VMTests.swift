@@ -21,9 +21,10 @@ import Testing
     var value: String { lock.lock(); defer { lock.unlock() }; return text }
   }
 
-  func run(_ script: String, cgroup: GuestCgroupMode, out: String? = nil) throws -> (VMResult, String) {
+  func run(_ script: String, cgroup: GuestCgroupMode, initSystem: GuestInit = .none, out: String? = nil) throws -> (VMResult, String) {
     var options = VMOptions()
     options.cgroup = cgroup
+    options.initSystem = initSystem
     options.memoryMiB = 1024
     options.timeoutSeconds = 600
     options.outDirectory = out
@@ -98,6 +99,77 @@ import Testing
     #expect(text.contains("setup: hybrid cgroup host with hugetlb on cgroup2: binding hugetlb to v1"), "\(text)")
   }
 
+  /// runc's systemd driver in a guest whose PID 1 is systemd: the script of both systemd tests. It creates
+  /// system.slice:drydock:<id>, prints the scope's properties and the container's cgroup, deletes it, and prints
+  /// whether the scope is gone.
+  static func runcSystemdScript(repository: String, id: String) -> String {
+    """
+    b=/tmp/\(id); mkdir -p $b && \(repository)/bundles/make-rootfs $b/rootfs >/dev/null || exit 80
+    jq '.root.path="'$b'/rootfs" | .process.args=["sleep","600"] | .linux.cgroupsPath="system.slice:drydock:\(id)"
+        | .linux.resources={"memory":{"limit":67108864},"pids":{"limit":99}}' \(repository)/bundles/busybox/config.json > $b/config.json
+    runc --root $b/state --systemd-cgroup run -d -b $b \(id) </dev/null >/dev/null 2>$b/err || { cat $b/err; exit 81; }
+    echo "scope: $(systemctl show -p ActiveState -p Delegate -p TasksMax drydock-\(id).scope | sort | tr '\n' ' ')"
+    pid=$(runc --root $b/state state \(id) | jq .pid)
+    echo "container: $(grep -E '^0::|memory' /proc/$pid/cgroup | tr '\n' ' ')"
+    runc --root $b/state delete --force \(id) || exit 82
+    systemctl is-active drydock-\(id).scope >/dev/null 2>&1 && echo "scope left" || echo "scope gone"
+    """
+  }
+
+  /// --init systemd: the host's systemd is PID 1 of a v2 guest, booted into journald and dbus only (none of the host's
+  /// enabled services), the system running; runc's systemd driver makes its scope through the bus; the command's
+  /// output still arrives byte for byte and its status is carried back.
+  @Test(.enabled(if: unavailable == nil, Comment(rawValue: unavailable ?? "")))
+  func systemdGuestBootsSystemdAsPidOneAndRuncMakesAScope() throws {
+    let repository = try #require(BundleFactory.repositoryRoot())
+    let id = "vmtest-sd-\(getpid())"
+    let (result, text) = try run("""
+      echo "pid1: $(cat /proc/1/comm)"; echo "state: $(systemctl is-system-running)"; echo "init: $DRYDOCK_VM_INIT"
+      echo "fs: $(stat -fc %T /sys/fs/cgroup)"; echo "self: $(cat /proc/self/cgroup)"
+      for unit in dbus.service systemd-journald.service; do echo "$unit $(systemctl is-active $unit)"; done
+      for unit in docker.service containerd.service docker.socket systemd-udevd.service getty@tty1.service apt-daily.timer; do
+        echo "$unit $(systemctl is-active $unit)"
+      done
+      printf 'raw\nbytes\n'
+      \(Self.runcSystemdScript(repository: repository, id: id))
+      exit 9
+      """, cgroup: .v2, initSystem: .systemd)
+    #expect(result.exitStatus == 9, "\(text)")
+    #expect(text.contains("pid1: systemd\n"), "\(text)")
+    // degraded would name a failed unit: the minimal target has none to fail.
+    #expect(text.contains("state: running\n"), "\(text)")
+    #expect(text.contains("init: systemd\n") && text.contains("fs: cgroup2fs\n"), "\(text)")
+    #expect(text.contains("self: 0::/system.slice/drydock-command.service\n"), "\(text)")
+    for unit in ["dbus.service", "systemd-journald.service"] { #expect(text.contains("\(unit) active\n"), "\(text)") }
+    for unit in ["docker.service", "containerd.service", "docker.socket", "systemd-udevd.service", "getty@tty1.service", "apt-daily.timer"] {
+      #expect(text.contains("\(unit) inactive\n"), "the host's \(unit) started in the guest: \(text)")
+    }
+    // No CR/LF translation even though systemd reset the console.
+    #expect(text.contains("raw\nbytes\n") && !text.contains("\r"), "\(text)")
+    #expect(text.contains("scope: ActiveState=active Delegate=yes TasksMax=99 "), "\(text)")
+    #expect(text.contains("container: 0::/system.slice/drydock-\(id).scope "), "\(text)")
+    #expect(text.contains("scope gone"), "\(text)")
+  }
+
+  /// --init systemd with --cgroup hybrid: systemd mounts its hybrid layout (v1 controllers, name=systemd, an empty
+  /// unified hierarchy) and runc's systemd driver puts the container in the scope of every v1 controller.
+  @Test(.enabled(if: unavailable == nil, Comment(rawValue: unavailable ?? "")))
+  func systemdHybridGuestMountsSystemdsLayout() throws {
+    let repository = try #require(BundleFactory.repositoryRoot())
+    let id = "vmtest-sdh-\(getpid())"
+    let (result, text) = try run("""
+      echo "pid1: $(cat /proc/1/comm)"; echo "state: $(systemctl is-system-running)"
+      for h in memory pids name=systemd; do grep -q ":$h:/system.slice/drydock-command.service$" /proc/self/cgroup && echo "v1 $h"; done
+      echo "unified: $(stat -fc %T /sys/fs/cgroup/unified)"
+      \(Self.runcSystemdScript(repository: repository, id: id))
+      """, cgroup: .hybrid, initSystem: .systemd)
+    #expect(result.exitStatus == 0, "\(text)")
+    for expected in ["pid1: systemd\n", "state: running\n", "v1 memory\n", "v1 pids\n", "v1 name=systemd\n", "unified: cgroup2fs\n",
+                     "scope: ActiveState=active Delegate=yes TasksMax=99 ", "memory:/system.slice/drydock-\(id).scope", "scope gone"] {
+      #expect(text.contains(expected), "\(expected): \(text)")
+    }
+  }
+
   @Test func kernelCommandLineMatchesTheMode() {
     var options = VMOptions()
     options.cgroup = .v2
@@ -106,5 +178,11 @@ import Testing
     let hybrid = VirtualMachine.kernelCommandLine(options, work: "/w")
     #expect(hybrid.contains("systemd.unified_cgroup_hierarchy=0") && !hybrid.contains("cgroup_no_v1"))
     #expect(VirtualMachine.runScript(["echo", "it's"], options: options, accelerator: .tcg).contains("exec 'echo' 'it'\\''s'"))
+    #expect(hybrid.contains("drydock.init=none") && !hybrid.contains("systemd.unit="))
+    options.initSystem = .systemd
+    let systemd = VirtualMachine.kernelCommandLine(options, work: "/w")
+    #expect(systemd.contains("drydock.init=systemd") && systemd.contains("systemd.unit=drydock.target"))
+    // The KVM probe powers off from the initramfs: it never boots systemd.
+    #expect(VirtualMachine.kernelCommandLine(options, work: "/w", probe: true).contains("drydock.init=none"))
   }
 }

@@ -47,7 +47,8 @@ enum HullTestEnv {
     do {
       try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
       atexit { HullTestEnv.cleanUpRun() }
-      let make = try run([repoRoot + "/bundles/make-rootfs", cache], outputDir: base, timeout: 60)
+      // ~400 forks: a minute or more under TCG in a loaded `drydock vm` guest.
+      let make = try run([repoRoot + "/bundles/make-rootfs", cache], outputDir: base, timeout: 300)
       guard make.status == 0 else { return "bundles/make-rootfs failed: \(make)" }
       for hierarchy in hierarchies {
         let dir = hierarchy + cgroupParent
