@@ -8,6 +8,7 @@ import CLinux
 
 // <linux/prctl.h>
 @inlinable public var PR_SET_DUMPABLE: Int32 { Int32(HK_PR_SET_DUMPABLE) }
+@inlinable public var PR_SET_CHILD_SUBREAPER: Int32 { Int32(HK_PR_SET_CHILD_SUBREAPER) }
 @inlinable public var PR_SET_KEEPCAPS: Int32 { Int32(HK_PR_SET_KEEPCAPS) }
 @inlinable public var PR_CAPBSET_READ: Int32 { Int32(HK_PR_CAPBSET_READ) }
 @inlinable public var PR_CAPBSET_DROP: Int32 { Int32(HK_PR_CAPBSET_DROP) }
