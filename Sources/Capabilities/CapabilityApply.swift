@@ -4,6 +4,7 @@ import LinuxKit
 extension CapabilityPlan {
   /// Drops every capability outside `bounding` from the bounding set. Needs CAP_SETPCAP,
   /// so it runs before the user switch and before `applySets`.
+  @inlinable
   public func dropBoundingSet<S: Syscalls>(using kernel: S) throws(SystemError) {
     let keep = bounding  // a handful of entries: an array beats a Set's first-use cost
     var cap: Int32 = 0
@@ -20,6 +21,7 @@ extension CapabilityPlan {
   /// Sets effective, permitted and inheritable (capset, as libcap's cap_set_proc), then raises
   /// ambient ones. Ambient raises that the kernel refuses (not in permitted and inheritable)
   /// are skipped, as crun and runc do: the default `runc spec` lists ambient without inheritable.
+  @inlinable
   public func applySets<S: Syscalls>(using kernel: S) throws(SystemError) {
     if kernel.capset(effective: Self.mask(effective), permitted: Self.mask(permitted),
                      inheritable: Self.mask(inheritable)) != 0 {
@@ -33,6 +35,7 @@ extension CapabilityPlan {
   }
 
   /// Capability numbers as capset's bit set (capability N is bit N).
+  @inlinable
   public static func mask(_ caps: [Int32]) -> UInt64 {
     caps.reduce(0) { $1 >= 0 && $1 < 64 ? $0 | (1 << UInt64($1)) : $0 }
   }

@@ -1,35 +1,37 @@
 import CLinux
 
 // Linux constants that Glibc's Swift module does not import, under their kernel names. The
-// values come from one header, CLinux/include/kernel_abi.h.
+// values come from one header, CLinux/include/kernel_abi.h. Inlinable computed values, not
+// stored globals: those would be initialised lazily (swift_once) at first use.
 
-public let O_PATH = Int32(HK_O_PATH)
+@inlinable public var O_PATH: Int32 { Int32(HK_O_PATH) }
 
 // <linux/prctl.h>
-public let PR_SET_DUMPABLE = Int32(HK_PR_SET_DUMPABLE)
-public let PR_SET_KEEPCAPS = Int32(HK_PR_SET_KEEPCAPS)
-public let PR_CAPBSET_READ = Int32(HK_PR_CAPBSET_READ)
-public let PR_CAPBSET_DROP = Int32(HK_PR_CAPBSET_DROP)
-public let PR_SET_NO_NEW_PRIVS = Int32(HK_PR_SET_NO_NEW_PRIVS)
-public let PR_CAP_AMBIENT = Int32(HK_PR_CAP_AMBIENT)
-public let PR_CAP_AMBIENT_RAISE = Int32(HK_PR_CAP_AMBIENT_RAISE)
-public let PR_CAP_AMBIENT_CLEAR_ALL = Int32(HK_PR_CAP_AMBIENT_CLEAR_ALL)
+@inlinable public var PR_SET_DUMPABLE: Int32 { Int32(HK_PR_SET_DUMPABLE) }
+@inlinable public var PR_SET_CHILD_SUBREAPER: Int32 { Int32(HK_PR_SET_CHILD_SUBREAPER) }
+@inlinable public var PR_SET_KEEPCAPS: Int32 { Int32(HK_PR_SET_KEEPCAPS) }
+@inlinable public var PR_CAPBSET_READ: Int32 { Int32(HK_PR_CAPBSET_READ) }
+@inlinable public var PR_CAPBSET_DROP: Int32 { Int32(HK_PR_CAPBSET_DROP) }
+@inlinable public var PR_SET_NO_NEW_PRIVS: Int32 { Int32(HK_PR_SET_NO_NEW_PRIVS) }
+@inlinable public var PR_CAP_AMBIENT: Int32 { Int32(HK_PR_CAP_AMBIENT) }
+@inlinable public var PR_CAP_AMBIENT_RAISE: Int32 { Int32(HK_PR_CAP_AMBIENT_RAISE) }
+@inlinable public var PR_CAP_AMBIENT_CLEAR_ALL: Int32 { Int32(HK_PR_CAP_AMBIENT_CLEAR_ALL) }
 
 // <linux/close_range.h>
-public let CLOSE_RANGE_CLOEXEC = UInt32(HK_CLOSE_RANGE_CLOEXEC)
+@inlinable public var CLOSE_RANGE_CLOEXEC: UInt32 { UInt32(HK_CLOSE_RANGE_CLOEXEC) }
 
 // statvfs f_flag bits
-public let ST_NOSUID_FLAG = UInt(HK_ST_NOSUID)
-public let ST_NODEV_FLAG = UInt(HK_ST_NODEV)
-public let ST_NOEXEC_FLAG = UInt(HK_ST_NOEXEC)
+@inlinable public var ST_NOSUID_FLAG: UInt { UInt(HK_ST_NOSUID) }
+@inlinable public var ST_NODEV_FLAG: UInt { UInt(HK_ST_NODEV) }
+@inlinable public var ST_NOEXEC_FLAG: UInt { UInt(HK_ST_NOEXEC) }
 
 /// MOUNT_ATTR_* of mount_setattr(2), for the recursive mount options (rro, rnosuid, …).
 public enum MountAttribute {
-  public static let readOnly = UInt(HK_MOUNT_ATTR_RDONLY)
-  public static let noSUID = UInt(HK_MOUNT_ATTR_NOSUID)
-  public static let noDev = UInt(HK_MOUNT_ATTR_NODEV)
-  public static let noExec = UInt(HK_MOUNT_ATTR_NOEXEC)
-  public static let noAtime = UInt(HK_MOUNT_ATTR_NOATIME)
-  public static let strictAtime = UInt(HK_MOUNT_ATTR_STRICTATIME)
-  public static let noDiratime = UInt(HK_MOUNT_ATTR_NODIRATIME)
+  @inlinable public static var readOnly: UInt { UInt(HK_MOUNT_ATTR_RDONLY) }
+  @inlinable public static var noSUID: UInt { UInt(HK_MOUNT_ATTR_NOSUID) }
+  @inlinable public static var noDev: UInt { UInt(HK_MOUNT_ATTR_NODEV) }
+  @inlinable public static var noExec: UInt { UInt(HK_MOUNT_ATTR_NOEXEC) }
+  @inlinable public static var noAtime: UInt { UInt(HK_MOUNT_ATTR_NOATIME) }
+  @inlinable public static var strictAtime: UInt { UInt(HK_MOUNT_ATTR_STRICTATIME) }
+  @inlinable public static var noDiratime: UInt { UInt(HK_MOUNT_ATTR_NODIRATIME) }
 }

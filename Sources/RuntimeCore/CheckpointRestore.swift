@@ -1,5 +1,4 @@
 import Cgroups
-import CLinux
 import Glibc
 import LinuxKit
 import OCISpec
@@ -44,7 +43,7 @@ extension Checkpoint {
     if let work = options.workPath {
       do { try Files.makeDirectories(work, mode: 0o700) } catch { throw RuntimeError(error, context: operation) }
     }
-    if !options.detach { _ = hk_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0) }
+    if !options.detach { _ = LinuxSyscalls().prctl(PR_SET_CHILD_SUBREAPER, 1) }
     let lock = try store.create(id)
     let cgroupPath = spec.linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(id)"
     let cgroup = CgroupSet(host: CgroupHost.current(), path: cgroupPath)
@@ -92,7 +91,7 @@ extension Checkpoint {
         defer { close(socket) }
         var payload = Array(console.name.utf8)
         payload.append(0)
-        if payload.withUnsafeBytes({ hk_send_fd(socket, console.master, $0.baseAddress, $0.count) }) < 0 {
+        if UnixSocket.sendFD(socket, console.master, payload: payload) < 0 {
           throw RuntimeError(SystemError("send console to", socketPath), context: operation)
         }
       }
@@ -164,20 +163,17 @@ extension Checkpoint {
 
     /// A new pty on the host: the slave for criu (inherited), the master kept to send on.
     mutating func newTerminal(size: ConsoleSize?, operation: String) throws(RuntimeError) -> (master: Int32, slave: Int32, name: String) {
-      let master = hk_open_pty_master("/dev/ptmx")
+      let master = LinuxSyscalls().openPtyMaster("/dev/ptmx")
       if master < 0 { throw RuntimeError(SystemError("open", "/dev/ptmx"), context: operation) }
       fds.append(master)
-      var buffer = [CChar](repeating: 0, count: 64)
-      if hk_pty_slave_name(master, &buffer, buffer.count) != 0 {
+      guard let name = LinuxSyscalls().ptySlaveName(master) else {
         throw RuntimeError(SystemError("ptsname", "/dev/ptmx"), context: operation)
       }
-      let name = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
       let slave = open(name, O_RDWR | O_NOCTTY)
       if slave < 0 { throw RuntimeError(SystemError("open", name), context: operation) }
       fds.append(slave)
       if let size {
-        var ws = winsize(ws_row: size.height, ws_col: size.width, ws_xpixel: 0, ws_ypixel: 0)
-        _ = hk_ioctl_ptr(slave, UInt(TIOCSWINSZ), &ws)
+        _ = LinuxSyscalls().setWindowSize(slave, rows: size.height, columns: size.width)
       }
       return (master, slave, name)
     }

@@ -114,6 +114,12 @@ public enum ExecLauncher {
       close(pidfd)
       return error
     }
+    // The child holds a copy of the lock's fd until it closes it: attached to a frozen cgroup
+    // (--ignore-paused, or a pause meanwhile) before it ran, it would keep the container locked
+    // until resumed, and resume waits for that lock. So it reports first, then is attached.
+    guard sync.receive()?.kind == .lockReleased else {
+      throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD))
+    }
     if !options.subCgroups.isEmpty && record.cgroup == nil {
       throw fail(RuntimeError("exec --cgroup", reason: "the container has no cgroup of its own", errno: ENOENT))
     }
@@ -188,6 +194,9 @@ enum ExecChild {
   static func setUp<K>(_ process: ProcessPlan, _ target: Target, _ context: inout InitContext<K>) throws -> Int32 {
     let sync = context.sync
     let kernel = context.kernel
+    // ExecLauncher closed this process's copy of the container's lock right after the clone:
+    // only now may the parent attach it to cgroups that may be frozen.
+    guard sync.send(.lockReleased) else { throw InitAbort.parentGone }
     try sync.expect(.go)
     if process.listenerState != nil {
       try ProcessSetup.recordHostPid(&context)

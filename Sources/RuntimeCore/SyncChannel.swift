@@ -17,8 +17,10 @@ import LinuxKit
 ///   listener sent to the agent, listenerSent ►
 ///                          ◄──────────────── execve: the channel closes on exec (EOF = success)
 ///
-/// exec (ExecLauncher): go after the cgroup attach, then the same seccompListener exchange,
-/// ready right before execve, and an error if execve failed.
+/// exec (ExecLauncher): the child first says lockReleased (it closed its copy of the
+/// container's lock, so a frozen cgroup cannot keep that lock held), then gets go after the
+/// cgroup attach; then the same seccompListener exchange, ready right before execve, and an
+/// error if execve failed.
 enum SyncMessage: UInt8, Sendable {
   case go = 0x47                   // "G"
   case runCreateHooks = 0x68       // "h"
@@ -29,6 +31,7 @@ enum SyncMessage: UInt8, Sendable {
   case start = 0x73                // "s"
   case seccompListener = 0x6e      // "n": see SeccompNotify.handoffMessage
   case seccompListenerSent = 0x4e  // "N"
+  case lockReleased = 0x4c         // "L": exec's child closed its copy of the container's lock
 }
 
 struct SyncChannel {

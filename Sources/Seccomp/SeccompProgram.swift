@@ -24,7 +24,7 @@ public struct SeccompProgram: Sendable {
   public var instructionCount: Int { bpf.count / 8 }
 
   /// The kernel's BPF_MAXINSNS: a longer program is refused by seccomp(2).
-  static let maxInstructions = 4096
+  @usableFromInline static let maxInstructions = 4096
 
   public init(bpf: [UInt8], flags: UInt32, usesNotify: Bool, warnings: [String] = []) {
     self.bpf = bpf
@@ -63,6 +63,7 @@ public struct SeccompProgram: Sendable {
   public func load() throws(SeccompError) -> Int32 { try load(using: LinuxSyscalls()) }
 
   /// `load()` through `kernel` (the container's init passes its own, see LinuxKit.Syscalls).
+  @inlinable
   public func load<S: Syscalls>(using kernel: S) throws(SeccompError) -> Int32 {
     // A program built with `init(bpf:...)` is checked here: a length that does not fit
     // sock_fprog's u16 would otherwise load a truncated, weaker filter.

@@ -10,9 +10,9 @@
 // - the terminal: runc gets the restored pty's master from CRIU (orphan-pts-master, RPC only) and the pty stays
 //   in the container's devpts; hull (CRIU's command line) dumps the terminal as external and restores it onto a
 //   new pty of the host's devpts whose master goes to --console-socket (as LXC does).
-import CLinux
 import Foundation
 import Glibc
+import LinuxKit
 import OCISpec
 import Testing
 
@@ -248,14 +248,11 @@ final class ConsoleListener {
   func receiveMaster() throws -> Int32 {
     var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     guard poll(&pfd, 1, 10_000) == 1 else { throw TestFailure("nobody connected to \(path)") }
-    let connection = hk_accept4_cloexec(fd)
+    let connection = UnixSocket.accept(fd)
     guard connection >= 0 else { throw TestFailure("accept on \(path): \(String(cString: strerror(errno)))") }
     defer { close(connection) }
-    var name = [UInt8](repeating: 0, count: 256)
-    var length = 0
-    let master = hk_recv_fd(connection, &name, name.count, &length)
-    guard master >= 0 else { throw TestFailure("no fd arrived on \(path)") }
-    return master
+    guard let received = UnixSocket.receiveFD(connection) else { throw TestFailure("no fd arrived on \(path)") }
+    return received.fd
   }
 
   /// What the terminal says until `marker` appears (or `seconds` pass).

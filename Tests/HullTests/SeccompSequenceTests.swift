@@ -157,6 +157,7 @@ import Testing
     let target = ExecChild.Target(pidfd: pidfd, namespaces: Int32(LinuxNamespace.mount.cloneFlag), root: root,
                                   sessionKeyringOf: "unit")
     _ = try ExecChild.setUp(process, target, &context)
+    #expect(channels.parent.receive()?.kind == .lockReleased)  // before anything else
     let order = ["connect", "setns", "chroot", "close_range", "keyctl_join", "chdir", "setrlimit", "seccomp", "write", "execve"]
     let indices = order.map { kernel.index(of: $0) }
     #expect(!indices.contains(nil), "\(kernel.calls)")

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("sync protocol") struct SyncProtocolTests {
   static let all: [SyncMessage] = [.go, .runCreateHooks, .createHooksDone, .ready, .error, .stateSaved, .start,
-                                   .seccompListener, .seccompListenerSent]
+                                   .seccompListener, .seccompListenerSent, .lockReleased]
 
   @Test("each message is one distinct byte, then its payload; an unknown byte has no kind")
   func wireFormat() throws {
