@@ -37,7 +37,14 @@ struct RestoreCommand: HullCommand {
     // As runc without --detach: wait for the restored init (our child: restore made hull a
     // subreaper before criu ran), remove the container, and exit with its status.
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    var waited: Int32
+    repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
+    if waited < 0 {
+      // Not our child after all (a subreaper above us took it): wait on a pidfd, status unknown.
+      let process = try? PidFD(pid: pid)
+      _ = process?.waitExit(timeoutMs: -1)
+      status = 0
+    }
     for warning in (try? ContainerOps(store: context.store).delete(id, force: true)) ?? [] { context.log.warning(warning) }
     if status & 0x7f == 0 { return (status >> 8) & 0xff }
     return 128 + (status & 0x7f)

@@ -171,6 +171,20 @@ struct CheckpointRoundTripTests {
     let deleted = try runtime.call(["delete", c2], sb)
     #expect(deleted.status == 0, "\(r): \(deleted)")
     #expect(runtime.status(c2, sb) == nil)
+
+    // 5. The --leave-running images once more, in the foreground: restore waits for the container, removes it
+    // and exits with its status (killed by SIGKILL: 137).
+    let c3 = "\(sb.name)-\(r)-c3"
+    defer { runtime.remove([c3], sb) }
+    let foreground = try spawn(runtime.argv + ["restore", "--bundle", second, "--image-path", d + "/lr", c3], outputDir: sb.dir,
+                               timeout: 240)
+    let running = Date().addingTimeInterval(200)
+    while runtime.status(c3, sb) != "running" && Date() < running && foreground.isRunning { usleep(100_000) }
+    #expect(runtime.status(c3, sb) == "running", "\(r): the foreground restore did not bring \(c3) up")
+    #expect(try runtime.call(["kill", c3, "KILL"], sb).status == 0)
+    let ended = foreground.wait()
+    #expect(ended.status == 137, "\(r): foreground restore: \(ended)")
+    #expect(runtime.status(c3, sb) == nil, "\(r): the foreground restore left \(c3) behind")
   }
 
   @Test("a terminal container is restored onto a pty whose master arrives on --console-socket, and goes on counting",
