@@ -68,9 +68,13 @@ static void find_hierarchies(const char *cgroup_path) {
   fclose(f);
 }
 
-/* Copy a cpuset file from the parent directory when empty: a v1 cpuset without cpus/mems refuses tasks (ENOSPC). */
+/* Copy a cpuset file from the parent directory when empty: a v1 cpuset without cpus/mems refuses tasks (ENOSPC).
+   A v2 cgroup (it has cgroup.controllers) takes empty as "the parent's": nothing to copy, and v2's root has no
+   cpuset.cpus to copy from. */
 static void inherit_cpuset(const char *dir, const char *file) {
   char path[4200], parent[4200], value[4096];
+  snprintf(path, sizeof path, "%s/cgroup.controllers", dir);
+  if (access(path, F_OK) == 0) return;
   snprintf(path, sizeof path, "%s/%s", dir, file);
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return; /* not the cpuset hierarchy */
