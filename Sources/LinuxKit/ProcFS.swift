@@ -52,9 +52,7 @@ public enum Clock {
   public static func rfc3339Now() -> String {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
-    var seconds = ts.tv_sec
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
+    let parts = utc(ts.tv_sec)
     func pad(_ v: Int32, _ width: Int) -> String {
       let s = String(v)
       return String(repeating: "0", count: max(0, width - s.count)) + s
@@ -63,6 +61,31 @@ public enum Clock {
     return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
       + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
       + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
+  }
+
+  /// Seconds since the epoch as a UTC calendar time, by arithmetic: glibc's gmtime_r loads
+  /// the time zone (/etc/localtime: 7 syscalls) on its first call, for nothing in UTC.
+  /// Days to civil date as in Howard Hinnant's `civil_from_days`.
+  public static func utc(_ seconds: Int) -> tm {
+    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+    let secondOfDay = seconds - days * 86_400
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let mp = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    var parts = tm()
+    parts.tm_year = Int32(year - 1900)
+    parts.tm_mon = Int32(month - 1)
+    parts.tm_mday = Int32(day)
+    parts.tm_hour = Int32(secondOfDay / 3600)
+    parts.tm_min = Int32(secondOfDay % 3600 / 60)
+    parts.tm_sec = Int32(secondOfDay % 60)
+    return parts
   }
 
   public static func monotonicNanos() -> UInt64 {

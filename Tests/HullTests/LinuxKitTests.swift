@@ -8,6 +8,25 @@ import Testing
   /// What fd `number` is open on now, nil when nothing.
   static func target(of number: Int32) -> String? { LinuxSyscalls().readlink("/proc/self/fd/\(number)") }
 
+  @Test("Clock.utc agrees with glibc's gmtime_r from before 1970 to 2400, leap days and day edges included")
+  func utcArithmetic() {
+    var samples: [Int] = [0, -1, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_399, -2_208_988_800, 13_569_465_600]
+    var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for _ in 0..<5000 {
+      x ^= x << 13; x ^= x >> 7; x ^= x << 17
+      samples.append(Int(x % 14_000_000_000) - 2_500_000_000)
+    }
+    for seconds in samples {
+      var t = seconds
+      var expected = tm()
+      gmtime_r(&t, &expected)
+      let got = Clock.utc(seconds)
+      #expect([got.tm_year, got.tm_mon, got.tm_mday, got.tm_hour, got.tm_min, got.tm_sec]
+              == [expected.tm_year, expected.tm_mon, expected.tm_mday, expected.tm_hour, expected.tm_min, expected.tm_sec],
+              "\(seconds)")
+    }
+  }
+
   @Test("FileDescriptor closes itself when it goes away; take() hands the number on open")
   func ownedDescriptor() throws {
     var template = Array("/tmp/hull-fd-unit-XXXXXX".utf8CString)
