@@ -310,3 +310,48 @@ int hk_is_procfs(int fd) {
   if (fstatfs(fd, &fs) != 0) return -1;
   return fs.f_type == PROC_SUPER_MAGIC;
 }
+
+/* A waiting container init (created, not started) need not keep hull's image mapped: clean
+   file pages stay in the page cache, and the few that run again fault back in.
+   - Code: from the executable's start to etext (headers and .text) nothing writes, so
+     MADV_DONTNEED, which on a private file mapping only drops this process's mapping of
+     clean pages, is safe over the whole range.
+   - Data (etext to _edata: .rodata, RELRO, .data): pages written since exec (IRELATIVE
+     relocations, Swift's metadata caches) are private anonymous copies that MADV_DONTNEED
+     would lose. /proc/self/pagemap tells them apart (bit 61: file page); only runs of file
+     pages are dropped. The procfs is checked by its magic and "self" looked up below its root,
+     so a container's files cannot stand in for it; without one, the data pages stay. */
+#include <sys/mman.h>
+extern char __executable_start[], etext[], _edata[];
+
+static void release_clean_file_pages(uintptr_t start, uintptr_t end, uintptr_t page) {
+  int proc = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (proc < 0) return;
+  struct statfs fs;
+  int fd = fstatfs(proc, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC ? openat(proc, "self/pagemap", O_RDONLY | O_CLOEXEC) : -1;
+  close(proc);
+  if (fd < 0) return;
+  if (fstatfs(fd, &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) { close(fd); return; }
+  uint64_t entries[512];
+  uintptr_t run = 0, addr = start;
+  while (addr < end) {
+    size_t count = (end - addr) / page < 512 ? (end - addr) / page : 512;
+    if (pread(fd, entries, count * sizeof entries[0], (off_t)(addr / page * sizeof entries[0])) != (ssize_t)(count * sizeof entries[0])) break;
+    for (size_t i = 0; i < count; i++, addr += page) {
+      int clean_file = (entries[i] >> 63 & 1) && (entries[i] >> 61 & 1); /* present, file page */
+      if (clean_file && !run) run = addr;
+      if (!clean_file && run) { madvise((void *)run, addr - run, MADV_DONTNEED); run = 0; }
+    }
+  }
+  if (run) madvise((void *)run, addr - run, MADV_DONTNEED);
+  close(fd);
+}
+
+int hk_release_image_pages(void) {
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t start = (uintptr_t)__executable_start & ~(page - 1);
+  uintptr_t code_end = ((uintptr_t)etext + page - 1) & ~(page - 1);
+  if (madvise((void *)start, code_end - start, MADV_DONTNEED) != 0) return -1;
+  release_clean_file_pages(code_end, (uintptr_t)_edata & ~(page - 1), page);
+  return 0;
+}

@@ -21,3 +21,11 @@ public enum SelfExe {
     }
   }
 }
+
+/// This process's own executable image.
+public enum ExecutableImage {
+  /// Drops the image's clean pages from this process (code, and data pages never written;
+  /// they stay in the page cache and fault back in when touched): what a created
+  /// container's init need not hold while it waits for `start`.
+  public static func releaseCleanPages() -> Int32 { hk_release_image_pages() }
+}
