@@ -7,11 +7,16 @@ import OCISpec
 ///
 ///   hull (parent)                                  child (clone3, still hull, single-threaded)
 ///   setns(pidfd, PID|TIME) — for children only (unprivileged: USER|PID|TIME)
-///   clone3 ──────────────────────────────────────► waits for "G"
-///   attach to the container's cgroups, "G" ──────► setns(pidfd, USER|MNT|NET|IPC|UTS|CGROUP) at once,
+///   clone3 (ChildLauncher) ──────────────────────► closes its copy of the container's lock
+///                          ◄────────────────────── lockReleased, then waits for go
+///   attach to the container's cgroups, lock
+///   released, go ────────────────────────────────► setns(pidfd, USER|MNT|NET|IPC|UTS|CGROUP) at once,
 ///                                                  chdir, console, user, caps, rlimits
-///                          ◄────────────────────── "r", then execve (EOF) or "e" + error
+///                          ◄────────────────────── ready, then execve (EOF) or error
 ///   pid file; --detach returns, else forward signals, wait, return the exit status
+///
+/// What runs before the clone is here; from the clone to the pid file, ChildLauncher with
+/// ExecLaunch as its kind (see there).
 public enum ExecLauncher {
   public struct Options: Sendable {
     public var detach = false
@@ -86,7 +91,7 @@ public enum ExecLauncher {
         throw RuntimeError(error, context: "exec in container \(id)")
       }
     }
-    var kind = ExecLaunch(id: id, process: process, options: options, cgroup: record.cgroup, lock: consume lock,
+    var kind = ExecLaunch(id: id, process: process, options: options, record: record, lock: consume lock,
                           target: ExecChild.Target(pidfd: target.fd, namespaces: childFlags, root: initRoot?.rawValue ?? -1,
                                                    sessionKeyringOf: record.noNewKeyring ? nil : id))
     let child = try ChildLauncher.launch(&kind, flags: 0, cgroupFD: -1, channels: channels, console: console)
@@ -113,7 +118,9 @@ struct ExecLaunch: ChildKind, ~Copyable {
   let id: String
   let process: ProcessPlan
   let options: ExecLauncher.Options
-  let cgroup: CgroupSet?
+  /// The container's record: its cgroups are found after the clone (a read of mountinfo when
+  /// nothing read them yet), while the child starts.
+  let record: ContainerRecord
   /// The container's lock (shared): held until the process is in the container's cgroups.
   var lock: StateStore.Lock?
   /// Its number, which the child closes (its copy) right after the clone.
@@ -122,12 +129,12 @@ struct ExecLaunch: ChildKind, ~Copyable {
   /// owns (`target`, `initRoot`) and closes when it returns.
   let target: ExecChild.Target
 
-  init(id: String, process: ProcessPlan, options: ExecLauncher.Options, cgroup: CgroupSet?, lock: consuming StateStore.Lock,
-       target: ExecChild.Target) {
+  init(id: String, process: ProcessPlan, options: ExecLauncher.Options, record: ContainerRecord,
+       lock: consuming StateStore.Lock, target: ExecChild.Target) {
     self.id = id
     self.process = process
     self.options = options
-    self.cgroup = cgroup
+    self.record = record
     self.lockFD = lock.fd
     self.lock = consume lock
     self.target = target
@@ -154,6 +161,7 @@ struct ExecLaunch: ChildKind, ~Copyable {
     guard sync.receive()?.kind == .lockReleased else {
       throw RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)
     }
+    let cgroup = record.cgroup
     if !options.subCgroups.isEmpty && cgroup == nil {
       throw RuntimeError("exec --cgroup", reason: "the container has no cgroup of its own", errno: ENOENT)
     }

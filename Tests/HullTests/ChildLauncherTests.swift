@@ -192,7 +192,11 @@ import Testing
     options.pidFile = pidFile
     options.subCgroups = subCgroups
     let fixture = InitFixture()
-    return ExecLaunch(id: "c", process: try fixture.plan(try fixture.spec()).process, options: options, cgroup: nil, lock: lock,
+    // No cgroup path: a container without cgroups of its own (nothing to attach; the test is not root).
+    let record = ContainerRecord(id: "c", pid: 0, initStartTime: 0, bundle: "", rootfs: "", created: "", owner: "root",
+                                 ociVersion: "1.0.2", annotations: [], cgroupPath: "", cgroupCreated: [], started: false,
+                                 poststart: [], poststop: [])
+    return ExecLaunch(id: "c", process: try fixture.plan(try fixture.spec()).process, options: options, record: record, lock: lock,
                       target: ExecChild.Target(pidfd: -1, namespaces: 0))
   }
 
