@@ -14,8 +14,10 @@ import LinuxKit
 ///   kind.handshake: cgroup attach and the kind's messages, until the child reports ready
 ///   kind.recordState (the init's state.json), then the pid file: it names a process set up
 ///
-/// A failure after the clone kills and reaps the child as kind.reaping says, once, here; the
-/// caller then undoes what it made itself (cgroups, state directory) and reports the error.
+/// A failure from the clone to the pid file kills and reaps the child as kind.reaping says,
+/// once, here; the caller then undoes only what it made itself (cgroups, state directory) and
+/// reports the error. Once launch returns, the child is the caller's (exec's console hand-off
+/// kills it with the same killAndReap).
 protocol ChildKind: ~Copyable {
   /// What a failure of the shared steps reports as its operation.
   var operation: String { get }
