@@ -7,11 +7,16 @@ import OCISpec
 ///
 ///   hull (parent)                                  child (clone3, still hull, single-threaded)
 ///   setns(pidfd, PID|TIME) — for children only (unprivileged: USER|PID|TIME)
-///   clone3 ──────────────────────────────────────► waits for "G"
-///   attach to the container's cgroups, "G" ──────► setns(pidfd, USER|MNT|NET|IPC|UTS|CGROUP) at once,
+///   clone3 (ChildLauncher) ──────────────────────► closes its copy of the container's lock
+///                          ◄────────────────────── lockReleased, then waits for go
+///   attach to the container's cgroups, lock
+///   released, go ────────────────────────────────► setns(pidfd, USER|MNT|NET|IPC|UTS|CGROUP) at once,
 ///                                                  chdir, console, user, caps, rlimits
-///                          ◄────────────────────── "r", then execve (EOF) or "e" + error
+///                          ◄────────────────────── ready, then execve (EOF) or error
 ///   pid file; --detach returns, else forward signals, wait, return the exit status
+///
+/// What runs before the clone is here; from the clone to the pid file, ChildLauncher with
+/// ExecLaunch as its kind (see there).
 public enum ExecLauncher {
   public struct Options: Sendable {
     public var detach = false
@@ -65,21 +70,17 @@ public enum ExecLauncher {
     if parentFlags != 0 && LinuxNamespace.enter(target.fd, flags: parentFlags) != 0 {
       throw RuntimeError(SystemError("setns pid/time", "/proc/\(record.pid)/ns"), context: "exec in container \(id)")
     }
-    var console: Int32 = -1
     var proxy: ConsoleProxy?
-    if process.terminal {
-      if let path = options.consoleSocket {
-        console = try ExecSocket.connect(path: path, what: "console socket")
-      } else if !options.detach {
-        proxy = try ConsoleProxy()
-        console = dup(proxy!.sender)
-      } else {
+    if process.terminal && options.consoleSocket == nil {
+      guard !options.detach else {
         throw RuntimeError("exec in container \(id)", reason: "a terminal with --detach needs --console-socket", errno: EINVAL)
       }
+      proxy = try ConsoleProxy()
     }
+    let console = try ChildLauncher.consoleEnd(terminal: process.terminal, socketPath: options.consoleSocket,
+                                               channel: proxy?.sender ?? -1)
     defer { if console >= 0 { close(console) } }
-    let channels: (parent: SyncChannel, child: SyncChannel)
-    do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
+    let channels = try ChildLauncher.syncPair()
     if !options.detach { ForwardedSignals.block() }
 
     // No mount namespace of the container's own: the init is chrooted in root.path, and so
@@ -90,73 +91,104 @@ public enum ExecLauncher {
         throw RuntimeError(error, context: "exec in container \(id)")
       }
     }
-    var pidfd: Int32 = -1
-    let pid = Clone.clone3(flags: 0, pidfd: &pidfd)
-    if pid < 0 { throw RuntimeError(SystemError("clone3"), context: "exec in container \(id)") }
-    if pid > 0 { DebugTrace.step("exec in \(id): process cloned, pid \(pid)") }
-    if pid == 0 {
-      close(lock.fd)
-      channels.parent.close()
-      // The child owns its copies now: taken out, not dropped (Swift destroys what is still
-      // alive before a call that never returns, which would close them under the child).
-      let target = ExecChild.Target(pidfd: target.take(), namespaces: childFlags, root: initRoot.take()?.take() ?? -1,
-                                    sessionKeyringOf: record.noNewKeyring ? nil : id)
-      ExecChild.run(process, sync: channels.child, target: target, console: console)
+    var kind = ExecLaunch(id: id, process: process, options: options, record: record, lock: consume lock,
+                          target: ExecChild.Target(pidfd: target.fd, namespaces: childFlags, root: initRoot?.rawValue ?? -1,
+                                                   sessionKeyringOf: record.noNewKeyring ? nil : id))
+    let child = try ChildLauncher.launch(&kind, flags: 0, cgroupFD: -1, channels: channels, console: console)
+    defer { child.sync.close() }
+    DebugTrace.step("exec in \(id): process exec'd")
+    if options.detach {
+      close(child.pidfd)
+      return 0
     }
-    channels.child.close()
-    let sync = channels.parent
-    defer { sync.close() }
-    func fail(_ error: RuntimeError) -> RuntimeError {
-      // Fails only when the process is gone already, which the wait below sees.
-      PidFD.send(SIGKILL, to: pidfd)
-      // A process in a frozen cgroup (--ignore-paused) dies only once thawed: not waited for.
-      if PidFD.waitReadable(pidfd, timeoutMs: 2000) { ForegroundRun.reap(pid) }
-      close(pidfd)
-      return error
+    do { try proxy?.receiveMaster() } catch {
+      child.killAndReap(kind.reaping)
+      throw error
     }
+    let exitStatus = ForegroundRun.forwardSignalsUntilExit(pid: child.pid, pidfd: child.pidfd, console: proxy)
+    close(child.pidfd)
+    return exitStatus
+  }
+}
+
+/// An exec'd process as ChildLauncher's kind: lockReleased, the cgroup attach, the container's
+/// lock released, go; then ready (its seccomp listener forwarded on the way), and an error
+/// after it if execve failed.
+struct ExecLaunch: ChildKind, ~Copyable {
+  let id: String
+  let process: ProcessPlan
+  let options: ExecLauncher.Options
+  /// The container's record: its cgroups are found after the clone (a read of mountinfo when
+  /// nothing read them yet), while the child starts.
+  let record: ContainerRecord
+  /// The container's lock (shared): held until the process is in the container's cgroups.
+  var lock: StateStore.Lock?
+  /// Its number, which the child closes (its copy) right after the clone.
+  let lockFD: Int32
+  /// What the child joins: the init's pidfd and root are numbers of fds that ExecLauncher.exec
+  /// owns (`target`, `initRoot`) and closes when it returns.
+  let target: ExecChild.Target
+
+  init(id: String, process: ProcessPlan, options: ExecLauncher.Options, record: ContainerRecord,
+       lock: consuming StateStore.Lock, target: ExecChild.Target) {
+    self.id = id
+    self.process = process
+    self.options = options
+    self.record = record
+    self.lockFD = lock.fd
+    self.lock = consume lock
+    self.target = target
+  }
+
+  var operation: String { "exec in container \(id)" }
+  var pidFile: String? { options.pidFile }
+  /// A process in a frozen cgroup (--ignore-paused) dies only once thawed: not waited for.
+  var reaping: ChildProcess.Reaping { .waitingAtMost(timeoutMs: 2000) }
+
+  func runChild(sync: SyncChannel, console: Int32) -> Never {
+    close(lockFD)
+    // ExecChild closes this process's copies of target's fds. Their owners live on in
+    // ExecLauncher.exec's frame, which never ends here: nothing closes them under the child.
+    ExecChild.run(process, sync: sync, target: target, console: console)
+  }
+
+  mutating func handshake(_ child: ChildProcess) throws(RuntimeError) {
+    let sync = child.sync
+    DebugTrace.step("exec in \(id): process cloned, pid \(child.pid)")
     // The child holds a copy of the lock's fd until it closes it: attached to a frozen cgroup
     // (--ignore-paused, or a pause meanwhile) before it ran, it would keep the container locked
     // until resumed, and resume waits for that lock. So it reports first, then is attached.
     guard sync.receive()?.kind == .lockReleased else {
-      throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD))
+      throw RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)
     }
-    if !options.subCgroups.isEmpty && record.cgroup == nil {
-      throw fail(RuntimeError("exec --cgroup", reason: "the container has no cgroup of its own", errno: ENOENT))
+    let cgroup = record.cgroup
+    if !options.subCgroups.isEmpty && cgroup == nil {
+      throw RuntimeError("exec --cgroup", reason: "the container has no cgroup of its own", errno: ENOENT)
     }
     do {
       if options.subCgroups.isEmpty {
-        try record.cgroup?.attach(pid: pid)
+        try cgroup?.attach(pid: child.pid)
       } else {
-        try record.cgroup?.attach(pid: pid, subPaths: options.subCgroups)
+        try cgroup?.attach(pid: child.pid, subPaths: options.subCgroups)
       }
-    } catch { throw fail(RuntimeError(error)) }
+    } catch { throw RuntimeError(error) }
     // The child's setup runs inside the container, which could make it stall: never wait on it
     // holding the container's lock (kill and delete --force would wait too). In the cgroup, the
     // process goes with the container (delete --force kills it, which ends this wait through the
     // pidfd); a paused container's (--ignore-paused) resume must not wait for this exec either.
-    _ = consume lock
+    _ = lock.take()
     sync.send(.go)
-    let readyMessage: SyncChannel.Message?
     // Forwarded signals are blocked: a SIGTERM while the process is set up (or frozen) ends the exec.
     let signalFD = options.detach ? -1 : ForwardedSignals.signalFD()
     defer { if signalFD >= 0 { close(signalFD) } }
-    do { readyMessage = try ListenerHandoff.receive(sync, pidfd: pidfd, signalFD: signalFD) } catch { throw fail(error) }
-    guard let ready = readyMessage else { throw fail(RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)) }
-    if ready.kind == .error { throw fail(SyncChannel.decodeError(ready.payload)) }
-    if let message = sync.receive(), message.kind == .error { throw fail(SyncChannel.decodeError(message.payload)) }
-    if let pidFile = options.pidFile {
-      do { try StateStore.writePidFile(pidFile, pid: pid) } catch { throw fail(error) }
+    guard let ready = try ListenerHandoff.receive(sync, pidfd: child.pidfd, signalFD: signalFD) else {
+      throw RuntimeError("exec in container \(id)", reason: "process exited during setup", errno: ECHILD)
     }
-    DebugTrace.step("exec in \(id): process exec'd")
-    if options.detach {
-      close(pidfd)
-      return 0
-    }
-    do { try proxy?.receiveMaster() } catch { throw fail(error) }
-    let exitStatus = ForegroundRun.forwardSignalsUntilExit(pid: pid, pidfd: pidfd, console: proxy)
-    close(pidfd)
-    return exitStatus
+    if ready.kind == .error { throw SyncChannel.decodeError(ready.payload) }
+    if let message = sync.receive(), message.kind == .error { throw SyncChannel.decodeError(message.payload) }
   }
+
+  mutating func recordState(_ child: ChildProcess) throws(RuntimeError) {}  // an exec'd process has no state of its own
 }
 
 /// The exec'd process before execve.

@@ -3,9 +3,10 @@ import Glibc
 import LinuxKit
 import OCISpec
 
-/// The parent side of create and run: state directory, cgroups, clone3, the sync
-/// protocol (see SyncChannel), hooks, state.json and the pid file. On any failure it
-/// kills the child and removes what it made: cgroups, state directory, pid file.
+/// The parent side of create and run: state directory, cgroups, then the init launched by
+/// ChildLauncher as an InitLaunch (clone3, the sync protocol of SyncChannel, hooks, state.json,
+/// pid file). On any failure the init is killed and reaped (ChildLauncher), then what create
+/// made is removed: systemd unit, cgroups, pid file, state directory.
 public struct CreatedContainer: ~Copyable {
   public let record: ContainerRecord
   public let pidfd: Int32
@@ -39,20 +40,12 @@ public enum Launcher {
     let store: StateStore
     let id: String
     var cgroupCreated: [String] = []
-    var childPidfd: Int32 = -1
-    var childPid: Int32 = 0
     var pidFile: String?
-    /// Set once the child may be in it: a frozen init only dies once thawed.
+    /// Set once the init may be in it (its systemd unit is then stopped).
     var cgroup: CgroupSet?
 
+    /// The init, if cloned, was killed and reaped already (ChildLauncher.supervise).
     func run() {
-      if childPid > 0 {
-        // Already gone is fine: the reap below collects it.
-        if childPidfd >= 0 { PidFD.send(SIGKILL, to: childPidfd) } else { kill(childPid, SIGKILL) }
-        if cgroup?.frozenDirectory != nil { try? cgroup?.setFrozen(false) }
-        _ = ForegroundRun.reap(childPid)
-      }
-      if childPidfd >= 0 { close(childPidfd) }
       // A unit asked for (its start may have timed out and still happen): stopped, as delete does.
       if cgroup?.isSystemdManaged == true { try? cgroup?.stopSystemdUnit() }
       CgroupSet.remove(cgroupCreated)
@@ -104,17 +97,10 @@ public enum Launcher {
     var listener: Int32 = -1
     if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
     defer { if listener >= 0 { close(listener) } }
-    var console: Int32 = -1
-    if plan.process.terminal {
-      if let path = options.consoleSocket {
-        console = try ExecSocket.connect(path: path, what: "console socket")
-      } else if options.consoleChannel >= 0 {
-        console = dup(options.consoleChannel)  // closed below like a connected socket; the caller keeps its end
-      }
-    }
+    let console = try ChildLauncher.consoleEnd(terminal: plan.process.terminal, socketPath: options.consoleSocket,
+                                               channel: options.consoleChannel)
     defer { if console >= 0 { close(console) } }
-    let channels: (parent: SyncChannel, child: SyncChannel)
-    do { channels = try SyncChannel.pair() } catch { throw RuntimeError(error) }
+    let channels = try ChildLauncher.syncPair()
 
     var flags = plan.cloneFlags
     for join in plan.joinInParent {
@@ -138,45 +124,63 @@ public enum Launcher {
     // cgroup v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), no move needed.
     // On hybrid hosts this covers the unified hierarchy; v1 hierarchies still need writes.
     var cgroupFD: Int32 = -1
-    // Not opened (-1): the clone below places nothing, and the attach writes cgroup.procs instead. A systemd
+    // Not opened (-1): the clone places nothing, and the attach writes cgroup.procs instead. A systemd
     // unit does not exist before the init does: StartTransientUnit moves the init into it.
     if let unified = cgroup?.unifiedDirectory, plan.systemdUnit == nil {
       cgroupFD = Files.open(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
-    var pidfd: Int32 = -1
-    var pid = Clone.clone3(flags: flags, pidfd: &pidfd, cgroupFD: cgroupFD)
-    let placedInUnified = pid >= 0 && cgroupFD >= 0
-    if pid < 0 && cgroupFD >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY) {
-      pid = Clone.clone3(flags: flags, pidfd: &pidfd)  // a kernel or cgroup state that refuses direct placement
+    var kind = InitLaunch(plan: plan, record: provisional, store: store, mode: mode, pidFile: options.pidFile,
+                          cgroupNamespace: cgroupNamespace, waitForParent: waitForParent, listener: listener, stateLock: stateLock, cleanup: cleanup)
+    // What the launch did to undo on failure (the cgroups of a systemd unit, the pid file) comes back either way.
+    defer { cleanup = kind.cleanup }
+    let child = try ChildLauncher.launch(&kind, flags: flags, cgroupFD: cgroupFD, channels: channels, console: console)
+    if mode == .create {
+      child.sync.send(.stateSaved)
+      child.sync.close()
     }
-    if cgroupFD >= 0 && pid != 0 { close(cgroupFD) }
-    if pid < 0 {
-      let error = SystemError("clone3 (namespaces \(plan.cloneFlags))")
-      channels.child.close()
-      channels.parent.close()
-      throw RuntimeError(error, context: "create container")
-    }
-    if pid == 0 {
-      channels.parent.close()
-      InitStage.run(plan, .init(sync: channels.child, start: mode == .create ? .listening(listener) : .channel,
-                                consoleSocket: console, waitForParent: waitForParent,
-                                unshareCgroupNamespace: cgroupNamespace, stateLock: stateLock))
-    }
-    // Our copy of the child's end must go now: if the child dies without a word, the
-    // receive below then sees EOF instead of waiting forever.
-    channels.child.close()
-    cleanup.childPid = pid
-    cleanup.childPidfd = pidfd
+    return CreatedContainer(record: kind.record, pidfd: child.pidfd, sync: child.sync, warnings: kind.plan.warnings)
+  }
+}
+
+/// The container's init as ChildLauncher's kind: cgroup attach (or the systemd unit), id maps,
+/// go when the init waits for it, create hooks on its request, until ready; then state.json.
+struct InitLaunch: ChildKind {
+  var plan: LaunchPlan
+  /// The provisional record, completed once the init is ready.
+  var record: ContainerRecord
+  let store: StateStore
+  let mode: Launcher.Mode
+  let pidFile: String?
+  let cgroupNamespace: Bool
+  /// The init waits for go: a new user or cgroup namespace, or a systemd unit to be placed in.
+  let waitForParent: Bool
+  /// create: exec.sock, on which the init waits for start; -1 for run.
+  let listener: Int32
+  let stateLock: Int32
+  var cleanup: Launcher.Cleanup
+
+  var operation: String { "create container" }
+  var cgroup: CgroupSet? { plan.cgroup }
+  var reaping: ChildProcess.Reaping { .thawingThenWaiting(cgroup) }
+
+  func runChild(sync: SyncChannel, console: Int32) -> Never {
+    InitStage.run(plan, .init(sync: sync, start: mode == .create ? .listening(listener) : .channel,
+                              consoleSocket: console, waitForParent: waitForParent,
+                              unshareCgroupNamespace: cgroupNamespace, stateLock: stateLock))
+  }
+
+  mutating func handshake(_ child: ChildProcess) throws(RuntimeError) {
+    let pid = child.pid
+    let sync = child.sync
+    let cgroup = self.cgroup
     cleanup.cgroup = cgroup
     DebugTrace.step("create \(plan.id): init cloned, pid \(pid)")
-    let sync = channels.parent
-
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
     if let unit = plan.systemdUnit, let cgroup {
-      try SystemdPlacement.place(pid: pid, unit: unit, cgroup: cgroup, plan: &plan, record: &provisional, store: store,
+      try SystemdPlacement.place(pid: pid, unit: unit, cgroup: cgroup, plan: &plan, record: &record, store: store,
                                  cleanup: &cleanup)
     } else {
-      do { try cgroup?.attach(pid: pid, placedInUnified: placedInUnified) } catch { throw RuntimeError(error) }
+      do { try cgroup?.attach(pid: pid, placedInUnified: child.placedInUnified) } catch { throw RuntimeError(error) }
     }
     if plan.newUserNamespace {
       do {
@@ -189,7 +193,7 @@ public enum Launcher {
 
     loop: while true {
       // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
-      while !sync.waitReadable(timeoutMs: 1000) { try refuseFrozen(cgroup, id: plan.id) }
+      while !sync.waitReadable(timeoutMs: 1000) { try Launcher.refuseFrozen(cgroup, id: plan.id) }
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
@@ -206,25 +210,20 @@ public enum Launcher {
       default: throw RuntimeError("create container \(plan.id)", reason: "unexpected message from init", errno: EPROTO)
       }
     }
-    // The provisional record, completed (its cgroup fields are already what was made).
-    var record = provisional
-    record.pid = pid
-    record.initStartTime = ProcFS.stat(pid: pid)?.startTime ?? 0
+  }
+
+  /// The provisional record, completed (its cgroup fields are already what was made).
+  mutating func recordState(_ child: ChildProcess) throws(RuntimeError) {
+    record.pid = child.pid
+    record.initStartTime = ProcFS.stat(pid: child.pid)?.startTime ?? 0
     record.created = Clock.rfc3339Now()
     record.poststart = plan.hooks.poststart
     record.poststop = plan.hooks.poststop
     record.noNewKeyring = plan.noNewKeyring
     try store.save(record)
-    if let pidFile = options.pidFile {
-      cleanup.pidFile = pidFile
-      try StateStore.writePidFile(pidFile, pid: pid)
-    }
-    DebugTrace.step("create \(plan.id): state and pid file written")
-    if mode == .create {
-      sync.send(.stateSaved)
-      sync.close()
-    }
-    return CreatedContainer(record: record, pidfd: pidfd, sync: sync, warnings: plan.warnings)
+    // The pid file comes next: a failure from here on removes it too (not before: that path
+    // may hold a file that is not ours).
+    cleanup.pidFile = pidFile
   }
 }
 
