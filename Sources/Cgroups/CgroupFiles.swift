@@ -10,6 +10,30 @@ enum CgroupFiles {
   /// blkio.throttle.*, rdma.max):
   /// a fake file then keeps every line in order.
   static func write(_ dir: String, _ name: String, _ value: String, field: String?, append: Bool = false) throws(CgroupError) {
+    let fd = try open(dir, name, value: value, field: field, append: append)
+    defer { close(fd) }
+    try write(fd, dir + "/" + name, value, field: field)
+  }
+
+  /// Appends each entry with a write(2) of its own, in order, keeping one fd per file open
+  /// across the entries (devices.allow/deny take one rule per write: two opens, not one
+  /// open and close per rule).
+  static func appendEach(_ dir: String, _ entries: [(name: String, value: String, field: String)]) throws(CgroupError) {
+    var open: [(name: String, fd: Int32)] = []
+    defer { for file in open { close(file.fd) } }
+    for entry in entries {
+      let fd: Int32
+      if let known = open.first(where: { $0.name == entry.name }) {
+        fd = known.fd
+      } else {
+        fd = try Self.open(dir, entry.name, value: entry.value, field: entry.field, append: true)
+        open.append((entry.name, fd))
+      }
+      try write(fd, dir + "/" + entry.name, entry.value, field: entry.field)
+    }
+  }
+
+  private static func open(_ dir: String, _ name: String, value: String, field: String?, append: Bool) throws(CgroupError) -> Int32 {
     let file = dir + "/" + name
     let flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
     let fd = Files.open(file, flags)
@@ -24,7 +48,10 @@ enum CgroupFiles {
       }
       throw CgroupError(what, file, errno: e)
     }
-    defer { close(fd) }
+    return fd
+  }
+
+  private static func write(_ fd: Int32, _ file: String, _ value: String, field: String?) throws(CgroupError) {
     let bytes = Array(value.utf8)
     var n: Int
     repeat { n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } } while n < 0 && errno == EINTR

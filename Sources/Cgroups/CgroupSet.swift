@@ -85,10 +85,12 @@ public struct CgroupSet: Sendable {
 
   private func createLevelsOnce(root: String, cpuset: Bool, into created: inout [String]) throws(CgroupError) {
     var current = root
+    var parentCpuset: [String]?  // the level above's cpus and mems, once this walk read or wrote them
     for component in path.split(separator: "/") {
       let parent = current
       current = current + "/" + component
-      if mkdir(current, 0o755) == 0 {
+      let made = mkdir(current, 0o755) == 0
+      if made {
         created.append(current)
       } else if errno != EEXIST {
         throw CgroupError("create cgroup", current, errno: errno)
@@ -96,18 +98,29 @@ public struct CgroupSet: Sendable {
       // A v1 cpuset cgroup starts with empty cpus and mems and no task could join it; a
       // parent made by another tool may be empty too. Fill each empty level from its
       // parent on the way down, as runc does (only empty values are ever written).
-      if cpuset { try CgroupSet.inheritCpuset(parent: parent, child: current) }
+      if cpuset {
+        parentCpuset = try CgroupSet.inheritCpuset(parent: parent, child: current, childIsNew: made, parentValues: parentCpuset)
+      }
     }
   }
 
-  static func inheritCpuset(parent: String, child: String) throws(CgroupError) {
-    for file in ["cpuset.cpus", "cpuset.mems"] {
-      let current = (Files.readIfPresent(child + "/" + file) ?? "").split(separator: "\n").first.map(String.init) ?? ""
-      if !current.isEmpty { continue }
-      let value = (Files.readIfPresent(parent + "/" + file) ?? "").split(separator: "\n").first.map(String.init) ?? ""
-      if value.isEmpty { continue }
-      try write(child + "/" + file, value)
+  /// Fills the child's empty cpuset.cpus and cpuset.mems from its parent; returns the child's
+  /// values. A level this walk just made is empty (not read back), and the parent's values,
+  /// when the walk already knows them, are not read again.
+  static func inheritCpuset(parent: String, child: String, childIsNew: Bool = false,
+                            parentValues: [String]? = nil) throws(CgroupError) -> [String] {
+    func firstLine(_ file: String) -> String {
+      (Files.readIfPresent(file) ?? "").split(separator: "\n").first.map(String.init) ?? ""
     }
+    var values: [String] = []
+    for (i, file) in ["cpuset.cpus", "cpuset.mems"].enumerated() {
+      let current = childIsNew ? "" : firstLine(child + "/" + file)
+      if !current.isEmpty { values.append(current); continue }
+      let value = parentValues?[i] ?? firstLine(parent + "/" + file)
+      if !value.isEmpty { try write(child + "/" + file, value) }
+      values.append(value)
+    }
+    return values
   }
 
   /// Moves `pid` into this cgroup in every hierarchy.

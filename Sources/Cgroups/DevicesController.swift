@@ -7,10 +7,9 @@ enum DevicesController {
   static func v1(_ rules: [CgroupLimits.DeviceRule], dir: String?) throws(CgroupError) {
     guard !rules.isEmpty else { return }
     guard let dir else { throw .missingController(field, "devices") }
-    for (i, rule) in rules.enumerated() {
-      try CgroupFiles.write(dir, rule.allow ? "devices.allow" : "devices.deny", rule.v1Line,
-                            field: "\(field)[\(i)]", append: true)
-    }
+    try CgroupFiles.appendEach(dir, rules.enumerated().map { i, rule in
+      (rule.allow ? "devices.allow" : "devices.deny", rule.v1Line, "\(field)[\(i)]")
+    })
   }
 
   static func v2(_ rules: [CgroupLimits.DeviceRule], dir: String) throws(CgroupError) {
