@@ -181,10 +181,27 @@ struct CheckpointRoundTripTests {
     let running = Date().addingTimeInterval(200)
     while runtime.status(c3, sb) != "running" && Date() < running && foreground.isRunning { usleep(100_000) }
     #expect(runtime.status(c3, sb) == "running", "\(r): the foreground restore did not bring \(c3) up")
+    // "running" is saved from CRIU's post-restore callback, while criu is still the restored init's parent:
+    // killed then, the init's exit goes to criu, and runc (which waits as the child subreaper it becomes the
+    // parent of once criu exits) waits forever (seen once in CI under TCG: runc's restore hung 240 s).
+    // So the kill waits until criu has let go of the init.
+    if let pid = runtime.pid(c3, sb) {
+      let released = Date().addingTimeInterval(60)
+      while Self.parentCommand(of: pid) == "criu" && Date() < released { usleep(100_000) }
+      #expect(Self.parentCommand(of: pid) != "criu", "\(r): criu still holds the restored init after 60 s")
+    }
     #expect(try runtime.call(["kill", c3, "KILL"], sb).status == 0)
     let ended = foreground.wait()
     #expect(ended.status == 137, "\(r): foreground restore: \(ended)")
     #expect(runtime.status(c3, sb) == nil, "\(r): the foreground restore left \(c3) behind")
+  }
+
+  /// The command name of `pid`'s parent ("" when either is gone).
+  static func parentCommand(of pid: Int32) -> String {
+    let status = readText("/proc/\(pid)/status")
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("PPid:") }),
+          let ppid = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) else { return "" }
+    return readText("/proc/\(ppid)/comm").trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   @Test("a terminal container is restored onto a pty whose master arrives on --console-socket, and goes on counting",
