@@ -198,9 +198,7 @@ struct CheckpointRoundTripTests {
 
   /// The command name of `pid`'s parent ("" when either is gone).
   static func parentCommand(of pid: Int32) -> String {
-    let status = readText("/proc/\(pid)/status")
-    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("PPid:") }),
-          let ppid = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) else { return "" }
+    guard let ppid = ProcFS.parentPid(of: pid) else { return "" }
     return readText("/proc/\(ppid)/comm").trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
