@@ -3,6 +3,7 @@
 #include "kernel_abi.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -90,6 +91,27 @@ int hk_self_exe_command(const char *command) {
 /* Defined by the hull executable only (Sources/hull/main.swift): test bundles that link this
    shim must not re-execute themselves because an argument happens to read "run". */
 extern void hk_hull_executable(void) __attribute__((weak));
+
+/* The Swift runtime's backtracer setup probes, at every start, for a swift-backtrace helper
+   that a static hull never ships (8 stat calls, 2 TCGETS, a readlink), and finds none. hull
+   tells it there is nothing to find, before the runtime's own constructors run (priority 101),
+   unless the user set SWIFT_BACKTRACE; HullMain removes the variable again
+   (hk_forget_backtrace_setting), so no process hull starts inherits it. */
+static const char hk_backtrace_off[] = "enable=no,interactive=no,color=no,swift-backtrace=/";
+static int hk_backtrace_set_here;
+
+__attribute__((constructor(101))) static void hk_quiet_backtracer(void) {
+  if (!hk_hull_executable) return;
+  const char *current = getenv("SWIFT_BACKTRACE");
+  /* The guard's re-execution inherits the setting: still hull's, still to be removed. */
+  if (current) hk_backtrace_set_here = strcmp(current, hk_backtrace_off) == 0;
+  else hk_backtrace_set_here = setenv("SWIFT_BACKTRACE", hk_backtrace_off, 0) == 0;
+}
+
+void hk_forget_backtrace_setting(void) {
+  if (hk_backtrace_set_here) (void)unsetenv("SWIFT_BACKTRACE");  /* fails only on a bad name */
+  hk_backtrace_set_here = 0;
+}
 
 __attribute__((constructor)) static void hk_protect_self_exe_early(int argc, char **argv) {
   if (!hk_hull_executable) return;

@@ -23,15 +23,10 @@ public struct CapabilityPlan: Sendable, Equatable {
     self.lastCapability = lastCapability
   }
 
-  /// Highest capability number this kernel knows (CAP_LAST_CAP).
-  public static var hostLastCapability: Int32 {
-    if let text = Files.readIfPresent("/proc/sys/kernel/cap_last_cap"),
-      let n = Int32(text.split(separator: "\n").first ?? "")
-    {
-      return n
-    }
-    return Int32(cap_max_bits()) - 1
-  }
+  /// Highest capability number this kernel knows (CAP_LAST_CAP). libcap found it when the
+  /// process started (its constructor probes PR_CAPBSET_READ); /proc/sys/kernel/cap_last_cap
+  /// would cost another open and read per start.
+  public static var hostLastCapability: Int32 { Int32(cap_max_bits()) - 1 }
 
   /// Is `cap` in this process's bounding set?
   public static func inHostBoundingSet(_ cap: Int32) -> Bool {
@@ -56,16 +51,23 @@ public struct CapabilityPlan: Sendable, Equatable {
     // Arrays, not Dictionary/Set: see Mounts.flag on first-use costs in a static binary.
     var known: [String] = []
     var numbers: [Int32] = []
+    var bounded: [Bool] = []  // inBoundingSet, asked once per name: the sets repeat the same names
     var warned: [String] = []
     lastCapability = last
     func resolve(_ names: [String], _ set: String) -> [Int32] {
       var out: [Int32] = []
       for name in names {
         let number: Int32?
-        if let index = known.firstIndex(of: name) { number = numbers[index] >= 0 ? numbers[index] : nil } else {
+        let inBounding: Bool
+        if let index = known.firstIndex(of: name) {
+          number = numbers[index] >= 0 ? numbers[index] : nil
+          inBounding = bounded[index]
+        } else {
           number = CapabilityPlan.number(of: name, last: last)
+          inBounding = number.map(inBoundingSet) ?? false
           known.append(name)
           numbers.append(number ?? -1)
+          bounded.append(inBounding)
         }
         guard let number else {
           if !warned.contains(name) {
@@ -74,7 +76,7 @@ public struct CapabilityPlan: Sendable, Equatable {
           }
           continue
         }
-        guard inBoundingSet(number) else {
+        guard inBounding else {
           if !warned.contains(name) {
             warned.append(name)
             warnings.append(

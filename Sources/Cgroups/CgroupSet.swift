@@ -41,9 +41,14 @@ public struct CgroupSet: Sendable {
     var missing: [String] = []
     for root in roots {
       var current = root
+      var parentMissing = false
       for component in path.split(separator: "/") {
         current += "/" + component
-        if access(current, F_OK) != 0 { missing.append(current) }
+        // Below a missing level nothing exists: no access() for it.
+        if parentMissing || access(current, F_OK) != 0 {
+          missing.append(current)
+          parentMissing = true
+        }
       }
     }
     return missing

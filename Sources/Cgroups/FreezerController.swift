@@ -1,4 +1,5 @@
 import Glibc
+import LinuxKit
 
 /// pause/resume: v1 freezer.state (FROZEN/THAWED), v2 cgroup.freeze (1/0). Both wait
 /// until the kernel reports every task frozen, so `pause` returning means frozen.
@@ -44,9 +45,27 @@ extension CgroupSet {
   /// The first of this cgroup's existing directories that would freeze a task moved into
   /// it, if any: a container placed there would stop before it could report (runc:
   /// "container's cgroup unexpectedly frozen").
-  public var frozenDirectory: String? {
-    if let dir = directory(controller: "freezer"), FreezerController.stopsTasks(dir: dir, v2: false) { return dir }
-    if let dir = unifiedDirectory, FreezerController.stopsTasks(dir: dir, v2: true) { return dir }
+  public var frozenDirectory: String? { frozenDirectory(made: []) }
+
+  /// As `frozenDirectory`, without reading a hierarchy where `made` (what `create` just made)
+  /// holds every level from just below its root: nothing froze a cgroup that new, and a
+  /// hierarchy's root cannot be frozen.
+  public func frozenDirectory(made: [String]) -> String? {
+    if let hierarchy = host.hierarchy(for: "freezer"), !madeFromRoot(hierarchy.mountPoint, made),
+      FreezerController.stopsTasks(dir: Paths.join(hierarchy.mountPoint, path), v2: false)
+    {
+      return Paths.join(hierarchy.mountPoint, path)
+    }
+    if let unified = host.unifiedMountPoint, !madeFromRoot(unified, made),
+      FreezerController.stopsTasks(dir: Paths.join(unified, path), v2: true)
+    {
+      return Paths.join(unified, path)
+    }
     return nil
+  }
+
+  private func madeFromRoot(_ mountPoint: String, _ made: [String]) -> Bool {
+    guard let first = path.split(separator: "/").first else { return false }
+    return made.contains(Paths.join(mountPoint, String(first)))
   }
 }

@@ -42,6 +42,7 @@ public enum HullMain {
   ].map { names in Arguments.Flag(names: names, takesValue: SelfExe.globalFlagTakesValue(names[0])) }
 
   public static func exit() -> Never {
+    SelfExe.forgetBacktraceSetting()
     Glibc.exit(main(Array(CommandLine.arguments.dropFirst())))
   }
 

@@ -32,6 +32,20 @@ public struct RootfsPath<S: Syscalls> {
     return try create(clean, kind)
   }
 
+  /// Opens directory `name` right under `parent` (an O_PATH fd inside the root), made first
+  /// when missing (`creating`); a symlink there is refused, never followed (O_NOFOLLOW | O_DIRECTORY).
+  /// Two syscalls where `open(_:creating:)` spends six on a missing level: for children of a
+  /// file system this init has just mounted (the tmpfs of a cgroup mount). `label` names the
+  /// path in errors.
+  public func openDirectory(_ name: String, in parent: Int32, creating: Bool = true, label: String) throws(SystemError)
+    -> Int32
+  {
+    if creating && mkdirat(parent, name, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", root + label) }
+    return try check("open", root + label) {
+      kernel.openInRoot(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+    }
+  }
+
   /// Makes `clean`, which openat2 did not find: its parent is opened inside the root (made
   /// first when missing, level by level), then the last component is made relative to the
   /// parent's fd. Only the last component can be a dangling symlink here (openat2 followed

@@ -22,6 +22,12 @@ public enum SelfExe {
   }
 }
 
+extension SelfExe {
+  /// Drops the SWIFT_BACKTRACE setting hull's constructor gave the Swift runtime (self_exe.c),
+  /// so that hooks, criu and the container's processes never inherit it. Call once at start.
+  public static func forgetBacktraceSetting() { hk_forget_backtrace_setting() }
+}
+
 /// This process's own executable image.
 public enum ExecutableImage {
   /// Drops the image's clean pages from this process (code, and data pages never written;

@@ -32,24 +32,26 @@ enum CgroupMount {
     }
     try kernel.mount(source: "tmpfs", target: Paths.procSelfFD(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
                      label: step.destination)
+    // The tmpfs just mounted, held open: each hierarchy's directory is made and opened under it
+    // (two syscalls), not resolved again from the rootfs' root.
+    let top = try root.open(step.destination, creating: nil)
+    defer { close(top) }
     var mountPoints = cgroup.host.v1.map(\.mountPoint)
     if let unified = cgroup.host.unifiedMountPoint { mountPoints.append(unified) }
     for mountPoint in mountPoints {
       let name = Paths.basename(mountPoint)
       let target = step.destination + "/" + name
-      let dir = try root.open(target, creating: .directory)
+      let dir = try root.openDirectory(name, in: top, label: target)
       defer { close(dir) }
       let source = Paths.join(mountPoint, cgroup.path)
-      let procTarget = Paths.procSelfFD(dir)
-      try kernel.mount(source: source, target: procTarget, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), label: target)
-      let mounted = try root.open(target, creating: nil)
+      try kernel.mount(source: source, target: Paths.procSelfFD(dir), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), label: target)
+      // `dir` is the directory under the bind mount; the remount needs the mount itself.
+      let mounted = try root.openDirectory(name, in: top, creating: false, label: target)
       defer { close(mounted) }
       try kernel.mount(source: nil, target: Paths.procSelfFD(mounted), type: nil,
                        flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | baseFlags | (readonly ? UInt(MS_RDONLY) : 0), label: target)
     }
     if readonly {
-      let top = try root.open(step.destination, creating: nil)
-      defer { close(top) }
       try kernel.mount(source: nil, target: Paths.procSelfFD(top), type: nil,
                        flags: UInt(MS_REMOUNT) | baseFlags | UInt(MS_RDONLY), data: "mode=755", label: step.destination)
     }

@@ -86,10 +86,13 @@ public enum Launcher {
       provisional.cgroupCreated = cleanup.cgroupCreated
       try store.save(provisional)
     }
-    try refuseFrozen(cgroup, id: plan.id)
+    try refuseFrozen(cgroup, id: plan.id, made: cleanup.cgroupCreated)
     do { try cgroup?.grantRealtimeBudget(plan.cgroupLimits.cpuRealtimeRuntime, toCreated: cleanup.cgroupCreated) } catch { throw RuntimeError(error) }
-    if let busy = cgroup?.pids(), !busy.isEmpty {
-      plan.warnings.append("container's cgroup \(cgroup!.path) is not empty: \(busy.count) process(es) found")  // as runc
+    // A cgroup this create made holds no process yet: only one that existed is read.
+    if let cgroup, !cgroup.directories.allSatisfy(cleanup.cgroupCreated.contains), case let busy = cgroup.pids(),
+      !busy.isEmpty
+    {
+      plan.warnings.append("container's cgroup \(cgroup.path) is not empty: \(busy.count) process(es) found")  // as runc
     }
     do { if plan.systemdUnit == nil { try cgroup?.apply(plan.cgroupLimits) } } catch { throw RuntimeError(error) }
     DebugTrace.step("create \(plan.id): cgroup \(cgroup?.path ?? "(none)") made and limited")
@@ -193,7 +196,7 @@ struct InitLaunch: ChildKind {
 
     loop: while true {
       // An init frozen on its way (its cgroup frozen from outside meanwhile) would never answer.
-      while !sync.waitReadable(timeoutMs: 1000) { try Launcher.refuseFrozen(cgroup, id: plan.id) }
+      while !sync.waitReadable(timeoutMs: 1000) { try Launcher.refuseFrozen(cgroup, id: plan.id, made: []) }
       guard let message = sync.receive() else {
         throw RuntimeError("create container \(plan.id)", reason: "container init exited during setup", errno: ECHILD)
       }
@@ -230,8 +233,8 @@ struct InitLaunch: ChildKind {
 extension Launcher {
   /// As runc: a container placed in a frozen cgroup would stop before reporting, and create
   /// would wait for it forever.
-  static func refuseFrozen(_ cgroup: CgroupSet?, id: String) throws(RuntimeError) {
-    if let frozen = cgroup?.frozenDirectory {
+  static func refuseFrozen(_ cgroup: CgroupSet?, id: String, made: [String]) throws(RuntimeError) {
+    if let frozen = cgroup?.frozenDirectory(made: made) {
       throw RuntimeError("create container \(id): cgroup", frozen, reason: "container's cgroup unexpectedly frozen", errno: EBUSY)
     }
   }

@@ -144,9 +144,17 @@ enum RootfsSetup {
     let kernel = root.kernel
     let oldMask = kernel.umask(0)
     defer { _ = kernel.umask(oldMask) }  // umask returns the previous mask: nothing to check
+    // Each parent directory opened once (most nodes live in /dev itself), kept until the end.
+    var parents: [(path: String, fd: Int32)] = []
+    defer { for parent in parents { close(parent.fd) } }
+    func parentFD(_ path: String) throws -> Int32 {
+      if let known = parents.first(where: { $0.path == path }) { return known.fd }
+      let fd = try root.open(path, creating: .directory)
+      parents.append((path, fd))
+      return fd
+    }
     for node in plan.devices {
-      let dir = try root.open(Paths.dirname(node.path), creating: .directory)
-      defer { close(dir) }
+      let dir = try parentFD(Paths.dirname(node.path))
       let name = Paths.basename(node.path)
       if plan.newUserNamespace && node.type != "p" {  // no mknod in a user namespace (but mkfifo): bind the host's nodes
         let fd = try root.open(node.path, creating: .file)
@@ -179,8 +187,7 @@ enum RootfsSetup {
         _ = try check("chown", node.path) { kernel.fchownat(dir, name, node.uid, node.gid, AT_SYMLINK_NOFOLLOW) }
       }
     }
-    let dev = try root.open("/dev", creating: .directory)
-    defer { close(dev) }
+    let dev = try parentFD("/dev")
     for link in plan.devSymlinks {
       if symlinkat(link.target, dev, Paths.basename(link.link)) != 0 && errno != EEXIST {
         throw SystemError("symlink", link.link)

@@ -1,6 +1,7 @@
 // The v1 driver on a fake cgroupfs: every linux.resources field lands in its v1 file
 // with the spec's value, and what the host cannot honour fails naming field and file.
 import Cgroups
+import LinuxKit
 import Testing
 
 @Suite struct V1DriverTests {
@@ -227,6 +228,34 @@ import Testing
     try fs.cgroup.setFrozen(false)
     #expect(fs.read("freezer", "freezer.state") == "THAWED")
     #expect(!fs.cgroup.isFrozen)
+  }
+
+  /// create's frozen-cgroup refusal reads nothing of a hierarchy it made from just below the
+  /// root (nothing could have frozen it), but still finds a frozen level it did not make.
+  @Test func frozenDirectorySkipsOnlyWhatWasMadeFromTheRoot() {
+    let fs = FakeCgroupFS(.hybrid)
+    fs.set("freezer", "freezer.state", "FROZEN")
+    fs.set(nil, "cgroup.freeze", "1")
+    let freezerRoot = fs.host.hierarchy(for: "freezer")!.mountPoint
+    let unifiedRoot = fs.host.unifiedMountPoint!
+    #expect(fs.cgroup.frozenDirectory == fs.dir("freezer"))
+    // Only the leaf made: its parent (/pod) existed and could be frozen, so it is still read.
+    #expect(fs.cgroup.frozenDirectory(made: [fs.dir("freezer"), fs.dir(nil)]) == fs.dir("freezer"))
+    // Every level made in the freezer hierarchy: the unified one is read (and is frozen).
+    #expect(fs.cgroup.frozenDirectory(made: [freezerRoot + "/pod", fs.dir("freezer")]) == fs.dir(nil))
+    #expect(fs.cgroup.frozenDirectory(made: [freezerRoot + "/pod", unifiedRoot + "/pod"]) == nil)
+  }
+
+  /// Below a level access() found missing, deeper levels are missing too: listed, not probed.
+  @Test func missingDirectoriesParentsFirst() {
+    let fs = FakeCgroupFS(.v1, withFiles: false)
+    let deep = CgroupSet(host: fs.host, path: "/a/b/c")
+    let memory = fs.host.hierarchy(for: "memory")!.mountPoint
+    try! Files.makeDirectories(memory + "/a")
+    let missing = deep.missingDirectories()
+    #expect(missing.contains(memory + "/a/b") && missing.contains(memory + "/a/b/c") && !missing.contains(memory + "/a"))
+    let cpu = fs.host.hierarchy(for: "cpu")!.mountPoint
+    #expect(Array(missing.filter { $0.hasPrefix(cpu + "/") }) == [cpu + "/a", cpu + "/a/b", cpu + "/a/b/c"])
   }
 
   @Test func missingControllerDirectoryIsNamed() {

@@ -210,6 +210,9 @@ struct HookKit {
       let env = readText(kit.dir + "/\(name).env")
       #expect(env.contains("HULL_TEST_MARK=hook-env") && env.contains("PATH="), "\(name): \(env)")
       #expect(!env.contains("PROCESS_ONLY"), "\(name): \(env)")
+      // hull quiets the Swift runtime's backtracer probing with this variable (self_exe.c)
+      // and removes it before anything runs: a hook never inherits it.
+      #expect(!env.contains("SWIFT_BACKTRACE"), "\(name): \(env)")
     }
     let inContainer = readText(kit.dir + "/startContainer.env")
     #expect(inContainer.contains("PROCESS_ONLY=1") && inContainer.contains("PATH=/bin:/sbin") && inContainer.contains("HOME=/root"),
@@ -217,6 +220,26 @@ struct HookKit {
     #expect(!inContainer.contains("HULL_TEST_MARK"), "\(inContainer)")
     let empty = readText(kit.dir + "/empty.env")
     #expect(!empty.contains("HULL_TEST_MARK") && !empty.contains("PATH="), "\(empty)")
+    sb.expectNothingLeft(id)
+  }
+
+  @Test("a SWIFT_BACKTRACE the user set reaches hooks unchanged (hull removes only its own)")
+  func userBacktraceSettingPassesThrough() throws {
+    let sb = try Sandbox("hook-bt")
+    defer { sb.cleanup() }
+    let kit = try HookKit(sb)
+    var hook = JSONObject()
+    hook["path"] = .string("/bin/sh")
+    hook["args"] = jsonStrings(["sh", "-c", "cat >/dev/null; env > \(kit.dir)/prestart.env"])
+    sb.set("hooks", .object(JSONObject([("prestart", .array([.object(hook)]))])))
+    sb.script("true")
+    let id = sb.newID()
+    try sb.writeConfig()
+    let result = try run(["/usr/bin/env", "SWIFT_BACKTRACE=enable=no", HullTestEnv.hullPath, "--root", sb.root, "run",
+                          "--bundle", sb.bundle, id], outputDir: sb.dir)
+    #expect(result.status == 0, "\(result)")
+    let env = readText(kit.dir + "/prestart.env")
+    #expect(env.split(separator: "\n").contains("SWIFT_BACKTRACE=enable=no"), "\(env)")
     sb.expectNothingLeft(id)
   }
 

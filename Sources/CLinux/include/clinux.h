@@ -104,6 +104,8 @@ int hk_open_tree_clone(const char *path, int recursive);
 int hk_protect_self_exe(char *const argv[]);
 /* The same, run at most once per process image (the constructor in self_exe.c usually did it). */
 int hk_protect_self_exe_once(char *const argv[]);
+/* Removes the SWIFT_BACKTRACE setting self_exe.c's constructor made (none when the user set one). */
+void hk_forget_backtrace_setting(void);
 /* A helper process killed with hull (PR_SET_PDEATHSIG); -1 + errno if it could not exec.
    stdout_fd < 0: the child keeps hull's stdout. */
 pid_t hk_spawn_tied(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd);
