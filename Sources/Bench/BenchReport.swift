@@ -19,7 +19,7 @@
 //     memory_limit: MemoryLimitSearch? (limit scenarios: the bisection and its answer, see Memory.swift)
 //     shard: String? ("i/n" for one shard of a split run)
 //   struct BenchReport: Codable, Sendable { environment; results; gate: GateReport? (with --baseline) }
-//     static func load(_ path: String) throws -> BenchReport      BenchError(operation: "read bench report", path:)
+//     static func load(_ path: String) throws -> BenchReport      HarnessError(.bench, operation: "read bench report", path:)
 //     jsonData() throws -> Data   (sorted keys, pretty)
 import DrydockKit
 import Foundation
@@ -164,10 +164,10 @@ public struct BenchReport: Codable, Sendable {
 
   public static func load(_ path: String) throws -> BenchReport {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw BenchError(operation: "read bench report", path: path, message: "cannot read file")
+      throw HarnessError(.bench, operation: "read bench report", path: path, message: "cannot read file")
     }
     do { return try JSONDecoder().decode(BenchReport.self, from: data) } catch {
-      throw BenchError(operation: "parse bench report", path: path, message: "\(error)")
+      throw HarnessError(.bench, operation: "parse bench report", path: path, message: "\(error)")
     }
   }
 
@@ -175,7 +175,7 @@ public struct BenchReport: Codable, Sendable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     do { return try encoder.encode(self) } catch {
-      throw BenchError(operation: "encode report", message: "\(error)")
+      throw HarnessError(.bench, operation: "encode report", message: "\(error)")
     }
   }
 }

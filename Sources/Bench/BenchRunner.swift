@@ -107,11 +107,11 @@ public final class BenchRunner {
     let ownsWorkDirectory = configuration.workDirectory == nil
     workDirectory = try configuration.workDirectory ?? Self.makeTemporaryDirectory()
     if let reason = configuration.scenarios.lazy.compactMap({ ScenarioLoader.unmetNeed($0) }).first {
-      throw BenchError(operation: "bench", message: reason)
+      throw HarnessError(.bench, operation: "bench", message: reason)
     }
     cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-bench")
     let cleaner: CgroupCleaner
-    do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as DrydockKitError { throw BenchError(error) }
+    do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as HarnessError { throw error.relabeled(.bench) }
     self.cleaner = cleaner
     defer {
       cleanUp(cleaner: cleaner)
@@ -120,10 +120,10 @@ public final class BenchRunner {
     do {
       factory = try BundleFactory(workDirectory: workDirectory, defaultStrategy: configuration.rootfsStrategy)
       _ = try factory!.rootfsCache()
-    } catch let error as DrydockKitError { throw BenchError(error) }
+    } catch let error as HarnessError { throw error.relabeled(.bench) }
 
     guard let sources = configuration.floorSource ?? Floor.defaultSourceDirectory() else {
-      throw BenchError(operation: "find bench/floor", message: "cannot find bench/floor (set DRYDOCK_REPO)")
+      throw HarnessError(.bench, operation: "find bench/floor", message: "cannot find bench/floor (set DRYDOCK_REPO)")
     }
     // Without the launcher, peak RSS would read the test-bed's own (see bench/floor/measure.c).
     measurePath = try Floor.build("measure", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler).path
@@ -328,7 +328,7 @@ public final class BenchRunner {
     let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     var template = Array("\(base)/drydock-bench-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
-      throw BenchError(operation: "mkdtemp", path: base, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.bench, operation: "mkdtemp", path: base, errno: errno, message: String(cString: strerror(errno)))
     }
     return String(cString: made)
   }

@@ -6,7 +6,7 @@
 //   enum Floor
 //     static func defaultSourceDirectory() -> String?          <repository>/bench/floor
 //     static func build(_ program: String, sourceDirectory:, into:, compiler: = "cc") throws -> (path: String, description: String)
-//        compiles <sourceDirectory>/<program>.c to <into>/<program>; BenchError naming the compiler when it
+//        compiles <sourceDirectory>/<program>.c to <into>/<program>; HarnessError naming the compiler when it
 //        is missing or the compile fails (with its stderr)
 //     static func command(floor:rootfs:cgroupsPath:hostname: = "busybox", memoryLimitBytes: Int? = nil) -> [String]
 //        with a limit, floor writes it (and memory+swap equal to it) into its memory cgroup before attaching
@@ -25,15 +25,15 @@ public enum Floor {
                            compiler: String = "cc") throws -> (path: String, description: String) {
     let source = "\(sourceDirectory)/\(program).c"
     guard let cc = HostInfo.resolveExecutable(compiler) else {
-      throw BenchError(operation: "build \(program)", path: source,
+      throw HarnessError(.bench, operation: "build \(program)", path: source,
                        message: "C compiler '\(compiler)' not found in PATH (install build-essential)")
     }
     let output = "\(directory)/\(program)"
     let argv = [cc, "-O2", "-static", "-o", output, source]
     let result: ProcessResult
-    do { result = try ProcessRunner.run(argv, timeout: 120) } catch let error as DrydockKitError { throw BenchError(error) }
+    do { result = try ProcessRunner.run(argv, timeout: 120) } catch let error as HarnessError { throw error.relabeled(.bench) }
     guard result.succeeded else {
-      throw BenchError(operation: "build \(program)", path: source,
+      throw HarnessError(.bench, operation: "build \(program)", path: source,
                        message: "\(cc) failed: \(result.stderrText.prefix(2000)) (static glibc comes with libc6-dev)")
     }
     return (output, argv.joined(separator: " "))

@@ -191,7 +191,7 @@ extension BenchRunner {
       case .runtime(let driver):
         do {
           try context.config.set("linux.resources.memory", to: ["limit": kb * 1024, "swap": kb * 1024])
-        } catch let error as DrydockKitError { throw BenchError(error) }
+        } catch let error as HarnessError { throw error.relabeled(.bench) }
         try writeConfig(context, id: id)
         let result = try driver.run(id: id, bundle: context.bundle.path)
         let measured = result.succeeded ? try usage("run", context) : nil

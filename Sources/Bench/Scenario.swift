@@ -26,7 +26,7 @@
 //     runsFloor: Bool   (floor ?? false) and kind is .run or .limit (the floor has no create/start split: no .held)
 //   enum ScenarioLoader
 //     static func defaultDirectory() -> String?              <repository>/bench/scenarios
-//     static func load(directory:) throws -> [Scenario]       every *.json, sorted by name; BenchError on a bad file
+//     static func load(directory:) throws -> [Scenario]       every *.json, sorted by name; HarnessError on a bad file
 //     static func select(_ names: [String], from: [Scenario]) throws -> [Scenario]   in the order asked; [] = all,
 //        in the canonical order run, lifecycle, exec, state, kill
 //     static func unmetNeed(_ scenario: Scenario, hostRunsSystemd: Bool = …) -> String?   why this host cannot run it
@@ -94,19 +94,19 @@ public enum ScenarioLoader {
   public static func load(directory: String) throws -> [Scenario] {
     let names: [String]
     do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-      throw BenchError(operation: "read scenarios", path: directory, message: "\(error)")
+      throw HarnessError(.bench, operation: "read scenarios", path: directory, message: "\(error)")
     }
     var scenarios: [Scenario] = []
     for name in names.sorted() where name.hasSuffix(".json") {
       let path = directory + "/" + name
       guard let data = FileManager.default.contents(atPath: path) else {
-        throw BenchError(operation: "read scenario", path: path, message: "cannot read file")
+        throw HarnessError(.bench, operation: "read scenario", path: path, message: "cannot read file")
       }
       do { scenarios.append(try JSONDecoder().decode(Scenario.self, from: data)) } catch {
-        throw BenchError(operation: "parse scenario", path: path, message: "\(error)")
+        throw HarnessError(.bench, operation: "parse scenario", path: path, message: "\(error)")
       }
       if scenarios.last!.containerArgs.isEmpty {
-        throw BenchError(operation: "parse scenario", path: path, message: "containerArgs is empty")
+        throw HarnessError(.bench, operation: "parse scenario", path: path, message: "containerArgs is empty")
       }
     }
     return scenarios
@@ -131,7 +131,7 @@ public enum ScenarioLoader {
     }
     return try names.map { name in
       guard let found = scenarios.first(where: { $0.name == name }) else {
-        throw BenchError(operation: "select scenario", message: "no scenario named '\(name)' (have: \(scenarios.map(\.name).joined(separator: ", ")))")
+        throw HarnessError(.bench, operation: "select scenario", message: "no scenario named '\(name)' (have: \(scenarios.map(\.name).joined(separator: ", ")))")
       }
       return found
     }

@@ -8,9 +8,11 @@
 // Public API:
 //   struct Shard: Sendable, Equatable, CustomStringConvertible
 //     index, count: Int                     1 <= index <= count
-//     init(index:count:) throws ; init(parsing: "2/4") throws    BenchError(operation: "parse shard")
+//     init(index:count:) throws ; init(parsing: "2/4") throws    HarnessError(.bench, operation: "parse shard")
 //     select<T>(_ items: [T], key: (T) -> String) -> [T]          this shard's items, in input order
 //     description: "i/n"
+
+import DrydockKit
 
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
   public let index: Int
@@ -18,7 +20,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
   public init(index: Int, count: Int) throws {
     guard count >= 1, index >= 1, index <= count else {
-      throw BenchError(operation: "parse shard", message: "shard \(index)/\(count): want i/n with 1 <= i <= n")
+      throw HarnessError(.bench, operation: "parse shard", message: "shard \(index)/\(count): want i/n with 1 <= i <= n")
     }
     self.index = index
     self.count = count
@@ -27,7 +29,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
   public init(parsing text: String) throws {
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
     guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
-      throw BenchError(operation: "parse shard", message: "'\(text)': want i/n, e.g. 2/4")
+      throw HarnessError(.bench, operation: "parse shard", message: "'\(text)': want i/n, e.g. 2/4")
     }
     try self.init(index: index, count: count)
   }

@@ -28,9 +28,10 @@
 //   struct Thresholds: Codable, Sendable
 //     requireSameHost, hostFields, confirmReruns, runtimes, metrics, overrides
 //     static let defaultMetrics: [String: Band]     used for a metric the file leaves out ("skip": true drops one)
-//     static func load(_ path: String) throws -> Thresholds        BenchError(operation: "read thresholds", path:)
+//     static func load(_ path: String) throws -> Thresholds        HarnessError(.bench, operation: "read thresholds", path:)
 //     static func decode(_ data: Data, path: String) throws -> Thresholds
 //     func band(metric:runtime:scenario:phase:mode:) -> Band?       nil when the metric is not gated there
+import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -123,7 +124,7 @@ public struct Thresholds: Codable, Sendable {
 
   public static func load(_ path: String) throws -> Thresholds {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw BenchError(operation: "read thresholds", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.bench, operation: "read thresholds", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
     return try decode(data, path: path)
   }
@@ -131,16 +132,16 @@ public struct Thresholds: Codable, Sendable {
   public static func decode(_ data: Data, path: String = "<thresholds>") throws -> Thresholds {
     let thresholds: Thresholds
     do { thresholds = try JSONDecoder().decode(Thresholds.self, from: data) } catch {
-      throw BenchError(operation: "parse thresholds", path: path, message: "\(error)")
+      throw HarnessError(.bench, operation: "parse thresholds", path: path, message: "\(error)")
     }
     let statistics: Set<String> = ["median", "p90", "p99", "min", "mean", "count"]
     for (metric, band) in thresholds.metrics ?? [:] {
       if let statistic = band.statistic, !statistics.contains(statistic) {
-        throw BenchError(operation: "parse thresholds", path: path,
+        throw HarnessError(.bench, operation: "parse thresholds", path: path,
                          message: "metric \(metric): statistic '\(statistic)' is not one of \(statistics.sorted())")
       }
       if (band.relative ?? 0) < 0 || (band.absolute ?? 0) < 0 {
-        throw BenchError(operation: "parse thresholds", path: path, message: "metric \(metric): negative band")
+        throw HarnessError(.bench, operation: "parse thresholds", path: path, message: "metric \(metric): negative band")
       }
     }
     return thresholds

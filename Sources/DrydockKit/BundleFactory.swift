@@ -50,14 +50,14 @@ public final class BundleFactory {
     let repository = Self.repositoryRoot()
     guard let template = templatePath ?? repository.map({ $0 + "/bundles/busybox/config.json" }),
           let script = makeRootfsScript ?? repository.map({ $0 + "/bundles/make-rootfs" }) else {
-      throw DrydockKitError(operation: "find repository", message: "cannot locate bundles/; set DRYDOCK_REPO or pass the paths")
+      throw HarnessError(.kit, operation: "find repository", message: "cannot locate bundles/; set DRYDOCK_REPO or pass the paths")
     }
     self.workDirectory = workDirectory
     self.templatePath = template
     self.makeRootfsScript = script
     self.defaultStrategy = defaultStrategy
     do { try FileManager.default.createDirectory(atPath: workDirectory + "/bundles", withIntermediateDirectories: true) }
-    catch { throw DrydockKitError(operation: "mkdir", path: workDirectory + "/bundles", message: "\(error)") }
+    catch { throw HarnessError(.kit, operation: "mkdir", path: workDirectory + "/bundles", message: "\(error)") }
   }
 
   deinit { removeAll() }
@@ -83,7 +83,7 @@ public final class BundleFactory {
     if !FileManager.default.fileExists(atPath: path + "/bin/busybox") {
       let result = try ProcessRunner.run(["/bin/sh", makeRootfsScript, path], timeout: 120)
       guard result.succeeded else {
-        throw DrydockKitError(operation: "make-rootfs", path: path, message: result.summary)
+        throw HarnessError(.kit, operation: "make-rootfs", path: path, message: result.summary)
       }
     }
     cachedRootfs = path
@@ -93,7 +93,7 @@ public final class BundleFactory {
   public func template() throws -> ConfigTree {
     if templateData == nil {
       guard let data = FileManager.default.contents(atPath: templatePath) else {
-        throw DrydockKitError(operation: "read template", path: templatePath, errno: ENOENT, message: "cannot read file")
+        throw HarnessError(.kit, operation: "read template", path: templatePath, errno: ENOENT, message: "cannot read file")
       }
       templateData = data
     }
@@ -106,18 +106,18 @@ public final class BundleFactory {
     let directory = workDirectory + "/bundles/" + name
     let rootfs = directory + "/rootfs"
     if bundles[directory] != nil { try removeBundle(bundles[directory]!) }
-    guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw DrydockKitError.posix("mkdir", path: directory, errno: errno) }
+    guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw HarnessError.posix(.kit, "mkdir", path: directory, errno: errno) }
     let bundle = OCIBundle(path: directory, rootfs: rootfs, configPath: directory + "/config.json", strategy: strategy)
     bundles[directory] = bundle
     switch strategy {
     case .bindMountReadOnly:
-      guard mkdir(rootfs, 0o755) == 0 || errno == EEXIST else { throw DrydockKitError.posix("mkdir", path: rootfs, errno: errno) }
-      guard mount(cache, rootfs, nil, UInt(MS_BIND), nil) == 0 else { throw DrydockKitError.posix("mount --bind", path: rootfs, errno: errno) }
+      guard mkdir(rootfs, 0o755) == 0 || errno == EEXIST else { throw HarnessError.posix(.kit, "mkdir", path: rootfs, errno: errno) }
+      guard mount(cache, rootfs, nil, UInt(MS_BIND), nil) == 0 else { throw HarnessError.posix(.kit, "mount --bind", path: rootfs, errno: errno) }
       // A bind mount takes its read-only flag only on a remount.
       guard mount(nil, rootfs, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil) == 0 else {
         let code = errno
         umount2(rootfs, Int32(MNT_DETACH))
-        throw DrydockKitError.posix("mount -o remount,bind,ro", path: rootfs, errno: code)
+        throw HarnessError.posix(.kit, "mount -o remount,bind,ro", path: rootfs, errno: code)
       }
     case .hardlinkCopy:
       try Self.copyTree(from: cache, to: rootfs, hardlink: true)
@@ -134,12 +134,12 @@ public final class BundleFactory {
     Self.detachMounts(under: bundle.rootfs)
     if bundle.strategy == .bindMountReadOnly {
       if umount2(bundle.rootfs, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
-        throw DrydockKitError.posix("umount", path: bundle.rootfs, errno: errno)
+        throw HarnessError.posix(.kit, "umount", path: bundle.rootfs, errno: errno)
       }
     }
     bundles[bundle.path] = nil
     do { try FileManager.default.removeItem(atPath: bundle.path) } catch {
-      throw DrydockKitError(operation: "remove bundle", path: bundle.path, message: "\(error)")
+      throw HarnessError(.kit, operation: "remove bundle", path: bundle.path, message: "\(error)")
     }
   }
 
@@ -167,33 +167,33 @@ public final class BundleFactory {
   /// regular files hard-linked (same inode) or copied.
   static func copyTree(from source: String, to destination: String, hardlink: Bool) throws {
     var info = stat()
-    guard lstat(source, &info) == 0 else { throw DrydockKitError.posix("lstat", path: source, errno: errno) }
+    guard lstat(source, &info) == 0 else { throw HarnessError.posix(.kit, "lstat", path: source, errno: errno) }
     guard mkdir(destination, info.st_mode & 0o7777) == 0 || errno == EEXIST else {
-      throw DrydockKitError.posix("mkdir", path: destination, errno: errno)
+      throw HarnessError.posix(.kit, "mkdir", path: destination, errno: errno)
     }
     chmod(destination, info.st_mode & 0o7777)   // mkdir applies the umask; /tmp needs its 1777
     let entries: [String]
     do { entries = try FileManager.default.contentsOfDirectory(atPath: source) } catch {
-      throw DrydockKitError(operation: "readdir", path: source, message: "\(error)")
+      throw HarnessError(.kit, operation: "readdir", path: source, message: "\(error)")
     }
     for entry in entries {
       let from = source + "/" + entry, to = destination + "/" + entry
-      guard lstat(from, &info) == 0 else { throw DrydockKitError.posix("lstat", path: from, errno: errno) }
+      guard lstat(from, &info) == 0 else { throw HarnessError.posix(.kit, "lstat", path: from, errno: errno) }
       switch info.st_mode & S_IFMT {
       case S_IFDIR:
         try copyTree(from: from, to: to, hardlink: hardlink)
       case S_IFLNK:
         var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink(from, &target, target.count - 1)
-        guard n >= 0 else { throw DrydockKitError.posix("readlink", path: from, errno: errno) }
+        guard n >= 0 else { throw HarnessError.posix(.kit, "readlink", path: from, errno: errno) }
         target[n] = 0
-        guard symlink(target, to) == 0 else { throw DrydockKitError.posix("symlink", path: to, errno: errno) }
+        guard symlink(target, to) == 0 else { throw HarnessError.posix(.kit, "symlink", path: to, errno: errno) }
       default:
         if hardlink {
-          guard link(from, to) == 0 else { throw DrydockKitError.posix("link", path: to, errno: errno) }
+          guard link(from, to) == 0 else { throw HarnessError.posix(.kit, "link", path: to, errno: errno) }
         } else {
           do { try FileManager.default.copyItem(atPath: from, toPath: to) } catch {
-            throw DrydockKitError(operation: "copy", path: to, message: "\(error)")
+            throw HarnessError(.kit, operation: "copy", path: to, message: "\(error)")
           }
           chmod(to, info.st_mode & 0o7777)
         }

@@ -8,8 +8,8 @@
 //     static func uniquePrefix(_ label: String) -> String    "/<label>-<pid>-<random>"
 //     directories(for cgroupsPath:) -> [String]   the directory of that path in each hierarchy (existing or not)
 //     owns(_ cgroupsPath:) -> Bool                 the path is the prefix or below it
-//     remove(cgroupsPath:killTimeout: = 5) -> [DrydockKitError]   thaw, SIGKILL the processes inside, rmdir leaves first
-//     removeAll(killTimeout: = 5) -> [DrydockKitError]             the same for the whole prefix
+//     remove(cgroupsPath:killTimeout: = 5) -> [HarnessError]   thaw, SIGKILL the processes inside, rmdir leaves first
+//     removeAll(killTimeout: = 5) -> [HarnessError]             the same for the whole prefix
 //   Returns what could not be removed instead of throwing, so a cleanup goes as far as it can.
 //   Only processes listed in cgroups under the prefix are signalled; nothing outside it is read or touched.
 import Foundation
@@ -25,7 +25,7 @@ public struct CgroupCleaner: Sendable {
     let components = prefix.split(separator: "/")
     guard prefix.hasPrefix("/"), !components.isEmpty, !components.contains(".."), !components.contains("."),
           components.first != "process_api" else {
-      throw DrydockKitError(operation: "cgroup prefix", path: prefix, errno: EINVAL,
+      throw HarnessError(.kit, operation: "cgroup prefix", path: prefix, errno: EINVAL,
                             message: "must be an absolute path of the caller's own below the root (not /process_api)")
     }
     self.prefix = "/" + components.joined(separator: "/")
@@ -47,13 +47,13 @@ public struct CgroupCleaner: Sendable {
     return mounts.map { "\($0.path)/\(relative)" }
   }
 
-  public func removeAll(killTimeout: Double = 5) -> [DrydockKitError] {
+  public func removeAll(killTimeout: Double = 5) -> [HarnessError] {
     remove(cgroupsPath: prefix, killTimeout: killTimeout)
   }
 
-  public func remove(cgroupsPath: String, killTimeout: Double = 5) -> [DrydockKitError] {
+  public func remove(cgroupsPath: String, killTimeout: Double = 5) -> [HarnessError] {
     guard owns(cgroupsPath) else {
-      return [DrydockKitError(operation: "remove cgroup", path: cgroupsPath, errno: EPERM,
+      return [HarnessError(.kit, operation: "remove cgroup", path: cgroupsPath, errno: EPERM,
                               message: "outside the cleaner's prefix \(prefix): left alone")]
     }
     let roots = directories(for: cgroupsPath).filter { FileManager.default.fileExists(atPath: $0) }
@@ -66,7 +66,7 @@ public struct CgroupCleaner: Sendable {
       _ = Self.write("THAWED", to: directory + "/freezer.state")
     }
     killMembers(of: all, timeout: killTimeout)
-    var failures: [DrydockKitError] = []
+    var failures: [HarnessError] = []
     let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(killTimeout * 1e9)
     for directory in all {
       while rmdir(directory) != 0 {
@@ -78,7 +78,7 @@ public struct CgroupCleaner: Sendable {
           usleep(2000)
           continue
         }
-        failures.append(.posix("rmdir", path: directory, errno: code))
+        failures.append(.posix(.kit, "rmdir", path: directory, errno: code))
         break
       }
     }

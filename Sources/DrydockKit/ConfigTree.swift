@@ -15,7 +15,7 @@
 //     args: [String]? { get }; setArgs(_:) ; setCgroupsPath(_:)
 //     removeNamespace(_ type:) ; hasNamespace(_ type:) -> Bool
 //     jsonData(pretty: = true) throws -> Data ; write(to path:) throws
-//   Errors are DrydockKitError(operation: "config set|append|remove|read|write", path: the key path or file).
+//   Errors are HarnessError(.kit, operation: "config set|append|remove|read|write", path: the key path or file).
 import Foundation
 
 public enum ConfigPathComponent: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, CustomStringConvertible {
@@ -41,17 +41,17 @@ public struct ConfigTree {
 
   public init(jsonData: Data) throws {
     guard let object = try? JSONSerialization.jsonObject(with: jsonData) as? [String: Any] else {
-      throw DrydockKitError(operation: "config read", message: "not a JSON object")
+      throw HarnessError(.kit, operation: "config read", message: "not a JSON object")
     }
     root = object
   }
 
   public init(contentsOfFile path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw DrydockKitError(operation: "config read", path: path, errno: ENOENT, message: "cannot read file")
+      throw HarnessError(.kit, operation: "config read", path: path, errno: ENOENT, message: "cannot read file")
     }
     do { try self.init(jsonData: data) } catch {
-      throw DrydockKitError(operation: "config read", path: path, message: "not a JSON object")
+      throw HarnessError(.kit, operation: "config read", path: path, message: "not a JSON object")
     }
   }
 
@@ -124,19 +124,19 @@ public struct ConfigTree {
     var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
     if pretty { options.insert(.prettyPrinted) }
     do { return try JSONSerialization.data(withJSONObject: root, options: options) } catch {
-      throw DrydockKitError(operation: "config write", message: "not serialisable as JSON: \(error)")
+      throw HarnessError(.kit, operation: "config write", message: "not serialisable as JSON: \(error)")
     }
   }
 
   public func write(to path: String) throws {
     let data = try jsonData()
     do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-      throw DrydockKitError(operation: "config write", path: path, message: "\(error)")
+      throw HarnessError(.kit, operation: "config write", path: path, message: "\(error)")
     }
   }
 
-  private func failure(_ operation: String, _ path: [ConfigPathComponent], _ message: String) -> DrydockKitError {
-    DrydockKitError(operation: operation, path: path.map(\.description).joined(separator: "."), message: message)
+  private func failure(_ operation: String, _ path: [ConfigPathComponent], _ message: String) -> HarnessError {
+    HarnessError(.kit, operation: operation, path: path.map(\.description).joined(separator: "."), message: message)
   }
 
   /// Walk down `path` inside `node`, creating missing objects, and apply `change` to the final slot.
@@ -148,7 +148,7 @@ public struct ConfigTree {
     switch first {
     case .key(let key):
       guard var object = (node as? [String: Any]) ?? (node is NSNull ? [:] : nil) else {
-        throw DrydockKitError(operation: "config set", path: where_, message: "'\(key)' is looked up in a non-object")
+        throw HarnessError(.kit, operation: "config set", path: where_, message: "'\(key)' is looked up in a non-object")
       }
       var child: Any = object[key] ?? (rest.first.map { if case .index = $0 { return [Any]() as Any } else { return [String: Any]() as Any } } ?? NSNull())
       try update(&child, rest, fullPath: fullPath, change)
@@ -156,7 +156,7 @@ public struct ConfigTree {
       node = object
     case .index(let index):
       guard var array = node as? [Any], index >= 0, index <= array.count else {
-        throw DrydockKitError(operation: "config set", path: where_, message: "index \(index) out of range or not an array")
+        throw HarnessError(.kit, operation: "config set", path: where_, message: "index \(index) out of range or not an array")
       }
       var child: Any = index < array.count ? array[index] : [String: Any]()
       try update(&child, rest, fullPath: fullPath, change)

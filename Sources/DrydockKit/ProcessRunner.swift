@@ -29,7 +29,7 @@
 //     static func monotonicNanoseconds() -> UInt64
 //     static func waitForExit(pid: Int32, timeout: Double) -> Bool    any process (not only a child): pidfd + poll;
 //        true when it has exited (or no longer exists), false on timeout. Does not reap.
-// Throws DrydockKitError only when the process cannot be started (missing binary, pipe/pidfd failure);
+// Throws HarnessError only when the process cannot be started (missing binary, pipe/pidfd failure);
 // a non-zero exit, a signal or a timeout is reported in the result, for the caller to judge.
 #if canImport(Glibc)
 import Glibc
@@ -128,10 +128,10 @@ public final class SpawnedProcess {
                            stderr: ProcessOutput = .pipe) throws -> SpawnedProcess {
     _ = ignoreSIGPIPEOnce
     guard let program = argv.first else {
-      throw DrydockKitError(operation: "posix_spawn", message: "empty argv")
+      throw HarnessError(.kit, operation: "posix_spawn", message: "empty argv")
     }
     guard let pidfdOpen = pidfdOpenFunction, let pipe2 = pipe2Function, let addChdir = addChdirFunction else {
-      throw DrydockKitError(operation: "dlsym", message: "libc lacks pidfd_open, pipe2 or posix_spawn_file_actions_addchdir_np (needs glibc 2.36)")
+      throw HarnessError(.kit, operation: "dlsym", message: "libc lacks pidfd_open, pipe2 or posix_spawn_file_actions_addchdir_np (needs glibc 2.36)")
     }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -143,7 +143,7 @@ public final class SpawnedProcess {
     func makePipe() throws -> (read: Int32, write: Int32) {
       var fds: [Int32] = [-1, -1]
       guard pipe2(&fds, O_CLOEXEC) == 0 else {
-        let code = errno; cleanup(); throw DrydockKitError.posix("pipe2", errno: code)
+        let code = errno; cleanup(); throw HarnessError.posix(.kit, "pipe2", errno: code)
       }
       return (fds[0], fds[1])
     }
@@ -205,7 +205,7 @@ public final class SpawnedProcess {
       : posix_spawnp(&pid, program, &actions, &attributes, cArgv, cEnv)
     guard spawnStatus == 0 else {
       cleanup()
-      throw DrydockKitError.posix("posix_spawn", path: program, errno: spawnStatus)
+      throw HarnessError.posix(.kit, "posix_spawn", path: program, errno: spawnStatus)
     }
     for fd in childEnds { close(fd) }
     let pidfd = pidfdOpen(pid, 0)
@@ -215,7 +215,7 @@ public final class SpawnedProcess {
       var status: Int32 = 0
       _ = waitpid(pid, &status, 0)
       for fd in parentEnds { close(fd) }
-      throw DrydockKitError.posix("pidfd_open", path: program, errno: code)
+      throw HarnessError.posix(.kit, "pidfd_open", path: program, errno: code)
     }
     for fd in parentEnds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     return SpawnedProcess(pid: pid, argv: argv, pidfd: pidfd, start: start, stdoutFD: outRead,

@@ -104,7 +104,7 @@ public struct RuntimeDriver: Sendable {
     case .processJSON(let json):
       let file = stateRoot + "/.drydock-exec-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
       guard FileManager.default.createFile(atPath: file, contents: Data(json.utf8)) else {
-        throw DrydockKitError(operation: "write exec process.json", path: file, message: "cannot create file")
+        throw HarnessError(.kit, operation: "write exec process.json", path: file, message: "cannot create file")
       }
       defer { unlink(file) }
       return try invoke(args + ["--process", file, id])

@@ -35,7 +35,7 @@ public struct RuntimeUnderTest: Sendable, Hashable, CustomStringConvertible {
   /// Find the binary (absolute path, relative path, or a name looked up in PATH) and read its version.
   public static func probe(_ pathOrName: String, name: String? = nil, extraGlobalArgs: [String] = []) throws -> RuntimeUnderTest {
     guard let resolved = HostInfo.resolveExecutable(pathOrName) else {
-      throw DrydockKitError(operation: "find runtime", path: pathOrName, errno: ENOENT,
+      throw HarnessError(.kit, operation: "find runtime", path: pathOrName, errno: ENOENT,
                             message: "no executable file by that name or path")
     }
     let result = try ProcessRunner.run([resolved] + extraGlobalArgs + ["--version"], timeout: 5)

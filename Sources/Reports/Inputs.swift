@@ -17,7 +17,7 @@
 //      static func parse(_ object: Any) -> [TraceRecord]        the tolerant reader described above
 //   struct ReportInputs: Sendable { bench: [BenchReport]; conformance: [ConformanceDoc]; traces: [TraceRecord];
 //                                   files: [String] (what was read, for report.json) }
-//     static func load(directories:) throws -> ReportInputs    ReportError(operation: "read inputs", path:)
+//     static func load(directories:) throws -> ReportInputs    HarnessError(.report, operation: "read inputs", path:)
 //     static func classify(_ data: Data, path:) throws -> ReportInputs   one file's contribution
 import Bench
 import DrydockKit
@@ -186,7 +186,7 @@ public struct ReportInputs: Sendable {
     for directory in directories {
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
-        throw ReportError(operation: "read inputs", path: directory, message: "no such file or directory")
+        throw HarnessError(.report, operation: "read inputs", path: directory, message: "no such file or directory")
       }
       // A single file is accepted too: `--in bench.json` is what one types after `drydock bench --json`.
       let paths: [String]
@@ -202,7 +202,7 @@ public struct ReportInputs: Sendable {
       }
       for path in paths {
         guard let data = FileManager.default.contents(atPath: path) else {
-          throw ReportError(operation: "read inputs", path: path, message: "cannot read file")
+          throw HarnessError(.report, operation: "read inputs", path: path, message: "cannot read file")
         }
         inputs.add(try classify(data, path: path))
       }
@@ -217,14 +217,14 @@ public struct ReportInputs: Sendable {
         do {
           return ReportInputs(bench: [try JSONDecoder().decode(BenchReport.self, from: data)], files: [path])
         } catch {
-          throw ReportError(operation: "parse bench report", path: path, message: "\(error)")
+          throw HarnessError(.report, operation: "parse bench report", path: path, message: "\(error)")
         }
       }
       if let runtimes = dict["runtimes"] as? [[String: Any]], runtimes.contains(where: { $0["cases"] != nil }) {
         do {
           return ReportInputs(conformance: [try JSONDecoder().decode(ConformanceDoc.self, from: data)], files: [path])
         } catch {
-          throw ReportError(operation: "parse conformance.json", path: path, message: "\(error)")
+          throw HarnessError(.report, operation: "parse conformance.json", path: path, message: "\(error)")
         }
       }
       if dict["verdict"] != nil && dict["generated_at"] != nil { return ReportInputs() }   // a report.json

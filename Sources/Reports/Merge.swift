@@ -71,7 +71,7 @@ public enum Merge {
       for result in report.results {
         let key = "\(result.runtime) \(result.scenario)/\(result.phase) \(result.mode)"
         guard seen.insert(key).inserted else {
-          throw ReportError(operation: "merge bench reports", message: "\(key) appears in two inputs: were the shards split with the same --shard n?")
+          throw HarnessError(.report, operation: "merge bench reports", message: "\(key) appears in two inputs: were the shards split with the same --shard n?")
         }
         results.append(result)
       }

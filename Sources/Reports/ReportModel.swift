@@ -98,7 +98,7 @@ public enum JSONReport {
     do {
       return String(decoding: try encoder.encode(model), as: UTF8.self) + "\n"
     } catch {
-      throw ReportError(operation: "encode report.json", message: "\(error)")
+      throw HarnessError(.report, operation: "encode report.json", message: "\(error)")
     }
   }
 }

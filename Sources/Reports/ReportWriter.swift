@@ -6,8 +6,9 @@
 //   enum ReportWriter
 //     static func writeReport(_ model: ReportModel, to directory: String) throws -> [String]   paths written
 //     static func writeMerged(_ merged: Merged, to directory: String) throws -> [String]
-//     ReportError(operation: "write", path:, errno:) on failure
+//     HarnessError(.report, operation: "write", path:, errno:) on failure
 import Bench
+import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,7 @@ public enum ReportWriter {
     func encode<T: Encodable>(_ value: T, _ name: String) throws {
       let text: String
       do { text = String(decoding: try encoder.encode(value), as: UTF8.self) + "\n" } catch {
-        throw ReportError(operation: "encode", path: directory + "/" + name, message: "\(error)")
+        throw HarnessError(.report, operation: "encode", path: directory + "/" + name, message: "\(error)")
       }
       written.append(try write(text, directory + "/" + name))
     }
@@ -44,13 +45,13 @@ public enum ReportWriter {
 
   static func makeDirectory(_ directory: String) throws {
     do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-      throw ReportError(operation: "create directory", path: directory, message: "\(error)")
+      throw HarnessError(.report, operation: "create directory", path: directory, message: "\(error)")
     }
   }
 
   static func write(_ text: String, _ path: String) throws -> String {
     guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-      throw ReportError(operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.report, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
     return path
   }

@@ -12,8 +12,8 @@
 //   struct BadInputReport: Codable, Sendable { runtime: String; cases: [BadInputResult]; passed: Bool;
 //     byVerdict: [String: Int]; byCategory: [String: [String: Int]] }
 //   enum BadInputRunner
-//     static func load(directory:) throws(StressError) -> [BadInputCase]
-//     static func run(runtime:directory:only: = nil) throws(StressError) -> BadInputReport
+//     static func load(directory:) throws(HarnessError) -> [BadInputCase]
+//     static func run(runtime:directory:only: = nil) throws(HarnessError) -> BadInputReport
 // Safety: a case that parses as an object whose `linux` lacks this run's cgroupsPath is skipped, not run, because
 // a runtime accepting it would create a cgroup under the caller's own (here the machine's control process's).
 import DrydockKit
@@ -68,17 +68,17 @@ public struct BadInputReport: Codable, Sendable {
 private struct Manifest: Decodable { var cases: [BadInputCase] }
 
 public enum BadInputRunner {
-  public static func load(directory: String) throws(StressError) -> [BadInputCase] {
+  public static func load(directory: String) throws(HarnessError) -> [BadInputCase] {
     let path = directory + "/manifest.json"
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw StressError(operation: "read bad-input manifest", path: path, message: "cannot read file")
+      throw HarnessError(.stress, operation: "read bad-input manifest", path: path, message: "cannot read file")
     }
     do { return try JSONDecoder().decode(Manifest.self, from: data).cases } catch {
-      throw StressError(operation: "parse bad-input manifest", path: path, message: "\(error)")
+      throw HarnessError(.stress, operation: "parse bad-input manifest", path: path, message: "\(error)")
     }
   }
 
-  public static func run(runtime: RuntimeUnderTest, directory: String, only: Set<String>? = nil) throws(StressError) -> BadInputReport {
+  public static func run(runtime: RuntimeUnderTest, directory: String, only: Set<String>? = nil) throws(HarnessError) -> BadInputReport {
     let cases = try load(directory: directory).filter { only?.contains($0.file) ?? true }
     let environment = try StressEnvironment(runtime: runtime, label: "badinput", timeout: 20)
     defer { _ = environment.tearDown() }
@@ -102,7 +102,7 @@ public enum BadInputRunner {
       let id = (badCase.id ?? "bad\(index)").replacingOccurrences(of: "@ESCAPE@", with: marker)
       let escape = badCase.escape?.replacingOccurrences(of: "@ESCAPE@", with: marker)
       guard let original = FileManager.default.contents(atPath: directory + "/cases/" + badCase.file) else {
-        throw StressError(operation: "read case", path: directory + "/cases/" + badCase.file, message: "cannot read file")
+        throw HarnessError(.stress, operation: "read case", path: directory + "/cases/" + badCase.file, message: "cannot read file")
       }
       let bytes = substitute(substitute(original, "@CGROUPS_PATH@", cgroupsPath), "@ESCAPE@", marker)
       var result = BadInputResult(file: badCase.file, category: badCase.category, verdict: .skipped, message: "", findings: [],
@@ -118,7 +118,7 @@ public enum BadInputRunner {
         symlink(target.replacingOccurrences(of: "@ESCAPE@", with: marker), bundle.rootfs + "/" + name)
       }
       guard FileManager.default.createFile(atPath: bundle.configPath, contents: bytes) else {
-        throw StressError(operation: "write case config", path: bundle.configPath, message: String(cString: strerror(errno)))
+        throw HarnessError(.stress, operation: "write case config", path: bundle.configPath, message: String(cString: strerror(errno)))
       }
       // Per case, after its bundle mount: only what the runtime adds counts.
       var before = auditor.snapshot()

@@ -10,7 +10,7 @@
 //     lifecycles: [String: Int]; operations: [String: OperationStats]; failureCount: Int; failures: [String] (first 50)
 //     leaks: [Leak]; rss: RSSSummary; teardownProblems: [String]; passed: Bool (no failure, no leak)
 //   enum Churn
-//     static func run(runtime:configuration:progress:) throws(StressError) -> ChurnReport
+//     static func run(runtime:configuration:progress:) throws(HarnessError) -> ChurnReport
 // Each worker owns one bundle (a read-only bind mount of the busybox rootfs) and rewrites its config.json per
 // container, so the mount table only changes by what the runtime does. A warm-up lifecycle runs before the
 // "before" snapshot so the runtime's first-use work (the prefix's parent cgroups) is not counted as a leak.
@@ -100,9 +100,9 @@ public enum Churn {
   /// `inject` runs after the churn and before the audit: tests use it to plant a leak the audit must find.
   public static func run(runtime: RuntimeUnderTest, configuration: ChurnConfiguration,
                          progress: (@Sendable (Int, Int) -> Void)? = nil,
-                         inject: ((StressEnvironment) -> Void)? = nil) throws(StressError) -> ChurnReport {
+                         inject: ((StressEnvironment) -> Void)? = nil) throws(HarnessError) -> ChurnReport {
     guard configuration.concurrency >= 1, configuration.containers >= 1, !configuration.lifecycles.isEmpty else {
-      throw StressError(operation: "churn", message: "containers and concurrency must be at least 1, lifecycles non-empty")
+      throw HarnessError(.stress, operation: "churn", message: "containers and concurrency must be at least 1, lifecycles non-empty")
     }
     let environment = try StressEnvironment(runtime: runtime, label: "stress", timeout: configuration.callTimeout)
     let auditor = environment.auditor
@@ -121,7 +121,7 @@ public enum Churn {
       let records = lifecycleDriver.perform(lifecycle, id: "warmup\(index)", bundle: bundles[0].path)
       if let failure = records.compactMap(\.failure).first {
         _ = environment.tearDown()
-        throw StressError(operation: "warm-up", message: failure)
+        throw HarnessError(.stress, operation: "warm-up", message: failure)
       }
     }
     // libdispatch opens its epoll/eventfd/timerfd on first use: let that happen before the fd snapshot.
@@ -190,7 +190,7 @@ public enum Churn {
                        leaks: leaks, rss: .summarize(samples), teardownProblems: problems)
   }
 
-  static func write(_ template: Data, lifecycle: Lifecycle, cgroupsPath: String, to bundle: OCIBundle) throws(StressError) {
+  static func write(_ template: Data, lifecycle: Lifecycle, cgroupsPath: String, to bundle: OCIBundle) throws(HarnessError) {
     try kit {
       var tree = try ConfigTree(jsonData: template)
       try tree.setArgs(lifecycle.processArgs)

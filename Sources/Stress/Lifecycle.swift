@@ -54,7 +54,7 @@ public struct LifecycleDriver: Sendable {
                                   failure: failed ? "\(id) \(operation): \(result.summary)" : nil))
         if failed { throw Failed() }
         return result
-      } catch let error as DrydockKitError {
+      } catch let error as HarnessError {
         records.append(CallRecord(operation: operation, milliseconds: 0, failure: "\(id) \(operation): \(error)"))
         throw Failed()
       }

@@ -8,7 +8,7 @@
 //     deleteWinners: Int; expectedDeleteWinners: Int? (nil: informational); problems: [String]
 //   struct SameIDReport: Codable, Sendable { runtime: String; rounds: [RaceRound]; leaks: [Leak]; passed: Bool }
 //   enum SameIDRace
-//     static func run(runtime:, width: = 8) throws(StressError) -> SameIDReport   width: calls per operation
+//     static func run(runtime:, width: = 8) throws(HarnessError) -> SameIDReport   width: calls per operation
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -40,7 +40,7 @@ public struct SameIDReport: Codable, Sendable {
 }
 
 public enum SameIDRace {
-  public static func run(runtime: RuntimeUnderTest, width: Int = 8) throws(StressError) -> SameIDReport {
+  public static func run(runtime: RuntimeUnderTest, width: Int = 8) throws(HarnessError) -> SameIDReport {
     let environment = try StressEnvironment(runtime: runtime, label: "sameid")
     defer { _ = environment.tearDown() }
     let auditor = environment.auditor

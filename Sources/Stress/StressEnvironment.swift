@@ -6,9 +6,9 @@
 //     runtime: RuntimeUnderTest; workDirectory, stateRoot: String; cleaner: CgroupCleaner; driver: RuntimeDriver
 //     prefix: String                                       the cgroup prefix (absolute, unique to this run)
 //     auditor: LeakAuditor                                 audits exactly this environment's traces
-//     init(runtime:label:timeout: = 30) throws(StressError)
+//     init(runtime:label:timeout: = 30) throws(HarnessError)
 //     cgroupsPath(_ name:) -> String                        prefix + "/" + name
-//     config(args:cgroupsPath:) throws(StressError) -> ConfigTree   the busybox template, process and cgroup replaced
+//     config(args:cgroupsPath:) throws(HarnessError) -> ConfigTree   the busybox template, process and cgroup replaced
 //     makeBundle(name:config:strategy: = nil) / removeBundle(_:)    through BundleFactory (read-only bind mount default)
 //     tearDown() -> [String]    force-deletes what `list` shows, kills processes of ours, removes cgroups, mounts, files
 //   final class Locked<Value>: @unchecked Sendable   a value behind an NSLock, for the worker threads
@@ -42,11 +42,11 @@ public final class StressEnvironment {
 
   public var prefix: String { cleaner.prefix }
 
-  public init(runtime: RuntimeUnderTest, label: String, timeout: Double = 30) throws(StressError) {
+  public init(runtime: RuntimeUnderTest, label: String, timeout: Double = 30) throws(HarnessError) {
     self.runtime = runtime
     let directory = "/tmp/drydock-\(label)-\(runtime.name)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     guard mkdir(directory, 0o700) == 0 else {
-      throw StressError(operation: "mkdir", path: directory, message: String(cString: strerror(errno)))
+      throw HarnessError(.stress, operation: "mkdir", path: directory, message: String(cString: strerror(errno)))
     }
     workDirectory = directory
     stateRoot = directory + "/state"
@@ -57,7 +57,7 @@ public final class StressEnvironment {
       _ = try factory.rootfsCache()
     } catch {
       try? FileManager.default.removeItem(atPath: directory)
-      throw (error as? DrydockKitError).map(StressError.init) ?? StressError(operation: "set up", path: directory, message: "\(error)")
+      throw (error as? HarnessError)?.relabeled(.stress) ?? HarnessError(.stress, operation: "set up", path: directory, message: "\(error)")
     }
   }
 
@@ -69,17 +69,17 @@ public final class StressEnvironment {
 
   public func cgroupsPath(_ name: String) -> String { prefix + "/" + name }
 
-  public func config(args: [String], cgroupsPath: String) throws(StressError) -> ConfigTree {
+  public func config(args: [String], cgroupsPath: String) throws(HarnessError) -> ConfigTree {
     var tree = try kit { try factory.template() }
     try kit { try tree.setArgs(args); try tree.setCgroupsPath(cgroupsPath) }
     return tree
   }
 
-  public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(StressError) -> OCIBundle {
+  public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(HarnessError) -> OCIBundle {
     try kit { try factory.makeBundle(name: name, config: config, strategy: strategy) }
   }
 
-  public func removeBundle(_ bundle: OCIBundle) throws(StressError) {
+  public func removeBundle(_ bundle: OCIBundle) throws(HarnessError) {
     try kit { try factory.removeBundle(bundle) }
   }
 
@@ -114,4 +114,11 @@ public final class StressEnvironment {
     }
     return problems
   }
+}
+
+/// Runs `body`, reporting a DrydockKit failure as a stress one ("stress: ...") so callers see one domain.
+func kit<T>(_ body: () throws -> T) throws(HarnessError) -> T {
+  do { return try body() }
+  catch let error as HarnessError { throw error.relabeled(.stress) }
+  catch { throw HarnessError(.stress, operation: "unexpected", message: "\(error)") }
 }

@@ -50,7 +50,7 @@ public final class BPFSession {
     dd_set_log_sink(libbpfSink)
     let start = ProcessRunner.monotonicNanoseconds()
     guard let object = bpf_object__open_file(objectPath, nil) else {
-      throw TracerError.libbpf("open BPF object", path: objectPath, code: errno, detail: Self.recentLog())
+      throw HarnessError.libbpf("open BPF object", path: objectPath, code: errno, detail: Self.recentLog())
     }
     let loaded = bpf_object__load(object)
     if loaded != 0 {
@@ -63,7 +63,7 @@ public final class BPFSession {
     func fd(_ name: String) throws -> Int32 {
       guard let map = bpf_object__find_map_by_name(object, name) else {
         bpf_object__close(object)
-        throw TracerError(operation: "find map", path: name, errno: ENOENT, message: "the BPF object lacks this map: rebuild it")
+        throw HarnessError(.tracer, operation: "find map", path: name, errno: ENOENT, message: "the BPF object lacks this map: rebuild it")
       }
       return bpf_map__fd(map)
     }
@@ -79,7 +79,7 @@ public final class BPFSession {
     }, context, nil) else {
       let code = errno
       bpf_object__close(object)
-      throw TracerError.libbpf("ring_buffer__new", code: code)
+      throw HarnessError.libbpf("ring_buffer__new", code: code)
     }
     self.ring = ring
   }
@@ -87,16 +87,16 @@ public final class BPFSession {
   deinit { close() }
 
   /// The verifier or BTF resolution said no: name the cause instead of a bare errno.
-  private static func explainLoadFailure(code: Int32, log: String, path: String) -> TracerError {
+  private static func explainLoadFailure(code: Int32, log: String, path: String) -> HarnessError {
     if let line = log.split(separator: "\n").first(where: { $0.contains("failed to find kernel BTF type ID") }) {
-      return TracerError(operation: "load BPF object", path: path, errno: -code,
+      return HarnessError(.tracer, operation: "load BPF object", path: path, errno: -code,
                          message: "a tracepoint is missing from this kernel (\(line.trimmingCharacters(in: .whitespaces)))")
     }
     if code == -EPERM || code == -EACCES {
-      return TracerError(operation: "load BPF object", path: path, errno: -code,
+      return HarnessError(.tracer, operation: "load BPF object", path: path, errno: -code,
                          message: "the kernel refused BPF (needs root/CAP_BPF+CAP_PERFMON; lockdown may forbid it). \(log.suffix(800))")
     }
-    return TracerError.libbpf("load BPF object", path: path, code: code, detail: "the kernel refused the program: \(log.suffix(1500))")
+    return HarnessError.libbpf("load BPF object", path: path, code: code, detail: "the kernel refused the program: \(log.suffix(1500))")
   }
 
   private static func recentLog() -> String { libbpfMessages.suffix(30).joined() }
@@ -125,7 +125,7 @@ public final class BPFSession {
       guard let link = bpf_program__attach(current) else {
         let code = errno
         detach()
-        throw TracerError.libbpf("attach", path: name, code: code,
+        throw HarnessError.libbpf("attach", path: name, code: code,
                                  detail: "tracepoint not available? " + Self.recentLog().suffix(400))
       }
       links.append(link)
@@ -263,7 +263,7 @@ public final class BPFSession {
   }
 
   private func check(_ status: Int32, _ operation: String) throws {
-    if status != 0 { throw TracerError.libbpf(operation, code: status < 0 ? status : -errno) }
+    if status != 0 { throw HarnessError.libbpf(operation, code: status < 0 ? status : -errno) }
   }
 
   /// The kernel ids of this object's programs (empty once closed).
@@ -299,3 +299,13 @@ public final class BPFSession {
 
 }
 
+
+extension HarnessError {
+  /// libbpf returns -errno (or NULL with errno set): normalise both into one error with strerror.
+  static func libbpf(_ operation: String, path: String? = nil, code: Int32, detail: String = "") -> HarnessError {
+    let positive = code < 0 ? -code : code
+    var text = String(cString: strerror(positive))
+    if !detail.isEmpty { text += ": " + detail }
+    return HarnessError(.tracer, operation: operation, path: path, errno: positive, message: text)
+  }
+}

@@ -79,7 +79,7 @@ public final class OverheadMeter {
     let result = gate.waitDraining(session: tracer.session, deadline: ProcessRunner.monotonicNanoseconds() + UInt64(options.timeout * 1e9),
                                    timeout: options.timeout)
     guard result.succeeded else {
-      throw TracerError(operation: "untraced run", path: tracer.runtime.path, errno: ECHILD, message: result.summary)
+      throw HarnessError(.tracer, operation: "untraced run", path: tracer.runtime.path, errno: ECHILD, message: result.summary)
     }
     return result.wallMilliseconds
   }
@@ -93,7 +93,7 @@ public final class OverheadMeter {
       untraced.append(try untracedRun(bundle: bundle, options: runOptions, index: index))
       let report = try tracer.trace(bundle: bundle, options: runOptions)
       guard report.runtimeExitCode == 0 else {
-        throw TracerError(operation: "traced run", path: tracer.runtime.path, errno: ECHILD, message: report.notes.joined(separator: "; "))
+        throw HarnessError(.tracer, operation: "traced run", path: tracer.runtime.path, errno: ECHILD, message: report.notes.joined(separator: "; "))
       }
       traced.append(report.wallMs)
     }

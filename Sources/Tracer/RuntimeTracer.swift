@@ -149,7 +149,7 @@ public final class RuntimeTracer {
       return session.rawTrace(rootPids: recording.roots)
     }
     if TraceInterrupt.requested {
-      throw TracerError(operation: "trace", path: runtime.path, errno: EINTR, message: "interrupted: traced processes killed, BPF detached")
+      throw HarnessError(.tracer, operation: "trace", path: runtime.path, errno: EINTR, message: "interrupted: traced processes killed, BPF detached")
     }
     var report = TraceReport()
     report.runtime = runtime.name

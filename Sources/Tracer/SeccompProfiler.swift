@@ -18,6 +18,7 @@
 //     verify(profile: Data, bundle:options:) throws -> SeccompVerdict
 // The recording filter allows everything but one syscall nobody calls (acct): a filter must be loaded for the
 // runtime's post-filter calls to show up, and most bundles (runc spec's default) have none.
+import DrydockKit
 import Foundation
 
 public struct SeccompGeneration: Sendable {
@@ -100,7 +101,7 @@ public final class SeccompProfiler {
       let report = try tracer.trace(bundle: bundle, options: recordingOptions)
       lastReports.append(report)
       guard report.runtimeExitCode == 0, !report.timedOut else {
-        throw TracerError(operation: "record for seccomp", path: tracer.runtime.path, errno: ECHILD,
+        throw HarnessError(.tracer, operation: "record for seccomp", path: tracer.runtime.path, errno: ECHILD,
                           message: "the container did not run cleanly (exit \(report.runtimeExitCode.map(String.init) ?? "none")): \(report.notes.joined(separator: "; "))")
       }
       sawFilter = sawFilter || report.seccompFilterSeen
@@ -130,7 +131,7 @@ public final class SeccompProfiler {
 
   public func verify(profile: Data, bundle: TraceBundle, options: TraceOptions) throws -> SeccompVerdict {
     guard let object = try? JSONSerialization.jsonObject(with: profile) as? [String: Any] else {
-      throw TracerError(operation: "read profile", errno: EINVAL, message: "not a JSON object (want an OCI linux.seccomp)")
+      throw HarnessError(.tracer, operation: "read profile", errno: EINVAL, message: "not a JSON object (want an OCI linux.seccomp)")
     }
     var allowedNames = Set<String>()
     for rule in object["syscalls"] as? [[String: Any]] ?? [] where (rule["action"] as? String) == "SCMP_ACT_ALLOW" {

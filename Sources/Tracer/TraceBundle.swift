@@ -30,15 +30,15 @@ public final class TraceBundle {
     self.source = absolute
     original = try Self.readConfig(absolute + "/config.json")
     guard let root = original.value(at: ["root", "path"]) as? String else {
-      throw TracerError(operation: "read bundle", path: absolute + "/config.json", errno: EINVAL, message: "no root.path")
+      throw HarnessError(.tracer, operation: "read bundle", path: absolute + "/config.json", errno: EINVAL, message: "no root.path")
     }
     rootfs = root.hasPrefix("/") ? root : absolute + "/" + root
     guard FileManager.default.fileExists(atPath: rootfs) else {
-      throw TracerError(operation: "read bundle", path: rootfs, errno: ENOENT, message: "the bundle's rootfs does not exist")
+      throw HarnessError(.tracer, operation: "read bundle", path: rootfs, errno: ENOENT, message: "the bundle's rootfs does not exist")
     }
     var template = "/tmp/\(label)-XXXXXX".utf8CString
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-      throw TracerError(operation: "mkdtemp", path: "/tmp", errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.tracer, operation: "mkdtemp", path: "/tmp", errno: errno, message: String(cString: strerror(errno)))
     }
     path = String(cString: made)
     stateRoot = path + "/state"
@@ -49,7 +49,7 @@ public final class TraceBundle {
 
   private static func readConfig(_ file: String) throws -> ConfigTree {
     do { return try ConfigTree(contentsOfFile: file) } catch {
-      throw TracerError(operation: "read bundle", path: file, errno: ENOENT, message: "\(error)")
+      throw HarnessError(.tracer, operation: "read bundle", path: file, errno: ENOENT, message: "\(error)")
     }
   }
 
@@ -66,10 +66,8 @@ public final class TraceBundle {
       if removeSeccomp { try config.remove(["linux", "seccomp"]) }
       if let seccomp { try config.set(["linux", "seccomp"], to: seccomp) }
       try config.write(to: directory + "/config.json")
-    } catch let error as TracerError {
-      throw error
     } catch {
-      throw TracerError(operation: "write bundle", path: directory + "/config.json", errno: EIO, message: "\(error)")
+      throw HarnessError(.tracer, operation: "write bundle", path: directory + "/config.json", errno: EIO, message: "\(error)")
     }
     return directory
   }

@@ -20,6 +20,7 @@
 //   TraceEvent { t_ms: Double; pid, tgid, invocation: Int; comm, kind, name, detail, bucket: String;
 //                ret: Int64?; duration_us: Double? }
 //   LatencySegment { from, to, label: String; ms: Double }
+import DrydockKit
 import Foundation
 
 public struct BucketReport: Codable, Sendable, Equatable {
@@ -120,10 +121,10 @@ public struct TraceReport: Codable, Sendable {
 
   public static func load(path: String) throws -> TraceReport {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw TracerError(operation: "read report", path: path, errno: ENOENT, message: "cannot read file")
+      throw HarnessError(.tracer, operation: "read report", path: path, errno: ENOENT, message: "cannot read file")
     }
     do { return try JSONDecoder().decode(TraceReport.self, from: data) } catch {
-      throw TracerError(operation: "parse report", path: path, errno: EINVAL, message: "not a drydock trace JSON report: \(error)")
+      throw HarnessError(.tracer, operation: "parse report", path: path, errno: EINVAL, message: "not a drydock trace JSON report: \(error)")
     }
   }
 
@@ -136,7 +137,7 @@ public struct TraceReport: Codable, Sendable {
   public func write(to path: String) throws {
     let data = try jsonData()
     guard FileManager.default.createFile(atPath: path, contents: data) else {
-      throw TracerError(operation: "write JSON", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.tracer, operation: "write JSON", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
   }
 }

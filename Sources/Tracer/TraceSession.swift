@@ -134,7 +134,7 @@ public final class GatedProcess {
     let fifo = logPrefix + ".gate"
     unlink(fifo)
     guard mkfifo(fifo, 0o600) == 0 else {
-      throw TracerError(operation: "mkfifo", path: fifo, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.tracer, operation: "mkfifo", path: fifo, errno: errno, message: String(cString: strerror(errno)))
     }
     do {
       let process = try SpawnedProcess.spawn(["/bin/sh", "-c", ": < \"$0\"; exec \"$@\"", fifo] + argv,
@@ -142,7 +142,7 @@ public final class GatedProcess {
       return GatedProcess(process: process, fifo: fifo, logPrefix: logPrefix)
     } catch {
       unlink(fifo)
-      throw TracerError(operation: "spawn", path: argv.first, errno: (error as? DrydockKitError)?.errno, message: "\(error)")
+      throw HarnessError(.tracer, operation: "spawn", path: argv.first, errno: (error as? HarnessError)?.errno, message: "\(error)")
     }
   }
 
@@ -152,7 +152,7 @@ public final class GatedProcess {
       let fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
       if fd >= 0 { Glibc.close(fd); return }
       guard errno == ENXIO || errno == EINTR, ProcessRunner.monotonicNanoseconds() < deadline else {
-        throw TracerError(operation: "release gate", path: fifo, errno: errno,
+        throw HarnessError(.tracer, operation: "release gate", path: fifo, errno: errno,
                           message: "the gated shell never opened its FIFO (is /bin/sh there?)")
       }
       usleep(500)

@@ -130,7 +130,7 @@ struct BenchCommand: ParsableCommand {
       if let json {
         let data = try report.jsonData()
         guard FileManager.default.createFile(atPath: json, contents: data) else {
-          throw BenchError(operation: "write JSON", path: json, errno: errno, message: String(cString: strerror(errno)))
+          throw HarnessError(.bench, operation: "write JSON", path: json, errno: errno, message: String(cString: strerror(errno)))
         }
       }
       print(MarkdownTable.render(report), terminator: "")
@@ -139,11 +139,11 @@ struct BenchCommand: ParsableCommand {
         Self.printGate(gate)
         if !gate.passed { throw ExitCode(2) }
       }
-    } catch let error as DrydockKitError {
+    } catch let error as HarnessError where error.domain == .kit {
       // A failure of the run, not of the command line: no usage text, exit 1.
       FileHandle.standardError.write(Data("drydock bench: \(error)\n".utf8))
       throw ExitCode.failure
-    } catch let error as BenchError {
+    } catch let error as HarnessError where error.domain == .bench {
       FileHandle.standardError.write(Data("drydock \(error)\n".utf8))
       throw ExitCode.failure
     }
@@ -194,7 +194,7 @@ extension BenchCommand {
     let here = BenchEnvironment.capture(runtimes: configuration.runtimes, floor: nil, configuration: configuration)
     let differences = Gate.hostDifferences(baseline: stored.environment, current: here, fields: bands.effectiveHostFields)
     if !differences.isEmpty && bands.requireSameHost != false {
-      throw BenchError(operation: "compare with baseline", path: baseline,
+      throw HarnessError(.bench, operation: "compare with baseline", path: baseline,
                        message: "the baseline comes from another host (\(differences.joined(separator: "; "))); "
                          + "wall and CPU times do not compare across hosts")
     }

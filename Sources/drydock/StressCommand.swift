@@ -101,14 +101,14 @@ struct StressCommand: ParsableCommand {
         text += sections.keys.sorted().map { "\"\($0)\": " + String(decoding: sections[$0]!, as: UTF8.self) }.joined(separator: ",\n")
         text += "\n}\n"
         guard FileManager.default.createFile(atPath: json, contents: Data(text.utf8)) else {
-          throw StressError(operation: "write JSON", path: json, message: String(cString: strerror(errno)))
+          throw HarnessError(.stress, operation: "write JSON", path: json, message: String(cString: strerror(errno)))
         }
       }
       if !passed { throw ExitCode.failure }
-    } catch let error as DrydockKitError {
+    } catch let error as HarnessError where error.domain == .kit {
       FileHandle.standardError.write(Data("drydock stress: \(error)\n".utf8))
       throw ExitCode.failure
-    } catch let error as StressError {
+    } catch let error as HarnessError where error.domain == .stress {
       FileHandle.standardError.write(Data("drydock \(error)\n".utf8))
       throw ExitCode.failure
     }

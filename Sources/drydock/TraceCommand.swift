@@ -120,7 +120,7 @@ struct TraceCommand: ParsableCommand {
       }
       if let file = verifyProfile {
         guard let data = FileManager.default.contents(atPath: file) else {
-          throw TracerError(operation: "read profile", path: file, errno: ENOENT, message: "cannot read file")
+          throw HarnessError(.tracer, operation: "read profile", path: file, errno: ENOENT, message: "cannot read file")
         }
         let verdict = try SeccompProfiler(tracer: tracer).verify(profile: data, bundle: traceBundle, options: options)
         print(verdict.markdown(), terminator: "")
@@ -143,10 +143,7 @@ struct TraceCommand: ParsableCommand {
       let report = try tracer.trace(bundle: traceBundle, options: options)
       try emit(report)
       if report.timedOut { throw ExitCode.failure }
-    } catch let error as TracerError {
-      FileHandle.standardError.write(Data("drydock trace: \(error)\n".utf8))
-      throw ExitCode.failure
-    } catch let error as DrydockKitError {
+    } catch let error as HarnessError where error.domain == .tracer || error.domain == .kit {
       FileHandle.standardError.write(Data("drydock trace: \(error)\n".utf8))
       throw ExitCode.failure
     }
@@ -159,7 +156,7 @@ struct TraceCommand: ParsableCommand {
 
   private func write(_ data: Data, to path: String) throws {
     guard FileManager.default.createFile(atPath: path, contents: data) else {
-      throw TracerError(operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.tracer, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
   }
 }
