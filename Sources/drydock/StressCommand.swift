@@ -33,8 +33,7 @@ struct StressCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Stop the churn after this many seconds, even before --containers.", valueName: "SECONDS"))
   var duration: Double?
 
-  @Option(help: ArgumentHelp("Write the JSON report here.", valueName: "FILE"))
-  var json: String?
+  @OptionGroup var jsonReport: JSONReportOption
 
   @Flag(help: "Race state/kill/delete/exec on one container id instead of the churn.")
   var sameId = false
@@ -96,7 +95,7 @@ struct StressCommand: ParsableCommand {
         sections["churn"] = try encoder.encode(report)
         passed = passed && report.passed
       }
-      if let json {
+      if let json = jsonReport.path {
         var text = "{\n"
         text += sections.keys.sorted().map { "\"\($0)\": " + String(decoding: sections[$0]!, as: UTF8.self) }.joined(separator: ",\n")
         text += "\n}\n"

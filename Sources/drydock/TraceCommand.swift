@@ -39,8 +39,7 @@ struct TraceCommand: ParsableCommand {
   @Option(help: "Seconds before the traced processes are killed.")
   var timeout = 30.0
 
-  @Option(help: ArgumentHelp("Write the JSON report here.", valueName: "FILE"))
-  var json: String?
+  @OptionGroup var jsonReport: JSONReportOption
 
   @Option(help: ArgumentHelp("Trace a running container: the pid of its init (or any process in it).", valueName: "PID"))
   var pid: Int32?
@@ -115,7 +114,7 @@ struct TraceCommand: ParsableCommand {
       if let overhead {
         let result = try OverheadMeter(tracer: tracer).measure(bundle: traceBundle, options: options, runs: overhead)
         print(result.markdown(), terminator: "")
-        if let json { try write(result.jsonData(), to: json) }
+        if let json = jsonReport.path { try write(result.jsonData(), to: json) }
         return
       }
       if let file = verifyProfile {
@@ -150,7 +149,7 @@ struct TraceCommand: ParsableCommand {
   }
 
   private func emit(_ report: TraceReport) throws {
-    if let json { try report.write(to: json) }
+    if let json = jsonReport.path { try report.write(to: json) }
     print(MarkdownRenderer.render(report), terminator: "")
   }
 
