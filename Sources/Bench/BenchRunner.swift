@@ -1,19 +1,5 @@
 // BenchRunner: runs the scenarios against every runtime (and the floor), interleaved round-robin, and
 // turns the samples into a BenchReport.
-//
-// Public API:
-//   struct BenchProgress: Sendable { done, total: Int; scenario, mode, runtime: String; elapsedSeconds; etaSeconds: Double }
-//   final class BenchRunner
-//     init(configuration:) throws                     validates the configuration
-//     run(progress: ((BenchProgress) -> Void)? = nil) throws -> BenchReport
-//   Method: for each scenario and mode, iteration i runs one trial per participant, in a seeded random order
-//   so that no runtime always goes first or always follows the same neighbour; the first `warmup`
-//   iterations are discarded. Every container gets the same
-//   template config (same namespaces, capabilities, mounts), its own id and an absolute cgroupsPath under a
-//   prefix of this run; the runtimes' state lives in the work directory. Everything is removed at the end,
-//   failed or not: containers (delete --force), cgroups under the prefix (every hierarchy), bundles, work dir.
-//   A failed trial is counted in `failures` (first message kept) and left out of the statistics.
-//   Limit scenarios are the exception to the round-robin: one bisection per participant (Memory.swift).
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -87,6 +73,14 @@ enum TrialOutcome {
   case failed(String)
 }
 
+/// Method: for each scenario and mode, iteration i runs one trial per participant, in a seeded random order
+/// so that no runtime always goes first or always follows the same neighbour; the first `warmup`
+/// iterations are discarded. Every container gets the same template config (same namespaces,
+/// capabilities, mounts), its own id and an absolute cgroupsPath under a prefix of this run; the runtimes'
+/// state lives in the work directory. Everything is removed at the end, failed or not: containers
+/// (delete --force), cgroups under the prefix (every hierarchy), bundles, work dir.
+/// A failed trial is counted in `failures` (first message kept) and left out of the statistics.
+/// Limit scenarios are the exception to the round-robin: one bisection per participant (Memory.swift).
 public final class BenchRunner {
   public let configuration: BenchConfiguration
   var workDirectory = ""
@@ -97,6 +91,7 @@ public final class BenchRunner {
   var drivers: [RuntimeDriver] = []
   var cleaner: CgroupCleaner?
 
+  /// Validates the configuration.
   public init(configuration: BenchConfiguration) throws {
     try configuration.validate()
     self.configuration = configuration

@@ -4,16 +4,10 @@
 // Items are dealt round-robin in the order of a stable key (case id, scenario name), not of the input, so
 // every machine computes the same partition even if it lists the files in another order, and neighbouring
 // (similar, similarly slow) items land on different shards.
-//
-// Public API:
-//   struct Shard: Sendable, Equatable, CustomStringConvertible
-//     index, count: Int                     1 <= index <= count
-//     init(index:count:) throws ; init(parsing: "2/4") throws    HarnessError(.bench, operation: "parse shard")
-//     select<T>(_ items: [T], key: (T) -> String) -> [T]          this shard's items, in input order
-//     description: "i/n"
 
 import DrydockKit
 
+/// `index` is 1-based: 1 <= index <= count. Both inits throw HarnessError(.bench, operation: "parse shard").
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
   public let index: Int
   public let count: Int
@@ -36,6 +30,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
   public var description: String { "\(index)/\(count)" }
 
+  /// This shard's items, in input order.
   public func select<T>(_ items: [T], key: (T) -> String) -> [T] {
     let order = items.indices.sorted { (key(items[$0]), $0) < (key(items[$1]), $1) }
     var keep = Set<Int>()

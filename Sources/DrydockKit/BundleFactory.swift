@@ -1,34 +1,22 @@
 // BundleFactory: OCI bundles (config.json + rootfs) made from the busybox template, cheaply and many times.
-//
-// Public API:
-//   enum RootfsStrategy: String, Sendable, CaseIterable       measured here (busybox rootfs, ~400 applet symlinks):
-//     .bindMountReadOnly   bundle/rootfs is a read-only bind mount of the cached rootfs   make ~3 ms, remove ~0.3 ms
-//     .hardlinkCopy        directories made, files hard-linked, symlinks recreated          make ~150-200 ms, remove ~3.5 ms
-//                          (writes to existing files reach the cache!)
-//     .fullCopy            an independent copy, for cases that write to the rootfs        make ~80-140 ms, remove ~4 ms
-//     The copies are slow because symlink(2) costs ~0.36 ms each on this machine's /tmp; prefer the bind mount
-//     whenever root.readonly can stay true.
-//   struct OCIBundle: Sendable, Hashable {   (not "Bundle": that name clashes with Foundation.Bundle)
-//      path: String; rootfs: String; configPath: String; strategy: RootfsStrategy }
-//   final class BundleFactory  (not Sendable: one per thread/suite)
-//     workDirectory: String; templatePath: String; makeRootfsScript: String; defaultStrategy: RootfsStrategy
-//     init(workDirectory:templatePath: = nil, makeRootfsScript: = nil, defaultStrategy: = .bindMountReadOnly) throws
-//        nil paths: <repository>/bundles/busybox/config.json and <repository>/bundles/make-rootfs
-//     static func repositoryRoot() -> String?     $DRYDOCK_REPO, else up from the cwd, else up from this source file
-//     rootfsCache() throws -> String               built once (bundles/make-rootfs) into workDirectory/rootfs-cache
-//     template() throws -> ConfigTree              the template config, freshly loaded (cached bytes)
-//     makeBundle(name:config:strategy: = nil) throws -> OCIBundle   workDirectory/bundles/<name>; writes config.json
-//     removeBundle(_:) throws                      unmounts (lazy) and deletes the directory
-//     removeAll()                                  every bundle made and the rootfs cache; also called on deinit
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// How bundle/rootfs is made, measured here (busybox rootfs, ~400 applet symlinks):
+/// - bindMountReadOnly: a read-only bind mount of the cached rootfs; make ~3 ms, remove ~0.3 ms.
+/// - hardlinkCopy: directories made, files hard-linked, symlinks recreated; make ~150-200 ms, remove ~3.5 ms
+///   (writes to existing files reach the cache!).
+/// - fullCopy: an independent copy, for cases that write to the rootfs; make ~80-140 ms, remove ~4 ms.
+///
+/// The copies are slow because symlink(2) costs ~0.36 ms each on this machine's /tmp; prefer the bind mount
+/// whenever root.readonly can stay true.
 public enum RootfsStrategy: String, Sendable, CaseIterable {
   case bindMountReadOnly, hardlinkCopy, fullCopy
 }
 
+/// Named OCIBundle, not Bundle: that name clashes with Foundation.Bundle.
 public struct OCIBundle: Sendable, Hashable {
   public var path: String
   public var rootfs: String
@@ -36,6 +24,7 @@ public struct OCIBundle: Sendable, Hashable {
   public var strategy: RootfsStrategy
 }
 
+/// Not Sendable: one per thread or suite.
 public final class BundleFactory {
   public let workDirectory: String
   public let templatePath: String
@@ -45,6 +34,7 @@ public final class BundleFactory {
   private var templateData: Data?
   private var bundles: [String: OCIBundle] = [:]
 
+  /// nil paths: <repository>/bundles/busybox/config.json and <repository>/bundles/make-rootfs.
   public init(workDirectory: String, templatePath: String? = nil, makeRootfsScript: String? = nil,
               defaultStrategy: RootfsStrategy = .bindMountReadOnly) throws {
     let repository = Self.repositoryRoot()
@@ -62,6 +52,7 @@ public final class BundleFactory {
 
   deinit { removeAll() }
 
+  /// $DRYDOCK_REPO, else up from the current directory, else up from this source file.
   public static func repositoryRoot() -> String? {
     func isRepository(_ dir: String) -> Bool { FileManager.default.fileExists(atPath: dir + "/bundles/make-rootfs") }
     if let fromEnvironment = ProcessInfo.processInfo.environment["DRYDOCK_REPO"], isRepository(fromEnvironment) {
@@ -77,6 +68,7 @@ public final class BundleFactory {
     return nil
   }
 
+  /// Built once (bundles/make-rootfs) into workDirectory/rootfs-cache.
   public func rootfsCache() throws -> String {
     if let cachedRootfs { return cachedRootfs }
     let path = workDirectory + "/rootfs-cache"
@@ -90,6 +82,7 @@ public final class BundleFactory {
     return path
   }
 
+  /// The template config, freshly loaded (from cached bytes).
   public func template() throws -> ConfigTree {
     if templateData == nil {
       guard let data = FileManager.default.contents(atPath: templatePath) else {
@@ -100,6 +93,7 @@ public final class BundleFactory {
     return try ConfigTree(jsonData: templateData!)
   }
 
+  /// workDirectory/bundles/<name>, with config.json written.
   public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws -> OCIBundle {
     let strategy = strategy ?? defaultStrategy
     let cache = try rootfsCache()
@@ -128,6 +122,7 @@ public final class BundleFactory {
     return bundle
   }
 
+  /// Unmounts (lazily) and deletes the directory.
   public func removeBundle(_ bundle: OCIBundle) throws {
     // A container without a mount namespace of its own leaves its mounts (proc, the shared
     // directory, runc's bind of the rootfs on itself) in ours, as runc and crun do: detach them.
@@ -157,6 +152,7 @@ public final class BundleFactory {
     for point in points.sorted(by: { $0.count > $1.count }) { umount2(point, Int32(MNT_DETACH)) }
   }
 
+  /// Every bundle made and the rootfs cache; also called on deinit.
   public func removeAll() {
     for bundle in bundles.values { try? removeBundle(bundle) }
     if let cachedRootfs { try? FileManager.default.removeItem(atPath: cachedRootfs) }

@@ -1,23 +1,8 @@
 // ConfigTree: an OCI config.json held as a mutable JSON tree, for tests and benchmarks to mutate.
-//
-// Public API:
-//   enum ConfigPathComponent: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral { case key(String); case index(Int) }
-//     a path is [ConfigPathComponent]: ["linux", "namespaces", 0, "type"]; or a dotted string "linux.namespaces.0.type"
-//     (a component of only digits is an index; keys holding dots need the array form)
-//   struct ConfigTree
-//     root: [String: Any]                               JSONSerialization types (String, NSNumber/Bool, [Any], [String: Any], NSNull)
-//     init(root:) ; init(jsonData:) throws ; init(contentsOfFile:) throws
-//     value(at:) -> Any?                                 nil when any step is missing
-//     set(_ path:, to value: Any) throws                 creates missing objects on the way; an index must exist (or == count: append)
-//     append(_ path:, _ value: Any) throws               creates the array if missing
-//     remove(_ path:) throws                             missing key: no-op; bad index: error
-//     (each of the three also takes the dotted-string form)
-//     args: [String]? { get }; setArgs(_:) ; setCgroupsPath(_:)
-//     removeNamespace(_ type:) ; hasNamespace(_ type:) -> Bool
-//     jsonData(pretty: = true) throws -> Data ; write(to path:) throws
-//   Errors are HarnessError(.kit, operation: "config set|append|remove|read|write", path: the key path or file).
 import Foundation
 
+/// A path is [ConfigPathComponent], e.g. ["linux", "namespaces", 0, "type"], or a dotted string
+/// "linux.namespaces.0.type" (a component of only digits is an index; keys holding dots need the array form).
 public enum ConfigPathComponent: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, CustomStringConvertible {
   case key(String)
   case index(Int)
@@ -34,7 +19,9 @@ public enum ConfigPathComponent: Sendable, Hashable, ExpressibleByStringLiteral,
   }
 }
 
+/// Errors are HarnessError(.kit, operation: "config set|append|remove|read|write", path: the key path or file).
 public struct ConfigTree {
+  /// JSONSerialization types (String, NSNumber/Bool, [Any], [String: Any], NSNull).
   public var root: [String: Any]
 
   public init(root: [String: Any]) { self.root = root }
@@ -55,6 +42,7 @@ public struct ConfigTree {
     }
   }
 
+  /// nil when any step is missing.
   public func value(at path: [ConfigPathComponent]) -> Any? {
     var current: Any = root
     for component in path {
@@ -71,6 +59,7 @@ public struct ConfigTree {
   }
   public func value(at dotted: String) -> Any? { value(at: ConfigPathComponent.parse(dotted)) }
 
+  /// Creates missing objects on the way; an index must exist (or equal the count: append).
   public mutating func set(_ path: [ConfigPathComponent], to value: Any) throws {
     guard !path.isEmpty else {
       guard let object = value as? [String: Any] else { throw failure("config set", path, "the root must be an object") }
@@ -82,6 +71,7 @@ public struct ConfigTree {
   }
   public mutating func set(_ dotted: String, to value: Any) throws { try set(ConfigPathComponent.parse(dotted), to: value) }
 
+  /// Creates the array if missing.
   public mutating func append(_ path: [ConfigPathComponent], _ value: Any) throws {
     let existing = self.value(at: path)
     guard existing == nil || existing is [Any] else { throw failure("config append", path, "not an array") }
@@ -89,6 +79,7 @@ public struct ConfigTree {
   }
   public mutating func append(_ dotted: String, _ value: Any) throws { try append(ConfigPathComponent.parse(dotted), value) }
 
+  /// A missing key is a no-op; a bad index is an error.
   public mutating func remove(_ path: [ConfigPathComponent]) throws {
     guard let last = path.last else { throw failure("config remove", path, "cannot remove the root") }
     let parentPath = Array(path.dropLast())

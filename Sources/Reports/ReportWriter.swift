@@ -1,12 +1,6 @@
 // ReportWriter: the only part of the module that touches the file system: writes the rendered report
 // (report.json, junit.xml, report.md, index.html) or the merged raw results (bench.json, conformance.json,
 // traces.json: what `drydock report merge` leaves for a later `drydock report --in`).
-//
-// Public API:
-//   enum ReportWriter
-//     static func writeReport(_ model: ReportModel, to directory: String) throws -> [String]   paths written
-//     static func writeMerged(_ merged: Merged, to directory: String) throws -> [String]
-//     HarnessError(.report, operation: "write", path:, errno:) on failure
 import Bench
 import DrydockKit
 import Foundation
@@ -15,6 +9,8 @@ import Glibc
 #endif
 
 public enum ReportWriter {
+  /// Returns the paths written. A failure, here as in writeMerged, is a HarnessError(.report) naming the
+  /// directory or file that could not be created, encoded or written.
   public static func writeReport(_ model: ReportModel, to directory: String) throws -> [String] {
     try makeDirectory(directory)
     return [

@@ -1,11 +1,6 @@
 // Barrier: start many runtime calls at the same instant. Each call is wrapped in `sh -c ': < FIFO; exec ...'`,
 // which blocks opening the FIFO until the test-bed opens its write end; then every call is released at once,
 // instead of trickling out at posix_spawn's pace.
-//
-// Public API:
-//   struct BarrierCall: Sendable { label: String; argv: [String] }
-//   enum Barrier
-//     static func runTogether(_ calls:, directory:, timeout:) throws(HarnessError) -> [(BarrierCall, ProcessResult)]
 import DrydockKit
 import Foundation
 #if canImport(Glibc)

@@ -2,16 +2,6 @@
 // hang a hook (with and without a timeout), fill the state directory's file system. After each fault, `state`
 // and `list` must print well-formed output (or a clear error), `delete --force` must leave nothing behind, and
 // what it did leave is listed per case, so runtimes can be compared.
-//
-// Public API:
-//   struct FaultCase: Codable, Sendable
-//     name: String; delayMilliseconds: Double?; runtimeOutcome: String; stateAfter: String; listProblems: [String]
-//     forceDelete: String; leftovers: [Leak]; passed: Bool
-//   struct FaultReport: Codable, Sendable { runtime: String; cases: [FaultCase]; passed: Bool }
-//   enum FaultInjection
-//     static func run(runtime:rounds: = 5, seed: UInt64? = nil, include: Set<FaultKind> = all) throws(HarnessError) -> FaultReport
-//   enum FaultKind: String, CaseIterable  killCreate, killStart, killExec, killDelete, bundleRemoved, hookHang,
-//     hookTimeout, stateFull
 import DrydockKit
 import Foundation
 #if canImport(Glibc)

@@ -1,25 +1,12 @@
 // StressEnvironment: one runtime's sandbox for a stress run: a work directory (bundles, state root), a cgroup
 // prefix of its own, and a teardown that removes every trace whatever the runtime left.
-//
-// Public API:
-//   final class StressEnvironment
-//     runtime: RuntimeUnderTest; workDirectory, stateRoot: String; cleaner: CgroupCleaner; driver: RuntimeDriver
-//     prefix: String                                       the cgroup prefix (absolute, unique to this run)
-//     auditor: LeakAuditor                                 audits exactly this environment's traces
-//     init(runtime:label:timeout: = 30) throws(HarnessError)
-//     cgroupsPath(_ name:) -> String                        prefix + "/" + name
-//     config(args:cgroupsPath:) throws(HarnessError) -> ConfigTree   the busybox template, process and cgroup replaced
-//     makeBundle(name:config:strategy: = nil) / removeBundle(_:)    through BundleFactory (read-only bind mount default)
-//     tearDown() -> [String]    force-deletes what `list` shows, kills processes of ours, removes cgroups, mounts, files
-//   final class Locked<Value>: @unchecked Sendable   a value behind an NSLock, for the worker threads
-// The factory is not thread-safe: bundles are made and removed on the creating thread only; workers just
-// rewrite config.json files of bundles they own.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// A value behind an NSLock, for the worker threads.
 public final class Locked<Value>: @unchecked Sendable {
   private var value: Value
   private let lock = NSLock()
@@ -31,6 +18,8 @@ public final class Locked<Value>: @unchecked Sendable {
   public var snapshot: Value { withLock { $0 } }
 }
 
+/// The bundle factory is not thread-safe: bundles are made and removed on the creating thread only; workers
+/// just rewrite config.json files of bundles they own.
 public final class StressEnvironment {
   public let runtime: RuntimeUnderTest
   public let workDirectory: String
@@ -40,6 +29,7 @@ public final class StressEnvironment {
   let factory: BundleFactory
   private var tornDown = false
 
+  /// The cgroup prefix (absolute, unique to this run).
   public var prefix: String { cleaner.prefix }
 
   public init(runtime: RuntimeUnderTest, label: String, timeout: Double = 30) throws(HarnessError) {
@@ -63,18 +53,21 @@ public final class StressEnvironment {
 
   deinit { _ = tearDown() }
 
+  /// Audits exactly this environment's traces.
   public var auditor: LeakAuditor {
     LeakAuditor(prefix: prefix, stateRoot: stateRoot, markers: [workDirectory])
   }
 
   public func cgroupsPath(_ name: String) -> String { prefix + "/" + name }
 
+  /// The busybox template with its process args and cgroupsPath replaced.
   public func config(args: [String], cgroupsPath: String) throws(HarnessError) -> ConfigTree {
     var tree = try kit { try factory.template() }
     try kit { try tree.setArgs(args); try tree.setCgroupsPath(cgroupsPath) }
     return tree
   }
 
+  /// Through BundleFactory (a read-only bind mount by default).
   public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(HarnessError) -> OCIBundle {
     try kit { try factory.makeBundle(name: name, config: config, strategy: strategy) }
   }
@@ -91,6 +84,7 @@ public final class StressEnvironment {
   }
 
   /// Removes everything this environment made or caused, as far as it can; returns what it could not remove.
+  /// It force-deletes what `list` shows, kills processes of ours, and removes cgroups, mounts and files.
   public func tearDown() -> [String] {
     guard !tornDown else { return [] }
     tornDown = true

@@ -1,17 +1,5 @@
 // BPFObjectBuilder: finds or compiles trace/drydock_trace.bpf.c into <repository>/.build/bpf/ on first use,
 // and Preflight: the checks that turn "BPF failed" into a reason (not root, no BTF, no clang).
-//
-// Public API:
-//   enum BPFObjectBuilder
-//     static func sourceDirectory() -> String?      <repository>/trace ($DRYDOCK_REPO or found from the cwd)
-//     static func objectPath(sourceDirectory:cacheDirectory:) throws -> String
-//        $DRYDOCK_BPF_OBJECT if set; else the cached object named by a hash of the sources, compiled when
-//        missing with the first clang that targets bpf: $DRYDOCK_BPF_CLANG, clang in PATH, /usr/bin/clang,
-//        /opt/swift/usr/bin/clang. No clang: HarnessError naming what was tried.
-//   enum Preflight
-//     static func check(uid:btfPath:) throws       root, kernel BTF present
-// The object is compiled, never committed: SwiftPM has no plugin here, and compiling on demand keeps the
-// build of every other target free of a BPF toolchain.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -21,6 +9,7 @@ import Glibc
 public enum Preflight {
   public static let defaultBTFPath = "/sys/kernel/btf/vmlinux"
 
+  /// Root, and the kernel's BTF present.
   public static func check(uid: uid_t = getuid(), btfPath: String = defaultBTFPath) throws {
     guard uid == 0 else {
       throw HarnessError(.tracer, operation: "preflight", errno: EPERM,
@@ -33,15 +22,21 @@ public enum Preflight {
   }
 }
 
+/// The object is compiled, never committed: SwiftPM has no plugin here, and compiling on demand keeps the
+/// build of every other target free of a BPF toolchain.
 public enum BPFObjectBuilder {
   public static let sourceName = "drydock_trace.bpf.c"
 
+  /// <repository>/trace ($DRYDOCK_REPO, or found from the current directory).
   public static func sourceDirectory() -> String? {
     guard let root = BundleFactory.repositoryRoot() else { return nil }
     let directory = root + "/trace"
     return FileManager.default.fileExists(atPath: directory + "/" + sourceName) ? directory : nil
   }
 
+  /// $DRYDOCK_BPF_OBJECT if set; else the cached object named by a hash of the sources, compiled when missing
+  /// with the first clang that targets bpf: $DRYDOCK_BPF_CLANG, clang in PATH, /usr/bin/clang,
+  /// /opt/swift/usr/bin/clang. No clang: a HarnessError naming what was tried.
   public static func objectPath(sourceDirectory: String? = nil, cacheDirectory: String? = nil) throws -> String {
     let environment = ProcessInfo.processInfo.environment
     if let prebuilt = environment["DRYDOCK_BPF_OBJECT"], !prebuilt.isEmpty {

@@ -1,22 +1,16 @@
 // TraceBundle: a private copy of the user's bundle for one traced run: its config.json with an absolute rootfs
 // path (the rootfs itself is shared, not copied), a cgroupsPath of drydock's own and optional changes
 // (process args, a seccomp profile); plus the runtime's --root state directory. remove() undoes all of it.
-//
-// Public API:
-//   final class TraceBundle
-//     init(source:label:) throws         source: a bundle directory holding config.json
-//     path, stateRoot, cgroupPrefix: String; original: ConfigTree
-//     makeConfig(id:args:seccomp:) throws -> String   writes <path>/<id>/config.json, returns that bundle dir
-//     remove()                            bundle copies, state and every cgroup under the prefix (processes killed)
-// The copy exists because the host's rule is an absolute cgroupsPath of the caller's own for every container
-// (see docs/host.md): a user's bundle without one would land in drydock's own cgroup.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// The copy exists because the host's rule is an absolute cgroupsPath of the caller's own for every container
+/// (see docs/host.md): a user's bundle without one would land in drydock's own cgroup.
 public final class TraceBundle {
+  /// The bundle directory (holding config.json) the copies are made from.
   public let source: String
   public let path: String
   public let stateRoot: String
@@ -54,6 +48,7 @@ public final class TraceBundle {
   }
 
   /// The seccomp profile is the `linux.seccomp` object; nil leaves the bundle's own (if any).
+  /// Writes <path>/<id>/config.json and returns that bundle directory.
   public func makeConfig(id: String, args: [String]? = nil, seccomp: [String: Any]? = nil,
                          removeSeccomp: Bool = false) throws -> String {
     var config = original
@@ -72,6 +67,7 @@ public final class TraceBundle {
     return directory
   }
 
+  /// The bundle copies, the state, and every cgroup under the prefix (their processes killed).
   public func remove() {
     guard !removed else { return }
     removed = true

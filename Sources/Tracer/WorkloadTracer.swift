@@ -1,15 +1,5 @@
 // WorkloadTracer: traces whatever runs inside one container, selected by the mount or pid namespace of a
 // process in it, or by its cgroup v2 id, for a duration or until that process exits.
-//
-// Public API:
-//   enum NamespaceSelector: String, CaseIterable { mntns, pidns, cgroup }
-//   final class WorkloadTracer
-//     init(session:)
-//     static func targetID(pid:selector:) throws -> UInt64   the namespace inode or cgroup id of that process
-//     trace(pid:id:selector:duration:timeout:) throws -> TraceReport   every syscall lands in the "workload" bucket
-//        pid: until that process exits (or the duration); id without pid: a known inode/cgroup id, for the duration
-// A process sharing drydock's own namespace (or the root cgroup) is refused: it would trace the whole host.
-// On this hybrid host runc and crun also place containers in the unified hierarchy, so the v2 id works.
 import CBPF
 import DrydockKit
 import Foundation
@@ -21,11 +11,14 @@ public enum NamespaceSelector: String, CaseIterable, Sendable {
   case mntns, pidns, cgroup
 }
 
+/// A process sharing drydock's own namespace (or the root cgroup) is refused: it would trace the whole host.
+/// On this hybrid host runc and crun also place containers in the unified hierarchy, so the v2 id works.
 public final class WorkloadTracer {
   public let session: TraceSession
 
   public init(session: TraceSession) { self.session = session }
 
+  /// The namespace inode or cgroup id of that process.
   public static func targetID(pid: Int32, selector: NamespaceSelector) throws -> UInt64 {
     switch selector {
     case .mntns, .pidns:
@@ -62,6 +55,7 @@ public final class WorkloadTracer {
 
   /// By a process in the container (until it exits), or by a known namespace inode / cgroup id (pid nil:
   /// for the duration only).
+  /// Every syscall lands in the "workload" bucket.
   public func trace(pid: Int32?, id knownID: UInt64? = nil, selector: NamespaceSelector, duration: Double?,
                     timeout: Double) throws -> TraceReport {
     guard let id = try knownID ?? pid.map({ try Self.targetID(pid: $0, selector: selector) }) else {
