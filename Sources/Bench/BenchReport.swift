@@ -1,26 +1,4 @@
 // BenchReport: the results of one `drydock bench` run and their JSON form.
-//
-// Public API:
-//   enum BenchMode: String, Codable, Sendable, CaseIterable { case isolated; case backToBack = "back-to-back" }
-//   struct RuntimeRecord: Codable, Sendable { name, path, version, binary_bytes: Int? }
-//   struct BenchEnvironment: Codable, Sendable
-//     kernel, kernel_version, machine, cgroup_mode, v1_controllers, unified_controllers, cpus,
-//     load_before, load_after: [Double], capability_bounding_set (hex), runtimes: [RuntimeRecord],
-//     floor: String? (how it was built, nil with --no-floor), started_at (ISO 8601), duration_s,
-//     runs, warmup, modes, isolation_sleep_ms, rootfs_strategy, seed,
-//     measured_with: how wall/CPU/RSS were taken (the `measure` launcher: the runtime's own process tree)
-//     static func capture(runtimes:floor:configuration:) -> BenchEnvironment    (load_after/duration filled later)
-//   struct BenchResult: Codable, Sendable
-//     runtime, scenario, phase, mode, n, failures; wall_ms, cpu_ms, rss_kb: Summary? (nil when n == 0);
-//     first_failure: String?; containers_per_s: Summary? (throughput scenarios);
-//     cgroup_memory_kb: Summary? (lifecycle total: peak memory charged to the container's cgroup);
-//     page_faults, context_switches: Summary? (counts of the measured process tree, per call)
-//     pss_kb, cgroup_kb, held_processes: Summary? (held scenarios, phase "held": see Memory.swift)
-//     memory_limit: MemoryLimitSearch? (limit scenarios: the bisection and its answer, see Memory.swift)
-//     shard: String? ("i/n" for one shard of a split run)
-//   struct BenchReport: Codable, Sendable { environment; results; gate: GateReport? (with --baseline) }
-//     static func load(_ path: String) throws -> BenchReport      BenchError(operation: "read bench report", path:)
-//     jsonData() throws -> Data   (sorted keys, pretty)
 import DrydockKit
 import Foundation
 
@@ -46,6 +24,8 @@ public struct RuntimeRecord: Codable, Sendable {
   }
 }
 
+/// Where and how a run was measured. `measuredWith` says how wall, CPU and RSS were taken (the `measure`
+/// launcher: the runtime's own process tree).
 public struct BenchEnvironment: Codable, Sendable {
   public var kernel: String
   public var kernelVersion: String
@@ -58,7 +38,9 @@ public struct BenchEnvironment: Codable, Sendable {
   public var loadAfter: [Double]
   public var capabilityBoundingSet: String
   public var runtimes: [RuntimeRecord]
+  /// How the floor was built; nil with --no-floor.
   public var floor: String?
+  /// ISO 8601.
   public var startedAt: String
   public var durationSeconds: Double
   public var runs: Int
@@ -84,6 +66,7 @@ public struct BenchEnvironment: Codable, Sendable {
     case rootfsStrategy = "rootfs_strategy", measuredWith = "measured_with"
   }
 
+  /// The environment now; `loadAfter` and `durationSeconds` are filled in after the run.
   public static func capture(runtimes: [RuntimeUnderTest], floor: String?, configuration: BenchConfiguration) -> BenchEnvironment {
     let host = HostInfo.current()
     return BenchEnvironment(
@@ -104,6 +87,7 @@ public struct BenchEnvironment: Codable, Sendable {
   }
 }
 
+/// One series: a runtime's samples for one scenario, phase and mode. The summaries are nil when n == 0.
 public struct BenchResult: Codable, Sendable {
   public var runtime: String
   public var scenario: String
@@ -114,6 +98,7 @@ public struct BenchResult: Codable, Sendable {
   public var wallMilliseconds: Summary?
   public var cpuMilliseconds: Summary?
   public var rssKilobytes: Summary?
+  /// The message of the first failed trial.
   public var firstFailure: String?
   /// Throughput scenarios: containers started and finished per second, one sample per batch.
   public var containersPerSecond: Summary?
@@ -162,20 +147,22 @@ public struct BenchReport: Codable, Sendable {
     self.environment = environment; self.results = results; self.gate = gate
   }
 
+  /// A stored report; a HarnessError(.bench, operation: "read bench report") naming the file when it cannot be read.
   public static func load(_ path: String) throws -> BenchReport {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw BenchError(operation: "read bench report", path: path, message: "cannot read file")
+      throw HarnessError(.bench, operation: "read bench report", path: path, message: "cannot read file")
     }
     do { return try JSONDecoder().decode(BenchReport.self, from: data) } catch {
-      throw BenchError(operation: "parse bench report", path: path, message: "\(error)")
+      throw HarnessError(.bench, operation: "parse bench report", path: path, message: "\(error)")
     }
   }
 
+  /// Sorted keys, pretty-printed.
   public func jsonData() throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     do { return try encoder.encode(self) } catch {
-      throw BenchError(operation: "encode report", message: "\(error)")
+      throw HarnessError(.bench, operation: "encode report", message: "\(error)")
     }
   }
 }

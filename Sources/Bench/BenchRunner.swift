@@ -1,19 +1,5 @@
 // BenchRunner: runs the scenarios against every runtime (and the floor), interleaved round-robin, and
 // turns the samples into a BenchReport.
-//
-// Public API:
-//   struct BenchProgress: Sendable { done, total: Int; scenario, mode, runtime: String; elapsedSeconds; etaSeconds: Double }
-//   final class BenchRunner
-//     init(configuration:) throws                     validates the configuration
-//     run(progress: ((BenchProgress) -> Void)? = nil) throws -> BenchReport
-//   Method: for each scenario and mode, iteration i runs one trial per participant, in a seeded random order
-//   so that no runtime always goes first or always follows the same neighbour; the first `warmup`
-//   iterations are discarded. Every container gets the same
-//   template config (same namespaces, capabilities, mounts), its own id and an absolute cgroupsPath under a
-//   prefix of this run; the runtimes' state lives in the work directory. Everything is removed at the end,
-//   failed or not: containers (delete --force), cgroups under the prefix (every hierarchy), bundles, work dir.
-//   A failed trial is counted in `failures` (first message kept) and left out of the statistics.
-//   Limit scenarios are the exception to the round-robin: one bisection per participant (Memory.swift).
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -87,6 +73,14 @@ enum TrialOutcome {
   case failed(String)
 }
 
+/// Method: for each scenario and mode, iteration i runs one trial per participant, in a seeded random order
+/// so that no runtime always goes first or always follows the same neighbour; the first `warmup`
+/// iterations are discarded. Every container gets the same template config (same namespaces,
+/// capabilities, mounts), its own id and an absolute cgroupsPath under a prefix of this run; the runtimes'
+/// state lives in the work directory. Everything is removed at the end, failed or not: containers
+/// (delete --force), cgroups under the prefix (every hierarchy), bundles, work dir.
+/// A failed trial is counted in `failures` (first message kept) and left out of the statistics.
+/// Limit scenarios are the exception to the round-robin: one bisection per participant (Memory.swift).
 public final class BenchRunner {
   public let configuration: BenchConfiguration
   var workDirectory = ""
@@ -97,6 +91,7 @@ public final class BenchRunner {
   var drivers: [RuntimeDriver] = []
   var cleaner: CgroupCleaner?
 
+  /// Validates the configuration.
   public init(configuration: BenchConfiguration) throws {
     try configuration.validate()
     self.configuration = configuration
@@ -107,11 +102,11 @@ public final class BenchRunner {
     let ownsWorkDirectory = configuration.workDirectory == nil
     workDirectory = try configuration.workDirectory ?? Self.makeTemporaryDirectory()
     if let reason = configuration.scenarios.lazy.compactMap({ ScenarioLoader.unmetNeed($0) }).first {
-      throw BenchError(operation: "bench", message: reason)
+      throw HarnessError(.bench, operation: "bench", message: reason)
     }
     cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-bench")
     let cleaner: CgroupCleaner
-    do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as DrydockKitError { throw BenchError(error) }
+    do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as HarnessError { throw error.relabeled(.bench) }
     self.cleaner = cleaner
     defer {
       cleanUp(cleaner: cleaner)
@@ -120,10 +115,10 @@ public final class BenchRunner {
     do {
       factory = try BundleFactory(workDirectory: workDirectory, defaultStrategy: configuration.rootfsStrategy)
       _ = try factory!.rootfsCache()
-    } catch let error as DrydockKitError { throw BenchError(error) }
+    } catch let error as HarnessError { throw error.relabeled(.bench) }
 
     guard let sources = configuration.floorSource ?? Floor.defaultSourceDirectory() else {
-      throw BenchError(operation: "find bench/floor", message: "cannot find bench/floor (set DRYDOCK_REPO)")
+      throw HarnessError(.bench, operation: "find bench/floor", message: "cannot find bench/floor (set DRYDOCK_REPO)")
     }
     // Without the launcher, peak RSS would read the test-bed's own (see bench/floor/measure.c).
     measurePath = try Floor.build("measure", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler).path
@@ -328,7 +323,7 @@ public final class BenchRunner {
     let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     var template = Array("\(base)/drydock-bench-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
-      throw BenchError(operation: "mkdtemp", path: base, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.bench, operation: "mkdtemp", path: base, errno: errno, message: String(cString: strerror(errno)))
     }
     return String(cString: made)
   }

@@ -1,44 +1,36 @@
 // Floor: builds the bench's two C helpers (cc -O2 -static) into the work directory.
 //   floor    (bench/floor/floor.c)    the kernel work of a container start, run like a runtime
 //   measure  (bench/floor/measure.c)  runs a command and reports its own wall, CPU and peak RSS
-//
-// Public API:
-//   enum Floor
-//     static func defaultSourceDirectory() -> String?          <repository>/bench/floor
-//     static func build(_ program: String, sourceDirectory:, into:, compiler: = "cc") throws -> (path: String, description: String)
-//        compiles <sourceDirectory>/<program>.c to <into>/<program>; BenchError naming the compiler when it
-//        is missing or the compile fails (with its stderr)
-//     static func command(floor:rootfs:cgroupsPath:hostname: = "busybox", memoryLimitBytes: Int? = nil) -> [String]
-//        with a limit, floor writes it (and memory+swap equal to it) into its memory cgroup before attaching
-//   struct MeasuredUsage: Sendable { wallNanoseconds, userNanoseconds, systemNanoseconds: UInt64; maxRSSKilobytes: Int;
-//                                    pageFaults, contextSwitches: Int? (absent from a measure built before they were) }
-//     static func read(_ path: String) -> MeasuredUsage?        the line `measure` wrote, nil when absent or malformed
 import DrydockKit
 import Foundation
 
 public enum Floor {
+  /// <repository>/bench/floor.
   public static func defaultSourceDirectory() -> String? {
     BundleFactory.repositoryRoot().map { $0 + "/bench/floor" }
   }
 
+  /// Compiles <sourceDirectory>/<program>.c to <directory>/<program>; a HarnessError naming the compiler when
+  /// it is missing or the compile fails (with its stderr).
   public static func build(_ program: String, sourceDirectory: String, into directory: String,
                            compiler: String = "cc") throws -> (path: String, description: String) {
     let source = "\(sourceDirectory)/\(program).c"
     guard let cc = HostInfo.resolveExecutable(compiler) else {
-      throw BenchError(operation: "build \(program)", path: source,
+      throw HarnessError(.bench, operation: "build \(program)", path: source,
                        message: "C compiler '\(compiler)' not found in PATH (install build-essential)")
     }
     let output = "\(directory)/\(program)"
     let argv = [cc, "-O2", "-static", "-o", output, source]
     let result: ProcessResult
-    do { result = try ProcessRunner.run(argv, timeout: 120) } catch let error as DrydockKitError { throw BenchError(error) }
+    do { result = try ProcessRunner.run(argv, timeout: 120) } catch let error as HarnessError { throw error.relabeled(.bench) }
     guard result.succeeded else {
-      throw BenchError(operation: "build \(program)", path: source,
+      throw HarnessError(.bench, operation: "build \(program)", path: source,
                        message: "\(cc) failed: \(result.stderrText.prefix(2000)) (static glibc comes with libc6-dev)")
     }
     return (output, argv.joined(separator: " "))
   }
 
+  /// With a limit, floor writes it (and memory+swap equal to it) into its memory cgroup before attaching.
   public static func command(floor: String, rootfs: String, cgroupsPath: String, hostname: String = "busybox",
                              memoryLimitBytes: Int? = nil) -> [String] {
     [floor, rootfs, cgroupsPath, hostname] + (memoryLimitBytes.map { [String($0)] } ?? [])
@@ -50,9 +42,11 @@ public struct MeasuredUsage: Sendable, Equatable {
   public var userNanoseconds: UInt64
   public var systemNanoseconds: UInt64
   public var maxRSSKilobytes: Int
+  /// Absent from a measure built before they were.
   public var pageFaults: Int? = nil
   public var contextSwitches: Int? = nil
 
+  /// The line `measure` wrote; nil when absent or malformed.
   public static func read(_ path: String) -> MeasuredUsage? {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
     let fields = text.split(whereSeparator: \.isWhitespace)

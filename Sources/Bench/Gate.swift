@@ -3,28 +3,10 @@
 //
 // Why confirm: a single run on a shared machine can land in a noisy minute; a regression that a re-run does
 // not reproduce is reported as "unconfirmed" and does not fail the gate.
-//
-// Public API:
-//   enum GateStatus: String, Codable, Sendable
-//     ok, improved, suspected (exceeded once, not yet re-run), regression (confirmed), unconfirmed,
-//     missing (in the baseline, no samples now), new (no baseline to compare with)
-//   struct GateFinding: Codable, Sendable, Equatable
-//     runtime, scenario, phase, mode, metric, statistic, baseline, current, limit: Double?, change: Double?
-//     (current / baseline - 1), status, reruns: [Double] (the value in each confirming re-run)
-//     key: String   "runtime scenario/phase mode metric"
-//   struct GateReport: Codable, Sendable
-//     baselineStartedAt, hostDifferences: [String], reruns: Int, findings: [GateFinding]
-//     regressions: [GateFinding]  (status == .regression);  passed: Bool
-//   enum Gate
-//     static func hostDifferences(baseline:current:fields:) -> [String]   "kernel: 4.19 -> 5.10"
-//     static func compare(current:baseline:thresholds:) -> [GateFinding]  every gated metric of every result
-//     static func confirm(_ findings:, reruns: [BenchReport], baseline:, thresholds:) -> [GateFinding]
-//        each suspected finding becomes .regression when every re-run is suspected again, else .unconfirmed
-//     static func suspects(_ findings:) -> (scenarios: Set<String>, modes: Set<String>)   what to re-run
-//     static func value(_ result: BenchResult, metric:, statistic:) -> Double?
-//     static func summaryLines(_ report: GateReport) -> [String]       for the terminal
 
 public enum GateStatus: String, Codable, Sendable {
+  /// suspected: exceeded once, not yet re-run; regression: confirmed by the re-runs; missing: in the
+  /// baseline, no samples now; new: no baseline to compare with.
   case ok, improved, suspected, regression, unconfirmed, missing, new
 }
 
@@ -38,8 +20,10 @@ public struct GateFinding: Codable, Sendable, Equatable {
   public var baseline: Double?
   public var current: Double?
   public var limit: Double?
+  /// current / baseline - 1.
   public var change: Double?
   public var status: GateStatus
+  /// The value in each confirming re-run.
   public var reruns: [Double]
 
   public var key: String { "\(runtime) \(scenario)/\(phase) \(mode) \(metric)" }
@@ -66,6 +50,7 @@ public struct GateReport: Codable, Sendable {
 }
 
 public enum Gate {
+  /// What differs between the two hosts, e.g. "kernel: 4.19 -> 5.10".
   public static func hostDifferences(baseline: BenchEnvironment, current: BenchEnvironment, fields: [String]) -> [String] {
     func field(_ environment: BenchEnvironment, _ name: String) -> String? {
       switch name {
@@ -114,6 +99,7 @@ public enum Gate {
 
   static func resultKey(_ r: BenchResult) -> String { "\(r.runtime)\u{0}\(r.scenario)\u{0}\(r.phase)\u{0}\(r.mode)" }
 
+  /// A finding for every gated metric of every result.
   public static func compare(current: BenchReport, baseline: BenchReport, thresholds: Thresholds) -> [GateFinding] {
     var baselineByKey: [String: BenchResult] = [:]
     for result in baseline.results { baselineByKey[resultKey(result)] = result }
@@ -174,6 +160,7 @@ public enum Gate {
     return now[0] > before[1]
   }
 
+  /// Each suspected finding becomes .regression when every re-run is suspected again, else .unconfirmed.
   public static func confirm(_ findings: [GateFinding], reruns: [BenchReport], baseline: BenchReport,
                              thresholds: Thresholds) -> [GateFinding] {
     let rerunFindings = reruns.map { report in
@@ -192,11 +179,13 @@ public enum Gate {
     }
   }
 
+  /// The scenarios and modes to re-run.
   public static func suspects(_ findings: [GateFinding]) -> (scenarios: Set<String>, modes: Set<String>) {
     let suspected = findings.filter { $0.status == .suspected }
     return (Set(suspected.map(\.scenario)), Set(suspected.map(\.mode)))
   }
 
+  /// For the terminal.
   public static func summaryLines(_ report: GateReport) -> [String] {
     var lines: [String] = []
     for difference in report.hostDifferences { lines.append("gate: warning: baseline from another host: \(difference)") }

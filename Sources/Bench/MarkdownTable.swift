@@ -1,18 +1,13 @@
 // MarkdownTable: the report as a Markdown table, ratios taken to the first runtime of the run.
-//
-// Public API:
-//   enum MarkdownTable
-//     static func render(_ report: BenchReport) -> String
-//        one row per result: scenario, phase, mode, runtime, n (+failures), wall median [p90] ms, its 95% CI,
-//        CPU median ms, peak RSS median KB, page faults and context switches (medians), wall and CPU ratio to the first runtime, and wall above the floor
-//        (when the floor ran in that scenario and mode); a header line names the environment; then, when the run
-//        had them, a table of memory held between create and start (Pss, cgroup charge) and one of the smallest
-//        memory limit that starts a container (one number per runtime, from the bisection), and one of the CRIU
-//        image size of checkpoint scenarios
-//     static func number(_ value: Double, decimals: Int) -> String   fixed-point without locale or ICU
 import Foundation
 
 public enum MarkdownTable {
+  /// One row per result: scenario, phase, mode, runtime, n (+failures), wall median [p90] ms, its 95% CI,
+  /// CPU median ms, peak RSS median KB, page faults and context switches (medians), wall and CPU ratio to the
+  /// first runtime, and wall above the floor (when the floor ran in that scenario and mode); a header line
+  /// names the environment. Then, when the run had them, a table of the memory held between create and start
+  /// (Pss, cgroup charge), one of the smallest memory limit that starts a container (one number per runtime,
+  /// from the bisection), and one of the CRIU image size of checkpoint scenarios.
   public static func render(_ report: BenchReport) -> String {
     let env = report.environment
     var lines: [String] = []
@@ -127,6 +122,7 @@ public enum MarkdownTable {
     return number(value / reference, decimals: 2)
   }
 
+  /// Fixed-point, without locale or ICU.
   public static func number(_ value: Double, decimals: Int) -> String {
     guard value.isFinite else { return "nan" }
     var scale = 1.0

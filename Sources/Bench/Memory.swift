@@ -12,18 +12,6 @@
 //          the container's, in the foreground) exits 0. One bisection per runtime, not a distribution; the
 //          runs at the limit found are the samples (wall/CPU/RSS) of the result. The floor takes part with the
 //          limit written into its own memory cgroup (bench/floor/floor.c's 4th argument).
-//
-// Public API:
-//   struct MemoryLimitStep: Codable, Sendable, Equatable { limit_kb, works, runs (made at this limit), failure? }
-//   struct MemoryLimitSearch: Codable, Sendable, Equatable
-//     smallest_working_kb: Int? (nil: not even the upper bound worked), largest_failing_kb: Int? (nil: the lower
-//     bound worked), lower_bound_kb, upper_bound_kb, repeats, steps: [MemoryLimitStep] (in the order tried)
-//   enum MemoryLimitBisection
-//     static func search(lowerKB:upperKB:stepsPerOctave:repeats:attempt:) -> MemoryLimitSearch
-//        tries the upper bound, then the lower, then halves the interval geometrically (powers of two) until it
-//        spans one octave, then linearly in 1/stepsPerOctave of it (4 KiB pages at least). Assumes a limit that
-//        works keeps working above: the steps are in the JSON for a reader to check.
-//   (BenchRunner: heldTrial, runLimitScenario; static cgroupProcesses, pssKilobytes, cgroupMemoryUsage)
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -33,6 +21,7 @@ import Glibc
 public struct MemoryLimitStep: Codable, Sendable, Equatable {
   public var limitKB: Int
   public var works: Bool
+  /// Runs made at this limit.
   public var runs: Int
   public var failure: String?
 
@@ -47,11 +36,14 @@ public struct MemoryLimitStep: Codable, Sendable, Equatable {
 }
 
 public struct MemoryLimitSearch: Codable, Sendable, Equatable {
+  /// nil: not even the upper bound worked.
   public var smallestWorkingKB: Int?
+  /// nil: the lower bound worked.
   public var largestFailingKB: Int?
   public var lowerBoundKB: Int
   public var upperBoundKB: Int
   public var repeats: Int
+  /// In the order tried.
   public var steps: [MemoryLimitStep]
 
   enum CodingKeys: String, CodingKey {
@@ -62,6 +54,9 @@ public struct MemoryLimitSearch: Codable, Sendable, Equatable {
 }
 
 public enum MemoryLimitBisection {
+  /// Tries the upper bound, then the lower, then halves the interval geometrically (powers of two) until it
+  /// spans one octave, then linearly in 1/stepsPerOctave of it (4 KiB pages at least). Assumes a limit that
+  /// works keeps working above: the steps are in the JSON for a reader to check.
   public static func search(lowerKB: Int, upperKB: Int, stepsPerOctave: Int = 8, repeats: Int = 3,
                             attempt: (Int) -> MemoryLimitStep) -> MemoryLimitSearch {
     var result = MemoryLimitSearch(smallestWorkingKB: nil, largestFailingKB: nil, lowerBoundKB: lowerKB,
@@ -191,7 +186,7 @@ extension BenchRunner {
       case .runtime(let driver):
         do {
           try context.config.set("linux.resources.memory", to: ["limit": kb * 1024, "swap": kb * 1024])
-        } catch let error as DrydockKitError { throw BenchError(error) }
+        } catch let error as HarnessError { throw error.relabeled(.bench) }
         try writeConfig(context, id: id)
         let result = try driver.run(id: id, bundle: context.bundle.path)
         let measured = result.succeeded ? try usage("run", context) : nil

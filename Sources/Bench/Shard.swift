@@ -4,21 +4,17 @@
 // Items are dealt round-robin in the order of a stable key (case id, scenario name), not of the input, so
 // every machine computes the same partition even if it lists the files in another order, and neighbouring
 // (similar, similarly slow) items land on different shards.
-//
-// Public API:
-//   struct Shard: Sendable, Equatable, CustomStringConvertible
-//     index, count: Int                     1 <= index <= count
-//     init(index:count:) throws ; init(parsing: "2/4") throws    BenchError(operation: "parse shard")
-//     select<T>(_ items: [T], key: (T) -> String) -> [T]          this shard's items, in input order
-//     description: "i/n"
 
+import DrydockKit
+
+/// `index` is 1-based: 1 <= index <= count. Both inits throw HarnessError(.bench, operation: "parse shard").
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
   public let index: Int
   public let count: Int
 
   public init(index: Int, count: Int) throws {
     guard count >= 1, index >= 1, index <= count else {
-      throw BenchError(operation: "parse shard", message: "shard \(index)/\(count): want i/n with 1 <= i <= n")
+      throw HarnessError(.bench, operation: "parse shard", message: "shard \(index)/\(count): want i/n with 1 <= i <= n")
     }
     self.index = index
     self.count = count
@@ -27,13 +23,14 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
   public init(parsing text: String) throws {
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
     guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
-      throw BenchError(operation: "parse shard", message: "'\(text)': want i/n, e.g. 2/4")
+      throw HarnessError(.bench, operation: "parse shard", message: "'\(text)': want i/n, e.g. 2/4")
     }
     try self.init(index: index, count: count)
   }
 
   public var description: String { "\(index)/\(count)" }
 
+  /// This shard's items, in input order.
   public func select<T>(_ items: [T], key: (T) -> String) -> [T] {
     let order = items.indices.sorted { (key(items[$0]), $0) < (key(items[$1]), $1) }
     var keep = Set<Int>()

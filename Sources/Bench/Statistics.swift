@@ -1,20 +1,6 @@
 // Statistics: order statistics and a deterministic bootstrap confidence interval of the median.
-//
-// Public API:
-//   struct SplitMix64: RandomNumberGenerator, Sendable    init(seed: UInt64); the same seed gives the same stream
-//   enum Statistics
-//     percentile(_ sortedValues: [Double], _ p: Double) -> Double   p in 0...100, linear interpolation between
-//                                                                   closest ranks (numpy's default, "type 7")
-//     median(_ values: [Double]) -> Double ; mean(_ values: [Double]) -> Double
-//     bootstrapMedianCI(_ values:, level: = 0.95, resamples: = 2000, seed: = 0x5EED) -> (low: Double, high: Double)
-//        percentile bootstrap: resample with replacement, take the median, report the (1-level)/2 and 1-(1-level)/2 quantiles
-//     summarize(_ values:, seed:) -> Summary
-//   struct Summary: Codable, Sendable, Equatable
-//     median, p90, p99, min, max, mean: Double; ci95: [Double] (low, high); p25, p75: Double? (absent in
-//     reports written before they were added; the report's box plots need the quartiles)
-//     init(median:p90:p99:min:max:mean:ci95:p25:p75:)
-//   Empty input gives NaN everywhere (callers report n = 0 instead).
 
+/// The same seed gives the same stream.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
   private var state: UInt64
   public init(seed: UInt64) { state = seed }
@@ -34,7 +20,9 @@ public struct Summary: Codable, Sendable, Equatable {
   public var min: Double
   public var max: Double
   public var mean: Double
+  /// The 95% bootstrap interval of the median: [low, high].
   public var ci95: [Double]
+  /// Absent in reports written before they were added; the report's box plots need the quartiles.
   public var p25: Double?
   public var p75: Double?
 
@@ -45,7 +33,9 @@ public struct Summary: Codable, Sendable, Equatable {
   }
 }
 
+/// Empty input gives NaN everywhere (callers report n = 0 instead).
 public enum Statistics {
+  /// p in 0...100, linear interpolation between closest ranks (numpy's default, "type 7").
   public static func percentile(_ sortedValues: [Double], _ p: Double) -> Double {
     guard !sortedValues.isEmpty else { return .nan }
     guard sortedValues.count > 1 else { return sortedValues[0] }
@@ -62,6 +52,8 @@ public enum Statistics {
     values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
   }
 
+  /// Percentile bootstrap: resample with replacement, take the median, report the (1-level)/2 and
+  /// 1-(1-level)/2 quantiles.
   public static func bootstrapMedianCI(_ values: [Double], level: Double = 0.95, resamples: Int = 2000,
                                        seed: UInt64 = 0x5EED) -> (low: Double, high: Double) {
     guard !values.isEmpty else { return (.nan, .nan) }

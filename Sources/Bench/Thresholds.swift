@@ -21,16 +21,7 @@
 //   A value regresses when current > baseline * (1 + relative) + absolute and, with ci_separation, the
 //   current median's 95% interval lies wholly above the baseline's (so a median that moved inside the
 //   noise does not count). It improves when current < baseline * (1 - relative) - absolute.
-//
-// Public API:
-//   struct Band: Codable, Sendable, Equatable       statistic, relative, absolute, ciSeparation, skip
-//   struct BandOverride: Codable, Sendable          scenario, phase, mode, runtime, metric (globs), band fields
-//   struct Thresholds: Codable, Sendable
-//     requireSameHost, hostFields, confirmReruns, runtimes, metrics, overrides
-//     static let defaultMetrics: [String: Band]     used for a metric the file leaves out ("skip": true drops one)
-//     static func load(_ path: String) throws -> Thresholds        BenchError(operation: "read thresholds", path:)
-//     static func decode(_ data: Data, path: String) throws -> Thresholds
-//     func band(metric:runtime:scenario:phase:mode:) -> Band?       nil when the metric is not gated there
+import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -62,6 +53,7 @@ public struct Band: Codable, Sendable, Equatable {
   }
 }
 
+/// Band fields for the results whose scenario, phase, mode, runtime and metric match these globs.
 public struct BandOverride: Codable, Sendable {
   public var scenario: String?
   public var phase: String?
@@ -105,6 +97,7 @@ public struct Thresholds: Codable, Sendable {
   public init(metrics: [String: Band]? = nil) { self.metrics = metrics }
 
   /// Tight on what the machine barely perturbs (CPU, memory, failures), loose on the wall clock.
+  /// Used for a metric the file leaves out ("skip": true drops one).
   public static let defaultMetrics: [String: Band] = [
     "cpu_ms": Band(relative: 0.10, absolute: 0.3, ciSeparation: true),
     "rss_kb": Band(relative: 0.05, absolute: 256),
@@ -121,9 +114,10 @@ public struct Thresholds: Codable, Sendable {
   public var effectiveHostFields: [String] { hostFields ?? Self.defaultHostFields }
   public var effectiveConfirmReruns: Int { Swift.max(confirmReruns ?? 1, 0) }
 
+  /// A HarnessError(.bench, operation: "read thresholds") naming the file when it cannot be read or decoded.
   public static func load(_ path: String) throws -> Thresholds {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw BenchError(operation: "read thresholds", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.bench, operation: "read thresholds", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
     return try decode(data, path: path)
   }
@@ -131,16 +125,16 @@ public struct Thresholds: Codable, Sendable {
   public static func decode(_ data: Data, path: String = "<thresholds>") throws -> Thresholds {
     let thresholds: Thresholds
     do { thresholds = try JSONDecoder().decode(Thresholds.self, from: data) } catch {
-      throw BenchError(operation: "parse thresholds", path: path, message: "\(error)")
+      throw HarnessError(.bench, operation: "parse thresholds", path: path, message: "\(error)")
     }
     let statistics: Set<String> = ["median", "p90", "p99", "min", "mean", "count"]
     for (metric, band) in thresholds.metrics ?? [:] {
       if let statistic = band.statistic, !statistics.contains(statistic) {
-        throw BenchError(operation: "parse thresholds", path: path,
+        throw HarnessError(.bench, operation: "parse thresholds", path: path,
                          message: "metric \(metric): statistic '\(statistic)' is not one of \(statistics.sorted())")
       }
       if (band.relative ?? 0) < 0 || (band.absolute ?? 0) < 0 {
-        throw BenchError(operation: "parse thresholds", path: path, message: "metric \(metric): negative band")
+        throw HarnessError(.bench, operation: "parse thresholds", path: path, message: "metric \(metric): negative band")
       }
     }
     return thresholds
@@ -152,6 +146,7 @@ public struct Thresholds: Codable, Sendable {
     return runtime != "floor"
   }
 
+  /// nil when the metric is not gated there.
   public func band(metric: String, runtime: String, scenario: String, phase: String, mode: String) -> Band? {
     let configured = Self.defaultMetrics.merging(metrics ?? [:]) { _, fromFile in fromFile }
     guard var band = configured[metric] else { return nil }

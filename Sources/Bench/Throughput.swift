@@ -22,7 +22,7 @@ extension BenchRunner {
       do {
         try context.config.setCgroupsPath(cgroupPrefix + "/" + id + "w\(worker)")
         try context.config.write(to: bundle.configPath)
-      } catch let error as DrydockKitError { throw BenchError(error) }
+      } catch let error as HarnessError { throw error.relabeled(.bench) }
       let ids = stride(from: worker, to: batch, by: workers).map { "\(id)w\(worker)k\($0)" }
       script += "w \(Self.shellQuoted(bundle.path)) \(ids.joined(separator: " ")) & p\(worker)=$!\n"
     }

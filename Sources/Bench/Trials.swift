@@ -35,13 +35,13 @@ extension BenchRunner {
     let full = path.hasPrefix("/") ? path : (BundleFactory.repositoryRoot() ?? ".") + "/" + path
     guard let data = FileManager.default.contents(atPath: full),
           let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else {
-      throw BenchError(operation: "read seccomp profile", path: full, message: "not a readable JSON object")
+      throw HarnessError(.bench, operation: "read seccomp profile", path: full, message: "not a readable JSON object")
     }
     return object
   }
 
   func prepare(scenario: Scenario, mode: BenchMode, participant: Participant, index: Int) throws -> TrialContext {
-    guard let factory else { throw BenchError(operation: "prepare", message: "no bundle factory") }
+    guard let factory else { throw HarnessError(.bench, operation: "prepare", message: "no bundle factory") }
     do {
       var config = try factory.template()
       try config.setArgs(scenario.containerArgs)
@@ -64,8 +64,8 @@ extension BenchRunner {
         if started.succeeded { context.serviceID = id } else { context.setupFailure = "setup: " + started.summary }
       }
       return context
-    } catch let error as DrydockKitError {
-      throw BenchError(error)
+    } catch let error as HarnessError {
+      throw error.relabeled(.bench)
     }
   }
 
@@ -194,7 +194,7 @@ extension BenchRunner {
     do {
       try context.config.setCgroupsPath(context.scenario.systemdCgroup == true ? systemdCgroupsPath(id) : cgroupPrefix + "/" + id)
       try context.config.write(to: context.bundle.configPath)
-    } catch let error as DrydockKitError { throw BenchError(error) }
+    } catch let error as HarnessError { throw error.relabeled(.bench) }
   }
 
   /// What `measure` recorded for the call just made (read before the next call overwrites it).
@@ -202,7 +202,7 @@ extension BenchRunner {
     let file = usageFile(context.index)
     defer { unlink(file) }
     guard let usage = MeasuredUsage.read(file) else {
-      throw BenchError(operation: "read usage", path: file, message: "measure wrote no usage line for \(phase)")
+      throw HarnessError(.bench, operation: "read usage", path: file, message: "measure wrote no usage line for \(phase)")
     }
     return Measurement(phase, usage)
   }

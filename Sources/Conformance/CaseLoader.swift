@@ -1,4 +1,5 @@
 // CaseLoader: reads case files and validates every field, naming the file and the field on error.
+import DrydockKit
 import Foundation
 import Yams
 
@@ -14,7 +15,7 @@ public enum CaseLoader {
   /// Every *.yaml under `directory` (recursively), sorted by id; duplicate ids are an error.
   public static func loadDirectory(_ directory: String) throws -> [ConformanceCase] {
     guard let walker = FileManager.default.enumerator(atPath: directory) else {
-      throw ConformanceError(operation: "load cases", path: directory, message: "not a readable directory")
+      throw HarnessError(.conformance, operation: "load cases", path: directory, message: "not a readable directory")
     }
     let files = (walker.allObjects as? [String] ?? [])
       .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
@@ -24,7 +25,7 @@ public enum CaseLoader {
       let path = directory + "/" + relative
       let c = try loadFile(path, area: relative.split(separator: "/").dropLast().joined(separator: "/"))
       if let other = seen[c.id] {
-        throw ConformanceError(operation: "load case", path: path, message: "id: '\(c.id)' already used by \(other)")
+        throw HarnessError(.conformance, operation: "load case", path: path, message: "id: '\(c.id)' already used by \(other)")
       }
       seen[c.id] = path
       cases.append(c)
@@ -34,19 +35,19 @@ public enum CaseLoader {
 
   public static func loadFile(_ path: String, area: String? = nil) throws -> ConformanceCase {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw ConformanceError(operation: "load case", path: path, message: "cannot read the file")
+      throw HarnessError(.conformance, operation: "load case", path: path, message: "cannot read the file")
     }
     let fileArea = area ?? URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
     return try parse(text, path: path, area: fileArea)
   }
 
   public static func parse(_ text: String, path: String, area: String) throws -> ConformanceCase {
-    func fail(_ field: String, _ message: String) -> ConformanceError {
-      ConformanceError(operation: "load case", path: path, message: "\(field): \(message)")
+    func fail(_ field: String, _ message: String) -> HarnessError {
+      HarnessError(.conformance, operation: "load case", path: path, message: "\(field): \(message)")
     }
     let any: Any?
     do { any = try Yams.load(yaml: text) } catch {
-      throw ConformanceError(operation: "load case", path: path, message: "not valid YAML: \(error)")
+      throw HarnessError(.conformance, operation: "load case", path: path, message: "not valid YAML: \(error)")
     }
     guard let rootValue = JSONValue(any: any), case .object(let root) = rootValue else {
       throw fail("(top)", "expected a mapping of case fields")
@@ -109,13 +110,13 @@ public enum CaseLoader {
   }
 
   static func unknownKeys(_ o: [String: JSONValue], allowed: Set<String>, field: String,
-                          _ fail: (String, String) -> ConformanceError) throws {
+                          _ fail: (String, String) -> HarnessError) throws {
     if let bad = o.keys.sorted().first(where: { !allowed.contains($0) }) {
       throw fail(field == "(top)" ? bad : "\(field).\(bad)", "unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
     }
   }
 
-  static func strings(_ v: JSONValue?, _ field: String, _ fail: (String, String) -> ConformanceError) throws -> [String] {
+  static func strings(_ v: JSONValue?, _ field: String, _ fail: (String, String) -> HarnessError) throws -> [String] {
     guard let v, v != .null else { return [] }
     guard case .array(let a) = v else { throw fail(field, "expected a list") }
     return try a.map { e in
@@ -127,7 +128,7 @@ public enum CaseLoader {
     }
   }
 
-  static func parseRequirement(_ v: JSONValue?, _ fail: (String, String) -> ConformanceError) throws -> Requirement {
+  static func parseRequirement(_ v: JSONValue?, _ fail: (String, String) -> HarnessError) throws -> Requirement {
     guard case .object(let o)? = v else { throw fail("requirement", "required mapping with doc, section, level, text") }
     try unknownKeys(o, allowed: requirementFields, field: "requirement", fail)
     guard let doc = o["doc"]?.stringValue, Requirement.documents.contains(doc) else {
@@ -141,7 +142,7 @@ public enum CaseLoader {
     return Requirement(document: doc, section: section, level: level, text: text, versions: o["versions"]?.text)
   }
 
-  static func parseMutations(_ v: JSONValue?, _ fail: (String, String) -> ConformanceError) throws -> [Mutation] {
+  static func parseMutations(_ v: JSONValue?, _ fail: (String, String) -> HarnessError) throws -> [Mutation] {
     guard let v, v != .null else { return [] }
     guard case .array(let list) = v else { throw fail("mutate", "expected a list") }
     return try list.enumerated().map { i, item in
@@ -153,13 +154,13 @@ public enum CaseLoader {
       }
       try unknownKeys(o, allowed: [op.rawValue, "value"], field: field, fail)
       if op != .remove && o["value"] == nil { throw fail(field, "\(op.rawValue) needs a value") }
-      do { return Mutation(op, try KeyPath(parsing: pathText), o["value"] ?? .null) } catch let e as ConformanceError {
+      do { return Mutation(op, try KeyPath(parsing: pathText), o["value"] ?? .null) } catch let e as HarnessError {
         throw fail(field, e.message)
       }
     }
   }
 
-  static func parseMatchers(_ v: JSONValue, _ field: String, _ fail: (String, String) -> ConformanceError) throws -> [Matcher] {
+  static func parseMatchers(_ v: JSONValue, _ field: String, _ fail: (String, String) -> HarnessError) throws -> [Matcher] {
     guard case .object(let o) = v, o.keys.allSatisfy({ Matcher.Kind(rawValue: $0) != nil }) else {
       if case .object(let o) = v, let bad = o.keys.sorted().first(where: { Matcher.Kind(rawValue: $0) == nil }) {
         throw fail("\(field).\(bad)", "unknown matcher (one of \(Matcher.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -169,7 +170,7 @@ public enum CaseLoader {
     return o.keys.sorted().map { Matcher(Matcher.Kind(rawValue: $0)!, o[$0]!) }
   }
 
-  static func parseStep(_ v: JSONValue, index: Int, _ fail: (String, String) -> ConformanceError) throws -> Step {
+  static func parseStep(_ v: JSONValue, index: Int, _ fail: (String, String) -> HarnessError) throws -> Step {
     let field = "steps[\(index)]"
     var o: [String: JSONValue]
     switch v {
@@ -221,7 +222,7 @@ public enum CaseLoader {
       guard case .object(let m) = obs else { throw fail("\(field).observe", "expected a mapping of key path → matcher") }
       step.checks = try m.keys.sorted().map { key in
         let path: KeyPath
-        do { path = try KeyPath(parsing: key) } catch let e as ConformanceError { throw fail("\(field).observe.\(key)", e.message) }
+        do { path = try KeyPath(parsing: key) } catch let e as HarnessError { throw fail("\(field).observe.\(key)", e.message) }
         return Check(path: path, matchers: try parseMatchers(m[key]!, "\(field).observe.\(key)", fail))
       }
     }

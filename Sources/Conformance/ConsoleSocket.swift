@@ -2,6 +2,7 @@
 // The runtime must connect, and send ONE message with a non-empty payload and exactly one SCM_RIGHTS
 // control message holding exactly one fd: the pty master (clients.md §6.4). The connection is queued by
 // listen(2), so drydock can accept it after `create` has returned; no thread is needed.
+import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -21,12 +22,12 @@ final class ConsoleSocket {
     self.path = path
     unlink(path)
     listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard listener >= 0 else { throw ConformanceError(operation: "socket", path: path, message: String(cString: strerror(errno))) }
+    guard listener >= 0 else { throw HarnessError(.conformance, operation: "socket", path: path, message: String(cString: strerror(errno))) }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
     guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-      throw ConformanceError(operation: "bind", path: path, message: "socket path too long")
+      throw HarnessError(.conformance, operation: "bind", path: path, message: "socket path too long")
     }
     withUnsafeMutableBytes(of: &address.sun_path) { raw in
       for (i, b) in bytes.enumerated() { raw[i] = b }
@@ -36,7 +37,7 @@ final class ConsoleSocket {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
     guard bound == 0, listen(listener, 4) == 0 else {
-      throw ConformanceError(operation: "bind/listen", path: path, message: String(cString: strerror(errno)))
+      throw HarnessError(.conformance, operation: "bind/listen", path: path, message: String(cString: strerror(errno)))
     }
   }
 

@@ -6,6 +6,8 @@
 // Why a bespoke syntax: observation keys are paths and sysctl names, which JSON Pointer or dotted paths
 // cannot spell without escapes that make case files hard to read.
 
+import DrydockKit
+
 public enum KeyPathSegment: Sendable, Equatable, CustomStringConvertible {
   case key(String)
   case index(Int)
@@ -37,7 +39,7 @@ public struct KeyPath: Sendable, Equatable, CustomStringConvertible {
       case "[":
         flush()
         guard let close = chars.firstIndex(of: "]") else {
-          throw ConformanceError(operation: "parse key path", message: "'\(text)': '[' without ']'")
+          throw HarnessError(.conformance, operation: "parse key path", message: "'\(text)': '[' without ']'")
         }
         let inner = String(chars[chars.startIndex..<close])
         chars = chars[(close + 1)...]
@@ -45,13 +47,13 @@ public struct KeyPath: Sendable, Equatable, CustomStringConvertible {
         else if let eq = inner.firstIndex(of: "="), !inner.hasPrefix("/") {
           segments.append(.match(field: String(inner[..<eq]), value: String(inner[inner.index(after: eq)...])))
         } else if inner.isEmpty {
-          throw ConformanceError(operation: "parse key path", message: "'\(text)': empty []")
+          throw HarnessError(.conformance, operation: "parse key path", message: "'\(text)': empty []")
         } else { segments.append(.key(inner)) }
       default: current.append(c)
       }
     }
     flush()
-    guard !segments.isEmpty else { throw ConformanceError(operation: "parse key path", message: "empty path") }
+    guard !segments.isEmpty else { throw HarnessError(.conformance, operation: "parse key path", message: "empty path") }
     self.segments = segments
   }
 

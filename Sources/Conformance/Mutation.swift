@@ -5,6 +5,8 @@
 //   - merge: linux.resources    value: {...}         merges object fields (shallow)
 // Values may hold {{placeholders}} (see CaseContext) resolved per run.
 
+import DrydockKit
+
 public struct Mutation: Sendable, Equatable {
   public enum Operation: String, Sendable, CaseIterable { case set, remove, append, merge }
   public var operation: Operation
@@ -24,8 +26,8 @@ public struct Mutation: Sendable, Equatable {
     try mutations.reduce(config) { try $1.apply(to: $0, placeholders: placeholders) }
   }
 
-  private static func fail(_ path: String, _ message: String) -> ConformanceError {
-    ConformanceError(operation: "mutate config", path: path, message: message)
+  private static func fail(_ path: String, _ message: String) -> HarnessError {
+    HarnessError(.conformance, operation: "mutate config", path: path, message: message)
   }
 
   private static func modify(_ node: JSONValue, _ rest: ArraySlice<KeyPathSegment>, _ op: Operation,

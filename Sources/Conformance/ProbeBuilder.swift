@@ -6,21 +6,21 @@ public enum ProbeBuilder {
   /// Build `source` into `output` with `cc -O2 -static`; the error names the compiler and quotes its output.
   public static func build(source: String, output: String, compiler: String? = nil) throws {
     guard FileManager.default.fileExists(atPath: source) else {
-      throw ConformanceError(operation: "build probe", path: source, message: "probe source not found")
+      throw HarnessError(.conformance, operation: "build probe", path: source, message: "probe source not found")
     }
     let cc = compiler ?? ProcessInfo.processInfo.environment["CC"] ?? "cc"
     guard let resolved = HostFeatures.which(cc) else {
-      throw ConformanceError(operation: "build probe", path: source,
+      throw HarnessError(.conformance, operation: "build probe", path: source,
                              message: "C compiler '\(cc)' not found (install build-essential, or set CC)")
     }
     let result: ProcessResult
     do {
       result = try ProcessRunner.run([resolved, "-O2", "-static", "-o", output, source], timeout: 120)
     } catch {
-      throw ConformanceError(operation: "build probe", path: source, message: "cannot run \(resolved): \(error)")
+      throw HarnessError(.conformance, operation: "build probe", path: source, message: "cannot run \(resolved): \(error)")
     }
     guard result.succeeded else {
-      throw ConformanceError(operation: "build probe", path: source,
+      throw HarnessError(.conformance, operation: "build probe", path: source,
                              message: "\(resolved) -O2 -static failed: \(result.stderrText.prefix(800))")
     }
   }

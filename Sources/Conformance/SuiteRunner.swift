@@ -126,7 +126,7 @@ public enum SuiteRunner {
           chmod(rootfs + BundlePlan.probeInside, 0o755)
           try? FileManager.default.createDirectory(atPath: rootfs + BundlePlan.sharedInside, withIntermediateDirectories: true)
           guard let template = JSONValue(any: try factory.template().root) else {
-            throw ConformanceError(operation: "read template", path: factory.templatePath, message: "not a JSON object")
+            throw HarnessError(.conformance, operation: "read template", path: factory.templatePath, message: "not a JSON object")
           }
           var env = ExecutionEnvironment(factory: factory, cleaner: cleaner, template: template, host: host,
                                          hostMountNamespace: hostMountNamespace, hostNamespaceInodes: namespaceInodes,
@@ -157,7 +157,7 @@ public enum SuiteRunner {
     }
     group.wait()
     if let message = failure.message {
-      throw ConformanceError(operation: "run suite", path: options.workDirectory, message: message)
+      throw HarnessError(.conformance, operation: "run suite", path: options.workDirectory, message: message)
     }
     let perRuntime = runtimes.enumerated().map { r, runtime in
       RuntimeResults(runtime: runtime, results: cases.indices.map { c in

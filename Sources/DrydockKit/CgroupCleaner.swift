@@ -1,59 +1,56 @@
 // CgroupCleaner: removes the cgroups the test-bed gave its containers, in every mounted hierarchy.
-//
-// Public API:
-//   struct CgroupCleaner: Sendable
-//     prefix: String               absolute cgroup path owned by the caller, e.g. "/drydock-bench-4242"
-//     mounts: [CgroupMount]        every v1 hierarchy and the cgroup2 mount (default: HostInfo.cgroupMounts())
-//     init(prefix:mounts:) throws  refuses "/", relative paths, "..", and anything under /process_api
-//     static func uniquePrefix(_ label: String) -> String    "/<label>-<pid>-<random>"
-//     directories(for cgroupsPath:) -> [String]   the directory of that path in each hierarchy (existing or not)
-//     owns(_ cgroupsPath:) -> Bool                 the path is the prefix or below it
-//     remove(cgroupsPath:killTimeout: = 5) -> [DrydockKitError]   thaw, SIGKILL the processes inside, rmdir leaves first
-//     removeAll(killTimeout: = 5) -> [DrydockKitError]             the same for the whole prefix
-//   Returns what could not be removed instead of throwing, so a cleanup goes as far as it can.
-//   Only processes listed in cgroups under the prefix are signalled; nothing outside it is read or touched.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// The remove functions return what could not be removed instead of throwing, so a cleanup goes as far as it
+/// can. Only processes listed in cgroups under the prefix are signalled; nothing outside it is read or touched.
 public struct CgroupCleaner: Sendable {
+  /// An absolute cgroup path owned by the caller, e.g. "/drydock-bench-4242".
   public let prefix: String
+  /// Every v1 hierarchy and the cgroup2 mount.
   public let mounts: [CgroupMount]
 
+  /// Refuses "/", relative paths, "..", and anything under /process_api.
   public init(prefix: String, mounts: [CgroupMount] = HostInfo.cgroupMounts()) throws {
     let components = prefix.split(separator: "/")
     guard prefix.hasPrefix("/"), !components.isEmpty, !components.contains(".."), !components.contains("."),
           components.first != "process_api" else {
-      throw DrydockKitError(operation: "cgroup prefix", path: prefix, errno: EINVAL,
+      throw HarnessError(.kit, operation: "cgroup prefix", path: prefix, errno: EINVAL,
                             message: "must be an absolute path of the caller's own below the root (not /process_api)")
     }
     self.prefix = "/" + components.joined(separator: "/")
     self.mounts = mounts
   }
 
+  /// "/<label>-<pid>-<random>".
   public static func uniquePrefix(_ label: String) -> String {
     "/\(label)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
   }
 
+  /// The path is the prefix or below it.
   public func owns(_ cgroupsPath: String) -> Bool {
     let normalized = "/" + cgroupsPath.split(separator: "/").joined(separator: "/")
     return !cgroupsPath.split(separator: "/").contains("..")
       && (normalized == prefix || normalized.hasPrefix(prefix + "/"))
   }
 
+  /// The directory of that path in each hierarchy (existing or not).
   public func directories(for cgroupsPath: String) -> [String] {
     let relative = cgroupsPath.split(separator: "/").joined(separator: "/")
     return mounts.map { "\($0.path)/\(relative)" }
   }
 
-  public func removeAll(killTimeout: Double = 5) -> [DrydockKitError] {
+  /// The same as remove(cgroupsPath:) for the whole prefix.
+  public func removeAll(killTimeout: Double = 5) -> [HarnessError] {
     remove(cgroupsPath: prefix, killTimeout: killTimeout)
   }
 
-  public func remove(cgroupsPath: String, killTimeout: Double = 5) -> [DrydockKitError] {
+  /// Thaws, SIGKILLs the processes inside, then removes the directories, leaves first.
+  public func remove(cgroupsPath: String, killTimeout: Double = 5) -> [HarnessError] {
     guard owns(cgroupsPath) else {
-      return [DrydockKitError(operation: "remove cgroup", path: cgroupsPath, errno: EPERM,
+      return [HarnessError(.kit, operation: "remove cgroup", path: cgroupsPath, errno: EPERM,
                               message: "outside the cleaner's prefix \(prefix): left alone")]
     }
     let roots = directories(for: cgroupsPath).filter { FileManager.default.fileExists(atPath: $0) }
@@ -66,7 +63,7 @@ public struct CgroupCleaner: Sendable {
       _ = Self.write("THAWED", to: directory + "/freezer.state")
     }
     killMembers(of: all, timeout: killTimeout)
-    var failures: [DrydockKitError] = []
+    var failures: [HarnessError] = []
     let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(killTimeout * 1e9)
     for directory in all {
       while rmdir(directory) != 0 {
@@ -78,7 +75,7 @@ public struct CgroupCleaner: Sendable {
           usleep(2000)
           continue
         }
-        failures.append(.posix("rmdir", path: directory, errno: code))
+        failures.append(.posix(.kit, "rmdir", path: directory, errno: code))
         break
       }
     }

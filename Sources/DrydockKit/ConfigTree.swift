@@ -1,23 +1,8 @@
 // ConfigTree: an OCI config.json held as a mutable JSON tree, for tests and benchmarks to mutate.
-//
-// Public API:
-//   enum ConfigPathComponent: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral { case key(String); case index(Int) }
-//     a path is [ConfigPathComponent]: ["linux", "namespaces", 0, "type"]; or a dotted string "linux.namespaces.0.type"
-//     (a component of only digits is an index; keys holding dots need the array form)
-//   struct ConfigTree
-//     root: [String: Any]                               JSONSerialization types (String, NSNumber/Bool, [Any], [String: Any], NSNull)
-//     init(root:) ; init(jsonData:) throws ; init(contentsOfFile:) throws
-//     value(at:) -> Any?                                 nil when any step is missing
-//     set(_ path:, to value: Any) throws                 creates missing objects on the way; an index must exist (or == count: append)
-//     append(_ path:, _ value: Any) throws               creates the array if missing
-//     remove(_ path:) throws                             missing key: no-op; bad index: error
-//     (each of the three also takes the dotted-string form)
-//     args: [String]? { get }; setArgs(_:) ; setCgroupsPath(_:)
-//     removeNamespace(_ type:) ; hasNamespace(_ type:) -> Bool
-//     jsonData(pretty: = true) throws -> Data ; write(to path:) throws
-//   Errors are DrydockKitError(operation: "config set|append|remove|read|write", path: the key path or file).
 import Foundation
 
+/// A path is [ConfigPathComponent], e.g. ["linux", "namespaces", 0, "type"], or a dotted string
+/// "linux.namespaces.0.type" (a component of only digits is an index; keys holding dots need the array form).
 public enum ConfigPathComponent: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, CustomStringConvertible {
   case key(String)
   case index(Int)
@@ -34,27 +19,30 @@ public enum ConfigPathComponent: Sendable, Hashable, ExpressibleByStringLiteral,
   }
 }
 
+/// Errors are HarnessError(.kit, operation: "config set|append|remove|read|write", path: the key path or file).
 public struct ConfigTree {
+  /// JSONSerialization types (String, NSNumber/Bool, [Any], [String: Any], NSNull).
   public var root: [String: Any]
 
   public init(root: [String: Any]) { self.root = root }
 
   public init(jsonData: Data) throws {
     guard let object = try? JSONSerialization.jsonObject(with: jsonData) as? [String: Any] else {
-      throw DrydockKitError(operation: "config read", message: "not a JSON object")
+      throw HarnessError(.kit, operation: "config read", message: "not a JSON object")
     }
     root = object
   }
 
   public init(contentsOfFile path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw DrydockKitError(operation: "config read", path: path, errno: ENOENT, message: "cannot read file")
+      throw HarnessError(.kit, operation: "config read", path: path, errno: ENOENT, message: "cannot read file")
     }
     do { try self.init(jsonData: data) } catch {
-      throw DrydockKitError(operation: "config read", path: path, message: "not a JSON object")
+      throw HarnessError(.kit, operation: "config read", path: path, message: "not a JSON object")
     }
   }
 
+  /// nil when any step is missing.
   public func value(at path: [ConfigPathComponent]) -> Any? {
     var current: Any = root
     for component in path {
@@ -71,6 +59,7 @@ public struct ConfigTree {
   }
   public func value(at dotted: String) -> Any? { value(at: ConfigPathComponent.parse(dotted)) }
 
+  /// Creates missing objects on the way; an index must exist (or equal the count: append).
   public mutating func set(_ path: [ConfigPathComponent], to value: Any) throws {
     guard !path.isEmpty else {
       guard let object = value as? [String: Any] else { throw failure("config set", path, "the root must be an object") }
@@ -82,6 +71,7 @@ public struct ConfigTree {
   }
   public mutating func set(_ dotted: String, to value: Any) throws { try set(ConfigPathComponent.parse(dotted), to: value) }
 
+  /// Creates the array if missing.
   public mutating func append(_ path: [ConfigPathComponent], _ value: Any) throws {
     let existing = self.value(at: path)
     guard existing == nil || existing is [Any] else { throw failure("config append", path, "not an array") }
@@ -89,6 +79,7 @@ public struct ConfigTree {
   }
   public mutating func append(_ dotted: String, _ value: Any) throws { try append(ConfigPathComponent.parse(dotted), value) }
 
+  /// A missing key is a no-op; a bad index is an error.
   public mutating func remove(_ path: [ConfigPathComponent]) throws {
     guard let last = path.last else { throw failure("config remove", path, "cannot remove the root") }
     let parentPath = Array(path.dropLast())
@@ -124,19 +115,19 @@ public struct ConfigTree {
     var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
     if pretty { options.insert(.prettyPrinted) }
     do { return try JSONSerialization.data(withJSONObject: root, options: options) } catch {
-      throw DrydockKitError(operation: "config write", message: "not serialisable as JSON: \(error)")
+      throw HarnessError(.kit, operation: "config write", message: "not serialisable as JSON: \(error)")
     }
   }
 
   public func write(to path: String) throws {
     let data = try jsonData()
     do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-      throw DrydockKitError(operation: "config write", path: path, message: "\(error)")
+      throw HarnessError(.kit, operation: "config write", path: path, message: "\(error)")
     }
   }
 
-  private func failure(_ operation: String, _ path: [ConfigPathComponent], _ message: String) -> DrydockKitError {
-    DrydockKitError(operation: operation, path: path.map(\.description).joined(separator: "."), message: message)
+  private func failure(_ operation: String, _ path: [ConfigPathComponent], _ message: String) -> HarnessError {
+    HarnessError(.kit, operation: operation, path: path.map(\.description).joined(separator: "."), message: message)
   }
 
   /// Walk down `path` inside `node`, creating missing objects, and apply `change` to the final slot.
@@ -148,7 +139,7 @@ public struct ConfigTree {
     switch first {
     case .key(let key):
       guard var object = (node as? [String: Any]) ?? (node is NSNull ? [:] : nil) else {
-        throw DrydockKitError(operation: "config set", path: where_, message: "'\(key)' is looked up in a non-object")
+        throw HarnessError(.kit, operation: "config set", path: where_, message: "'\(key)' is looked up in a non-object")
       }
       var child: Any = object[key] ?? (rest.first.map { if case .index = $0 { return [Any]() as Any } else { return [String: Any]() as Any } } ?? NSNull())
       try update(&child, rest, fullPath: fullPath, change)
@@ -156,7 +147,7 @@ public struct ConfigTree {
       node = object
     case .index(let index):
       guard var array = node as? [Any], index >= 0, index <= array.count else {
-        throw DrydockKitError(operation: "config set", path: where_, message: "index \(index) out of range or not an array")
+        throw HarnessError(.kit, operation: "config set", path: where_, message: "index \(index) out of range or not an array")
       }
       var child: Any = index < array.count ? array[index] : [String: Any]()
       try update(&child, rest, fullPath: fullPath, change)

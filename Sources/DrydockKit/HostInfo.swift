@@ -1,23 +1,4 @@
 // HostInfo: what the machine offers, read from /proc and /sys, recorded with every benchmark and used for skips.
-//
-// Public API:
-//   enum CgroupMode: String, Sendable, Codable { case v1, hybrid, unified, none }
-//   struct CgroupMount: Sendable, Codable, Hashable { path: String; version: Int (1 or 2); controllers: [String] }
-//      v1: the options naming the hierarchy (["cpu"], ["cpu","cpuacct"], ["name=systemd"]); v2: cgroup.controllers
-//   struct HostInfo: Sendable, Codable
-//     kernelRelease, kernelVersion, machine: String     uname
-//     cgroupMode: CgroupMode; cgroupMounts: [CgroupMount]
-//     v1Controllers: [String]        every v1 controller/name mounted
-//     unifiedControllers: [String]   cgroup.controllers of the cgroup2 mount
-//     cpus: Int                      online CPUs (sysconf)
-//     loadAverage: [Double]          1, 5, 15 minutes
-//     capabilityBoundingSet: UInt64  CapBnd of this process
-//     static func current() -> HostInfo
-//     static func loadAverageNow() -> [Double]
-//     static func cgroupMounts() -> [CgroupMount]     from /proc/self/mountinfo
-//     static func binaryExists(_ pathOrName: String) -> Bool
-//     static func resolveExecutable(_ pathOrName: String) -> String?   absolute path (PATH lookup for bare names)
-//     func hasCapabilityInBoundingSet(_ number: Int) -> Bool
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,6 +11,7 @@ public enum CgroupMode: String, Sendable, Codable {
 public struct CgroupMount: Sendable, Codable, Hashable {
   public var path: String
   public var version: Int
+  /// v1: the options naming the hierarchy (["cpu"], ["cpu","cpuacct"], ["name=systemd"]); v2: cgroup.controllers.
   public var controllers: [String]
   public init(path: String, version: Int, controllers: [String]) {
     self.path = path; self.version = version; self.controllers = controllers
@@ -37,15 +19,21 @@ public struct CgroupMount: Sendable, Codable, Hashable {
 }
 
 public struct HostInfo: Sendable, Codable {
+  /// From uname, as are kernelVersion and machine.
   public var kernelRelease: String
   public var kernelVersion: String
   public var machine: String
   public var cgroupMode: CgroupMode
   public var cgroupMounts: [CgroupMount]
+  /// Every v1 controller or name mounted.
   public var v1Controllers: [String]
+  /// cgroup.controllers of the cgroup2 mount.
   public var unifiedControllers: [String]
+  /// Online CPUs (sysconf).
   public var cpus: Int
+  /// 1, 5 and 15 minutes.
   public var loadAverage: [Double]
+  /// CapBnd of this process.
   public var capabilityBoundingSet: UInt64
 
   public static func current() -> HostInfo {
@@ -109,6 +97,7 @@ public struct HostInfo: Sendable, Codable {
 
   public static func binaryExists(_ pathOrName: String) -> Bool { resolveExecutable(pathOrName) != nil }
 
+  /// The absolute path (a PATH lookup for bare names).
   public static func resolveExecutable(_ pathOrName: String) -> String? {
     if pathOrName.contains("/") {
       let absolute = pathOrName.hasPrefix("/") ? pathOrName

@@ -119,10 +119,10 @@ public enum Preflight {
     let unusable = usability.filter { !$0.usable }
     if let gate, let gated = unusable.first(where: { $0.name == gate || $0.path == gate
                                                        || $0.path == HostInfo.resolveExecutable(gate) }) {
-      throw DrydockKitError(operation: "preflight", path: gated.path, message: "the gated runtime: " + gated.summary)
+      throw HarnessError(.kit, operation: "preflight", path: gated.path, message: "the gated runtime: " + gated.summary)
     }
     if requireAll, let first = unusable.first {
-      throw DrydockKitError(operation: "preflight", path: first.path,
+      throw HarnessError(.kit, operation: "preflight", path: first.path,
                             message: "--require-all: " + unusable.map(\.summary).joined(separator: "; "))
     }
   }

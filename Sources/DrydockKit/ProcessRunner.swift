@@ -1,65 +1,46 @@
 // ProcessRunner: spawn a command with posix_spawn and wait for it on a pidfd, with a timeout.
-//
-// Public API:
-//   enum ProcessInput: Sendable   { case null; case bytes([UInt8]) }            child's stdin
-//   enum ProcessOutput: Sendable  { case pipe; case file(String); case null }   child's stdout/stderr
-//   struct ProcessResult: Sendable
-//     argv: [String]; pid: Int32
-//     exitCode: Int32?      nil when killed by a signal
-//     signal: Int32?        the terminating signal, nil when it exited
-//     timedOut: Bool        true when the runner killed the process group at the deadline
-//     stdout, stderr: [UInt8]          captured bytes (.pipe only; empty otherwise)
-//     wallNanoseconds: UInt64          CLOCK_MONOTONIC, just before posix_spawn to exit seen on the pidfd
-//     userCPUNanoseconds, systemCPUNanoseconds: UInt64   wait4 rusage: the child plus the descendants it waited for
-//     maxRSSKilobytes: Int             wait4 ru_maxrss (largest of those processes). Caveat: the kernel carries the
-//                                      pre-exec image's peak across execve, and a posix_spawn child's pre-exec image
-//                                      is the caller's, so this is at least the test-bed's own RSS; measure small
-//                                      programs through a small static launcher (bench/floor/measure.c)
-//     succeeded: Bool (exit 0, not timed out); cpuNanoseconds; wallMilliseconds; cpuMilliseconds
-//     stdoutText, stderrText: String; jsonObject() -> Any? (stdout parsed as JSON); summary: String
-//   final class SpawnedProcess          a running child (not Sendable: use from one thread)
-//     pid: Int32
-//     static func spawn(_ argv:, environment:, workingDirectory:, input:, stdout:, stderr:) throws -> SpawnedProcess
-//     func signalGroup(_ signal: Int32)                 kill(-pgid, signal): the child runs in its own process group
-//     func wait(timeout seconds: Double) -> ProcessResult   polls pidfd + pipes; on timeout SIGKILLs the group;
-//        call it exactly once (a SpawnedProcess dropped without wait is killed and reaped in deinit)
-//   enum ProcessRunner
-//     static func run(_ argv:, environment: [String]? = nil (inherit), workingDirectory: String? = nil,
-//                     input: .null, stdout: .pipe, stderr: .pipe, timeout: Double = 60) throws -> ProcessResult
-//     static func monotonicNanoseconds() -> UInt64
-//     static func waitForExit(pid: Int32, timeout: Double) -> Bool    any process (not only a child): pidfd + poll;
-//        true when it has exited (or no longer exists), false on timeout. Does not reap.
-// Throws DrydockKitError only when the process cannot be started (missing binary, pipe/pidfd failure);
-// a non-zero exit, a signal or a timeout is reported in the result, for the caller to judge.
 #if canImport(Glibc)
 import Glibc
 #endif
 import Foundation
 
+/// The child's stdin.
 public enum ProcessInput: Sendable {
   case null
   case bytes([UInt8])
 }
 
+/// The child's stdout or stderr.
 public enum ProcessOutput: Sendable {
   case pipe
   case file(String)
   case null
 }
 
+/// How a process ended. A non-zero exit, a signal or a timeout is reported here, for the caller to judge.
 public struct ProcessResult: Sendable {
   public var argv: [String]
   public var pid: Int32
+  /// nil when killed by a signal.
   public var exitCode: Int32?
+  /// The terminating signal; nil when it exited.
   public var signal: Int32?
+  /// The runner killed the process group at the deadline.
   public var timedOut: Bool
+  /// Captured bytes (.pipe only; empty otherwise), as is stderr.
   public var stdout: [UInt8]
   public var stderr: [UInt8]
+  /// CLOCK_MONOTONIC, from just before posix_spawn to the exit seen on the pidfd.
   public var wallNanoseconds: UInt64
+  /// wait4's rusage (user and system): the child plus the descendants it waited for.
   public var userCPUNanoseconds: UInt64
   public var systemCPUNanoseconds: UInt64
+  /// wait4's ru_maxrss (the largest of those processes). Caveat: the kernel carries the pre-exec image's peak
+  /// across execve, and a posix_spawn child's pre-exec image is the caller's, so this is at least the
+  /// test-bed's own RSS; measure small programs through a small static launcher (bench/floor/measure.c).
   public var maxRSSKilobytes: Int
 
+  /// Exit 0, not timed out.
   public var succeeded: Bool { exitCode == 0 && !timedOut }
   public var cpuNanoseconds: UInt64 { userCPUNanoseconds + systemCPUNanoseconds }
   public var wallMilliseconds: Double { Double(wallNanoseconds) / 1e6 }
@@ -100,6 +81,7 @@ private let addChdirFunction = glibcSymbol("posix_spawn_file_actions_addchdir_np
 /// A write to a pipe whose reader died must fail with EPIPE, not kill the test-bed.
 private let ignoreSIGPIPEOnce: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
+/// A running child. Not Sendable: use it from one thread.
 public final class SpawnedProcess {
   public let pid: Int32
   public let argv: [String]
@@ -123,15 +105,16 @@ public final class SpawnedProcess {
     if !finished { _ = wait(timeout: 0) }
   }
 
+  /// Throws HarnessError only when the process cannot be started (missing binary, pipe/pidfd failure).
   public static func spawn(_ argv: [String], environment: [String]? = nil, workingDirectory: String? = nil,
                            input: ProcessInput = .null, stdout: ProcessOutput = .pipe,
                            stderr: ProcessOutput = .pipe) throws -> SpawnedProcess {
     _ = ignoreSIGPIPEOnce
     guard let program = argv.first else {
-      throw DrydockKitError(operation: "posix_spawn", message: "empty argv")
+      throw HarnessError(.kit, operation: "posix_spawn", message: "empty argv")
     }
     guard let pidfdOpen = pidfdOpenFunction, let pipe2 = pipe2Function, let addChdir = addChdirFunction else {
-      throw DrydockKitError(operation: "dlsym", message: "libc lacks pidfd_open, pipe2 or posix_spawn_file_actions_addchdir_np (needs glibc 2.36)")
+      throw HarnessError(.kit, operation: "dlsym", message: "libc lacks pidfd_open, pipe2 or posix_spawn_file_actions_addchdir_np (needs glibc 2.36)")
     }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -143,7 +126,7 @@ public final class SpawnedProcess {
     func makePipe() throws -> (read: Int32, write: Int32) {
       var fds: [Int32] = [-1, -1]
       guard pipe2(&fds, O_CLOEXEC) == 0 else {
-        let code = errno; cleanup(); throw DrydockKitError.posix("pipe2", errno: code)
+        let code = errno; cleanup(); throw HarnessError.posix(.kit, "pipe2", errno: code)
       }
       return (fds[0], fds[1])
     }
@@ -205,7 +188,7 @@ public final class SpawnedProcess {
       : posix_spawnp(&pid, program, &actions, &attributes, cArgv, cEnv)
     guard spawnStatus == 0 else {
       cleanup()
-      throw DrydockKitError.posix("posix_spawn", path: program, errno: spawnStatus)
+      throw HarnessError.posix(.kit, "posix_spawn", path: program, errno: spawnStatus)
     }
     for fd in childEnds { close(fd) }
     let pidfd = pidfdOpen(pid, 0)
@@ -215,7 +198,7 @@ public final class SpawnedProcess {
       var status: Int32 = 0
       _ = waitpid(pid, &status, 0)
       for fd in parentEnds { close(fd) }
-      throw DrydockKitError.posix("pidfd_open", path: program, errno: code)
+      throw HarnessError.posix(.kit, "pidfd_open", path: program, errno: code)
     }
     for fd in parentEnds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     return SpawnedProcess(pid: pid, argv: argv, pidfd: pidfd, start: start, stdoutFD: outRead,
@@ -231,6 +214,7 @@ public final class SpawnedProcess {
   /// Wait until the child exits or the timeout passes (then SIGKILL its process group), reap it with wait4.
   /// Pipes are drained while waiting; after the exit only what is already buffered is read, because a
   /// detached container may hold the write ends for its whole life.
+  /// Call it exactly once (a SpawnedProcess dropped without wait is killed and reaped in deinit).
   public func wait(timeout seconds: Double) -> ProcessResult {
     precondition(!finished, "SpawnedProcess.wait called twice")
     finished = true
@@ -321,6 +305,8 @@ public enum ProcessRunner {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
   }
 
+  /// Any process, not only a child: pidfd + poll. True when it has exited (or no longer exists), false on
+  /// timeout. Does not reap.
   public static func waitForExit(pid: Int32, timeout: Double) -> Bool {
     guard let open = pidfdOpenFunction else { return false }
     let fd = open(pid, 0)

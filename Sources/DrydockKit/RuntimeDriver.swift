@@ -1,43 +1,29 @@
 // RuntimeDriver: the runc-style CLI calls of one runtime, with its own --root state directory.
-//
-// Public API:
-//   struct RuntimeDriver: Sendable
-//     runtime: RuntimeUnderTest; stateRoot: String (passed as --root); timeout: Double (seconds, per call)
-//     environment: [String]?  (nil: inherit the test-bed's)
-//     launcher: [String]  (default []) put before the runtime's path, e.g. a measuring wrapper
-//     init(runtime:stateRoot:timeout: = 30, environment: = nil)   creates stateRoot (mode 0700) if missing
-//     command(_ args: [String]) -> [String]       full argv: launcher + path + extraGlobalArgs + --root + args
-//     invoke(_ args:, input: .null, stdout: .pipe, stderr: .pipe, timeout: nil) throws -> ProcessResult
-//     create(id:bundle:pidFile: = nil, consoleSocket: = nil, extraArgs: = [])
-//     start(id:)
-//     run(id:bundle:detach: = false, pidFile: = nil, consoleSocket: = nil, extraArgs: = [])
-//     state(id:) ; stateObject(id:) -> (ProcessResult, [String: Any]?)  parsed `state` JSON
-//     kill(id:signal: = "TERM", all: = false)       signal as a name ("KILL", "SIGKILL") or number ("9")
-//     delete(id:force: = false)
-//     exec(id:process: ExecProcess, detach: = false, pidFile: = nil, extraArgs: = [])
-//        enum ExecProcess { case args([String]); case processJSON(String) }   JSON goes to a temp file for --process
-//     pause(id:) ; resume(id:) ; ps(id:format: = "json") ; update(id:resourcesJSON:)  (via `--resources -` on stdin)
-//     events(id:stats: = true, interval: = nil)     without stats the runtime streams: set a short timeout
-//     features() ; list(format: = "json")
-// Every call returns the ProcessResult (exit status, output, wall/CPU time) and throws only when the runtime
-// cannot be spawned: a non-zero exit is for the caller to judge.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// `exec`'s process: arguments, or a process.json text (written to a temporary file for --process).
 public enum ExecProcess: Sendable {
   case args([String])
   case processJSON(String)
 }
 
+/// Every call returns the ProcessResult (exit status, output, wall/CPU time) and throws only when the runtime
+/// cannot be spawned: a non-zero exit is for the caller to judge.
 public struct RuntimeDriver: Sendable {
   public var runtime: RuntimeUnderTest
+  /// Passed as --root.
   public var stateRoot: String
+  /// Seconds, per call.
   public var timeout: Double
+  /// nil: inherit the test-bed's.
   public var environment: [String]?
+  /// Put before the runtime's path, e.g. a measuring wrapper.
   public var launcher: [String] = []
 
+  /// Creates stateRoot (mode 0700) if missing.
   public init(runtime: RuntimeUnderTest, stateRoot: String, timeout: Double = 30, environment: [String]? = nil) {
     self.runtime = runtime
     self.stateRoot = stateRoot
@@ -47,6 +33,7 @@ public struct RuntimeDriver: Sendable {
                                              attributes: [.posixPermissions: 0o700])
   }
 
+  /// The full argv: launcher + path + extraGlobalArgs + --root + args.
   public func command(_ args: [String]) -> [String] {
     launcher + [runtime.path] + runtime.extraGlobalArgs + ["--root", stateRoot] + args
   }
@@ -84,6 +71,7 @@ public struct RuntimeDriver: Sendable {
     return (result, result.succeeded ? result.jsonObject() as? [String: Any] : nil)
   }
 
+  /// signal: a name ("KILL", "SIGKILL") or a number ("9").
   public func kill(id: String, signal: String = "TERM", all: Bool = false) throws -> ProcessResult {
     try invoke(["kill"] + (all ? ["--all"] : []) + [id, signal])
   }
@@ -104,7 +92,7 @@ public struct RuntimeDriver: Sendable {
     case .processJSON(let json):
       let file = stateRoot + "/.drydock-exec-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
       guard FileManager.default.createFile(atPath: file, contents: Data(json.utf8)) else {
-        throw DrydockKitError(operation: "write exec process.json", path: file, message: "cannot create file")
+        throw HarnessError(.kit, operation: "write exec process.json", path: file, message: "cannot create file")
       }
       defer { unlink(file) }
       return try invoke(args + ["--process", file, id])
@@ -118,10 +106,12 @@ public struct RuntimeDriver: Sendable {
     try invoke(["ps", "--format", format, id])
   }
 
+  /// The resources go through `--resources -` on stdin.
   public func update(id: String, resourcesJSON: String) throws -> ProcessResult {
     try invoke(["update", "--resources", "-", id], input: .bytes(Array(resourcesJSON.utf8)))
   }
 
+  /// Without stats the runtime streams: set a short timeout.
   public func events(id: String, stats: Bool = true, interval: String? = nil) throws -> ProcessResult {
     var args = ["events"]
     if stats { args.append("--stats") }

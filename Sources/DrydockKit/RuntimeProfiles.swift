@@ -41,7 +41,7 @@ public enum RuntimeProfiles {
     var extra: [String: [String]] = [:]
     for pair in pairs {
       guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-        throw DrydockKitError(operation: "parse --runtime-arg", path: pair, errno: EINVAL, message: "want NAME=ARG")
+        throw HarnessError(.kit, operation: "parse --runtime-arg", path: pair, errno: EINVAL, message: "want NAME=ARG")
       }
       extra[String(pair[..<eq]), default: []].append(String(pair[pair.index(after: eq)...]))
     }

@@ -1,9 +1,6 @@
 // HTMLReport: index.html, one self-contained file (inline CSS and SVG, no scripts, no network): the verdict,
 // latency distributions per runtime, per-phase stacked bars, overhead above the floor, the gate's findings,
 // the conformance matrix and syscall diffs. Pure.
-//
-// Public API:
-//   enum HTMLReport { static func render(_ model: ReportModel) -> String }
 import Bench
 
 public enum HTMLReport {

@@ -5,20 +5,6 @@
 // "runtimes" whose entries have "cases" is a conformance.json; one with "runtime" and "syscalls" or
 // "total_syscalls" (alone, in an array, or under "traces"/"results") is a trace. Anything else is ignored,
 // including a previous report.json.
-//
-// Public API:
-//   struct ConformanceCaseEntry: Codable, Sendable, Equatable   id, area, status, requirement, level, message,
-//                                                               text?, seconds?
-//   struct ConformanceRuntime: Codable, Sendable, Equatable      name, path, version, cases; count(_ status)
-//   struct ConformanceDoc: Codable, Sendable, Equatable          generatedAt, caseCount, wallSeconds, runtimes
-//      (the shape Sources/Conformance/Reports.swift writes; "summary" is recomputed from the cases)
-//   struct TraceRecord: Codable, Sendable, Equatable            runtime, scenario?, phase, totalSyscalls,
-//                                                               syscalls: [String: Int]
-//      static func parse(_ object: Any) -> [TraceRecord]        the tolerant reader described above
-//   struct ReportInputs: Sendable { bench: [BenchReport]; conformance: [ConformanceDoc]; traces: [TraceRecord];
-//                                   files: [String] (what was read, for report.json) }
-//     static func load(directories:) throws -> ReportInputs    ReportError(operation: "read inputs", path:)
-//     static func classify(_ data: Data, path:) throws -> ReportInputs   one file's contribution
 import Bench
 import DrydockKit
 import Foundation
@@ -89,6 +75,7 @@ public struct ConformanceRuntime: Codable, Sendable, Equatable {
   }
 }
 
+/// The shape Sources/Conformance/Reports.swift writes; its "summary" is recomputed from the cases.
 public struct ConformanceDoc: Codable, Sendable, Equatable {
   public var generatedAt: String
   public var caseCount: Int
@@ -138,6 +125,7 @@ public struct TraceRecord: Codable, Sendable, Equatable {
   }
 
   /// Accepts syscalls as {"name": count}, {"name": {"count": n, …}} or [{"name"|"syscall": …, "count": n}].
+  /// The tolerant reader described at the top of this file.
   public static func parse(_ object: Any) -> [TraceRecord] {
     if let list = object as? [Any] { return list.flatMap { parse($0) } }
     guard let dict = object as? [String: Any] else { return [] }
@@ -171,6 +159,7 @@ public struct ReportInputs: Sendable {
   public var bench: [BenchReport] = []
   public var conformance: [ConformanceDoc] = []
   public var traces: [TraceRecord] = []
+  /// What was read, for report.json.
   public var files: [String] = []
 
   public init(bench: [BenchReport] = [], conformance: [ConformanceDoc] = [], traces: [TraceRecord] = [], files: [String] = []) {
@@ -181,12 +170,13 @@ public struct ReportInputs: Sendable {
     bench += other.bench; conformance += other.conformance; traces += other.traces; files += other.files
   }
 
+  /// A HarnessError(.report) naming the input that could not be read or parsed.
   public static func load(directories: [String]) throws -> ReportInputs {
     var inputs = ReportInputs()
     for directory in directories {
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
-        throw ReportError(operation: "read inputs", path: directory, message: "no such file or directory")
+        throw HarnessError(.report, operation: "read inputs", path: directory, message: "no such file or directory")
       }
       // A single file is accepted too: `--in bench.json` is what one types after `drydock bench --json`.
       let paths: [String]
@@ -202,7 +192,7 @@ public struct ReportInputs: Sendable {
       }
       for path in paths {
         guard let data = FileManager.default.contents(atPath: path) else {
-          throw ReportError(operation: "read inputs", path: path, message: "cannot read file")
+          throw HarnessError(.report, operation: "read inputs", path: path, message: "cannot read file")
         }
         inputs.add(try classify(data, path: path))
       }
@@ -210,6 +200,7 @@ public struct ReportInputs: Sendable {
     return inputs
   }
 
+  /// One file's contribution.
   public static func classify(_ data: Data, path: String) throws -> ReportInputs {
     guard let object = try? JSONSerialization.jsonObject(with: data) else { return ReportInputs() }
     if let dict = object as? [String: Any] {
@@ -217,14 +208,14 @@ public struct ReportInputs: Sendable {
         do {
           return ReportInputs(bench: [try JSONDecoder().decode(BenchReport.self, from: data)], files: [path])
         } catch {
-          throw ReportError(operation: "parse bench report", path: path, message: "\(error)")
+          throw HarnessError(.report, operation: "parse bench report", path: path, message: "\(error)")
         }
       }
       if let runtimes = dict["runtimes"] as? [[String: Any]], runtimes.contains(where: { $0["cases"] != nil }) {
         do {
           return ReportInputs(conformance: [try JSONDecoder().decode(ConformanceDoc.self, from: data)], files: [path])
         } catch {
-          throw ReportError(operation: "parse conformance.json", path: path, message: "\(error)")
+          throw HarnessError(.report, operation: "parse conformance.json", path: path, message: "\(error)")
         }
       }
       if dict["verdict"] != nil && dict["generated_at"] != nil { return ReportInputs() }   // a report.json

@@ -1,9 +1,6 @@
 // JUnitReport: junit.xml for CI annotations (GitHub's test reporters, GitLab, Jenkins all read it).
 // One testsuite per concern: the bench gate (a testcase per gated value, failing on a confirmed regression),
 // bench series (failing when trials failed), and one per conformance runtime. Pure.
-//
-// Public API:
-//   enum JUnitReport { static func render(_ model: ReportModel) -> String }
 import Bench
 
 public enum JUnitReport {

@@ -1,15 +1,9 @@
 // MarkdownReport: report.md, written to be posted as a pull-request comment: the verdict first, then the
 // headline numbers, details folded away. Pure.
-//
-// GitHub rejects comments over 65536 characters, so the text is cut (with a note) at 60000.
-//
-// Public API:
-//   enum MarkdownReport
-//     static func render(_ model: ReportModel) -> String
-//     static let limit = 60_000
 import Bench
 
 public enum MarkdownReport {
+  /// GitHub rejects comments over 65536 characters, so the text is cut (with a note) here.
   public static let limit = 60_000
 
   public static func render(_ model: ReportModel) -> String {

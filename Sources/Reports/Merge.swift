@@ -5,15 +5,6 @@
 // two inputs is an error (two shards measured the same thing, so the split was wrong). Conformance verdicts
 // are united per runtime by case id; a case judged differently in two inputs is noted and the failing verdict
 // kept, so a merge never hides a failure. Traces are concatenated, the first of a runtime/scenario/phase kept.
-//
-// Public API:
-//   struct Merged: Sendable { bench: BenchReport?; conformance: ConformanceDoc?; traces: [TraceRecord]; notes: [String] }
-//   enum Merge
-//     static func all(_ inputs: ReportInputs) throws -> Merged
-//     static func bench(_ reports: [BenchReport], notes: inout [String]) throws -> BenchReport?
-//     static func conformance(_ docs: [ConformanceDoc], notes: inout [String]) -> ConformanceDoc?
-//     static func traces(_ records: [TraceRecord]) -> [TraceRecord]
-//     static func missingShards(_ shards: [String]) -> [String]     "2/4" for each part of i/n not present
 import Bench
 import DrydockKit
 
@@ -71,7 +62,7 @@ public enum Merge {
       for result in report.results {
         let key = "\(result.runtime) \(result.scenario)/\(result.phase) \(result.mode)"
         guard seen.insert(key).inserted else {
-          throw ReportError(operation: "merge bench reports", message: "\(key) appears in two inputs: were the shards split with the same --shard n?")
+          throw HarnessError(.report, operation: "merge bench reports", message: "\(key) appears in two inputs: were the shards split with the same --shard n?")
         }
         results.append(result)
       }
@@ -127,6 +118,7 @@ public enum Merge {
     return records.filter { seen.insert("\($0.runtime)\u{0}\($0.scenario ?? "")\u{0}\($0.phase)").inserted }
   }
 
+  /// "2/4" for each part of i/n not present.
   public static func missingShards(_ shards: [String]) -> [String] {
     let parsed = shards.compactMap { try? Shard(parsing: $0) }
     guard let count = parsed.first?.count else { return [] }

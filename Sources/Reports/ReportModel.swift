@@ -3,16 +3,6 @@
 // The verdict is what a release gate asks: a confirmed bench regression fails it; with a gate runtime named
 // (drydock report --gate NAME), so does a MUST case that runtime fails and a bench series where all its
 // trials failed. Anything else (crun failing a case, runc being slow) is information, not a failure.
-//
-// Public API:
-//   struct ReportVerdict: Codable, Sendable, Equatable { passed: Bool; reasons: [String] }
-//   struct ReportModel: Codable, Sendable
-//     generatedAt, inputs: [String], notes: [String], gateRuntime: String?, bench: BenchReport?,
-//     conformance: ConformanceDoc?, traces: [TraceRecord], verdict
-//     static func build(_ merged: Merged, inputs:, generatedAt:, gateRuntime: = nil) -> ReportModel
-//     runtimeNames: [String]       every runtime in first-seen order (bench, conformance, traces; floor last)
-//   enum JSONReport
-//     static func render(_ model: ReportModel) throws -> String    sorted keys, pretty, newline-terminated
 import Bench
 import DrydockKit
 import Foundation
@@ -76,6 +66,7 @@ public struct ReportModel: Codable, Sendable {
                        verdict: ReportVerdict(passed: reasons.isEmpty, reasons: reasons))
   }
 
+  /// Every runtime in first-seen order (bench, conformance, traces), the floor last.
   public var runtimeNames: [String] {
     var names: [String] = []
     func add(_ name: String) { if !names.contains(name) { names.append(name) } }
@@ -92,13 +83,14 @@ public struct ReportModel: Codable, Sendable {
 }
 
 public enum JSONReport {
+  /// Sorted keys, pretty-printed, newline-terminated.
   public static func render(_ model: ReportModel) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     do {
       return String(decoding: try encoder.encode(model), as: UTF8.self) + "\n"
     } catch {
-      throw ReportError(operation: "encode report.json", message: "\(error)")
+      throw HarnessError(.report, operation: "encode report.json", message: "\(error)")
     }
   }
 }

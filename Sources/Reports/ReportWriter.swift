@@ -1,19 +1,16 @@
 // ReportWriter: the only part of the module that touches the file system: writes the rendered report
 // (report.json, junit.xml, report.md, index.html) or the merged raw results (bench.json, conformance.json,
 // traces.json: what `drydock report merge` leaves for a later `drydock report --in`).
-//
-// Public API:
-//   enum ReportWriter
-//     static func writeReport(_ model: ReportModel, to directory: String) throws -> [String]   paths written
-//     static func writeMerged(_ merged: Merged, to directory: String) throws -> [String]
-//     ReportError(operation: "write", path:, errno:) on failure
 import Bench
+import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 public enum ReportWriter {
+  /// Returns the paths written. A failure, here as in writeMerged, is a HarnessError(.report) naming the
+  /// directory or file that could not be created, encoded or written.
   public static func writeReport(_ model: ReportModel, to directory: String) throws -> [String] {
     try makeDirectory(directory)
     return [
@@ -32,7 +29,7 @@ public enum ReportWriter {
     func encode<T: Encodable>(_ value: T, _ name: String) throws {
       let text: String
       do { text = String(decoding: try encoder.encode(value), as: UTF8.self) + "\n" } catch {
-        throw ReportError(operation: "encode", path: directory + "/" + name, message: "\(error)")
+        throw HarnessError(.report, operation: "encode", path: directory + "/" + name, message: "\(error)")
       }
       written.append(try write(text, directory + "/" + name))
     }
@@ -44,13 +41,13 @@ public enum ReportWriter {
 
   static func makeDirectory(_ directory: String) throws {
     do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-      throw ReportError(operation: "create directory", path: directory, message: "\(error)")
+      throw HarnessError(.report, operation: "create directory", path: directory, message: "\(error)")
     }
   }
 
   static func write(_ text: String, _ path: String) throws -> String {
     guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-      throw ReportError(operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.report, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
     return path
   }

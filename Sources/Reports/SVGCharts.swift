@@ -4,16 +4,6 @@
 //
 // Every chart is <svg class="chart" data-chart="ID"> with a <title>, so tests (and the Chromium check)
 // can find them. Coordinates are rounded to 0.1 px for stable goldens.
-//
-// API (module-internal):
-//   enum SVG
-//     color(_ runtime: String, among: [String]) -> String    stable per runtime; the floor grey
-//     niceMax(_ value: Double) -> Double                      1, 2, 2.5, 5 × 10^k at or above value
-//     boxPlot(id:title:rows:unit:) -> String                  BoxRow: label, color, Summary (whiskers min–p99,
-//                                                             box p25–p75 or the median's CI, median line, p90 tick)
-//     stackedBars(id:title:rows:series:colors:unit:) -> String
-//     groupedBars(id:title:groups:legend:unit:) -> String      negative values drawn left of zero
-//     matrix(id:title:rows:columns:cell:) -> String            cell(row, column) -> (status, tooltip)?
 import Bench
 
 struct BoxRow { var label: String; var color: String; var summary: Summary }
@@ -25,6 +15,7 @@ enum SVG {
   static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"]
   static let labelWidth = 190.0, plotWidth = 540.0, width = 760.0
 
+  /// Stable per runtime; the floor grey.
   static func color(_ runtime: String, among runtimes: [String]) -> String {
     if runtime == "floor" { return "#8c8c8c" }
     let index = runtimes.filter { $0 != "floor" }.firstIndex(of: runtime) ?? 0
@@ -38,6 +29,7 @@ enum SVG {
     v == v.rounded() ? fmt(v, 0) : fmt(v, abs(v) >= 100 ? 0 : abs(v) >= 10 ? 1 : 2)
   }
 
+  /// 1, 2, 2.5 or 5 × 10^k, at or above value.
   static func niceMax(_ value: Double) -> Double {
     guard value.isFinite, value > 0 else { return 1 }
     var magnitude = 1.0
@@ -72,6 +64,7 @@ enum SVG {
     "<text x=\"\(n(labelWidth - 8))\" y=\"\(n(y + 4))\" text-anchor=\"end\">\(xmlEscape(text))</text>"
   }
 
+  /// Whiskers min–p99, box p25–p75 (or the median's CI), a median line and a p90 tick.
   static func boxPlot(id: String, title: String, rows: [BoxRow], unit: String) -> String {
     let rowHeight = 24.0, top = 26.0
     let bottom = top + rowHeight * Double(rows.count)
@@ -125,6 +118,7 @@ enum SVG {
     return out + "</svg>"
   }
 
+  /// Negative values are drawn left of zero.
   static func groupedBars(id: String, title: String, groups: [BarGroup], legend items: [(String, String)], unit: String) -> String {
     let barHeight = 12.0, gap = 10.0, top = items.isEmpty ? 26.0 : 40.0
     let heights = groups.map { Double($0.bars.count) * barHeight + gap }
@@ -153,6 +147,7 @@ enum SVG {
   static let statusColors = ["pass": "#59a14f", "fail": "#e15759", "skip": "#c8c8c8"]
 
   /// Cases as columns wrapped into bands of `perBand`, runtimes as rows within each band.
+  /// cell(row, column) -> (status, tooltip)?
   static func matrix(id: String, title: String, rows: [String], columns: [String],
                      cell: (Int, Int) -> (status: String, tooltip: String)?) -> String {
     let perBand = 50, size = 10.0, rowHeight = 14.0, bandGap = 10.0

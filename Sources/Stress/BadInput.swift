@@ -1,35 +1,26 @@
 // BadInput: runs every case of the bad-input corpus (conformance/bad-input: manifest.json + cases/) through
 // `RUNTIME run` and judges it: a clear refusal (non-zero exit with a message, no crash) and nothing created
 // (no state entry, cgroup, process or mount; no file at the escape path on the host; no host device readable).
-//
-// Public API:
-//   struct BadInputCase: Codable, Sendable   one manifest entry: file, category, why; id (a hostile container id),
-//     writable (needs a writable rootfs copy), escape (host path that must stay absent), symlinks (in the rootfs),
-//     hostDisk (the probe reads a host disk node)
-//   enum BadInputVerdict: String   refused, refusedSilently ("refused-without-message"), accepted, crashed,
-//     timedOut ("timed-out": no answer in 20 s, the runtime's process group then SIGKILLed), skipped
-//   struct BadInputResult: Codable, Sendable { file, category: String; verdict; message: String; findings: [String]; passed }
-//   struct BadInputReport: Codable, Sendable { runtime: String; cases: [BadInputResult]; passed: Bool;
-//     byVerdict: [String: Int]; byCategory: [String: [String: Int]] }
-//   enum BadInputRunner
-//     static func load(directory:) throws(StressError) -> [BadInputCase]
-//     static func run(runtime:directory:only: = nil) throws(StressError) -> BadInputReport
-// Safety: a case that parses as an object whose `linux` lacks this run's cgroupsPath is skipped, not run, because
-// a runtime accepting it would create a cgroup under the caller's own (here the machine's control process's).
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// One manifest entry: the file, its category and why it is bad.
 public struct BadInputCase: Codable, Sendable {
   public var file: String
   public var category: String
   public var why: String
+  /// A hostile container id.
   public var id: String?
+  /// Needs a writable rootfs copy.
   public var writable: Bool?
+  /// A host path that must stay absent.
   public var escape: String?
+  /// Made in the rootfs.
   public var symlinks: [String: String]?
+  /// The probe reads a host disk node.
   public var hostDisk: Bool?
   /// "refuse" (the default) or "contain": rootfs content such as symlinks, which a runtime must
   /// resolve inside the rootfs; running it is fine as long as nothing escapes.
@@ -37,6 +28,7 @@ public struct BadInputCase: Codable, Sendable {
 }
 
 public enum BadInputVerdict: String, Codable, Sendable {
+  /// timedOut: no answer in 20 s, the runtime's process group then SIGKILLed.
   case refused, refusedSilently = "refused-without-message", accepted, crashed, timedOut = "timed-out", skipped
 }
 
@@ -67,18 +59,21 @@ public struct BadInputReport: Codable, Sendable {
 
 private struct Manifest: Decodable { var cases: [BadInputCase] }
 
+/// Safety: a case that parses as an object whose `linux` lacks this run's cgroupsPath is skipped, not run,
+/// because a runtime accepting it would create a cgroup under the caller's own (here the machine's control
+/// process's).
 public enum BadInputRunner {
-  public static func load(directory: String) throws(StressError) -> [BadInputCase] {
+  public static func load(directory: String) throws(HarnessError) -> [BadInputCase] {
     let path = directory + "/manifest.json"
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw StressError(operation: "read bad-input manifest", path: path, message: "cannot read file")
+      throw HarnessError(.stress, operation: "read bad-input manifest", path: path, message: "cannot read file")
     }
     do { return try JSONDecoder().decode(Manifest.self, from: data).cases } catch {
-      throw StressError(operation: "parse bad-input manifest", path: path, message: "\(error)")
+      throw HarnessError(.stress, operation: "parse bad-input manifest", path: path, message: "\(error)")
     }
   }
 
-  public static func run(runtime: RuntimeUnderTest, directory: String, only: Set<String>? = nil) throws(StressError) -> BadInputReport {
+  public static func run(runtime: RuntimeUnderTest, directory: String, only: Set<String>? = nil) throws(HarnessError) -> BadInputReport {
     let cases = try load(directory: directory).filter { only?.contains($0.file) ?? true }
     let environment = try StressEnvironment(runtime: runtime, label: "badinput", timeout: 20)
     defer { _ = environment.tearDown() }
@@ -102,7 +97,7 @@ public enum BadInputRunner {
       let id = (badCase.id ?? "bad\(index)").replacingOccurrences(of: "@ESCAPE@", with: marker)
       let escape = badCase.escape?.replacingOccurrences(of: "@ESCAPE@", with: marker)
       guard let original = FileManager.default.contents(atPath: directory + "/cases/" + badCase.file) else {
-        throw StressError(operation: "read case", path: directory + "/cases/" + badCase.file, message: "cannot read file")
+        throw HarnessError(.stress, operation: "read case", path: directory + "/cases/" + badCase.file, message: "cannot read file")
       }
       let bytes = substitute(substitute(original, "@CGROUPS_PATH@", cgroupsPath), "@ESCAPE@", marker)
       var result = BadInputResult(file: badCase.file, category: badCase.category, verdict: .skipped, message: "", findings: [],
@@ -118,7 +113,7 @@ public enum BadInputRunner {
         symlink(target.replacingOccurrences(of: "@ESCAPE@", with: marker), bundle.rootfs + "/" + name)
       }
       guard FileManager.default.createFile(atPath: bundle.configPath, contents: bytes) else {
-        throw StressError(operation: "write case config", path: bundle.configPath, message: String(cString: strerror(errno)))
+        throw HarnessError(.stress, operation: "write case config", path: bundle.configPath, message: String(cString: strerror(errno)))
       }
       // Per case, after its bundle mount: only what the runtime adds counts.
       var before = auditor.snapshot()

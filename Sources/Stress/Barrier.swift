@@ -1,11 +1,6 @@
 // Barrier: start many runtime calls at the same instant. Each call is wrapped in `sh -c ': < FIFO; exec ...'`,
 // which blocks opening the FIFO until the test-bed opens its write end; then every call is released at once,
 // instead of trickling out at posix_spawn's pace.
-//
-// Public API:
-//   struct BarrierCall: Sendable { label: String; argv: [String] }
-//   enum Barrier
-//     static func runTogether(_ calls:, directory:, timeout:) throws(StressError) -> [(BarrierCall, ProcessResult)]
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -20,10 +15,10 @@ public struct BarrierCall: Sendable {
 
 public enum Barrier {
   public static func runTogether(_ calls: [BarrierCall], directory: String,
-                                 timeout: Double = 30) throws(StressError) -> [(BarrierCall, ProcessResult)] {
+                                 timeout: Double = 30) throws(HarnessError) -> [(BarrierCall, ProcessResult)] {
     let fifo = directory + "/barrier-\(UInt32.random(in: 0...UInt32.max))"
     guard mkfifo(fifo, 0o600) == 0 else {
-      throw StressError(operation: "mkfifo", path: fifo, message: String(cString: strerror(errno)))
+      throw HarnessError(.stress, operation: "mkfifo", path: fifo, message: String(cString: strerror(errno)))
     }
     defer { unlink(fifo) }
     var spawned: [(BarrierCall, SpawnedProcess)] = []

@@ -1,19 +1,4 @@
 // Churn: many containers through a mix of lifecycles with bounded concurrency, then the leak audit.
-//
-// Public API:
-//   struct ChurnConfiguration: Sendable
-//     containers: Int = 100; concurrency: Int = 4; duration: Double? (seconds; stops early when reached)
-//     lifecycles: [Lifecycle] = allCases (container i gets lifecycles[i % count]); callTimeout: Double = 30
-//   struct OperationStats: Codable { count, failures: Int; p50, p90, p99, max: Double (ms) }
-//   struct ChurnReport: Codable, Sendable
-//     runtime, version: String; containers, concurrency: Int; seconds, containersPerSecond: Double
-//     lifecycles: [String: Int]; operations: [String: OperationStats]; failureCount: Int; failures: [String] (first 50)
-//     leaks: [Leak]; rss: RSSSummary; teardownProblems: [String]; passed: Bool (no failure, no leak)
-//   enum Churn
-//     static func run(runtime:configuration:progress:) throws(StressError) -> ChurnReport
-// Each worker owns one bundle (a read-only bind mount of the busybox rootfs) and rewrites its config.json per
-// container, so the mount table only changes by what the runtime does. A warm-up lifecycle runs before the
-// "before" snapshot so the runtime's first-use work (the prefix's parent cgroups) is not counted as a leak.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -23,7 +8,9 @@ import Glibc
 public struct ChurnConfiguration: Sendable {
   public var containers = 100
   public var concurrency = 4
+  /// Seconds; the churn stops early when reached.
   public var duration: Double?
+  /// Container i gets lifecycles[i % count].
   public var lifecycles = Lifecycle.allCases
   public var callTimeout = 30.0
   public init() {}
@@ -32,6 +19,7 @@ public struct ChurnConfiguration: Sendable {
 public struct OperationStats: Codable, Sendable {
   public var count: Int
   public var failures: Int
+  /// Milliseconds.
   public var p50: Double, p90: Double, p99: Double, max: Double
 
   static func of(_ milliseconds: [Double], failures: Int) -> OperationStats {
@@ -54,10 +42,12 @@ public struct ChurnReport: Codable, Sendable {
   public var lifecycles: [String: Int]
   public var operations: [String: OperationStats]
   public var failureCount: Int
+  /// The first 50.
   public var failures: [String]
   public var leaks: [Leak]
   public var rss: RSSSummary
   public var teardownProblems: [String]
+  /// No failure, no leak.
   public var passed: Bool { failureCount == 0 && leaks.isEmpty }
 
   enum CodingKeys: String, CodingKey {
@@ -96,13 +86,16 @@ public struct ChurnReport: Codable, Sendable {
   }
 }
 
+/// Each worker owns one bundle (a read-only bind mount of the busybox rootfs) and rewrites its config.json per
+/// container, so the mount table only changes by what the runtime does. A warm-up lifecycle runs before the
+/// "before" snapshot so the runtime's first-use work (the prefix's parent cgroups) is not counted as a leak.
 public enum Churn {
   /// `inject` runs after the churn and before the audit: tests use it to plant a leak the audit must find.
   public static func run(runtime: RuntimeUnderTest, configuration: ChurnConfiguration,
                          progress: (@Sendable (Int, Int) -> Void)? = nil,
-                         inject: ((StressEnvironment) -> Void)? = nil) throws(StressError) -> ChurnReport {
+                         inject: ((StressEnvironment) -> Void)? = nil) throws(HarnessError) -> ChurnReport {
     guard configuration.concurrency >= 1, configuration.containers >= 1, !configuration.lifecycles.isEmpty else {
-      throw StressError(operation: "churn", message: "containers and concurrency must be at least 1, lifecycles non-empty")
+      throw HarnessError(.stress, operation: "churn", message: "containers and concurrency must be at least 1, lifecycles non-empty")
     }
     let environment = try StressEnvironment(runtime: runtime, label: "stress", timeout: configuration.callTimeout)
     let auditor = environment.auditor
@@ -121,7 +114,7 @@ public enum Churn {
       let records = lifecycleDriver.perform(lifecycle, id: "warmup\(index)", bundle: bundles[0].path)
       if let failure = records.compactMap(\.failure).first {
         _ = environment.tearDown()
-        throw StressError(operation: "warm-up", message: failure)
+        throw HarnessError(.stress, operation: "warm-up", message: failure)
       }
     }
     // libdispatch opens its epoll/eventfd/timerfd on first use: let that happen before the fd snapshot.
@@ -190,7 +183,7 @@ public enum Churn {
                        leaks: leaks, rss: .summarize(samples), teardownProblems: problems)
   }
 
-  static func write(_ template: Data, lifecycle: Lifecycle, cgroupsPath: String, to bundle: OCIBundle) throws(StressError) {
+  static func write(_ template: Data, lifecycle: Lifecycle, cgroupsPath: String, to bundle: OCIBundle) throws(HarnessError) {
     try kit {
       var tree = try ConfigTree(jsonData: template)
       try tree.setArgs(lifecycle.processArgs)

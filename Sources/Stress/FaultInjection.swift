@@ -2,16 +2,6 @@
 // hang a hook (with and without a timeout), fill the state directory's file system. After each fault, `state`
 // and `list` must print well-formed output (or a clear error), `delete --force` must leave nothing behind, and
 // what it did leave is listed per case, so runtimes can be compared.
-//
-// Public API:
-//   struct FaultCase: Codable, Sendable
-//     name: String; delayMilliseconds: Double?; runtimeOutcome: String; stateAfter: String; listProblems: [String]
-//     forceDelete: String; leftovers: [Leak]; passed: Bool
-//   struct FaultReport: Codable, Sendable { runtime: String; cases: [FaultCase]; passed: Bool }
-//   enum FaultInjection
-//     static func run(runtime:rounds: = 5, seed: UInt64? = nil, include: Set<FaultKind> = all) throws(StressError) -> FaultReport
-//   enum FaultKind: String, CaseIterable  killCreate, killStart, killExec, killDelete, bundleRemoved, hookHang,
-//     hookTimeout, stateFull
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -42,7 +32,7 @@ public struct FaultReport: Codable, Sendable {
 
 public enum FaultInjection {
   public static func run(runtime: RuntimeUnderTest, rounds: Int = 5, seed: UInt64? = nil,
-                         include: Set<FaultKind> = Set(FaultKind.allCases)) throws(StressError) -> FaultReport {
+                         include: Set<FaultKind> = Set(FaultKind.allCases)) throws(HarnessError) -> FaultReport {
     var random = SplitMix(seed: seed ?? UInt64.random(in: 0...UInt64.max))
     let environment = try StressEnvironment(runtime: runtime, label: "faults", timeout: 20)
     defer { _ = environment.tearDown() }
@@ -66,12 +56,12 @@ public enum FaultInjection {
     var serial = 0
     var cases: [FaultCase] = []
 
-    func prepare(_ id: String) throws(StressError) {
+    func prepare(_ id: String) throws(HarnessError) {
       try kit { try config.setCgroupsPath(environment.cgroupsPath(id)) }
       try kit { try config.write(to: bundle.configPath) }
     }
     /// The undisturbed duration of an operation, so kill points spread over its whole length.
-    func typical(_ kind: FaultKind) throws(StressError) -> Double {
+    func typical(_ kind: FaultKind) throws(HarnessError) -> Double {
       serial += 1
       let id = "t\(serial)"
       try prepare(id)
@@ -156,7 +146,7 @@ public enum FaultInjection {
           let process = try kit { try SpawnedProcess.spawn(driver.command(["create", "--bundle", doomed.path, id])) }
           usleep(useconds_t(delay * 1000))
           var removal = ""
-          do { try environment.removeBundle(doomed) } catch { removal = " (bundle removal: \(error.message))" }
+          do { try environment.removeBundle(doomed) } catch { removal = " (bundle removal: \(error.detail))" }
           fault.runtimeOutcome = outcome(process.wait(timeout: 20)) + removal
           conclude(&fault, id: id, driver: driver, stateRoot: environment.stateRoot)
           cases.append(fault)
@@ -190,10 +180,10 @@ public enum FaultInjection {
   }
 
   /// A 256 kB tmpfs filled to the last byte, with an empty directory for the state root: its path, or a skip reason.
-  static func fillTinyFileSystem(at mountPoint: String) -> Result<String, StressError> {
+  static func fillTinyFileSystem(at mountPoint: String) -> Result<String, HarnessError> {
     mkdir(mountPoint, 0o700)
     guard mount("tmpfs", mountPoint, "tmpfs", 0, "size=256k,mode=0700") == 0 else {
-      return .failure(StressError(operation: "mount tmpfs", path: mountPoint, message: String(cString: strerror(errno))))
+      return .failure(HarnessError(.stress, operation: "mount tmpfs", path: mountPoint, message: String(cString: strerror(errno))))
     }
     mkdir(mountPoint + "/state", 0o700)
     let filler = open(mountPoint + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
@@ -208,9 +198,9 @@ public enum FaultInjection {
   }
 
   /// create with the state root on the full file system: it must fail cleanly, or succeed and clean up.
-  static func stateFull(environment: StressEnvironment, stateRoot: Result<String, StressError>?, config: ConfigTree,
+  static func stateFull(environment: StressEnvironment, stateRoot: Result<String, HarnessError>?, config: ConfigTree,
                         bundle: OCIBundle,
-                        conclude: (inout FaultCase, String, RuntimeDriver, String) -> Void) throws(StressError) -> FaultCase {
+                        conclude: (inout FaultCase, String, RuntimeDriver, String) -> Void) throws(HarnessError) -> FaultCase {
     var fault = FaultCase(name: FaultKind.stateFull.rawValue, delayMilliseconds: nil, runtimeOutcome: "")
     guard case .success(let stateRoot)? = stateRoot else {
       if case .failure(let error)? = stateRoot { fault.runtimeOutcome = "skipped: \(error)" }
@@ -227,7 +217,7 @@ public enum FaultInjection {
   }
 
   /// Spawn, sleep, SIGKILL the runtime process alone (its helpers keep running, as after an OOM kill), reap it.
-  static func killMidway(_ argv: [String], afterMilliseconds delay: Double) throws(StressError) -> String {
+  static func killMidway(_ argv: [String], afterMilliseconds delay: Double) throws(HarnessError) -> String {
     let process = try kit { try SpawnedProcess.spawn(argv) }
     usleep(useconds_t(delay * 1000))
     let exitedAlready = ProcessRunner.waitForExit(pid: process.pid, timeout: 0.001)

@@ -1,20 +1,4 @@
 // LeakAuditor: what a runtime left behind, by comparing the host before and after.
-//
-// Public API:
-//   struct Leak: Codable, Sendable, CustomStringConvertible { kind: LeakKind; detail: String }
-//   enum LeakKind: String  mount, cgroup, stateEntry, process, zombie, fd, netns
-//   struct MountLine: Hashable { mountPoint: String; key: String }   key: mountinfo without the ids
-//   struct OwnProcess: Sendable { pid, ppid: Int32; state: Character; command: String; why: String; netns: String? }
-//   struct HostSnapshot: Sendable   mounts (multiset), stateEntries, fds (number -> target), netns names
-//   struct LeakAuditor: Sendable
-//     prefix, stateRoot: String; markers: [String]   (a process whose command line holds a marker is ours)
-//     snapshot() -> HostSnapshot
-//     audit(since:) -> [Leak]                          every difference, plus anything alive in our cgroups
-//     cgroupLeftovers(below:) -> [String]              cgroup directories under a path (itself excluded)
-//     ownProcesses() -> [OwnProcess]                   in our cgroups, carrying a marker, or our zombies
-//     static mountLines() -> [MountLine]
-// What "ours" means is deliberately narrow: another session's containers, builds and cgroups are never looked at
-// beyond reading /proc, so a busy shared host gives no false leaks.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -58,9 +42,12 @@ public struct HostSnapshot: Sendable {
   public var netns: Set<String>
 }
 
+/// What "ours" means is deliberately narrow: another session's containers, builds and cgroups are never looked
+/// at beyond reading /proc, so a busy shared host gives no false leaks.
 public struct LeakAuditor: Sendable {
   public var prefix: String
   public var stateRoot: String
+  /// A process whose command line holds a marker is ours.
   public var markers: [String]
   public var cgroupMounts: [CgroupMount] = HostInfo.cgroupMounts()
 
@@ -74,6 +61,7 @@ public struct LeakAuditor: Sendable {
     return HostSnapshot(mounts: mounts, stateEntries: stateEntries(), fds: Self.openFDs(), netns: Self.namedNetns())
   }
 
+  /// Every difference, plus anything alive in our cgroups.
   /// `settle`: seconds to wait for processes of ours to go away first (an exiting init is reaped by pid 1, which
   /// on these machines does it lazily), so only what stays is reported.
   public func audit(since before: HostSnapshot, settle: Double = 5) -> [Leak] {

@@ -1,13 +1,4 @@
 // Lifecycle: the container lifecycles the churn mixes, each driven through the runtime's CLI and timed per call.
-//
-// Public API:
-//   enum Lifecycle: String, Codable, CaseIterable   run, create-start-kill-delete, create-delete, exec
-//     processArgs: [String]          what the container runs ("true" for run, a long sleep otherwise)
-//   struct CallRecord: Sendable { operation: String; milliseconds: Double; failure: String? }
-//   struct LifecycleDriver: Sendable
-//     driver: RuntimeDriver; pidDirectory: String
-//     perform(_ lifecycle:, id:, bundle:) -> [CallRecord]   every call made; a failure stops the lifecycle and
-//        leaves the container to `delete --force` (also recorded), so one failure never snowballs into leaks
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -20,6 +11,7 @@ public enum Lifecycle: String, Codable, CaseIterable, Sendable {
   case createDelete = "create-delete"
   case exec
 
+  /// What the container runs: "true" for run, a long sleep otherwise.
   public var processArgs: [String] { self == .run ? ["true"] : ["sleep", "100000"] }
 }
 
@@ -41,6 +33,8 @@ public struct LifecycleDriver: Sendable {
 
   private struct Failed: Error {}
 
+  /// Every call made. A failure stops the lifecycle and leaves the container to `delete --force` (also
+  /// recorded), so one failure never snowballs into leaks.
   public func perform(_ lifecycle: Lifecycle, id: String, bundle: String) -> [CallRecord] {
     var records: [CallRecord] = []
     let pidFile = pidDirectory + "/" + id
@@ -54,7 +48,7 @@ public struct LifecycleDriver: Sendable {
                                   failure: failed ? "\(id) \(operation): \(result.summary)" : nil))
         if failed { throw Failed() }
         return result
-      } catch let error as DrydockKitError {
+      } catch let error as HarnessError {
         records.append(CallRecord(operation: operation, milliseconds: 0, failure: "\(id) \(operation): \(error)"))
         throw Failed()
       }

@@ -1,17 +1,12 @@
 // ProcFiles: small reads of /proc with plain syscalls. The RSS sampler reads every process's cmdline twenty
 // times a second; through Foundation (FileManager.contents, String(contentsOfFile:)) that grew the test-bed's own
 // RSS by hundreds of megabytes over a 1000-container churn, which would drown the numbers it is there to report.
-//
-// Internal API:
-//   enum ProcFiles
-//     static func read(_ path: String, limit: Int = 1 << 20) -> [UInt8]?   nil when it cannot be opened
-//     static func text(_ path: String) -> String?                          read, decoded as UTF-8
-//     static func pids() -> [Int32]                                          numeric entries of /proc
 #if canImport(Glibc)
 import Glibc
 #endif
 
 enum ProcFiles {
+  /// nil when it cannot be opened.
   static func read(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
@@ -27,10 +22,12 @@ enum ProcFiles {
     return bytes
   }
 
+  /// read, decoded as UTF-8.
   static func text(_ path: String) -> String? {
     read(path).map { String(decoding: $0, as: UTF8.self) }
   }
 
+  /// The numeric entries of /proc.
   static func pids() -> [Int32] {
     guard let directory = opendir("/proc") else { return [] }
     defer { closedir(directory) }

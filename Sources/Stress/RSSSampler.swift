@@ -1,15 +1,6 @@
 // RSSSampler: the runtime's memory over time. runc, crun and hull are short-lived CLI processes (plus the helpers
 // a create leaves behind), so their memory is sampled from /proc while the churn runs rather than taken from
 // wait4, whose ru_maxrss carries the test-bed's own pre-exec image (see ProcessRunner).
-//
-// Public API:
-//   struct RSSSample: Codable, Sendable { seconds: Double; processes: Int; maxKilobytes, totalKilobytes, selfKilobytes: Int }
-//   struct RSSSummary: Codable, Sendable
-//     samples: Int; peakKilobytes: Int; peakTotalKilobytes: Int
-//     timeline: [RSSBucket]   ten slices of the run: max single-process RSS and the test-bed's own RSS
-//     selfGrowthKilobytes: Int   the test-bed's RSS at the end minus at the start (a caller-side leak shows here)
-//     static func summarize(_ samples: [RSSSample]) -> RSSSummary
-//   final class RSSSampler   start(marker:interval:) ; stop() -> [RSSSample]
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +28,9 @@ public struct RSSSummary: Codable, Sendable {
   public var samples: Int
   public var peakKilobytes: Int
   public var peakTotalKilobytes: Int
+  /// Ten slices of the run: the largest single-process RSS and the test-bed's own RSS.
   public var timeline: [RSSBucket]
+  /// The test-bed's RSS at the end minus at the start (a caller-side leak shows here).
   public var selfGrowthKilobytes: Int
 
   public static func summarize(_ samples: [RSSSample]) -> RSSSummary {

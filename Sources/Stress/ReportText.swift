@@ -1,6 +1,4 @@
 // ReportText: the human-readable summaries `drydock stress` prints (the JSON report holds everything).
-//
-// Public API: `text: String` on ChurnReport, SameIDReport, FaultReport, BadInputReport.
 import Foundation
 
 extension ChurnReport {

@@ -1,14 +1,6 @@
 // SameIDRace: many simultaneous state/kill/delete/exec calls on one container id. A runtime must not crash, must
 // never print a torn state (every successful `state` is one JSON object for that id), must let exactly one plain
 // `delete` of a stopped container win, and must give every loser a clear error (non-zero exit, a message).
-//
-// Public API:
-//   struct RaceRound: Codable, Sendable
-//     name: String; calls, successes: [String: Int] (per operation); crashes, unclearErrors, tornStates: [String]
-//     deleteWinners: Int; expectedDeleteWinners: Int? (nil: informational); problems: [String]
-//   struct SameIDReport: Codable, Sendable { runtime: String; rounds: [RaceRound]; leaks: [Leak]; passed: Bool }
-//   enum SameIDRace
-//     static func run(runtime:, width: = 8) throws(StressError) -> SameIDReport   width: calls per operation
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -17,12 +9,14 @@ import Glibc
 
 public struct RaceRound: Codable, Sendable {
   public var name: String
+  /// Per operation, as are successes.
   public var calls: [String: Int] = [:]
   public var successes: [String: Int] = [:]
   public var crashes: [String] = []
   public var unclearErrors: [String] = []
   public var tornStates: [String] = []
   public var deleteWinners = 0
+  /// nil: informational.
   public var expectedDeleteWinners: Int?
   public var problems: [String] = []
 
@@ -40,7 +34,8 @@ public struct SameIDReport: Codable, Sendable {
 }
 
 public enum SameIDRace {
-  public static func run(runtime: RuntimeUnderTest, width: Int = 8) throws(StressError) -> SameIDReport {
+  /// width: calls per operation.
+  public static func run(runtime: RuntimeUnderTest, width: Int = 8) throws(HarnessError) -> SameIDReport {
     let environment = try StressEnvironment(runtime: runtime, label: "sameid")
     defer { _ = environment.tearDown() }
     let auditor = environment.auditor

@@ -1,25 +1,12 @@
 // StressEnvironment: one runtime's sandbox for a stress run: a work directory (bundles, state root), a cgroup
 // prefix of its own, and a teardown that removes every trace whatever the runtime left.
-//
-// Public API:
-//   final class StressEnvironment
-//     runtime: RuntimeUnderTest; workDirectory, stateRoot: String; cleaner: CgroupCleaner; driver: RuntimeDriver
-//     prefix: String                                       the cgroup prefix (absolute, unique to this run)
-//     auditor: LeakAuditor                                 audits exactly this environment's traces
-//     init(runtime:label:timeout: = 30) throws(StressError)
-//     cgroupsPath(_ name:) -> String                        prefix + "/" + name
-//     config(args:cgroupsPath:) throws(StressError) -> ConfigTree   the busybox template, process and cgroup replaced
-//     makeBundle(name:config:strategy: = nil) / removeBundle(_:)    through BundleFactory (read-only bind mount default)
-//     tearDown() -> [String]    force-deletes what `list` shows, kills processes of ours, removes cgroups, mounts, files
-//   final class Locked<Value>: @unchecked Sendable   a value behind an NSLock, for the worker threads
-// The factory is not thread-safe: bundles are made and removed on the creating thread only; workers just
-// rewrite config.json files of bundles they own.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// A value behind an NSLock, for the worker threads.
 public final class Locked<Value>: @unchecked Sendable {
   private var value: Value
   private let lock = NSLock()
@@ -31,6 +18,8 @@ public final class Locked<Value>: @unchecked Sendable {
   public var snapshot: Value { withLock { $0 } }
 }
 
+/// The bundle factory is not thread-safe: bundles are made and removed on the creating thread only; workers
+/// just rewrite config.json files of bundles they own.
 public final class StressEnvironment {
   public let runtime: RuntimeUnderTest
   public let workDirectory: String
@@ -40,13 +29,14 @@ public final class StressEnvironment {
   let factory: BundleFactory
   private var tornDown = false
 
+  /// The cgroup prefix (absolute, unique to this run).
   public var prefix: String { cleaner.prefix }
 
-  public init(runtime: RuntimeUnderTest, label: String, timeout: Double = 30) throws(StressError) {
+  public init(runtime: RuntimeUnderTest, label: String, timeout: Double = 30) throws(HarnessError) {
     self.runtime = runtime
     let directory = "/tmp/drydock-\(label)-\(runtime.name)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     guard mkdir(directory, 0o700) == 0 else {
-      throw StressError(operation: "mkdir", path: directory, message: String(cString: strerror(errno)))
+      throw HarnessError(.stress, operation: "mkdir", path: directory, message: String(cString: strerror(errno)))
     }
     workDirectory = directory
     stateRoot = directory + "/state"
@@ -57,29 +47,32 @@ public final class StressEnvironment {
       _ = try factory.rootfsCache()
     } catch {
       try? FileManager.default.removeItem(atPath: directory)
-      throw (error as? DrydockKitError).map(StressError.init) ?? StressError(operation: "set up", path: directory, message: "\(error)")
+      throw (error as? HarnessError)?.relabeled(.stress) ?? HarnessError(.stress, operation: "set up", path: directory, message: "\(error)")
     }
   }
 
   deinit { _ = tearDown() }
 
+  /// Audits exactly this environment's traces.
   public var auditor: LeakAuditor {
     LeakAuditor(prefix: prefix, stateRoot: stateRoot, markers: [workDirectory])
   }
 
   public func cgroupsPath(_ name: String) -> String { prefix + "/" + name }
 
-  public func config(args: [String], cgroupsPath: String) throws(StressError) -> ConfigTree {
+  /// The busybox template with its process args and cgroupsPath replaced.
+  public func config(args: [String], cgroupsPath: String) throws(HarnessError) -> ConfigTree {
     var tree = try kit { try factory.template() }
     try kit { try tree.setArgs(args); try tree.setCgroupsPath(cgroupsPath) }
     return tree
   }
 
-  public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(StressError) -> OCIBundle {
+  /// Through BundleFactory (a read-only bind mount by default).
+  public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(HarnessError) -> OCIBundle {
     try kit { try factory.makeBundle(name: name, config: config, strategy: strategy) }
   }
 
-  public func removeBundle(_ bundle: OCIBundle) throws(StressError) {
+  public func removeBundle(_ bundle: OCIBundle) throws(HarnessError) {
     try kit { try factory.removeBundle(bundle) }
   }
 
@@ -91,6 +84,7 @@ public final class StressEnvironment {
   }
 
   /// Removes everything this environment made or caused, as far as it can; returns what it could not remove.
+  /// It force-deletes what `list` shows, kills processes of ours, and removes cgroups, mounts and files.
   public func tearDown() -> [String] {
     guard !tornDown else { return [] }
     tornDown = true
@@ -114,4 +108,11 @@ public final class StressEnvironment {
     }
     return problems
   }
+}
+
+/// Runs `body`, reporting a DrydockKit failure as a stress one ("stress: ...") so callers see one domain.
+func kit<T>(_ body: () throws -> T) throws(HarnessError) -> T {
+  do { return try body() }
+  catch let error as HarnessError { throw error.relabeled(.stress) }
+  catch { throw HarnessError(.stress, operation: "unexpected", message: "\(error)") }
 }

@@ -1,17 +1,5 @@
 // BPFObjectBuilder: finds or compiles trace/drydock_trace.bpf.c into <repository>/.build/bpf/ on first use,
 // and Preflight: the checks that turn "BPF failed" into a reason (not root, no BTF, no clang).
-//
-// Public API:
-//   enum BPFObjectBuilder
-//     static func sourceDirectory() -> String?      <repository>/trace ($DRYDOCK_REPO or found from the cwd)
-//     static func objectPath(sourceDirectory:cacheDirectory:) throws -> String
-//        $DRYDOCK_BPF_OBJECT if set; else the cached object named by a hash of the sources, compiled when
-//        missing with the first clang that targets bpf: $DRYDOCK_BPF_CLANG, clang in PATH, /usr/bin/clang,
-//        /opt/swift/usr/bin/clang. No clang: TracerError naming what was tried.
-//   enum Preflight
-//     static func check(uid:btfPath:) throws       root, kernel BTF present
-// The object is compiled, never committed: SwiftPM has no plugin here, and compiling on demand keeps the
-// build of every other target free of a BPF toolchain.
 import DrydockKit
 import Foundation
 #if canImport(Glibc)
@@ -21,37 +9,44 @@ import Glibc
 public enum Preflight {
   public static let defaultBTFPath = "/sys/kernel/btf/vmlinux"
 
+  /// Root, and the kernel's BTF present.
   public static func check(uid: uid_t = getuid(), btfPath: String = defaultBTFPath) throws {
     guard uid == 0 else {
-      throw TracerError(operation: "preflight", errno: EPERM,
+      throw HarnessError(.tracer, operation: "preflight", errno: EPERM,
                         message: "drydock trace needs root (loading BPF and running containers): run it as root")
     }
     guard access(btfPath, R_OK) == 0 else {
-      throw TracerError(operation: "preflight", path: btfPath, errno: ENOENT,
+      throw HarnessError(.tracer, operation: "preflight", path: btfPath, errno: ENOENT,
                         message: "no kernel BTF: the tracer relocates against it (CO-RE); needs a kernel built with CONFIG_DEBUG_INFO_BTF=y")
     }
   }
 }
 
+/// The object is compiled, never committed: SwiftPM has no plugin here, and compiling on demand keeps the
+/// build of every other target free of a BPF toolchain.
 public enum BPFObjectBuilder {
   public static let sourceName = "drydock_trace.bpf.c"
 
+  /// <repository>/trace ($DRYDOCK_REPO, or found from the current directory).
   public static func sourceDirectory() -> String? {
     guard let root = BundleFactory.repositoryRoot() else { return nil }
     let directory = root + "/trace"
     return FileManager.default.fileExists(atPath: directory + "/" + sourceName) ? directory : nil
   }
 
+  /// $DRYDOCK_BPF_OBJECT if set; else the cached object named by a hash of the sources, compiled when missing
+  /// with the first clang that targets bpf: $DRYDOCK_BPF_CLANG, clang in PATH, /usr/bin/clang,
+  /// /opt/swift/usr/bin/clang. No clang: a HarnessError naming what was tried.
   public static func objectPath(sourceDirectory: String? = nil, cacheDirectory: String? = nil) throws -> String {
     let environment = ProcessInfo.processInfo.environment
     if let prebuilt = environment["DRYDOCK_BPF_OBJECT"], !prebuilt.isEmpty {
       guard FileManager.default.fileExists(atPath: prebuilt) else {
-        throw TracerError(operation: "find BPF object", path: prebuilt, errno: ENOENT, message: "DRYDOCK_BPF_OBJECT names no file")
+        throw HarnessError(.tracer, operation: "find BPF object", path: prebuilt, errno: ENOENT, message: "DRYDOCK_BPF_OBJECT names no file")
       }
       return prebuilt
     }
     guard let source = sourceDirectory ?? Self.sourceDirectory() else {
-      throw TracerError(operation: "find BPF source", errno: ENOENT,
+      throw HarnessError(.tracer, operation: "find BPF source", errno: ENOENT,
                         message: "cannot find trace/\(sourceName): run from the repository or set DRYDOCK_REPO")
     }
     let cache = cacheDirectory ?? (URL(fileURLWithPath: source).deletingLastPathComponent().path + "/.build/bpf")
@@ -59,7 +54,7 @@ public enum BPFObjectBuilder {
     let object = "\(cache)/drydock_trace-\(hash).bpf.o"
     if FileManager.default.fileExists(atPath: object) { return object }
     do { try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true) } catch {
-      throw TracerError(operation: "mkdir", path: cache, errno: EACCES, message: "\(error)")
+      throw HarnessError(.tracer, operation: "mkdir", path: cache, errno: EACCES, message: "\(error)")
     }
     try compile(sourceDirectory: source, output: object)
     return object
@@ -70,7 +65,7 @@ public enum BPFObjectBuilder {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for name in [sourceName, "drydock_trace.h", "drydock_trace_helpers.h"] {
       guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
-        throw TracerError(operation: "read BPF source", path: directory + "/" + name, errno: ENOENT, message: "missing")
+        throw HarnessError(.tracer, operation: "read BPF source", path: directory + "/" + name, errno: ENOENT, message: "missing")
       }
       for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
     }
@@ -96,7 +91,7 @@ public enum BPFObjectBuilder {
     switch machine {
     case "x86_64": return "-D__TARGET_ARCH_x86"
     case "aarch64": return "-D__TARGET_ARCH_arm64"
-    default: throw TracerError(operation: "compile BPF", errno: ENOTSUP, message: "architecture \(machine) is not supported")
+    default: throw HarnessError(.tracer, operation: "compile BPF", errno: ENOTSUP, message: "architecture \(machine) is not supported")
     }
   }
 
@@ -121,7 +116,7 @@ public enum BPFObjectBuilder {
       if result.succeeded {
         // rename: a concurrent drydock never sees half an object.
         guard rename(temporary, output) == 0 else {
-          throw TracerError(operation: "rename", path: output, errno: errno, message: String(cString: strerror(errno)))
+          throw HarnessError(.tracer, operation: "rename", path: output, errno: errno, message: String(cString: strerror(errno)))
         }
         removeStaleObjects(keeping: output)
         return
@@ -129,7 +124,7 @@ public enum BPFObjectBuilder {
       unlink(temporary)
       failures.append("\(compiler): \(result.stderrText.split(separator: "\n").prefix(3).joined(separator: " | "))")
     }
-    throw TracerError(operation: "compile BPF", path: sourceDirectory + "/" + sourceName, errno: ENOENT,
+    throw HarnessError(.tracer, operation: "compile BPF", path: sourceDirectory + "/" + sourceName, errno: ENOENT,
                       message: compilers.isEmpty
                         ? "no clang found (tried $DRYDOCK_BPF_CLANG, PATH, /usr/bin/clang, /opt/swift/usr/bin/clang): install clang or set DRYDOCK_BPF_OBJECT"
                         : "no clang could target bpf: " + failures.joined(separator: "; "))

@@ -1,20 +1,4 @@
 // BPFSession: the loaded trace/drydock_trace.bpf.c object, its maps and links, through libbpf.
-//
-// Public API:
-//   final class BPFSession   (not Sendable: one thread)
-//     init(objectPath:) throws        open + load (verifier, CO-RE relocation); loadNanoseconds records how long
-//     loadNanoseconds: UInt64
-//     configure(_ dd_config) throws ; setKeys(_ [Int: dd_key]) throws
-//     attach() throws ; detach() ; isAttached: Bool       every program, or none (a failed attach detaches the rest)
-//     register(pid:root:armed:) throws ; unregister(pid:)
-//     drain() -> Int                  consume the ring buffer (no wakeups are sent: call it periodically)
-//     takeEvents() -> [dd_event]      what drain() collected, in arrival order, and forget them
-//     counter(_ dd_counter) -> Int64 ; liveTasks() -> [UInt32]
-//     readStats() -> [[dd_stat]]      [bucket][nr], summed over CPUs
-//     readProcesses() -> [UInt32: dd_proc]   exited processes plus the still-running tracked threads, by tgid
-//     reset() throws                  zero counts, tasks and counters between recordings (the object stays loaded)
-//     close()                         links, ring buffer, object: everything freed (also in deinit)
-//     programIDs() -> [UInt32] ; static func kernelProgramIDs() -> (loaded, linked: Set<UInt32>)
 import CBPF
 import DrydockKit
 #if canImport(Glibc)
@@ -34,6 +18,7 @@ private final class EventBox {
   var events: [dd_event] = []
 }
 
+/// Not Sendable: use it from one thread.
 public final class BPFSession {
   public let objectPath: String
   public let loadNanoseconds: UInt64
@@ -44,13 +29,14 @@ public final class BPFSession {
   private let configFD, keysFD, tasksFD, procsFD, statsFD, countersFD, eventsFD: Int32
   private let cpus: Int
 
+  /// Opens and loads the object (verifier, CO-RE relocation); loadNanoseconds records how long that took.
   public init(objectPath: String) throws {
     self.objectPath = objectPath
     libbpfMessages.removeAll()
     dd_set_log_sink(libbpfSink)
     let start = ProcessRunner.monotonicNanoseconds()
     guard let object = bpf_object__open_file(objectPath, nil) else {
-      throw TracerError.libbpf("open BPF object", path: objectPath, code: errno, detail: Self.recentLog())
+      throw HarnessError.libbpf("open BPF object", path: objectPath, code: errno, detail: Self.recentLog())
     }
     let loaded = bpf_object__load(object)
     if loaded != 0 {
@@ -63,7 +49,7 @@ public final class BPFSession {
     func fd(_ name: String) throws -> Int32 {
       guard let map = bpf_object__find_map_by_name(object, name) else {
         bpf_object__close(object)
-        throw TracerError(operation: "find map", path: name, errno: ENOENT, message: "the BPF object lacks this map: rebuild it")
+        throw HarnessError(.tracer, operation: "find map", path: name, errno: ENOENT, message: "the BPF object lacks this map: rebuild it")
       }
       return bpf_map__fd(map)
     }
@@ -79,7 +65,7 @@ public final class BPFSession {
     }, context, nil) else {
       let code = errno
       bpf_object__close(object)
-      throw TracerError.libbpf("ring_buffer__new", code: code)
+      throw HarnessError.libbpf("ring_buffer__new", code: code)
     }
     self.ring = ring
   }
@@ -87,16 +73,16 @@ public final class BPFSession {
   deinit { close() }
 
   /// The verifier or BTF resolution said no: name the cause instead of a bare errno.
-  private static func explainLoadFailure(code: Int32, log: String, path: String) -> TracerError {
+  private static func explainLoadFailure(code: Int32, log: String, path: String) -> HarnessError {
     if let line = log.split(separator: "\n").first(where: { $0.contains("failed to find kernel BTF type ID") }) {
-      return TracerError(operation: "load BPF object", path: path, errno: -code,
+      return HarnessError(.tracer, operation: "load BPF object", path: path, errno: -code,
                          message: "a tracepoint is missing from this kernel (\(line.trimmingCharacters(in: .whitespaces)))")
     }
     if code == -EPERM || code == -EACCES {
-      return TracerError(operation: "load BPF object", path: path, errno: -code,
+      return HarnessError(.tracer, operation: "load BPF object", path: path, errno: -code,
                          message: "the kernel refused BPF (needs root/CAP_BPF+CAP_PERFMON; lockdown may forbid it). \(log.suffix(800))")
     }
-    return TracerError.libbpf("load BPF object", path: path, code: code, detail: "the kernel refused the program: \(log.suffix(1500))")
+    return HarnessError.libbpf("load BPF object", path: path, code: code, detail: "the kernel refused the program: \(log.suffix(1500))")
   }
 
   private static func recentLog() -> String { libbpfMessages.suffix(30).joined() }
@@ -117,6 +103,7 @@ public final class BPFSession {
 
   public var isAttached: Bool { !links.isEmpty }
 
+  /// Every program, or none: a failed attach detaches the rest.
   public func attach() throws {
     guard links.isEmpty, let object else { return }
     var program = bpf_object__next_program(object, nil)
@@ -125,7 +112,7 @@ public final class BPFSession {
       guard let link = bpf_program__attach(current) else {
         let code = errno
         detach()
-        throw TracerError.libbpf("attach", path: name, code: code,
+        throw HarnessError.libbpf("attach", path: name, code: code,
                                  detail: "tracepoint not available? " + Self.recentLog().suffix(400))
       }
       links.append(link)
@@ -155,12 +142,14 @@ public final class BPFSession {
     if bpf_map_delete_elem(tasksFD, &key) == 0 { try? addCounter(DD_C_LIVE, -1) }
   }
 
+  /// Consumes the ring buffer. No wakeups are sent: call it periodically.
   @discardableResult
   public func drain() -> Int {
     guard let ring else { return 0 }
     return Int(ring_buffer__consume(ring))
   }
 
+  /// What drain() collected, in arrival order; they are forgotten.
   public func takeEvents() -> [dd_event] {
     defer { box.events.removeAll(keepingCapacity: true) }
     return box.events
@@ -195,6 +184,7 @@ public final class BPFSession {
 
   public func liveTasks() -> [UInt32] { keys(of: tasksFD) }
 
+  /// [bucket][nr], summed over CPUs.
   public func readStats() -> [[dd_stat]] {
     let maxNR = Int(DD_MAX_NR)
     var result = Array(repeating: Array(repeating: dd_stat(), count: maxNR), count: Int(DD_BUCKETS))
@@ -211,6 +201,7 @@ public final class BPFSession {
     return result
   }
 
+  /// Exited processes plus the still-running tracked threads, by tgid.
   public func readProcesses() -> [UInt32: dd_proc] {
     var result: [UInt32: dd_proc] = [:]
     for key in keys(of: procsFD) {
@@ -237,6 +228,7 @@ public final class BPFSession {
     return result
   }
 
+  /// Zeroes counts, tasks and counters between recordings (the object stays loaded).
   public func reset() throws {
     for key in keys(of: tasksFD) { var k = key; _ = bpf_map_delete_elem(tasksFD, &k) }
     for key in keys(of: procsFD) { var k = key; _ = bpf_map_delete_elem(procsFD, &k) }
@@ -254,6 +246,7 @@ public final class BPFSession {
     box.events.removeAll()
   }
 
+  /// Links, ring buffer, object: everything freed (also in deinit).
   public func close() {
     detach()
     if let ring { ring_buffer__free(ring) }
@@ -263,7 +256,7 @@ public final class BPFSession {
   }
 
   private func check(_ status: Int32, _ operation: String) throws {
-    if status != 0 { throw TracerError.libbpf(operation, code: status < 0 ? status : -errno) }
+    if status != 0 { throw HarnessError.libbpf(operation, code: status < 0 ? status : -errno) }
   }
 
   /// The kernel ids of this object's programs (empty once closed).
@@ -299,3 +292,13 @@ public final class BPFSession {
 
 }
 
+
+extension HarnessError {
+  /// libbpf returns -errno (or NULL with errno set): normalise both into one error with strerror.
+  static func libbpf(_ operation: String, path: String? = nil, code: Int32, detail: String = "") -> HarnessError {
+    let positive = code < 0 ? -code : code
+    var text = String(cString: strerror(positive))
+    if !detail.isEmpty { text += ": " + detail }
+    return HarnessError(.tracer, operation: operation, path: path, errno: positive, message: text)
+  }
+}

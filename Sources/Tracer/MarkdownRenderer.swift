@@ -1,9 +1,5 @@
 // MarkdownRenderer: a TraceReport as Markdown for stdout: totals per bucket, the busiest syscalls, what ran after
 // the seccomp filter, processes, the start-latency breakdown and the timeline of key events.
-//
-// Public API:
-//   enum MarkdownRenderer
-//     static func render(_ report: TraceReport, topSyscalls: Int = 25, maxEvents: Int = 120) -> String
 import Foundation
 
 public enum MarkdownRenderer {

@@ -1,18 +1,6 @@
 // OverheadMeter: what tracing costs. Container start latency (`run` of the bundle) untraced vs traced,
 // interleaved; and the per-syscall cost in three states: programs detached, attached but the caller untracked
 // (the price every other process on the host pays), attached and the caller tracked (the counting path).
-//
-// Public API:
-//   struct OverheadResult: Codable
-//     runs: Int; untracedMs, tracedMs: [Double]; untracedMedian, tracedMedian, untracedP90, tracedP90: Double
-//     perSyscallNs: [String: Double]   "detached", "attached_untracked", "tracked"
-//     loadMs: Double; iterations: Int
-//     markdown() -> String ; jsonData() throws -> Data
-//   final class OverheadMeter
-//     init(tracer:)
-//     measure(bundle:options:runs:) throws -> OverheadResult
-//     static func syscallCost(session:iterations:) throws -> [String: Double]
-// Both variants go through the same gate (/bin/sh then exec), so the difference is the tracer's alone.
 import CBPF
 import DrydockKit
 import Foundation
@@ -28,6 +16,7 @@ public struct OverheadResult: Codable, Sendable {
   public var tracedMedian: Double
   public var untracedP90: Double
   public var tracedP90: Double
+  /// Keys "detached", "attached_untracked" and "tracked".
   public var perSyscallNs: [String: Double]
   public var loadMs: Double
   public var iterations: Int
@@ -64,6 +53,7 @@ public struct OverheadResult: Codable, Sendable {
   }
 }
 
+/// Both variants go through the same gate (/bin/sh then exec), so the difference is the tracer's alone.
 public final class OverheadMeter {
   public let tracer: RuntimeTracer
 
@@ -79,7 +69,7 @@ public final class OverheadMeter {
     let result = gate.waitDraining(session: tracer.session, deadline: ProcessRunner.monotonicNanoseconds() + UInt64(options.timeout * 1e9),
                                    timeout: options.timeout)
     guard result.succeeded else {
-      throw TracerError(operation: "untraced run", path: tracer.runtime.path, errno: ECHILD, message: result.summary)
+      throw HarnessError(.tracer, operation: "untraced run", path: tracer.runtime.path, errno: ECHILD, message: result.summary)
     }
     return result.wallMilliseconds
   }
@@ -93,7 +83,7 @@ public final class OverheadMeter {
       untraced.append(try untracedRun(bundle: bundle, options: runOptions, index: index))
       let report = try tracer.trace(bundle: bundle, options: runOptions)
       guard report.runtimeExitCode == 0 else {
-        throw TracerError(operation: "traced run", path: tracer.runtime.path, errno: ECHILD, message: report.notes.joined(separator: "; "))
+        throw HarnessError(.tracer, operation: "traced run", path: tracer.runtime.path, errno: ECHILD, message: report.notes.joined(separator: "; "))
       }
       traced.append(report.wallMs)
     }

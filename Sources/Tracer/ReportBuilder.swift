@@ -1,21 +1,16 @@
 // ReportBuilder: turns the raw maps and events of a BPFSession into a TraceReport: counts per syscall and bucket,
 // per-process totals, the timeline of key events and the start-latency breakdown.
-//
-// Public API:
-//   struct RawTrace   stats [[dd_stat]] ([bucket][nr]); processes [UInt32: dd_proc]; events [dd_event];
-//                     lostEvents, droppedTasks: Int; rootPids: [Int32] (index = invocation)
-//   enum ReportBuilder
-//     static func fill(_ report: inout TraceReport, from: RawTrace, syscalls: SyscallTable)
-//     static func describe(nr:args:str:) -> String      event detail ("CLONE_NEWNS|CLONE_NEWPID", the mount target)
 import CBPF
 import Foundation
 
 public struct RawTrace {
+  /// [bucket][nr].
   public var stats: [[dd_stat]]
   public var processes: [UInt32: dd_proc]
   public var events: [dd_event]
   public var lostEvents: Int
   public var droppedTasks: Int
+  /// Indexed by invocation.
   public var rootPids: [Int32]
   public init(stats: [[dd_stat]], processes: [UInt32: dd_proc], events: [dd_event], lostEvents: Int,
               droppedTasks: Int, rootPids: [Int32]) {
@@ -47,6 +42,7 @@ public enum ReportBuilder {
     return names.isEmpty ? String(format: "0x%llx", value) : names.joined(separator: "|")
   }
 
+  /// An event's detail: "CLONE_NEWNS|CLONE_NEWPID", the mount target, ...
   public static func describe(name: String, args: [UInt64], str: String) -> String {
     switch name {
     case "clone", "unshare": return flagNames(args[0], cloneNamespaceFlags)

@@ -1,20 +1,5 @@
 // RuntimeTracer: traces one runtime invocation (or a lifecycle of them) on a bundle, following the process tree
 // from the runtime's exec to the workload's exit, and builds the TraceReport.
-//
-// Public API:
-//   enum TracePhase: String, CaseIterable { run, create, start, exec, delete, lifecycle }
-//   struct TraceOptions: Sendable
-//     phase = .run; args: [String]? (replace process.args); timeout = 30 s (whole recording); seccompJSON: Data?
-//     (linux.seccomp to put in the config); execContainerArgs = ["sleep", "60"] (the container `exec` joins)
-//   final class RuntimeTracer
-//     init(session:runtime:)
-//     trace(bundle: TraceBundle, options:) throws -> TraceReport
-// Which invocations are traced, per phase (the others run untraced, to set up or clean up):
-//   run: run | create: create | start: start + the waiting init | exec: exec | delete: delete + the init's exit
-//   lifecycle: create, start, delete
-// A traced invocation is launched held at a gate, its pid registered (armed: counted from its execve), then
-// released; sched_process_fork adds its children. On the deadline every tracked task is SIGKILLed and the
-// container deleted with --force; the bundle's cgroups are removed by TraceBundle.
 import CBPF
 import DrydockKit
 import Foundation
@@ -28,15 +13,26 @@ public enum TracePhase: String, CaseIterable, Sendable {
 
 public struct TraceOptions: Sendable {
   public var phase: TracePhase = .run
+  /// Replaces process.args.
   public var args: [String]?
+  /// Seconds, for the whole recording.
   public var timeout: Double = 30
+  /// A linux.seccomp to put in the config.
   public var seccompJSON: Data?
+  /// What the container `exec` joins runs.
   public var execContainerArgs = ["sleep", "60"]
   public init(phase: TracePhase = .run, args: [String]? = nil, timeout: Double = 30) {
     self.phase = phase; self.args = args; self.timeout = timeout
   }
 }
 
+/// Which invocations are traced, per phase (the others run untraced, to set up or clean up):
+/// run: run; create: create; start: start + the waiting init; exec: exec; delete: delete + the init's exit;
+/// lifecycle: create, start, delete.
+///
+/// A traced invocation is launched held at a gate, its pid registered (armed: counted from its execve), then
+/// released; sched_process_fork adds its children. On the deadline every tracked task is SIGKILLed and the
+/// container deleted with --force; the bundle's cgroups are removed by TraceBundle.
 public final class RuntimeTracer {
   public let session: TraceSession
   public let runtime: RuntimeUnderTest
@@ -149,7 +145,7 @@ public final class RuntimeTracer {
       return session.rawTrace(rootPids: recording.roots)
     }
     if TraceInterrupt.requested {
-      throw TracerError(operation: "trace", path: runtime.path, errno: EINTR, message: "interrupted: traced processes killed, BPF detached")
+      throw HarnessError(.tracer, operation: "trace", path: runtime.path, errno: EINTR, message: "interrupted: traced processes killed, BPF detached")
     }
     var report = TraceReport()
     report.runtime = runtime.name

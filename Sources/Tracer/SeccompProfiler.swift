@@ -1,28 +1,13 @@
 // SeccompProfiler: an OCI linux.seccomp allowlist from what ran after the runtime's filter loaded (the runtime's
 // own last steps plus the workload), merged over several recordings; and its verification.
-//
-// Public API:
-//   struct SeccompGeneration
-//     names: [String] (sorted); architectures: [String]; runtimeAfterFilter: [String: Int] (the runtime's own
-//     calls between its filter and the workload's execve); recordings: Int; notes: [String]
-//     profile() -> [String: Any] ; profileData() throws -> Data ; markdown(path:) -> String
-//   struct SeccompVerdict
-//     passed: Bool; exitCode: Int?; timedOut: Bool; stderr: String
-//     failedAfterFilter: [String: Int]   calls that failed after the filter loaded (EPERM from the profile or not)
-//     notAllowed: [String]               traced after the filter, absent from the profile: what to add
-//     markdown() -> String
-//   final class SeccompProfiler
-//     init(tracer:)
-//     static func recordingFilter(architectures:) -> [String: Any]   permissive: lets the runtime show its post-filter code
-//     generate(bundle:options:recordings:) throws -> SeccompGeneration
-//     verify(profile: Data, bundle:options:) throws -> SeccompVerdict
-// The recording filter allows everything but one syscall nobody calls (acct): a filter must be loaded for the
-// runtime's post-filter calls to show up, and most bundles (runc spec's default) have none.
+import DrydockKit
 import Foundation
 
 public struct SeccompGeneration: Sendable {
+  /// Sorted.
   public var names: [String]
   public var architectures: [String]
+  /// The runtime's own calls between its filter and the workload's execve.
   public var runtimeAfterFilter: [String: Int]
   public var recordings: Int
   public var notes: [String]
@@ -51,7 +36,9 @@ public struct SeccompVerdict: Sendable {
   public var exitCode: Int?
   public var timedOut: Bool
   public var stderr: String
+  /// Calls that failed after the filter loaded (EPERM from the profile or not).
   public var failedAfterFilter: [String: Int]
+  /// Traced after the filter, absent from the profile: what to add.
   public var notAllowed: [String]
 
   public func markdown() -> String {
@@ -77,6 +64,9 @@ public final class SeccompProfiler {
     "restart_syscall", "exit",
   ]
 
+  /// Permissive, so that the runtime shows its post-filter code: it allows everything but one syscall nobody
+  /// calls (acct). A filter must be loaded for the runtime's post-filter calls to show up, and most bundles
+  /// (runc spec's default) have none.
   public static func recordingFilter(architectures: [String]) -> [String: Any] {
     ["defaultAction": "SCMP_ACT_ALLOW", "architectures": architectures,
      "syscalls": [["names": ["acct"], "action": "SCMP_ACT_ERRNO"]]]
@@ -100,7 +90,7 @@ public final class SeccompProfiler {
       let report = try tracer.trace(bundle: bundle, options: recordingOptions)
       lastReports.append(report)
       guard report.runtimeExitCode == 0, !report.timedOut else {
-        throw TracerError(operation: "record for seccomp", path: tracer.runtime.path, errno: ECHILD,
+        throw HarnessError(.tracer, operation: "record for seccomp", path: tracer.runtime.path, errno: ECHILD,
                           message: "the container did not run cleanly (exit \(report.runtimeExitCode.map(String.init) ?? "none")): \(report.notes.joined(separator: "; "))")
       }
       sawFilter = sawFilter || report.seccompFilterSeen
@@ -130,7 +120,7 @@ public final class SeccompProfiler {
 
   public func verify(profile: Data, bundle: TraceBundle, options: TraceOptions) throws -> SeccompVerdict {
     guard let object = try? JSONSerialization.jsonObject(with: profile) as? [String: Any] else {
-      throw TracerError(operation: "read profile", errno: EINVAL, message: "not a JSON object (want an OCI linux.seccomp)")
+      throw HarnessError(.tracer, operation: "read profile", errno: EINVAL, message: "not a JSON object (want an OCI linux.seccomp)")
     }
     var allowedNames = Set<String>()
     for rule in object["syscalls"] as? [[String: Any]] ?? [] where (rule["action"] as? String) == "SCMP_ACT_ALLOW" {

@@ -1,14 +1,4 @@
 // SyscallTable: syscall numbers <-> names of the host architecture, and the "key" syscalls the timeline shows.
-//
-// Public API:
-//   struct SyscallTable: Sendable
-//     static func host() -> SyscallTable    x86_64: the built-in table; others: parsed from <asm/unistd*.h>
-//     name(_ nr: Int) -> String             "syscall_<nr>" when unknown
-//     number(_ name: String) -> Int?
-//     architectures: [String]                libseccomp names of the host's ABIs, for a seccomp profile
-//   enum KeySyscalls
-//     static let stringArgument: [String: Int8]   which argument is worth copying as a string (-1: none)
-//     static func table(_ syscalls: SyscallTable) -> [Int: dd_key]
 import CBPF
 import Foundation
 #if canImport(Glibc)
@@ -17,6 +7,7 @@ import Glibc
 
 public struct SyscallTable: Sendable {
   public let names: [String]
+  /// libseccomp's names of the host's ABIs, for a seccomp profile.
   public let architectures: [String]
   private let numbers: [String: Int]
 
@@ -28,6 +19,7 @@ public struct SyscallTable: Sendable {
     self.numbers = numbers
   }
 
+  /// x86_64: the built-in table; other machines: parsed from <asm/unistd*.h>.
   public static func host() -> SyscallTable {
     var names = utsname()
     uname(&names)
@@ -50,6 +42,7 @@ public struct SyscallTable: Sendable {
     return SyscallTable(names: (0...top).map { parsed[$0] ?? "" }, architectures: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"])
   }
 
+  /// "syscall_<nr>" when unknown.
   public func name(_ nr: Int) -> String {
     nr >= 0 && nr < names.count && !names[nr].isEmpty ? names[nr] : "syscall_\(nr)"
   }

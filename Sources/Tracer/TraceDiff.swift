@@ -1,12 +1,5 @@
 // TraceDiff: syscall-count differences between two reports of the same bundle and phase (two runtimes, or two
 // builds of one), largest changes first.
-//
-// Public API:
-//   struct TraceDiff: Codable
-//     init(_ a: TraceReport, _ b: TraceReport)
-//     a, b: String (labels); totalA, totalB: Int; rows: [Row] { name; a, b, delta: Int; errorsA, errorsB: Int }
-//     buckets: [Row] (per bucket totals); warnings: [String] (phase or bundle differ)
-//     markdown() -> String
 import Foundation
 
 public struct TraceDiff: Codable, Sendable {
@@ -19,12 +12,15 @@ public struct TraceDiff: Codable, Sendable {
     public var errorsB: Int
   }
 
+  /// The reports' labels.
   public var a: String
   public var b: String
   public var totalA: Int
   public var totalB: Int
   public var rows: [Row]
+  /// Totals per bucket.
   public var buckets: [Row]
+  /// When the phase or the bundle differ.
   public var warnings: [String] = []
 
   public init(_ first: TraceReport, _ second: TraceReport) {

@@ -1,27 +1,8 @@
 // TraceReport: what one `drydock trace` recorded, as written to --json and rendered as Markdown.
-//
-// Public API (Codable; JSON keys in snake_case, spelled out so syscall names used as keys stay untouched):
-//   struct TraceReport
-//     runtime, runtime_path, runtime_version, phase, bundle, target: String   (target: "tree" or "mntns:<ino>", ...)
-//     total_syscalls: Int; total_errors: Int
-//     syscalls: [String: Int]   name -> count (every bucket);  errors: [String: Int]  name -> failed calls
-//     time_in_syscalls_ns: [String: UInt64]
-//     buckets: [String: BucketReport]   "host", "setup", "post_seccomp" (runtime code after its filter), "workload"
-//     seccomp_filter_seen: Bool; after_seccomp_filter: [String: Int]  post_seccomp + workload: what a filter must allow
-//     denied_by_seccomp: [String: Int]  calls a filter refused (seen as a sys_exit with no sys_enter: RET_ERRNO)
-//     processes: [ProcessSummary]; events: [TraceEvent]; milestones: [String: Double] (ms from t0)
-//     breakdown: [LatencySegment]; start_latency_ms: Double?  runtime exec -> workload execve
-//     lost_events, dropped_tasks: Int; runtime_exit_code: Int?; timed_out: Bool
-//     wall_ms, load_ms: Double; notes: [String]
-//     static func load(path:) throws -> TraceReport ; func jsonData() throws -> Data
-//   BucketReport { total, errors: Int; syscalls: [String: Int]; failed: [String: Int] (errors by name); nanoseconds: UInt64 }
-//   ProcessSummary { pid, ppid, invocation: Int; comm, exe: String; syscalls, errors, threads: Int;
-//                    buckets: [String: Int]; started_ms, exited_ms: Double?; exit_status: Int? }
-//   TraceEvent { t_ms: Double; pid, tgid, invocation: Int; comm, kind, name, detail, bucket: String;
-//                ret: Int64?; duration_us: Double? }
-//   LatencySegment { from, to, label: String; ms: Double }
+import DrydockKit
 import Foundation
 
+/// One bucket's counts; `failed` is the errors by syscall name.
 public struct BucketReport: Codable, Sendable, Equatable {
   public var total: Int = 0
   public var errors: Int = 0
@@ -76,6 +57,7 @@ public struct LatencySegment: Codable, Sendable {
   public var ms: Double
 }
 
+/// JSON keys are snake_case, spelled out so that syscall names used as keys stay untouched.
 public struct TraceReport: Codable, Sendable {
   public static let bucketNames = ["host", "setup", "post_seccomp", "workload"]
 
@@ -84,20 +66,27 @@ public struct TraceReport: Codable, Sendable {
   public var runtimeVersion = ""
   public var phase = ""
   public var bundle = ""
+  /// "tree", "mntns:<ino>", ...
   public var target = "tree"
   public var totalSyscalls = 0
   public var totalErrors = 0
+  /// Name -> count, every bucket; `errors`: name -> failed calls.
   public var syscalls: [String: Int] = [:]
   public var errors: [String: Int] = [:]
   public var timeInSyscallsNs: [String: UInt64] = [:]
+  /// "host", "setup", "post_seccomp" (runtime code after its filter), "workload".
   public var buckets: [String: BucketReport] = [:]
   public var seccompFilterSeen = false
+  /// post_seccomp + workload: what a filter must allow.
   public var afterSeccompFilter: [String: Int] = [:]
+  /// Calls a filter refused (seen as a sys_exit with no sys_enter: RET_ERRNO).
   public var deniedBySeccomp: [String: Int] = [:]
   public var processes: [ProcessSummary] = []
   public var events: [TraceEvent] = []
+  /// Milliseconds from t0.
   public var milestones: [String: Double] = [:]
   public var breakdown: [LatencySegment] = []
+  /// From the runtime's exec to the workload's execve.
   public var startLatencyMs: Double?
   public var lostEvents = 0
   public var droppedTasks = 0
@@ -120,10 +109,10 @@ public struct TraceReport: Codable, Sendable {
 
   public static func load(path: String) throws -> TraceReport {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw TracerError(operation: "read report", path: path, errno: ENOENT, message: "cannot read file")
+      throw HarnessError(.tracer, operation: "read report", path: path, errno: ENOENT, message: "cannot read file")
     }
     do { return try JSONDecoder().decode(TraceReport.self, from: data) } catch {
-      throw TracerError(operation: "parse report", path: path, errno: EINVAL, message: "not a drydock trace JSON report: \(error)")
+      throw HarnessError(.tracer, operation: "parse report", path: path, errno: EINVAL, message: "not a drydock trace JSON report: \(error)")
     }
   }
 
@@ -136,7 +125,7 @@ public struct TraceReport: Codable, Sendable {
   public func write(to path: String) throws {
     let data = try jsonData()
     guard FileManager.default.createFile(atPath: path, contents: data) else {
-      throw TracerError(operation: "write JSON", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.tracer, operation: "write JSON", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
   }
 }

@@ -1,20 +1,5 @@
 // TraceSession: a BPFSession made ready for drydock (preflight, object compiled, config and key syscalls
 // written) plus what every recording needs: the gate, the wait loop that drains events, Ctrl-C handling.
-//
-// Public API:
-//   final class TraceSession
-//     init(btfPath: = Preflight.defaultBTFPath, objectPath: = nil) throws   preflight, compile if needed, load
-//     bpf: BPFSession; syscalls: SyscallTable; loadMs: Double
-//     configureTree() throws ; configureNamespace(mode:id:) throws
-//     record<T>(_ body: () throws -> T) throws -> T      attach, run body, drain, detach (also when body throws)
-//     rawTrace(rootPids:) -> RawTrace                     final drain, then the maps
-//     killTracked()                                       SIGKILL every task still tracked (a hung target)
-//     close()
-//   enum TraceInterrupt: installHandlers() ; requested: Bool      SIGINT/SIGTERM only set a flag: the wait loops
-//      notice it, kill what they traced and clean up, so nothing stays attached or running after Ctrl-C.
-//   final class GatedProcess   a runtime held before its exec: /bin/sh blocked opening a FIFO, then `exec "$@"`
-//     static func spawn(_ argv:, logPrefix:) throws -> GatedProcess ; pid ; release(timeout:) throws
-//     waitDraining(session:deadline:) -> ProcessResult ; stdoutText, stderrText (from the log files)
 import CBPF
 import DrydockKit
 import Foundation
@@ -22,6 +7,8 @@ import Foundation
 import Glibc
 #endif
 
+/// SIGINT and SIGTERM only set a flag: the wait loops notice it, kill what they traced and clean up, so
+/// nothing stays attached or running after Ctrl-C.
 public enum TraceInterrupt {
   nonisolated(unsafe) static var flag: sig_atomic_t = 0
   public static var requested: Bool { flag != 0 }
@@ -36,6 +23,7 @@ public final class TraceSession {
   public let syscalls: SyscallTable
   public var loadMs: Double { Double(bpf.loadNanoseconds) / 1e6 }
 
+  /// Preflight, the object compiled if needed, then loaded.
   public init(btfPath: String = Preflight.defaultBTFPath, objectPath: String? = nil) throws {
     try Preflight.check(btfPath: btfPath)
     let object = try objectPath ?? BPFObjectBuilder.objectPath()
@@ -80,6 +68,7 @@ public final class TraceSession {
     return UInt32(line.split(separator: "\t").last.flatMap { UInt32($0.trimmingCharacters(in: .whitespaces)) } ?? 0)
   }
 
+  /// Attaches, runs body, drains, detaches (also when body throws).
   public func record<T>(_ body: () throws -> T) throws -> T {
     try bpf.reset()
     try bpf.attach()
@@ -90,6 +79,7 @@ public final class TraceSession {
     return try body()
   }
 
+  /// A final drain, then the maps.
   public func rawTrace(rootPids: [Int32]) -> RawTrace {
     bpf.drain()
     return RawTrace(stats: bpf.readStats(), processes: bpf.readProcesses(), events: bpf.takeEvents(),
@@ -97,6 +87,7 @@ public final class TraceSession {
                     rootPids: rootPids)
   }
 
+  /// SIGKILLs every task still tracked (a hung target).
   public func killTracked() {
     // Twice: a task may fork between the listing and the kill; its child is tracked by then.
     for _ in 0..<2 {
@@ -134,7 +125,7 @@ public final class GatedProcess {
     let fifo = logPrefix + ".gate"
     unlink(fifo)
     guard mkfifo(fifo, 0o600) == 0 else {
-      throw TracerError(operation: "mkfifo", path: fifo, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.tracer, operation: "mkfifo", path: fifo, errno: errno, message: String(cString: strerror(errno)))
     }
     do {
       let process = try SpawnedProcess.spawn(["/bin/sh", "-c", ": < \"$0\"; exec \"$@\"", fifo] + argv,
@@ -142,7 +133,7 @@ public final class GatedProcess {
       return GatedProcess(process: process, fifo: fifo, logPrefix: logPrefix)
     } catch {
       unlink(fifo)
-      throw TracerError(operation: "spawn", path: argv.first, errno: (error as? DrydockKitError)?.errno, message: "\(error)")
+      throw HarnessError(.tracer, operation: "spawn", path: argv.first, errno: (error as? HarnessError)?.errno, message: "\(error)")
     }
   }
 
@@ -152,7 +143,7 @@ public final class GatedProcess {
       let fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
       if fd >= 0 { Glibc.close(fd); return }
       guard errno == ENXIO || errno == EINTR, ProcessRunner.monotonicNanoseconds() < deadline else {
-        throw TracerError(operation: "release gate", path: fifo, errno: errno,
+        throw HarnessError(.tracer, operation: "release gate", path: fifo, errno: errno,
                           message: "the gated shell never opened its FIFO (is /bin/sh there?)")
       }
       usleep(500)

@@ -1,15 +1,5 @@
 // WorkloadTracer: traces whatever runs inside one container, selected by the mount or pid namespace of a
 // process in it, or by its cgroup v2 id, for a duration or until that process exits.
-//
-// Public API:
-//   enum NamespaceSelector: String, CaseIterable { mntns, pidns, cgroup }
-//   final class WorkloadTracer
-//     init(session:)
-//     static func targetID(pid:selector:) throws -> UInt64   the namespace inode or cgroup id of that process
-//     trace(pid:id:selector:duration:timeout:) throws -> TraceReport   every syscall lands in the "workload" bucket
-//        pid: until that process exits (or the duration); id without pid: a known inode/cgroup id, for the duration
-// A process sharing drydock's own namespace (or the root cgroup) is refused: it would trace the whole host.
-// On this hybrid host runc and crun also place containers in the unified hierarchy, so the v2 id works.
 import CBPF
 import DrydockKit
 import Foundation
@@ -21,11 +11,14 @@ public enum NamespaceSelector: String, CaseIterable, Sendable {
   case mntns, pidns, cgroup
 }
 
+/// A process sharing drydock's own namespace (or the root cgroup) is refused: it would trace the whole host.
+/// On this hybrid host runc and crun also place containers in the unified hierarchy, so the v2 id works.
 public final class WorkloadTracer {
   public let session: TraceSession
 
   public init(session: TraceSession) { self.session = session }
 
+  /// The namespace inode or cgroup id of that process.
   public static func targetID(pid: Int32, selector: NamespaceSelector) throws -> UInt64 {
     switch selector {
     case .mntns, .pidns:
@@ -33,10 +26,10 @@ public final class WorkloadTracer {
       let path = "/proc/\(pid)/ns/\(kind)"
       let inode = TraceSession.namespaceInode(path)
       guard inode != 0 else {
-        throw TracerError(operation: "read namespace", path: path, errno: ESRCH, message: "no such process (or not permitted)")
+        throw HarnessError(.tracer, operation: "read namespace", path: path, errno: ESRCH, message: "no such process (or not permitted)")
       }
       guard inode != TraceSession.namespaceInode("/proc/self/ns/\(kind)") else {
-        throw TracerError(operation: "select target", path: path, errno: EINVAL,
+        throw HarnessError(.tracer, operation: "select target", path: path, errno: EINVAL,
                           message: "pid \(pid) shares drydock's \(selector.rawValue): that would trace the whole host")
       }
       return inode
@@ -44,17 +37,17 @@ public final class WorkloadTracer {
       let file = "/proc/\(pid)/cgroup"
       guard let text = try? String(contentsOfFile: file, encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
-        throw TracerError(operation: "read cgroup", path: file, errno: ESRCH, message: "no process, or no cgroup v2 membership")
+        throw HarnessError(.tracer, operation: "read cgroup", path: file, errno: ESRCH, message: "no process, or no cgroup v2 membership")
       }
       let relative = String(line.dropFirst(3))
       guard relative != "/", let unified = HostInfo.cgroupMounts().first(where: { $0.version == 2 }) else {
-        throw TracerError(operation: "select target", path: file, errno: EINVAL,
+        throw HarnessError(.tracer, operation: "select target", path: file, errno: EINVAL,
                           message: "pid \(pid) is in the root v2 cgroup (or no cgroup2 mount): that would trace the whole host")
       }
       // cgroup2 ids are the kernfs inode numbers of the cgroup directories.
       let inode = TraceSession.namespaceInode(unified.path + relative)
       guard inode != 0 else {
-        throw TracerError(operation: "stat cgroup", path: unified.path + relative, errno: ENOENT, message: "cgroup directory missing")
+        throw HarnessError(.tracer, operation: "stat cgroup", path: unified.path + relative, errno: ENOENT, message: "cgroup directory missing")
       }
       return inode
     }
@@ -62,14 +55,15 @@ public final class WorkloadTracer {
 
   /// By a process in the container (until it exits), or by a known namespace inode / cgroup id (pid nil:
   /// for the duration only).
+  /// Every syscall lands in the "workload" bucket.
   public func trace(pid: Int32?, id knownID: UInt64? = nil, selector: NamespaceSelector, duration: Double?,
                     timeout: Double) throws -> TraceReport {
     guard let id = try knownID ?? pid.map({ try Self.targetID(pid: $0, selector: selector) }) else {
-      throw TracerError(operation: "select target", errno: EINVAL, message: "give a pid or a namespace/cgroup id")
+      throw HarnessError(.tracer, operation: "select target", errno: EINVAL, message: "give a pid or a namespace/cgroup id")
     }
     guard knownID == nil || (knownID != TraceSession.namespaceInode("/proc/self/ns/mnt")
                               && knownID != TraceSession.namespaceInode("/proc/self/ns/pid") && knownID! > 1) else {
-      throw TracerError(operation: "select target", errno: EINVAL, message: "that id is drydock's own: it would trace the whole host")
+      throw HarnessError(.tracer, operation: "select target", errno: EINVAL, message: "that id is drydock's own: it would trace the whole host")
     }
     let mode: dd_mode = selector == .mntns ? DD_MODE_MNTNS : selector == .pidns ? DD_MODE_PIDNS : DD_MODE_CGROUP
     try session.configureNamespace(mode: mode, id: id)

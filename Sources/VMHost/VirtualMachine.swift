@@ -23,7 +23,7 @@ public enum VirtualMachine {
   public static func run(_ command: [String], options: VMOptions,
                          output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) })
   throws -> VMResult {
-    guard !command.isEmpty else { throw DrydockKitError(operation: "drydock vm", errno: EINVAL, message: "no command given") }
+    guard !command.isEmpty else { throw HarnessError(.kit, operation: "drydock vm", errno: EINVAL, message: "no command given") }
     let kernel = try GuestKernel.find(options.kernel)
     let qemu = try qemuPath()
     let work = try makeWorkDirectory()
@@ -37,7 +37,7 @@ public enum VirtualMachine {
     let started = Date()
     let console = work + "/console.log"
     guard FileManager.default.createFile(atPath: console, contents: nil) else {
-      throw DrydockKitError.posix("create console log", path: console, errno: errno)
+      throw HarnessError.posix(.kit, "create console log", path: console, errno: errno)
     }
     let tail = ConsoleTail(path: console, output: output)
     let thread = Thread { tail.follow() }
@@ -50,14 +50,14 @@ public enum VirtualMachine {
     while !tail.done { usleep(10_000) }
     let wall = Date().timeIntervalSince(started)
     if result.timedOut {
-      throw DrydockKitError(operation: "drydock vm", path: kernel.image, errno: ETIMEDOUT,
+      throw HarnessError(.kit, operation: "drydock vm", path: kernel.image, errno: ETIMEDOUT,
                             message: "the guest ran longer than \(Int(options.timeoutSeconds)) s: qemu was killed")
     }
     let statusText = (try? String(contentsOfFile: work + "/status", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     guard let statusText, let status = Int32(statusText) else {
       let qemuError = (try? String(contentsOfFile: work + "/qemu.err", encoding: .utf8)) ?? ""
       let lastLines = tail.lastLines.joined(separator: " / ")
-      throw DrydockKitError(operation: "drydock vm", path: kernel.image, errno: EIO,
+      throw HarnessError(.kit, operation: "drydock vm", path: kernel.image, errno: EIO,
                             message: "the guest reported no exit status (qemu \(result.summary)): \(qemuError) \(lastLines)")
     }
     return VMResult(exitStatus: status, accelerator: accelerator, kernel: kernel, wallSeconds: wall)
@@ -65,7 +65,7 @@ public enum VirtualMachine {
 
   static func qemuPath() throws -> String {
     guard let path = HostInfo.resolveExecutable("qemu-system-x86_64") else {
-      throw DrydockKitError(operation: "find qemu", path: "qemu-system-x86_64", errno: ENOENT,
+      throw HarnessError(.kit, operation: "find qemu", path: "qemu-system-x86_64", errno: ENOENT,
                             message: "not installed (Debian package qemu-system-x86; scripts/setup installs it)")
     }
     return path
@@ -73,18 +73,18 @@ public enum VirtualMachine {
 
   static func makeWorkDirectory() throws -> String {
     var template = Array((NSTemporaryDirectory() + "drydock-vm.XXXXXX").utf8CString)
-    guard mkdtemp(&template) != nil else { throw DrydockKitError.posix("mkdtemp", path: NSTemporaryDirectory(), errno: errno) }
+    guard mkdtemp(&template) != nil else { throw HarnessError.posix(.kit, "mkdtemp", path: NSTemporaryDirectory(), errno: errno) }
     return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   static func buildInitramfs(kernel: GuestKernel, into work: String) throws -> String {
     guard let repository = BundleFactory.repositoryRoot() else {
-      throw DrydockKitError(operation: "find vm/make-initramfs", message: "cannot locate the repository; set DRYDOCK_REPO")
+      throw HarnessError(.kit, operation: "find vm/make-initramfs", message: "cannot locate the repository; set DRYDOCK_REPO")
     }
     let initrd = work + "/initrd.gz"
     let made = try ProcessRunner.run([repository + "/vm/make-initramfs", initrd, kernel.release], timeout: 120)
     guard made.succeeded else {
-      throw DrydockKitError(operation: "build initramfs", path: initrd, message: made.stderrText.isEmpty ? made.summary : made.stderrText)
+      throw HarnessError(.kit, operation: "build initramfs", path: initrd, message: made.stderrText.isEmpty ? made.summary : made.stderrText)
     }
     return initrd
   }

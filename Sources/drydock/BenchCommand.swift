@@ -15,20 +15,17 @@ struct BenchCommand: ParsableCommand {
     discussion: """
       Every runtime gets the same busybox bundle (bundles/busybox/config.json, the process replaced by the \
       scenario's) with an absolute cgroupsPath of this run's own; runtimes and the floor are interleaved \
-      round-robin. Prints a Markdown table (ratios to the first runtime) and optionally writes JSON.
+      round-robin. Prints a Markdown table (ratios to the first --runtime, the reference) and optionally \
+      writes JSON.
       With --baseline, compares with a stored report from the same host under --thresholds (default \
       bench/thresholds.json), re-runs suspected regressions to confirm them, and exits 2 on a confirmed one.
       Needs root. With crun 1.8.1 on a hybrid cgroup host, run scripts/setup first.
       """)
 
-  @Option(name: .customLong("runtime"), help: ArgumentHelp("A runtime binary (path or name in PATH); repeat for more. The first is the reference.", valueName: "PATH"))
-  var runtimes: [String] = []
+  @OptionGroup var runtimeSelection: RuntimeSelection
 
   @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, run-systemd, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit; checkpoint only when named: it needs CRIU); repeat for more. Default: all but checkpoint.", valueName: "NAME"))
   var scenarios: [String] = []
-
-  @Option(name: .customLong("runtime-arg"), help: ArgumentHelp("A global argument for the runtime named NAME (repeatable), after its profile's (DrydockKit/RuntimeProfiles.swift).", valueName: "NAME=ARG"))
-  var runtimeArgs: [String] = []
 
   @Flag(help: "Fail when any runtime cannot run a trivial container here (default: an unusable runtime is reported and left out, unless it is the first, the reference).")
   var requireAll = false
@@ -42,8 +39,7 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "isolated (sleep before each start, so the cgroup v1 attach pays its RCU grace period), back-to-back, or both.")
   var mode: ModeChoice = .both
 
-  @Option(help: ArgumentHelp("Write the JSON report here.", valueName: "FILE"))
-  var json: String?
+  @OptionGroup var jsonReport: JSONReportOption
 
   @Flag(help: "Do not build and run the C floor.")
   var noFloor = false
@@ -63,8 +59,7 @@ struct BenchCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Bands per metric for --baseline (default: <repository>/bench/thresholds.json, else built-in).", valueName: "FILE"))
   var thresholds: String?
 
-  @Option(help: ArgumentHelp("Run only the i-th of n parts of the scenarios (round-robin by name); merge with drydock report merge.", valueName: "i/n"))
-  var shard: String?
+  @OptionGroup var shardOption: ShardOption
 
   enum ModeChoice: String, ExpressibleByArgument, CaseIterable {
     case isolated, backToBack = "back-to-back", both
@@ -78,7 +73,7 @@ struct BenchCommand: ParsableCommand {
   }
 
   func validate() throws {
-    if runtimes.isEmpty { throw ValidationError("give at least one --runtime PATH") }
+    if runtimeSelection.runtimes.isEmpty { throw ValidationError("give at least one --runtime PATH") }
     if runs < 1 { throw ValidationError("--runs must be at least 1") }
     if warmup < 0 { throw ValidationError("--warmup must not be negative") }
   }
@@ -88,7 +83,7 @@ struct BenchCommand: ParsableCommand {
       throw ValidationError("drydock bench needs root (containers need namespaces, mounts and cgroups)")
     }
     do {
-      let probed = Self.distinctNames(try RuntimeProfiles.probeAll(runtimes, extra: RuntimeProfiles.parseExtra(runtimeArgs)))
+      let probed = Self.distinctNames(try runtimeSelection.probe())
       // The first runtime is the reference of every ratio: it is the one gated.
       let usability = try Preflight.checkAll(probed, workDirectory: NSTemporaryDirectory() + "drydock-bench-preflight-\(getpid())")
       try Preflight.enforce(usability, gate: probed.first?.path, requireAll: requireAll)
@@ -105,7 +100,7 @@ struct BenchCommand: ParsableCommand {
         FileHandle.standardError.write(Data("drydock bench: skipped: \(reason)\n".utf8))
       }
       selected = selected.filter { ScenarioLoader.unmetNeed($0) == nil }
-      let shard = try self.shard.map { try Shard(parsing: $0) }
+      let shard = try shardOption.parsed()
       if let shard { selected = shard.select(selected, key: \.name) }
       var configuration = BenchConfiguration(runtimes: runtimes, scenarios: selected)
       configuration.runs = runs
@@ -127,10 +122,10 @@ struct BenchCommand: ParsableCommand {
       }
       report.environment.shard = shard?.description
       report.environment.unusable = unusable.isEmpty ? nil : unusable
-      if let json {
+      if let json = jsonReport.path {
         let data = try report.jsonData()
         guard FileManager.default.createFile(atPath: json, contents: data) else {
-          throw BenchError(operation: "write JSON", path: json, errno: errno, message: String(cString: strerror(errno)))
+          throw HarnessError(.bench, operation: "write JSON", path: json, errno: errno, message: String(cString: strerror(errno)))
         }
       }
       print(MarkdownTable.render(report), terminator: "")
@@ -139,11 +134,11 @@ struct BenchCommand: ParsableCommand {
         Self.printGate(gate)
         if !gate.passed { throw ExitCode(2) }
       }
-    } catch let error as DrydockKitError {
+    } catch let error as HarnessError where error.domain == .kit {
       // A failure of the run, not of the command line: no usage text, exit 1.
       FileHandle.standardError.write(Data("drydock bench: \(error)\n".utf8))
       throw ExitCode.failure
-    } catch let error as BenchError {
+    } catch let error as HarnessError where error.domain == .bench {
       FileHandle.standardError.write(Data("drydock \(error)\n".utf8))
       throw ExitCode.failure
     }
@@ -194,7 +189,7 @@ extension BenchCommand {
     let here = BenchEnvironment.capture(runtimes: configuration.runtimes, floor: nil, configuration: configuration)
     let differences = Gate.hostDifferences(baseline: stored.environment, current: here, fields: bands.effectiveHostFields)
     if !differences.isEmpty && bands.requireSameHost != false {
-      throw BenchError(operation: "compare with baseline", path: baseline,
+      throw HarnessError(.bench, operation: "compare with baseline", path: baseline,
                        message: "the baseline comes from another host (\(differences.joined(separator: "; "))); "
                          + "wall and CPU times do not compare across hosts")
     }

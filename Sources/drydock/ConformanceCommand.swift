@@ -1,7 +1,6 @@
 // `drydock conformance`: runs the declarative conformance cases against one or more runtimes and writes
 // conformance.json, one TAP file per runtime, junit.xml, matrix.md/.html and coverage.md into --out.
 import ArgumentParser
-import Bench  // Shard only: the i/n split shared with drydock bench
 import Conformance
 import DrydockKit
 import Foundation
@@ -14,11 +13,7 @@ struct ConformanceCommand: ParsableCommand {
     commandName: "conformance",
     abstract: "Run the OCI conformance cases against runtimes driven through their runc-style CLI.")
 
-  @Option(name: .customLong("runtime"), help: "A runtime binary (path or name in PATH); repeat for several.")
-  var runtimes: [String] = []
-
-  @Option(name: .customLong("runtime-arg"), help: "NAME=ARG: a global argument for the runtime named NAME (repeatable).")
-  var runtimeArgs: [String] = []
+  @OptionGroup var runtimeSelection: RuntimeSelection
 
   @Option(help: "Directory of case files (default: <repository>/conformance/cases).")
   var cases: String?
@@ -38,8 +33,7 @@ struct ConformanceCommand: ParsableCommand {
   @Option(help: "Seconds one runtime call may take before it is killed (a hanging runtime costs this per case).")
   var callTimeout: Double = 20
 
-  @Option(help: ArgumentHelp("Run only the i-th of n parts of the cases (round-robin by id); merge with drydock report merge.", valueName: "i/n"))
-  var shard: String?
+  @OptionGroup var shardOption: ShardOption
 
   @Flag(help: "Fail when any runtime cannot run a trivial container here (default: only the --gate runtime must).")
   var requireAll = false
@@ -59,7 +53,7 @@ struct ConformanceCommand: ParsableCommand {
         filter.contains { fnmatch($0, c.id, 0) == 0 || fnmatch($0, "\(c.area)/\(c.id)", 0) == 0 }
       }
     }
-    if let shard { loaded = try Shard(parsing: shard).select(loaded, key: \.id) }
+    if let shard = try shardOption.parsed() { loaded = shard.select(loaded, key: \.id) }
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     try Reports.coverage(loaded).write(toFile: out + "/coverage.md", atomically: true, encoding: .utf8)
     if list {
@@ -67,10 +61,10 @@ struct ConformanceCommand: ParsableCommand {
       print("\(loaded.count) cases")
       return
     }
-    guard !runtimes.isEmpty else { throw ValidationError("give at least one --runtime PATH") }
+    guard !runtimeSelection.runtimes.isEmpty else { throw ValidationError("give at least one --runtime PATH") }
     guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be 1...64") }
     guard !loaded.isEmpty else { throw ValidationError("no case matches") }
-    let under = try RuntimeProfiles.probeAll(runtimes, extra: RuntimeProfiles.parseExtra(runtimeArgs))
+    let under = try runtimeSelection.probe()
     guard Set(under.map(\.name)).count == under.count else {
       throw ValidationError("two runtimes share a name: \(under.map(\.name).joined(separator: ", "))")
     }

@@ -2,6 +2,7 @@
 // `drydock report merge` puts the shards of a CI matrix back together.
 import ArgumentParser
 import Bench
+import DrydockKit
 import Foundation
 import Reports
 
@@ -61,7 +62,7 @@ struct ReportCommand: ParsableCommand {
         for reason in model.verdict.reasons { FileHandle.standardError.write(Data("drydock report: \(reason)\n".utf8)) }
         print("verdict: \(model.verdict.passed ? "pass" : "fail")")
         if check && !model.verdict.passed { throw ExitCode(2) }
-      } catch let error as ReportError {
+      } catch let error as HarnessError where error.domain == .report {
         FileHandle.standardError.write(Data("drydock \(error)\n".utf8))
         throw ExitCode.failure
       }
@@ -80,7 +81,7 @@ struct ReportCommand: ParsableCommand {
         let (_, merged) = try options.load()
         for path in try ReportWriter.writeMerged(merged, to: options.out) { print(path) }
         for note in merged.notes { FileHandle.standardError.write(Data("drydock report merge: note: \(note)\n".utf8)) }
-      } catch let error as ReportError {
+      } catch let error as HarnessError where error.domain == .report {
         FileHandle.standardError.write(Data("drydock \(error)\n".utf8))
         throw ExitCode.failure
       }

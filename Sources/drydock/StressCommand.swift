@@ -33,8 +33,7 @@ struct StressCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Stop the churn after this many seconds, even before --containers.", valueName: "SECONDS"))
   var duration: Double?
 
-  @Option(help: ArgumentHelp("Write the JSON report here.", valueName: "FILE"))
-  var json: String?
+  @OptionGroup var jsonReport: JSONReportOption
 
   @Flag(help: "Race state/kill/delete/exec on one container id instead of the churn.")
   var sameId = false
@@ -96,19 +95,19 @@ struct StressCommand: ParsableCommand {
         sections["churn"] = try encoder.encode(report)
         passed = passed && report.passed
       }
-      if let json {
+      if let json = jsonReport.path {
         var text = "{\n"
         text += sections.keys.sorted().map { "\"\($0)\": " + String(decoding: sections[$0]!, as: UTF8.self) }.joined(separator: ",\n")
         text += "\n}\n"
         guard FileManager.default.createFile(atPath: json, contents: Data(text.utf8)) else {
-          throw StressError(operation: "write JSON", path: json, message: String(cString: strerror(errno)))
+          throw HarnessError(.stress, operation: "write JSON", path: json, message: String(cString: strerror(errno)))
         }
       }
       if !passed { throw ExitCode.failure }
-    } catch let error as DrydockKitError {
+    } catch let error as HarnessError where error.domain == .kit {
       FileHandle.standardError.write(Data("drydock stress: \(error)\n".utf8))
       throw ExitCode.failure
-    } catch let error as StressError {
+    } catch let error as HarnessError where error.domain == .stress {
       FileHandle.standardError.write(Data("drydock \(error)\n".utf8))
       throw ExitCode.failure
     }

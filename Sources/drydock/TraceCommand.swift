@@ -39,8 +39,7 @@ struct TraceCommand: ParsableCommand {
   @Option(help: "Seconds before the traced processes are killed.")
   var timeout = 30.0
 
-  @Option(help: ArgumentHelp("Write the JSON report here.", valueName: "FILE"))
-  var json: String?
+  @OptionGroup var jsonReport: JSONReportOption
 
   @Option(help: ArgumentHelp("Trace a running container: the pid of its init (or any process in it).", valueName: "PID"))
   var pid: Int32?
@@ -115,12 +114,12 @@ struct TraceCommand: ParsableCommand {
       if let overhead {
         let result = try OverheadMeter(tracer: tracer).measure(bundle: traceBundle, options: options, runs: overhead)
         print(result.markdown(), terminator: "")
-        if let json { try write(result.jsonData(), to: json) }
+        if let json = jsonReport.path { try write(result.jsonData(), to: json) }
         return
       }
       if let file = verifyProfile {
         guard let data = FileManager.default.contents(atPath: file) else {
-          throw TracerError(operation: "read profile", path: file, errno: ENOENT, message: "cannot read file")
+          throw HarnessError(.tracer, operation: "read profile", path: file, errno: ENOENT, message: "cannot read file")
         }
         let verdict = try SeccompProfiler(tracer: tracer).verify(profile: data, bundle: traceBundle, options: options)
         print(verdict.markdown(), terminator: "")
@@ -143,23 +142,20 @@ struct TraceCommand: ParsableCommand {
       let report = try tracer.trace(bundle: traceBundle, options: options)
       try emit(report)
       if report.timedOut { throw ExitCode.failure }
-    } catch let error as TracerError {
-      FileHandle.standardError.write(Data("drydock trace: \(error)\n".utf8))
-      throw ExitCode.failure
-    } catch let error as DrydockKitError {
+    } catch let error as HarnessError where error.domain == .tracer || error.domain == .kit {
       FileHandle.standardError.write(Data("drydock trace: \(error)\n".utf8))
       throw ExitCode.failure
     }
   }
 
   private func emit(_ report: TraceReport) throws {
-    if let json { try report.write(to: json) }
+    if let json = jsonReport.path { try report.write(to: json) }
     print(MarkdownRenderer.render(report), terminator: "")
   }
 
   private func write(_ data: Data, to path: String) throws {
     guard FileManager.default.createFile(atPath: path, contents: data) else {
-      throw TracerError(operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(.tracer, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
   }
 }

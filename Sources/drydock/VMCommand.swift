@@ -64,7 +64,7 @@ struct VMCommand: ParsableCommand {
       let result = try VirtualMachine.run(argv, options: options)
       FileHandle.standardError.write(Data("drydock vm: \(result.kernel.release), cgroup \(mode.rawValue), init \(initSystem.rawValue), \(result.accelerator.rawValue.uppercased()): exit \(result.exitStatus) after \(String(format: "%.1f", result.wallSeconds)) s\n".utf8))
       if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
-    } catch let error as DrydockKitError {
+    } catch let error as HarnessError where error.domain == .kit {
       FileHandle.standardError.write(Data("drydock \(error)\n".utf8))
       throw ExitCode.failure
     }

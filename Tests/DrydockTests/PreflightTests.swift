@@ -49,8 +49,8 @@ import Testing
       #expect(left.isEmpty, "\(mount.path): \(left)")
     }
     // The gate decides: an unusable gated runtime or --require-all is fatal, a comparison runtime is not.
-    #expect(throws: DrydockKitError.self) { try Preflight.enforce(found, gate: broken.path, requireAll: false) }
-    #expect(throws: DrydockKitError.self) { try Preflight.enforce(found, gate: "runc", requireAll: true) }
+    #expect(#expect(throws: HarnessError.self) { try Preflight.enforce(found, gate: broken.path, requireAll: false) }?.domain == .kit)
+    #expect(#expect(throws: HarnessError.self) { try Preflight.enforce(found, gate: "runc", requireAll: true) }?.domain == .kit)
     try Preflight.enforce(found, gate: "runc", requireAll: false)
   }
 

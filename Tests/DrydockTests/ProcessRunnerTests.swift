@@ -69,7 +69,7 @@ import Testing
   }
 
   @Test func missingBinaryThrows() {
-    #expect(throws: DrydockKitError.self) { try ProcessRunner.run(["/nonexistent/binary"]) }
+    #expect(#expect(throws: HarnessError.self) { try ProcessRunner.run(["/nonexistent/binary"]) }?.domain == .kit)
   }
 
   @Test func jsonOutputIsParsed() throws {

@@ -1,6 +1,7 @@
 // Gating on synthetic reports: an injected regression is caught and confirmed, noise within the bands is
 // not, a regression that a re-run does not reproduce stays unconfirmed.
 import Bench
+import DrydockKit
 import Foundation
 import Testing
 
@@ -104,8 +105,8 @@ import Testing
   }
 
   @Test func badThresholdsAreRejectedWithThePath() {
-    #expect(throws: BenchError.self) { try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"statistic":"p42"}}}"#.utf8), path: "t.json") }
-    #expect(throws: BenchError.self) { try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"relative":-1}}}"#.utf8)) }
+    #expect(#expect(throws: HarnessError.self) { try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"statistic":"p42"}}}"#.utf8), path: "t.json") }?.domain == .bench)
+    #expect(#expect(throws: HarnessError.self) { try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"relative":-1}}}"#.utf8)) }?.domain == .bench)
   }
 
   func scaled(_ s: Summary, _ f: Double) -> Summary {

@@ -12,15 +12,15 @@ enum StressFixtures {
   static let repository = BundleFactory.repositoryRoot()
 
   /// hull as built by `swift build --product hull`, or why the hull tests cannot run.
-  static let hull: Result<RuntimeUnderTest, StressError> = {
-    guard getuid() == 0 else { return .failure(StressError(operation: "skip", message: "needs root")) }
-    guard let repository else { return .failure(StressError(operation: "skip", message: "repository not found (set DRYDOCK_REPO)")) }
+  static let hull: Result<RuntimeUnderTest, HarnessError> = {
+    guard getuid() == 0 else { return .failure(HarnessError(.stress, operation: "skip", message: "needs root")) }
+    guard let repository else { return .failure(HarnessError(.stress, operation: "skip", message: "repository not found (set DRYDOCK_REPO)")) }
     let path = repository + "/.build/debug/hull"
     guard FileManager.default.isExecutableFile(atPath: path) else {
-      return .failure(StressError(operation: "skip", path: path, message: "no hull binary: run swift build --product hull"))
+      return .failure(HarnessError(.stress, operation: "skip", path: path, message: "no hull binary: run swift build --product hull"))
     }
     do { return .success(try RuntimeUnderTest.probe(path, name: "hull")) } catch {
-      return .failure(StressError(operation: "skip", path: path, message: "\(error)"))
+      return .failure(HarnessError(.stress, operation: "skip", path: path, message: "\(error)"))
     }
   }()
 

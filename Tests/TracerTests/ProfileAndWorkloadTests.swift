@@ -58,7 +58,7 @@ struct ProfileAndWorkloadTests {
     #expect((report.syscalls["clone"] ?? 0) + (report.syscalls["vfork"] ?? 0) >= 1)
     #expect((report.syscalls["getdents64"] ?? 0) >= 1)
     #expect(report.notes.contains { $0.contains("exited") })
-    #expect(throws: TracerError.self) { try WorkloadTracer.targetID(pid: getpid(), selector: .mntns) }
+    #expect(#expect(throws: HarnessError.self) { try WorkloadTracer.targetID(pid: getpid(), selector: .mntns) }?.domain == .tracer)
   }
 
   @Test("diff of two reports: deltas, largest first, per bucket")
@@ -81,15 +81,15 @@ struct ProfileAndWorkloadTests {
 
   @Test("errors are clear: not root, no BTF")
   func preflight() {
-    do { try Preflight.check(uid: 1000); Issue.record("no error for a non-root uid") } catch let error as TracerError {
+    do { try Preflight.check(uid: 1000); Issue.record("no error for a non-root uid") } catch let error as HarnessError where error.domain == .tracer {
       #expect(error.description.contains("root"))
       #expect(error.errno == EPERM)
     } catch { Issue.record("unexpected \(error)") }
-    do { try Preflight.check(uid: 0, btfPath: "/nonexistent/vmlinux"); Issue.record("no error without BTF") } catch let error as TracerError {
+    do { try Preflight.check(uid: 0, btfPath: "/nonexistent/vmlinux"); Issue.record("no error without BTF") } catch let error as HarnessError where error.domain == .tracer {
       #expect(error.description.contains("BTF"))
       #expect(error.path == "/nonexistent/vmlinux")
     } catch { Issue.record("unexpected \(error)") }
-    #expect(throws: TracerError.self) { try TraceSession(btfPath: "/nonexistent/vmlinux") }
+    #expect(#expect(throws: HarnessError.self) { try TraceSession(btfPath: "/nonexistent/vmlinux") }?.domain == .tracer)
   }
 
   @Test("a BPF source no clang can compile gives an error naming the compilers tried")
@@ -104,7 +104,7 @@ struct ProfileAndWorkloadTests {
     do {
       _ = try BPFObjectBuilder.objectPath(sourceDirectory: directory, cacheDirectory: directory + "/cache")
       Issue.record("a broken source compiled")
-    } catch let error as TracerError {
+    } catch let error as HarnessError where error.domain == .tracer {
       #expect(error.operation == "compile BPF")
       #expect(error.message.contains("clang"))
       #expect(!FileManager.default.fileExists(atPath: directory + "/cache/drydock_trace-\(try BPFObjectBuilder.sourceHash(directory)).bpf.o"))
@@ -113,7 +113,7 @@ struct ProfileAndWorkloadTests {
 
   @Test("a missing BPF object is named", .enabled(if: TracerFixture.isRoot, "needs root"))
   func badObject() {
-    #expect(throws: TracerError.self) { try BPFSession(objectPath: "/nonexistent.bpf.o") }
+    #expect(#expect(throws: HarnessError.self) { try BPFSession(objectPath: "/nonexistent.bpf.o") }?.domain == .tracer)
   }
 
   @Test("per-syscall overhead: measurable, counting costs more than being untracked", .enabled(if: TracerFixture.isRoot, "needs root"))

@@ -72,9 +72,10 @@ import Testing
     options.timeoutSeconds = 25
     options.memoryMiB = 512
     options.workingDirectory = "/"
-    #expect(throws: DrydockKitError.self) {
+    let error = #expect(throws: HarnessError.self) {
       _ = try VirtualMachine.run(["/bin/sleep", "600"], options: options, output: { _ in })
     }
+    #expect(error?.domain == .kit)
   }
 
   /// The fresh-machine case of scripts/setup, for real: a hybrid host whose hugetlb sits on cgroup2 (a fresh Debian
