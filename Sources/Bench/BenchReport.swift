@@ -142,6 +142,8 @@ public struct BenchReport: Codable, Sendable {
   public var results: [BenchResult]
   /// The comparison with a stored baseline, when the run was gated (--baseline).
   public var gate: GateReport?
+  /// Where each runtime stood against another in this run, when checked (--levels; Levels.swift).
+  public var levels: [LevelFinding]?
 
   public init(environment: BenchEnvironment, results: [BenchResult], gate: GateReport? = nil) {
     self.environment = environment; self.results = results; self.gate = gate

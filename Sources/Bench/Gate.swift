@@ -83,6 +83,7 @@ public enum Gate {
     case "cgroup_memory_kb": summary = result.cgroupMemoryKilobytes
     case "page_faults": summary = result.pageFaults
     case "context_switches": summary = result.contextSwitches
+    case "pss_kb": summary = result.pssKilobytes
     default: summary = nil
     }
     guard let summary else { return nil }

@@ -88,9 +88,11 @@ public struct Thresholds: Codable, Sendable {
   public var runtimes: [String]?
   public var metrics: [String: Band]?
   public var overrides: [BandOverride]?
+  /// Ratios between runtimes of one run that `drydock bench --levels` holds them to (Levels.swift).
+  public var levels: [LevelLimit]?
 
   enum CodingKeys: String, CodingKey {
-    case runtimes, metrics, overrides
+    case runtimes, metrics, overrides, levels
     case requireSameHost = "require_same_host", hostFields = "host_fields", confirmReruns = "confirm_reruns"
   }
 

@@ -56,8 +56,11 @@ struct BenchCommand: ParsableCommand {
   @Option(help: ArgumentHelp("A stored bench JSON from the same host to gate against.", valueName: "FILE"))
   var baseline: String?
 
-  @Option(help: ArgumentHelp("Bands per metric for --baseline (default: <repository>/bench/thresholds.json, else built-in).", valueName: "FILE"))
+  @Option(help: ArgumentHelp("Bands per metric for --baseline, and the levels of --levels (default: <repository>/bench/thresholds.json, else built-in).", valueName: "FILE"))
   var thresholds: String?
+
+  @Flag(help: "Check this run against the thresholds file's \"levels\": ratios between runtimes measured together (such as hull's CPU above the floor against crun's), no baseline needed; exit 2 when one is exceeded.")
+  var levels = false
 
   @OptionGroup var shardOption: ShardOption
 
@@ -110,6 +113,7 @@ struct BenchCommand: ParsableCommand {
       configuration.isolationSleepMilliseconds = isolationSleep
       configuration.seed = seed
       let gating = try loadGating(configuration: configuration)
+      let levelLimits = levels ? try loadLevels() : []
       var report: BenchReport
       if selected.isEmpty, let shard {
         // More shards than scenarios: an empty part is not an error in a CI matrix, and its (empty) JSON
@@ -119,6 +123,7 @@ struct BenchCommand: ParsableCommand {
       } else {
         report = try measure(configuration)
         if let gating { report.gate = try gate(report, configuration: configuration, gating) }
+        if levels { report.levels = Levels.check(report, limits: levelLimits) }
       }
       report.environment.shard = shard?.description
       report.environment.unusable = unusable.isEmpty ? nil : unusable
@@ -130,10 +135,12 @@ struct BenchCommand: ParsableCommand {
       }
       print(MarkdownTable.render(report), terminator: "")
       for runtime in unusable { print("UNUSABLE, not measured: \(runtime.summary)") }
+      for line in Levels.summaryLines(report.levels ?? []) { print(line) }
       if let gate = report.gate {
         Self.printGate(gate)
         if !gate.passed { throw ExitCode(2) }
       }
+      if !Levels.passed(report.levels ?? []) { throw ExitCode(2) }
     } catch let error as HarnessError where error.domain == .kit {
       // A failure of the run, not of the command line: no usage text, exit 1.
       FileHandle.standardError.write(Data("drydock bench: \(error)\n".utf8))
@@ -168,6 +175,16 @@ struct BenchCommand: ParsableCommand {
 
 // Gating: --baseline and --thresholds.
 extension BenchCommand {
+  /// The thresholds file's levels, read before the run (a wrong path fails in seconds).
+  func loadLevels() throws -> [LevelLimit] {
+    guard let path = thresholds ?? BundleFactory.repositoryRoot().map({ $0 + "/bench/thresholds.json" }) else {
+      throw ValidationError("--levels: cannot find bench/thresholds.json (pass --thresholds FILE or set DRYDOCK_REPO)")
+    }
+    let limits = try Thresholds.load(path).levels ?? []
+    if limits.isEmpty { throw HarnessError(.bench, operation: "read levels", path: path, message: "the file has no \"levels\"") }
+    return limits
+  }
+
   struct Gating {
     var baseline: BenchReport
     var thresholds: Thresholds
@@ -177,7 +194,7 @@ extension BenchCommand {
   /// after the whole benchmark.
   func loadGating(configuration: BenchConfiguration) throws -> Gating? {
     guard let baseline else {
-      if thresholds != nil { throw ValidationError("--thresholds needs --baseline FILE") }
+      if thresholds != nil && !levels { throw ValidationError("--thresholds needs --baseline FILE or --levels") }
       return nil
     }
     let stored = try BenchReport.load(baseline)

@@ -16,8 +16,6 @@ struct RuntimeTraceTests {
   func traceRun(_ name: String) throws {
     let runtime = try #require(TracerFixture.runtime(name), "scripts/setup installs runc, crun and runsc, and the build makes hull")
     let report = try TracerFixture.trace(runtime)
-    // hull is built by other work in progress: a hull that cannot run the bundle is not the tracer's failure.
-    if name == "hull" && report.runtimeExitCode != 0 { return }
     #expect(report.runtimeExitCode == 0, "\(report.notes)")
     #expect(report.totalSyscalls > 200)
     #expect((report.syscalls["execve"] ?? 0) >= 1)
@@ -40,6 +38,21 @@ struct RuntimeTraceTests {
       #expect(object?[key] != nil, "JSON lacks \(key)")
     }
     #expect(MarkdownRenderer.render(report).contains("pivot_root"))
+  }
+
+  /// #20's gate on hull's own syscalls: bench/thresholds.json's "syscall_levels" (drydock bench measures
+  /// time and memory; this count is exact under the tracer, so it is gated here).
+  @Test("hull's syscalls per run of /bin/true stay within bench/thresholds.json's level")
+  func hullSyscallLevel() throws {
+    let hull = try #require(TracerFixture.runtime("hull"), "the build makes hull")
+    let root = try #require(BundleFactory.repositoryRoot())
+    let data = try Data(contentsOf: URL(fileURLWithPath: root + "/bench/thresholds.json"))
+    let levels = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["syscall_levels"] as? [String: Any]
+    let limit = try #require(levels?["hull run"] as? Int, "bench/thresholds.json has no syscall_levels.\"hull run\"")
+    _ = try TracerFixture.trace(hull)  // the first container under the fixture's parent cgroup makes it
+    let report = try TracerFixture.trace(hull)
+    #expect(report.runtimeExitCode == 0, "\(report.notes)")
+    #expect(report.totalSyscalls <= limit, "hull made \(report.totalSyscalls) syscalls (level \(limit)): \(report.syscalls.sorted { $0.value > $1.value }.prefix(12))")
   }
 
   @Test("crun's count is the same run to run, and agrees with perf's count of the same tree")
