@@ -52,12 +52,15 @@ let package = Package(
     .target(name: "VMHost", dependencies: ["DrydockKit"]),
     .executableTarget(
       name: "drydock",
-      dependencies: ["DrydockKit", "Bench", "Conformance", "Tracer", "Reports", "Stress", "VMHost",
-                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "DrydockKit", "Bench", "Conformance", "Tracer", "Reports", "Stress", "VMHost",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
 
     // ---- tests ----
     .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
-    .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "OCISpec", "LinuxKit", "CSeccomp"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "SeccompTests", dependencies: ["Seccomp", "OCISpec", "LinuxKit", "CSeccomp"], exclude: ["Fixtures"]),
     .testTarget(name: "HullTests", dependencies: ["RuntimeCore", "OCISpec", "LinuxKit", "Cgroups"]),
     .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "LinuxKit"]),
     .testTarget(name: "DrydockTests", dependencies: ["DrydockKit", "Bench", "Conformance"]),

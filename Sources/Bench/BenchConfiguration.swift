@@ -34,13 +34,20 @@ public struct BenchConfiguration: Sendable {
 
   /// Checks runs >= 1, warmup >= 0, and at least one runtime, scenario and mode.
   public func validate() throws {
-    guard !runtimes.isEmpty else { throw HarnessError(.bench, operation: "configure", message: "no runtime given (--runtime PATH)") }
-    guard !scenarios.isEmpty else { throw HarnessError(.bench, operation: "configure", message: "no scenario selected") }
+    guard !runtimes.isEmpty else {
+      throw HarnessError(.bench, operation: "configure", message: "no runtime given (--runtime PATH)")
+    }
+    guard !scenarios.isEmpty else {
+      throw HarnessError(.bench, operation: "configure", message: "no scenario selected")
+    }
     guard !modes.isEmpty else { throw HarnessError(.bench, operation: "configure", message: "no mode selected") }
-    guard runs >= 1, warmup >= 0 else { throw HarnessError(.bench, operation: "configure", message: "runs must be >= 1 and warmup >= 0") }
+    guard runs >= 1, warmup >= 0 else {
+      throw HarnessError(.bench, operation: "configure", message: "runs must be >= 1 and warmup >= 0")
+    }
     let names = runtimes.map(\.name)
     guard Set(names).count == names.count, !names.contains("floor") else {
-      throw HarnessError(.bench, operation: "configure", message: "runtime names must be distinct and not 'floor': \(names)")
+      throw HarnessError(
+        .bench, operation: "configure", message: "runtime names must be distinct and not 'floor': \(names)")
     }
   }
 }

@@ -59,15 +59,24 @@ public struct BenchEnvironment: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case kernel, machine, cpus, runtimes, floor, runs, warmup, modes, seed, shard, unusable, host
-    case kernelVersion = "kernel_version", cgroupMode = "cgroup_mode", v1Controllers = "v1_controllers"
-    case unifiedControllers = "unified_controllers", loadBefore = "load_before", loadAfter = "load_after"
-    case capabilityBoundingSet = "capability_bounding_set", startedAt = "started_at"
-    case durationSeconds = "duration_s", isolationSleepMilliseconds = "isolation_sleep_ms"
-    case rootfsStrategy = "rootfs_strategy", measuredWith = "measured_with"
+    case kernelVersion = "kernel_version"
+    case cgroupMode = "cgroup_mode"
+    case v1Controllers = "v1_controllers"
+    case unifiedControllers = "unified_controllers"
+    case loadBefore = "load_before"
+    case loadAfter = "load_after"
+    case capabilityBoundingSet = "capability_bounding_set"
+    case startedAt = "started_at"
+    case durationSeconds = "duration_s"
+    case isolationSleepMilliseconds = "isolation_sleep_ms"
+    case rootfsStrategy = "rootfs_strategy"
+    case measuredWith = "measured_with"
   }
 
   /// The environment now; `loadAfter` and `durationSeconds` are filled in after the run.
-  public static func capture(runtimes: [RuntimeUnderTest], floor: String?, configuration: BenchConfiguration) -> BenchEnvironment {
+  public static func capture(runtimes: [RuntimeUnderTest], floor: String?, configuration: BenchConfiguration)
+    -> BenchEnvironment
+  {
     let host = HostInfo.current()
     return BenchEnvironment(
       kernel: host.kernelRelease, kernelVersion: host.kernelVersion, machine: host.machine,
@@ -75,7 +84,9 @@ public struct BenchEnvironment: Codable, Sendable {
       unifiedControllers: host.unifiedControllers, cpus: host.cpus,
       loadBefore: host.loadAverage, loadAfter: [],
       capabilityBoundingSet: "0x" + String(host.capabilityBoundingSet, radix: 16),
-      runtimes: runtimes.map { RuntimeRecord(name: $0.name, path: $0.path, version: $0.version, binaryBytes: RuntimeRecord.size(of: $0.path)) },
+      runtimes: runtimes.map {
+        RuntimeRecord(name: $0.name, path: $0.path, version: $0.version, binaryBytes: RuntimeRecord.size(of: $0.path))
+      },
       floor: floor, startedAt: ISO8601DateFormatter().string(from: Date()), durationSeconds: 0,
       runs: configuration.runs, warmup: configuration.warmup, modes: configuration.modes.map(\.rawValue),
       isolationSleepMilliseconds: configuration.isolationSleepMilliseconds,
@@ -120,20 +131,37 @@ public struct BenchResult: Codable, Sendable {
   /// Checkpoint scenarios ("checkpoint" phase): KB of the CRIU image files (*.img) of one dump.
   public var imageKilobytes: Summary?
 
-  public init(runtime: String, scenario: String, phase: String, mode: String, n: Int, failures: Int,
-              wallMilliseconds: Summary?, cpuMilliseconds: Summary?, rssKilobytes: Summary?, firstFailure: String? = nil) {
-    self.runtime = runtime; self.scenario = scenario; self.phase = phase; self.mode = mode; self.n = n
-    self.failures = failures; self.wallMilliseconds = wallMilliseconds; self.cpuMilliseconds = cpuMilliseconds
-    self.rssKilobytes = rssKilobytes; self.firstFailure = firstFailure
+  public init(
+    runtime: String, scenario: String, phase: String, mode: String, n: Int, failures: Int,
+    wallMilliseconds: Summary?, cpuMilliseconds: Summary?, rssKilobytes: Summary?, firstFailure: String? = nil
+  ) {
+    self.runtime = runtime
+    self.scenario = scenario
+    self.phase = phase
+    self.mode = mode
+    self.n = n
+    self.failures = failures
+    self.wallMilliseconds = wallMilliseconds
+    self.cpuMilliseconds = cpuMilliseconds
+    self.rssKilobytes = rssKilobytes
+    self.firstFailure = firstFailure
   }
 
   enum CodingKeys: String, CodingKey {
     case runtime, scenario, phase, mode, n, failures
-    case wallMilliseconds = "wall_ms", cpuMilliseconds = "cpu_ms", rssKilobytes = "rss_kb", firstFailure = "first_failure"
-    case containersPerSecond = "containers_per_s", cgroupMemoryKilobytes = "cgroup_memory_kb"
-    case pageFaults = "page_faults", contextSwitches = "context_switches"
-    case pssKilobytes = "pss_kb", cgroupKilobytes = "cgroup_kb", heldProcesses = "held_processes"
-    case memoryLimit = "memory_limit", imageKilobytes = "image_kb"
+    case wallMilliseconds = "wall_ms"
+    case cpuMilliseconds = "cpu_ms"
+    case rssKilobytes = "rss_kb"
+    case firstFailure = "first_failure"
+    case containersPerSecond = "containers_per_s"
+    case cgroupMemoryKilobytes = "cgroup_memory_kb"
+    case pageFaults = "page_faults"
+    case contextSwitches = "context_switches"
+    case pssKilobytes = "pss_kb"
+    case cgroupKilobytes = "cgroup_kb"
+    case heldProcesses = "held_processes"
+    case memoryLimit = "memory_limit"
+    case imageKilobytes = "image_kb"
   }
 }
 
@@ -146,7 +174,9 @@ public struct BenchReport: Codable, Sendable {
   public var levels: [LevelFinding]?
 
   public init(environment: BenchEnvironment, results: [BenchResult], gate: GateReport? = nil) {
-    self.environment = environment; self.results = results; self.gate = gate
+    self.environment = environment
+    self.results = results
+    self.gate = gate
   }
 
   /// A stored report; a HarnessError(.bench, operation: "read bench report") naming the file when it cannot be read.

@@ -2,6 +2,7 @@
 // turns the samples into a BenchReport.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,9 +37,9 @@ struct SampleKey: Hashable {
 struct Samples {
   var wall: [Double] = [], cpu: [Double] = [], rss: [Double] = [], cgroupMemory: [Double] = []
   var faults: [Double] = [], switches: [Double] = []
-  var pss: [Double] = [], cgroupUsage: [Double] = [], processes: [Double] = []   // held scenarios
-  var image: [Double] = []                                                          // checkpoint scenarios
-  var limitSearch: MemoryLimitSearch?                                              // limit scenarios
+  var pss: [Double] = [], cgroupUsage: [Double] = [], processes: [Double] = []  // held scenarios
+  var image: [Double] = []  // checkpoint scenarios
+  var limitSearch: MemoryLimitSearch?  // limit scenarios
   var failures = 0
   var firstFailure: String?
 }
@@ -64,7 +65,10 @@ struct Measurement {
     switches = usage.contextSwitches.map(Double.init)
   }
   init(phase: String, wall: Double, cpu: Double, rss: Double) {
-    self.phase = phase; self.wall = wall; self.cpu = cpu; self.rss = rss
+    self.phase = phase
+    self.wall = wall
+    self.cpu = cpu
+    self.rss = rss
   }
 }
 
@@ -106,7 +110,9 @@ public final class BenchRunner {
     }
     cgroupPrefix = CgroupCleaner.uniquePrefix("drydock-bench")
     let cleaner: CgroupCleaner
-    do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as HarnessError { throw error.relabeled(.bench) }
+    do { cleaner = try CgroupCleaner(prefix: cgroupPrefix) } catch let error as HarnessError {
+      throw error.relabeled(.bench)
+    }
     self.cleaner = cleaner
     defer {
       cleanUp(cleaner: cleaner)
@@ -121,21 +127,26 @@ public final class BenchRunner {
       throw HarnessError(.bench, operation: "find bench/floor", message: "cannot find bench/floor (set DRYDOCK_REPO)")
     }
     // Without the launcher, peak RSS would read the test-bed's own (see bench/floor/measure.c).
-    measurePath = try Floor.build("measure", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler).path
+    measurePath = try Floor.build(
+      "measure", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler
+    ).path
     var floorDescription: String?
     if configuration.includeFloor && configuration.scenarios.contains(where: \.runsFloor) {
-      let built = try Floor.build("floor", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler)
+      let built = try Floor.build(
+        "floor", sourceDirectory: sources, into: workDirectory, compiler: configuration.compiler)
       floorPath = built.path
       floorDescription = built.description
     }
     drivers = configuration.runtimes.enumerated().map { index, runtime in
-      var driver = RuntimeDriver(runtime: runtime, stateRoot: "\(workDirectory)/state/\(index)-\(runtime.name)",
-                                 timeout: configuration.timeoutSeconds)
+      var driver = RuntimeDriver(
+        runtime: runtime, stateRoot: "\(workDirectory)/state/\(index)-\(runtime.name)",
+        timeout: configuration.timeoutSeconds)
       driver.launcher = [measurePath, usageFile(index)]
       return driver
     }
-    var environment = BenchEnvironment.capture(runtimes: configuration.runtimes, floor: floorDescription,
-                                               configuration: configuration)
+    var environment = BenchEnvironment.capture(
+      runtimes: configuration.runtimes, floor: floorDescription,
+      configuration: configuration)
 
     let total = configuration.scenarios.reduce(0) { sum, scenario in
       // A limit scenario is one bisection per participant: one tick each.
@@ -151,9 +162,11 @@ public final class BenchRunner {
             done += 1
             if let progress {
               let elapsed = Double(ProcessRunner.monotonicNanoseconds() - started) / 1e9
-              progress(BenchProgress(done: done, total: total, scenario: scenario.name, mode: mode.rawValue,
-                                     runtime: name, elapsedSeconds: elapsed,
-                                     etaSeconds: elapsed / Double(done) * Double(total - done)))
+              progress(
+                BenchProgress(
+                  done: done, total: total, scenario: scenario.name, mode: mode.rawValue,
+                  runtime: name, elapsedSeconds: elapsed,
+                  etaSeconds: elapsed / Double(done) * Double(total - done)))
             }
           }
           continue
@@ -179,9 +192,11 @@ public final class BenchRunner {
             done += 1
             if let progress {
               let elapsed = Double(ProcessRunner.monotonicNanoseconds() - started) / 1e9
-              progress(BenchProgress(done: done, total: total, scenario: scenario.name, mode: mode.rawValue,
-                                     runtime: context.participant.name, elapsedSeconds: elapsed,
-                                     etaSeconds: elapsed / Double(done) * Double(total - done)))
+              progress(
+                BenchProgress(
+                  done: done, total: total, scenario: scenario.name, mode: mode.rawValue,
+                  runtime: context.participant.name, elapsedSeconds: elapsed,
+                  etaSeconds: elapsed / Double(done) * Double(total - done)))
             }
             guard iteration >= configuration.warmup else { continue }
             record(outcome, scenario: scenario, mode: mode, participant: context.participant.name, into: &samples)
@@ -217,8 +232,10 @@ public final class BenchRunner {
     return members
   }
 
-  private func record(_ outcome: TrialOutcome, scenario: Scenario, mode: BenchMode, participant: String,
-                      into samples: inout [SampleKey: Samples]) {
+  private func record(
+    _ outcome: TrialOutcome, scenario: Scenario, mode: BenchMode, participant: String,
+    into samples: inout [SampleKey: Samples]
+  ) {
     switch outcome {
     case .measured(let measurements):
       for m in measurements {
@@ -259,26 +276,37 @@ public final class BenchRunner {
             // One seed per series, derived from the run's seed, so intervals are reproducible and independent.
             var hasher = SplitMix64(seed: configuration.seed &+ UInt64(results.count))
             let seed = hasher.next()
-            results.append(BenchResult(
-              runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue, n: max(s.wall.count, s.pss.count),
-              failures: s.failures,
-              wallMilliseconds: s.wall.isEmpty ? nil : Statistics.summarize(s.wall, seed: seed),
-              cpuMilliseconds: s.cpu.isEmpty ? nil : Statistics.summarize(s.cpu, seed: seed),
-              rssKilobytes: s.rss.isEmpty ? nil : Statistics.summarize(s.rss, seed: seed),
-              firstFailure: s.firstFailure))
+            results.append(
+              BenchResult(
+                runtime: name, scenario: scenario.name, phase: phase, mode: mode.rawValue,
+                n: max(s.wall.count, s.pss.count),
+                failures: s.failures,
+                wallMilliseconds: s.wall.isEmpty ? nil : Statistics.summarize(s.wall, seed: seed),
+                cpuMilliseconds: s.cpu.isEmpty ? nil : Statistics.summarize(s.cpu, seed: seed),
+                rssKilobytes: s.rss.isEmpty ? nil : Statistics.summarize(s.rss, seed: seed),
+                firstFailure: s.firstFailure))
             if !s.faults.isEmpty { results[results.count - 1].pageFaults = Statistics.summarize(s.faults, seed: seed) }
-            if !s.switches.isEmpty { results[results.count - 1].contextSwitches = Statistics.summarize(s.switches, seed: seed) }
+            if !s.switches.isEmpty {
+              results[results.count - 1].contextSwitches = Statistics.summarize(s.switches, seed: seed)
+            }
             if !s.cgroupMemory.isEmpty {
               results[results.count - 1].cgroupMemoryKilobytes = Statistics.summarize(s.cgroupMemory, seed: seed)
             }
             if !s.pss.isEmpty { results[results.count - 1].pssKilobytes = Statistics.summarize(s.pss, seed: seed) }
-            if !s.cgroupUsage.isEmpty { results[results.count - 1].cgroupKilobytes = Statistics.summarize(s.cgroupUsage, seed: seed) }
-            if !s.processes.isEmpty { results[results.count - 1].heldProcesses = Statistics.summarize(s.processes, seed: seed) }
-            if !s.image.isEmpty { results[results.count - 1].imageKilobytes = Statistics.summarize(s.image, seed: seed) }
+            if !s.cgroupUsage.isEmpty {
+              results[results.count - 1].cgroupKilobytes = Statistics.summarize(s.cgroupUsage, seed: seed)
+            }
+            if !s.processes.isEmpty {
+              results[results.count - 1].heldProcesses = Statistics.summarize(s.processes, seed: seed)
+            }
+            if !s.image.isEmpty {
+              results[results.count - 1].imageKilobytes = Statistics.summarize(s.image, seed: seed)
+            }
             results[results.count - 1].memoryLimit = s.limitSearch
             if scenario.kind == .throughput && !s.wall.isEmpty {
               let batch = Double(scenario.batchSize)
-              results[results.count - 1].containersPerSecond = Statistics.summarize(s.wall.map { batch * 1000 / $0 }, seed: seed)
+              results[results.count - 1].containersPerSecond = Statistics.summarize(
+                s.wall.map { batch * 1000 / $0 }, seed: seed)
             }
           }
         }
@@ -294,8 +322,12 @@ public final class BenchRunner {
   /// Scopes of this run that a failed or killed runtime call left behind (their names carry the run's prefix).
   private func stopLeftoverScopes() {
     guard configuration.scenarios.contains(where: { $0.systemdCgroup == true }),
-          let listed = try? ProcessRunner.run(["systemctl", "list-units", "--all", "--plain", "--no-legend",
-                                                "\(systemdScopePrefix)-*.scope"], timeout: 20) else { return }
+      let listed = try? ProcessRunner.run(
+        [
+          "systemctl", "list-units", "--all", "--plain", "--no-legend",
+          "\(systemdScopePrefix)-*.scope",
+        ], timeout: 20)
+    else { return }
     for line in listed.stdoutText.split(separator: "\n") {
       guard let unit = line.split(separator: " ").first, unit.hasPrefix(systemdScopePrefix + "-") else { continue }
       _ = try? ProcessRunner.run(["systemctl", "stop", String(unit)], timeout: 20)
@@ -323,7 +355,8 @@ public final class BenchRunner {
     let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     var template = Array("\(base)/drydock-bench-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
-      throw HarnessError(.bench, operation: "mkdtemp", path: base, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(
+        .bench, operation: "mkdtemp", path: base, errno: errno, message: String(cString: strerror(errno)))
     }
     return String(cString: made)
   }

@@ -5,6 +5,7 @@
 // descriptor of the host's open (its stdio): CRIU cannot dump a file outside the container's mounts.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,8 @@ extension BenchRunner {
     try writeConfig(context, id: id)
     let bundle = context.bundle.path
     let images = bundle + "/images-\(id)"
-    let pidFile = bundle + "/\(id).pid", restoredPidFile = bundle + "/\(id)-r.pid"
+    let pidFile = bundle + "/\(id).pid"
+    let restoredPidFile = bundle + "/\(id)-r.pid"
     let restored = id + "-r"
     defer {
       try? FileManager.default.removeItem(atPath: images)
@@ -31,10 +33,13 @@ extension BenchRunner {
     guard dump.succeeded else { return fail(dump, driver: driver, id: id) }
     var checkpoint = try usage("checkpoint", context)
     checkpoint.imageKB = Self.imageKilobytes(images)
-    _ = try? driver.delete(id: id, force: true)   // runc and hull have removed it already; insurance
+    _ = try? driver.delete(id: id, force: true)  // runc and hull have removed it already; insurance
     isolationPause(context)
-    let restore = try driver.invoke(["restore", "--detach", "--bundle", bundle, "--image-path", images,
-                                     "--pid-file", restoredPidFile, restored], timeout: Self.checkpointCallTimeout)
+    let restore = try driver.invoke(
+      [
+        "restore", "--detach", "--bundle", bundle, "--image-path", images,
+        "--pid-file", restoredPidFile, restored,
+      ], timeout: Self.checkpointCallTimeout)
     guard restore.succeeded else { return fail(restore, driver: driver, id: restored) }
     let restoreUsage = try usage("restore", context)
     _ = try? driver.kill(id: restored, signal: "KILL")
@@ -50,7 +55,9 @@ extension BenchRunner {
     var bytes = 0.0
     for name in names where name.hasSuffix(".img") {
       var info = stat()
-      if lstat(directory + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { bytes += Double(info.st_size) }
+      if lstat(directory + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+        bytes += Double(info.st_size)
+      }
     }
     return bytes / 1024
   }

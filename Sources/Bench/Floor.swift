@@ -12,27 +12,35 @@ public enum Floor {
 
   /// Compiles <sourceDirectory>/<program>.c to <directory>/<program>; a HarnessError naming the compiler when
   /// it is missing or the compile fails (with its stderr).
-  public static func build(_ program: String, sourceDirectory: String, into directory: String,
-                           compiler: String = "cc") throws -> (path: String, description: String) {
+  public static func build(
+    _ program: String, sourceDirectory: String, into directory: String,
+    compiler: String = "cc"
+  ) throws -> (path: String, description: String) {
     let source = "\(sourceDirectory)/\(program).c"
     guard let cc = HostInfo.resolveExecutable(compiler) else {
-      throw HarnessError(.bench, operation: "build \(program)", path: source,
-                       message: "C compiler '\(compiler)' not found in PATH (install build-essential)")
+      throw HarnessError(
+        .bench, operation: "build \(program)", path: source,
+        message: "C compiler '\(compiler)' not found in PATH (install build-essential)")
     }
     let output = "\(directory)/\(program)"
     let argv = [cc, "-O2", "-static", "-o", output, source]
     let result: ProcessResult
-    do { result = try ProcessRunner.run(argv, timeout: 120) } catch let error as HarnessError { throw error.relabeled(.bench) }
+    do { result = try ProcessRunner.run(argv, timeout: 120) } catch let error as HarnessError {
+      throw error.relabeled(.bench)
+    }
     guard result.succeeded else {
-      throw HarnessError(.bench, operation: "build \(program)", path: source,
-                       message: "\(cc) failed: \(result.stderrText.prefix(2000)) (static glibc comes with libc6-dev)")
+      throw HarnessError(
+        .bench, operation: "build \(program)", path: source,
+        message: "\(cc) failed: \(result.stderrText.prefix(2000)) (static glibc comes with libc6-dev)")
     }
     return (output, argv.joined(separator: " "))
   }
 
   /// With a limit, floor writes it (and memory+swap equal to it) into its memory cgroup before attaching.
-  public static func command(floor: String, rootfs: String, cgroupsPath: String, hostname: String = "busybox",
-                             memoryLimitBytes: Int? = nil) -> [String] {
+  public static func command(
+    floor: String, rootfs: String, cgroupsPath: String, hostname: String = "busybox",
+    memoryLimitBytes: Int? = nil
+  ) -> [String] {
     [floor, rootfs, cgroupsPath, hostname] + (memoryLimitBytes.map { [String($0)] } ?? [])
   }
 }
@@ -51,8 +59,10 @@ public struct MeasuredUsage: Sendable, Equatable {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
     let fields = text.split(whereSeparator: \.isWhitespace)
     guard fields.count == 4 || fields.count == 6, let wall = UInt64(fields[0]), let user = UInt64(fields[1]),
-          let system = UInt64(fields[2]), let rss = Int(fields[3]) else { return nil }
-    var usage = MeasuredUsage(wallNanoseconds: wall, userNanoseconds: user, systemNanoseconds: system, maxRSSKilobytes: rss)
+      let system = UInt64(fields[2]), let rss = Int(fields[3])
+    else { return nil }
+    var usage = MeasuredUsage(
+      wallNanoseconds: wall, userNanoseconds: user, systemNanoseconds: system, maxRSSKilobytes: rss)
     if fields.count == 6 {
       guard let faults = Int(fields[4]), let switches = Int(fields[5]) else { return nil }
       usage.pageFaults = faults

@@ -37,12 +37,15 @@ public struct GateReport: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case findings, reruns
-    case baselineStartedAt = "baseline_started_at", hostDifferences = "host_differences"
+    case baselineStartedAt = "baseline_started_at"
+    case hostDifferences = "host_differences"
   }
 
   public init(baselineStartedAt: String, hostDifferences: [String], reruns: Int, findings: [GateFinding]) {
-    self.baselineStartedAt = baselineStartedAt; self.hostDifferences = hostDifferences
-    self.reruns = reruns; self.findings = findings
+    self.baselineStartedAt = baselineStartedAt
+    self.hostDifferences = hostDifferences
+    self.reruns = reruns
+    self.findings = findings
   }
 
   public var regressions: [GateFinding] { findings.filter { $0.status == .regression } }
@@ -51,7 +54,9 @@ public struct GateReport: Codable, Sendable {
 
 public enum Gate {
   /// What differs between the two hosts, e.g. "kernel: 4.19 -> 5.10".
-  public static func hostDifferences(baseline: BenchEnvironment, current: BenchEnvironment, fields: [String]) -> [String] {
+  public static func hostDifferences(baseline: BenchEnvironment, current: BenchEnvironment, fields: [String])
+    -> [String]
+  {
     func field(_ environment: BenchEnvironment, _ name: String) -> String? {
       switch name {
       case "kernel": return environment.kernel
@@ -64,11 +69,13 @@ public enum Gate {
       }
     }
     var differences = fields.compactMap { name in
-      let old = field(baseline, name), new = field(current, name)
+      let old = field(baseline, name)
+      let new = field(current, name)
       return old == new ? nil : "\(name): \(old ?? "?") -> \(new ?? "?")"
     }
     // Emulated (TCG) and hardware timings never compare, whatever the configured fields.
-    let old = baseline.host?.timingClass ?? "native", new = current.host?.timingClass ?? "native"
+    let old = baseline.host?.timingClass ?? "native"
+    let new = current.host?.timingClass ?? "native"
     if old != new { differences.append("timings: \(old) -> \(new) (qemu TCG emulation vs hardware)") }
     return differences
   }
@@ -96,7 +103,9 @@ public enum Gate {
     }
   }
 
-  static let metrics = ["wall_ms", "cpu_ms", "rss_kb", "cgroup_memory_kb", "page_faults", "context_switches", "failures"]
+  static let metrics = [
+    "wall_ms", "cpu_ms", "rss_kb", "cgroup_memory_kb", "page_faults", "context_switches", "failures",
+  ]
 
   static func resultKey(_ r: BenchResult) -> String { "\(r.runtime)\u{0}\(r.scenario)\u{0}\(r.phase)\u{0}\(r.mode)" }
 
@@ -108,13 +117,17 @@ public enum Gate {
     for result in current.results where thresholds.gates(runtime: result.runtime) {
       let old = baselineByKey[resultKey(result)]
       for metric in metrics {
-        guard let band = thresholds.band(metric: metric, runtime: result.runtime, scenario: result.scenario,
-                                         phase: result.phase, mode: result.mode) else { continue }
+        guard
+          let band = thresholds.band(
+            metric: metric, runtime: result.runtime, scenario: result.scenario,
+            phase: result.phase, mode: result.mode)
+        else { continue }
         let statistic = metric == "failures" ? "count" : (band.statistic ?? "median")
-        var finding = GateFinding(runtime: result.runtime, scenario: result.scenario, phase: result.phase,
-                                  mode: result.mode, metric: metric, statistic: statistic, baseline: nil,
-                                  current: value(result, metric: metric, statistic: statistic), limit: nil,
-                                  change: nil, status: .ok, reruns: [])
+        var finding = GateFinding(
+          runtime: result.runtime, scenario: result.scenario, phase: result.phase,
+          mode: result.mode, metric: metric, statistic: statistic, baseline: nil,
+          current: value(result, metric: metric, statistic: statistic), limit: nil,
+          change: nil, status: .ok, reruns: [])
         guard let old, let before = value(old, metric: metric, statistic: statistic) else {
           finding.status = .new
           findings.append(finding)
@@ -127,7 +140,8 @@ public enum Gate {
           findings.append(finding)
           continue
         }
-        let relative = band.relative ?? 0, absolute = band.absolute ?? 0
+        let relative = band.relative ?? 0
+        let absolute = band.absolute ?? 0
         let limit = before * (1 + relative) + absolute
         finding.limit = limit
         finding.change = before > 0 ? now / before - 1 : nil
@@ -157,16 +171,21 @@ public enum Gate {
       default: return nil
       }
     }
-    guard let now = interval(current), let before = interval(baseline), now.count == 2, before.count == 2 else { return true }
+    guard let now = interval(current), let before = interval(baseline), now.count == 2, before.count == 2 else {
+      return true
+    }
     return now[0] > before[1]
   }
 
   /// Each suspected finding becomes .regression when every re-run is suspected again, else .unconfirmed.
-  public static func confirm(_ findings: [GateFinding], reruns: [BenchReport], baseline: BenchReport,
-                             thresholds: Thresholds) -> [GateFinding] {
+  public static func confirm(
+    _ findings: [GateFinding], reruns: [BenchReport], baseline: BenchReport,
+    thresholds: Thresholds
+  ) -> [GateFinding] {
     let rerunFindings = reruns.map { report in
-      Dictionary(compare(current: report, baseline: baseline, thresholds: thresholds).map { ($0.key, $0) },
-                 uniquingKeysWith: { first, _ in first })
+      Dictionary(
+        compare(current: report, baseline: baseline, thresholds: thresholds).map { ($0.key, $0) },
+        uniquingKeysWith: { first, _ in first })
     }
     return findings.map { finding in
       guard finding.status == .suspected else { return finding }
@@ -189,21 +208,26 @@ public enum Gate {
   /// For the terminal.
   public static func summaryLines(_ report: GateReport) -> [String] {
     var lines: [String] = []
-    for difference in report.hostDifferences { lines.append("gate: warning: baseline from another host: \(difference)") }
+    for difference in report.hostDifferences {
+      lines.append("gate: warning: baseline from another host: \(difference)")
+    }
     for finding in report.findings where [.regression, .unconfirmed, .missing].contains(finding.status) {
       lines.append("gate: \(finding.status.rawValue): \(describe(finding))")
     }
     let improved = report.findings.filter { $0.status == .improved }.count
-    lines.append("gate: \(report.regressions.count) confirmed regression(s), "
-                 + "\(report.findings.filter { $0.status == .unconfirmed }.count) unconfirmed, \(improved) improved, "
-                 + "\(report.findings.count) values compared")
+    lines.append(
+      "gate: \(report.regressions.count) confirmed regression(s), "
+        + "\(report.findings.filter { $0.status == .unconfirmed }.count) unconfirmed, \(improved) improved, "
+        + "\(report.findings.count) values compared")
     return lines
   }
 
   public static func describe(_ f: GateFinding) -> String {
     func n(_ v: Double?) -> String { v.map { MarkdownTable.number($0, decimals: 2) } ?? "–" }
     var text = "\(f.key) \(f.statistic) \(n(f.baseline)) -> \(n(f.current)) (limit \(n(f.limit))"
-    if let change = f.change { text += ", \(change >= 0 ? "+" : "")\(MarkdownTable.number(change * 100, decimals: 1))%" }
+    if let change = f.change {
+      text += ", \(change >= 0 ? "+" : "")\(MarkdownTable.number(change * 100, decimals: 1))%"
+    }
     text += ")"
     if !f.reruns.isEmpty { text += "; re-run: " + f.reruns.map { n($0) }.joined(separator: ", ") }
     return text

@@ -25,14 +25,24 @@ public struct LevelLimit: Codable, Sendable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case runtime, reference, scenario, phase, mode, metric, statistic, comment
-    case aboveFloor = "above_floor", maxRatio = "max_ratio"
+    case aboveFloor = "above_floor"
+    case maxRatio = "max_ratio"
   }
 
-  public init(runtime: String, reference: String, scenario: String, phase: String, mode: String? = nil,
-              metric: String, statistic: String? = nil, aboveFloor: Bool? = nil, maxRatio: Double, comment: String? = nil) {
-    self.runtime = runtime; self.reference = reference; self.scenario = scenario; self.phase = phase
-    self.mode = mode; self.metric = metric; self.statistic = statistic; self.aboveFloor = aboveFloor
-    self.maxRatio = maxRatio; self.comment = comment
+  public init(
+    runtime: String, reference: String, scenario: String, phase: String, mode: String? = nil,
+    metric: String, statistic: String? = nil, aboveFloor: Bool? = nil, maxRatio: Double, comment: String? = nil
+  ) {
+    self.runtime = runtime
+    self.reference = reference
+    self.scenario = scenario
+    self.phase = phase
+    self.mode = mode
+    self.metric = metric
+    self.statistic = statistic
+    self.aboveFloor = aboveFloor
+    self.maxRatio = maxRatio
+    self.comment = comment
   }
 
   public var key: String {
@@ -41,7 +51,10 @@ public struct LevelLimit: Codable, Sendable, Equatable {
 }
 
 public struct LevelFinding: Codable, Sendable, Equatable {
-  public enum Status: String, Codable, Sendable { case ok, exceeded, notMeasured = "not measured" }
+  public enum Status: String, Codable, Sendable {
+    case ok, exceeded
+    case notMeasured = "not measured"
+  }
   public var limit: LevelLimit
   public var value: Double?
   public var referenceValue: Double?
@@ -56,12 +69,16 @@ public enum Levels {
       let mode = limit.mode ?? "back-to-back"
       let statistic = limit.statistic ?? "median"
       func value(_ runtime: String) -> Double? {
-        report.results.first { $0.runtime == runtime && $0.scenario == limit.scenario && $0.phase == limit.phase && $0.mode == mode }
-          .flatMap { Gate.value($0, metric: limit.metric, statistic: statistic) }
+        report.results.first {
+          $0.runtime == runtime && $0.scenario == limit.scenario && $0.phase == limit.phase && $0.mode == mode
+        }
+        .flatMap { Gate.value($0, metric: limit.metric, statistic: statistic) }
       }
-      var finding = LevelFinding(limit: limit, value: value(limit.runtime), referenceValue: value(limit.reference),
-                                 floorValue: limit.aboveFloor == true ? value("floor") : nil, ratio: nil, status: .notMeasured)
-      guard let mine = finding.value, let theirs = finding.referenceValue, limit.aboveFloor != true || finding.floorValue != nil
+      var finding = LevelFinding(
+        limit: limit, value: value(limit.runtime), referenceValue: value(limit.reference),
+        floorValue: limit.aboveFloor == true ? value("floor") : nil, ratio: nil, status: .notMeasured)
+      guard let mine = finding.value, let theirs = finding.referenceValue,
+        limit.aboveFloor != true || finding.floorValue != nil
       else { return finding }
       let floor = finding.floorValue ?? 0
       // A reference at or below the floor leaves nothing to divide by: not measured, not a pass.
@@ -79,7 +96,8 @@ public enum Levels {
     findings.map { finding in
       let limit = finding.limit
       func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
-      var line = "level \(finding.status.rawValue.uppercased()): \(limit.key): \(number(finding.value)) vs \(number(finding.referenceValue))"
+      var line =
+        "level \(finding.status.rawValue.uppercased()): \(limit.key): \(number(finding.value)) vs \(number(finding.referenceValue))"
       if let floor = finding.floorValue { line += " (floor \(number(floor)))" }
       line += ", ratio \(number(finding.ratio)) (max \(number(limit.maxRatio)))"
       return line

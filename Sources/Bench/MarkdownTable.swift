@@ -16,15 +16,20 @@ public enum MarkdownTable {
       lines.append("**Timings under qemu TCG emulation (\(host.summary)): compare them only with other TCG runs.**")
       lines.append("")
     }
-    lines.append("Kernel \(env.kernel), cgroup \(env.cgroupMode), \(env.cpus) CPUs, load \(load(env.loadBefore)) → \(load(env.loadAfter)); "
-                 + "n=\(env.runs) after \(env.warmup) warm-ups, interleaved; "
-                 + env.runtimes.map { "\($0.name): \($0.version)" }.joined(separator: "; "))
+    lines.append(
+      "Kernel \(env.kernel), cgroup \(env.cgroupMode), \(env.cpus) CPUs, load \(load(env.loadBefore)) → \(load(env.loadAfter)); "
+        + "n=\(env.runs) after \(env.warmup) warm-ups, interleaved; "
+        + env.runtimes.map { "\($0.name): \($0.version)" }.joined(separator: "; "))
     lines.append("")
     let reference = env.runtimes.first?.name ?? ""
-    lines.append("| scenario | phase | mode | runtime | n | wall median [p90] ms | wall 95% CI | CPU median ms | RSS median KB | faults | ctx sw | wall × \(reference) | CPU × \(reference) | wall above floor ms |")
+    lines.append(
+      "| scenario | phase | mode | runtime | n | wall median [p90] ms | wall 95% CI | CPU median ms | RSS median KB | faults | ctx sw | wall × \(reference) | CPU × \(reference) | wall above floor ms |"
+    )
     lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in report.results {
-      let same = report.results.filter { $0.scenario == result.scenario && $0.phase == result.phase && $0.mode == result.mode }
+      let same = report.results.filter {
+        $0.scenario == result.scenario && $0.phase == result.phase && $0.mode == result.mode
+      }
       let referenceResult = same.first { $0.runtime == reference }
       let floorResult = report.results.first {
         $0.runtime == "floor" && $0.scenario == result.scenario && $0.mode == result.mode
@@ -56,10 +61,13 @@ public enum MarkdownTable {
       lines.append("")
       for result in failed {
         if result.firstFailure?.contains("drop all controllers from cgroupv2") == true {
-          lines.append("- \(result.runtime): hybrid cgroup host with controllers on cgroup2; run scripts/setup (binds hugetlb to v1, see docs/host.md)")
+          lines.append(
+            "- \(result.runtime): hybrid cgroup host with controllers on cgroup2; run scripts/setup (binds hugetlb to v1, see docs/host.md)"
+          )
         }
-        lines.append("- \(result.runtime) \(result.scenario)/\(result.phase) \(result.mode): \(result.failures) failed, first: "
-                     + (result.firstFailure ?? "").replacingOccurrences(of: "\n", with: " ").prefix(300))
+        lines.append(
+          "- \(result.runtime) \(result.scenario)/\(result.phase) \(result.mode): \(result.failures) failed, first: "
+            + (result.firstFailure ?? "").replacingOccurrences(of: "\n", with: " ").prefix(300))
       }
     }
     return lines.joined(separator: "\n") + "\n"
@@ -70,48 +78,67 @@ public enum MarkdownTable {
     var lines: [String] = []
     let held = report.results.filter { $0.pssKilobytes != nil || ($0.phase == "held" && $0.n == 0) }
     if !held.isEmpty {
-      lines += ["", "Memory held between create and start (Pss of every process in the container's cgroup; memory charged to the cgroup):", "",
-                "| scenario | mode | runtime | n | processes | Pss median [p90] KB | Pss 95% CI | cgroup median [p90] KB | Pss × \(reference) |",
-                "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+      lines += [
+        "",
+        "Memory held between create and start (Pss of every process in the container's cgroup; memory charged to the cgroup):",
+        "",
+        "| scenario | mode | runtime | n | processes | Pss median [p90] KB | Pss 95% CI | cgroup median [p90] KB | Pss × \(reference) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+      ]
       for r in held {
-        let base = held.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?.pssKilobytes?.median
+        let base = held.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?
+          .pssKilobytes?.median
         let n = r.failures > 0 ? "\(r.n) (\(r.failures) failed)" : "\(r.n)"
         guard let pss = r.pssKilobytes else {
           lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(n) | – | – | – | – | |")
           continue
         }
-        let cgroup = r.cgroupKilobytes.map { "\(number($0.median, decimals: 0)) [\(number($0.p90, decimals: 0))]" } ?? "–"
-        lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(n) | \(r.heldProcesses.map { number($0.median, decimals: 0) } ?? "–") | "
-                     + "\(number(pss.median, decimals: 0)) [\(number(pss.p90, decimals: 0))] | "
-                     + "\(number(pss.ci95[0], decimals: 0))–\(number(pss.ci95[1], decimals: 0)) | \(cgroup) | \(ratio(pss.median, base)) |")
+        let cgroup =
+          r.cgroupKilobytes.map { "\(number($0.median, decimals: 0)) [\(number($0.p90, decimals: 0))]" } ?? "–"
+        lines.append(
+          "| \(r.scenario) | \(r.mode) | \(r.runtime) | \(n) | \(r.heldProcesses.map { number($0.median, decimals: 0) } ?? "–") | "
+            + "\(number(pss.median, decimals: 0)) [\(number(pss.p90, decimals: 0))] | "
+            + "\(number(pss.ci95[0], decimals: 0))–\(number(pss.ci95[1], decimals: 0)) | \(cgroup) | \(ratio(pss.median, base)) |"
+        )
       }
       lines.append("")
       lines.append("floor: n/a (it has no create/start split: nothing waits between the two).")
     }
     let images = report.results.filter { $0.imageKilobytes != nil }
     if !images.isEmpty {
-      lines += ["", "CRIU images written by one checkpoint (the *.img files):", "",
-                "| scenario | mode | runtime | n | image median [p90] KB | × \(reference) |", "|---|---|---|---:|---:|---:|"]
+      lines += [
+        "", "CRIU images written by one checkpoint (the *.img files):", "",
+        "| scenario | mode | runtime | n | image median [p90] KB | × \(reference) |", "|---|---|---|---:|---:|---:|",
+      ]
       for r in images {
         let size = r.imageKilobytes!
-        let base = images.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?.imageKilobytes?.median
-        lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(r.n) | \(number(size.median, decimals: 0)) [\(number(size.p90, decimals: 0))] | "
-                     + "\(ratio(size.median, base)) |")
+        let base = images.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?
+          .imageKilobytes?.median
+        lines.append(
+          "| \(r.scenario) | \(r.mode) | \(r.runtime) | \(r.n) | \(number(size.median, decimals: 0)) [\(number(size.p90, decimals: 0))] | "
+            + "\(ratio(size.median, base)) |")
       }
     }
     let limits = report.results.filter { $0.memoryLimit != nil }
     if !limits.isEmpty {
-      lines += ["", "Smallest memory limit that still starts /bin/true (memory+swap equal to it; works = runtime and container exit 0 every time in a row):", "",
-                "| scenario | mode | runtime | smallest working KiB | largest failing KiB | steps | runs | × \(reference) |",
-                "|---|---|---|---:|---:|---:|---:|---:|"]
+      lines += [
+        "",
+        "Smallest memory limit that still starts /bin/true (memory+swap equal to it; works = runtime and container exit 0 every time in a row):",
+        "",
+        "| scenario | mode | runtime | smallest working KiB | largest failing KiB | steps | runs | × \(reference) |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+      ]
       for r in limits {
         let search = r.memoryLimit!
-        let base = limits.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?.memoryLimit?.smallestWorkingKB
-        let smallest = search.smallestWorkingKB.map { search.largestFailingKB == nil ? "≤ \($0)" : "\($0)" }
+        let base = limits.first { $0.runtime == reference && $0.scenario == r.scenario && $0.mode == r.mode }?
+          .memoryLimit?.smallestWorkingKB
+        let smallest =
+          search.smallestWorkingKB.map { search.largestFailingKB == nil ? "≤ \($0)" : "\($0)" }
           ?? "> \(search.upperBoundKB)"
-        lines.append("| \(r.scenario) | \(r.mode) | \(r.runtime) | \(smallest) | \(search.largestFailingKB.map(String.init) ?? "–") | "
-                     + "\(search.steps.count) | \(search.steps.map(\.runs).reduce(0, +)) | "
-                     + "\(ratio(Double(search.smallestWorkingKB ?? 0), base.map(Double.init))) |")
+        lines.append(
+          "| \(r.scenario) | \(r.mode) | \(r.runtime) | \(smallest) | \(search.largestFailingKB.map(String.init) ?? "–") | "
+            + "\(search.steps.count) | \(search.steps.map(\.runs).reduce(0, +)) | "
+            + "\(ratio(Double(search.smallestWorkingKB ?? 0), base.map(Double.init))) |")
       }
     }
     return lines

@@ -14,6 +14,7 @@
 //          limit written into its own memory cgroup (bench/floor/floor.c's 4th argument).
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,10 @@ public struct MemoryLimitStep: Codable, Sendable, Equatable {
   public var failure: String?
 
   public init(limitKB: Int, works: Bool, runs: Int, failure: String? = nil) {
-    self.limitKB = limitKB; self.works = works; self.runs = runs; self.failure = failure
+    self.limitKB = limitKB
+    self.works = works
+    self.runs = runs
+    self.failure = failure
   }
 
   enum CodingKeys: String, CodingKey {
@@ -48,8 +52,10 @@ public struct MemoryLimitSearch: Codable, Sendable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case repeats, steps
-    case smallestWorkingKB = "smallest_working_kb", largestFailingKB = "largest_failing_kb"
-    case lowerBoundKB = "lower_bound_kb", upperBoundKB = "upper_bound_kb"
+    case smallestWorkingKB = "smallest_working_kb"
+    case largestFailingKB = "largest_failing_kb"
+    case lowerBoundKB = "lower_bound_kb"
+    case upperBoundKB = "upper_bound_kb"
   }
 }
 
@@ -57,18 +63,28 @@ public enum MemoryLimitBisection {
   /// Tries the upper bound, then the lower, then halves the interval geometrically (powers of two) until it
   /// spans one octave, then linearly in 1/stepsPerOctave of it (4 KiB pages at least). Assumes a limit that
   /// works keeps working above: the steps are in the JSON for a reader to check.
-  public static func search(lowerKB: Int, upperKB: Int, stepsPerOctave: Int = 8, repeats: Int = 3,
-                            attempt: (Int) -> MemoryLimitStep) -> MemoryLimitSearch {
-    var result = MemoryLimitSearch(smallestWorkingKB: nil, largestFailingKB: nil, lowerBoundKB: lowerKB,
-                                   upperBoundKB: upperKB, repeats: repeats, steps: [])
+  public static func search(
+    lowerKB: Int, upperKB: Int, stepsPerOctave: Int = 8, repeats: Int = 3,
+    attempt: (Int) -> MemoryLimitStep
+  ) -> MemoryLimitSearch {
+    var result = MemoryLimitSearch(
+      smallestWorkingKB: nil, largestFailingKB: nil, lowerBoundKB: lowerKB,
+      upperBoundKB: upperKB, repeats: repeats, steps: [])
     func works(_ kb: Int) -> Bool {
       let step = attempt(kb)
       result.steps.append(step)
       return step.works
     }
-    guard works(upperKB) else { result.largestFailingKB = upperKB; return result }
-    guard !works(lowerKB) else { result.smallestWorkingKB = lowerKB; return result }
-    var low = lowerKB, high = upperKB   // low fails, high works
+    guard works(upperKB) else {
+      result.largestFailingKB = upperKB
+      return result
+    }
+    guard !works(lowerKB) else {
+      result.smallestWorkingKB = lowerKB
+      return result
+    }
+    var low = lowerKB
+    var high = upperKB  // low fails, high works
     // Geometric first: the answer's octave in log2(upper/lower) / 2 steps instead of linear halving's dozens.
     while high > 2 * low {
       let mid = 1 << Int(((log2(Double(low)) + log2(Double(high))) / 2).rounded(.down))
@@ -93,7 +109,10 @@ extension BenchRunner {
   func heldTrial(_ context: TrialContext, driver: RuntimeDriver, id: String) throws -> TrialOutcome {
     try writeConfig(context, id: id)
     let pidFile = context.bundle.path + "/\(id).pid"
-    defer { unlink(pidFile); unlink(usageFile(context.index)) }
+    defer {
+      unlink(pidFile)
+      unlink(usageFile(context.index))
+    }
     isolationPause(context)
     let create = try driver.create(id: id, bundle: context.bundle.path, pidFile: pidFile)
     guard create.succeeded else {
@@ -105,12 +124,16 @@ extension BenchRunner {
     var pids = Self.cgroupProcesses(cgroupsPath)
     // A runtime that put its init elsewhere (no memory controller, another path): at least the pid file's.
     if pids.isEmpty, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-       let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) { pids = [pid] }
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    {
+      pids = [pid]
+    }
     let pss = pids.compactMap(Self.pssKilobytes)
     let charged = Self.cgroupMemoryUsage(cgroupsPath)
     let start = try driver.start(id: id)
     if start.succeeded, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-       let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    {
       _ = ProcessRunner.waitForExit(pid: pid, timeout: configuration.timeoutSeconds)
     }
     let delete = try driver.delete(id: id, force: !start.succeeded)
@@ -129,15 +152,18 @@ extension BenchRunner {
 
   /// The limit scenario for one mode: one bisection per participant, one after another (nothing is timed
   /// against anything else, so round-robin buys nothing). Fills `samples` with the runs at the limit found.
-  func runLimitScenario(_ scenario: Scenario, mode: BenchMode, into samples: inout [SampleKey: Samples],
-                        tick: (String) -> Void) throws {
+  func runLimitScenario(
+    _ scenario: Scenario, mode: BenchMode, into samples: inout [SampleKey: Samples],
+    tick: (String) -> Void
+  ) throws {
     for (index, participant) in participants(for: scenario).enumerated() {
       let context = try prepare(scenario: scenario, mode: mode, participant: participant, index: index)
       defer { tearDown(context) }
       var measured: [Int: [Measurement]] = [:]
       let search = MemoryLimitBisection.search(
         lowerKB: scenario.limitMinKB ?? 32, upperKB: scenario.limitMaxKB ?? 65536,
-        stepsPerOctave: scenario.limitSteps ?? 8, repeats: Swift.max(1, scenario.limitRepeats ?? 3)) { kb in
+        stepsPerOctave: scenario.limitSteps ?? 8, repeats: Swift.max(1, scenario.limitRepeats ?? 3)
+      ) { kb in
         var runs: [Measurement] = []
         for attempt in 0..<Swift.max(1, scenario.limitRepeats ?? 3) {
           switch limitAttempt(context, kb: kb, id: context.containerID("m\(kb)r\(attempt)")) {
@@ -152,13 +178,16 @@ extension BenchRunner {
       let key = SampleKey(runtime: participant.name, scenario: scenario.name, phase: "limit", mode: mode.rawValue)
       var series = Samples()
       for m in measured[search.smallestWorkingKB ?? -1] ?? [] {
-        series.wall.append(m.wall); series.cpu.append(m.cpu); series.rss.append(m.rss)
+        series.wall.append(m.wall)
+        series.cpu.append(m.cpu)
+        series.rss.append(m.rss)
         if let faults = m.faults { series.faults.append(faults) }
         if let switches = m.switches { series.switches.append(switches) }
       }
       if search.smallestWorkingKB == nil {
         series.failures = 1
-        series.firstFailure = "does not start even at the upper bound, \(search.upperBoundKB) KiB: "
+        series.firstFailure =
+          "does not start even at the upper bound, \(search.upperBoundKB) KiB: "
           + (search.steps.first?.failure ?? "")
       }
       series.limitSearch = search
@@ -180,7 +209,8 @@ extension BenchRunner {
       case .floor(let floor):
         let result = try ProcessRunner.run(
           [measurePath, usageFile(context.index)]
-            + Floor.command(floor: floor, rootfs: context.bundle.rootfs, cgroupsPath: cgroupsPath, memoryLimitBytes: kb * 1024),
+            + Floor.command(
+              floor: floor, rootfs: context.bundle.rootfs, cgroupsPath: cgroupsPath, memoryLimitBytes: kb * 1024),
           timeout: configuration.timeoutSeconds)
         return result.succeeded ? .measured([try usage("run", context)]) : .failed(Self.briefFailure(result))
       case .runtime(let driver):
@@ -190,7 +220,7 @@ extension BenchRunner {
         try writeConfig(context, id: id)
         let result = try driver.run(id: id, bundle: context.bundle.path)
         let measured = result.succeeded ? try usage("run", context) : nil
-        _ = try? driver.delete(id: id, force: true)   // a foreground run deletes its container; this is insurance
+        _ = try? driver.delete(id: id, force: true)  // a foreground run deletes its container; this is insurance
         return measured.map { .measured([$0]) } ?? .failed(Self.briefFailure(result))
       }
     } catch {
@@ -200,7 +230,8 @@ extension BenchRunner {
 
   /// How a run at a limit failed, without the (long, always the same) command line: the step list stays readable.
   static func briefFailure(_ result: ProcessResult) -> String {
-    let ending = result.timedOut ? "timed out" : result.signal.map { "killed by signal \($0)" } ?? "exit \(result.exitCode ?? -1)"
+    let ending =
+      result.timedOut ? "timed out" : result.signal.map { "killed by signal \($0)" } ?? "exit \(result.exitCode ?? -1)"
     let err = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
     return ending + (err.isEmpty ? "" : ": " + err.prefix(240))
   }
@@ -209,14 +240,16 @@ extension BenchRunner {
   /// there is one (hybrid hosts too), else the cgroup2 mount.
   static func memoryCgroupDirectory(_ cgroupsPath: String) -> String? {
     let mounts = HostInfo.cgroupMounts()
-    let mount = mounts.first { $0.version == 1 && $0.controllers.contains("memory") } ?? mounts.first { $0.version == 2 }
+    let mount =
+      mounts.first { $0.version == 1 && $0.controllers.contains("memory") } ?? mounts.first { $0.version == 2 }
     return mount.map { $0.path + cgroupsPath }
   }
 
   /// Every process (thread-group leader) in the container's memory cgroup.
   static func cgroupProcesses(_ cgroupsPath: String) -> [Int32] {
     guard let directory = memoryCgroupDirectory(cgroupsPath),
-          let text = try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8) else { return [] }
+      let text = try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)
+    else { return [] }
     return text.split(whereSeparator: \.isNewline).compactMap { Int32($0) }
   }
 
@@ -234,7 +267,8 @@ extension BenchRunner {
     guard let directory = memoryCgroupDirectory(cgroupsPath) else { return nil }
     for file in ["memory.usage_in_bytes", "memory.current"] {
       if let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8),
-         let bytes = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        let bytes = Double(text.trimmingCharacters(in: .whitespacesAndNewlines))
+      {
         return bytes / 1024
       }
     }

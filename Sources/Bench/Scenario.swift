@@ -60,10 +60,18 @@ public struct Scenario: Codable, Sendable, Hashable {
   /// must accept on this kernel, and takes seconds per trial.
   public var explicit: Bool?
 
-  public init(name: String, kind: ScenarioKind, description: String, containerArgs: [String],
-              execArgs: [String]? = nil, signal: String? = nil, floor: Bool? = nil, network: Bool? = nil) {
-    self.name = name; self.kind = kind; self.description = description; self.containerArgs = containerArgs
-    self.execArgs = execArgs; self.signal = signal; self.floor = floor; self.network = network
+  public init(
+    name: String, kind: ScenarioKind, description: String, containerArgs: [String],
+    execArgs: [String]? = nil, signal: String? = nil, floor: Bool? = nil, network: Bool? = nil
+  ) {
+    self.name = name
+    self.kind = kind
+    self.description = description
+    self.containerArgs = containerArgs
+    self.execArgs = execArgs
+    self.signal = signal
+    self.floor = floor
+    self.network = network
   }
 
   /// The floor has no create/start split, so it takes part only in run and limit scenarios.
@@ -105,7 +113,8 @@ public enum ScenarioLoader {
   public static var hostRunsSystemd: Bool { FileManager.default.fileExists(atPath: "/run/systemd/system") }
 
   /// nil when this host can run the scenario, else why not (a systemd scenario on a host without systemd).
-  public static func unmetNeed(_ scenario: Scenario, hostRunsSystemd: Bool = ScenarioLoader.hostRunsSystemd) -> String? {
+  public static func unmetNeed(_ scenario: Scenario, hostRunsSystemd: Bool = ScenarioLoader.hostRunsSystemd) -> String?
+  {
     scenario.systemdCgroup == true && !hostRunsSystemd
       ? "\(scenario.name) needs systemd as the host's init (no /run/systemd/system here): run it in drydock vm --init systemd"
       : nil
@@ -122,7 +131,9 @@ public enum ScenarioLoader {
     }
     return try names.map { name in
       guard let found = scenarios.first(where: { $0.name == name }) else {
-        throw HarnessError(.bench, operation: "select scenario", message: "no scenario named '\(name)' (have: \(scenarios.map(\.name).joined(separator: ", ")))")
+        throw HarnessError(
+          .bench, operation: "select scenario",
+          message: "no scenario named '\(name)' (have: \(scenarios.map(\.name).joined(separator: ", ")))")
       }
       return found
     }

@@ -14,7 +14,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
   public init(index: Int, count: Int) throws {
     guard count >= 1, index >= 1, index <= count else {
-      throw HarnessError(.bench, operation: "parse shard", message: "shard \(index)/\(count): want i/n with 1 <= i <= n")
+      throw HarnessError(
+        .bench, operation: "parse shard", message: "shard \(index)/\(count): want i/n with 1 <= i <= n")
     }
     self.index = index
     self.count = count

@@ -26,10 +26,19 @@ public struct Summary: Codable, Sendable, Equatable {
   public var p25: Double?
   public var p75: Double?
 
-  public init(median: Double, p90: Double, p99: Double, min: Double, max: Double, mean: Double, ci95: [Double],
-              p25: Double? = nil, p75: Double? = nil) {
-    self.median = median; self.p90 = p90; self.p99 = p99; self.min = min; self.max = max; self.mean = mean
-    self.ci95 = ci95; self.p25 = p25; self.p75 = p75
+  public init(
+    median: Double, p90: Double, p99: Double, min: Double, max: Double, mean: Double, ci95: [Double],
+    p25: Double? = nil, p75: Double? = nil
+  ) {
+    self.median = median
+    self.p90 = p90
+    self.p99 = p99
+    self.min = min
+    self.max = max
+    self.mean = mean
+    self.ci95 = ci95
+    self.p25 = p25
+    self.p75 = p75
   }
 }
 
@@ -54,8 +63,10 @@ public enum Statistics {
 
   /// Percentile bootstrap: resample with replacement, take the median, report the (1-level)/2 and
   /// 1-(1-level)/2 quantiles.
-  public static func bootstrapMedianCI(_ values: [Double], level: Double = 0.95, resamples: Int = 2000,
-                                       seed: UInt64 = 0x5EED) -> (low: Double, high: Double) {
+  public static func bootstrapMedianCI(
+    _ values: [Double], level: Double = 0.95, resamples: Int = 2000,
+    seed: UInt64 = 0x5EED
+  ) -> (low: Double, high: Double) {
     guard !values.isEmpty else { return (.nan, .nan) }
     var generator = SplitMix64(seed: seed)
     var medians: [Double] = []
@@ -74,8 +85,9 @@ public enum Statistics {
   public static func summarize(_ values: [Double], seed: UInt64 = 0x5EED) -> Summary {
     let sorted = values.sorted()
     let ci = bootstrapMedianCI(values, seed: seed)
-    return Summary(median: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99),
-                   min: sorted.first ?? .nan, max: sorted.last ?? .nan, mean: mean(values), ci95: [ci.low, ci.high],
-                   p25: percentile(sorted, 25), p75: percentile(sorted, 75))
+    return Summary(
+      median: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99),
+      min: sorted.first ?? .nan, max: sorted.last ?? .nan, mean: mean(values), ci95: [ci.low, ci.high],
+      p25: percentile(sorted, 25), p75: percentile(sorted, 75))
   }
 }

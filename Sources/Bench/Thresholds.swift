@@ -23,6 +23,7 @@
 //   noise does not count). It improves when current < baseline * (1 - relative) - absolute.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,17 +40,23 @@ public struct Band: Codable, Sendable, Equatable {
     case ciSeparation = "ci_separation"
   }
 
-  public init(statistic: String? = "median", relative: Double? = nil, absolute: Double? = nil,
-              ciSeparation: Bool? = nil, skip: Bool? = nil) {
-    self.statistic = statistic; self.relative = relative; self.absolute = absolute
-    self.ciSeparation = ciSeparation; self.skip = skip
+  public init(
+    statistic: String? = "median", relative: Double? = nil, absolute: Double? = nil,
+    ciSeparation: Bool? = nil, skip: Bool? = nil
+  ) {
+    self.statistic = statistic
+    self.relative = relative
+    self.absolute = absolute
+    self.ciSeparation = ciSeparation
+    self.skip = skip
   }
 
   /// Fields set in `other` win; the rest stay.
   func overlaid(by other: BandOverride) -> Band {
-    Band(statistic: other.statistic ?? statistic, relative: other.relative ?? relative,
-         absolute: other.absolute ?? absolute, ciSeparation: other.ciSeparation ?? ciSeparation,
-         skip: other.skip ?? skip)
+    Band(
+      statistic: other.statistic ?? statistic, relative: other.relative ?? relative,
+      absolute: other.absolute ?? absolute, ciSeparation: other.ciSeparation ?? ciSeparation,
+      skip: other.skip ?? skip)
   }
 }
 
@@ -93,7 +100,9 @@ public struct Thresholds: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case runtimes, metrics, overrides, levels
-    case requireSameHost = "require_same_host", hostFields = "host_fields", confirmReruns = "confirm_reruns"
+    case requireSameHost = "require_same_host"
+    case hostFields = "host_fields"
+    case confirmReruns = "confirm_reruns"
   }
 
   public init(metrics: [String: Band]? = nil) { self.metrics = metrics }
@@ -119,7 +128,8 @@ public struct Thresholds: Codable, Sendable {
   /// A HarnessError(.bench, operation: "read thresholds") naming the file when it cannot be read or decoded.
   public static func load(_ path: String) throws -> Thresholds {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw HarnessError(.bench, operation: "read thresholds", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(
+        .bench, operation: "read thresholds", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
     return try decode(data, path: path)
   }
@@ -132,11 +142,13 @@ public struct Thresholds: Codable, Sendable {
     let statistics: Set<String> = ["median", "p90", "p99", "min", "mean", "count"]
     for (metric, band) in thresholds.metrics ?? [:] {
       if let statistic = band.statistic, !statistics.contains(statistic) {
-        throw HarnessError(.bench, operation: "parse thresholds", path: path,
-                         message: "metric \(metric): statistic '\(statistic)' is not one of \(statistics.sorted())")
+        throw HarnessError(
+          .bench, operation: "parse thresholds", path: path,
+          message: "metric \(metric): statistic '\(statistic)' is not one of \(statistics.sorted())")
       }
       if (band.relative ?? 0) < 0 || (band.absolute ?? 0) < 0 {
-        throw HarnessError(.bench, operation: "parse thresholds", path: path, message: "metric \(metric): negative band")
+        throw HarnessError(
+          .bench, operation: "parse thresholds", path: path, message: "metric \(metric): negative band")
       }
     }
     return thresholds
@@ -152,8 +164,11 @@ public struct Thresholds: Codable, Sendable {
   public func band(metric: String, runtime: String, scenario: String, phase: String, mode: String) -> Band? {
     let configured = Self.defaultMetrics.merging(metrics ?? [:]) { _, fromFile in fromFile }
     guard var band = configured[metric] else { return nil }
-    for override in overrides ?? [] where override.matches(metric: metric, runtime: runtime, scenario: scenario,
-                                                            phase: phase, mode: mode) {
+    for override in overrides ?? []
+    where override.matches(
+      metric: metric, runtime: runtime, scenario: scenario,
+      phase: phase, mode: mode)
+    {
       band = band.overlaid(by: override)
     }
     return band.skip == true ? nil : band

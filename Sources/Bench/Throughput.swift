@@ -14,8 +14,9 @@ extension BenchRunner {
     let workers = context.workerBundles.count
     guard workers > 0 else { return .failed("throughput: no worker bundles") }
     var plain = driver
-    plain.launcher = []   // `measure` wraps the shell, not each runtime call
-    var script = "w() { b=$1; shift; for id in \"$@\"; do "
+    plain.launcher = []  // `measure` wraps the shell, not each runtime call
+    var script =
+      "w() { b=$1; shift; for id in \"$@\"; do "
       + plain.command(["run", "--bundle"]).map(Self.shellQuoted).joined(separator: " ")
       + " \"$b\" \"$id\" </dev/null >/dev/null 2>&1 || { echo \"run $id failed\" >&2; return 1; }; done; }\n"
     for (worker, bundle) in context.workerBundles.enumerated() {
@@ -28,12 +29,15 @@ extension BenchRunner {
     }
     script += "s=0\n" + (0..<workers).map { "wait $p\($0) || s=1\n" }.joined() + "exit $s\n"
     isolationPause(context)
-    let result = try ProcessRunner.run([measurePath, usageFile(context.index), "/bin/sh", "-c", script],
-                                       timeout: configuration.timeoutSeconds * Double(batch))
+    let result = try ProcessRunner.run(
+      [measurePath, usageFile(context.index), "/bin/sh", "-c", script],
+      timeout: configuration.timeoutSeconds * Double(batch))
     guard result.succeeded else {
       // Leave nothing behind for the next batch: a failed run may have left its container.
       for worker in 0..<workers {
-        for k in stride(from: worker, to: batch, by: workers) { _ = try? driver.delete(id: "\(id)w\(worker)k\(k)", force: true) }
+        for k in stride(from: worker, to: batch, by: workers) {
+          _ = try? driver.delete(id: "\(id)w\(worker)k\(k)", force: true)
+        }
       }
       return .failed(result.summary)
     }

@@ -3,6 +3,7 @@
 // Only the runtime calls named by the scenario's phases are timed; setup and cleanup calls are not.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,13 +15,18 @@ final class TrialContext {
   let index: Int
   let bundle: OCIBundle
   var config: ConfigTree
-  var serviceID: String?          // the long-running container of exec/state
-  var workerBundles: [OCIBundle] = []   // throughput: one bundle (so one cgroup path) per parallel worker
+  var serviceID: String?  // the long-running container of exec/state
+  var workerBundles: [OCIBundle] = []  // throughput: one bundle (so one cgroup path) per parallel worker
   var setupFailure: String?
 
-  init(scenario: Scenario, mode: BenchMode, participant: Participant, index: Int, bundle: OCIBundle, config: ConfigTree) {
-    self.scenario = scenario; self.mode = mode; self.participant = participant; self.index = index
-    self.bundle = bundle; self.config = config
+  init(scenario: Scenario, mode: BenchMode, participant: Participant, index: Int, bundle: OCIBundle, config: ConfigTree)
+  {
+    self.scenario = scenario
+    self.mode = mode
+    self.participant = participant
+    self.index = index
+    self.bundle = bundle
+    self.config = config
   }
 
   /// Container ids: short, unique within the run, allowed by every runtime ([A-Za-z0-9_.-]).
@@ -34,7 +40,8 @@ extension BenchRunner {
   public static func seccompObject(_ path: String) throws -> Any {
     let full = path.hasPrefix("/") ? path : (BundleFactory.repositoryRoot() ?? ".") + "/" + path
     guard let data = FileManager.default.contents(atPath: full),
-          let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else {
+      let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any]
+    else {
       throw HarnessError(.bench, operation: "read seccomp profile", path: full, message: "not a readable JSON object")
     }
     return object
@@ -46,12 +53,15 @@ extension BenchRunner {
       var config = try factory.template()
       try config.setArgs(scenario.containerArgs)
       if scenario.network == false { try config.removeNamespace("network") }
-      if let profile = scenario.seccompProfile { try config.set(["linux", "seccomp"], to: try Self.seccompObject(profile)) }
+      if let profile = scenario.seccompProfile {
+        try config.set(["linux", "seccomp"], to: try Self.seccompObject(profile))
+      }
       try config.setCgroupsPath(cgroupPrefix + "/unused")
       let name = "\(index)-\(scenario.name)-\(mode == .isolated ? "iso" : "b2b")"
       let bundle = try factory.makeBundle(name: name, config: config)
-      let context = TrialContext(scenario: scenario, mode: mode, participant: participant, index: index,
-                                 bundle: bundle, config: config)
+      let context = TrialContext(
+        scenario: scenario, mode: mode, participant: participant, index: index,
+        bundle: bundle, config: config)
       if scenario.kind == .throughput {
         for worker in 0..<scenario.workers(cpus: HostInfo.current().cpus) {
           context.workerBundles.append(try factory.makeBundle(name: "\(name)-w\(worker)", config: config))
@@ -106,7 +116,7 @@ extension BenchRunner {
       isolationPause(context)
       let result = try driver.run(id: id, bundle: bundle)
       let measured = result.succeeded ? try usage("run", context) : nil
-      _ = try? driver.delete(id: id, force: true)   // a foreground run deletes its container; this is insurance
+      _ = try? driver.delete(id: id, force: true)  // a foreground run deletes its container; this is insurance
       return measured.map { .measured([$0]) } ?? .failed(result.summary)
 
     case .lifecycle:
@@ -128,8 +138,9 @@ extension BenchRunner {
       let delete = try driver.delete(id: id)
       guard delete.succeeded else { return fail(delete, driver: driver, id: id) }
       let steps = [created, started, try usage("delete", context)]
-      var total = Measurement(phase: "total", wall: steps.map(\.wall).reduce(0, +),
-                              cpu: steps.map(\.cpu).reduce(0, +), rss: steps.map(\.rss).max() ?? 0)
+      var total = Measurement(
+        phase: "total", wall: steps.map(\.wall).reduce(0, +),
+        cpu: steps.map(\.cpu).reduce(0, +), rss: steps.map(\.rss).max() ?? 0)
       total.cgroupMemory = charged
       if steps.allSatisfy({ $0.faults != nil && $0.switches != nil }) {
         total.faults = steps.compactMap(\.faults).reduce(0, +)
@@ -180,9 +191,12 @@ extension BenchRunner {
   /// Peak bytes charged to the container's memory cgroup, in KB: v1 memory.max_usage_in_bytes, else v2
   /// memory.peak (kernel 5.19+); nil when neither exists (no memory controller, or the runtime put it elsewhere).
   static func cgroupMemoryPeak(_ cgroupsPath: String) -> Double? {
-    for file in ["/sys/fs/cgroup/memory\(cgroupsPath)/memory.max_usage_in_bytes", "/sys/fs/cgroup\(cgroupsPath)/memory.peak"] {
+    for file in [
+      "/sys/fs/cgroup/memory\(cgroupsPath)/memory.max_usage_in_bytes", "/sys/fs/cgroup\(cgroupsPath)/memory.peak",
+    ] {
       if let text = try? String(contentsOfFile: file, encoding: .utf8),
-         let bytes = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        let bytes = Double(text.trimmingCharacters(in: .whitespacesAndNewlines))
+      {
         return bytes / 1024
       }
     }
@@ -192,7 +206,8 @@ extension BenchRunner {
   /// The same template for every runtime; only the cgroup path (and so the id) changes per container.
   func writeConfig(_ context: TrialContext, id: String) throws {
     do {
-      try context.config.setCgroupsPath(context.scenario.systemdCgroup == true ? systemdCgroupsPath(id) : cgroupPrefix + "/" + id)
+      try context.config.setCgroupsPath(
+        context.scenario.systemdCgroup == true ? systemdCgroupsPath(id) : cgroupPrefix + "/" + id)
       try context.config.write(to: context.bundle.configPath)
     } catch let error as HarnessError { throw error.relabeled(.bench) }
   }
@@ -202,7 +217,8 @@ extension BenchRunner {
     let file = usageFile(context.index)
     defer { unlink(file) }
     guard let usage = MeasuredUsage.read(file) else {
-      throw HarnessError(.bench, operation: "read usage", path: file, message: "measure wrote no usage line for \(phase)")
+      throw HarnessError(
+        .bench, operation: "read usage", path: file, message: "measure wrote no usage line for \(phase)")
     }
     return Measurement(phase, usage)
   }
@@ -215,8 +231,9 @@ extension BenchRunner {
   /// In isolated mode the cgroup v1 attach must find the system quiet, as a lone container start does.
   func isolationPause(_ context: TrialContext) {
     guard context.mode == .isolated, configuration.isolationSleepMilliseconds > 0 else { return }
-    var request = timespec(tv_sec: Int(configuration.isolationSleepMilliseconds / 1000),
-                           tv_nsec: Int(configuration.isolationSleepMilliseconds.truncatingRemainder(dividingBy: 1000) * 1e6))
+    var request = timespec(
+      tv_sec: Int(configuration.isolationSleepMilliseconds / 1000),
+      tv_nsec: Int(configuration.isolationSleepMilliseconds.truncatingRemainder(dividingBy: 1000) * 1e6))
     var remaining = timespec()
     while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
   }
@@ -224,7 +241,8 @@ extension BenchRunner {
   /// Wait on a pidfd for the container process named in the pid file (not our child, so no wait4).
   func waitForContainerExit(pidFile: String) -> Bool {
     guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-          let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    else { return false }
     return ProcessRunner.waitForExit(pid: pid, timeout: configuration.timeoutSeconds)
   }
 }

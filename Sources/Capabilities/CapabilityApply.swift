@@ -27,8 +27,10 @@ extension CapabilityPlan {
   /// are skipped, as crun and runc do: the default `runc spec` lists ambient without inheritable.
   @inlinable
   public func applySets<S: Syscalls>(using kernel: S) throws(SystemError) {
-    if kernel.capset(effective: Self.mask(effective), permitted: Self.mask(permitted),
-                     inheritable: Self.mask(inheritable)) != 0 {
+    if kernel.capset(
+      effective: Self.mask(effective), permitted: Self.mask(permitted),
+      inheritable: Self.mask(inheritable)) != 0
+    {
       throw SystemError("capset")
     }
     for cap in ambient {

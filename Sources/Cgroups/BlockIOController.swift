@@ -18,10 +18,13 @@ enum BlockIOController {
       try CgroupFiles.write(dir, "blkio.leaf_weight", String(w), field: prefix + "leafWeight")
     }
     for d in l.blkioWeightDevices {
-      try CgroupFiles.write(dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", d.line, field: prefix + "weightDevice", append: true)
+      try CgroupFiles.write(
+        dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", d.line, field: prefix + "weightDevice",
+        append: true)
     }
     for d in l.blkioLeafWeightDevices {
-      try CgroupFiles.write(dir, "blkio.leaf_weight_device", d.line, field: prefix + "weightDevice.leafWeight", append: true)
+      try CgroupFiles.write(
+        dir, "blkio.leaf_weight_device", d.line, field: prefix + "weightDevice.leafWeight", append: true)
     }
     for (list, file, name) in throttles(l) {
       for d in list { try CgroupFiles.write(dir, "blkio.throttle." + file, d.line, field: prefix + name, append: true) }
@@ -29,10 +32,12 @@ enum BlockIOController {
   }
 
   static func throttles(_ l: CgroupLimits) -> [([CgroupLimits.BlockDeviceValue], String, String)] {
-    [(l.blkioThrottleReadBps, "read_bps_device", "throttleReadBpsDevice"),
-     (l.blkioThrottleWriteBps, "write_bps_device", "throttleWriteBpsDevice"),
-     (l.blkioThrottleReadIOPS, "read_iops_device", "throttleReadIOPSDevice"),
-     (l.blkioThrottleWriteIOPS, "write_iops_device", "throttleWriteIOPSDevice")]
+    [
+      (l.blkioThrottleReadBps, "read_bps_device", "throttleReadBpsDevice"),
+      (l.blkioThrottleWriteBps, "write_bps_device", "throttleWriteBpsDevice"),
+      (l.blkioThrottleReadIOPS, "read_iops_device", "throttleReadIOPSDevice"),
+      (l.blkioThrottleWriteIOPS, "write_iops_device", "throttleWriteIOPSDevice"),
+    ]
   }
 
   // MARK: v2
@@ -43,7 +48,8 @@ enum BlockIOController {
       throw .unsupported(prefix + "leafWeight", "cgroup v2 has no leaf weight (blkio.leaf_weight is v1 CFQ only)")
     }
     if !l.blkioLeafWeightDevices.isEmpty {
-      throw .unsupported(prefix + "weightDevice.leafWeight", "cgroup v2 has no leaf weight (blkio.leaf_weight_device is v1 CFQ only)")
+      throw .unsupported(
+        prefix + "weightDevice.leafWeight", "cgroup v2 has no leaf weight (blkio.leaf_weight_device is v1 CFQ only)")
     }
     // With BFQ, io.bfq.weight takes v1 values unchanged; otherwise io.weight, converted.
     let bfq = CgroupFiles.exists(dir, "io.bfq.weight")
@@ -51,7 +57,8 @@ enum BlockIOController {
       if bfq {
         try CgroupFiles.write(dir, "io.bfq.weight", String(w), field: prefix + "weight")
       } else {
-        try CgroupFiles.write(dir, "io.weight", "default \(CgroupConversions.ioWeight(blkio: UInt64(w)))", field: prefix + "weight")
+        try CgroupFiles.write(
+          dir, "io.weight", "default \(CgroupConversions.ioWeight(blkio: UInt64(w)))", field: prefix + "weight")
       }
     }
     for d in l.blkioWeightDevices {
@@ -65,7 +72,8 @@ enum BlockIOController {
     let keys = ["rbps", "wbps", "riops", "wiops"]
     for (i, (list, _, name)) in throttles(l).enumerated() {
       for d in list {
-        try CgroupFiles.write(dir, "io.max", "\(d.major):\(d.minor) \(keys[i])=\(d.value)", field: prefix + name, append: true)
+        try CgroupFiles.write(
+          dir, "io.max", "\(d.major):\(d.minor) \(keys[i])=\(d.value)", field: prefix + name, append: true)
       }
     }
   }

@@ -20,8 +20,12 @@ enum CPUController {
     try writeQuotaAndPeriod(l, dir: dir)
     if let burst = l.cpuBurst { try CgroupFiles.write(dir, "cpu.cfs_burst_us", String(burst), field: prefix + "burst") }
     // The period first: a runtime above the current period is rejected.
-    if let p = l.cpuRealtimePeriod, p != 0 { try CgroupFiles.write(dir, "cpu.rt_period_us", String(p), field: prefix + "realtimePeriod") }
-    if let r = l.cpuRealtimeRuntime, r != 0 { try CgroupFiles.write(dir, "cpu.rt_runtime_us", String(r), field: prefix + "realtimeRuntime") }
+    if let p = l.cpuRealtimePeriod, p != 0 {
+      try CgroupFiles.write(dir, "cpu.rt_period_us", String(p), field: prefix + "realtimePeriod")
+    }
+    if let r = l.cpuRealtimeRuntime, r != 0 {
+      try CgroupFiles.write(dir, "cpu.rt_runtime_us", String(r), field: prefix + "realtimeRuntime")
+    }
     if let idle = l.cpuIdle { try CgroupFiles.write(dir, "cpu.idle", String(idle), field: prefix + "idle") }
   }
 
@@ -49,21 +53,28 @@ enum CPUController {
   static func cpusetV1(_ l: CgroupLimits, dir: String?) throws(CgroupError) {
     guard l.hasCpuset else { return }
     guard let dir else { throw .missingController(prefix + (l.cpusetCpus != nil ? "cpus" : "mems"), "cpuset") }
-    if let cpus = l.cpusetCpus, !cpus.isEmpty { try CgroupFiles.write(dir, "cpuset.cpus", cpus, field: prefix + "cpus") }
-    if let mems = l.cpusetMems, !mems.isEmpty { try CgroupFiles.write(dir, "cpuset.mems", mems, field: prefix + "mems") }
+    if let cpus = l.cpusetCpus, !cpus.isEmpty {
+      try CgroupFiles.write(dir, "cpuset.cpus", cpus, field: prefix + "cpus")
+    }
+    if let mems = l.cpusetMems, !mems.isEmpty {
+      try CgroupFiles.write(dir, "cpuset.mems", mems, field: prefix + "mems")
+    }
   }
 
   // MARK: v2
 
   static func v2(_ l: CgroupLimits, dir: String, update: Bool) throws(CgroupError) {
     if l.cpuRealtimeRuntime.map({ $0 != 0 }) ?? false {
-      throw .unsupported(prefix + "realtimeRuntime", "cgroup v2 has no realtime CPU bandwidth control (cpu.rt_runtime_us is v1 only)")
+      throw .unsupported(
+        prefix + "realtimeRuntime", "cgroup v2 has no realtime CPU bandwidth control (cpu.rt_runtime_us is v1 only)")
     }
     if l.cpuRealtimePeriod.map({ $0 != 0 }) ?? false {
-      throw .unsupported(prefix + "realtimePeriod", "cgroup v2 has no realtime CPU bandwidth control (cpu.rt_period_us is v1 only)")
+      throw .unsupported(
+        prefix + "realtimePeriod", "cgroup v2 has no realtime CPU bandwidth control (cpu.rt_period_us is v1 only)")
     }
     if let shares = l.cpuShares, shares != 0 {
-      try CgroupFiles.write(dir, "cpu.weight", String(CgroupConversions.cpuWeight(shares: shares)), field: prefix + "shares")
+      try CgroupFiles.write(
+        dir, "cpu.weight", String(CgroupConversions.cpuWeight(shares: shares)), field: prefix + "shares")
     }
     if let idle = l.cpuIdle { try CgroupFiles.write(dir, "cpu.idle", String(idle), field: prefix + "idle") }
     let quota = l.cpuQuota.flatMap { $0 == 0 ? nil : $0 }
@@ -72,7 +83,9 @@ enum CPUController {
       // cpu.max holds both; a period-only update keeps the quota in force (runc keeps it
       // through its saved config; we read it back).
       var quotaText = "max"
-      if let quota { quotaText = quota < 0 ? "max" : String(quota) } else if update,
+      if let quota {
+        quotaText = quota < 0 ? "max" : String(quota)
+      } else if update,
         let current = CgroupFiles.value(dir, "cpu.max")?.split(separator: " ").first
       {
         quotaText = String(current)
@@ -81,8 +94,12 @@ enum CPUController {
       try CgroupFiles.write(dir, "cpu.max", value, field: prefix + (quota != nil ? "quota" : "period"))
     }
     if let burst = l.cpuBurst { try CgroupFiles.write(dir, "cpu.max.burst", String(burst), field: prefix + "burst") }
-    if let cpus = l.cpusetCpus, !cpus.isEmpty { try CgroupFiles.write(dir, "cpuset.cpus", cpus, field: prefix + "cpus") }
-    if let mems = l.cpusetMems, !mems.isEmpty { try CgroupFiles.write(dir, "cpuset.mems", mems, field: prefix + "mems") }
+    if let cpus = l.cpusetCpus, !cpus.isEmpty {
+      try CgroupFiles.write(dir, "cpuset.cpus", cpus, field: prefix + "cpus")
+    }
+    if let mems = l.cpusetMems, !mems.isEmpty {
+      try CgroupFiles.write(dir, "cpuset.mems", mems, field: prefix + "mems")
+    }
   }
 
   static func firstSetField(_ l: CgroupLimits) -> String {
@@ -150,7 +167,9 @@ enum CPUController {
     var out: [UInt64] = []
     for part in (list ?? "").split(separator: ",") {
       let ends = part.split(separator: "-").compactMap { UInt64($0) }
-      if ends.count == 1 { out.append(ends[0]) } else if ends.count == 2, ends[0] <= ends[1], ends[1] - ends[0] < 65536 {
+      if ends.count == 1 {
+        out.append(ends[0])
+      } else if ends.count == 2, ends[0] <= ends[1], ends[1] - ends[0] < 65536 {
         out += Array(ends[0]...ends[1])
       }
     }
@@ -171,9 +190,9 @@ extension CgroupSet {
     for dir in created where leaf.hasPrefix(dir + "/") && CgroupFiles.exists(dir, "cpu.rt_runtime_us") {
       let current = CgroupFiles.value(dir, "cpu.rt_runtime_us").flatMap { Int64($0) } ?? 0
       if current >= 0 && current < runtime {
-        try CgroupFiles.write(dir, "cpu.rt_runtime_us", String(runtime), field: CPUController.prefix + "realtimeRuntime")
+        try CgroupFiles.write(
+          dir, "cpu.rt_runtime_us", String(runtime), field: CPUController.prefix + "realtimeRuntime")
       }
     }
   }
 }
-

@@ -24,8 +24,9 @@ public struct CgroupError: Error, Sendable, CustomStringConvertible {
 
   /// A field whose controller has no hierarchy on this host (e.g. net_cls on this machine).
   static func missingController(_ field: String, _ controller: String) -> CgroupError {
-    CgroupError("set \(field)", "", errno: ENOTSUP_,
-                detail: "the \(controller) controller is not mounted on this host (no cgroup v1 \(controller) hierarchy)")
+    CgroupError(
+      "set \(field)", "", errno: ENOTSUP_,
+      detail: "the \(controller) controller is not mounted on this host (no cgroup v1 \(controller) hierarchy)")
   }
 
   /// A field the cgroup version cannot express at all.

@@ -9,7 +9,9 @@ enum CgroupFiles {
   /// value. `append` is for files that take one entry per write (devices.allow, io.max,
   /// blkio.throttle.*, rdma.max):
   /// a fake file then keeps every line in order.
-  static func write(_ dir: String, _ name: String, _ value: String, field: String?, append: Bool = false) throws(CgroupError) {
+  static func write(_ dir: String, _ name: String, _ value: String, field: String?, append: Bool = false)
+    throws(CgroupError)
+  {
     let fd = try open(dir, name, value: value, field: field, append: append)
     defer { close(fd) }
     try write(fd, dir + "/" + name, value, field: field)
@@ -33,7 +35,9 @@ enum CgroupFiles {
     }
   }
 
-  private static func open(_ dir: String, _ name: String, value: String, field: String?, append: Bool) throws(CgroupError) -> Int32 {
+  private static func open(_ dir: String, _ name: String, value: String, field: String?, append: Bool)
+    throws(CgroupError) -> Int32
+  {
     let file = dir + "/" + name
     let flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
     let fd = Files.open(file, flags)
@@ -41,7 +45,8 @@ enum CgroupFiles {
       let e = errno
       let what = field.map { "set \($0) = \(value):" } ?? "write \(value) to"
       if e == ENOENT {
-        let detail = Files.isDirectory(dir)
+        let detail =
+          Files.isDirectory(dir)
           ? "this host has no \(name) (the kernel lacks the feature or the controller is not enabled)"
           : "no such cgroup directory"
         throw CgroupError(what, file, errno: e, detail: detail)

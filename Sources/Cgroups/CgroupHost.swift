@@ -3,7 +3,9 @@ import LinuxKit
 /// How this host mounts cgroups: v1 hierarchies, the unified (v2) hierarchy, or both.
 public struct CgroupHost: Sendable, Equatable {
   /// Super options of a v1 cgroup mount that are not controller names.
-  static let ignoredMountOptions: [String] = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr"]
+  static let ignoredMountOptions: [String] = [
+    "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr",
+  ]
 
   public enum Mode: String, Sendable { case v1, hybrid, unified }
 
@@ -40,23 +42,31 @@ public struct CgroupHost: Sendable, Equatable {
   /// on a temp-dir fake cgroupfs. v1 hierarchies are `root/<controller>`; the unified
   /// hierarchy is `root` itself (unified mode) or `root/unified` (hybrid).
   public init(root: String, mode: Mode, v1Controllers: [String] = CgroupHost.v1Controllers) {
-    let hierarchies = mode == .unified ? [] : v1Controllers.map {
-      Hierarchy(mountPoint: root + "/" + $0, controllers: [$0])
-    }
-    let unified: String? = switch mode {
-    case .v1: nil
-    case .hybrid: root + "/unified"
-    case .unified: root
-    }
+    let hierarchies =
+      mode == .unified
+      ? []
+      : v1Controllers.map {
+        Hierarchy(mountPoint: root + "/" + $0, controllers: [$0])
+      }
+    let unified: String? =
+      switch mode {
+      case .v1: nil
+      case .hybrid: root + "/unified"
+      case .unified: root
+      }
     self.init(v1: hierarchies, unifiedMountPoint: unified)
   }
 
   /// The v1 controllers a runtime uses, as mounted on this machine.
-  public static let v1Controllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb"]
+  public static let v1Controllers = [
+    "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
+  ]
 
   /// Controllers the unified hierarchy offers (its root's cgroup.controllers).
   public var unifiedControllers: [String] {
-    guard let unifiedMountPoint, let text = Files.readIfPresent(unifiedMountPoint + "/cgroup.controllers") else { return [] }
+    guard let unifiedMountPoint, let text = Files.readIfPresent(unifiedMountPoint + "/cgroup.controllers") else {
+      return []
+    }
     return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
   }
 

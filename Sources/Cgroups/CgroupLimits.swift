@@ -6,7 +6,7 @@ public struct CgroupLimits: Sendable, Equatable {
   public struct DeviceRule: Sendable, Equatable {
     public var allow: Bool
     public var type: Character  // a, c, b
-    public var major: Int64?    // nil = "*"
+    public var major: Int64?  // nil = "*"
     public var minor: Int64?
     public var access: String
     public init(allow: Bool, type: Character, major: Int64?, minor: Int64?, access: String) {
@@ -153,10 +153,12 @@ public enum CgroupConversions {
   public static func swapMax(swap: Int64, limit: Int64?) throws(CgroupError) -> Int64? {
     if swap < 0 { return nil }
     guard let limit, limit > 0 else {
-      throw CgroupError.invalid("linux.resources.memory.swap", "a swap limit needs a memory limit (v2 memory.swap.max is swap minus memory)")
+      throw CgroupError.invalid(
+        "linux.resources.memory.swap", "a swap limit needs a memory limit (v2 memory.swap.max is swap minus memory)")
     }
     guard swap >= limit else {
-      throw CgroupError.invalid("linux.resources.memory.swap", "memory+swap (\(swap)) must not be below the memory limit (\(limit))")
+      throw CgroupError.invalid(
+        "linux.resources.memory.swap", "memory+swap (\(swap)) must not be below the memory limit (\(limit))")
     }
     return swap - limit
   }

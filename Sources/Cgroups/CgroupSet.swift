@@ -104,7 +104,8 @@ public struct CgroupSet: Sendable {
       // parent made by another tool may be empty too. Fill each empty level from its
       // parent on the way down, as runc does (only empty values are ever written).
       if cpuset {
-        parentCpuset = try CgroupSet.inheritCpuset(parent: parent, child: current, childIsNew: made, parentValues: parentCpuset)
+        parentCpuset = try CgroupSet.inheritCpuset(
+          parent: parent, child: current, childIsNew: made, parentValues: parentCpuset)
       }
     }
   }
@@ -112,15 +113,20 @@ public struct CgroupSet: Sendable {
   /// Fills the child's empty cpuset.cpus and cpuset.mems from its parent; returns the child's
   /// values. A level this walk just made is empty (not read back), and the parent's values,
   /// when the walk already knows them, are not read again.
-  static func inheritCpuset(parent: String, child: String, childIsNew: Bool = false,
-                            parentValues: [String]? = nil) throws(CgroupError) -> [String] {
+  static func inheritCpuset(
+    parent: String, child: String, childIsNew: Bool = false,
+    parentValues: [String]? = nil
+  ) throws(CgroupError) -> [String] {
     func firstLine(_ file: String) -> String {
       (Files.readIfPresent(file) ?? "").split(separator: "\n").first.map(String.init) ?? ""
     }
     var values: [String] = []
     for (i, file) in ["cpuset.cpus", "cpuset.mems"].enumerated() {
       let current = childIsNew ? "" : firstLine(child + "/" + file)
-      if !current.isEmpty { values.append(current); continue }
+      if !current.isEmpty {
+        values.append(current)
+        continue
+      }
       let value = parentValues?[i] ?? firstLine(parent + "/" + file)
       if !value.isEmpty { try write(child + "/" + file, value) }
       values.append(value)
@@ -142,8 +148,9 @@ public struct CgroupSet: Sendable {
   /// hierarchy (and the unified one). A path that climbs out (..) is refused.
   public func attach(pid: Int32, subPaths: [String: String]) throws(CgroupError) {
     for (controller, sub) in subPaths where sub.split(separator: "/").contains("..") {
-      throw CgroupError("exec --cgroup \(controller.isEmpty ? "" : controller + ":")\(sub)", "", errno: EINVAL_,
-                        detail: "the sub-cgroup must stay inside the container's cgroup (no ..)")
+      throw CgroupError(
+        "exec --cgroup \(controller.isEmpty ? "" : controller + ":")\(sub)", "", errno: EINVAL_,
+        detail: "the sub-cgroup must stay inside the container's cgroup (no ..)")
     }
     var targets = host.v1.map { hierarchy in
       (hierarchy.mountPoint, hierarchy.controllers.lazy.compactMap { subPaths[$0] }.first ?? subPaths[""])

@@ -67,7 +67,8 @@ public struct CgroupStats: Sendable, Equatable {
     /// v1 cpuset.* flag files in runc's order and JSON names (absent on v2).
     public var flags: [(key: String, value: Int64)] = []
     public static func == (a: CPUSet, b: CPUSet) -> Bool {
-      a.cpus == b.cpus && a.mems == b.mems && a.flags.map(\.key) == b.flags.map(\.key) && a.flags.map(\.value) == b.flags.map(\.value)
+      a.cpus == b.cpus && a.mems == b.mems && a.flags.map(\.key) == b.flags.map(\.key)
+        && a.flags.map(\.value) == b.flags.map(\.value)
     }
   }
 

@@ -34,8 +34,9 @@ enum DeviceFilter {
       // The last line is a statistics summary; the reason is the line before it.
       let lines = text.split(separator: "\n").filter { !$0.hasPrefix("processed ") }
       let last = lines.last.map(String.init)
-      throw CgroupError("set \(field): load the cgroup v2 device program (bpf BPF_PROG_LOAD)", "", errno: e,
-                        detail: last.map { "\(SystemError.describe(e)) (verifier: \($0))" })
+      throw CgroupError(
+        "set \(field): load the cgroup v2 device program (bpf BPF_PROG_LOAD)", "", errno: e,
+        detail: last.map { "\(SystemError.describe(e)) (verifier: \($0))" })
     }
     defer { close(progFD) }
     let cgroupFD = Files.open(cgroupDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -49,7 +50,8 @@ enum DeviceFilter {
     put32(&attr, 12, BPF_F_ALLOW_MULTI)
     let rc = BPF.call(BPF_PROG_ATTACH, &attr)
     if rc < 0 {
-      throw CgroupError("set \(field): attach the device program (bpf BPF_PROG_ATTACH) to", cgroupDirectory, errno: errno)
+      throw CgroupError(
+        "set \(field): attach the device program (bpf BPF_PROG_ATTACH) to", cgroupDirectory, errno: errno)
     }
   }
 
@@ -59,22 +61,24 @@ enum DeviceFilter {
     var attr = [UInt8](repeating: 0, count: 128)
     let logCount = log.count
     return program.withUnsafeBufferPointer { insns in
-      license.withUnsafeBufferPointer { lic in log.withUnsafeMutableBufferPointer { logBuffer in
-        put32(&attr, 0, BPF_PROG_TYPE_CGROUP_DEVICE)
-        put32(&attr, 4, UInt32(insns.count))
-        put64(&attr, 8, UInt64(UInt(bitPattern: insns.baseAddress)))
-        put64(&attr, 16, UInt64(UInt(bitPattern: lic.baseAddress)))
-        if logCount > 0 {
-          put32(&attr, 24, 1)
-          put32(&attr, 28, UInt32(logCount))
-          put64(&attr, 32, UInt64(UInt(bitPattern: logBuffer.baseAddress)))
+      license.withUnsafeBufferPointer { lic in
+        log.withUnsafeMutableBufferPointer { logBuffer in
+          put32(&attr, 0, BPF_PROG_TYPE_CGROUP_DEVICE)
+          put32(&attr, 4, UInt32(insns.count))
+          put64(&attr, 8, UInt64(UInt(bitPattern: insns.baseAddress)))
+          put64(&attr, 16, UInt64(UInt(bitPattern: lic.baseAddress)))
+          if logCount > 0 {
+            put32(&attr, 24, 1)
+            put32(&attr, 28, UInt32(logCount))
+            put64(&attr, 32, UInt64(UInt(bitPattern: logBuffer.baseAddress)))
+          }
+          var fd: Int
+          repeat {
+            fd = BPF.call(BPF_PROG_LOAD, &attr)
+          } while fd < 0 && errno == EAGAIN
+          return Int32(fd)
         }
-        var fd: Int
-        repeat {
-          fd = BPF.call(BPF_PROG_LOAD, &attr)
-        } while fd < 0 && errno == EAGAIN
-        return Int32(fd)
-      } }
+      }
     }
   }
 
@@ -82,7 +86,8 @@ enum DeviceFilter {
 
   /// One eBPF instruction as the kernel's 8-byte struct bpf_insn (little-endian).
   static func insn(_ code: UInt8, dst: UInt8 = 0, src: UInt8 = 0, off: Int16 = 0, imm: Int32 = 0) -> UInt64 {
-    UInt64(code) | UInt64(dst | src << 4) << 8 | UInt64(UInt16(bitPattern: off)) << 16 | UInt64(UInt32(bitPattern: imm)) << 32
+    UInt64(code) | UInt64(dst | src << 4) << 8 | UInt64(UInt16(bitPattern: off)) << 16 | UInt64(UInt32(bitPattern: imm))
+      << 32
   }
 
   static let ldxW: UInt8 = 0x61, and32K: UInt8 = 0x54, rsh32K: UInt8 = 0x74, mov32X: UInt8 = 0xbc,
@@ -112,7 +117,9 @@ enum DeviceFilter {
       case "m": access |= 1
       case "r": access |= 2
       case "w": access |= 4
-      default: throw .invalid("\(DevicesController.field)[\(index)].access", "\"\(rule.access)\" is not a combination of r, w, m")
+      default:
+        throw .invalid(
+          "\(DevicesController.field)[\(index)].access", "\"\(rule.access)\" is not a combination of r, w, m")
       }
     }
     // Jumps are emitted with a placeholder and fixed once the block's length is known.
@@ -120,7 +127,9 @@ enum DeviceFilter {
     var code: [UInt64] = []
     if rule.type != "a" {
       let type: Int32 = rule.type == "b" ? 1 : rule.type == "c" ? 2 : -1
-      guard type > 0 else { throw .invalid("\(DevicesController.field)[\(index)].type", "\"\(rule.type)\" is not a, b or c") }
+      guard type > 0 else {
+        throw .invalid("\(DevicesController.field)[\(index)].type", "\"\(rule.type)\" is not a, b or c")
+      }
       checks.append((jneK, 2, 0, type))
     }
     if rule.type != "a" {
@@ -140,7 +149,10 @@ enum DeviceFilter {
     body.append((insn(exit), nil))
     let end = body.count
     for (i, item) in body.enumerated() {
-      if let fixed = item.0 { code.append(fixed); continue }
+      if let fixed = item.0 {
+        code.append(fixed)
+        continue
+      }
       let (op, dst, src, imm) = item.1!
       code.append(insn(op, dst: dst, src: src, off: Int16(end - (i + 1)), imm: imm))
     }

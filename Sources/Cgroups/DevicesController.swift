@@ -7,9 +7,11 @@ enum DevicesController {
   static func v1(_ rules: [CgroupLimits.DeviceRule], dir: String?) throws(CgroupError) {
     guard !rules.isEmpty else { return }
     guard let dir else { throw .missingController(field, "devices") }
-    try CgroupFiles.appendEach(dir, rules.enumerated().map { i, rule in
-      (rule.allow ? "devices.allow" : "devices.deny", rule.v1Line, "\(field)[\(i)]")
-    })
+    try CgroupFiles.appendEach(
+      dir,
+      rules.enumerated().map { i, rule in
+        (rule.allow ? "devices.allow" : "devices.deny", rule.v1Line, "\(field)[\(i)]")
+      })
   }
 
   static func v2(_ rules: [CgroupLimits.DeviceRule], dir: String) throws(CgroupError) {

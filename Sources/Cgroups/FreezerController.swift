@@ -27,8 +27,9 @@ enum FreezerController {
       if CgroupFiles.lookup(CgroupFiles.keyValues(dir, "cgroup.events"), "frozen") == want { return }
       usleep(1000)
     }
-    throw CgroupError(frozen ? "freeze" : "thaw", dir + "/cgroup.events", errno: EBUSY,
-                      detail: "the cgroup did not report frozen \(want) within 1 s")
+    throw CgroupError(
+      frozen ? "freeze" : "thaw", dir + "/cgroup.events", errno: EBUSY,
+      detail: "the cgroup did not report frozen \(want) within 1 s")
   }
 
   static func isFrozenV2(dir: String) -> Bool { CgroupFiles.value(dir, "cgroup.freeze") == "1" }

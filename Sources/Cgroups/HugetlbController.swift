@@ -12,8 +12,11 @@ enum HugetlbController {
       let limitFile = base + (v2 ? ".max" : ".limit_in_bytes")
       let rsvdFile = base + (v2 ? ".rsvd.max" : ".rsvd.limit_in_bytes")
       guard CgroupFiles.exists(dir, limitFile) else {
-        throw CgroupError("set \(field) pageSize \(h.pageSize):", dir + "/" + limitFile, errno: 2,
-                          detail: "this host has no \(h.pageSize) huge pages (no \(limitFile); sizes here are \(pageSizes(dir: dir).joined(separator: ", ")))")
+        throw CgroupError(
+          "set \(field) pageSize \(h.pageSize):", dir + "/" + limitFile, errno: 2,
+          detail:
+            "this host has no \(h.pageSize) huge pages (no \(limitFile); sizes here are \(pageSizes(dir: dir).joined(separator: ", ")))"
+        )
       }
       try CgroupFiles.write(dir, limitFile, String(h.limit), field: field)
       if CgroupFiles.exists(dir, rsvdFile) { try CgroupFiles.write(dir, rsvdFile, String(h.limit), field: field) }
@@ -35,12 +38,16 @@ enum HugetlbController {
       let b = "hugetlb." + size
       if v2 {
         let events = CgroupFiles.keyValues(dir, b + ".events")
-        s.hugetlb.append(.init(pageSize: size, usage: CgroupFiles.number(dir, b + ".current") ?? 0,
-                               max: 0, failcnt: CgroupFiles.lookup(events, "max") ?? 0))
+        s.hugetlb.append(
+          .init(
+            pageSize: size, usage: CgroupFiles.number(dir, b + ".current") ?? 0,
+            max: 0, failcnt: CgroupFiles.lookup(events, "max") ?? 0))
       } else {
-        s.hugetlb.append(.init(pageSize: size, usage: CgroupFiles.number(dir, b + ".usage_in_bytes") ?? 0,
-                               max: CgroupFiles.number(dir, b + ".max_usage_in_bytes") ?? 0,
-                               failcnt: CgroupFiles.number(dir, b + ".failcnt") ?? 0))
+        s.hugetlb.append(
+          .init(
+            pageSize: size, usage: CgroupFiles.number(dir, b + ".usage_in_bytes") ?? 0,
+            max: CgroupFiles.number(dir, b + ".max_usage_in_bytes") ?? 0,
+            failcnt: CgroupFiles.number(dir, b + ".failcnt") ?? 0))
       }
     }
   }

@@ -42,8 +42,10 @@ enum MemoryController {
     if let h = l.memoryUseHierarchy {
       do {
         try CgroupFiles.write(dir, "memory.use_hierarchy", h ? "1" : "0", field: prefix + "useHierarchy")
-      } catch where !h && error.errno == EINVAL_ {
-        throw .unsupported(prefix + "useHierarchy", "this kernel's memory controller is always hierarchical (memory.use_hierarchy cannot be set to 0)")
+      } catch  where !h && error.errno == EINVAL_ {
+        throw .unsupported(
+          prefix + "useHierarchy",
+          "this kernel's memory controller is always hierarchical (memory.use_hierarchy cannot be set to 0)")
       }
     }
     if let tcp = l.memoryKernelTCP {
@@ -60,14 +62,16 @@ enum MemoryController {
   static func writeLimitV1(_ limit: Int64, dir: String) throws(CgroupError) {
     do {
       try CgroupFiles.write(dir, "memory.limit_in_bytes", String(limit), field: prefix + "limit")
-    } catch where error.errno == EINVAL_ {
+    } catch  where error.errno == EINVAL_ {
       let memsw = CgroupFiles.value(dir, "memory.memsw.limit_in_bytes") ?? "?"
-      throw CgroupError(error.operation, error.path, errno: error.errno,
-                        detail: "above the current memory+swap limit \(memsw); set linux.resources.memory.swap (--memory-swap) too")
-    } catch where error.errno == EBUSY_ {
+      throw CgroupError(
+        error.operation, error.path, errno: error.errno,
+        detail: "above the current memory+swap limit \(memsw); set linux.resources.memory.swap (--memory-swap) too")
+    } catch  where error.errno == EBUSY_ {
       let usage = CgroupFiles.value(dir, "memory.usage_in_bytes") ?? "?"
-      throw CgroupError(error.operation, error.path, errno: error.errno,
-                        detail: "below the current usage \(usage), which the kernel could not reclaim")
+      throw CgroupError(
+        error.operation, error.path, errno: error.errno,
+        detail: "below the current usage \(usage), which the kernel could not reclaim")
     }
   }
 
@@ -106,11 +110,13 @@ enum MemoryController {
     if let swapMax {
       do {
         try CgroupFiles.write(dir, "memory.swap.max", swapMax, field: prefix + "swap")
-      } catch where swapMax == "max" && error.errno == 2 {
+      } catch  where swapMax == "max" && error.errno == 2 {
         // No swap accounting: "unlimited" is what the host does anyway.
       }
     }
-    if let limit { try CgroupFiles.write(dir, "memory.max", limit < 0 ? "max" : String(limit), field: prefix + "limit") }
+    if let limit {
+      try CgroupFiles.write(dir, "memory.max", limit < 0 ? "max" : String(limit), field: prefix + "limit")
+    }
     if let r = l.memoryReservation, r != 0 {
       try CgroupFiles.write(dir, "memory.low", r < 0 ? "max" : String(r), field: prefix + "reservation")
     }
@@ -120,10 +126,11 @@ enum MemoryController {
 
   static func statsV1(dir: String, into s: inout CgroupStats) {
     func entry(_ p: String) -> CgroupStats.MemoryEntry {
-      CgroupStats.MemoryEntry(limit: CgroupFiles.number(dir, p + "limit_in_bytes") ?? 0,
-                              usage: CgroupFiles.number(dir, p + "usage_in_bytes") ?? 0,
-                              max: CgroupFiles.number(dir, p + "max_usage_in_bytes") ?? 0,
-                              failcnt: CgroupFiles.number(dir, p + "failcnt") ?? 0)
+      CgroupStats.MemoryEntry(
+        limit: CgroupFiles.number(dir, p + "limit_in_bytes") ?? 0,
+        usage: CgroupFiles.number(dir, p + "usage_in_bytes") ?? 0,
+        max: CgroupFiles.number(dir, p + "max_usage_in_bytes") ?? 0,
+        failcnt: CgroupFiles.number(dir, p + "failcnt") ?? 0)
     }
     s.memory.usage = entry("memory.")
     s.memory.swap = entry("memory.memsw.")
@@ -137,9 +144,10 @@ enum MemoryController {
     let unlimited = UInt64.max
     let usage = CgroupFiles.number(dir, "memory.current") ?? 0
     let events = CgroupFiles.keyValues(dir, "memory.events")
-    s.memory.usage = .init(limit: CgroupFiles.number(dir, "memory.max") ?? unlimited, usage: usage,
-                           max: CgroupFiles.number(dir, "memory.peak") ?? 0,
-                           failcnt: CgroupFiles.lookup(events, "max") ?? 0)
+    s.memory.usage = .init(
+      limit: CgroupFiles.number(dir, "memory.max") ?? unlimited, usage: usage,
+      max: CgroupFiles.number(dir, "memory.peak") ?? 0,
+      failcnt: CgroupFiles.lookup(events, "max") ?? 0)
     // v1 reports memory+swap; report the same sum for compatibility, as runc does.
     let swapUsage = CgroupFiles.number(dir, "memory.swap.current") ?? 0
     s.memory.swap = .init(limit: CgroupFiles.number(dir, "memory.swap.max") ?? unlimited, usage: swapUsage + usage)

@@ -11,7 +11,8 @@ enum NetworkController {
     guard !l.networkPriorities.isEmpty else { return }
     guard let dir = netPrio else { throw .missingController(prefix + "priorities", "net_prio") }
     for p in l.networkPriorities {
-      try CgroupFiles.write(dir, "net_prio.ifpriomap", "\(p.key) \(p.value)", field: prefix + "priorities", append: true)
+      try CgroupFiles.write(
+        dir, "net_prio.ifpriomap", "\(p.key) \(p.value)", field: prefix + "priorities", append: true)
     }
   }
 

@@ -8,7 +8,7 @@ import LinuxKit
 /// - v2: an inotify watch on memory.events; the oom_kill counter says how many happened.
 public struct OOMWatcher: Sendable {
   public let fd: Int32
-  let memoryEvents: String?   // v2: the memory.events file
+  let memoryEvents: String?  // v2: the memory.events file
   var lastKills: UInt64 = 0
 
   static func v1(dir: String) throws(CgroupError) -> OOMWatcher {

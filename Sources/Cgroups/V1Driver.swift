@@ -28,7 +28,8 @@ struct V1Driver: CgroupDriver {
     if let dir = cgroup.unifiedDirectory, CgroupFiles.exists(dir, "cgroup.freeze") {
       return try FreezerController.setV2(frozen, dir: dir)
     }
-    throw CgroupError(frozen ? "pause" : "resume", cgroup.path, errno: ENOTSUP_, detail: "no freezer controller is mounted")
+    throw CgroupError(
+      frozen ? "pause" : "resume", cgroup.path, errno: ENOTSUP_, detail: "no freezer controller is mounted")
   }
 
   var isFrozen: Bool {

@@ -31,7 +31,8 @@ struct V2Driver: CgroupDriver {
       let missing = available.filter { !enabled.contains($0) }
       if !missing.isEmpty {
         do {
-          try CgroupFiles.write(level, "cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " "), field: nil)
+          try CgroupFiles.write(
+            level, "cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " "), field: nil)
         } catch {
           for c in missing { try? CgroupFiles.write(level, "cgroup.subtree_control", "+" + c, field: nil) }
         }

@@ -2,6 +2,7 @@
 // judges every step as it goes, and cleans up whatever happened (even after a timeout).
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +46,10 @@ final class CaseExecution {
   var consoleObservation: JSONValue = .null
 
   init(testCase: ConformanceCase, runtime: RuntimeUnderTest, env: ExecutionEnvironment, serial: Int) {
-    self.testCase = testCase; self.runtime = runtime; self.env = env; self.serial = serial
+    self.testCase = testCase
+    self.runtime = runtime
+    self.env = env
+    self.serial = serial
     self.systemd = testCase.systemdCgroup ? SystemdPlacement(runPrefix: env.cleaner.prefix, serial: serial) : nil
     self.cgroupsPath = systemd?.cgroupsPath ?? env.cleaner.prefix + "/\(serial)"
     self.deadline = Date().addingTimeInterval(testCase.timeout)
@@ -60,7 +64,8 @@ final class CaseExecution {
       try setUp()
       for (index, step) in testCase.steps.enumerated() {
         guard remaining > 0 else {
-          throw StepFailure("case timed out after \(Int(testCase.timeout)) s, before step \(index + 1) (\(step.action.rawValue))")
+          throw StepFailure(
+            "case timed out after \(Int(testCase.timeout)) s, before step \(index + 1) (\(step.action.rawValue))")
         }
         do { try perform(step) } catch let f as StepFailure {
           throw StepFailure("step \(index + 1) (\(step.action.rawValue)): \(f.message)")
@@ -88,19 +93,22 @@ final class CaseExecution {
     let scratch = env.factory.workDirectory + "/shared/" + name
     try? FileManager.default.removeItem(atPath: scratch)
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    chmod(scratch, 0o777)   // the container's user may be anyone
+    chmod(scratch, 0o777)  // the container's user may be anyone
     shared = scratch
     let stateRoot = env.factory.workDirectory + "/state/" + name
     ids["main"] = "ddc-\(getpid())-\(serial)"
-    placeholders = ["id": ids["main"]!, "shared": shared, "cgroupsPath": cgroupsPath,
-                    "bundle": env.factory.workDirectory + "/bundles/" + name,
-                    "rootfs": env.factory.workDirectory + "/bundles/" + name + "/rootfs"]
+    placeholders = [
+      "id": ids["main"]!, "shared": shared, "cgroupsPath": cgroupsPath,
+      "bundle": env.factory.workDirectory + "/bundles/" + name,
+      "rootfs": env.factory.workDirectory + "/bundles/" + name + "/rootfs",
+    ]
     for (type, inode) in env.hostNamespaceInodes { placeholders["host.ns.\(type)"] = inode }
     if let systemd { placeholders.merge(systemd.placeholders) { $1 } }
     if testCase.helper { try startHelper() }
     if testCase.agent { try startAgent() }
-    let config = try BundlePlan.config(template: env.template, for: testCase, cgroupsPath: cgroupsPath,
-                                       sharedHostPath: shared, placeholders: placeholders)
+    let config = try BundlePlan.config(
+      template: env.template, for: testCase, cgroupsPath: cgroupsPath,
+      sharedHostPath: shared, placeholders: placeholders)
     guard let root = config.anyValue as? [String: Any] else { throw StepFailure("config is not an object") }
     configCgroupsPath = config["linux"]?["cgroupsPath"]?.stringValue ?? cgroupsPath
     bundle = try env.factory.makeBundle(name: name, config: ConfigTree(root: root), strategy: .hardlinkCopy)
@@ -109,24 +117,31 @@ final class CaseExecution {
       let path = bundle!.rootfs + entry.link
       unlink(path)
       rmdir(path)
-      guard symlink(entry.target, path) == 0 else { throw StepFailure("symlink \(path) -> \(entry.target): \(String(cString: strerror(errno)))") }
+      guard symlink(entry.target, path) == 0 else {
+        throw StepFailure("symlink \(path) -> \(entry.target): \(String(cString: strerror(errno)))")
+      }
     }
-    driver = RuntimeDriver(runtime: systemd == nil ? runtime : RuntimeProfiles.withSystemdCgroup(runtime),
-                           stateRoot: stateRoot, timeout: 20)
+    driver = RuntimeDriver(
+      runtime: systemd == nil ? runtime : RuntimeProfiles.withSystemdCgroup(runtime),
+      stateRoot: stateRoot, timeout: 20)
   }
 
   /// A process in new net/ipc/uts/cgroup/mount namespaces whose /proc/PID/ns/* a case can join by path.
   func startHelper() throws {
     guard let unshare = HostFeatures.which("unshare") else { throw StepFailure("helper: unshare is not installed") }
-    let process = try SpawnedProcess.spawn([unshare, "--net", "--ipc", "--uts", "--cgroup", "--mount", "--", "/bin/sleep", "600"],
-                                           stdout: .null, stderr: .null)
+    let process = try SpawnedProcess.spawn(
+      [unshare, "--net", "--ipc", "--uts", "--cgroup", "--mount", "--", "/bin/sleep", "600"],
+      stdout: .null, stderr: .null)
     helper = process
     // unshare execs sleep once the namespaces exist; wait until the net namespace differs from ours.
     let ourNet = env.hostNamespaceInodes["net"] ?? ""
     for _ in 0..<200 {
       if let inode = Self.namespaceInode("/proc/\(process.pid)/ns/net"), inode != ourNet,
-         (try? String(contentsOfFile: "/proc/\(process.pid)/comm", encoding: .utf8))?.hasPrefix("sleep") == true { break }
-      usleep(5000)   // bounded: unshare needs a few ms; there is no event to wait on for an exec
+        (try? String(contentsOfFile: "/proc/\(process.pid)/comm", encoding: .utf8))?.hasPrefix("sleep") == true
+      {
+        break
+      }
+      usleep(5000)  // bounded: unshare needs a few ms; there is no event to wait on for an exec
     }
     placeholders["helper.pid"] = String(process.pid)
     for type in ["net", "ipc", "uts", "cgroup", "mnt"] {
@@ -138,10 +153,12 @@ final class CaseExecution {
   /// The seccomp agent at {{agent.socket}} (in the shared directory), for SCMP_ACT_NOTIFY cases.
   func startAgent() throws {
     guard let binary = env.agentBinary else { throw StepFailure("agent: the seccomp agent was not built") }
-    let socket = shared + "/seccomp.sock", out = shared + "/agent"
+    let socket = shared + "/seccomp.sock"
+    let out = shared + "/agent"
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-    agent = try SpawnedProcess.spawn([binary, socket, out, String(EXDEV), String(Int(testCase.timeout) + 30)],
-                                     stdout: .null, stderr: .null)
+    agent = try SpawnedProcess.spawn(
+      [binary, socket, out, String(EXDEV), String(Int(testCase.timeout) + 30)],
+      stdout: .null, stderr: .null)
     // The agent renames its socket into place once it listens.
     let start = Date()
     while access(socket, F_OK) != 0 {
@@ -153,7 +170,8 @@ final class CaseExecution {
 
   /// Our child (the subreaper inherited it) or a member of this case's cgroup.
   func isOurs(_ pid: Int32) -> Bool {
-    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")")
+    {
       let fields = stat[stat.index(after: close)...].split(separator: " ")
       if fields.count > 1, Int32(fields[1]) == getpid() { return true }
     }
@@ -177,7 +195,11 @@ final class CaseExecution {
     // Only processes still provably ours are signalled: a pid we reaped earlier may belong to a stranger now.
     let leftovers = (Array(pids.values) + extraPids).filter { ContainerWait.isAlive($0) && isOurs($0) }
     for pid in leftovers { kill(pid, SIGKILL) }
-    if let systemd { systemd.stopLeftovers(cgroupsPath: configCgroupsPath) } else { _ = env.cleaner.remove(cgroupsPath: cgroupsPath) }
+    if let systemd {
+      systemd.stopLeftovers(cgroupsPath: configCgroupsPath)
+    } else {
+      _ = env.cleaner.remove(cgroupsPath: cgroupsPath)
+    }
     for pid in leftovers { _ = ContainerWait.waitForExit(pid: pid, timeout: 2) }
     for pid in Array(pids.values) + extraPids { ContainerWait.reap(pid) }
     if let helper {
@@ -234,7 +256,9 @@ final class CaseExecution {
       result.stdout = Array((FileManager.default.contents(atPath: out) ?? Data()).prefix(65536))
       result.stderr = Array((FileManager.default.contents(atPath: err) ?? Data()).prefix(65536))
       call = result
-      if let text = try? String(contentsOfFile: pidFile(step.container), encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+      if let text = try? String(contentsOfFile: pidFile(step.container), encoding: .utf8),
+        let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+      {
         pids[step.container] = pid
         if step.container == "main" {
           placeholders["pid"] = String(pid)
@@ -282,24 +306,33 @@ final class CaseExecution {
         argv += [id] + step.args.map { JSONValue.string($0).substituting(placeholders).text }
       }
       call = try driver.invoke(globals(step) + argv, timeout: timeout)
-      if step.detach, let text = try? String(contentsOfFile: bundle.path + "/exec-\(extraPids.count).pid", encoding: .utf8),
-         let pid = Int32(text) { extraPids.append(pid) }
-      observation = .object(["exitCode": call?.exitCode.map { .number(Double($0)) } ?? .null,
-                             "stdout": .string(call?.stdoutText ?? "")])
+      if step.detach,
+        let text = try? String(contentsOfFile: bundle.path + "/exec-\(extraPids.count).pid", encoding: .utf8),
+        let pid = Int32(text)
+      {
+        extraPids.append(pid)
+      }
+      observation = .object([
+        "exitCode": call?.exitCode.map { .number(Double($0)) } ?? .null,
+        "stdout": .string(call?.stdoutText ?? ""),
+      ])
     case .waitExit, .probe, .hooks, .pidfile, .hostFile, .systemdUnit:
       observation = try observe(step, timeout: timeout)
     case .console:
       observation = consoleObservation
     }
     if call == nil && step.action.callsRuntime {
-      call = try driver.invoke(globals(step) + argv.map { JSONValue.string($0).substituting(placeholders).text }, timeout: timeout)
+      call = try driver.invoke(
+        globals(step) + argv.map { JSONValue.string($0).substituting(placeholders).text }, timeout: timeout)
       if let c = call {
         observation = JSONValue.parse(c.stdoutText) ?? .object(["text": .string(c.stdoutText)])
       }
     }
     if step.action.callsRuntime { recordHooks(during: step.action.rawValue) }
-    log.append("\(step.action.rawValue) \(id): " + (call.map { $0.timedOut ? "timed out" : "exit \($0.exitCode ?? -1)" } ?? "observed")
-               + (call.map { String(format: " in %.0f ms", $0.wallMilliseconds) } ?? ""))
+    log.append(
+      "\(step.action.rawValue) \(id): "
+        + (call.map { $0.timedOut ? "timed out" : "exit \($0.exitCode ?? -1)" } ?? "observed")
+        + (call.map { String(format: " in %.0f ms", $0.wallMilliseconds) } ?? ""))
     try judge(step, call: call, observation: observation)
   }
 
@@ -317,7 +350,8 @@ final class CaseExecution {
     if let call {
       let err = call.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
       let takesID = ![.version, .features, .list].contains(step.action)
-      let shown = "`\(runtime.name) \(step.action == .version ? "--version" : step.action.rawValue)\(takesID ? " " + id(for: step) : "")`"
+      let shown =
+        "`\(runtime.name) \(step.action == .version ? "--version" : step.action.rawValue)\(takesID ? " " + id(for: step) : "")`"
       if call.timedOut { throw StepFailure("\(shown) timed out") }
       if step.expectSuccess == true && call.exitCode != 0 {
         let ending = call.signal.map { "killed by signal \($0)" } ?? "exit \(call.exitCode ?? -1)"
@@ -326,8 +360,14 @@ final class CaseExecution {
       if step.expectSuccess == false && call.exitCode == 0 {
         throw StepFailure("\(shown) succeeded, an error was required")
       }
-      for m in step.stdout { if let f = m.failure(for: .string(call.stdoutText), placeholders: placeholders) { throw StepFailure("stdout: \(f)") } }
-      for m in step.stderr { if let f = m.failure(for: .string(err), placeholders: placeholders) { throw StepFailure("stderr: \(f)") } }
+      for m in step.stdout {
+        if let f = m.failure(for: .string(call.stdoutText), placeholders: placeholders) {
+          throw StepFailure("stdout: \(f)")
+        }
+      }
+      for m in step.stderr {
+        if let f = m.failure(for: .string(err), placeholders: placeholders) { throw StepFailure("stderr: \(f)") }
+      }
     }
     if let want = step.exitCode {
       let seen = observation["exitCode"]?.numberValue.map { Int($0) } ?? call.flatMap { $0.exitCode.map(Int.init) }

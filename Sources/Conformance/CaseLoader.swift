@@ -4,12 +4,16 @@ import Foundation
 import Yams
 
 public enum CaseLoader {
-  static let caseFields: Set<String> = ["id", "summary", "requirement", "needs", "mutate", "probe", "hooks", "helper",
-                                        "agent", "steps", "timeout", "divergence", "symlinks", "systemdCgroup"]
+  static let caseFields: Set<String> = [
+    "id", "summary", "requirement", "needs", "mutate", "probe", "hooks", "helper",
+    "agent", "steps", "timeout", "divergence", "symlinks", "systemdCgroup",
+  ]
   static let requirementFields: Set<String> = ["doc", "section", "level", "text", "versions"]
-  static let stepFields: Set<String> = ["do", "container", "id", "signal", "all", "force", "detach", "args",
-                                        "process", "resources", "file", "extraArgs", "ok", "exitCode", "stdout",
-                                        "stderr", "observe", "timeout", "globalArgs", "consoleSocket", "fromFile", "unit"]
+  static let stepFields: Set<String> = [
+    "do", "container", "id", "signal", "all", "force", "detach", "args",
+    "process", "resources", "file", "extraArgs", "ok", "exitCode", "stdout",
+    "stderr", "observe", "timeout", "globalArgs", "consoleSocket", "fromFile", "unit",
+  ]
   static let probeFields: Set<String> = ["paths", "sysctls", "files", "syscalls", "then"]
 
   /// Every *.yaml under `directory` (recursively), sorted by id; duplicate ids are an error.
@@ -25,7 +29,8 @@ public enum CaseLoader {
       let path = directory + "/" + relative
       let c = try loadFile(path, area: relative.split(separator: "/").dropLast().joined(separator: "/"))
       if let other = seen[c.id] {
-        throw HarnessError(.conformance, operation: "load case", path: path, message: "id: '\(c.id)' already used by \(other)")
+        throw HarnessError(
+          .conformance, operation: "load case", path: path, message: "id: '\(c.id)' already used by \(other)")
       }
       seen[c.id] = path
       cases.append(c)
@@ -58,8 +63,9 @@ public enum CaseLoader {
       throw fail("id", "'\(id)' may only hold letters, digits, '-', '_' and '.'")
     }
     let requirement = try parseRequirement(root["requirement"], fail)
-    var c = ConformanceCase(id: id, area: area, file: path, summary: root["summary"]?.text ?? "",
-                            requirement: requirement)
+    var c = ConformanceCase(
+      id: id, area: area, file: path, summary: root["summary"]?.text ?? "",
+      requirement: requirement)
     c.needs = try strings(root["needs"], "needs", fail)
     for need in c.needs where !HostFeatures.needKinds.contains(String(need.split(separator: ":").first ?? "")) {
       throw fail("needs", "unknown need '\(need)' (kinds: \(HostFeatures.needKinds.sorted().joined(separator: ", ")))")
@@ -69,9 +75,14 @@ public enum CaseLoader {
       c.timeout = n
     }
     c.divergence = root["divergence"]?.text
-    if let h = root["helper"] { guard let b = h.boolValue else { throw fail("helper", "true or false") }; c.helper = b }
+    if let h = root["helper"] {
+      guard let b = h.boolValue else { throw fail("helper", "true or false") }
+      c.helper = b
+    }
     if let links = root["symlinks"] {
-      guard case .object(let o) = links else { throw fail("symlinks", "a mapping of link path (absolute, in the rootfs) to target") }
+      guard case .object(let o) = links else {
+        throw fail("symlinks", "a mapping of link path (absolute, in the rootfs) to target")
+      }
       for (link, target) in o.sorted(by: { $0.key < $1.key }) {
         guard link.hasPrefix("/"), !link.split(separator: "/").contains(".."), let text = target.stringValue else {
           throw fail("symlinks.\(link)", "an absolute path without .. mapped to a target string")
@@ -79,11 +90,16 @@ public enum CaseLoader {
         c.symlinks.append(CaseSymlink(link: link, target: text))
       }
     }
-    if let a = root["agent"] { guard let b = a.boolValue else { throw fail("agent", "true or false") }; c.agent = b }
+    if let a = root["agent"] {
+      guard let b = a.boolValue else { throw fail("agent", "true or false") }
+      c.agent = b
+    }
     if let s = root["systemdCgroup"] {
       guard let b = s.boolValue else { throw fail("systemdCgroup", "true or false") }
       c.systemdCgroup = b
-      if b && !c.needs.contains("systemd") { throw fail("systemdCgroup", "needs [systemd] too (the host must run systemd)") }
+      if b && !c.needs.contains("systemd") {
+        throw fail("systemdCgroup", "needs [systemd] too (the host must run systemd)")
+      }
     }
     c.mutations = try parseMutations(root["mutate"], fail)
     if let p = root["probe"] {
@@ -104,15 +120,21 @@ public enum CaseLoader {
         throw fail("hooks", "unknown hook phase '\(phase)' (one of \(HookRequest.phases.joined(separator: ", ")))")
       }
     }
-    guard case .array(let steps)? = root["steps"], !steps.isEmpty else { throw fail("steps", "required non-empty list") }
+    guard case .array(let steps)? = root["steps"], !steps.isEmpty else {
+      throw fail("steps", "required non-empty list")
+    }
     c.steps = try steps.enumerated().map { try parseStep($1, index: $0, fail) }
     return c
   }
 
-  static func unknownKeys(_ o: [String: JSONValue], allowed: Set<String>, field: String,
-                          _ fail: (String, String) -> HarnessError) throws {
+  static func unknownKeys(
+    _ o: [String: JSONValue], allowed: Set<String>, field: String,
+    _ fail: (String, String) -> HarnessError
+  ) throws {
     if let bad = o.keys.sorted().first(where: { !allowed.contains($0) }) {
-      throw fail(field == "(top)" ? bad : "\(field).\(bad)", "unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
+      throw fail(
+        field == "(top)" ? bad : "\(field).\(bad)",
+        "unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
     }
   }
 
@@ -134,7 +156,9 @@ public enum CaseLoader {
     guard let doc = o["doc"]?.stringValue, Requirement.documents.contains(doc) else {
       throw fail("requirement.doc", "one of \(Requirement.documents.joined(separator: ", "))")
     }
-    guard let section = o["section"]?.stringValue, !section.isEmpty else { throw fail("requirement.section", "required string") }
+    guard let section = o["section"]?.stringValue, !section.isEmpty else {
+      throw fail("requirement.section", "required string")
+    }
     guard let levelText = o["level"]?.stringValue, let level = RequirementLevel(rawValue: levelText) else {
       throw fail("requirement.level", "MUST, SHOULD or MAY")
     }
@@ -160,12 +184,16 @@ public enum CaseLoader {
     }
   }
 
-  static func parseMatchers(_ v: JSONValue, _ field: String, _ fail: (String, String) -> HarnessError) throws -> [Matcher] {
+  static func parseMatchers(_ v: JSONValue, _ field: String, _ fail: (String, String) -> HarnessError) throws
+    -> [Matcher]
+  {
     guard case .object(let o) = v, o.keys.allSatisfy({ Matcher.Kind(rawValue: $0) != nil }) else {
       if case .object(let o) = v, let bad = o.keys.sorted().first(where: { Matcher.Kind(rawValue: $0) == nil }) {
-        throw fail("\(field).\(bad)", "unknown matcher (one of \(Matcher.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        throw fail(
+          "\(field).\(bad)", "unknown matcher (one of \(Matcher.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
       }
-      return [Matcher(.equals, v)]   // a bare value means equals
+      return [Matcher(.equals, v)]  // a bare value means equals
     }
     return o.keys.sorted().map { Matcher(Matcher.Kind(rawValue: $0)!, o[$0]!) }
   }
@@ -174,7 +202,7 @@ public enum CaseLoader {
     let field = "steps[\(index)]"
     var o: [String: JSONValue]
     switch v {
-    case .string(let s): o = ["do": .string(s)]     // `- start` is short for `- do: start`
+    case .string(let s): o = ["do": .string(s)]  // `- start` is short for `- do: start`
     case .object(let m): o = m
     default: throw fail(field, "expected an action name or a mapping with do:")
     }
@@ -191,10 +219,14 @@ public enum CaseLoader {
       guard let b = v.boolValue else { throw fail("\(field).\(key)", "true or false") }
       return b
     }
-    step.all = try flag("all"); step.force = try flag("force"); step.detach = try flag("detach")
+    step.all = try flag("all")
+    step.force = try flag("force")
+    step.detach = try flag("detach")
     step.consoleSocket = try flag("consoleSocket")
     step.fromFile = try flag("fromFile")
-    if step.consoleSocket && action != .create && action != .run { throw fail("\(field).consoleSocket", "only for create and run") }
+    if step.consoleSocket && action != .create && action != .run {
+      throw fail("\(field).consoleSocket", "only for create and run")
+    }
     step.args = try strings(o["args"], "\(field).args", fail)
     step.extraArgs = try strings(o["extraArgs"], "\(field).extraArgs", fail)
     step.globalArgs = try strings(o["globalArgs"], "\(field).globalArgs", fail)
@@ -209,20 +241,28 @@ public enum CaseLoader {
     if let ok = o["ok"], ok.text != "any" {
       guard let b = ok.boolValue else { throw fail("\(field).ok", "true, false or any") }
       step.expectSuccess = b
+    } else if o["ok"] == nil && action.callsRuntime {
+      step.expectSuccess = true
     }
-    else if o["ok"] == nil && action.callsRuntime { step.expectSuccess = true }
     if let e = o["exitCode"] {
       guard let n = e.numberValue, n == n.rounded() else { throw fail("\(field).exitCode", "an integer") }
       step.exitCode = Int(n)
     }
-    if let t = o["timeout"] { guard let n = t.numberValue, n > 0 else { throw fail("\(field).timeout", "seconds > 0") }; step.timeout = n }
+    if let t = o["timeout"] {
+      guard let n = t.numberValue, n > 0 else { throw fail("\(field).timeout", "seconds > 0") }
+      step.timeout = n
+    }
     if let s = o["stdout"] { step.stdout = try parseMatchers(s, "\(field).stdout", fail) }
     if let s = o["stderr"] { step.stderr = try parseMatchers(s, "\(field).stderr", fail) }
     if let obs = o["observe"] {
-      guard case .object(let m) = obs else { throw fail("\(field).observe", "expected a mapping of key path → matcher") }
+      guard case .object(let m) = obs else {
+        throw fail("\(field).observe", "expected a mapping of key path → matcher")
+      }
       step.checks = try m.keys.sorted().map { key in
         let path: KeyPath
-        do { path = try KeyPath(parsing: key) } catch let e as HarnessError { throw fail("\(field).observe.\(key)", e.message) }
+        do { path = try KeyPath(parsing: key) } catch let e as HarnessError {
+          throw fail("\(field).observe.\(key)", e.message)
+        }
         return Check(path: path, matchers: try parseMatchers(m[key]!, "\(field).observe.\(key)", fail))
       }
     }

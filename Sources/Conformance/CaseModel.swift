@@ -3,14 +3,18 @@
 // and rejects anything it does not understand, so a typo never silently weakens a case.
 
 public enum RequirementLevel: String, Sendable, CaseIterable, Comparable {
-  case must = "MUST", should = "SHOULD", may = "MAY"
+  case must = "MUST"
+  case should = "SHOULD"
+  case may = "MAY"
   public static func < (a: Self, b: Self) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
 }
 
 /// The spec sentence a case checks: where it is, how strong it is, and its text (or a short key).
 public struct Requirement: Sendable, Equatable {
-  public static let documents = ["runtime.md", "runtime-linux.md", "config.md", "config-linux.md", "features.md",
-                                 "features-linux.md", "runc-cli"]
+  public static let documents = [
+    "runtime.md", "runtime-linux.md", "config.md", "config-linux.md", "features.md",
+    "features-linux.md", "runc-cli",
+  ]
   public var document: String
   public var section: String
   public var level: RequirementLevel
@@ -27,7 +31,11 @@ public enum StepAction: String, Sendable, CaseIterable {
   case create, start, run, state, kill, delete, exec, pause, resume, ps, update, events, features, list, version
   case checkpoint, restore
   // observations made by drydock itself
-  case waitExit = "wait-exit", probe, hooks, pidfile, hostFile = "host-file", console, systemdUnit = "systemd-unit"
+  case waitExit = "wait-exit"
+  case probe, hooks, pidfile
+  case hostFile = "host-file"
+  case console
+  case systemdUnit = "systemd-unit"
 
   public var callsRuntime: Bool {
     switch self {
@@ -91,7 +99,9 @@ public struct ProbeRequest: Sendable, Equatable {
 }
 
 public struct HookRequest: Sendable, Equatable {
-  public static let phases = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
+  public static let phases = [
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+  ]
   /// Phases given a hook that appends its name and the state it read to the shared hooks.log.
   public var record: [String] = []
   /// Phases given a hook that exits 1 (after the recorder).

@@ -1,6 +1,7 @@
 // Observations drydock makes itself, outside the container: a container's exit, the probe's report,
 // the hook log, the pid file, a host file (cgroup files seen from the host), a systemd unit's properties.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,20 +10,27 @@ extension CaseExecution {
   func observe(_ step: Step, timeout: Double) throws -> JSONValue {
     switch step.action {
     case .waitExit:
-      guard let pid = pids[step.container] else { throw StepFailure("no container pid known (no pid file after create)") }
+      guard let pid = pids[step.container] else {
+        throw StepFailure("no container pid known (no pid file after create)")
+      }
       let exit = ContainerWait.waitForExit(pid: pid, timeout: timeout)
       log.append("wait-exit \(pid): exited=\(exit.exited) code=\(exit.exitCode.map(String.init) ?? "-")")
       guard exit.exited else { throw StepFailure("the container process \(pid) did not exit within \(Int(timeout)) s") }
-      return .object(["exited": .bool(true), "exitCode": exit.exitCode.map { .number(Double($0)) } ?? .null,
-                      "signal": exit.signal.map { .number(Double($0)) } ?? .null])
+      return .object([
+        "exited": .bool(true), "exitCode": exit.exitCode.map { .number(Double($0)) } ?? .null,
+        "signal": exit.signal.map { .number(Double($0)) } ?? .null,
+      ])
     case .probe:
       let path = shared + "/" + (step.file ?? "probe.json")
       let outcome = ContainerWait.waitForFile(path, whileAlive: pids[step.container], timeout: timeout)
       guard outcome == .appeared, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        let why = outcome == .processExited ? "the container exited without writing it" : "none within \(Int(timeout)) s"
+        let why =
+          outcome == .processExited ? "the container exited without writing it" : "none within \(Int(timeout)) s"
         throw StepFailure("no probe report \(step.file ?? "probe.json"): \(why)\(containerErrors())")
       }
-      guard let report = JSONValue.parse(text) else { throw StepFailure("probe report is not JSON: \(text.prefix(200))") }
+      guard let report = JSONValue.parse(text) else {
+        throw StepFailure("probe report is not JSON: \(text.prefix(200))")
+      }
       return report
     case .hooks:
       recordHooks(during: "after")
@@ -32,9 +40,11 @@ extension CaseExecution {
       let path = step.file.map { bundle!.path + "/" + $0 } ?? pidFile(step.container)
       guard let data = FileManager.default.contents(atPath: path) else { return .object(["exists": .bool(false)]) }
       let raw = String(decoding: data, as: UTF8.self)
-      return .object(["exists": .bool(true), "content": .string(raw),
-                      "pid": Int(raw).map { .number(Double($0)) } ?? .null,
-                      "statePid": pids[step.container].map { .number(Double($0)) } ?? .null])
+      return .object([
+        "exists": .bool(true), "content": .string(raw),
+        "pid": Int(raw).map { .number(Double($0)) } ?? .null,
+        "statePid": pids[step.container].map { .number(Double($0)) } ?? .null,
+      ])
     case .hostFile:
       let path = JSONValue.string(step.file ?? "").substituting(placeholders).text
       guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -42,13 +52,16 @@ extension CaseExecution {
       }
       // JSON-lines files (--log-format json) are parsed line by line: a line that is not JSON is null.
       let lines = text.split(separator: "\n").map { JSONValue.parse(String($0)) ?? .null }
-      return .object(["exists": .bool(true), "path": .string(path),
-                      "content": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                      "jsonLines": .array(lines), "lineCount": .number(Double(lines.count))])
+      return .object([
+        "exists": .bool(true), "path": .string(path),
+        "content": .string(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+        "jsonLines": .array(lines), "lineCount": .number(Double(lines.count)),
+      ])
     case .systemdUnit:
       guard testCase.systemdCgroup else { throw StepFailure("systemd-unit: the case is not a systemdCgroup case") }
-      return try SystemdPlacement.show(JSONValue.string(step.unit ?? "{{systemd.scope}}").substituting(placeholders).text,
-                                       timeout: timeout)
+      return try SystemdPlacement.show(
+        JSONValue.string(step.unit ?? "{{systemd.scope}}").substituting(placeholders).text,
+        timeout: timeout)
     default:
       throw StepFailure("not an observation")
     }

@@ -14,6 +14,10 @@ public struct CaseResult: Sendable, Equatable {
   public var log: [String]
 
   public init(caseID: String, status: CaseStatus, message: String = "", seconds: Double = 0, log: [String] = []) {
-    self.caseID = caseID; self.status = status; self.message = message; self.seconds = seconds; self.log = log
+    self.caseID = caseID
+    self.status = status
+    self.message = message
+    self.seconds = seconds
+    self.log = log
   }
 }

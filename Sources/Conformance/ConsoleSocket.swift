@@ -4,6 +4,7 @@
 // listen(2), so drydock can accept it after `create` has returned; no thread is needed.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,9 @@ final class ConsoleSocket {
     self.path = path
     unlink(path)
     listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard listener >= 0 else { throw HarnessError(.conformance, operation: "socket", path: path, message: String(cString: strerror(errno))) }
+    guard listener >= 0 else {
+      throw HarnessError(.conformance, operation: "socket", path: path, message: String(cString: strerror(errno)))
+    }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
@@ -34,7 +37,9 @@ final class ConsoleSocket {
       raw[bytes.count] = 0
     }
     let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
     }
     guard bound == 0, listen(listener, 4) == 0 else {
       throw HarnessError(.conformance, operation: "bind/listen", path: path, message: String(cString: strerror(errno)))
@@ -44,7 +49,10 @@ final class ConsoleSocket {
   deinit { close() }
 
   func close() {
-    if listener >= 0 { Glibc.close(listener); listener = -1 }
+    if listener >= 0 {
+      Glibc.close(listener)
+      listener = -1
+    }
     for fd in received { Glibc.close(fd) }
     received = []
     unlink(path)
@@ -84,7 +92,9 @@ final class ConsoleSocket {
             controlMessages += 1
             if controlMessages == 1 { firstControlLength = length }
             if level == SOL_SOCKET && type == Int32(SCM_RIGHTS) {
-              for i in 0..<((length - header) / 4) { fds.append(c.load(fromByteOffset: offset + header + 4 * i, as: Int32.self)) }
+              for i in 0..<((length - header) / 4) {
+                fds.append(c.load(fromByteOffset: offset + header + 4 * i, as: Int32.self))
+              }
             }
             offset += (length + 7) & ~7
           }
@@ -94,10 +104,13 @@ final class ConsoleSocket {
     }
     received += fds
     var ptyNumber: UInt32 = 0
-    let isMaster = fds.count == 1 && ioctlFunction.map { $0(fds[0], 0x80045430 /* TIOCGPTN */, &ptyNumber) == 0 } == true
-    return .object(["connected": .bool(true), "payloadBytes": .number(Double(max(0, count))),
-                    "controlMessages": .number(Double(controlMessages)),
-                    "controlLength": .number(Double(firstControlLength)), "fdCount": .number(Double(fds.count)),
-                    "isPtyMaster": .bool(isMaster), "isTerminal": .bool(fds.first.map { isatty($0) == 1 } ?? false)])
+    let isMaster =
+      fds.count == 1 && ioctlFunction.map { $0(fds[0], 0x8004_5430 /* TIOCGPTN */, &ptyNumber) == 0 } == true
+    return .object([
+      "connected": .bool(true), "payloadBytes": .number(Double(max(0, count))),
+      "controlMessages": .number(Double(controlMessages)),
+      "controlLength": .number(Double(firstControlLength)), "fdCount": .number(Double(fds.count)),
+      "isPtyMaster": .bool(isMaster), "isTerminal": .bool(fds.first.map { isatty($0) == 1 } ?? false),
+    ])
   }
 }

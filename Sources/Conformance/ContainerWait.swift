@@ -3,6 +3,7 @@
 // re-parented to us: we see its exit on a pidfd and read its exit status with waitpid, as conmon and
 // containerd's shim do. Files (probe reports) are awaited with inotify.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +44,7 @@ public enum ContainerWait {
   /// Wait up to `timeout` seconds for `pid` to exit; reap it when it is our child.
   public static func waitForExit(pid: Int32, timeout: Double) -> ExitObservation {
     let fd = pidfd(pid)
-    if fd < 0 {   // already gone (ESRCH), perhaps reaped by us earlier
+    if fd < 0 {  // already gone (ESRCH), perhaps reaped by us earlier
       return reap(pid) ?? ExitObservation(exited: true, exitCode: nil, signal: nil)
     }
     defer { close(fd) }
@@ -96,7 +97,7 @@ public enum ContainerWait {
     let deadline = Date().addingTimeInterval(timeout)
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
-      if access(path, F_OK) == 0 { return .appeared }   // checked after the watch exists: no lost event
+      if access(path, F_OK) == 0 { return .appeared }  // checked after the watch exists: no lost event
       var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
       if pfd >= 0 { fds.append(pollfd(fd: pfd, events: Int16(POLLIN), revents: 0)) }
       let ms = Int32(max(0, min(Double(Int32.max), deadline.timeIntervalSinceNow * 1000)))

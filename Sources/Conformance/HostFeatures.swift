@@ -19,6 +19,7 @@
 //                           systemd cgroup driver has a manager to talk to
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,7 +48,8 @@ public struct HostFeatures: Sendable {
     "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
     "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
     "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"]
+    "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+  ]
 
   static func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
   static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -59,10 +61,12 @@ public struct HostFeatures: Sendable {
       for line in mounts.split(separator: "\n") {
         let parts = line.split(separator: " ")
         guard let dash = parts.firstIndex(of: "-"), dash + 3 < parts.count else { continue }
-        let fstype = parts[dash + 1], target = String(parts[4])
+        let fstype = parts[dash + 1]
+        let target = String(parts[4])
         if target == "/" { h.rootMountShared = parts[6..<dash].contains { $0.hasPrefix("shared:") } }
         if fstype == "cgroup" {
-          for opt in parts[dash + 3].split(separator: ",") where !["rw", "ro", "nosuid", "nodev", "noexec", "relatime"].contains(opt) {
+          for opt in parts[dash + 3].split(separator: ",")
+          where !["rw", "ro", "nosuid", "nodev", "noexec", "relatime"].contains(opt) {
             h.v1Controllers.insert(opt.hasPrefix("name=") ? String(opt) : String(opt))
           }
         } else if fstype == "cgroup2" && target.hasPrefix(cgroupRoot) {
@@ -74,15 +78,23 @@ public struct HostFeatures: Sendable {
     }
     if let status = read("/proc/self/status") {
       for line in status.split(separator: "\n") {
-        if line.hasPrefix("CapBnd:") { h.boundingCaps = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0 }
+        if line.hasPrefix("CapBnd:") {
+          h.boundingCaps = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+        }
         if line.hasPrefix("Seccomp:") { h.seccomp = true }
       }
     }
-    h.lsms = Set((read("/sys/kernel/security/lsm") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+    h.lsms = Set(
+      (read("/sys/kernel/security/lsm") ?? "").split(separator: ",").map {
+        $0.trimmingCharacters(in: .whitespacesAndNewlines)
+      })
     if exists("/sys/kernel/security/apparmor") { h.lsms.insert("apparmor") }
     if exists("/sys/fs/selinux/enforce") { h.lsms.insert("selinux") }
-    h.userNamespaces = exists("/proc/self/ns/user") && (Int(read("/proc/sys/user/max_user_namespaces")?
-      .trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0) > 0
+    h.userNamespaces =
+      exists("/proc/self/ns/user")
+      && (Int(
+        read("/proc/sys/user/max_user_namespaces")?
+          .trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0) > 0
     h.timeNamespace = exists("/proc/self/ns/time")
     var limit = rlimit()
     if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 { h.nofileHard = UInt64(limit.rlim_max) }
@@ -100,23 +112,28 @@ public struct HostFeatures: Sendable {
     if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
     for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 { return "\(dir)/\(name)" }
-    for dir in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] where access("\(dir)/\(name)", X_OK) == 0 { return "\(dir)/\(name)" }
+    for dir in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] where access("\(dir)/\(name)", X_OK) == 0 {
+      return "\(dir)/\(name)"
+    }
     return nil
   }
 
   /// nil when the host offers `need`, else the reason to skip. An unknown need is a reason too (never a pass).
   public func unmet(_ need: String, cgroupRoot: String = "/sys/fs/cgroup") -> String? {
     let parts = need.split(separator: ":", maxSplits: 1).map(String.init)
-    let kind = parts[0], arg = parts.count > 1 ? parts[1] : ""
+    let kind = parts[0]
+    let arg = parts.count > 1 ? parts[1] : ""
     switch kind {
     case "cgroup-v1":
       return v1Controllers.contains(arg) ? nil : "host has no cgroup v1 hierarchy for \(arg)"
     case "cgroup-v1-file":
       let ctrl = arg.split(separator: "/").first.map(String.init) ?? ""
-      return v1Controllers.contains(ctrl) && HostFeatures.exists("\(cgroupRoot)/\(arg)") ? nil
+      return v1Controllers.contains(ctrl) && HostFeatures.exists("\(cgroupRoot)/\(arg)")
+        ? nil
         : "host cgroup v1 lacks \(cgroupRoot)/\(arg)"
     case "cgroup-v2":
-      return v2Controllers.contains(arg) ? nil
+      return v2Controllers.contains(arg)
+        ? nil
         : "host cgroup v2 lacks controller \(arg) (\(v2Mount ?? "no cgroup2 mount") offers: \(v2Controllers.sorted().joined(separator: " ").isEmpty ? "none" : v2Controllers.sorted().joined(separator: " ")))"
     case "cgroup-v2-unified":
       return v1Controllers.isEmpty && v2Mount != nil ? nil : "host is not cgroup v2 only (v1 controllers are mounted)"
@@ -143,7 +160,8 @@ public struct HostFeatures: Sendable {
     case "shared-root":
       return rootMountShared ? nil : "the host's / mount is not shared (a slave rootfs would have no master)"
     case "systemd":
-      return systemdBooted ? nil : "the host does not run systemd as its init (no /run/systemd/system): drydock vm --init systemd"
+      return systemdBooted
+        ? nil : "the host does not run systemd as its init (no /run/systemd/system): drydock vm --init systemd"
     case "file":
       return HostFeatures.exists(arg) ? nil : "host has no \(arg)"
     case "absent":
@@ -181,6 +199,9 @@ public struct HostFeatures: Sendable {
   private static let criuCheckLock = NSLock()
 
   /// Every known need kind, for validating case files.
-  public static let needKinds: Set<String> = ["cgroup-v1", "cgroup-v1-file", "cgroup-v2", "cgroup-v2-unified", "cap",
-    "apparmor", "selinux", "seccomp", "userns", "timens", "criu", "nofile-hard", "kernel", "executable", "file", "absent", "shared-root", "systemd"]
+  public static let needKinds: Set<String> = [
+    "cgroup-v1", "cgroup-v1-file", "cgroup-v2", "cgroup-v2-unified", "cap",
+    "apparmor", "selinux", "seccomp", "userns", "timens", "criu", "nofile-hard", "kernel", "executable", "file",
+    "absent", "shared-root", "systemd",
+  ]
 }

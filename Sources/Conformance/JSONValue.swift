@@ -12,7 +12,10 @@ public enum JSONValue: Sendable, Equatable {
 
   /// From what JSONSerialization or Yams produced. Yams gives [AnyHashable: Any] for mappings.
   public init?(any value: Any?) {
-    guard let value else { self = .null; return }
+    guard let value else {
+      self = .null
+      return
+    }
     switch value {
     case is NSNull: self = .null
     // Swift types first (Yams); then NSNumber (JSONSerialization), whose booleans say "c" as objCType.
@@ -24,15 +27,24 @@ public enum JSONValue: Sendable, Equatable {
       self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
     case let a as [Any]:
       var items: [JSONValue] = []
-      for element in a { guard let v = JSONValue(any: element) else { return nil }; items.append(v) }
+      for element in a {
+        guard let v = JSONValue(any: element) else { return nil }
+        items.append(v)
+      }
       self = .array(items)
     case let o as [String: Any]:
       var fields: [String: JSONValue] = [:]
-      for (k, v) in o { guard let j = JSONValue(any: v) else { return nil }; fields[k] = j }
+      for (k, v) in o {
+        guard let j = JSONValue(any: v) else { return nil }
+        fields[k] = j
+      }
       self = .object(fields)
     case let o as [AnyHashable: Any]:
       var fields: [String: JSONValue] = [:]
-      for (k, v) in o { guard let j = JSONValue(any: v) else { return nil }; fields["\(k.base)"] = j }
+      for (k, v) in o {
+        guard let j = JSONValue(any: v) else { return nil }
+        fields["\(k.base)"] = j
+      }
       self = .object(fields)
     default: return nil
     }
@@ -41,7 +53,8 @@ public enum JSONValue: Sendable, Equatable {
   /// Parse JSON text; nil when it is not JSON.
   public static func parse(_ text: String) -> JSONValue? {
     guard let data = text.data(using: .utf8),
-          let any = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+      let any = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    else { return nil }
     return JSONValue(any: any)
   }
 
@@ -75,9 +88,18 @@ public enum JSONValue: Sendable, Equatable {
     }
   }
 
-  public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-  public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-  public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
+  public var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+  public var arrayValue: [JSONValue]? {
+    if case .array(let a) = self { return a }
+    return nil
+  }
+  public var objectValue: [String: JSONValue]? {
+    if case .object(let o) = self { return o }
+    return nil
+  }
   public var numberValue: Double? {
     switch self {
     case .number(let n): return n
@@ -85,7 +107,10 @@ public enum JSONValue: Sendable, Equatable {
     default: return nil
     }
   }
-  public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+  public var boolValue: Bool? {
+    if case .bool(let b) = self { return b }
+    return nil
+  }
 
   public subscript(key: String) -> JSONValue? { objectValue?[key] }
 

@@ -32,7 +32,12 @@ public struct KeyPath: Sendable, Equatable, CustomStringConvertible {
     var segments: [KeyPathSegment] = []
     var current = ""
     var chars = Array(text)[...]
-    func flush() { if !current.isEmpty { segments.append(.key(current)); current = "" } }
+    func flush() {
+      if !current.isEmpty {
+        segments.append(.key(current))
+        current = ""
+      }
+    }
     while let c = chars.popFirst() {
       switch c {
       case ".": flush()
@@ -43,17 +48,22 @@ public struct KeyPath: Sendable, Equatable, CustomStringConvertible {
         }
         let inner = String(chars[chars.startIndex..<close])
         chars = chars[(close + 1)...]
-        if let i = Int(inner) { segments.append(.index(i)) }
-        else if let eq = inner.firstIndex(of: "="), !inner.hasPrefix("/") {
+        if let i = Int(inner) {
+          segments.append(.index(i))
+        } else if let eq = inner.firstIndex(of: "="), !inner.hasPrefix("/") {
           segments.append(.match(field: String(inner[..<eq]), value: String(inner[inner.index(after: eq)...])))
         } else if inner.isEmpty {
           throw HarnessError(.conformance, operation: "parse key path", message: "'\(text)': empty []")
-        } else { segments.append(.key(inner)) }
+        } else {
+          segments.append(.key(inner))
+        }
       default: current.append(c)
       }
     }
     flush()
-    guard !segments.isEmpty else { throw HarnessError(.conformance, operation: "parse key path", message: "empty path") }
+    guard !segments.isEmpty else {
+      throw HarnessError(.conformance, operation: "parse key path", message: "empty path")
+    }
     self.segments = segments
   }
 

@@ -12,7 +12,10 @@ public struct Matcher: Sendable, Equatable {
   public var kind: Kind
   public var operand: JSONValue
 
-  public init(_ kind: Kind, _ operand: JSONValue) { self.kind = kind; self.operand = operand }
+  public init(_ kind: Kind, _ operand: JSONValue) {
+    self.kind = kind
+    self.operand = operand
+  }
 
   /// nil when the value passes, else a sentence saying what was seen.
   public func failure(for observed: JSONValue?, placeholders: [String: String] = [:]) -> String? {
@@ -21,11 +24,13 @@ public struct Matcher: Sendable, Equatable {
     case .absent:
       let wantAbsent = want.boolValue ?? true
       let isAbsent = observed == nil || observed == .null
-      return isAbsent == wantAbsent ? nil : (wantAbsent ? "expected absent, found \(show(observed))" : "expected present, absent")
+      return isAbsent == wantAbsent
+        ? nil : (wantAbsent ? "expected absent, found \(show(observed))" : "expected present, absent")
     case .present:
       let wantPresent = want.boolValue ?? true
       let isPresent = observed != nil && observed != .null
-      return isPresent == wantPresent ? nil : (wantPresent ? "expected present, absent" : "expected absent, found \(show(observed))")
+      return isPresent == wantPresent
+        ? nil : (wantPresent ? "expected present, absent" : "expected absent, found \(show(observed))")
     default: break
     }
     guard let observed else { return "absent (expected \(kind.rawValue) \(want.text))" }
@@ -57,7 +62,8 @@ public struct Matcher: Sendable, Equatable {
       return ok ? nil : "expected \(sign) \(want.text), found \(show(observed))"
     case .oneOf:
       let options = want.arrayValue ?? [want]
-      return options.contains { Matcher.looselyEqual(observed, $0) } ? nil
+      return options.contains { Matcher.looselyEqual(observed, $0) }
+        ? nil
         : "\(show(observed)) is none of \(options.map(\.text).joined(separator: ", "))"
     case .length:
       let count: Int? = observed.arrayValue?.count ?? observed.objectValue?.count ?? observed.stringValue?.count
@@ -99,10 +105,14 @@ public struct Matcher: Sendable, Equatable {
 public struct Check: Sendable, Equatable {
   public var path: KeyPath
   public var matchers: [Matcher]
-  public init(path: KeyPath, matchers: [Matcher]) { self.path = path; self.matchers = matchers }
+  public init(path: KeyPath, matchers: [Matcher]) {
+    self.path = path
+    self.matchers = matchers
+  }
 
   public func failures(in root: JSONValue, placeholders: [String: String] = [:]) -> [String] {
     let observed = path.lookup(in: root)
-    return matchers.compactMap { m in m.failure(for: observed, placeholders: placeholders).map { "\(path.text): \($0)" } }
+    return matchers.compactMap { m in m.failure(for: observed, placeholders: placeholders).map { "\(path.text): \($0)" }
+    }
   }
 }

@@ -14,15 +14,19 @@ public struct Mutation: Sendable, Equatable {
   public var value: JSONValue
 
   public init(_ operation: Operation, _ path: KeyPath, _ value: JSONValue = .null) {
-    self.operation = operation; self.path = path; self.value = value
+    self.operation = operation
+    self.path = path
+    self.value = value
   }
 
   public func apply(to config: JSONValue, placeholders: [String: String] = [:]) throws -> JSONValue {
     try Mutation.modify(config, path.segments[...], operation, value.substituting(placeholders), path.text)
   }
 
-  public static func apply(_ mutations: [Mutation], to config: JSONValue,
-                           placeholders: [String: String] = [:]) throws -> JSONValue {
+  public static func apply(
+    _ mutations: [Mutation], to config: JSONValue,
+    placeholders: [String: String] = [:]
+  ) throws -> JSONValue {
     try mutations.reduce(config) { try $1.apply(to: $0, placeholders: placeholders) }
   }
 
@@ -30,8 +34,10 @@ public struct Mutation: Sendable, Equatable {
     HarnessError(.conformance, operation: "mutate config", path: path, message: message)
   }
 
-  private static func modify(_ node: JSONValue, _ rest: ArraySlice<KeyPathSegment>, _ op: Operation,
-                             _ value: JSONValue, _ text: String) throws -> JSONValue {
+  private static func modify(
+    _ node: JSONValue, _ rest: ArraySlice<KeyPathSegment>, _ op: Operation,
+    _ value: JSONValue, _ text: String
+  ) throws -> JSONValue {
     guard let segment = rest.first else {
       switch op {
       case .set: return value
@@ -44,14 +50,17 @@ public struct Mutation: Sendable, Equatable {
         var base = node.objectValue ?? [:]
         for (k, v) in add { base[k] = v }
         return .object(base)
-      case .remove: return node   // handled by the parent
+      case .remove: return node  // handled by the parent
       }
     }
     let tail = rest.dropFirst()
     let isLast = tail.isEmpty
     switch (segment, node) {
     case (.key(let k), .object(var o)):
-      if op == .remove && (isLast || o[k] == nil) { o[k] = nil; return .object(o) }   // removing what is absent: no-op
+      if op == .remove && (isLast || o[k] == nil) {
+        o[k] = nil
+        return .object(o)
+      }  // removing what is absent: no-op
       o[k] = try modify(o[k] ?? .null, tail, op, value, text)
       return .object(o)
     case (.key(let k), .null):
@@ -62,16 +71,25 @@ public struct Mutation: Sendable, Equatable {
         if op == .remove { return node }
         throw fail(text, "index \(i) out of range (\(a.count) elements)")
       }
-      if isLast && op == .remove { a.remove(at: i); return .array(a) }
-      if i == a.count { a.append(try modify(.null, tail, op, value, text)) }
-      else { a[i] = try modify(a[i], tail, op, value, text) }
+      if isLast && op == .remove {
+        a.remove(at: i)
+        return .array(a)
+      }
+      if i == a.count {
+        a.append(try modify(.null, tail, op, value, text))
+      } else {
+        a[i] = try modify(a[i], tail, op, value, text)
+      }
       return .array(a)
     case (.match(let f, let v), .array(var a)):
       guard let i = a.firstIndex(where: { $0[f]?.text == v }) else {
         if op == .remove { return node }
         throw fail(text, "no element with \(f)=\(v)")
       }
-      if isLast && op == .remove { a.remove(at: i); return .array(a) }
+      if isLast && op == .remove {
+        a.remove(at: i)
+        return .array(a)
+      }
       a[i] = try modify(a[i], tail, op, value, text)
       return .array(a)
     case (.match, .null):

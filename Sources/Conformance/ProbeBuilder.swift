@@ -10,18 +10,21 @@ public enum ProbeBuilder {
     }
     let cc = compiler ?? ProcessInfo.processInfo.environment["CC"] ?? "cc"
     guard let resolved = HostFeatures.which(cc) else {
-      throw HarnessError(.conformance, operation: "build probe", path: source,
-                             message: "C compiler '\(cc)' not found (install build-essential, or set CC)")
+      throw HarnessError(
+        .conformance, operation: "build probe", path: source,
+        message: "C compiler '\(cc)' not found (install build-essential, or set CC)")
     }
     let result: ProcessResult
     do {
       result = try ProcessRunner.run([resolved, "-O2", "-static", "-o", output, source], timeout: 120)
     } catch {
-      throw HarnessError(.conformance, operation: "build probe", path: source, message: "cannot run \(resolved): \(error)")
+      throw HarnessError(
+        .conformance, operation: "build probe", path: source, message: "cannot run \(resolved): \(error)")
     }
     guard result.succeeded else {
-      throw HarnessError(.conformance, operation: "build probe", path: source,
-                             message: "\(resolved) -O2 -static failed: \(result.stderrText.prefix(800))")
+      throw HarnessError(
+        .conformance, operation: "build probe", path: source,
+        message: "\(resolved) -O2 -static failed: \(result.stderrText.prefix(800))")
     }
   }
 }

@@ -3,13 +3,14 @@
 // bundle, a --root state directory and a cgroupsPath under this run's prefix, all removed afterwards.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 public struct RuntimeResults: Sendable {
   public var runtime: RuntimeUnderTest
-  public var results: [CaseResult]   // in the order of SuiteResult.cases
+  public var results: [CaseResult]  // in the order of SuiteResult.cases
   /// What the preflight found (nil: not checked). An unusable runtime's cases are skipped, not failed.
   public var usability: RuntimeUsability? = nil
   public var unusable: RuntimeUsability? { usability.flatMap { $0.usable ? nil : $0 } }
@@ -40,7 +41,8 @@ public struct SuiteOptions: Sendable {
   public var verbose = false
 
   public init(workDirectory: String, probeSource: String) {
-    self.workDirectory = workDirectory; self.probeSource = probeSource
+    self.workDirectory = workDirectory
+    self.probeSource = probeSource
   }
 }
 
@@ -65,21 +67,33 @@ private final class WorkQueue: @unchecked Sendable {
   private var results: [Int: CaseResult] = [:]
   init(total: Int) { self.total = total }
   func take() -> Int? {
-    lock.lock(); defer { lock.unlock() }
+    lock.lock()
+    defer { lock.unlock() }
     guard next < total, interruptRequested == 0 else { return nil }
     next += 1
     return next - 1
   }
-  func put(_ index: Int, _ result: CaseResult) { lock.lock(); results[index] = result; lock.unlock() }
-  func result(_ index: Int) -> CaseResult? { lock.lock(); defer { lock.unlock() }; return results[index] }
+  func put(_ index: Int, _ result: CaseResult) {
+    lock.lock()
+    results[index] = result
+    lock.unlock()
+  }
+  func result(_ index: Int) -> CaseResult? {
+    lock.lock()
+    defer { lock.unlock() }
+    return results[index]
+  }
 }
 
 public enum SuiteRunner {
   /// `usability`: the preflight's findings, one per runtime in the same order (empty: not checked).
-  public static func run(cases: [ConformanceCase], runtimes: [RuntimeUnderTest], usability: [RuntimeUsability] = [],
-                         options: SuiteOptions) throws -> SuiteResult {
+  public static func run(
+    cases: [ConformanceCase], runtimes: [RuntimeUnderTest], usability: [RuntimeUsability] = [],
+    options: SuiteOptions
+  ) throws -> SuiteResult {
     let unusable: [String?] = runtimes.indices.map { i in
-      i < usability.count && !usability[i].usable ? "runtime unusable on this host: " + (usability[i].reason ?? "") : nil
+      i < usability.count && !usability[i].usable
+        ? "runtime unusable on this host: " + (usability[i].reason ?? "") : nil
     }
     let started = Date()
     ContainerWait.becomeSubreaper()
@@ -117,24 +131,29 @@ public enum SuiteRunner {
         defer { group.leave() }
         do {
           let directory = options.workDirectory + "/worker-\(worker)"
-          let factory = try BundleFactory(workDirectory: directory, templatePath: options.templatePath,
-                                          makeRootfsScript: options.makeRootfsScript, defaultStrategy: .hardlinkCopy)
+          let factory = try BundleFactory(
+            workDirectory: directory, templatePath: options.templatePath,
+            makeRootfsScript: options.makeRootfsScript, defaultStrategy: .hardlinkCopy)
           defer { factory.removeAll() }
           let rootfs = try factory.rootfsCache()
           try? FileManager.default.removeItem(atPath: rootfs + BundlePlan.probeInside)
           try FileManager.default.copyItem(atPath: probe, toPath: rootfs + BundlePlan.probeInside)
           chmod(rootfs + BundlePlan.probeInside, 0o755)
-          try? FileManager.default.createDirectory(atPath: rootfs + BundlePlan.sharedInside, withIntermediateDirectories: true)
+          try? FileManager.default.createDirectory(
+            atPath: rootfs + BundlePlan.sharedInside, withIntermediateDirectories: true)
           guard let template = JSONValue(any: try factory.template().root) else {
-            throw HarnessError(.conformance, operation: "read template", path: factory.templatePath, message: "not a JSON object")
+            throw HarnessError(
+              .conformance, operation: "read template", path: factory.templatePath, message: "not a JSON object")
           }
-          var env = ExecutionEnvironment(factory: factory, cleaner: cleaner, template: template, host: host,
-                                         hostMountNamespace: hostMountNamespace, hostNamespaceInodes: namespaceInodes,
-                                         callTimeout: options.callTimeout)
+          var env = ExecutionEnvironment(
+            factory: factory, cleaner: cleaner, template: template, host: host,
+            hostMountNamespace: hostMountNamespace, hostNamespaceInodes: namespaceInodes,
+            callTimeout: options.callTimeout)
           env.agentBinary = agentBinary
           while let index = queue.take() {
             // Case-major order: all runtimes of a case run close together, so a flaky host shows on both.
-            let caseIndex = index / runtimes.count, runtime = runtimes[index % runtimes.count]
+            let caseIndex = index / runtimes.count
+            let runtime = runtimes[index % runtimes.count]
             let testCase = cases[caseIndex]
             let result: CaseResult
             if let reason = unusable[index % runtimes.count] {
@@ -145,8 +164,9 @@ public enum SuiteRunner {
               result = CaseExecution(testCase: testCase, runtime: runtime, env: env, serial: index).run()
             }
             queue.put(index, result)
-            options.progress?("\(result.status.rawValue) \(runtime.name) \(testCase.id)\(result.message.isEmpty ? "" : ": " + result.message)"
-                              + (options.verbose ? "\n    " + result.log.joined(separator: "\n    ") : ""))
+            options.progress?(
+              "\(result.status.rawValue) \(runtime.name) \(testCase.id)\(result.message.isEmpty ? "" : ": " + result.message)"
+                + (options.verbose ? "\n    " + result.log.joined(separator: "\n    ") : ""))
           }
         } catch {
           failure.set("\(error)")
@@ -160,17 +180,24 @@ public enum SuiteRunner {
       throw HarnessError(.conformance, operation: "run suite", path: options.workDirectory, message: message)
     }
     let perRuntime = runtimes.enumerated().map { r, runtime in
-      RuntimeResults(runtime: runtime, results: cases.indices.map { c in
-        queue.result(c * runtimes.count + r)
-          ?? CaseResult(caseID: cases[c].id, status: .skip, message: "not run: drydock was interrupted")
-      }, usability: r < usability.count ? usability[r] : nil)
+      RuntimeResults(
+        runtime: runtime,
+        results: cases.indices.map { c in
+          queue.result(c * runtimes.count + r)
+            ?? CaseResult(caseID: cases[c].id, status: .skip, message: "not run: drydock was interrupted")
+        }, usability: r < usability.count ? usability[r] : nil)
     }
-    return SuiteResult(cases: cases, runtimes: perRuntime, wallSeconds: Date().timeIntervalSince(started), startedAt: started)
+    return SuiteResult(
+      cases: cases, runtimes: perRuntime, wallSeconds: Date().timeIntervalSince(started), startedAt: started)
   }
 }
 
 private final class WorkerFailure: @unchecked Sendable {
   private let lock = NSLock()
   private(set) var message: String?
-  func set(_ text: String) { lock.lock(); if message == nil { message = text }; lock.unlock() }
+  func set(_ text: String) {
+    lock.lock()
+    if message == nil { message = text }
+    lock.unlock()
+  }
 }

@@ -24,8 +24,10 @@ struct SystemdPlacement {
   /// {{systemd.slice}}, {{systemd.prefix}}, {{systemd.name}}, {{systemd.scope}} (the unit), {{systemd.cgroup}} (the
   /// scope's cgroup below a hierarchy's root) and {{systemd.token}}.
   var placeholders: [String: String] {
-    ["systemd.slice": "system.slice", "systemd.prefix": prefix, "systemd.name": name, "systemd.scope": scope,
-     "systemd.cgroup": "/system.slice/\(scope)", "systemd.token": token]
+    [
+      "systemd.slice": "system.slice", "systemd.prefix": prefix, "systemd.name": name, "systemd.scope": scope,
+      "systemd.cgroup": "/system.slice/\(scope)", "systemd.token": token,
+    ]
   }
 
   /// The units a systemd-form cgroupsPath names, deepest first, as runc derives them: the scope
@@ -38,7 +40,10 @@ struct SystemdPlacement {
     var units = [name.hasSuffix(".slice") ? name : "\(scopePrefix)-\(name).scope"]
     if slice.hasSuffix(".slice") {
       var parts = slice.dropLast(".slice".count).split(separator: "-").map(String.init)
-      while !parts.isEmpty { units.append(parts.joined(separator: "-") + ".slice"); parts.removeLast() }
+      while !parts.isEmpty {
+        units.append(parts.joined(separator: "-") + ".slice")
+        parts.removeLast()
+      }
     }
     return units
   }
@@ -48,7 +53,8 @@ struct SystemdPlacement {
     for unit in Self.units(of: cgroupsPath) ?? [] where unit.contains(prefix) || unit.contains(token) {
       let active = try? ProcessRunner.run(["systemctl", "is-active", unit], timeout: 10)
       guard let state = active?.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines),
-            ["active", "activating", "deactivating", "reloading", "failed"].contains(state) else { continue }
+        ["active", "activating", "deactivating", "reloading", "failed"].contains(state)
+      else { continue }
       _ = try? ProcessRunner.run(["systemctl", "stop", unit], timeout: 20)
       _ = try? ProcessRunner.run(["systemctl", "reset-failed", unit], timeout: 10)
     }

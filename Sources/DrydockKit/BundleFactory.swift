@@ -1,5 +1,6 @@
 // BundleFactory: OCI bundles (config.json + rootfs) made from the busybox template, cheaply and many times.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,19 +36,24 @@ public final class BundleFactory {
   private var bundles: [String: OCIBundle] = [:]
 
   /// nil paths: <repository>/bundles/busybox/config.json and <repository>/bundles/make-rootfs.
-  public init(workDirectory: String, templatePath: String? = nil, makeRootfsScript: String? = nil,
-              defaultStrategy: RootfsStrategy = .bindMountReadOnly) throws {
+  public init(
+    workDirectory: String, templatePath: String? = nil, makeRootfsScript: String? = nil,
+    defaultStrategy: RootfsStrategy = .bindMountReadOnly
+  ) throws {
     let repository = Self.repositoryRoot()
     guard let template = templatePath ?? repository.map({ $0 + "/bundles/busybox/config.json" }),
-          let script = makeRootfsScript ?? repository.map({ $0 + "/bundles/make-rootfs" }) else {
-      throw HarnessError(.kit, operation: "find repository", message: "cannot locate bundles/; set DRYDOCK_REPO or pass the paths")
+      let script = makeRootfsScript ?? repository.map({ $0 + "/bundles/make-rootfs" })
+    else {
+      throw HarnessError(
+        .kit, operation: "find repository", message: "cannot locate bundles/; set DRYDOCK_REPO or pass the paths")
     }
     self.workDirectory = workDirectory
     self.templatePath = template
     self.makeRootfsScript = script
     self.defaultStrategy = defaultStrategy
-    do { try FileManager.default.createDirectory(atPath: workDirectory + "/bundles", withIntermediateDirectories: true) }
-    catch { throw HarnessError(.kit, operation: "mkdir", path: workDirectory + "/bundles", message: "\(error)") }
+    do {
+      try FileManager.default.createDirectory(atPath: workDirectory + "/bundles", withIntermediateDirectories: true)
+    } catch { throw HarnessError(.kit, operation: "mkdir", path: workDirectory + "/bundles", message: "\(error)") }
   }
 
   deinit { removeAll() }
@@ -86,7 +92,8 @@ public final class BundleFactory {
   public func template() throws -> ConfigTree {
     if templateData == nil {
       guard let data = FileManager.default.contents(atPath: templatePath) else {
-        throw HarnessError(.kit, operation: "read template", path: templatePath, errno: ENOENT, message: "cannot read file")
+        throw HarnessError(
+          .kit, operation: "read template", path: templatePath, errno: ENOENT, message: "cannot read file")
       }
       templateData = data
     }
@@ -100,13 +107,19 @@ public final class BundleFactory {
     let directory = workDirectory + "/bundles/" + name
     let rootfs = directory + "/rootfs"
     if bundles[directory] != nil { try removeBundle(bundles[directory]!) }
-    guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw HarnessError.posix(.kit, "mkdir", path: directory, errno: errno) }
+    guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
+      throw HarnessError.posix(.kit, "mkdir", path: directory, errno: errno)
+    }
     let bundle = OCIBundle(path: directory, rootfs: rootfs, configPath: directory + "/config.json", strategy: strategy)
     bundles[directory] = bundle
     switch strategy {
     case .bindMountReadOnly:
-      guard mkdir(rootfs, 0o755) == 0 || errno == EEXIST else { throw HarnessError.posix(.kit, "mkdir", path: rootfs, errno: errno) }
-      guard mount(cache, rootfs, nil, UInt(MS_BIND), nil) == 0 else { throw HarnessError.posix(.kit, "mount --bind", path: rootfs, errno: errno) }
+      guard mkdir(rootfs, 0o755) == 0 || errno == EEXIST else {
+        throw HarnessError.posix(.kit, "mkdir", path: rootfs, errno: errno)
+      }
+      guard mount(cache, rootfs, nil, UInt(MS_BIND), nil) == 0 else {
+        throw HarnessError.posix(.kit, "mount --bind", path: rootfs, errno: errno)
+      }
       // A bind mount takes its read-only flag only on a remount.
       guard mount(nil, rootfs, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil) == 0 else {
         let code = errno
@@ -141,7 +154,9 @@ public final class BundleFactory {
   /// Mount points at or below `path` in our namespace, deepest first, detached.
   static func detachMounts(under path: String) {
     // Read to the end: String(contentsOfFile:) stops at the first page of a /proc file.
-    guard let data = try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/mountinfo")).readToEnd() else { return }
+    guard let data = try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/mountinfo")).readToEnd() else {
+      return
+    }
     let text = String(decoding: data, as: UTF8.self)
     let points = text.split(separator: "\n").compactMap { line -> String? in
       let fields = line.split(separator: " ")
@@ -167,13 +182,14 @@ public final class BundleFactory {
     guard mkdir(destination, info.st_mode & 0o7777) == 0 || errno == EEXIST else {
       throw HarnessError.posix(.kit, "mkdir", path: destination, errno: errno)
     }
-    chmod(destination, info.st_mode & 0o7777)   // mkdir applies the umask; /tmp needs its 1777
+    chmod(destination, info.st_mode & 0o7777)  // mkdir applies the umask; /tmp needs its 1777
     let entries: [String]
     do { entries = try FileManager.default.contentsOfDirectory(atPath: source) } catch {
       throw HarnessError(.kit, operation: "readdir", path: source, message: "\(error)")
     }
     for entry in entries {
-      let from = source + "/" + entry, to = destination + "/" + entry
+      let from = source + "/" + entry
+      let to = destination + "/" + entry
       guard lstat(from, &info) == 0 else { throw HarnessError.posix(.kit, "lstat", path: from, errno: errno) }
       switch info.st_mode & S_IFMT {
       case S_IFDIR:

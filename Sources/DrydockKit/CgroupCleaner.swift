@@ -1,5 +1,6 @@
 // CgroupCleaner: removes the cgroups the test-bed gave its containers, in every mounted hierarchy.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,9 +17,11 @@ public struct CgroupCleaner: Sendable {
   public init(prefix: String, mounts: [CgroupMount] = HostInfo.cgroupMounts()) throws {
     let components = prefix.split(separator: "/")
     guard prefix.hasPrefix("/"), !components.isEmpty, !components.contains(".."), !components.contains("."),
-          components.first != "process_api" else {
-      throw HarnessError(.kit, operation: "cgroup prefix", path: prefix, errno: EINVAL,
-                            message: "must be an absolute path of the caller's own below the root (not /process_api)")
+      components.first != "process_api"
+    else {
+      throw HarnessError(
+        .kit, operation: "cgroup prefix", path: prefix, errno: EINVAL,
+        message: "must be an absolute path of the caller's own below the root (not /process_api)")
     }
     self.prefix = "/" + components.joined(separator: "/")
     self.mounts = mounts
@@ -50,8 +53,11 @@ public struct CgroupCleaner: Sendable {
   /// Thaws, SIGKILLs the processes inside, then removes the directories, leaves first.
   public func remove(cgroupsPath: String, killTimeout: Double = 5) -> [HarnessError] {
     guard owns(cgroupsPath) else {
-      return [HarnessError(.kit, operation: "remove cgroup", path: cgroupsPath, errno: EPERM,
-                              message: "outside the cleaner's prefix \(prefix): left alone")]
+      return [
+        HarnessError(
+          .kit, operation: "remove cgroup", path: cgroupsPath, errno: EPERM,
+          message: "outside the cleaner's prefix \(prefix): left alone")
+      ]
     }
     let roots = directories(for: cgroupsPath).filter { FileManager.default.fileExists(atPath: $0) }
     guard !roots.isEmpty else { return [] }
@@ -92,7 +98,10 @@ public struct CgroupCleaner: Sendable {
     guard !pids.isEmpty else { return }
     var descriptors: [Int32] = []
     for pid in pids {
-      if let open = pidfdOpenFunction { let fd = open(pid, 0); if fd >= 0 { descriptors.append(fd) } }
+      if let open = pidfdOpenFunction {
+        let fd = open(pid, 0)
+        if fd >= 0 { descriptors.append(fd) }
+      }
       kill(pid, SIGKILL)
     }
     defer { for fd in descriptors { close(fd) } }

@@ -3,13 +3,18 @@ import Foundation
 
 /// A path is [ConfigPathComponent], e.g. ["linux", "namespaces", 0, "type"], or a dotted string
 /// "linux.namespaces.0.type" (a component of only digits is an index; keys holding dots need the array form).
-public enum ConfigPathComponent: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, CustomStringConvertible {
+public enum ConfigPathComponent: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+  CustomStringConvertible
+{
   case key(String)
   case index(Int)
   public init(stringLiteral value: String) { self = .key(value) }
   public init(integerLiteral value: Int) { self = .index(value) }
   public var description: String {
-    switch self { case .key(let k): return k; case .index(let i): return String(i) }
+    switch self {
+    case .key(let k): return k
+    case .index(let i): return String(i)
+    }
   }
   static func parse(_ dotted: String) -> [ConfigPathComponent] {
     dotted.split(separator: ".").map { part in
@@ -62,14 +67,19 @@ public struct ConfigTree {
   /// Creates missing objects on the way; an index must exist (or equal the count: append).
   public mutating func set(_ path: [ConfigPathComponent], to value: Any) throws {
     guard !path.isEmpty else {
-      guard let object = value as? [String: Any] else { throw failure("config set", path, "the root must be an object") }
-      root = object; return
+      guard let object = value as? [String: Any] else {
+        throw failure("config set", path, "the root must be an object")
+      }
+      root = object
+      return
     }
     var node: Any = root
     try Self.update(&node, path[...], fullPath: path) { slot in slot = value }
     root = node as! [String: Any]
   }
-  public mutating func set(_ dotted: String, to value: Any) throws { try set(ConfigPathComponent.parse(dotted), to: value) }
+  public mutating func set(_ dotted: String, to value: Any) throws {
+    try set(ConfigPathComponent.parse(dotted), to: value)
+  }
 
   /// Creates the array if missing.
   public mutating func append(_ path: [ConfigPathComponent], _ value: Any) throws {
@@ -77,7 +87,9 @@ public struct ConfigTree {
     guard existing == nil || existing is [Any] else { throw failure("config append", path, "not an array") }
     try set(path, to: ((existing as? [Any]) ?? []) + [value])
   }
-  public mutating func append(_ dotted: String, _ value: Any) throws { try append(ConfigPathComponent.parse(dotted), value) }
+  public mutating func append(_ dotted: String, _ value: Any) throws {
+    try append(ConfigPathComponent.parse(dotted), value)
+  }
 
   /// A missing key is a no-op; a bad index is an error.
   public mutating func remove(_ path: [ConfigPathComponent]) throws {
@@ -86,7 +98,9 @@ public struct ConfigTree {
     guard let parent = parentPath.isEmpty ? root : value(at: parentPath) else { return }
     switch last {
     case .key(let key):
-      guard var object = parent as? [String: Any] else { throw failure("config remove", path, "parent is not an object") }
+      guard var object = parent as? [String: Any] else {
+        throw failure("config remove", path, "parent is not an object")
+      }
       object[key] = nil
       if parentPath.isEmpty { root = object } else { try set(parentPath, to: object) }
     case .index(let index):
@@ -131,23 +145,33 @@ public struct ConfigTree {
   }
 
   /// Walk down `path` inside `node`, creating missing objects, and apply `change` to the final slot.
-  private static func update(_ node: inout Any, _ path: ArraySlice<ConfigPathComponent>, fullPath: [ConfigPathComponent],
-                             _ change: (inout Any) -> Void) throws {
-    guard let first = path.first else { change(&node); return }
+  private static func update(
+    _ node: inout Any, _ path: ArraySlice<ConfigPathComponent>, fullPath: [ConfigPathComponent],
+    _ change: (inout Any) -> Void
+  ) throws {
+    guard let first = path.first else {
+      change(&node)
+      return
+    }
     let rest = path.dropFirst()
     let where_ = fullPath.map(\.description).joined(separator: ".")
     switch first {
     case .key(let key):
       guard var object = (node as? [String: Any]) ?? (node is NSNull ? [:] : nil) else {
-        throw HarnessError(.kit, operation: "config set", path: where_, message: "'\(key)' is looked up in a non-object")
+        throw HarnessError(
+          .kit, operation: "config set", path: where_, message: "'\(key)' is looked up in a non-object")
       }
-      var child: Any = object[key] ?? (rest.first.map { if case .index = $0 { return [Any]() as Any } else { return [String: Any]() as Any } } ?? NSNull())
+      var child: Any =
+        object[key]
+        ?? (rest.first.map { if case .index = $0 { return [Any]() as Any } else { return [String: Any]() as Any } }
+          ?? NSNull())
       try update(&child, rest, fullPath: fullPath, change)
       object[key] = child
       node = object
     case .index(let index):
       guard var array = node as? [Any], index >= 0, index <= array.count else {
-        throw HarnessError(.kit, operation: "config set", path: where_, message: "index \(index) out of range or not an array")
+        throw HarnessError(
+          .kit, operation: "config set", path: where_, message: "index \(index) out of range or not an array")
       }
       var child: Any = index < array.count ? array[index] : [String: Any]()
       try update(&child, rest, fullPath: fullPath, change)

@@ -41,7 +41,9 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable {
   }
 
   /// An error from a failed syscall: the message is strerror(errno).
-  public static func posix(_ domain: Domain, _ operation: String, path: String? = nil, errno code: Int32) -> HarnessError {
+  public static func posix(_ domain: Domain, _ operation: String, path: String? = nil, errno code: Int32)
+    -> HarnessError
+  {
     HarnessError(domain, operation: operation, path: path, errno: code, message: String(cString: strerror(code)))
   }
 

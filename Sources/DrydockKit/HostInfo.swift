@@ -1,5 +1,6 @@
 // HostInfo: what the machine offers, read from /proc and /sys, recorded with every benchmark and used for skips.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,9 @@ public struct CgroupMount: Sendable, Codable, Hashable {
   /// v1: the options naming the hierarchy (["cpu"], ["cpu","cpuacct"], ["name=systemd"]); v2: cgroup.controllers.
   public var controllers: [String]
   public init(path: String, version: Int, controllers: [String]) {
-    self.path = path; self.version = version; self.controllers = controllers
+    self.path = path
+    self.version = version
+    self.controllers = controllers
   }
 }
 
@@ -70,14 +73,17 @@ public struct HostInfo: Sendable, Codable {
   /// cgroup mounts from /proc/self/mountinfo (fields: ... mount point [4] ... " - " fstype source super-options).
   public static func cgroupMounts() -> [CgroupMount] {
     guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
-    let v1Options: Set<String> = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children",
-                                  "noprefix", "xattr", "cpuset_v2_mode", "favordynmods"]
+    let v1Options: Set<String> = [
+      "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children",
+      "noprefix", "xattr", "cpuset_v2_mode", "favordynmods",
+    ]
     var result: [CgroupMount] = []
     var seen = Set<String>()
     for line in text.split(separator: "\n") {
       let halves = line.components(separatedBy: " - ")
       guard halves.count == 2 else { continue }
-      let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
+      let left = halves[0].split(separator: " ")
+      let right = halves[1].split(separator: " ")
       guard left.count >= 5, right.count >= 3 else { continue }
       let mountPoint = unescapeMountPath(String(left[4]))
       guard !seen.contains(mountPoint) else { continue }
@@ -88,7 +94,9 @@ public struct HostInfo: Sendable, Codable {
         seen.insert(mountPoint)
       } else if right[0] == "cgroup2" {
         let listed = (try? String(contentsOfFile: mountPoint + "/cgroup.controllers", encoding: .utf8)) ?? ""
-        result.append(CgroupMount(path: mountPoint, version: 2, controllers: listed.split(whereSeparator: \.isWhitespace).map(String.init)))
+        result.append(
+          CgroupMount(
+            path: mountPoint, version: 2, controllers: listed.split(whereSeparator: \.isWhitespace).map(String.init)))
         seen.insert(mountPoint)
       }
     }
@@ -100,11 +108,14 @@ public struct HostInfo: Sendable, Codable {
   /// The absolute path (a PATH lookup for bare names).
   public static func resolveExecutable(_ pathOrName: String) -> String? {
     if pathOrName.contains("/") {
-      let absolute = pathOrName.hasPrefix("/") ? pathOrName
+      let absolute =
+        pathOrName.hasPrefix("/")
+        ? pathOrName
         : FileManager.default.currentDirectoryPath + "/" + pathOrName
       return access(absolute, X_OK) == 0 ? URL(fileURLWithPath: absolute).standardized.path : nil
     }
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    let path =
+      ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     for directory in path.split(separator: ":") where !directory.isEmpty {
       let candidate = "\(directory)/\(pathOrName)"
       var info = stat()
@@ -121,7 +132,8 @@ public struct HostInfo: Sendable, Codable {
 
   private static func readBoundingSet() -> UInt64 {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }) else { return 0 }
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") })
+    else { return 0 }
     return UInt64(line.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
   }
 
@@ -133,9 +145,14 @@ public struct HostInfo: Sendable, Codable {
     var i = 0
     while i < raw.count {
       if raw[i] == UInt8(ascii: "\\"), i + 3 < raw.count,
-         let value = UInt8(String(decoding: raw[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
-        bytes.append(value); i += 4
-      } else { bytes.append(raw[i]); i += 1 }
+        let value = UInt8(String(decoding: raw[(i + 1)...(i + 3)], as: UTF8.self), radix: 8)
+      {
+        bytes.append(value)
+        i += 4
+      } else {
+        bytes.append(raw[i])
+        i += 1
+      }
     }
     return String(decoding: bytes, as: UTF8.self)
   }

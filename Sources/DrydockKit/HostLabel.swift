@@ -2,6 +2,7 @@
 // different hosts are never compared as if they were one: kernel, cgroup mode, PID 1, and whether it is a
 // drydock VM (and under KVM or TCG: TCG timings are emulation, never comparable with hardware ones).
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,21 +20,28 @@ public struct HostLabel: Codable, Sendable, Hashable {
 
   enum CodingKeys: String, CodingKey {
     case kernel, machine, accelerator
-    case cgroupMode = "cgroup_mode", initProcess = "init"
+    case cgroupMode = "cgroup_mode"
+    case initProcess = "init"
   }
 
   public init(kernel: String, cgroupMode: String, initProcess: String, machine: String, accelerator: String?) {
-    self.kernel = kernel; self.cgroupMode = cgroupMode; self.initProcess = initProcess
-    self.machine = machine; self.accelerator = accelerator
+    self.kernel = kernel
+    self.cgroupMode = cgroupMode
+    self.initProcess = initProcess
+    self.machine = machine
+    self.accelerator = accelerator
   }
 
   /// `info`: the host as already read, when the caller has it (bench's environment does).
   public static func current(_ info: HostInfo = HostInfo.current()) -> HostLabel {
     let environment = ProcessInfo.processInfo.environment
-    let pid1 = (try? String(contentsOfFile: "/proc/1/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+    let pid1 =
+      (try? String(contentsOfFile: "/proc/1/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+      ?? "unknown"
     let inVM = environment["DRYDOCK_VM"] == "1"
-    return HostLabel(kernel: info.kernelRelease, cgroupMode: info.cgroupMode.rawValue, initProcess: pid1,
-                     machine: inVM ? "drydock-vm" : "host", accelerator: inVM ? environment["DRYDOCK_VM_ACCEL"] : nil)
+    return HostLabel(
+      kernel: info.kernelRelease, cgroupMode: info.cgroupMode.rawValue, initProcess: pid1,
+      machine: inVM ? "drydock-vm" : "host", accelerator: inVM ? environment["DRYDOCK_VM_ACCEL"] : nil)
   }
 
   /// The cgroup mode as users name it: v2 for the unified hierarchy alone.

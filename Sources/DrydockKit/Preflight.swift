@@ -3,6 +3,7 @@
 // cannot is *unusable here*: its results would say nothing about the runtime and everything about the host, so
 // suites report it with the reason (and the host fix when one is known) instead of counting failures.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,18 +23,27 @@ public struct RuntimeUsability: Codable, Sendable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case name, path, version, usable, reason
-    case globalArgs = "global_args", hostFix = "host_fix"
+    case globalArgs = "global_args"
+    case hostFix = "host_fix"
   }
 
-  public init(name: String, path: String, version: String, globalArgs: [String], usable: Bool,
-              reason: String? = nil, hostFix: String? = nil) {
-    self.name = name; self.path = path; self.version = version; self.globalArgs = globalArgs
-    self.usable = usable; self.reason = reason; self.hostFix = hostFix
+  public init(
+    name: String, path: String, version: String, globalArgs: [String], usable: Bool,
+    reason: String? = nil, hostFix: String? = nil
+  ) {
+    self.name = name
+    self.path = path
+    self.version = version
+    self.globalArgs = globalArgs
+    self.usable = usable
+    self.reason = reason
+    self.hostFix = hostFix
   }
 
   public init(_ runtime: RuntimeUnderTest, usable: Bool, reason: String? = nil, hostFix: String? = nil) {
-    self.init(name: runtime.name, path: runtime.path, version: runtime.version, globalArgs: runtime.extraGlobalArgs,
-              usable: usable, reason: reason, hostFix: hostFix)
+    self.init(
+      name: runtime.name, path: runtime.path, version: runtime.version, globalArgs: runtime.extraGlobalArgs,
+      usable: usable, reason: reason, hostFix: hostFix)
   }
 
   /// One line for a terminal or a banner: "crun is unusable here: … Host fix: …".
@@ -48,10 +58,12 @@ public struct RuntimeUsability: Codable, Sendable, Equatable {
 public enum Preflight {
   /// Host fixes for what runtimes are known to say on hosts of this kind.
   static let knownFixes: [(said: String, fix: String)] = [
-    ("cgroups in hybrid mode not supported",
-     "crun refuses a hybrid cgroup host whose cgroup2 mount has controllers; bind hugetlb to a v1 hierarchy "
-       + "(mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb), "
-       + "as scripts/setup does"),
+    (
+      "cgroups in hybrid mode not supported",
+      "crun refuses a hybrid cgroup host whose cgroup2 mount has controllers; bind hugetlb to a v1 hierarchy "
+        + "(mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb), "
+        + "as scripts/setup does"
+    ),
     ("criu", "install criu (Debian package criu)"),
   ]
 
@@ -60,7 +72,9 @@ public enum Preflight {
   }
 
   /// Runs busybox `/bin/true` once with `run` and judges the runtime by it. Everything made is removed.
-  public static func check(_ runtime: RuntimeUnderTest, factory: BundleFactory, timeout: Double = 60) -> RuntimeUsability {
+  public static func check(_ runtime: RuntimeUnderTest, factory: BundleFactory, timeout: Double = 60)
+    -> RuntimeUsability
+  {
     let label = "preflight-\(runtime.name)-\(getpid())"
     let stateRoot = factory.workDirectory + "/" + label + "-state"
     let prefix = CgroupCleaner.uniquePrefix("drydock-preflight")
@@ -83,11 +97,14 @@ public enum Preflight {
       let said = (result.stderrText + "\n" + result.stdoutText)
       let lastLines = said.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         .filter { !$0.isEmpty }.suffix(3).joined(separator: " / ")
-      let status = result.timedOut ? "timed out after \(Int(timeout)) s"
+      let status =
+        result.timedOut
+        ? "timed out after \(Int(timeout)) s"
         : result.signal.map { "killed by signal \($0)" } ?? "exit status \(result.exitCode ?? -1)"
-      return RuntimeUsability(runtime, usable: false,
-                              reason: "`run` of busybox /bin/true failed (\(status)): \(lastLines.isEmpty ? "no output" : lastLines)",
-                              hostFix: hostFix(for: said))
+      return RuntimeUsability(
+        runtime, usable: false,
+        reason: "`run` of busybox /bin/true failed (\(status)): \(lastLines.isEmpty ? "no output" : lastLines)",
+        hostFix: hostFix(for: said))
     } catch {
       return RuntimeUsability(runtime, usable: false, reason: "preflight could not run it: \(error)")
     }
@@ -117,13 +134,18 @@ public enum Preflight {
   /// runtime with --require-all, is fatal; otherwise the unusable ones are reported and left out.
   public static func enforce(_ usability: [RuntimeUsability], gate: String?, requireAll: Bool) throws {
     let unusable = usability.filter { !$0.usable }
-    if let gate, let gated = unusable.first(where: { $0.name == gate || $0.path == gate
-                                                       || $0.path == HostInfo.resolveExecutable(gate) }) {
+    if let gate,
+      let gated = unusable.first(where: {
+        $0.name == gate || $0.path == gate
+          || $0.path == HostInfo.resolveExecutable(gate)
+      })
+    {
       throw HarnessError(.kit, operation: "preflight", path: gated.path, message: "the gated runtime: " + gated.summary)
     }
     if requireAll, let first = unusable.first {
-      throw HarnessError(.kit, operation: "preflight", path: first.path,
-                            message: "--require-all: " + unusable.map(\.summary).joined(separator: "; "))
+      throw HarnessError(
+        .kit, operation: "preflight", path: first.path,
+        message: "--require-all: " + unusable.map(\.summary).joined(separator: "; "))
     }
   }
 }

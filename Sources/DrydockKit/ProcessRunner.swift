@@ -1,8 +1,9 @@
+import Foundation
+
 // ProcessRunner: spawn a command with posix_spawn and wait for it on a pidfd, with a timeout.
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// The child's stdin.
 public enum ProcessInput: Sendable {
@@ -57,9 +58,13 @@ public struct ProcessResult: Sendable {
   /// One line for logs and test failures: the command, how it ended, and the start of stderr.
   public var summary: String {
     let ending: String
-    if timedOut { ending = "timed out" }
-    else if let signal { ending = "killed by signal \(signal)" }
-    else { ending = "exit \(exitCode ?? -1)" }
+    if timedOut {
+      ending = "timed out"
+    } else if let signal {
+      ending = "killed by signal \(signal)"
+    } else {
+      ending = "exit \(exitCode ?? -1)"
+    }
     let err = stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
     return "\(argv.joined(separator: " ")): \(ending)" + (err.isEmpty ? "" : ": \(err.prefix(500))")
   }
@@ -73,7 +78,8 @@ func glibcSymbol<F>(_ name: String, as type: F.Type) -> F? {
 }
 typealias PidfdOpenFunction = @convention(c) (pid_t, UInt32) -> Int32
 private typealias Pipe2Function = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-private typealias AddChdirFunction = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+private typealias AddChdirFunction =
+  @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
 let pidfdOpenFunction = glibcSymbol("pidfd_open", as: PidfdOpenFunction.self)
 private let pipe2Function = glibcSymbol("pipe2", as: Pipe2Function.self)
 private let addChdirFunction = glibcSymbol("posix_spawn_file_actions_addchdir_np", as: AddChdirFunction.self)
@@ -87,18 +93,26 @@ public final class SpawnedProcess {
   public let argv: [String]
   private let pidfd: Int32
   private let startNanoseconds: UInt64
-  private var stdoutFD: Int32      // read ends, -1 when not piped
+  private var stdoutFD: Int32  // read ends, -1 when not piped
   private var stderrFD: Int32
-  private var stdinFD: Int32       // write end, -1 when not piped
+  private var stdinFD: Int32  // write end, -1 when not piped
   private var pendingInput: [UInt8]
   private var capturedOut: [UInt8] = []
   private var capturedErr: [UInt8] = []
   private var finished = false
 
-  private init(pid: Int32, argv: [String], pidfd: Int32, start: UInt64, stdoutFD: Int32, stderrFD: Int32,
-               stdinFD: Int32, input: [UInt8]) {
-    self.pid = pid; self.argv = argv; self.pidfd = pidfd; self.startNanoseconds = start
-    self.stdoutFD = stdoutFD; self.stderrFD = stderrFD; self.stdinFD = stdinFD; self.pendingInput = input
+  private init(
+    pid: Int32, argv: [String], pidfd: Int32, start: UInt64, stdoutFD: Int32, stderrFD: Int32,
+    stdinFD: Int32, input: [UInt8]
+  ) {
+    self.pid = pid
+    self.argv = argv
+    self.pidfd = pidfd
+    self.startNanoseconds = start
+    self.stdoutFD = stdoutFD
+    self.stderrFD = stderrFD
+    self.stdinFD = stdinFD
+    self.pendingInput = input
   }
 
   deinit {
@@ -106,27 +120,33 @@ public final class SpawnedProcess {
   }
 
   /// Throws HarnessError only when the process cannot be started (missing binary, pipe/pidfd failure).
-  public static func spawn(_ argv: [String], environment: [String]? = nil, workingDirectory: String? = nil,
-                           input: ProcessInput = .null, stdout: ProcessOutput = .pipe,
-                           stderr: ProcessOutput = .pipe) throws -> SpawnedProcess {
+  public static func spawn(
+    _ argv: [String], environment: [String]? = nil, workingDirectory: String? = nil,
+    input: ProcessInput = .null, stdout: ProcessOutput = .pipe,
+    stderr: ProcessOutput = .pipe
+  ) throws -> SpawnedProcess {
     _ = ignoreSIGPIPEOnce
     guard let program = argv.first else {
       throw HarnessError(.kit, operation: "posix_spawn", message: "empty argv")
     }
     guard let pidfdOpen = pidfdOpenFunction, let pipe2 = pipe2Function, let addChdir = addChdirFunction else {
-      throw HarnessError(.kit, operation: "dlsym", message: "libc lacks pidfd_open, pipe2 or posix_spawn_file_actions_addchdir_np (needs glibc 2.36)")
+      throw HarnessError(
+        .kit, operation: "dlsym",
+        message: "libc lacks pidfd_open, pipe2 or posix_spawn_file_actions_addchdir_np (needs glibc 2.36)")
     }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    var parentEnds: [Int32] = []     // closed on failure
-    var childEnds: [Int32] = []      // closed in the parent after the spawn
+    var parentEnds: [Int32] = []  // closed on failure
+    var childEnds: [Int32] = []  // closed in the parent after the spawn
     func cleanup() { for fd in parentEnds + childEnds { close(fd) } }
 
     func makePipe() throws -> (read: Int32, write: Int32) {
       var fds: [Int32] = [-1, -1]
       guard pipe2(&fds, O_CLOEXEC) == 0 else {
-        let code = errno; cleanup(); throw HarnessError.posix(.kit, "pipe2", errno: code)
+        let code = errno
+        cleanup()
+        throw HarnessError.posix(.kit, "pipe2", errno: code)
       }
       return (fds[0], fds[1])
     }
@@ -138,8 +158,10 @@ public final class SpawnedProcess {
       posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     case .bytes(let bytes):
       let p = try makePipe()
-      stdinWrite = p.write; inputBytes = bytes
-      parentEnds.append(p.write); childEnds.append(p.read)
+      stdinWrite = p.write
+      inputBytes = bytes
+      parentEnds.append(p.write)
+      childEnds.append(p.read)
       posix_spawn_file_actions_adddup2(&actions, p.read, 0)
     }
     func output(_ spec: ProcessOutput, fd: Int32) throws -> Int32 {
@@ -152,7 +174,8 @@ public final class SpawnedProcess {
         return -1
       case .pipe:
         let p = try makePipe()
-        parentEnds.append(p.read); childEnds.append(p.write)
+        parentEnds.append(p.read)
+        childEnds.append(p.write)
         posix_spawn_file_actions_adddup2(&actions, p.write, fd)
         return p.read
       }
@@ -168,8 +191,10 @@ public final class SpawnedProcess {
     defer { posix_spawnattr_destroy(&attributes) }
     // Own process group, so a timeout can kill the whole tree the runtime started;
     // default signal dispositions and an empty mask, whatever the test-bed has set.
-    var defaultSignals = sigset_t(); sigfillset(&defaultSignals)
-    var emptyMask = sigset_t(); sigemptyset(&emptyMask)
+    var defaultSignals = sigset_t()
+    sigfillset(&defaultSignals)
+    var emptyMask = sigset_t()
+    sigemptyset(&emptyMask)
     posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
     posix_spawnattr_setsigmask(&attributes, &emptyMask)
     posix_spawnattr_setpgroup(&attributes, 0)
@@ -183,7 +208,8 @@ public final class SpawnedProcess {
 
     var pid: pid_t = 0
     let start = ProcessRunner.monotonicNanoseconds()
-    let spawnStatus = program.contains("/")
+    let spawnStatus =
+      program.contains("/")
       ? posix_spawn(&pid, program, &actions, &attributes, cArgv, cEnv)
       : posix_spawnp(&pid, program, &actions, &attributes, cArgv, cEnv)
     guard spawnStatus == 0 else {
@@ -201,8 +227,9 @@ public final class SpawnedProcess {
       throw HarnessError.posix(.kit, "pidfd_open", path: program, errno: code)
     }
     for fd in parentEnds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-    return SpawnedProcess(pid: pid, argv: argv, pidfd: pidfd, start: start, stdoutFD: outRead,
-                          stderrFD: errRead, stdinFD: stdinWrite, input: inputBytes)
+    return SpawnedProcess(
+      pid: pid, argv: argv, pidfd: pidfd, start: start, stdoutFD: outRead,
+      stderrFD: errRead, stdinFD: stdinWrite, input: inputBytes)
   }
 
   /// Send a signal to the child's process group (and so to the runtime's helpers that stayed in it).
@@ -219,7 +246,10 @@ public final class SpawnedProcess {
     precondition(!finished, "SpawnedProcess.wait called twice")
     finished = true
     let deadline = startNanoseconds &+ UInt64(max(0, seconds) * 1e9)
-    if stdinFD >= 0 && pendingInput.isEmpty { close(stdinFD); stdinFD = -1 }
+    if stdinFD >= 0 && pendingInput.isEmpty {
+      close(stdinFD)
+      stdinFD = -1
+    }
     var exitSeenAt: UInt64 = 0
     var timedOut = false
     while exitSeenAt == 0 {
@@ -230,7 +260,8 @@ public final class SpawnedProcess {
       let now = ProcessRunner.monotonicNanoseconds()
       if now >= deadline {
         timedOut = true
-        kill(-pid, SIGKILL); kill(pid, SIGKILL)
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
         var last = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
         _ = poll(&last, 1, -1)
         exitSeenAt = ProcessRunner.monotonicNanoseconds()
@@ -240,19 +271,41 @@ public final class SpawnedProcess {
       let ready = poll(&fds, nfds_t(fds.count), remainingMs)
       if ready < 0 {
         if errno == EINTR { continue }
-        exitSeenAt = ProcessRunner.monotonicNanoseconds()   // cannot poll: fall back to a blocking wait4
+        exitSeenAt = ProcessRunner.monotonicNanoseconds()  // cannot poll: fall back to a blocking wait4
         break
       }
       for entry in fds where entry.revents != 0 {
-        if entry.fd == pidfd { exitSeenAt = ProcessRunner.monotonicNanoseconds() }
-        else if entry.fd == stdoutFD { if !drain(stdoutFD, into: &capturedOut) { close(stdoutFD); stdoutFD = -1 } }
-        else if entry.fd == stderrFD { if !drain(stderrFD, into: &capturedErr) { close(stderrFD); stderrFD = -1 } }
-        else if entry.fd == stdinFD { feedInput() }
+        if entry.fd == pidfd {
+          exitSeenAt = ProcessRunner.monotonicNanoseconds()
+        } else if entry.fd == stdoutFD {
+          if !drain(stdoutFD, into: &capturedOut) {
+            close(stdoutFD)
+            stdoutFD = -1
+          }
+        } else if entry.fd == stderrFD {
+          if !drain(stderrFD, into: &capturedErr) {
+            close(stderrFD)
+            stderrFD = -1
+          }
+        } else if entry.fd == stdinFD {
+          feedInput()
+        }
       }
     }
-    if stdoutFD >= 0 { _ = drain(stdoutFD, into: &capturedOut); close(stdoutFD); stdoutFD = -1 }
-    if stderrFD >= 0 { _ = drain(stderrFD, into: &capturedErr); close(stderrFD); stderrFD = -1 }
-    if stdinFD >= 0 { close(stdinFD); stdinFD = -1 }
+    if stdoutFD >= 0 {
+      _ = drain(stdoutFD, into: &capturedOut)
+      close(stdoutFD)
+      stdoutFD = -1
+    }
+    if stderrFD >= 0 {
+      _ = drain(stderrFD, into: &capturedErr)
+      close(stderrFD)
+      stderrFD = -1
+    }
+    if stdinFD >= 0 {
+      close(stdinFD)
+      stdinFD = -1
+    }
 
     var status: Int32 = 0
     var usage = rusage()
@@ -275,7 +328,10 @@ public final class SpawnedProcess {
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n > 0 { buffer.append(contentsOf: chunk[0..<n]); continue }
+      if n > 0 {
+        buffer.append(contentsOf: chunk[0..<n])
+        continue
+      }
       if n == 0 { return false }
       if errno == EINTR { continue }
       return errno == EAGAIN
@@ -285,17 +341,23 @@ public final class SpawnedProcess {
   private func feedInput() {
     let n = pendingInput.withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
     if n > 0 { pendingInput.removeFirst(n) }
-    if pendingInput.isEmpty || (n < 0 && errno != EAGAIN && errno != EINTR) { close(stdinFD); stdinFD = -1 }
+    if pendingInput.isEmpty || (n < 0 && errno != EAGAIN && errno != EINTR) {
+      close(stdinFD)
+      stdinFD = -1
+    }
   }
 }
 
 public enum ProcessRunner {
   /// Spawn `argv` (a path, or a name looked up in PATH) and wait for it; see SpawnedProcess for details.
-  public static func run(_ argv: [String], environment: [String]? = nil, workingDirectory: String? = nil,
-                         input: ProcessInput = .null, stdout: ProcessOutput = .pipe,
-                         stderr: ProcessOutput = .pipe, timeout: Double = 60) throws -> ProcessResult {
-    let process = try SpawnedProcess.spawn(argv, environment: environment, workingDirectory: workingDirectory,
-                                           input: input, stdout: stdout, stderr: stderr)
+  public static func run(
+    _ argv: [String], environment: [String]? = nil, workingDirectory: String? = nil,
+    input: ProcessInput = .null, stdout: ProcessOutput = .pipe,
+    stderr: ProcessOutput = .pipe, timeout: Double = 60
+  ) throws -> ProcessResult {
+    let process = try SpawnedProcess.spawn(
+      argv, environment: environment, workingDirectory: workingDirectory,
+      input: input, stdout: stdout, stderr: stderr)
     return process.wait(timeout: timeout)
   }
 

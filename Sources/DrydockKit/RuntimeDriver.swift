@@ -1,5 +1,6 @@
 // RuntimeDriver: the runc-style CLI calls of one runtime, with its own --root state directory.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,8 +30,9 @@ public struct RuntimeDriver: Sendable {
     self.stateRoot = stateRoot
     self.timeout = timeout
     self.environment = environment
-    try? FileManager.default.createDirectory(atPath: stateRoot, withIntermediateDirectories: true,
-                                             attributes: [.posixPermissions: 0o700])
+    try? FileManager.default.createDirectory(
+      atPath: stateRoot, withIntermediateDirectories: true,
+      attributes: [.posixPermissions: 0o700])
   }
 
   /// The full argv: launcher + path + extraGlobalArgs + --root + args.
@@ -38,14 +40,19 @@ public struct RuntimeDriver: Sendable {
     launcher + [runtime.path] + runtime.extraGlobalArgs + ["--root", stateRoot] + args
   }
 
-  public func invoke(_ args: [String], input: ProcessInput = .null, stdout: ProcessOutput = .pipe,
-                     stderr: ProcessOutput = .pipe, timeout: Double? = nil) throws -> ProcessResult {
-    try ProcessRunner.run(command(args), environment: environment, input: input, stdout: stdout, stderr: stderr,
-                          timeout: timeout ?? self.timeout)
+  public func invoke(
+    _ args: [String], input: ProcessInput = .null, stdout: ProcessOutput = .pipe,
+    stderr: ProcessOutput = .pipe, timeout: Double? = nil
+  ) throws -> ProcessResult {
+    try ProcessRunner.run(
+      command(args), environment: environment, input: input, stdout: stdout, stderr: stderr,
+      timeout: timeout ?? self.timeout)
   }
 
-  public func create(id: String, bundle: String, pidFile: String? = nil, consoleSocket: String? = nil,
-                     extraArgs: [String] = []) throws -> ProcessResult {
+  public func create(
+    id: String, bundle: String, pidFile: String? = nil, consoleSocket: String? = nil,
+    extraArgs: [String] = []
+  ) throws -> ProcessResult {
     var args = ["create", "--bundle", bundle]
     if let pidFile { args += ["--pid-file", pidFile] }
     if let consoleSocket { args += ["--console-socket", consoleSocket] }
@@ -54,8 +61,10 @@ public struct RuntimeDriver: Sendable {
 
   public func start(id: String) throws -> ProcessResult { try invoke(["start", id]) }
 
-  public func run(id: String, bundle: String, detach: Bool = false, pidFile: String? = nil,
-                  consoleSocket: String? = nil, extraArgs: [String] = []) throws -> ProcessResult {
+  public func run(
+    id: String, bundle: String, detach: Bool = false, pidFile: String? = nil,
+    consoleSocket: String? = nil, extraArgs: [String] = []
+  ) throws -> ProcessResult {
     var args = ["run", "--bundle", bundle]
     if detach { args.append("--detach") }
     if let pidFile { args += ["--pid-file", pidFile] }
@@ -80,8 +89,10 @@ public struct RuntimeDriver: Sendable {
     try invoke(["delete"] + (force ? ["--force"] : []) + [id])
   }
 
-  public func exec(id: String, process: ExecProcess, detach: Bool = false, pidFile: String? = nil,
-                   extraArgs: [String] = []) throws -> ProcessResult {
+  public func exec(
+    id: String, process: ExecProcess, detach: Bool = false, pidFile: String? = nil,
+    extraArgs: [String] = []
+  ) throws -> ProcessResult {
     var args = ["exec"]
     if detach { args.append("--detach") }
     if let pidFile { args += ["--pid-file", pidFile] }

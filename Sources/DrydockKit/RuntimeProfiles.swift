@@ -18,7 +18,7 @@ import Foundation
 public enum RuntimeProfiles {
   /// Global flags per runtime, keyed by the binary's file name.
   public static let globalArgs: [String: [String]] = [
-    "runsc": ["--network=none"],
+    "runsc": ["--network=none"]
   ]
 
   public static let systemdCgroupArgs = ["--systemd-cgroup"]
@@ -52,7 +52,8 @@ public enum RuntimeProfiles {
   public static func probeAll(_ pathsOrNames: [String], extra: [String: [String]] = [:]) throws -> [RuntimeUnderTest] {
     try pathsOrNames.map { pathOrName in
       let name = URL(fileURLWithPath: pathOrName).lastPathComponent
-      return try RuntimeUnderTest.probe(pathOrName, extraGlobalArgs: arguments(for: pathOrName, extra: extra[name] ?? []))
+      return try RuntimeUnderTest.probe(
+        pathOrName, extraGlobalArgs: arguments(for: pathOrName, extra: extra[name] ?? []))
     }
   }
 }

@@ -1,5 +1,6 @@
 // RuntimeUnderTest: one OCI runtime binary driven as a black box through its runc-style CLI.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,9 @@ public struct RuntimeUnderTest: Sendable, Hashable, CustomStringConvertible {
   public var fullVersion: String
 
   /// Runs no process.
-  public init(name: String, path: String, extraGlobalArgs: [String] = [], version: String = "", fullVersion: String = "") {
+  public init(
+    name: String, path: String, extraGlobalArgs: [String] = [], version: String = "", fullVersion: String = ""
+  ) {
     self.name = name
     self.path = path
     self.extraGlobalArgs = extraGlobalArgs
@@ -28,17 +31,21 @@ public struct RuntimeUnderTest: Sendable, Hashable, CustomStringConvertible {
   public var description: String { version.isEmpty ? "\(name) (\(path))" : "\(name) \(version) (\(path))" }
 
   /// Find the binary (absolute path, relative path, or a name looked up in PATH) and read its version (`--version`, 5 s timeout).
-  public static func probe(_ pathOrName: String, name: String? = nil, extraGlobalArgs: [String] = []) throws -> RuntimeUnderTest {
+  public static func probe(_ pathOrName: String, name: String? = nil, extraGlobalArgs: [String] = []) throws
+    -> RuntimeUnderTest
+  {
     guard let resolved = HostInfo.resolveExecutable(pathOrName) else {
-      throw HarnessError(.kit, operation: "find runtime", path: pathOrName, errno: ENOENT,
-                            message: "no executable file by that name or path")
+      throw HarnessError(
+        .kit, operation: "find runtime", path: pathOrName, errno: ENOENT,
+        message: "no executable file by that name or path")
     }
     let result = try ProcessRunner.run([resolved] + extraGlobalArgs + ["--version"], timeout: 5)
     let text = result.stdoutText.isEmpty ? result.stderrText : result.stdoutText
     let firstLine = text.split(separator: "\n").first.map(String.init) ?? ""
     let label = name ?? URL(fileURLWithPath: resolved).lastPathComponent
-    return RuntimeUnderTest(name: label, path: resolved, extraGlobalArgs: extraGlobalArgs,
-                            version: firstLine.trimmingCharacters(in: .whitespaces),
-                            fullVersion: text.trimmingCharacters(in: .whitespacesAndNewlines))
+    return RuntimeUnderTest(
+      name: label, path: resolved, extraGlobalArgs: extraGlobalArgs,
+      version: firstLine.trimmingCharacters(in: .whitespaces),
+      fullVersion: text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 }

@@ -2,7 +2,7 @@
 /// single-dash long forms (`-root x`, `-log-format=json`) and short aliases (`-b`).
 struct Arguments {
   struct Flag {
-    let names: [String]      // without dashes: ["bundle", "b"]
+    let names: [String]  // without dashes: ["bundle", "b"]
     let takesValue: Bool
   }
 
@@ -16,7 +16,8 @@ struct Arguments {
   var positionals: [String] = []
 
   enum Failure: Error, CustomStringConvertible {
-    case unknown(String), missingValue(String)
+    case unknown(String)
+    case missingValue(String)
     var description: String {
       switch self {
       case .unknown(let f): return "unknown flag \(f)"
@@ -27,14 +28,24 @@ struct Arguments {
 
   /// Parses `argv` against `flags`. With `stopAtPositional`, parsing ends at the first
   /// positional (used for global options before the command name).
-  init(_ argv: ArraySlice<String>, flags: [Flag], stopAtPositional: Bool = false, stopAfterPositionals: Int = Int.max) throws(Failure) {
+  init(_ argv: ArraySlice<String>, flags: [Flag], stopAtPositional: Bool = false, stopAfterPositionals: Int = Int.max)
+    throws(Failure)
+  {
     var rest = argv
     while let arg = rest.first {
       rest = rest.dropFirst()
-      if arg == "--" { positionals += rest; rest = []; break }
+      if arg == "--" {
+        positionals += rest
+        rest = []
+        break
+      }
       guard arg.hasPrefix("-"), arg.count > 1 else {
         positionals.append(arg)
-        if stopAtPositional || positionals.count >= stopAfterPositionals { positionals += rest; rest = []; break }
+        if stopAtPositional || positionals.count >= stopAfterPositionals {
+          positionals += rest
+          rest = []
+          break
+        }
         continue
       }
       var name = String(arg.drop { $0 == "-" })
@@ -44,16 +55,25 @@ struct Arguments {
         name = String(name[..<eq])
       }
       guard let flag = flags.first(where: { $0.names.contains(name) }) else {
-        if stopAtPositional { positionals.append(arg); positionals += rest; rest = []; break }
+        if stopAtPositional {
+          positionals.append(arg)
+          positionals += rest
+          rest = []
+          break
+        }
         throw .unknown(arg)
       }
       let key = flag.names[0]
       if flag.takesValue {
         let value: String
-        if let inlineValue { value = inlineValue } else if let next = rest.first {
+        if let inlineValue {
+          value = inlineValue
+        } else if let next = rest.first {
           value = next
           rest = rest.dropFirst()
-        } else { throw .missingValue(arg) }
+        } else {
+          throw .missingValue(arg)
+        }
         entries.append(Entry(name: key, value: value))
       } else {
         entries.append(Entry(name: key, value: inlineValue ?? "true"))

@@ -24,7 +24,9 @@ struct CheckpointCommand: HullCommand {
     options.fileLocks = args.bool("file-locks")
     options.preDump = args.bool("pre-dump")
     options.manageCgroupsMode = args.value("manage-cgroups-mode")
-    for warning in try Checkpoint.checkpoint(id, options: options, store: context.store) { context.log.warning(warning) }
+    for warning in try Checkpoint.checkpoint(id, options: options, store: context.store) {
+      context.log.warning(warning)
+    }
     return 0
   }
 }

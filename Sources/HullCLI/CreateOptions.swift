@@ -44,12 +44,19 @@ enum CreateOptions {
     var limit = rlimit()
     getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     if overflow || UInt64(total) + 3 > UInt64(limit.rlim_cur) {
-      throw RuntimeError(command, reason: "--preserve-fds \(n)\(listenFds > 0 ? " + LISTEN_FDS \(listenFds)" : ""): more fds than the fd limit (RLIMIT_NOFILE \(limit.rlim_cur)) allows", errno: EBADF)
+      throw RuntimeError(
+        command,
+        reason:
+          "--preserve-fds \(n)\(listenFds > 0 ? " + LISTEN_FDS \(listenFds)" : ""): more fds than the fd limit (RLIMIT_NOFILE \(limit.rlim_cur)) allows",
+        errno: EBADF)
     }
     var fd: Int32 = 3
     while fd < 3 + total {
       if fcntl(fd, F_GETFD) < 0 {
-        throw RuntimeError(command, reason: "--preserve-fds \(n)\(listenFds > 0 ? " + LISTEN_FDS \(listenFds)" : ""): fd \(fd) is not open", errno: EBADF)
+        throw RuntimeError(
+          command,
+          reason: "--preserve-fds \(n)\(listenFds > 0 ? " + LISTEN_FDS \(listenFds)" : ""): fd \(fd) is not open",
+          errno: EBADF)
       }
       fd += 1
     }
@@ -68,7 +75,9 @@ enum CreateOptions {
     }
   }
 
-  static func launch(_ args: Arguments, _ context: Context, command: String) throws(RuntimeError) -> (Spec, LaunchOptions) {
+  static func launch(_ args: Arguments, _ context: Context, command: String) throws(RuntimeError) -> (
+    Spec, LaunchOptions
+  ) {
     let id = try containerID(args, command: command)
     let bundle = bundlePath(args)
     let spec = try loadSpec(bundle: bundle, id: id, command: command)

@@ -19,7 +19,8 @@ struct EventsCommand: HullCommand {
     let id = try containerID(args, command: name)
     let text = args.value("interval") ?? "5s"
     guard let intervalMs = parseDuration(text), intervalMs > 0 else {
-      throw RuntimeError("events", reason: "--interval \"\(text)\": expected a duration such as 5s, 500ms or 1m", errno: EINVAL)
+      throw RuntimeError(
+        "events", reason: "--interval \"\(text)\": expected a duration such as 5s, 500ms or 1m", errno: EINVAL)
     }
     let (record, cgroup) = try ContainerOps(store: context.store).liveCgroup(id, operation: "events")
     if args.bool("stats") {
@@ -135,17 +136,20 @@ enum StatsJSON {
     put(&pids, "limit", s.pids.limit)
 
     func entries(_ list: [CgroupStats.BlkioEntry]) -> JSONValue {
-      .array(list.map { e in
-        var o = JSONObject()
-        put(&o, "major", e.major)
-        put(&o, "minor", e.minor)
-        if !e.op.isEmpty { o["op"] = .string(e.op) }
-        put(&o, "value", e.value)
-        return .object(o)
-      })
+      .array(
+        list.map { e in
+          var o = JSONObject()
+          put(&o, "major", e.major)
+          put(&o, "minor", e.minor)
+          if !e.op.isEmpty { o["op"] = .string(e.op) }
+          put(&o, "value", e.value)
+          return .object(o)
+        })
     }
     var blkio = JSONObject()
-    if !s.blkio.ioServiceBytesRecursive.isEmpty { blkio["ioServiceBytesRecursive"] = entries(s.blkio.ioServiceBytesRecursive) }
+    if !s.blkio.ioServiceBytesRecursive.isEmpty {
+      blkio["ioServiceBytesRecursive"] = entries(s.blkio.ioServiceBytesRecursive)
+    }
     if !s.blkio.ioServicedRecursive.isEmpty { blkio["ioServicedRecursive"] = entries(s.blkio.ioServicedRecursive) }
 
     var hugetlb = JSONObject()

@@ -33,13 +33,16 @@ struct ExecCommand: HullCommand {
 
   static func exec(_ id: String, _ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     if args.value("apparmor") != nil || args.value("process-label") != nil {
-      throw RuntimeError("exec in container \(id)", reason: "--apparmor/--process-label: no AppArmor or SELinux on this host", errno: ENOTSUP)
+      throw RuntimeError(
+        "exec in container \(id)", reason: "--apparmor/--process-label: no AppArmor or SELinux on this host",
+        errno: ENOTSUP)
     }
     // The container's config.json, from the bundle recorded at create.
     let bundle = try context.store.load(id).bundle
     let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "exec in")
-    var plan = try ExecPlanner.plan(try request(args), id: id, bundle: bundle, spec: spec,
-                                    seccompCacheDirectory: context.store.seccompCacheDirectory, host: LiveHost())
+    var plan = try ExecPlanner.plan(
+      try request(args), id: id, bundle: bundle, spec: spec,
+      seccompCacheDirectory: context.store.seccompCacheDirectory, host: LiveHost())
     for warning in plan.warnings { context.log.warning(warning) }
     plan.process.preserveFds = try CreateOptions.preservedFds(args.value("preserve-fds"), command: "exec")
     return try ExecLauncher.exec(id: id, process: plan.process, options: plan.options, store: context.store)
@@ -51,7 +54,9 @@ struct ExecCommand: HullCommand {
     if let file = args.value("process") {
       let path = CreateOptions.absolute(file)
       let bytes: [UInt8]
-      do { bytes = try Files.read(path, limit: 4 << 20) } catch { throw RuntimeError(error, context: "exec: read process") }
+      do { bytes = try Files.read(path, limit: 4 << 20) } catch {
+        throw RuntimeError(error, context: "exec: read process")
+      }
       do { request.process = try Process.parse(bytes) } catch {
         throw RuntimeError("exec: load", path, reason: error.description, errno: EINVAL)
       }

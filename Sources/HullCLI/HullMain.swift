@@ -28,17 +28,20 @@ extension HullCommand {
 
 public enum HullMain {
   static let version = "0.1.0"
-  static var commands: [any HullCommand.Type] { [
-    CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self, KillCommand.self,
-    DeleteCommand.self, ExecCommand.self, ListCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-    SpecCommand.self, FeaturesCommand.self, UpdateCommand.self, EventsCommand.self, CheckpointCommand.self,
-    RestoreCommand.self,
-  ] }
+  static var commands: [any HullCommand.Type] {
+    [
+      CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self, KillCommand.self,
+      DeleteCommand.self, ExecCommand.self, ListCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
+      SpecCommand.self, FeaturesCommand.self, UpdateCommand.self, EventsCommand.self, CheckpointCommand.self,
+      RestoreCommand.self,
+    ]
+  }
 
   /// Which of them take a value is self_exe.c's knowledge (its constructor skips them before
   /// main runs): asked there, not repeated here.
   static let globalFlags: [Arguments.Flag] = [
-    ["root"], ["log"], ["log-format"], ["debug"], ["systemd-cgroup"], ["rootless"], ["criu"], ["version", "v"], ["help", "h"],
+    ["root"], ["log"], ["log-format"], ["debug"], ["systemd-cgroup"], ["rootless"], ["criu"], ["version", "v"],
+    ["help", "h"],
   ].map { names in Arguments.Flag(names: names, takesValue: SelfExe.globalFlagTakesValue(names[0])) }
 
   public static func exit() -> Never {
@@ -107,12 +110,14 @@ public enum HullMain {
       }
     }
     if context.systemdCgroup && !Glibc.access("/run/systemd/system", F_OK).isZero {
-      context.log.error("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use cgroupfs paths")
+      context.log.error(
+        "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use cgroupfs paths")
       return 1
     }
     do {
-      let args = try Arguments(globals.positionals.dropFirst(), flags: command.flags + [.init(names: ["help", "h"], takesValue: false)],
-                               stopAfterPositionals: command.positionalLimit)
+      let args = try Arguments(
+        globals.positionals.dropFirst(), flags: command.flags + [.init(names: ["help", "h"], takesValue: false)],
+        stopAfterPositionals: command.positionalLimit)
       if args.bool("help") {
         printOut(help(command))
         return 0
@@ -132,7 +137,8 @@ public enum HullMain {
 
   /// `hull COMMAND -h`, laid out as runc's: name, usage, options.
   static func help(_ command: any HullCommand.Type) -> String {
-    var text = "NAME:\n   hull \(command.name) - \(command.summary)\n\nUSAGE:\n   hull \(command.name) [command options]"
+    var text =
+      "NAME:\n   hull \(command.name) - \(command.summary)\n\nUSAGE:\n   hull \(command.name) [command options]"
     text += ["spec", "list", "features"].contains(command.name) ? "\n" : " <container-id>\n"
     if !command.flags.isEmpty {
       text += "\nOPTIONS:\n"
@@ -145,11 +151,13 @@ public enum HullMain {
   }
 
   static func usage() -> String {
-    var text = "hull: an OCI container runtime (runc-compatible CLI)\n\nusage: hull [global options] command [options] [arguments]\n\ncommands:\n"
+    var text =
+      "hull: an OCI container runtime (runc-compatible CLI)\n\nusage: hull [global options] command [options] [arguments]\n\ncommands:\n"
     for command in commands { text += "  " + command.name.padding(12) + command.summary + "\n" }
     text += "  help        show this help\n\nglobal options:\n  --root DIR  state directory (default /run/hull)\n"
     text += "  --log FILE  append errors to FILE\n  --log-format text|json\n  --debug\n  --systemd-cgroup\n"
-    text += "  --rootless true|false|auto  (auto: not root; state then defaults to $XDG_RUNTIME_DIR/hull)\n  --version\n"
+    text +=
+      "  --rootless true|false|auto  (auto: not root; state then defaults to $XDG_RUNTIME_DIR/hull)\n  --version\n"
     return text
   }
 }
@@ -157,13 +165,16 @@ public enum HullMain {
 extension Int32 { var isZero: Bool { self == 0 } }
 
 extension String {
-  func padding(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+  func padding(_ width: Int) -> String {
+    count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+  }
 }
 
 /// Reads the container id positional shared by most commands.
 func containerID(_ args: Arguments, command: String) throws(RuntimeError) -> String {
   guard let id = args.positionals.first else {
-    throw RuntimeError(command, reason: "container id is required (usage: hull \(command) <container-id>)", errno: EINVAL)
+    throw RuntimeError(
+      command, reason: "container id is required (usage: hull \(command) <container-id>)", errno: EINVAL)
   }
   try ContainerID.validate(id)
   return id

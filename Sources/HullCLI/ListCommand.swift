@@ -27,10 +27,13 @@ struct ListCommand: HullCommand {
       }
       printOut(JSON.serialize(.array(states)) + "\n")
     case "table":
-      var text = "ID".padding(20) + "PID".padding(10) + "STATUS".padding(10) + "BUNDLE".padding(40) + "CREATED".padding(32) + "OWNER\n"
+      var text =
+        "ID".padding(20) + "PID".padding(10) + "STATUS".padding(10) + "BUNDLE".padding(40) + "CREATED".padding(32)
+        + "OWNER\n"
       for (record, status) in entries {
         let pid = status == .stopped ? "0" : String(record.pid)
-        text += record.id.padding(20) + pid.padding(10) + status.rawValue.padding(10) + record.bundle.padding(40)
+        text +=
+          record.id.padding(20) + pid.padding(10) + status.rawValue.padding(10) + record.bundle.padding(40)
           + record.created.padding(32) + record.owner + "\n"
       }
       printOut(text)

@@ -18,7 +18,8 @@ struct Log {
     _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     guard let file else { return }
     let time = Clock.rfc3339Now()
-    let entry = json
+    let entry =
+      json
       ? "{\"level\":\(JSON.quote(level)),\"msg\":\(JSON.quote(message)),\"time\":\(JSON.quote(time))}\n"
       : "time=\"\(time)\" level=\(level) msg=\(JSON.quote(message))\n"
     try? Files.append(file, entry)
@@ -31,7 +32,10 @@ func printOut(_ text: String) {
   var offset = 0
   while offset < bytes.count {
     let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, bytes.count - offset) }
-    if n <= 0 { if errno == EINTR { continue }; return }
+    if n <= 0 {
+      if errno == EINTR { continue }
+      return
+    }
     offset += n
   }
 }

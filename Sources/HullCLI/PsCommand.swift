@@ -6,7 +6,8 @@ import RuntimeCore
 /// options follow the id), keeping the header and the lines of the container's processes.
 struct PsCommand: HullCommand {
   static let name = "ps"
-  static let summary = "show a container's processes: ps(1)'s table (ps options after the id, -ef by default) or --format json"
+  static let summary =
+    "show a container's processes: ps(1)'s table (ps options after the id, -ef by default) or --format json"
   static let flags: [Arguments.Flag] = [.init(names: ["format", "f"], takesValue: true)]
   /// What follows the id is ps's own (`hull ps ID -e -x`).
   static let positionalLimit = 1
@@ -39,7 +40,9 @@ struct PsCommand: HullCommand {
   static func psOutput(_ options: [String], id: String) throws(RuntimeError) -> String {
     let searchPath: String = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
     let path = searchPath.split(separator: ":").map { String($0) + "/ps" }.first { access($0, X_OK) == 0 }
-    guard let path else { throw RuntimeError("ps container \(id)", "ps", reason: "ps(1) not found in $PATH", errno: ENOENT) }
+    guard let path else {
+      throw RuntimeError("ps container \(id)", "ps", reason: "ps(1) not found in $PATH", errno: ENOENT)
+    }
     var template = Array("/tmp/hull-ps-XXXXXX".utf8CString)
     let file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     if file < 0 { throw RuntimeError(SystemError("mkstemp", "/tmp/hull-ps-XXXXXX"), context: "ps container \(id)") }
@@ -47,11 +50,14 @@ struct PsCommand: HullCommand {
     unlink(temporary)
     defer { close(file) }
     let outcome: Spawn.Outcome
-    do { outcome = try Spawn.run(path: path, args: ["ps"] + options, env: Spawn.currentEnvironment(), stdoutFD: file) } catch {
+    do {
+      outcome = try Spawn.run(path: path, args: ["ps"] + options, env: Spawn.currentEnvironment(), stdoutFD: file)
+    } catch {
       throw RuntimeError("ps container \(id): \(error.operation)", path, reason: error.reason, errno: error.errno)
     }
     guard outcome == .exited(0) else {
-      throw RuntimeError("ps container \(id)", path, reason: "ps \(options.joined(separator: " ")) failed (\(outcome))", errno: EINVAL)
+      throw RuntimeError(
+        "ps container \(id)", path, reason: "ps \(options.joined(separator: " ")) failed (\(outcome))", errno: EINVAL)
     }
     lseek(file, 0, SEEK_SET)
     let bytes: [UInt8]

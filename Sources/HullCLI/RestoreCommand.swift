@@ -18,11 +18,15 @@ struct RestoreCommand: HullCommand {
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
     if context.systemdCgroup {
-      throw RuntimeError("restore container \(id)", reason: "--systemd-cgroup: restoring into a systemd unit is not supported yet (restore with cgroupfs paths)", errno: 95)
+      throw RuntimeError(
+        "restore container \(id)",
+        reason: "--systemd-cgroup: restoring into a systemd unit is not supported yet (restore with cgroupfs paths)",
+        errno: 95)
     }
     let bundle = CreateOptions.bundlePath(args)
     let spec = try CreateOptions.loadSpec(bundle: bundle, id: id, command: "restore")
-    var options = Checkpoint.RestoreOptions(imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)
+    var options = Checkpoint.RestoreOptions(
+      imagePath: CreateOptions.absolute(args.value("image-path") ?? "checkpoint"), bundle: bundle)
     options.workPath = args.value("work-path").map(CreateOptions.absolute)
     options.pidFile = args.value("pid-file").map(CreateOptions.absolute)
     options.consoleSocket = args.value("console-socket").map(CreateOptions.absolute)
@@ -45,7 +49,9 @@ struct RestoreCommand: HullCommand {
       _ = process?.waitExit(timeoutMs: -1)
       status = 0
     }
-    for warning in (try? ContainerOps(store: context.store).delete(id, force: true)) ?? [] { context.log.warning(warning) }
+    for warning in (try? ContainerOps(store: context.store).delete(id, force: true)) ?? [] {
+      context.log.warning(warning)
+    }
     if status & 0x7f == 0 { return (status >> 8) & 0xff }
     return 128 + (status & 0x7f)
   }

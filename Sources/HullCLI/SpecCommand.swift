@@ -18,9 +18,12 @@ struct SpecCommand: HullCommand {
       throw RuntimeError("spec", path, reason: "file exists; remove it first", errno: EEXIST)
     }
     // runc adds a cgroup namespace on cgroup v2 hosts only (v1 containers see host paths).
-    let text = DefaultSpec.json(rootless: args.bool("rootless"), uid: getuid(), gid: getgid(),
-                                cgroupNamespace: CgroupHost.current().mode == .unified)
-    do { try Files.write(path, Array((text + "\n").utf8), mode: 0o644) } catch { throw RuntimeError(error, context: "spec") }
+    let text = DefaultSpec.json(
+      rootless: args.bool("rootless"), uid: getuid(), gid: getgid(),
+      cgroupNamespace: CgroupHost.current().mode == .unified)
+    do { try Files.write(path, Array((text + "\n").utf8), mode: 0o644) } catch {
+      throw RuntimeError(error, context: "spec")
+    }
     return 0
   }
 }

@@ -16,7 +16,9 @@ struct UpdateCommand: HullCommand {
   ]
   /// Second spellings: runc's is --cpu-share, docker's docs say --cpu-shares.
   static let aliases = ["resources": "r", "cpu-shares": "cpu-share"]
-  static let flags: [Arguments.Flag] = valueFlags.map { .init(names: [$0] + (aliases[$0].map { [$0] } ?? []), takesValue: true) }
+  static let flags: [Arguments.Flag] = valueFlags.map {
+    .init(names: [$0] + (aliases[$0].map { [$0] } ?? []), takesValue: true)
+  }
 
   static func run(_ args: Arguments, _ context: Context) throws(RuntimeError) -> Int32 {
     let id = try containerID(args, command: name)
@@ -30,7 +32,9 @@ struct UpdateCommand: HullCommand {
     }
     // runc's Intel RDT flags: refused for the reason a config's linux.intelRdt is.
     for flag in ["l3-cache-schema", "mem-bw-schema"] where args.value(flag) != nil {
-      throw RuntimeError("update container \(id)", reason: "--\(flag): Intel RDT (linux.intelRdt) is not supported by hull", errno: ENOTSUP)
+      throw RuntimeError(
+        "update container \(id)", reason: "--\(flag): Intel RDT (linux.intelRdt) is not supported by hull",
+        errno: ENOTSUP)
     }
     try applyFlags(args, to: &r)
     for warning in try ContainerOps(store: context.store).update(id, resources: r) { context.log.warning(warning) }
@@ -80,7 +84,9 @@ struct UpdateCommand: HullCommand {
 
     if let v = try signed("pids-limit") { r.pids = Pids(limit: v) }
     if let t = args.value("blkio-weight") {
-      guard let v = UInt16(t), v == 0 || (10...1000).contains(v) else { throw bad("blkio-weight", t, "a weight from 10 to 1000") }
+      guard let v = UInt16(t), v == 0 || (10...1000).contains(v) else {
+        throw bad("blkio-weight", t, "a weight from 10 to 1000")
+      }
       if v != 0 {
         var b = r.blockIO ?? BlockIO()
         b.weight = v

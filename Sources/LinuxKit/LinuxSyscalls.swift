@@ -8,7 +8,9 @@ import Glibc
 public struct LinuxSyscalls: Syscalls {
   @inlinable public init() {}
 
-  @inlinable public func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?) -> Int32 {
+  @inlinable public func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?)
+    -> Int32
+  {
     Glibc.mount(source, target, type, flags, data)
   }
   @inlinable public func umount2(_ target: String, _ flags: Int32) -> Int32 { Glibc.umount2(target, flags) }
@@ -38,19 +40,27 @@ public struct LinuxSyscalls: Syscalls {
   @inlinable public func setgroups(_ gids: [UInt32]) -> Int32 {
     gids.withUnsafeBufferPointer { hk_setgroups($0.count, $0.baseAddress) }
   }
-  @inlinable public func prctl(_ option: Int32, _ arg2: UInt, _ arg3: UInt) -> Int32 { hk_prctl(option, arg2, arg3, 0, 0) }
+  @inlinable public func prctl(_ option: Int32, _ arg2: UInt, _ arg3: UInt) -> Int32 {
+    hk_prctl(option, arg2, arg3, 0, 0)
+  }
   @inlinable public func capset(effective: UInt64, permitted: UInt64, inheritable: UInt64) -> Int32 {
     hk_capset(effective, permitted, inheritable)
   }
   @inlinable public func loadSeccompFilter(flags: UInt32, instructions: [UInt8]) -> Int32 {
-    instructions.withUnsafeBytes { hk_load_seccomp_filter(flags, $0.baseAddress, UInt16(truncatingIfNeeded: $0.count / 8)) }
+    instructions.withUnsafeBytes {
+      hk_load_seccomp_filter(flags, $0.baseAddress, UInt16(truncatingIfNeeded: $0.count / 8))
+    }
   }
 
-  @inlinable public func open(_ path: String, _ flags: Int32, _ mode: UInt32) -> Int32 { hk_open_mode(path, flags, mode) }
+  @inlinable public func open(_ path: String, _ flags: Int32, _ mode: UInt32) -> Int32 {
+    hk_open_mode(path, flags, mode)
+  }
   @inlinable public func openInRoot(_ rootFD: Int32, _ path: String, _ flags: Int32, _ mode: UInt32) -> Int32 {
     hk_openat_in_root(rootFD, path, flags, mode)
   }
-  @inlinable public func openNoMagicLinks(_ path: String, _ flags: Int32) -> Int32 { hk_open_no_magiclinks(path, flags) }
+  @inlinable public func openNoMagicLinks(_ path: String, _ flags: Int32) -> Int32 {
+    hk_open_no_magiclinks(path, flags)
+  }
   @inlinable public func stat(_ path: String) -> Glibc.stat? {
     var st = Glibc.stat()
     return statPath(path, &st) == 0 ? st : nil
@@ -92,14 +102,22 @@ public struct LinuxSyscalls: Syscalls {
   @inlinable public func fchown(_ fd: Int32, _ uid: UInt32, _ gid: UInt32) -> Int32 { Glibc.fchown(fd, uid, gid) }
   @inlinable public func umask(_ mask: UInt32) -> UInt32 { Glibc.umask(mask) }
 
-  @inlinable public func closeRange(_ first: UInt32, _ last: UInt32, _ flags: UInt32) -> Int32 { hk_close_range(first, last, flags) }
-  @inlinable public func fcntl(_ fd: Int32, _ command: Int32, _ argument: Int32) -> Int32 { hk_fcntl_int(fd, command, argument) }
+  @inlinable public func closeRange(_ first: UInt32, _ last: UInt32, _ flags: UInt32) -> Int32 {
+    hk_close_range(first, last, flags)
+  }
+  @inlinable public func fcntl(_ fd: Int32, _ command: Int32, _ argument: Int32) -> Int32 {
+    hk_fcntl_int(fd, command, argument)
+  }
   @inlinable public func dup2(_ fd: Int32, _ target: Int32) -> Int32 { Glibc.dup2(fd, target) }
-  @inlinable public func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int { Glibc.write(fd, bytes.baseAddress, bytes.count) }
+  @inlinable public func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+    Glibc.write(fd, bytes.baseAddress, bytes.count)
+  }
   @inlinable public func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
     Glibc.read(fd, buffer.baseAddress, buffer.count)
   }
-  @inlinable public func sendFD(_ socket: Int32, _ fd: Int32, payload: [UInt8]) -> Int32 { UnixSocket.sendFD(socket, fd, payload: payload) }
+  @inlinable public func sendFD(_ socket: Int32, _ fd: Int32, payload: [UInt8]) -> Int32 {
+    UnixSocket.sendFD(socket, fd, payload: payload)
+  }
   @inlinable public func connectUnix(_ path: String) -> Int32 { UnixSocket.connect(path) }
 
   @inlinable public func openPtyMaster(_ ptmx: String) -> Int32 { hk_open_pty_master(ptmx) }
@@ -120,8 +138,10 @@ public struct LinuxSyscalls: Syscalls {
     return Glibc.setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &value)
   }
   @inlinable public func personality(_ persona: UInt) -> Int32 { hk_personality(persona) }
-  @inlinable public func schedSetattr(policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64,
-                           period: UInt64) -> Int32 {
+  @inlinable public func schedSetattr(
+    policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64,
+    period: UInt64
+  ) -> Int32 {
     hk_sched_setattr(policy, nice, priority, flags, runtime, deadline, period)
   }
   @inlinable public func ioprioSet(class ioClass: Int32, level: Int32) -> Int32 { hk_ioprio_set_self(ioClass, level) }
@@ -134,8 +154,10 @@ public struct LinuxSyscalls: Syscalls {
       hk_set_mempolicy(mode, $0.isEmpty ? nil : $0.baseAddress, UInt($0.count * UInt.bitWidth + 1))
     }
   }
-  @inlinable public func execve(_ path: UnsafePointer<CChar>, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
-                     _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+  @inlinable public func execve(
+    _ path: UnsafePointer<CChar>, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
+    _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>
+  ) -> Int32 {
     Glibc.execve(path, argv, envp)
     return Glibc.errno
   }

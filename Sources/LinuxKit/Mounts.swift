@@ -7,7 +7,7 @@ public enum Mounts {
   public struct ParsedOptions: Sendable {
     public var flags: UInt = 0
     public var propagation: [UInt] = []
-    public var recursiveSet: UInt = 0   // MOUNT_ATTR_* for mount_setattr (rro, rnosuid, ...)
+    public var recursiveSet: UInt = 0  // MOUNT_ATTR_* for mount_setattr (rro, rnosuid, ...)
     public var data: [String] = []
     public init() {}
   }

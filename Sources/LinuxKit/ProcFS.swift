@@ -26,7 +26,8 @@ public enum ProcFS {
   /// last NSpid entry of /proc/PID/status is its pid in its own namespace.
   public static func isPidNamespaceInit(_ pid: Int32) -> Bool {
     guard let text = Files.readIfPresent("/proc/\(pid)/status"),
-          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }) else { return false }
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") })
+    else { return false }
     let ids = line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" })
     return ids.count > 1 && ids.last == "1"
   }

@@ -86,7 +86,10 @@ public struct RootfsPath<S: Syscalls> {
     var links = 0
     while let component = remaining.popFirst() {
       if component == "." { continue }
-      if component == ".." { _ = resolved.popLast(); continue }
+      if component == ".." {
+        _ = resolved.popLast()
+        continue
+      }
       let parentPath = "/" + resolved.joined(separator: "/")
       let parent = kernel.openInRoot(rootFD, parentPath, O_PATH | O_CLOEXEC, 0)
       if parent < 0 {
@@ -99,7 +102,10 @@ public struct RootfsPath<S: Syscalls> {
       var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
       let n = onProc ? -1 : readlinkat(parent, component, &buffer, buffer.count - 1)
       Glibc.close(parent)
-      if n < 0 { resolved.append(component); continue }  // not a link, or missing
+      if n < 0 {
+        resolved.append(component)
+        continue
+      }  // not a link, or missing
       links += 1
       if links > 40 { throw SystemError("resolve", root + path, errno: ELOOP) }
       let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -23,8 +23,10 @@ public enum Spawn {
 
   /// `stdoutFD`: where the program's stdout goes (-1: hull's own), for when hull's stdout is a
   /// document (features' JSON) or the output is to be read back (ps).
-  public static func run(path: String, args: [String], env: [String], stdin: [UInt8] = [],
-                         timeoutSeconds: Int? = nil, stdoutFD: Int32 = -1) throws(SystemError) -> Outcome {
+  public static func run(
+    path: String, args: [String], env: [String], stdin: [UInt8] = [],
+    timeoutSeconds: Int? = nil, stdoutFD: Int32 = -1
+  ) throws(SystemError) -> Outcome {
     // A socket pair rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in hull when
     // the program exits without reading its stdin.
     var pipeFds: [Int32] = [-1, -1]

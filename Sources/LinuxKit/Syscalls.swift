@@ -92,22 +92,28 @@ public protocol Syscalls {
   // MARK: process attributes
   func setrlimit(_ resource: Int32, soft: UInt64, hard: UInt64) -> Int32
   func personality(_ persona: UInt) -> Int32
-  func schedSetattr(policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64,
-                    period: UInt64) -> Int32
+  func schedSetattr(
+    policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64,
+    period: UInt64
+  ) -> Int32
   func ioprioSet(class ioClass: Int32, level: Int32) -> Int32
   func setAffinity(_ cpus: [Int32]) -> Int32
   func setMempolicy(_ mode: Int32, nodemask: [UInt]) -> Int32
   /// Returns only on failure, with the errno.
-  func execve(_ path: UnsafePointer<CChar>, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
-              _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32
+  func execve(
+    _ path: UnsafePointer<CChar>, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
+    _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>
+  ) -> Int32
 }
 
 extension Syscalls {
   /// mount(2), or a SystemError naming the mount and its target (`label` when the target is
   /// a /proc/self/fd/N path).
   @inlinable
-  public func mount(source: String?, target: String, type: String?, flags: UInt, data: String? = nil,
-                    label: String? = nil) throws(SystemError) {
+  public func mount(
+    source: String?, target: String, type: String?, flags: UInt, data: String? = nil,
+    label: String? = nil
+  ) throws(SystemError) {
     if mount(source, target, type, flags, data) != 0 {
       throw SystemError("mount \(type ?? "bind")\(source.map { " " + $0 } ?? "") on", label ?? target)
     }

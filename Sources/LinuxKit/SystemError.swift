@@ -33,7 +33,8 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 
 /// Runs a raw call, retrying on EINTR; throws a SystemError naming the operation and path on failure.
 @inlinable
-public func check<T: BinaryInteger>(_ operation: String, _ path: String = "", _ call: () -> T) throws(SystemError) -> T {
+public func check<T: BinaryInteger>(_ operation: String, _ path: String = "", _ call: () -> T) throws(SystemError) -> T
+{
   while true {
     let result = call()
     if result >= 0 { return result }

@@ -9,7 +9,8 @@ public enum DefaultSpec {
     JSON.serialize(value(rootless: rootless, uid: uid, gid: gid, cgroupNamespace: cgroupNamespace), indent: "\t")
   }
 
-  public static func value(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = true) -> JSONValue {
+  public static func value(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = true) -> JSONValue
+  {
     let caps = stringArray(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     let process = obj([
       ("terminal", .bool(true)),
@@ -25,8 +26,9 @@ public enum DefaultSpec {
     let mounts: [JSONValue] = [
       mount("/proc", "proc", "proc", nil),
       mount("/dev", "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
-      mount("/dev/pts", "devpts", "devpts",
-            ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] + (rootless ? [] : ["gid=5"])),
+      mount(
+        "/dev/pts", "devpts", "devpts",
+        ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] + (rootless ? [] : ["gid=5"])),
       mount("/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
       mount("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]),
       // A rootless container cannot mount sysfs without its own network namespace: bind the host's.
@@ -46,14 +48,20 @@ public enum DefaultSpec {
       linux.append(("gidMappings", .array([idMap(hostID: gid)])))
     } else {
       // Deny every device by default; only the runtime's default devices get through.
-      linux.append(("resources", obj([("devices", .array([obj([("allow", .bool(false)), ("access", .string("rwm"))])]))])))
+      linux.append(
+        ("resources", obj([("devices", .array([obj([("allow", .bool(false)), ("access", .string("rwm"))])]))])))
     }
     linux.append(("namespaces", .array(namespaces)))
-    linux.append(("maskedPaths", stringArray([
-      "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-      "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/powercap",
-    ])))
-    linux.append(("readonlyPaths", stringArray(["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"])))
+    linux.append(
+      (
+        "maskedPaths",
+        stringArray([
+          "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+          "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/powercap",
+        ])
+      ))
+    linux.append(
+      ("readonlyPaths", stringArray(["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"])))
     return obj([
       ("ociVersion", .string(supportedOCIVersionMax)),
       ("process", process),
@@ -70,7 +78,9 @@ public enum DefaultSpec {
     obj([("containerID", .int(0)), ("hostID", .int(Int64(hostID))), ("size", .int(1))])
   }
   private static func mount(_ dest: String, _ type: String, _ source: String, _ options: [String]?) -> JSONValue {
-    var e: [(key: String, value: JSONValue)] = [("destination", .string(dest)), ("type", .string(type)), ("source", .string(source))]
+    var e: [(key: String, value: JSONValue)] = [
+      ("destination", .string(dest)), ("type", .string(type)), ("source", .string(source)),
+    ]
     if let options { e.append(("options", stringArray(options))) }
     return obj(e)
   }

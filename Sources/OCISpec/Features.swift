@@ -13,9 +13,11 @@ public struct Features: Sendable {
   /// Annotations that may change the runtime's behaviour unsafely; a trailing "." is a prefix.
   public var potentiallyUnsafeConfigAnnotations: [String]?
 
-  public init(ociVersionMin: String? = nil, ociVersionMax: String? = nil, hooks: [String]? = nil,
-              mountOptions: [String]? = nil, linux: LinuxFeatures? = nil,
-              annotations: [(key: String, value: String)] = [], potentiallyUnsafeConfigAnnotations: [String]? = nil) {
+  public init(
+    ociVersionMin: String? = nil, ociVersionMax: String? = nil, hooks: [String]? = nil,
+    mountOptions: [String]? = nil, linux: LinuxFeatures? = nil,
+    annotations: [(key: String, value: String)] = [], potentiallyUnsafeConfigAnnotations: [String]? = nil
+  ) {
     self.ociVersionMin = ociVersionMin
     self.ociVersionMax = ociVersionMax
     self.hooks = hooks
@@ -59,10 +61,12 @@ public struct LinuxFeatures: Sendable {
   public var netDevicesEnabled: Bool?
   public var memoryPolicy: MemoryPolicyFeatures?
 
-  public init(namespaces: [String]? = nil, capabilities: [String]? = nil, cgroup: CgroupFeatures? = nil,
-              seccomp: SeccompFeatures? = nil, apparmorEnabled: Bool? = nil, selinuxEnabled: Bool? = nil,
-              intelRdt: IntelRdtFeatures? = nil, idmapMountsEnabled: Bool? = nil, netDevicesEnabled: Bool? = nil,
-              memoryPolicy: MemoryPolicyFeatures? = nil) {
+  public init(
+    namespaces: [String]? = nil, capabilities: [String]? = nil, cgroup: CgroupFeatures? = nil,
+    seccomp: SeccompFeatures? = nil, apparmorEnabled: Bool? = nil, selinuxEnabled: Bool? = nil,
+    intelRdt: IntelRdtFeatures? = nil, idmapMountsEnabled: Bool? = nil, netDevicesEnabled: Bool? = nil,
+    memoryPolicy: MemoryPolicyFeatures? = nil
+  ) {
     self.namespaces = namespaces
     self.capabilities = capabilities
     self.cgroup = cgroup
@@ -132,8 +136,10 @@ public struct CgroupFeatures: Sendable {
 public struct SeccompFeatures: Sendable {
   public var enabled: Bool?
   public var actions, operators, archs, knownFlags, supportedFlags: [String]?
-  public init(enabled: Bool? = nil, actions: [String]? = nil, operators: [String]? = nil, archs: [String]? = nil,
-              knownFlags: [String]? = nil, supportedFlags: [String]? = nil) {
+  public init(
+    enabled: Bool? = nil, actions: [String]? = nil, operators: [String]? = nil, archs: [String]? = nil,
+    knownFlags: [String]? = nil, supportedFlags: [String]? = nil
+  ) {
     self.enabled = enabled
     self.actions = actions
     self.operators = operators

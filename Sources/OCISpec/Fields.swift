@@ -140,7 +140,9 @@ struct Fields {
   }
 
   /// A name→object map in document order (rdma, netDevices).
-  func objectMap<T>(_ key: String, _ map: (Fields) throws(SpecError) -> T) throws(SpecError) -> [(key: String, value: T)] {
+  func objectMap<T>(_ key: String, _ map: (Fields) throws(SpecError) -> T) throws(SpecError) -> [(
+    key: String, value: T
+  )] {
     guard let v = value(key) else { return [] }
     guard case .object(let o) = v else { throw mismatch(key, "an object", v) }
     var out: [(key: String, value: T)] = []

@@ -9,8 +9,10 @@ public struct Hooks: Sendable, Equatable {
   public var poststart: [Hook]
   public var poststop: [Hook]
 
-  public init(prestart: [Hook] = [], createRuntime: [Hook] = [], createContainer: [Hook] = [],
-              startContainer: [Hook] = [], poststart: [Hook] = [], poststop: [Hook] = []) {
+  public init(
+    prestart: [Hook] = [], createRuntime: [Hook] = [], createContainer: [Hook] = [],
+    startContainer: [Hook] = [], poststart: [Hook] = [], poststop: [Hook] = []
+  ) {
     self.prestart = prestart
     self.createRuntime = createRuntime
     self.createContainer = createContainer

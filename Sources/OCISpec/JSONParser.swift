@@ -96,9 +96,15 @@ private struct Parser {
     case UInt8(ascii: "{"): return try parseObject()
     case UInt8(ascii: "["): return try parseArray()
     case UInt8(ascii: "\""): return .string(try parseString())
-    case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-    case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-    case UInt8(ascii: "n"): try literal("null"); return .null
+    case UInt8(ascii: "t"):
+      try literal("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try literal("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try literal("null")
+      return .null
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
     case UInt8(ascii: "/"): throw error("comments are not allowed in JSON")
     case UInt8(ascii: "N"), UInt8(ascii: "I"): throw error("NaN and Infinity are not valid JSON numbers")
@@ -187,7 +193,9 @@ private struct Parser {
         index = d
       }
       if index != nil {
-        if let i = index![key] { entries[i].value = value } else {
+        if let i = index![key] {
+          entries[i].value = value
+        } else {
           index![key] = entries.count
           entries.append((key, value))
         }
@@ -311,7 +319,8 @@ private struct Parser {
       pos += 2
       let low = try hex4()
       guard low >= 0xDC00 && low <= 0xDFFF else {
-        throw error("high surrogate \\u\(String(cp, radix: 16, uppercase: true)) not followed by a low surrogate", at: escStart)
+        throw error(
+          "high surrogate \\u\(String(cp, radix: 16, uppercase: true)) not followed by a low surrogate", at: escStart)
       }
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
     }

@@ -48,7 +48,10 @@ private struct Writer {
     case .double(let d): writeDouble(d)
     case .string(let s): writeString(s)
     case .array(let items):
-      if items.isEmpty { ascii("[]"); return }
+      if items.isEmpty {
+        ascii("[]")
+        return
+      }
       out.append(UInt8(ascii: "["))
       for (i, item) in items.enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -58,7 +61,10 @@ private struct Writer {
       newline(level)
       out.append(UInt8(ascii: "]"))
     case .object(let obj):
-      if obj.entries.isEmpty { ascii("{}"); return }
+      if obj.entries.isEmpty {
+        ascii("{}")
+        return
+      }
       out.append(UInt8(ascii: "{"))
       for (i, e) in obj.entries.enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -75,7 +81,10 @@ private struct Writer {
 
   mutating func writeDouble(_ d: Double) {
     // JSON has no NaN or infinity; null is what JavaScript's JSON.stringify writes.
-    guard d.isFinite else { ascii("null"); return }
+    guard d.isFinite else {
+      ascii("null")
+      return
+    }
     // Swift's description is the shortest round-tripping form ("0.1", "1e+16", "3.0"),
     // all of which are valid JSON numbers.
     out.append(contentsOf: d.description.utf8)

@@ -69,7 +69,8 @@ public struct Linux: Sendable {
       personality = Personality(domain: try p.requiredString("domain"), flags: try p.strings("flags"))
     }
     if let m = try f.object("memoryPolicy") {
-      memoryPolicy = MemoryPolicy(mode: try m.requiredString("mode"), nodes: try m.string("nodes"), flags: try m.strings("flags"))
+      memoryPolicy = MemoryPolicy(
+        mode: try m.requiredString("mode"), nodes: try m.string("nodes"), flags: try m.strings("flags"))
     }
   }
 
@@ -147,8 +148,10 @@ public struct Device: Sendable, Equatable {
   public var uid: UInt32?
   public var gid: UInt32?
 
-  public init(type: String, path: String, major: Int64? = nil, minor: Int64? = nil,
-              fileMode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
+  public init(
+    type: String, path: String, major: Int64? = nil, minor: Int64? = nil,
+    fileMode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil
+  ) {
     self.type = type
     self.path = path
     self.major = major
@@ -187,8 +190,10 @@ public struct IntelRdt: Sendable, Equatable {
   /// Spec 1.3 replacement of enableCMT/enableMBM.
   public var enableMonitoring: Bool?
 
-  public init(closID: String? = nil, schemata: String? = nil, l3CacheSchema: String? = nil, memBwSchema: String? = nil,
-              enableCMT: Bool? = nil, enableMBM: Bool? = nil, enableMonitoring: Bool? = nil) {
+  public init(
+    closID: String? = nil, schemata: String? = nil, l3CacheSchema: String? = nil, memBwSchema: String? = nil,
+    enableCMT: Bool? = nil, enableMBM: Bool? = nil, enableMonitoring: Bool? = nil
+  ) {
     self.closID = closID
     self.schemata = schemata
     self.l3CacheSchema = l3CacheSchema

@@ -24,8 +24,10 @@ public struct Mount: Sendable, Equatable {
   public var uidMappings: [IDMapping]
   public var gidMappings: [IDMapping]
 
-  public init(destination: String, type: String? = nil, source: String? = nil, options: [String] = [],
-              uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = []) {
+  public init(
+    destination: String, type: String? = nil, source: String? = nil, options: [String] = [],
+    uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = []
+  ) {
     self.destination = destination
     self.type = type
     self.source = source

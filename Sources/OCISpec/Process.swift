@@ -79,7 +79,8 @@ public struct Process: Sendable, Equatable {
         ambient: try c.strings("ambient"))
     }
     rlimits = try f.objects("rlimits") { (r) throws(SpecError) in
-      Rlimit(type: try r.requiredString("type"), hard: try r.requiredInteger("hard"), soft: try r.requiredInteger("soft"))
+      Rlimit(
+        type: try r.requiredString("type"), hard: try r.requiredInteger("hard"), soft: try r.requiredInteger("soft"))
     }
     noNewPrivileges = try f.bool("noNewPrivileges") ?? false
     apparmorProfile = try f.string("apparmorProfile")
@@ -118,7 +119,9 @@ public struct User: Sendable, Equatable {
   /// Windows only.
   public var username: String?
 
-  public init(uid: UInt32 = 0, gid: UInt32 = 0, umask: UInt32? = nil, additionalGids: [UInt32] = [], username: String? = nil) {
+  public init(
+    uid: UInt32 = 0, gid: UInt32 = 0, umask: UInt32? = nil, additionalGids: [UInt32] = [], username: String? = nil
+  ) {
     self.uid = uid
     self.gid = gid
     self.umask = umask
@@ -135,8 +138,10 @@ public struct Capabilities: Sendable, Equatable {
   public var permitted: [String]
   public var ambient: [String]
 
-  public init(bounding: [String] = [], effective: [String] = [], inheritable: [String] = [],
-              permitted: [String] = [], ambient: [String] = []) {
+  public init(
+    bounding: [String] = [], effective: [String] = [], inheritable: [String] = [],
+    permitted: [String] = [], ambient: [String] = []
+  ) {
     self.bounding = bounding
     self.effective = effective
     self.inheritable = inheritable
@@ -188,8 +193,10 @@ public struct Scheduler: Sendable, Equatable {
   public var deadline: UInt64?
   public var period: UInt64?
 
-  public init(policy: String, nice: Int32? = nil, priority: Int32? = nil, flags: [String] = [],
-              runtime: UInt64? = nil, deadline: UInt64? = nil, period: UInt64? = nil) {
+  public init(
+    policy: String, nice: Int32? = nil, priority: Int32? = nil, flags: [String] = [],
+    runtime: UInt64? = nil, deadline: UInt64? = nil, period: UInt64? = nil
+  ) {
     self.policy = policy
     self.nice = nice
     self.priority = priority

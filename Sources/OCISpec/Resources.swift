@@ -16,9 +16,11 @@ public struct Resources: Sendable {
   /// cgroup v2 file name → value, in document order.
   public var unified: [(key: String, value: String)]
 
-  public init(devices: [DeviceRule] = [], memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil,
-              blockIO: BlockIO? = nil, hugepageLimits: [HugepageLimit] = [], network: Network? = nil,
-              rdma: [(key: String, value: Rdma)] = [], unified: [(key: String, value: String)] = []) {
+  public init(
+    devices: [DeviceRule] = [], memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil,
+    blockIO: BlockIO? = nil, hugepageLimits: [HugepageLimit] = [], network: Network? = nil,
+    rdma: [(key: String, value: Rdma)] = [], unified: [(key: String, value: String)] = []
+  ) {
     self.devices = devices
     self.memory = memory
     self.cpu = cpu
@@ -46,8 +48,9 @@ public struct Resources: Sendable {
 
   init(_ f: Fields) throws(SpecError) {
     devices = try f.objects("devices") { (d) throws(SpecError) in
-      DeviceRule(allow: try d.bool("allow") ?? false, type: try d.string("type"), major: try d.integer("major"),
-                 minor: try d.integer("minor"), access: try d.string("access"))
+      DeviceRule(
+        allow: try d.bool("allow") ?? false, type: try d.string("type"), major: try d.integer("major"),
+        minor: try d.integer("minor"), access: try d.string("access"))
     }
     if let m = try f.object("memory") {
       memory = Memory(
@@ -67,15 +70,17 @@ public struct Resources: Sendable {
     if let b = try f.object("blockIO") {
       func throttle(_ key: String) throws(SpecError) -> [ThrottleDevice] {
         try b.objects(key) { (t) throws(SpecError) in
-          ThrottleDevice(major: try t.requiredInteger("major"), minor: try t.requiredInteger("minor"),
-                         rate: try t.requiredInteger("rate"))
+          ThrottleDevice(
+            major: try t.requiredInteger("major"), minor: try t.requiredInteger("minor"),
+            rate: try t.requiredInteger("rate"))
         }
       }
       blockIO = BlockIO(
         weight: try b.integer("weight"), leafWeight: try b.integer("leafWeight"),
         weightDevice: try b.objects("weightDevice") { (w) throws(SpecError) in
-          WeightDevice(major: try w.requiredInteger("major"), minor: try w.requiredInteger("minor"),
-                       weight: try w.integer("weight"), leafWeight: try w.integer("leafWeight"))
+          WeightDevice(
+            major: try w.requiredInteger("major"), minor: try w.requiredInteger("minor"),
+            weight: try w.integer("weight"), leafWeight: try w.integer("leafWeight"))
         },
         throttleReadBpsDevice: try throttle("throttleReadBpsDevice"),
         throttleWriteBpsDevice: try throttle("throttleWriteBpsDevice"),
@@ -129,9 +134,11 @@ public struct Memory: Sendable, Equatable {
   public var useHierarchy: Bool?
   public var checkBeforeUpdate: Bool?
 
-  public init(limit: Int64? = nil, reservation: Int64? = nil, swap: Int64? = nil, kernel: Int64? = nil,
-              kernelTCP: Int64? = nil, swappiness: UInt64? = nil, disableOOMKiller: Bool? = nil,
-              useHierarchy: Bool? = nil, checkBeforeUpdate: Bool? = nil) {
+  public init(
+    limit: Int64? = nil, reservation: Int64? = nil, swap: Int64? = nil, kernel: Int64? = nil,
+    kernelTCP: Int64? = nil, swappiness: UInt64? = nil, disableOOMKiller: Bool? = nil,
+    useHierarchy: Bool? = nil, checkBeforeUpdate: Bool? = nil
+  ) {
     self.limit = limit
     self.reservation = reservation
     self.swap = swap
@@ -159,9 +166,11 @@ public struct CPU: Sendable, Equatable {
   /// 1 puts the cgroup in SCHED_IDLE (cgroup v2 cpu.idle).
   public var idle: Int64?
 
-  public init(shares: UInt64? = nil, quota: Int64? = nil, burst: UInt64? = nil, period: UInt64? = nil,
-              realtimeRuntime: Int64? = nil, realtimePeriod: UInt64? = nil, cpus: String? = nil,
-              mems: String? = nil, idle: Int64? = nil) {
+  public init(
+    shares: UInt64? = nil, quota: Int64? = nil, burst: UInt64? = nil, period: UInt64? = nil,
+    realtimeRuntime: Int64? = nil, realtimePeriod: UInt64? = nil, cpus: String? = nil,
+    mems: String? = nil, idle: Int64? = nil
+  ) {
     self.shares = shares
     self.quota = quota
     self.burst = burst
@@ -189,9 +198,11 @@ public struct BlockIO: Sendable, Equatable {
   public var throttleReadIOPSDevice: [ThrottleDevice]
   public var throttleWriteIOPSDevice: [ThrottleDevice]
 
-  public init(weight: UInt16? = nil, leafWeight: UInt16? = nil, weightDevice: [WeightDevice] = [],
-              throttleReadBpsDevice: [ThrottleDevice] = [], throttleWriteBpsDevice: [ThrottleDevice] = [],
-              throttleReadIOPSDevice: [ThrottleDevice] = [], throttleWriteIOPSDevice: [ThrottleDevice] = []) {
+  public init(
+    weight: UInt16? = nil, leafWeight: UInt16? = nil, weightDevice: [WeightDevice] = [],
+    throttleReadBpsDevice: [ThrottleDevice] = [], throttleWriteBpsDevice: [ThrottleDevice] = [],
+    throttleReadIOPSDevice: [ThrottleDevice] = [], throttleWriteIOPSDevice: [ThrottleDevice] = []
+  ) {
     self.weight = weight
     self.leafWeight = leafWeight
     self.weightDevice = weightDevice

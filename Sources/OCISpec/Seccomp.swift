@@ -14,9 +14,11 @@ public struct Seccomp: Sendable, Equatable {
   public var listenerMetadata: String?
   public var syscalls: [Syscall]
 
-  public init(defaultAction: String, defaultErrnoRet: UInt32? = nil, architectures: [String] = [],
-              flags: [String] = [], listenerPath: String? = nil, listenerMetadata: String? = nil,
-              syscalls: [Syscall] = []) {
+  public init(
+    defaultAction: String, defaultErrnoRet: UInt32? = nil, architectures: [String] = [],
+    flags: [String] = [], listenerPath: String? = nil, listenerMetadata: String? = nil,
+    syscalls: [Syscall] = []
+  ) {
     self.defaultAction = defaultAction
     self.defaultErrnoRet = defaultErrnoRet
     self.architectures = architectures
@@ -73,8 +75,9 @@ public struct Syscall: Sendable, Equatable {
     action = try f.requiredString("action")
     errnoRet = try f.integer("errnoRet")
     args = try f.objects("args") { (a) throws(SpecError) in
-      SyscallArg(index: try a.requiredInteger("index"), value: try a.requiredInteger("value"),
-                 valueTwo: try a.integer("valueTwo") ?? 0, op: try a.requiredString("op"))
+      SyscallArg(
+        index: try a.requiredInteger("index"), value: try a.requiredInteger("value"),
+        valueTwo: try a.integer("valueTwo") ?? 0, op: try a.requiredString("op"))
     }
   }
 }

@@ -16,9 +16,11 @@ public struct Spec: Sendable {
   /// destinations, deprecated fields), for the runtime to log.
   public var warnings: [String]
 
-  public init(ociVersion: String = supportedOCIVersionMax, process: Process? = nil, root: Root? = nil,
-              hostname: String? = nil, domainname: String? = nil, mounts: [Mount] = [], hooks: Hooks? = nil,
-              annotations: [(key: String, value: String)] = [], linux: Linux? = nil) {
+  public init(
+    ociVersion: String = supportedOCIVersionMax, process: Process? = nil, root: Root? = nil,
+    hostname: String? = nil, domainname: String? = nil, mounts: [Mount] = [], hooks: Hooks? = nil,
+    annotations: [(key: String, value: String)] = [], linux: Linux? = nil
+  ) {
     self.ociVersion = ociVersion
     self.process = process
     self.root = root
@@ -78,7 +80,8 @@ public struct Spec: Sendable {
     }
     for (i, m) in mounts.enumerated() where !m.destination.hasPrefix("/") {
       warnings.append(
-        "mounts[\(i)].destination: \(JSON.quote(m.destination)) is not absolute; taken as relative to the container's /")
+        "mounts[\(i)].destination: \(JSON.quote(m.destination)) is not absolute; taken as relative to the container's /"
+      )
     }
     if linux?.resources?.memory?.kernel != nil {
       warnings.append("linux.resources.memory.kernel: deprecated and ignored by kernels since 5.4")

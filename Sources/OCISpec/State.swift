@@ -19,9 +19,11 @@ public struct ContainerState: Sendable {
   public var created: String?
   public var owner: String?
 
-  public init(ociVersion: String = supportedOCIVersionMax, id: String, status: ContainerStatus, pid: Int32,
-              bundle: String, annotations: [(key: String, value: String)] = [], rootfs: String? = nil,
-              created: String? = nil, owner: String? = nil) {
+  public init(
+    ociVersion: String = supportedOCIVersionMax, id: String, status: ContainerStatus, pid: Int32,
+    bundle: String, annotations: [(key: String, value: String)] = [], rootfs: String? = nil,
+    created: String? = nil, owner: String? = nil
+  ) {
     self.ociVersion = ociVersion
     self.id = id
     self.status = status

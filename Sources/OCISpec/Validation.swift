@@ -17,10 +17,14 @@ extension Spec {
     try process?.validate(path: "process")
     let uts = linux?.namespace(.uts)
     if let hostname, !hostname.isEmpty, uts == nil {
-      throw SpecError(path: "hostname", reason: "can only be set with a new UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
+      throw SpecError(
+        path: "hostname",
+        reason: "can only be set with a new UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
     }
     if let domainname, !domainname.isEmpty, uts == nil {
-      throw SpecError(path: "domainname", reason: "can only be set with a new UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
+      throw SpecError(
+        path: "domainname",
+        reason: "can only be set with a new UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
     }
     for (i, m) in mounts.enumerated() where m.destination.isEmpty {
       throw SpecError(path: "mounts[\(i)].destination", reason: "must not be empty")
@@ -54,7 +58,8 @@ extension Process {
     for (i, r) in rlimits.enumerated() {
       let p = "\(join(path, "rlimits"))[\(i)]"
       guard rlimitResource(r.type) != nil else {
-        throw SpecError(path: "\(p).type", reason: "unknown rlimit \(JSON.quote(r.type)) (expected RLIMIT_AS, RLIMIT_NOFILE, ...)")
+        throw SpecError(
+          path: "\(p).type", reason: "unknown rlimit \(JSON.quote(r.type)) (expected RLIMIT_AS, RLIMIT_NOFILE, ...)")
       }
       guard !rlimits[..<i].contains(where: { $0.type == r.type }) else {
         throw SpecError(path: "\(p).type", reason: "duplicate rlimit \(JSON.quote(r.type))")
@@ -66,8 +71,9 @@ extension Process {
     if let caps = capabilities {
       try caps.forEachSet { (set, names) throws(SpecError) in
         for (i, name) in names.enumerated() where !isCapabilitySyntax(name) {
-          throw SpecError(path: "\(join(path, "capabilities")).\(set)[\(i)]",
-                          reason: "invalid capability name \(JSON.quote(name)) (expected CAP_ and upper-case letters, e.g. CAP_KILL)")
+          throw SpecError(
+            path: "\(join(path, "capabilities")).\(set)[\(i)]",
+            reason: "invalid capability name \(JSON.quote(name)) (expected CAP_ and upper-case letters, e.g. CAP_KILL)")
         }
       }
     }
@@ -77,7 +83,8 @@ extension Process {
     if let io = ioPriority {
       try requireOneOf(io.class, ioPriorityClasses, join(path, "ioPriority.class"), "I/O priority class")
       if io.priority < 0 || io.priority > 7 {
-        throw SpecError(path: join(path, "ioPriority.priority"), reason: "\(io.priority) is outside 0 (highest) to 7 (lowest)")
+        throw SpecError(
+          path: join(path, "ioPriority.priority"), reason: "\(io.priority) is outside 0 (highest) to 7 (lowest)")
       }
     }
     if let s = scheduler {
@@ -118,14 +125,16 @@ extension Resources {
     for (i, d) in devices.enumerated() {
       let p = "\(join(path, "devices"))[\(i)]"
       if let t = d.type, t != "a", t != "b", t != "c" {
-        throw SpecError(path: "\(p).type", reason: "unknown device type \(JSON.quote(t)) (expected \"a\", \"b\" or \"c\")")
+        throw SpecError(
+          path: "\(p).type", reason: "unknown device type \(JSON.quote(t)) (expected \"a\", \"b\" or \"c\")")
       }
       if let access = d.access, !access.allSatisfy({ $0 == "r" || $0 == "w" || $0 == "m" }) {
         throw SpecError(path: "\(p).access", reason: "\(JSON.quote(access)) is not a combination of r, w and m")
       }
     }
     for (i, h) in hugepageLimits.enumerated() where h.pageSize.isEmpty {
-      throw SpecError(path: "\(join(path, "hugepageLimits"))[\(i)].pageSize", reason: "must not be empty (e.g. \"2MB\")")
+      throw SpecError(
+        path: "\(join(path, "hugepageLimits"))[\(i)].pageSize", reason: "must not be empty (e.g. \"2MB\")")
     }
     for u in unified {
       let p = join(join(path, "unified"), u.key)
@@ -135,7 +144,8 @@ extension Resources {
       }
       // A '/' would let the key name a file outside the container's cgroup.
       if !u.key.contains(".") || u.key.contains("/") {
-        throw SpecError(path: p, reason: "not a cgroup v2 interface file name (expected CONTROLLER.FILE, e.g. memory.max)")
+        throw SpecError(
+          path: p, reason: "not a cgroup v2 interface file name (expected CONTROLLER.FILE, e.g. memory.max)")
       }
     }
   }
@@ -145,12 +155,15 @@ extension Resources {
 
 func requireAbsolute(_ value: String, _ path: String) throws(SpecError) {
   guard value.hasPrefix("/") else {
-    throw SpecError(path: path, reason: value.isEmpty ? "must be an absolute path" : "must be an absolute path, got \(JSON.quote(value))")
+    throw SpecError(
+      path: path,
+      reason: value.isEmpty ? "must be an absolute path" : "must be an absolute path, got \(JSON.quote(value))")
   }
 }
 
 func requireOneOf(_ value: String, _ allowed: [String], _ path: String, _ what: String) throws(SpecError) {
   guard allowed.contains(value) else {
-    throw SpecError(path: path, reason: "unknown \(what) \(JSON.quote(value)) (expected one of \(allowed.joined(separator: ", ")))")
+    throw SpecError(
+      path: path, reason: "unknown \(what) \(JSON.quote(value)) (expected one of \(allowed.joined(separator: ", ")))")
   }
 }

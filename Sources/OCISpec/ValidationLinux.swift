@@ -8,12 +8,18 @@ extension Linux {
       let p = "\(join(path, "devices"))[\(i)]"
       switch d.type {
       case "c", "b", "u":
-        if d.major == nil { throw SpecError(path: "\(p).major", reason: "required for device type \(JSON.quote(d.type))") }
-        if d.minor == nil { throw SpecError(path: "\(p).minor", reason: "required for device type \(JSON.quote(d.type))") }
+        if d.major == nil {
+          throw SpecError(path: "\(p).major", reason: "required for device type \(JSON.quote(d.type))")
+        }
+        if d.minor == nil {
+          throw SpecError(path: "\(p).minor", reason: "required for device type \(JSON.quote(d.type))")
+        }
       case "p":
         break  // major and minor are optional and meaningless for a fifo: ignored, as runc and crun do
       default:
-        throw SpecError(path: "\(p).type", reason: "unknown device type \(JSON.quote(d.type)) (expected \"c\", \"b\", \"u\" or \"p\")")
+        throw SpecError(
+          path: "\(p).type", reason: "unknown device type \(JSON.quote(d.type)) (expected \"c\", \"b\", \"u\" or \"p\")"
+        )
       }
       // fileMode is not range-checked: generators copy st_mode or Go's os.FileMode,
       // type bits included; the runtime keeps only the permission bits.
@@ -25,7 +31,8 @@ extension Linux {
     }
     try seccomp?.validate(path: join(path, "seccomp"))
     for s in sysctl where s.key.isEmpty {
-      throw SpecError(path: join(path, "sysctl"), reason: "a key is empty (expected a name such as net.ipv4.ip_forward)")
+      throw SpecError(
+        path: join(path, "sysctl"), reason: "a key is empty (expected a name such as net.ipv4.ip_forward)")
     }
     for (i, m) in maskedPaths.enumerated() { try requireAbsolute(m, "\(join(path, "maskedPaths"))[\(i)]") }
     for (i, r) in readonlyPaths.enumerated() { try requireAbsolute(r, "\(join(path, "readonlyPaths"))[\(i)]") }
@@ -58,10 +65,12 @@ extension Linux {
     func checkMaps(_ name: String, _ maps: [IDMapping]) throws(SpecError) {
       let p = join(path, name)
       if newUser && maps.isEmpty {
-        throw SpecError(path: p, reason: "required when a new user namespace is created (or give the user namespace a path to join)")
+        throw SpecError(
+          path: p, reason: "required when a new user namespace is created (or give the user namespace a path to join)")
       }
       if user == nil && !maps.isEmpty {
-        throw SpecError(path: p, reason: "set, but no user namespace is created (add {\"type\": \"user\"} to linux.namespaces)")
+        throw SpecError(
+          path: p, reason: "set, but no user namespace is created (add {\"type\": \"user\"} to linux.namespaces)")
       }
       for (i, m) in maps.enumerated() where m.size == 0 {
         throw SpecError(path: "\(p)[\(i)].size", reason: "must be at least 1")
@@ -129,7 +138,9 @@ extension Seccomp {
       }
     }
     if notify && (listenerPath ?? "").isEmpty {
-      throw SpecError(path: join(path, "listenerPath"), reason: "required when SCMP_ACT_NOTIFY is used (the socket that receives the notify fd)")
+      throw SpecError(
+        path: join(path, "listenerPath"),
+        reason: "required when SCMP_ACT_NOTIFY is used (the socket that receives the notify fd)")
     }
   }
 }

@@ -31,7 +31,8 @@ func xmlEscape(_ s: String) -> String {
     default:
       // XML 1.0 forbids most control characters; a runtime's stderr can contain them.
       if let scalar = c.unicodeScalars.first, c.unicodeScalars.count == 1, scalar.value < 0x20,
-         scalar != "\n", scalar != "\t", scalar != "\r" {
+        scalar != "\n", scalar != "\t", scalar != "\r"
+      {
         out += "?"
       } else {
         out.append(c)

@@ -19,10 +19,18 @@ public struct ConformanceCaseEntry: Codable, Sendable, Equatable {
   public var text: String?
   public var seconds: Double?
 
-  public init(id: String, area: String, status: String, requirement: String, level: String, message: String,
-              text: String? = nil, seconds: Double? = nil) {
-    self.id = id; self.area = area; self.status = status; self.requirement = requirement; self.level = level
-    self.message = message; self.text = text; self.seconds = seconds
+  public init(
+    id: String, area: String, status: String, requirement: String, level: String, message: String,
+    text: String? = nil, seconds: Double? = nil
+  ) {
+    self.id = id
+    self.area = area
+    self.status = status
+    self.requirement = requirement
+    self.level = level
+    self.message = message
+    self.text = text
+    self.seconds = seconds
   }
 }
 
@@ -34,15 +42,23 @@ public struct ConformanceRuntime: Codable, Sendable, Equatable {
   /// Set when the preflight found the runtime unable to run a trivial container here (its cases are skips).
   public var unusable: RuntimeUsability?
 
-  public init(name: String, path: String, version: String, cases: [ConformanceCaseEntry], unusable: RuntimeUsability? = nil) {
-    self.name = name; self.path = path; self.version = version; self.cases = cases; self.unusable = unusable
+  public init(
+    name: String, path: String, version: String, cases: [ConformanceCaseEntry], unusable: RuntimeUsability? = nil
+  ) {
+    self.name = name
+    self.path = path
+    self.version = version
+    self.cases = cases
+    self.unusable = unusable
   }
 
   public func count(_ status: String) -> Int { cases.filter { $0.status == status }.count }
 
   enum CodingKeys: String, CodingKey {
     case name, path, version, cases, summary, usable
-    case unusableReason = "unusable_reason", hostFix = "host_fix", globalArgs = "global_args"
+    case unusableReason = "unusable_reason"
+    case hostFix = "host_fix"
+    case globalArgs = "global_args"
   }
 
   public init(from decoder: Decoder) throws {
@@ -52,10 +68,11 @@ public struct ConformanceRuntime: Codable, Sendable, Equatable {
     version = try c.decodeIfPresent(String.self, forKey: .version) ?? ""
     cases = try c.decode([ConformanceCaseEntry].self, forKey: .cases)
     if try c.decodeIfPresent(Bool.self, forKey: .usable) == false {
-      unusable = RuntimeUsability(name: name, path: path, version: version,
-                                  globalArgs: try c.decodeIfPresent([String].self, forKey: .globalArgs) ?? [],
-                                  usable: false, reason: try c.decodeIfPresent(String.self, forKey: .unusableReason),
-                                  hostFix: try c.decodeIfPresent(String.self, forKey: .hostFix))
+      unusable = RuntimeUsability(
+        name: name, path: path, version: version,
+        globalArgs: try c.decodeIfPresent([String].self, forKey: .globalArgs) ?? [],
+        usable: false, reason: try c.decodeIfPresent(String.self, forKey: .unusableReason),
+        hostFix: try c.decodeIfPresent(String.self, forKey: .hostFix))
     }
   }
 
@@ -85,7 +102,10 @@ public struct ConformanceDoc: Codable, Sendable, Equatable {
   public var host: HostLabel?
 
   public init(generatedAt: String, caseCount: Int, wallSeconds: Double, runtimes: [ConformanceRuntime]) {
-    self.generatedAt = generatedAt; self.caseCount = caseCount; self.wallSeconds = wallSeconds; self.runtimes = runtimes
+    self.generatedAt = generatedAt
+    self.caseCount = caseCount
+    self.wallSeconds = wallSeconds
+    self.runtimes = runtimes
   }
 
   enum CodingKeys: String, CodingKey { case generatedAt, caseCount, wallSeconds, runtimes, host }
@@ -101,7 +121,8 @@ public struct ConformanceDoc: Codable, Sendable, Equatable {
 
   /// Case ids in first-seen order across runtimes (a shard or a failed runtime may lack some).
   public var caseIDs: [String] {
-    var seen = Set<String>(), ids: [String] = []
+    var seen = Set<String>()
+    var ids: [String] = []
     for runtime in runtimes { for c in runtime.cases where seen.insert(c.id).inserted { ids.append(c.id) } }
     return ids
   }
@@ -120,8 +141,11 @@ public struct TraceRecord: Codable, Sendable, Equatable {
   }
 
   public init(runtime: String, scenario: String? = nil, phase: String, totalSyscalls: Int, syscalls: [String: Int]) {
-    self.runtime = runtime; self.scenario = scenario; self.phase = phase
-    self.totalSyscalls = totalSyscalls; self.syscalls = syscalls
+    self.runtime = runtime
+    self.scenario = scenario
+    self.phase = phase
+    self.totalSyscalls = totalSyscalls
+    self.syscalls = syscalls
   }
 
   /// Accepts syscalls as {"name": count}, {"name": {"count": n, …}} or [{"name"|"syscall": …, "count": n}].
@@ -130,21 +154,31 @@ public struct TraceRecord: Codable, Sendable, Equatable {
     if let list = object as? [Any] { return list.flatMap { parse($0) } }
     guard let dict = object as? [String: Any] else { return [] }
     for key in ["traces", "results"] { if let nested = dict[key] as? [Any] { return nested.flatMap { parse($0) } } }
-    guard let runtime = dict["runtime"] as? String, dict["syscalls"] != nil || dict["total_syscalls"] != nil else { return [] }
+    guard let runtime = dict["runtime"] as? String, dict["syscalls"] != nil || dict["total_syscalls"] != nil else {
+      return []
+    }
     var counts: [String: Int] = [:]
     if let map = dict["syscalls"] as? [String: Any] {
       for (name, value) in map {
-        if let n = integer(value) { counts[name] = n }
-        else if let nested = value as? [String: Any], let n = integer(nested["count"]) { counts[name] = n }
+        if let n = integer(value) {
+          counts[name] = n
+        } else if let nested = value as? [String: Any], let n = integer(nested["count"]) {
+          counts[name] = n
+        }
       }
     } else if let list = dict["syscalls"] as? [[String: Any]] {
       for entry in list {
-        if let name = (entry["name"] ?? entry["syscall"]) as? String, let n = integer(entry["count"]) { counts[name, default: 0] += n }
+        if let name = (entry["name"] ?? entry["syscall"]) as? String, let n = integer(entry["count"]) {
+          counts[name, default: 0] += n
+        }
       }
     }
     let total = integer(dict["total_syscalls"]) ?? counts.values.reduce(0, +)
-    return [TraceRecord(runtime: runtime, scenario: dict["scenario"] as? String,
-                        phase: (dict["phase"] as? String) ?? "run", totalSyscalls: total, syscalls: counts)]
+    return [
+      TraceRecord(
+        runtime: runtime, scenario: dict["scenario"] as? String,
+        phase: (dict["phase"] as? String) ?? "run", totalSyscalls: total, syscalls: counts)
+    ]
   }
 
   static func integer(_ value: Any?) -> Int? {
@@ -162,12 +196,20 @@ public struct ReportInputs: Sendable {
   /// What was read, for report.json.
   public var files: [String] = []
 
-  public init(bench: [BenchReport] = [], conformance: [ConformanceDoc] = [], traces: [TraceRecord] = [], files: [String] = []) {
-    self.bench = bench; self.conformance = conformance; self.traces = traces; self.files = files
+  public init(
+    bench: [BenchReport] = [], conformance: [ConformanceDoc] = [], traces: [TraceRecord] = [], files: [String] = []
+  ) {
+    self.bench = bench
+    self.conformance = conformance
+    self.traces = traces
+    self.files = files
   }
 
   mutating func add(_ other: ReportInputs) {
-    bench += other.bench; conformance += other.conformance; traces += other.traces; files += other.files
+    bench += other.bench
+    conformance += other.conformance
+    traces += other.traces
+    files += other.files
   }
 
   /// A HarnessError(.report) naming the input that could not be read or parsed.
@@ -218,7 +260,7 @@ public struct ReportInputs: Sendable {
           throw HarnessError(.report, operation: "parse conformance.json", path: path, message: "\(error)")
         }
       }
-      if dict["verdict"] != nil && dict["generated_at"] != nil { return ReportInputs() }   // a report.json
+      if dict["verdict"] != nil && dict["generated_at"] != nil { return ReportInputs() }  // a report.json
     }
     let traces = TraceRecord.parse(object)
     return traces.isEmpty ? ReportInputs() : ReportInputs(traces: traces, files: [path])

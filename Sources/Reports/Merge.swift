@@ -17,9 +17,14 @@ public struct Merged: Sendable {
   /// than one: `conformance` is then the first host's, and the report shows every host side by side.
   public var conformanceByHost: [ConformanceDoc] = []
 
-  public init(bench: BenchReport?, conformance: ConformanceDoc?, traces: [TraceRecord], notes: [String],
-              conformanceByHost: [ConformanceDoc] = []) {
-    self.bench = bench; self.conformance = conformance; self.traces = traces; self.notes = notes
+  public init(
+    bench: BenchReport?, conformance: ConformanceDoc?, traces: [TraceRecord], notes: [String],
+    conformanceByHost: [ConformanceDoc] = []
+  ) {
+    self.bench = bench
+    self.conformance = conformance
+    self.traces = traces
+    self.notes = notes
     self.conformanceByHost = conformanceByHost
   }
 }
@@ -32,15 +37,18 @@ public enum Merge {
     var hosts: [HostLabel?] = []
     for doc in inputs.conformance where !hosts.contains(doc.host) { hosts.append(doc.host) }
     let byHost = hosts.compactMap { host in conformance(inputs.conformance.filter { $0.host == host }, notes: &notes) }
-    return Merged(bench: bench, conformance: byHost.first, traces: traces(inputs.traces), notes: notes,
-                  conformanceByHost: byHost.count > 1 ? byHost : [])
+    return Merged(
+      bench: bench, conformance: byHost.first, traces: traces(inputs.traces), notes: notes,
+      conformanceByHost: byHost.count > 1 ? byHost : [])
   }
 
   public static func bench(_ reports: [BenchReport], notes: inout [String]) throws -> BenchReport? {
     guard let first = reports.first else { return nil }
     if reports.count == 1 && first.environment.shard == nil { return first }
     func shardIndex(_ r: BenchReport) -> Int { r.environment.shard.flatMap { try? Shard(parsing: $0) }?.index ?? 0 }
-    let ordered = reports.enumerated().sorted { (shardIndex($0.element), $0.offset) < (shardIndex($1.element), $1.offset) }.map(\.element)
+    let ordered = reports.enumerated().sorted {
+      (shardIndex($0.element), $0.offset) < (shardIndex($1.element), $1.offset)
+    }.map(\.element)
     var environment = ordered[0].environment
     environment.shard = nil
     var seenRuntimes = Set(environment.runtimes.map(\.name))
@@ -54,15 +62,18 @@ public enum Merge {
         environment.runtimes.append(runtime)
       }
       if report.environment.kernel != environment.kernel || report.environment.cpus != environment.cpus {
-        notes.append("bench shard \(report.environment.shard ?? "?") ran on another host (\(report.environment.kernel), "
-                     + "\(report.environment.cpus) CPUs): compare ratios within a shard, not absolute times across shards")
+        notes.append(
+          "bench shard \(report.environment.shard ?? "?") ran on another host (\(report.environment.kernel), "
+            + "\(report.environment.cpus) CPUs): compare ratios within a shard, not absolute times across shards")
       }
       if position > 0 { environment.durationSeconds += report.environment.durationSeconds }
       environment.loadAfter = report.environment.loadAfter
       for result in report.results {
         let key = "\(result.runtime) \(result.scenario)/\(result.phase) \(result.mode)"
         guard seen.insert(key).inserted else {
-          throw HarnessError(.report, operation: "merge bench reports", message: "\(key) appears in two inputs: were the shards split with the same --shard n?")
+          throw HarnessError(
+            .report, operation: "merge bench reports",
+            message: "\(key) appears in two inputs: were the shards split with the same --shard n?")
         }
         results.append(result)
       }
@@ -75,8 +86,12 @@ public enum Merge {
     let shards = reports.compactMap(\.environment.shard)
     for missing in missingShards(shards) { notes.append("bench shard \(missing) is missing") }
     let gates = ordered.compactMap(\.gate)
-    let gate = gates.isEmpty ? nil : GateReport(baselineStartedAt: gates[0].baselineStartedAt, hostDifferences: hostDifferences,
-                                                reruns: reruns, findings: findings)
+    let gate =
+      gates.isEmpty
+      ? nil
+      : GateReport(
+        baselineStartedAt: gates[0].baselineStartedAt, hostDifferences: hostDifferences,
+        reruns: reruns, findings: findings)
     return BenchReport(environment: environment, results: results, gate: gate)
   }
 
@@ -94,7 +109,8 @@ public enum Merge {
           if let existing = runtimes[index].cases.firstIndex(where: { $0.id == entry.id }) {
             let old = runtimes[index].cases[existing]
             if old.status != entry.status {
-              notes.append("conformance \(runtime.name) \(entry.id): \(old.status) in one input, \(entry.status) in another")
+              notes.append(
+                "conformance \(runtime.name) \(entry.id): \(old.status) in one input, \(entry.status) in another")
               if entry.status == "fail" { runtimes[index].cases[existing] = entry }
             }
           } else {
@@ -103,12 +119,14 @@ public enum Merge {
         }
       }
     }
-    var merged = ConformanceDoc(generatedAt: docs.map(\.generatedAt).min() ?? first.generatedAt, caseCount: 0,
-                                wallSeconds: docs.reduce(0) { $0 + $1.wallSeconds }, runtimes: runtimes)
+    var merged = ConformanceDoc(
+      generatedAt: docs.map(\.generatedAt).min() ?? first.generatedAt, caseCount: 0,
+      wallSeconds: docs.reduce(0) { $0 + $1.wallSeconds }, runtimes: runtimes)
     merged.host = first.host
     merged.caseCount = merged.caseIDs.count
     for runtime in runtimes where runtime.cases.count < merged.caseCount {
-      notes.append("conformance \(runtime.name): \(merged.caseCount - runtime.cases.count) case(s) missing from its inputs")
+      notes.append(
+        "conformance \(runtime.name): \(merged.caseCount - runtime.cases.count) case(s) missing from its inputs")
     }
     return merged
   }

@@ -18,10 +18,13 @@ public struct ModeColumn: Codable, Sendable, Equatable {
   public var title: String { host?.summary ?? "unknown host" }
 
   static func from(_ doc: ConformanceDoc) -> ModeColumn {
-    ModeColumn(host: doc.host, cells: doc.runtimes.map { runtime in
-      ModeCell(runtime: runtime.name, pass: runtime.count("pass"), fail: runtime.count("fail"),
-               skip: runtime.count("skip"), usable: runtime.unusable == nil)
-    })
+    ModeColumn(
+      host: doc.host,
+      cells: doc.runtimes.map { runtime in
+        ModeCell(
+          runtime: runtime.name, pass: runtime.count("pass"), fail: runtime.count("fail"),
+          skip: runtime.count("skip"), usable: runtime.unusable == nil)
+      })
   }
 
   func cell(_ runtime: String) -> String {
@@ -34,12 +37,16 @@ public struct ModeColumn: Codable, Sendable, Equatable {
 enum ModeMatrixRenderer {
   static func runtimes(_ columns: [ModeColumn]) -> [String] {
     var names: [String] = []
-    for column in columns { for cell in column.cells where !names.contains(cell.runtime) { names.append(cell.runtime) } }
+    for column in columns {
+      for cell in column.cells where !names.contains(cell.runtime) { names.append(cell.runtime) }
+    }
     return names
   }
 
   static func markdown(_ columns: [ModeColumn]) -> String {
-    var out = "### Conformance by host (pass / fail / skip)\n\n| runtime | " + columns.map { mdCell($0.title) }.joined(separator: " | ") + " |\n"
+    var out =
+      "### Conformance by host (pass / fail / skip)\n\n| runtime | "
+      + columns.map { mdCell($0.title) }.joined(separator: " | ") + " |\n"
     out += "|---|" + columns.map { _ in "---|" }.joined() + "\n"
     for runtime in runtimes(columns) {
       out += "| \(runtime) | " + columns.map { $0.cell(runtime) }.joined(separator: " | ") + " |\n"
@@ -51,7 +58,9 @@ enum ModeMatrixRenderer {
     var out = "<h2>Conformance by host</h2>\n<table class=\"modes\"><tr><th>runtime</th>"
     out += columns.map { "<th>\(xmlEscape($0.title))</th>" }.joined() + "</tr>\n"
     for runtime in runtimes(columns) {
-      out += "<tr><td>\(xmlEscape(runtime))</td>" + columns.map { "<td>\(xmlEscape($0.cell(runtime)))</td>" }.joined() + "</tr>\n"
+      out +=
+        "<tr><td>\(xmlEscape(runtime))</td>" + columns.map { "<td>\(xmlEscape($0.cell(runtime)))</td>" }.joined()
+        + "</tr>\n"
     }
     return out + "</table><p>pass / fail / skip per host; times are not compared across hosts.</p>\n"
   }

@@ -28,15 +28,19 @@ public struct ReportModel: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case inputs, notes, bench, conformance, traces, verdict, unusable, modes
-    case generatedAt = "generated_at", gateRuntime = "gate_runtime"
+    case generatedAt = "generated_at"
+    case gateRuntime = "gate_runtime"
   }
 
   /// `requireAll`: an unusable runtime fails the verdict even when it is only a comparison.
-  public static func build(_ merged: Merged, inputs: [String], generatedAt: String, gateRuntime: String? = nil,
-                           requireAll: Bool = false) -> ReportModel {
+  public static func build(
+    _ merged: Merged, inputs: [String], generatedAt: String, gateRuntime: String? = nil,
+    requireAll: Bool = false
+  ) -> ReportModel {
     var reasons: [String] = []
     var unusable: [RuntimeUsability] = []
-    for found in (merged.conformance?.runtimes.compactMap(\.unusable) ?? []) + (merged.bench?.environment.unusable ?? [])
+    for found in (merged.conformance?.runtimes.compactMap(\.unusable) ?? [])
+      + (merged.bench?.environment.unusable ?? [])
     where !unusable.contains(where: { $0.name == found.name }) {
       unusable.append(found)
     }
@@ -55,15 +59,17 @@ public struct ReportModel: Codable, Sendable {
           reasons.append("conformance: \(gateRuntime) fails MUST case \(entry.id)\(on) (\(entry.requirement))")
         }
       }
-      for result in merged.bench?.results ?? [] where result.runtime == gateRuntime && result.n == 0 && result.failures > 0 {
+      for result in merged.bench?.results ?? []
+      where result.runtime == gateRuntime && result.n == 0 && result.failures > 0 {
         reasons.append("bench: every \(result.scenario)/\(result.phase) \(result.mode) trial of \(gateRuntime) failed")
       }
     }
-    return ReportModel(generatedAt: generatedAt, inputs: inputs, notes: merged.notes, gateRuntime: gateRuntime,
-                       bench: merged.bench, conformance: merged.conformance, traces: merged.traces,
-                       unusable: unusable.isEmpty ? nil : unusable,
-                       modes: merged.conformanceByHost.isEmpty ? nil : merged.conformanceByHost.map(ModeColumn.from),
-                       verdict: ReportVerdict(passed: reasons.isEmpty, reasons: reasons))
+    return ReportModel(
+      generatedAt: generatedAt, inputs: inputs, notes: merged.notes, gateRuntime: gateRuntime,
+      bench: merged.bench, conformance: merged.conformance, traces: merged.traces,
+      unusable: unusable.isEmpty ? nil : unusable,
+      modes: merged.conformanceByHost.isEmpty ? nil : merged.conformanceByHost.map(ModeColumn.from),
+      verdict: ReportVerdict(passed: reasons.isEmpty, reasons: reasons))
   }
 
   /// Every runtime in first-seen order (bench, conformance, traces), the floor last.
@@ -74,7 +80,9 @@ public struct ReportModel: Codable, Sendable {
     bench?.results.filter { $0.runtime != "floor" }.forEach { add($0.runtime) }
     conformance?.runtimes.forEach { add($0.name) }
     traces.forEach { add($0.runtime) }
-    if bench?.results.contains(where: { $0.runtime == "floor" }) == true || traces.contains(where: { $0.runtime == "floor" }) {
+    if bench?.results.contains(where: { $0.runtime == "floor" }) == true
+      || traces.contains(where: { $0.runtime == "floor" })
+    {
       names.removeAll { $0 == "floor" }
       names.append("floor")
     }

@@ -4,6 +4,7 @@
 import Bench
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,7 +48,8 @@ public enum ReportWriter {
 
   static func write(_ text: String, _ path: String) throws -> String {
     guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-      throw HarnessError(.report, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(
+        .report, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
     return path
   }

@@ -6,10 +6,24 @@
 // can find them. Coordinates are rounded to 0.1 px for stable goldens.
 import Bench
 
-struct BoxRow { var label: String; var color: String; var summary: Summary }
-struct StackRow { var label: String; var values: [Double] }
-struct Bar { var value: Double; var color: String; var tooltip: String }
-struct BarGroup { var label: String; var bars: [Bar] }
+struct BoxRow {
+  var label: String
+  var color: String
+  var summary: Summary
+}
+struct StackRow {
+  var label: String
+  var values: [Double]
+}
+struct Bar {
+  var value: Double
+  var color: String
+  var tooltip: String
+}
+struct BarGroup {
+  var label: String
+  var bars: [Bar]
+}
 
 enum SVG {
   static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"]
@@ -53,10 +67,12 @@ enum SVG {
     while tick <= high + step * 1e-9 {
       let x = labelWidth + (tick - low) / (high - low) * plotWidth
       out += "<line x1=\"\(n(x))\" y1=\"\(n(top))\" x2=\"\(n(x))\" y2=\"\(n(bottom))\" stroke=\"#e3e3e3\"/>"
-      out += "<text x=\"\(n(x))\" y=\"\(n(bottom + 13))\" text-anchor=\"middle\" fill=\"#555\">\(fmt(tick, step < 1 ? 1 : 0))</text>\n"
+      out +=
+        "<text x=\"\(n(x))\" y=\"\(n(bottom + 13))\" text-anchor=\"middle\" fill=\"#555\">\(fmt(tick, step < 1 ? 1 : 0))</text>\n"
       tick += step
     }
-    out += "<text x=\"\(n(labelWidth + plotWidth))\" y=\"\(n(bottom + 26))\" text-anchor=\"end\" fill=\"#555\">\(xmlEscape(unit))</text>\n"
+    out +=
+      "<text x=\"\(n(labelWidth + plotWidth))\" y=\"\(n(bottom + 26))\" text-anchor=\"end\" fill=\"#555\">\(xmlEscape(unit))</text>\n"
     return out
   }
 
@@ -66,21 +82,30 @@ enum SVG {
 
   /// Whiskers min–p99, box p25–p75 (or the median's CI), a median line and a p90 tick.
   static func boxPlot(id: String, title: String, rows: [BoxRow], unit: String) -> String {
-    let rowHeight = 24.0, top = 26.0
+    let rowHeight = 24.0
+    let top = 26.0
     let bottom = top + rowHeight * Double(rows.count)
     let high = niceMax(rows.map { Swift.max($0.summary.p99, $0.summary.median) }.max() ?? 1)
     func x(_ v: Double) -> Double { labelWidth + Swift.min(Swift.max(v, 0), high) / high * plotWidth }
     var out = open(id, title, height: bottom + 32) + axis(low: 0, high: high, top: top, bottom: bottom, unit: unit)
     for (i, row) in rows.enumerated() {
-      let s = row.summary, mid = top + rowHeight * (Double(i) + 0.5)
-      let boxLow = s.p25 ?? s.ci95.first ?? s.median, boxHigh = s.p75 ?? s.ci95.last ?? s.median
-      let tip = "\(row.label): min \(fmt(s.min)) · p25 \(fmt(s.p25)) · median \(fmt(s.median)) [95% CI \(fmt(s.ci95.first))–\(fmt(s.ci95.last))] · p75 \(fmt(s.p75)) · p90 \(fmt(s.p90)) · p99 \(fmt(s.p99)) · max \(fmt(s.max)) \(unit)"
+      let s = row.summary
+      let mid = top + rowHeight * (Double(i) + 0.5)
+      let boxLow = s.p25 ?? s.ci95.first ?? s.median
+      let boxHigh = s.p75 ?? s.ci95.last ?? s.median
+      let tip =
+        "\(row.label): min \(fmt(s.min)) · p25 \(fmt(s.p25)) · median \(fmt(s.median)) [95% CI \(fmt(s.ci95.first))–\(fmt(s.ci95.last))] · p75 \(fmt(s.p75)) · p90 \(fmt(s.p90)) · p99 \(fmt(s.p99)) · max \(fmt(s.max)) \(unit)"
       out += "<g><title>\(xmlEscape(tip))</title>" + label(row.label, y: mid)
-      out += "<line x1=\"\(n(x(s.min)))\" y1=\"\(n(mid))\" x2=\"\(n(x(s.p99)))\" y2=\"\(n(mid))\" stroke=\"\(row.color)\" stroke-width=\"1.5\"/>"
-      out += "<line x1=\"\(n(x(s.min)))\" y1=\"\(n(mid - 5))\" x2=\"\(n(x(s.min)))\" y2=\"\(n(mid + 5))\" stroke=\"\(row.color)\"/>"
-      out += "<line x1=\"\(n(x(s.p99)))\" y1=\"\(n(mid - 5))\" x2=\"\(n(x(s.p99)))\" y2=\"\(n(mid + 5))\" stroke=\"\(row.color)\"/>"
-      out += "<rect x=\"\(n(x(boxLow)))\" y=\"\(n(mid - 8))\" width=\"\(n(Swift.max(x(boxHigh) - x(boxLow), 1)))\" height=\"16\" fill=\"\(row.color)\" fill-opacity=\"0.35\" stroke=\"\(row.color)\"/>"
-      out += "<line x1=\"\(n(x(s.median)))\" y1=\"\(n(mid - 9))\" x2=\"\(n(x(s.median)))\" y2=\"\(n(mid + 9))\" stroke=\"#222\" stroke-width=\"2.5\"/>"
+      out +=
+        "<line x1=\"\(n(x(s.min)))\" y1=\"\(n(mid))\" x2=\"\(n(x(s.p99)))\" y2=\"\(n(mid))\" stroke=\"\(row.color)\" stroke-width=\"1.5\"/>"
+      out +=
+        "<line x1=\"\(n(x(s.min)))\" y1=\"\(n(mid - 5))\" x2=\"\(n(x(s.min)))\" y2=\"\(n(mid + 5))\" stroke=\"\(row.color)\"/>"
+      out +=
+        "<line x1=\"\(n(x(s.p99)))\" y1=\"\(n(mid - 5))\" x2=\"\(n(x(s.p99)))\" y2=\"\(n(mid + 5))\" stroke=\"\(row.color)\"/>"
+      out +=
+        "<rect x=\"\(n(x(boxLow)))\" y=\"\(n(mid - 8))\" width=\"\(n(Swift.max(x(boxHigh) - x(boxLow), 1)))\" height=\"16\" fill=\"\(row.color)\" fill-opacity=\"0.35\" stroke=\"\(row.color)\"/>"
+      out +=
+        "<line x1=\"\(n(x(s.median)))\" y1=\"\(n(mid - 9))\" x2=\"\(n(x(s.median)))\" y2=\"\(n(mid + 9))\" stroke=\"#222\" stroke-width=\"2.5\"/>"
       out += "<circle cx=\"\(n(x(s.p90)))\" cy=\"\(n(mid))\" r=\"2.5\" fill=\"#222\"/>"
       out += "<text x=\"\(n(x(s.p99) + 6))\" y=\"\(n(mid + 4))\" fill=\"#333\">\(fmt(s.median))</text></g>\n"
     }
@@ -88,7 +113,8 @@ enum SVG {
   }
 
   static func legend(_ items: [(String, String)], y: Double) -> String {
-    var out = "", x = labelWidth
+    var out = ""
+    var x = labelWidth
     for (name, color) in items {
       out += "<rect x=\"\(n(x))\" y=\"\(n(y - 9))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
       out += "<text x=\"\(n(x + 14))\" y=\"\(n(y))\">\(xmlEscape(name))</text>"
@@ -97,8 +123,11 @@ enum SVG {
     return out + "\n"
   }
 
-  static func stackedBars(id: String, title: String, rows: [StackRow], series: [String], colors: [String], unit: String) -> String {
-    let rowHeight = 24.0, top = 40.0
+  static func stackedBars(id: String, title: String, rows: [StackRow], series: [String], colors: [String], unit: String)
+    -> String
+  {
+    let rowHeight = 24.0
+    let top = 40.0
     let bottom = top + rowHeight * Double(rows.count)
     let high = niceMax(rows.map { $0.values.reduce(0, +) }.max() ?? 1)
     var out = open(id, title, height: bottom + 32) + legend(Array(zip(series, colors)), y: 32)
@@ -109,7 +138,8 @@ enum SVG {
       out += label(row.label, y: mid)
       for (j, value) in row.values.enumerated() where value > 0 {
         let w = value / high * plotWidth
-        out += "<rect x=\"\(n(x))\" y=\"\(n(mid - 8))\" width=\"\(n(w))\" height=\"16\" fill=\"\(colors[j % colors.count])\">"
+        out +=
+          "<rect x=\"\(n(x))\" y=\"\(n(mid - 8))\" width=\"\(n(w))\" height=\"16\" fill=\"\(colors[j % colors.count])\">"
         out += "<title>\(xmlEscape("\(row.label) \(series[j]): \(fmt(value)) \(unit)"))</title></rect>"
         x += w
       }
@@ -119,8 +149,12 @@ enum SVG {
   }
 
   /// Negative values are drawn left of zero.
-  static func groupedBars(id: String, title: String, groups: [BarGroup], legend items: [(String, String)], unit: String) -> String {
-    let barHeight = 12.0, gap = 10.0, top = items.isEmpty ? 26.0 : 40.0
+  static func groupedBars(id: String, title: String, groups: [BarGroup], legend items: [(String, String)], unit: String)
+    -> String
+  {
+    let barHeight = 12.0
+    let gap = 10.0
+    let top = items.isEmpty ? 26.0 : 40.0
     let heights = groups.map { Double($0.bars.count) * barHeight + gap }
     let bottom = top + heights.reduce(0, +)
     let values = groups.flatMap { $0.bars.map(\.value) }
@@ -133,10 +167,13 @@ enum SVG {
     for group in groups {
       out += label(group.label, y: y + Double(group.bars.count) * barHeight / 2)
       for bar in group.bars {
-        let from = x(Swift.min(bar.value, 0)), to = x(Swift.max(bar.value, 0))
-        out += "<rect x=\"\(n(from))\" y=\"\(n(y + 1))\" width=\"\(n(Swift.max(to - from, 0.5)))\" height=\"\(n(barHeight - 2))\" fill=\"\(bar.color)\">"
+        let from = x(Swift.min(bar.value, 0))
+        let to = x(Swift.max(bar.value, 0))
+        out +=
+          "<rect x=\"\(n(from))\" y=\"\(n(y + 1))\" width=\"\(n(Swift.max(to - from, 0.5)))\" height=\"\(n(barHeight - 2))\" fill=\"\(bar.color)\">"
         out += "<title>\(xmlEscape(bar.tooltip))</title></rect>"
-        out += "<text x=\"\(n(to + 4))\" y=\"\(n(y + barHeight - 2.5))\" font-size=\"10\" fill=\"#333\">\(value(bar.value))</text>\n"
+        out +=
+          "<text x=\"\(n(to + 4))\" y=\"\(n(y + barHeight - 2.5))\" font-size=\"10\" fill=\"#333\">\(value(bar.value))</text>\n"
         y += barHeight
       }
       y += gap
@@ -148,9 +185,14 @@ enum SVG {
 
   /// Cases as columns wrapped into bands of `perBand`, runtimes as rows within each band.
   /// cell(row, column) -> (status, tooltip)?
-  static func matrix(id: String, title: String, rows: [String], columns: [String],
-                     cell: (Int, Int) -> (status: String, tooltip: String)?) -> String {
-    let perBand = 50, size = 10.0, rowHeight = 14.0, bandGap = 10.0
+  static func matrix(
+    id: String, title: String, rows: [String], columns: [String],
+    cell: (Int, Int) -> (status: String, tooltip: String)?
+  ) -> String {
+    let perBand = 50
+    let size = 10.0
+    let rowHeight = 14.0
+    let bandGap = 10.0
     let bands = Swift.max(1, (columns.count + perBand - 1) / perBand)
     let bandHeight = rowHeight * Double(rows.count) + bandGap
     let top = 40.0
@@ -165,7 +207,8 @@ enum SVG {
           let x = labelWidth + Double(c - band * perBand) * size
           let verdict = cell(r, c)
           let fill = verdict.flatMap { statusColors[$0.status] } ?? "#ffffff"
-          out += "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(size - 1))\" height=\"\(n(rowHeight - 2))\" fill=\"\(fill)\" stroke=\"#ddd\" stroke-width=\"0.5\">"
+          out +=
+            "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(size - 1))\" height=\"\(n(rowHeight - 2))\" fill=\"\(fill)\" stroke=\"#ddd\" stroke-width=\"0.5\">"
           out += "<title>\(xmlEscape("\(columns[c]) · \(runtime): \(verdict?.tooltip ?? "not run")"))</title></rect>"
         }
         out += "\n"

@@ -10,7 +10,9 @@ enum BindSources {
   static func open(_ plan: inout LaunchPlan, into fds: inout [Int32]) throws(RuntimeError) {
     for index in plan.mounts.indices {
       let step = plan.mounts[index]
-      guard step.flags & UInt(MS_BIND) != 0, let source = step.source, plan.newUserNamespace || step.idmap != nil else { continue }
+      guard step.flags & UInt(MS_BIND) != 0, let source = step.source, plan.newUserNamespace || step.idmap != nil else {
+        continue
+      }
       let recursive = step.flags & UInt(MS_REC) != 0 || step.idmap?.recursive == true
       let tree = MountTree.clone(source, recursive: recursive)
       // Rootless: no open_tree without CAP_SYS_ADMIN, but the caller's ids are the ones the
@@ -39,9 +41,12 @@ enum BindSources {
       guard node.type != "p", !Files.exists(node.path) else { continue }
       let kind: UInt32 = node.type == "b" ? S_IFBLK : S_IFCHR
       // The owner is given in the container's ids: the host ids they map to.
-      let tree = MountTree.deviceNode(mode: kind | (node.mode & 0o777), major: node.major, minor: node.minor,
-                                      uid: hostID(node.uid, plan.uidMap ?? ""), gid: hostID(node.gid, plan.gidMap ?? ""))
-      if tree < 0 { throw RuntimeError(SystemError("make device \(node.type) \(node.major):\(node.minor) for", node.path)) }
+      let tree = MountTree.deviceNode(
+        mode: kind | (node.mode & 0o777), major: node.major, minor: node.minor,
+        uid: hostID(node.uid, plan.uidMap ?? ""), gid: hostID(node.gid, plan.gidMap ?? ""))
+      if tree < 0 {
+        throw RuntimeError(SystemError("make device \(node.type) \(node.major):\(node.minor) for", node.path))
+      }
       fds.append(tree)
       plan.devices[index].detachedTreeFD = tree
     }
@@ -53,9 +58,10 @@ enum BindSources {
     for line in map.split(separator: "\n") {
       let fields = line.split(separator: " ").compactMap { UInt64($0) }
       guard fields.count == 3 else { continue }
-      if UInt64(id) >= fields[0] && UInt64(id) < fields[0] + fields[2] { return UInt32(truncatingIfNeeded: fields[1] + UInt64(id) - fields[0]) }
+      if UInt64(id) >= fields[0] && UInt64(id) < fields[0] + fields[2] {
+        return UInt32(truncatingIfNeeded: fields[1] + UInt64(id) - fields[0])
+      }
     }
     return 65534
   }
 }
-

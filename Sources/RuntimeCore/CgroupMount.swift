@@ -17,21 +17,24 @@ enum CgroupMount {
     guard let cgroup = plan.cgroup else {
       // A rootless container without cgroups of its own: an empty tmpfs, so that the
       // host's hierarchies (reachable through a bind of /sys) do not show through.
-      try kernel.mount(source: "tmpfs", target: Paths.procSelfFD(fd), type: "tmpfs", flags: step.flags,
-                       data: "mode=755", label: step.destination)
+      try kernel.mount(
+        source: "tmpfs", target: Paths.procSelfFD(fd), type: "tmpfs", flags: step.flags,
+        data: "mode=755", label: step.destination)
       return
     }
     if cgroup.host.mode == .unified {
       do {
-        try kernel.mount(source: "cgroup2", target: Paths.procSelfFD(fd), type: "cgroup2", flags: step.flags, label: step.destination)
+        try kernel.mount(
+          source: "cgroup2", target: Paths.procSelfFD(fd), type: "cgroup2", flags: step.flags, label: step.destination)
       } catch {
         guard error.errno == EPERM || error.errno == EBUSY else { throw error }
         try bindOwnCgroup(step, cgroup: cgroup, root: root)
       }
       return
     }
-    try kernel.mount(source: "tmpfs", target: Paths.procSelfFD(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
-                     label: step.destination)
+    try kernel.mount(
+      source: "tmpfs", target: Paths.procSelfFD(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
+      label: step.destination)
     // The tmpfs just mounted, held open: each hierarchy's directory is made and opened under it
     // (two syscalls), not resolved again from the rootfs' root.
     let top = try root.open(step.destination, creating: nil)
@@ -44,16 +47,19 @@ enum CgroupMount {
       let dir = try root.openDirectory(name, in: top, label: target)
       defer { close(dir) }
       let source = Paths.join(mountPoint, cgroup.path)
-      try kernel.mount(source: source, target: Paths.procSelfFD(dir), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), label: target)
+      try kernel.mount(
+        source: source, target: Paths.procSelfFD(dir), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), label: target)
       // `dir` is the directory under the bind mount; the remount needs the mount itself.
       let mounted = try root.openDirectory(name, in: top, creating: false, label: target)
       defer { close(mounted) }
-      try kernel.mount(source: nil, target: Paths.procSelfFD(mounted), type: nil,
-                       flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | baseFlags | (readonly ? UInt(MS_RDONLY) : 0), label: target)
+      try kernel.mount(
+        source: nil, target: Paths.procSelfFD(mounted), type: nil,
+        flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | baseFlags | (readonly ? UInt(MS_RDONLY) : 0), label: target)
     }
     if readonly {
-      try kernel.mount(source: nil, target: Paths.procSelfFD(top), type: nil,
-                       flags: UInt(MS_REMOUNT) | baseFlags | UInt(MS_RDONLY), data: "mode=755", label: step.destination)
+      try kernel.mount(
+        source: nil, target: Paths.procSelfFD(top), type: nil,
+        flags: UInt(MS_REMOUNT) | baseFlags | UInt(MS_RDONLY), data: "mode=755", label: step.destination)
     }
   }
 
@@ -64,11 +70,13 @@ enum CgroupMount {
     let source = Paths.join(cgroup.host.unifiedMountPoint ?? "/sys/fs/cgroup", cgroup.path)
     let fd = try root.open(step.destination, creating: nil)
     defer { close(fd) }
-    try kernel.mount(source: source, target: Paths.procSelfFD(fd), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC),
-                     label: step.destination)
+    try kernel.mount(
+      source: source, target: Paths.procSelfFD(fd), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC),
+      label: step.destination)
     let mounted = try root.open(step.destination, creating: nil)
     defer { close(mounted) }
-    try kernel.mount(source: nil, target: Paths.procSelfFD(mounted), type: nil,
-                     flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_REC) | step.flags, label: step.destination)
+    try kernel.mount(
+      source: nil, target: Paths.procSelfFD(mounted), type: nil,
+      flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_REC) | step.flags, label: step.destination)
   }
 }

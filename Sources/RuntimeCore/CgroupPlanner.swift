@@ -14,8 +14,10 @@ enum CgroupPlanner {
   /// drivers, which skip them. With `devicePolicy` (create, unless rootless), the devices
   /// are runc's policy even when the spec sets none; without it (update, rootless) only a
   /// spec that lists device rules gets them, followed by the defaults.
-  static func limits(from resources: Resources?, devicePolicy withPolicy: Bool,
-                     warnings: inout [String]) throws(RuntimeError) -> CgroupLimits {
+  static func limits(
+    from resources: Resources?, devicePolicy withPolicy: Bool,
+    warnings: inout [String]
+  ) throws(RuntimeError) -> CgroupLimits {
     var limits = CgroupLimits()
     if withPolicy { limits.devices = devicePolicy(resources?.devices ?? []) }
     guard let resources else { return limits }
@@ -28,7 +30,9 @@ enum CgroupPlanner {
       limits.networkClassID = network.classID
       limits.networkPriorities = network.priorities.map { .init($0.name, String($0.priority)) }
     }
-    limits.rdma = resources.rdma.map { .init(device: $0.key, hcaHandles: $0.value.hcaHandles, hcaObjects: $0.value.hcaObjects) }
+    limits.rdma = resources.rdma.map {
+      .init(device: $0.key, hcaHandles: $0.value.hcaHandles, hcaObjects: $0.value.hcaObjects)
+    }
     limits.unified = resources.unified.map { .init($0.key, $0.value) }
     if !withPolicy && !resources.devices.isEmpty {
       // Only runc's default list: linux.devices creates nodes, resources.devices grants
@@ -42,8 +46,9 @@ enum CgroupPlanner {
     rules.map { rule in
       let type: Character = rule.type.flatMap { $0.first } ?? "a"
       let everything = type == "a" && rule.major == nil && rule.minor == nil
-      return .init(allow: rule.allow, type: everything ? "a" : type, major: rule.major.flatMap { $0 < 0 ? nil : $0 },
-                   minor: rule.minor.flatMap { $0 < 0 ? nil : $0 }, access: rule.access ?? "rwm")
+      return .init(
+        allow: rule.allow, type: everything ? "a" : type, major: rule.major.flatMap { $0 < 0 ? nil : $0 },
+        minor: rule.minor.flatMap { $0 < 0 ? nil : $0 }, access: rule.access ?? "rwm")
     }
   }
 
@@ -93,7 +98,9 @@ enum CgroupPlanner {
     l.blkioLeafWeight = b.leafWeight
     for d in b.weightDevice {
       if let w = d.weight { l.blkioWeightDevices.append(.init(major: d.major, minor: d.minor, value: UInt64(w))) }
-      if let w = d.leafWeight { l.blkioLeafWeightDevices.append(.init(major: d.major, minor: d.minor, value: UInt64(w))) }
+      if let w = d.leafWeight {
+        l.blkioLeafWeightDevices.append(.init(major: d.major, minor: d.minor, value: UInt64(w)))
+      }
     }
     func rates(_ list: [ThrottleDevice]) -> [CgroupLimits.BlockDeviceValue] {
       list.map { .init(major: $0.major, minor: $0.minor, value: $0.rate) }

@@ -40,8 +40,12 @@ public enum Checkpoint {
       throw RuntimeError(operation, reason: "container is not running (status \(status.rawValue))", errno: EINVAL)
     }
     try validate(manageCgroupsMode: options.manageCgroupsMode, operation: operation)
-    do { try Files.makeDirectories(options.imagePath, mode: 0o700) } catch { throw RuntimeError(error, context: operation) }
-    if let parent = options.parentPath { try validate(parentPath: parent, imagePath: options.imagePath, operation: operation) }
+    do { try Files.makeDirectories(options.imagePath, mode: 0o700) } catch {
+      throw RuntimeError(error, context: operation)
+    }
+    if let parent = options.parentPath {
+      try validate(parentPath: parent, imagePath: options.imagePath, operation: operation)
+    }
     if let work = options.workPath {
       do { try Files.makeDirectories(work, mode: 0o700) } catch { throw RuntimeError(error, context: operation) }
     }
@@ -49,15 +53,18 @@ public enum Checkpoint {
     let stdio = descriptors(pid: record.pid)
     let terminal = terminalKey(pid: record.pid)
     do {
-      try Files.writeAtomically(options.imagePath + "/" + descriptorsFile,
-                                Array(JSON.serialize(.array(stdio.map { .string($0) })).utf8))
+      try Files.writeAtomically(
+        options.imagePath + "/" + descriptorsFile,
+        Array(JSON.serialize(.array(stdio.map { .string($0) })).utf8))
       if let terminal { try Files.writeAtomically(options.imagePath + "/" + terminalFile, Array(terminal.utf8)) }
     } catch { throw RuntimeError(error, context: operation) }
-    let args = dumpArguments(pid: record.pid, rootfs: record.rootfs, options: options,
-                             freezeCgroup: freezerDirectory(record.cgroup),
-                             externalMounts: dumpMounts(spec, pid: record.pid, terminal: terminal != nil), terminal: terminal)
-    try runCriu(args, operation: operation, logDirectory: options.workPath ?? options.imagePath,
-                logName: options.preDump ? "pre-dump.log" : "dump.log")
+    let args = dumpArguments(
+      pid: record.pid, rootfs: record.rootfs, options: options,
+      freezeCgroup: freezerDirectory(record.cgroup),
+      externalMounts: dumpMounts(spec, pid: record.pid, terminal: terminal != nil), terminal: terminal)
+    try runCriu(
+      args, operation: operation, logDirectory: options.workPath ?? options.imagePath,
+      logName: options.preDump ? "pre-dump.log" : "dump.log")
     _ = consume lock
     // As runc: a container checkpointed without --leave-running is gone (CRIU killed its
     // processes); its cgroups and state go too, so its id can be restored into.
@@ -66,12 +73,16 @@ public enum Checkpoint {
   }
 
   /// criu's arguments for dump or pre-dump. Pure: the unit tests check runc's mapping here.
-  static func dumpArguments(pid: Int32, rootfs: String, options: Options, freezeCgroup: String?,
-                            externalMounts: [(key: String, value: String)], terminal: String?) -> [String] {
-    var args = ["criu", options.preDump ? "pre-dump" : "dump", "--tree", String(pid),
-                "--images-dir", options.imagePath, "--root", rootfs,
-                "--log-file", options.preDump ? "pre-dump.log" : "dump.log", "-v4",
-                "--manage-cgroups" + (options.manageCgroupsMode.map { "=" + $0 } ?? "")]
+  static func dumpArguments(
+    pid: Int32, rootfs: String, options: Options, freezeCgroup: String?,
+    externalMounts: [(key: String, value: String)], terminal: String?
+  ) -> [String] {
+    var args = [
+      "criu", options.preDump ? "pre-dump" : "dump", "--tree", String(pid),
+      "--images-dir", options.imagePath, "--root", rootfs,
+      "--log-file", options.preDump ? "pre-dump.log" : "dump.log", "-v4",
+      "--manage-cgroups" + (options.manageCgroupsMode.map { "=" + $0 } ?? ""),
+    ]
     if let work = options.workPath { args += ["--work-dir", work] }
     if let freezeCgroup { args += ["--freeze-cgroup", freezeCgroup] }
     // Memory tracking makes the next dump incremental (runc sets track_mem for both).
@@ -89,14 +100,16 @@ public enum Checkpoint {
 
   static func validate(manageCgroupsMode mode: String?, operation: String) throws(RuntimeError) {
     guard let mode, !manageCgroupsModes.contains(mode) else { return }
-    throw RuntimeError(operation, reason: "--manage-cgroups-mode \"\(mode)\": not one of \(manageCgroupsModes.joined(separator: ", "))",
-                       errno: EINVAL)
+    throw RuntimeError(
+      operation, reason: "--manage-cgroups-mode \"\(mode)\": not one of \(manageCgroupsModes.joined(separator: ", "))",
+      errno: EINVAL)
   }
 
   /// As runc: relative to the image path, and an existing directory there.
   static func validate(parentPath: String, imagePath: String, operation: String) throws(RuntimeError) {
     if parentPath.hasPrefix("/") {
-      throw RuntimeError(operation, parentPath, reason: "--parent-path must be relative (to --image-path)", errno: EINVAL)
+      throw RuntimeError(
+        operation, parentPath, reason: "--parent-path must be relative (to --image-path)", errno: EINVAL)
     }
     let real = Paths.absolute(parentPath, base: imagePath)
     guard Files.exists(real) else {
@@ -109,7 +122,9 @@ public enum Checkpoint {
 
   /// The bundle's config as it is now (hull keeps no copy of it); nil when it cannot be read.
   static func bundleSpec(_ record: ContainerRecord) -> Spec? {
-    guard let bytes = try? Files.read(record.bundle + "/config.json", limit: StateStore.configSizeLimit) else { return nil }
+    guard let bytes = try? Files.read(record.bundle + "/config.json", limit: StateStore.configSizeLimit) else {
+      return nil
+    }
     return try? Spec.parse(bytes)
   }
 
@@ -120,7 +135,9 @@ public enum Checkpoint {
   static func dumpMounts(_ spec: Spec?, pid: Int32, terminal: Bool) -> [(key: String, value: String)] {
     guard let spec else { return [] }
     var mounts = spec.mounts.filter(\.isBindMount).map { (key: $0.destination, value: $0.destination) }
-    if terminal && mountPoints(pid: pid).contains("/dev/console") { mounts.append((key: "/dev/console", value: "/dev/console")) }
+    if terminal && mountPoints(pid: pid).contains("/dev/console") {
+      mounts.append((key: "/dev/console", value: "/dev/console"))
+    }
     mounts += maskedFiles(spec, root: "/proc/\(pid)/root").map { (key: $0, value: "/dev/null") }
     mounts += cgroupBinds(spec, host: CgroupHost.current()).map { (key: $0.destination, value: $0.destination) }
     return mounts
@@ -148,10 +165,11 @@ public enum Checkpoint {
   /// The mount points in the process's mount namespace, as it sees them.
   static func mountPoints(pid: Int32) -> Set<String> {
     let text = Files.readIfPresent("/proc/\(pid)/mountinfo") ?? ""
-    return Set(text.split(separator: "\n").compactMap { line in
-      let fields = line.split(separator: " ")
-      return fields.count > 4 ? String(fields[4]) : nil
-    })
+    return Set(
+      text.split(separator: "\n").compactMap { line in
+        let fields = line.split(separator: " ")
+        return fields.count > 4 ? String(fields[4]) : nil
+      })
   }
 
   /// The directory CRIU freezes the container through (runc's freeze_cgroup).
@@ -203,7 +221,8 @@ public enum Checkpoint {
     }
     if outcome == .exited(0) { return }
     let log = logDirectory + "/" + logName
-    let lastError = (Files.readIfPresent(log) ?? "").split(separator: "\n").last { $0.contains("Error") }
+    let lastError =
+      (Files.readIfPresent(log) ?? "").split(separator: "\n").last { $0.contains("Error") }
       .map(String.init) ?? "criu failed (\(outcome))"
     throw RuntimeError(operation, log, reason: "criu: " + lastError, errno: EIO)
   }

@@ -33,9 +33,13 @@ extension Checkpoint {
   /// Restores a checkpoint as container `id`; returns the restored init's host pid. Without
   /// --detach the caller becomes a child subreaper first, so that the init (criu's orphan) is
   /// its child and its exit status can be read.
-  public static func restore(_ id: String, spec: Spec, options: RestoreOptions, store: StateStore) throws(RuntimeError) -> Int32 {
+  public static func restore(_ id: String, spec: Spec, options: RestoreOptions, store: StateStore) throws(RuntimeError)
+    -> Int32
+  {
     let operation = "restore container \(id)"
-    guard let root = spec.root else { throw RuntimeError(operation, "config.json", reason: "root: missing", errno: EINVAL) }
+    guard let root = spec.root else {
+      throw RuntimeError(operation, "config.json", reason: "root: missing", errno: EINVAL)
+    }
     let rootfs = Paths.absolute(root.path, base: options.bundle)
     try validate(manageCgroupsMode: options.manageCgroupsMode, operation: operation)
     let terminal = Files.readIfPresent(options.imagePath + "/" + terminalFile)
@@ -56,9 +60,11 @@ extension Checkpoint {
       let limits = try CgroupPlanner.limits(from: spec.linux?.resources, devicePolicy: true, warnings: &warnings)
       do { try cgroup.apply(limits) } catch { throw RuntimeError(error) }
       let pidFile = store.directory(id) + "/criu.pid"
-      var args = ["criu", "restore", "--images-dir", options.imagePath, "--root", rootfs, "--restore-detached",
-                  "--pidfile", pidFile, "--manage-cgroups" + (options.manageCgroupsMode.map { "=" + $0 } ?? ""),
-                  "--cgroup-root", cgroupPath, "--log-file", "restore.log", "-v4"]
+      var args = [
+        "criu", "restore", "--images-dir", options.imagePath, "--root", rootfs, "--restore-detached",
+        "--pidfile", pidFile, "--manage-cgroups" + (options.manageCgroupsMode.map { "=" + $0 } ?? ""),
+        "--cgroup-root", cgroupPath, "--log-file", "restore.log", "-v4",
+      ]
       if let work = options.workPath { args += ["--work-dir", work] }
       if options.tcpEstablished { args.append("--tcp-established") }
       if options.externalUnixSockets { args.append("--ext-unix-sk") }
@@ -74,7 +80,8 @@ extension Checkpoint {
         mounts.append((key: "/dev/console", value: pty.name))  // the bind of the old slave, now of the new one
       }
       for mount in mounts { args += ["--ext-mount-map", "\(mount.key):\(mount.value)"] }
-      try runCriu(args, operation: operation, logDirectory: options.workPath ?? options.imagePath, logName: "restore.log")
+      try runCriu(
+        args, operation: operation, logDirectory: options.workPath ?? options.imagePath, logName: "restore.log")
       guard let text = Files.readIfPresent(pidFile), let pid = Int32(text.split(separator: "\n").first ?? "") else {
         throw RuntimeError(operation, pidFile, reason: "criu wrote no pid", errno: ENOENT)
       }
@@ -106,21 +113,26 @@ extension Checkpoint {
 
   /// As runc: a terminal needs --console-socket with --detach, a console socket needs a terminal;
   /// and the checkpoint must agree with process.terminal (CRIU restores the terminal it dumped).
-  static func checkTerminal(spec: Spec, terminal: String?, options: RestoreOptions, operation: String) throws(RuntimeError) {
+  static func checkTerminal(spec: Spec, terminal: String?, options: RestoreOptions, operation: String)
+    throws(RuntimeError)
+  {
     let wantsTerminal = spec.process?.terminal ?? false
     if wantsTerminal && options.consoleSocket == nil {
       throw RuntimeError(operation, reason: "process.terminal is true: --console-socket is required", errno: EINVAL)
     }
     if !wantsTerminal && options.consoleSocket != nil {
-      throw RuntimeError(operation, reason: "--console-socket: process.terminal is false (no terminal to give)", errno: EINVAL)
+      throw RuntimeError(
+        operation, reason: "--console-socket: process.terminal is false (no terminal to give)", errno: EINVAL)
     }
     if wantsTerminal && terminal == nil {
-      throw RuntimeError(operation, options.imagePath, reason: "process.terminal is true but the checkpoint's process had no terminal",
-                         errno: EINVAL)
+      throw RuntimeError(
+        operation, options.imagePath, reason: "process.terminal is true but the checkpoint's process had no terminal",
+        errno: EINVAL)
     }
     if !wantsTerminal && terminal != nil {
-      throw RuntimeError(operation, options.imagePath, reason: "the checkpoint's process had a terminal: process.terminal must be true",
-                         errno: EINVAL)
+      throw RuntimeError(
+        operation, options.imagePath, reason: "the checkpoint's process had a terminal: process.terminal must be true",
+        errno: EINVAL)
     }
   }
 
@@ -133,7 +145,9 @@ extension Checkpoint {
     }
     // At dump a mapping's value is the name the image keeps; masked files were all named /dev/null.
     mounts.append((key: "/dev/null", value: "/dev/null"))
-    mounts += cgroupBinds(spec, host: cgroup.host).map { (key: $0.destination, value: Paths.join($0.mountPoint, cgroup.path)) }
+    mounts += cgroupBinds(spec, host: cgroup.host).map {
+      (key: $0.destination, value: Paths.join($0.mountPoint, cgroup.path))
+    }
     return mounts
   }
 
@@ -150,7 +164,8 @@ extension Checkpoint {
     /// (CRIU's inherit-fd, keyed by the pipe's old name in descriptors.json).
     mutating func callerPipes(recorded path: String, operation: String) throws(RuntimeError) -> [String] {
       guard let text = Files.readIfPresent(path), let value = try? JSON.parse(Array(text.utf8)),
-            let names = value.arrayValue?.compactMap(\.stringValue) else { return [] }
+        let names = value.arrayValue?.compactMap(\.stringValue)
+      else { return [] }
       var args: [String] = []
       for (fd, name) in names.enumerated() where fd <= 2 && name.hasPrefix("pipe:") {
         let copy = fcntl(Int32(fd), F_DUPFD, 3)  // without FD_CLOEXEC: criu gets it
@@ -162,7 +177,9 @@ extension Checkpoint {
     }
 
     /// A new pty on the host: the slave for criu (inherited), the master kept to send on.
-    mutating func newTerminal(size: ConsoleSize?, operation: String) throws(RuntimeError) -> (master: Int32, slave: Int32, name: String) {
+    mutating func newTerminal(size: ConsoleSize?, operation: String) throws(RuntimeError) -> (
+      master: Int32, slave: Int32, name: String
+    ) {
       let master = LinuxSyscalls().openPtyMaster("/dev/ptmx")
       if master < 0 { throw RuntimeError(SystemError("open", "/dev/ptmx"), context: operation) }
       fds.append(master)

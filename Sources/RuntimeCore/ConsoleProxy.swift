@@ -23,7 +23,9 @@ public final class ConsoleProxy {
   /// Takes the pty master sent by the container's process; raw mode on our terminal.
   public func receiveMaster() throws(RuntimeError) {
     close(sender)
-    guard let received = UnixSocket.receiveFD(receiver) else { throw RuntimeError(SystemError("receive pty master", "console")) }
+    guard let received = UnixSocket.receiveFD(receiver) else {
+      throw RuntimeError(SystemError("receive pty master", "console"))
+    }
     master = received.fd
     close(receiver)
     if isatty(0) == 1 {

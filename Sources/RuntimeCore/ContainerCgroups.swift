@@ -13,7 +13,9 @@ extension ContainerRecord {
 
   func requireCgroup(operation: String) throws(RuntimeError) -> CgroupSet {
     guard let cgroup else {
-      throw RuntimeError(operation, reason: "the container has no cgroup (rootless, without write access to the cgroup hierarchies)", errno: ENOTSUP)
+      throw RuntimeError(
+        operation, reason: "the container has no cgroup (rootless, without write access to the cgroup hierarchies)",
+        errno: ENOTSUP)
     }
     return cgroup
   }
@@ -22,7 +24,9 @@ extension ContainerRecord {
 /// update and events: the container operations that work on its cgroup alone.
 extension ContainerOps {
   /// The container's record and cgroup; refuses a stopped container.
-  public func liveCgroup(_ id: String, operation: String) throws(RuntimeError) -> (record: ContainerRecord, cgroup: CgroupSet) {
+  public func liveCgroup(_ id: String, operation: String) throws(RuntimeError) -> (
+    record: ContainerRecord, cgroup: CgroupSet
+  ) {
     let record = try store.load(id)
     if status(of: record) == .stopped {
       throw RuntimeError("\(operation) container \(id)", reason: "container is not running", errno: ESRCH)

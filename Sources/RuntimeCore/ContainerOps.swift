@@ -33,10 +33,12 @@ public struct ContainerOps {
       record = try store.load(id)
       switch status(of: record) {
       case .created: break
-      case .stopped: throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
+      case .stopped:
+        throw RuntimeError("start container \(id)", reason: "cannot start a container that has stopped", errno: EINVAL)
       default: throw RuntimeError("start container \(id)", reason: "container is already running", errno: EBUSY)
       }
-      channel = SyncChannel(fd: try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue)))
+      channel = SyncChannel(
+        fd: try ExecSocket.connect(path: socketPath, what: "container init", type: Int32(SOCK_SEQPACKET.rawValue)))
       _ = consume lock
     }
     defer { channel.close() }
@@ -71,8 +73,9 @@ public struct ContainerOps {
       var notes: [String]
       do { notes = try remove(record, force: true) } catch let removeError { notes = [removeError.description] }
       let teardown = notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")
-      throw RuntimeError(error.operation, error.path, reason: error.reason + " (container stopped and deleted\(teardown))",
-                         errno: error.errno)
+      throw RuntimeError(
+        error.operation, error.path, reason: error.reason + " (container stopped and deleted\(teardown))",
+        errno: error.errno)
     }
   }
 
@@ -84,7 +87,10 @@ public struct ContainerOps {
     if current == .stopped {
       // As runc: --all on a stopped container signals what is left of it and succeeds (only what is
       // the container's own: the cgroup's processes when hull made it, see signalProcesses).
-      if all { record.signalProcesses(signal, initAlive: false); return }
+      if all {
+        record.signalProcesses(signal, initAlive: false)
+        return
+      }
       throw RuntimeError("kill container \(id)", reason: "container not running", errno: ESRCH)
     }
     let process: PidFD
@@ -105,11 +111,14 @@ public struct ContainerOps {
   /// the cgroups hull created, the state directory. Returns hook warnings.
   /// `onlyInit`: delete only the container whose init this is (run, cleaning up after its
   /// own container, must leave alone another one made under the id after someone deleted it).
-  public func delete(_ id: String, force: Bool, onlyInit: (pid: Int32, startTime: UInt64)? = nil) throws(RuntimeError) -> [String] {
+  public func delete(_ id: String, force: Bool, onlyInit: (pid: Int32, startTime: UInt64)? = nil) throws(RuntimeError)
+    -> [String]
+  {
     let lock: StateStore.Lock
     do { lock = try store.open(id) } catch {
       if force && error.errno == ENOENT {
-        return store.removeAbandoned(id) ? ["delete container \(id): removed the state directory of an interrupted create"] : []
+        return store.removeAbandoned(id)
+          ? ["delete container \(id): removed the state directory of an interrupted create"] : []
       }
       throw error
     }
@@ -143,7 +152,10 @@ public struct ContainerOps {
     let cgroup = record.cgroup
     if current != .stopped {
       guard force else {
-        throw RuntimeError("delete container \(id)", reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force", errno: EBUSY)
+        throw RuntimeError(
+          "delete container \(id)",
+          reason: "cannot delete a container that is not stopped (status \(current.rawValue)); use --force",
+          errno: EBUSY)
       }
       try terminate(record, cgroup: cgroup, wasPaused: current == .paused)
     } else {
@@ -153,8 +165,9 @@ public struct ContainerOps {
       // create died exits on its own when it finds its parent gone).
       record.signalProcesses(SIGKILL, initAlive: false)
     }
-    var warnings = HookRunner.runWarning(record.poststop, kind: "poststop",
-                                         state: StateJSON.render(record: record, status: .stopped))
+    var warnings = HookRunner.runWarning(
+      record.poststop, kind: "poststop",
+      state: StateJSON.render(record: record, status: .stopped))
     if let note = stopUnit(of: cgroup) { warnings.append("delete container \(id): \(note)") }
     CgroupSet.remove(record.cgroupCreated)
     store.remove(id)
@@ -184,7 +197,8 @@ public struct ContainerOps {
     guard alive else { return }
     let exited = PidFD.waitReadable(pidfd, timeoutMs: 10_000)
     if !exited {
-      throw RuntimeError("delete container \(record.id)", reason: "init \(record.pid) did not exit after SIGKILL", errno: EBUSY)
+      throw RuntimeError(
+        "delete container \(record.id)", reason: "init \(record.pid) did not exit after SIGKILL", errno: EBUSY)
     }
   }
 
@@ -200,10 +214,12 @@ public struct ContainerOps {
     let record = try store.load(id)
     let current = status(of: record)
     if frozen && current != .running {
-      throw RuntimeError("pause container \(id)", reason: "container is not running (status \(current.rawValue))", errno: EINVAL)
+      throw RuntimeError(
+        "pause container \(id)", reason: "container is not running (status \(current.rawValue))", errno: EINVAL)
     }
     if !frozen && current != .paused {
-      throw RuntimeError("resume container \(id)", reason: "container is not paused (status \(current.rawValue))", errno: EINVAL)
+      throw RuntimeError(
+        "resume container \(id)", reason: "container is not paused (status \(current.rawValue))", errno: EINVAL)
     }
     let cgroup = try record.requireCgroup(operation: frozen ? "pause container \(id)" : "resume container \(id)")
     do { try cgroup.setFrozen(frozen) } catch { throw RuntimeError(error) }

@@ -29,7 +29,8 @@ extension ContainerRecord {
     guard let cgroup else { return 0 }
     // A live init of its own pid namespace: that namespace is the container, whoever made the
     // cgroup (as runc, which kills such a container through its init alone).
-    let initNamespace = initAlive && pid > 0 && ProcFS.isPidNamespaceInit(pid) ? ProcFS.namespaceLink(pid: pid, kind: "pid") : nil
+    let initNamespace =
+      initAlive && pid > 0 && ProcFS.isPidNamespaceInit(pid) ? ProcFS.namespaceLink(pid: pid, kind: "pid") : nil
     let wholeCgroup = initNamespace == nil && ownsCgroup
     // Without a live init, nothing tells the container's processes from others in a shared cgroup.
     guard wholeCgroup || (initAlive && pid > 0) else { return 0 }

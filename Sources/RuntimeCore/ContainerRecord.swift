@@ -86,9 +86,10 @@ public struct ContainerRecord: Sendable {
     created = string("created")
     owner = string("owner")
     ociVersion = string("ociVersion")
-    annotations = value["annotations"]?.objectValue?.entries.compactMap { entry in
-      entry.value.stringValue.map { (entry.key, $0) }
-    } ?? []
+    annotations =
+      value["annotations"]?.objectValue?.entries.compactMap { entry in
+        entry.value.stringValue.map { (entry.key, $0) }
+      } ?? []
     cgroupPath = string("cgroupPath")
     cgroupCreated = value["cgroupCreated"]?.arrayValue?.compactMap(\.stringValue) ?? []
     started = false  // from the `started` marker file, see StateStore.load
@@ -105,15 +106,17 @@ public struct ContainerRecord: Sendable {
   /// NUL-separated (no path holds a NUL): StateStore's fallback for a damaged state.json.
   func essentials() -> [UInt8] {
     let unit = systemdUnit.isEmpty ? [] : [(systemdUser ? "systemd-user:" : "systemd:") + systemdUnit]
-    return Array(([String(pid), String(initStartTime), cgroupPath] + cgroupCreated + unit).joined(separator: "\u{0}").utf8)
+    return Array(
+      ([String(pid), String(initStartTime), cgroupPath] + cgroupCreated + unit).joined(separator: "\u{0}").utf8)
   }
 
   init?(id: String, essentials bytes: [UInt8]) {
     let fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     guard fields.count >= 3, let pid = Int32(fields[0]), pid > 0, let start = UInt64(fields[1]) else { return nil }
-    self.init(id: id, pid: pid, initStartTime: start, bundle: "", rootfs: "", created: "", owner: "", ociVersion: "",
-              annotations: [], cgroupPath: fields[2], cgroupCreated: fields[3...].filter { $0.hasPrefix("/") }, started: false,
-              poststart: [], poststop: [])
+    self.init(
+      id: id, pid: pid, initStartTime: start, bundle: "", rootfs: "", created: "", owner: "", ociVersion: "",
+      annotations: [], cgroupPath: fields[2], cgroupCreated: fields[3...].filter { $0.hasPrefix("/") }, started: false,
+      poststart: [], poststop: [])
     for field in fields[3...] {
       if field.hasPrefix("systemd:") { systemdUnit = String(field.dropFirst(8)) }
       if field.hasPrefix("systemd-user:") { (systemdUnit, systemdUser) = (String(field.dropFirst(13)), true) }

@@ -29,14 +29,17 @@ public enum ExecLauncher {
     public init() {}
   }
 
-  public static func exec(id: String, process: ProcessPlan, options: Options, store: StateStore) throws(RuntimeError) -> Int32 {
+  public static func exec(id: String, process: ProcessPlan, options: Options, store: StateStore) throws(RuntimeError)
+    -> Int32
+  {
     let ops = ContainerOps(store: store)
     let lock = try store.open(id, shared: true)
     let record = try store.load(id)
     let status = ops.status(of: record)
     guard status == .running || status == .created || (status == .paused && options.ignorePaused) else {
       let hint = status == .paused ? " (use --ignore-paused to override)" : ""
-      throw RuntimeError("exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container\(hint)", errno: EINVAL)
+      throw RuntimeError(
+        "exec in container \(id)", reason: "cannot exec in a \(status.rawValue) container\(hint)", errno: EINVAL)
     }
     func open(_ pid: Int32) throws(RuntimeError) -> PidFD {
       do { return try PidFD(pid: pid) } catch { throw RuntimeError(error, context: "exec in container \(id)") }
@@ -51,7 +54,11 @@ public enum ExecLauncher {
       let mine = ProcFS.namespaceLink(pid: getpid(), kind: kind.procName)
       let theirs = ProcFS.namespaceLink(pid: record.pid, kind: kind.procName)
       guard let theirs, mine != theirs else { continue }
-      if kind == .pid || kind == .time { parentFlags |= Int32(kind.cloneFlag) } else { childFlags |= Int32(kind.cloneFlag) }
+      if kind == .pid || kind == .time {
+        parentFlags |= Int32(kind.cloneFlag)
+      } else {
+        childFlags |= Int32(kind.cloneFlag)
+      }
     }
     // An unprivileged caller may enter the pid namespace only from inside the container's
     // user namespace (which it owns): it joins that too, and the child then need not.
@@ -63,7 +70,9 @@ public enum ExecLauncher {
     // A container whose user namespace denies setgroups (a rootless one) denies it to us too.
     var process = process
     if (parentFlags | childFlags) & userFlag != 0,
-       let setgroups = try? Files.read("/proc/\(record.pid)/setgroups", limit: 16), setgroups.starts(with: Array("deny".utf8)) {
+      let setgroups = try? Files.read("/proc/\(record.pid)/setgroups", limit: 16),
+      setgroups.starts(with: Array("deny".utf8))
+    {
       process.setgroupsAllowed = false
     }
     // pid and time namespaces apply to the children of the caller only.
@@ -73,12 +82,14 @@ public enum ExecLauncher {
     var proxy: ConsoleProxy?
     if process.terminal && options.consoleSocket == nil {
       guard !options.detach else {
-        throw RuntimeError("exec in container \(id)", reason: "a terminal with --detach needs --console-socket", errno: EINVAL)
+        throw RuntimeError(
+          "exec in container \(id)", reason: "a terminal with --detach needs --console-socket", errno: EINVAL)
       }
       proxy = try ConsoleProxy()
     }
-    let console = try ChildLauncher.consoleEnd(terminal: process.terminal, socketPath: options.consoleSocket,
-                                               channel: proxy?.sender ?? -1)
+    let console = try ChildLauncher.consoleEnd(
+      terminal: process.terminal, socketPath: options.consoleSocket,
+      channel: proxy?.sender ?? -1)
     defer { if console >= 0 { close(console) } }
     let channels = try ChildLauncher.syncPair()
     if !options.detach { ForwardedSignals.block() }
@@ -91,9 +102,11 @@ public enum ExecLauncher {
         throw RuntimeError(error, context: "exec in container \(id)")
       }
     }
-    var kind = ExecLaunch(id: id, process: process, options: options, record: record, lock: consume lock,
-                          target: ExecChild.Target(pidfd: target.fd, namespaces: childFlags, root: initRoot?.rawValue ?? -1,
-                                                   sessionKeyringOf: record.noNewKeyring ? nil : id))
+    var kind = ExecLaunch(
+      id: id, process: process, options: options, record: record, lock: consume lock,
+      target: ExecChild.Target(
+        pidfd: target.fd, namespaces: childFlags, root: initRoot?.rawValue ?? -1,
+        sessionKeyringOf: record.noNewKeyring ? nil : id))
     let child = try ChildLauncher.launch(&kind, flags: 0, cgroupFD: -1, channels: channels, console: console)
     defer { child.sync.close() }
     DebugTrace.step("exec in \(id): process exec'd")
@@ -129,8 +142,10 @@ struct ExecLaunch: ChildKind, ~Copyable {
   /// owns (`target`, `initRoot`) and closes when it returns.
   let target: ExecChild.Target
 
-  init(id: String, process: ProcessPlan, options: ExecLauncher.Options, record: ContainerRecord,
-       lock: consuming StateStore.Lock, target: ExecChild.Target) {
+  init(
+    id: String, process: ProcessPlan, options: ExecLauncher.Options, record: ContainerRecord,
+    lock: consuming StateStore.Lock, target: ExecChild.Target
+  ) {
     self.id = id
     self.process = process
     self.options = options
@@ -245,8 +260,11 @@ enum ExecChild {
       _ = try check("chroot", "container root") { kernel.chroot(".") }
       close(target.root)
     }
-    try ProcessSetup.closeInheritedFds(process, keep: [sync.fd, context.consoleSocket, context.listenerSocket], context)
-    if let containerID = target.sessionKeyringOf { try ProcessSetup.joinSessionKeyring(containerID: containerID, context) }
+    try ProcessSetup.closeInheritedFds(
+      process, keep: [sync.fd, context.consoleSocket, context.listenerSocket], context)
+    if let containerID = target.sessionKeyringOf {
+      try ProcessSetup.joinSessionKeyring(containerID: containerID, context)
+    }
     try ProcessSetup.enterWorkingDirectory(process.cwd, context)
     if process.terminal {
       try ProcessSetup.setupConsole(process, context, bindConsole: false)
@@ -254,8 +272,9 @@ enum ExecChild {
       try ProcessSetup.enterOwnSession(context)
     }
     let executable = try ProcessSetup.resolveExecutable(process, context)
-    let prepared = ProcessSetup.PreparedExec(path: executable, args: process.args,
-                                             env: ProcessSetup.environment(process, context))
+    let prepared = ProcessSetup.PreparedExec(
+      path: executable, args: process.args,
+      env: ProcessSetup.environment(process, context))
     try ProcessSetup.applyLimits(process, context)
     try ProcessSetup.markFdsCloseOnExec(process, keep: [sync.fd], context)
     try ProcessSetup.applyIdentity(process, context)

@@ -40,17 +40,21 @@ public struct ExecPlan: Sendable {
 /// ExecRequest + the container's config → ExecPlan: the exec counterpart of Planner. It reads
 /// the host only through `host`, and the seccomp cache.
 public enum ExecPlanner {
-  public static func plan<H: HostFacts>(_ request: ExecRequest, id: String, bundle: String, spec: Spec,
-                                        seccompCacheDirectory: String?, host: H) throws(RuntimeError) -> ExecPlan {
+  public static func plan<H: HostFacts>(
+    _ request: ExecRequest, id: String, bundle: String, spec: Spec,
+    seccompCacheDirectory: String?, host: H
+  ) throws(RuntimeError) -> ExecPlan {
     let process = try processSpec(request, base: spec.process, id: id)
     let ownConsole = process.terminal && request.consoleSocket == nil && !request.detach
-    var plan = try ProcessPlanner.plan(process, hasConsole: request.consoleSocket != nil || ownConsole, preserveFds: 0,
-                                       host: host)
+    var plan = try ProcessPlanner.plan(
+      process, hasConsole: request.consoleSocket != nil || ownConsole, preserveFds: 0,
+      host: host)
     // Exec'd processes get the container's seccomp filter, as with runc.
     var warnings = try ProcessPlanner.addSeccomp(
       spec.linux?.seccomp, to: &plan, cacheDirectory: seccompCacheDirectory,
-      state: ContainerState(ociVersion: spec.ociVersion, id: id, status: .running, pid: 0, bundle: bundle,
-                            annotations: spec.annotations))
+      state: ContainerState(
+        ociVersion: spec.ociVersion, id: id, status: .running, pid: 0, bundle: bundle,
+        annotations: spec.annotations))
     warnings += plan.capabilities?.warnings ?? []
     var options = ExecLauncher.Options()
     options.detach = request.detach
@@ -70,7 +74,8 @@ public enum ExecPlanner {
       let controllers = parts.count == 2 ? parts[0].split(separator: ",").map(String.init) : [""]
       let path = parts.count == 2 ? parts[1] : parts[0]
       guard !path.isEmpty, !controllers.contains(where: \.isEmpty) || parts.count == 1 else {
-        throw RuntimeError("exec", reason: "--cgroup \"\(value)\": expected [controller[,controller]:]path", errno: EINVAL)
+        throw RuntimeError(
+          "exec", reason: "--cgroup \"\(value)\": expected [controller[,controller]:]path", errno: EINVAL)
       }
       for controller in controllers { result[controller] = path }
     }
@@ -84,7 +89,8 @@ public enum ExecPlanner {
       throw RuntimeError("exec in container \(id)", reason: "a command is required (or --process FILE)", errno: EINVAL)
     }
     guard var process = base else {
-      throw RuntimeError("exec in container \(id)", reason: "the container's config.json has no process to start from", errno: EINVAL)
+      throw RuntimeError(
+        "exec in container \(id)", reason: "the container's config.json has no process to start from", errno: EINVAL)
     }
     process.args = request.command
     process.terminal = request.tty
@@ -97,18 +103,24 @@ public enum ExecPlanner {
     if let user = request.user, !user.isEmpty {  // "" leaves the user as it is, as with runc
       let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { UInt32($0) }
       guard let uid = parts[0], parts.count == 1 || parts[1] != nil else {
-        throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)
+        throw RuntimeError(
+          "exec in container \(id)", reason: "--user \"\(user)\": expected uid[:gid] as numbers", errno: EINVAL)
       }
       process.user.uid = uid
       if parts.count > 1 { process.user.gid = parts[1]! }  // else the config's, as runc
       for value in [process.user.uid, process.user.gid] where value > User.maxID {
-        throw RuntimeError("exec in container \(id)", reason: "--user \"\(user)\": \(User.outOfRange(value))", errno: EINVAL)
+        throw RuntimeError(
+          "exec in container \(id)", reason: "--user \"\(user)\": \(User.outOfRange(value))", errno: EINVAL)
       }
     }
     for gids in request.additionalGids {
       for text in gids.split(separator: ",") {
-        guard let gid = UInt32(text) else { throw RuntimeError("exec", reason: "--additional-gids: \"\(text)\" is not a number", errno: EINVAL) }
-        guard gid <= User.maxID else { throw RuntimeError("exec", reason: "--additional-gids: \(User.outOfRange(gid))", errno: EINVAL) }
+        guard let gid = UInt32(text) else {
+          throw RuntimeError("exec", reason: "--additional-gids: \"\(text)\" is not a number", errno: EINVAL)
+        }
+        guard gid <= User.maxID else {
+          throw RuntimeError("exec", reason: "--additional-gids: \(User.outOfRange(gid))", errno: EINVAL)
+        }
         process.user.additionalGids.append(gid)
       }
     }

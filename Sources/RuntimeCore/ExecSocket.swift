@@ -22,7 +22,9 @@ enum ExecSocket {
   /// The next connection on a listening socket, close-on-exec; -1 + errno.
   static func accept(_ listener: Int32) -> Int32 { UnixSocket.accept(listener) }
 
-  static func connect(path: String, what: String, type: Int32 = Int32(SOCK_STREAM.rawValue)) throws(RuntimeError) -> Int32 {
+  static func connect(path: String, what: String, type: Int32 = Int32(SOCK_STREAM.rawValue)) throws(RuntimeError)
+    -> Int32
+  {
     let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
     if fd < 0 { throw RuntimeError(SystemError("socket")) }
     var rc: Int32
@@ -47,7 +49,10 @@ enum ExecSocket {
     var addr = sockaddr_un()
     addr.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(effective.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { errno = ENAMETOOLONG; return -1 }
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+      errno = ENAMETOOLONG
+      return -1
+    }
     withUnsafeMutableBytes(of: &addr.sun_path) { raw in
       raw.copyBytes(from: bytes)
       raw[bytes.count] = 0

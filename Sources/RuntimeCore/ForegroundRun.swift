@@ -5,8 +5,10 @@ import OCISpec
 /// `run` after create: release the init, then (unless detached) forward signals to it,
 /// wait for it, delete the container and return its exit status (128+N for signal N).
 public enum ForegroundRun {
-  public static func run(_ container: consuming CreatedContainer, ops: ContainerOps, detach: Bool, keep: Bool,
-                         console: ConsoleProxy? = nil)
+  public static func run(
+    _ container: consuming CreatedContainer, ops: ContainerOps, detach: Bool, keep: Bool,
+    console: ConsoleProxy? = nil
+  )
     throws(RuntimeError) -> (exitCode: Int32, warnings: [String])
   {
     let record = container.record
@@ -42,7 +44,9 @@ public enum ForegroundRun {
     let status = forwardSignalsUntilExit(pid: record.pid, pidfd: pidfd, console: console)
     close(pidfd)
     if !keep {
-      do { warnings += try ops.delete(record.id, force: true, onlyInit: (record.pid, record.initStartTime)) } catch { warnings.append(error.description) }
+      do { warnings += try ops.delete(record.id, force: true, onlyInit: (record.pid, record.initStartTime)) } catch {
+        warnings.append(error.description)
+      }
     }
     return (status, warnings)
   }
@@ -51,24 +55,36 @@ public enum ForegroundRun {
   /// terminal to ours.
   static func forwardSignalsUntilExit(pid: Int32, pidfd: Int32, console: ConsoleProxy? = nil) -> Int32 {
     let sfd = ForwardedSignals.signalFD()
-    var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)]
+    var fds = [
+      pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: sfd, events: Int16(POLLIN), revents: 0),
+    ]
     var consoleOpen = console != nil
     for fd in console?.pollable ?? [] { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
     loop: while true {
       let r = poll(&fds, nfds_t(fds.count), -1)
-      if r < 0 { if errno == EINTR { continue }; break }
+      if r < 0 {
+        if errno == EINTR { continue }
+        break
+      }
       if fds[0].revents != 0 { break }
       if sfd >= 0 && fds[1].revents != 0 {
         while true {
           let sig = ForwardedSignals.next(sfd)
           if sig <= 0 { break }
-          if sig == SIGWINCH, let console { console.resize(); continue }
+          if sig == SIGWINCH, let console {
+            console.resize()
+            continue
+          }
           if sig != SIGCHLD { PidFD.send(sig, to: pidfd) }  // fails only once it exited: the poll sees that
         }
       }
       if consoleOpen, let console {
         for i in 2..<fds.count where fds[i].revents != 0 {
-          if !console.pump(fds[i].fd) { consoleOpen = false; fds.removeSubrange(2...); continue loop }
+          if !console.pump(fds[i].fd) {
+            consoleOpen = false
+            fds.removeSubrange(2...)
+            continue loop
+          }
           if fds[i].fd == 0 && fds[i].revents & Int16(POLLHUP) != 0 { fds[i].fd = -1 }
         }
       }

@@ -27,8 +27,9 @@ enum HookRunner {
     let outcome: Spawn.Outcome
     do {
       let env = hook.env ?? inherited ?? Spawn.currentEnvironment()
-      outcome = try Spawn.run(path: hook.path, args: hook.args, env: env, stdin: Array(state.utf8),
-                              timeoutSeconds: hook.timeout)
+      outcome = try Spawn.run(
+        path: hook.path, args: hook.args, env: env, stdin: Array(state.utf8),
+        timeoutSeconds: hook.timeout)
     } catch {
       throw RuntimeError("run hook \(label)", hook.path, reason: error.reason, errno: error.errno)
     }
@@ -39,7 +40,8 @@ enum HookRunner {
     case .signaled(let sig):
       throw RuntimeError("run hook \(label)", hook.path, reason: "killed by signal \(sig)", errno: ECHILD)
     case .timedOut:
-      throw RuntimeError("run hook \(label)", hook.path, reason: "timed out after \(hook.timeout ?? 0) s", errno: ETIMEDOUT)
+      throw RuntimeError(
+        "run hook \(label)", hook.path, reason: "timed out after \(hook.timeout ?? 0) s", errno: ETIMEDOUT)
     }
   }
 }

@@ -26,7 +26,9 @@ public struct LiveHost: HostFacts {
   public init() {}
 
   public var cgroupHost: CgroupHost { CgroupHost.current() }
-  public var apparmorEnabled: Bool { (Files.readIfPresent("/sys/module/apparmor/parameters/enabled") ?? "").hasPrefix("Y") }
+  public var apparmorEnabled: Bool {
+    (Files.readIfPresent("/sys/module/apparmor/parameters/enabled") ?? "").hasPrefix("Y")
+  }
   public var selinuxEnabled: Bool { Files.exists("/sys/fs/selinux/enforce") }
   public var lastCapability: Int32 { CapabilityPlan.hostLastCapability }
   public func inBoundingSet(_ number: Int32) -> Bool { CapabilityPlan.inHostBoundingSet(number) }

@@ -7,8 +7,8 @@ import OCISpec
 enum InitStage {
   /// How the init learns that `start` was called.
   enum StartSignal {
-    case listening(Int32)   // create: accept one connection on <state>/exec.sock
-    case channel            // run: "s" on the sync channel
+    case listening(Int32)  // create: accept one connection on <state>/exec.sock
+    case channel  // run: "s" on the sync channel
   }
 
   struct Descriptors {
@@ -75,9 +75,10 @@ enum InitStage {
     if plan.hasCreateHooks {
       sync.send(.runCreateHooks)
       try sync.expect(.createHooksDone)
-      try HookRunner.run(plan.hooks.createContainer, kind: "createContainer",
-                         state: StateJSON.render(plan: plan, status: .created, pid: context.statePid),
-                         inherited: plan.process.env)
+      try HookRunner.run(
+        plan.hooks.createContainer, kind: "createContainer",
+        state: StateJSON.render(plan: plan, status: .created, pid: context.statePid),
+        inherited: plan.process.env)
     }
     try RootfsSetup.pivot(plan, context)
     try RootfsSetup.reopenDevNull(plan, context)
@@ -94,8 +95,9 @@ enum InitStage {
       try ProcessSetup.enterOwnSession(context)
     }
     let executable = try ProcessSetup.resolveExecutable(plan.process, context)
-    let prepared = ProcessSetup.PreparedExec(path: executable, args: plan.process.args,
-                                             env: ProcessSetup.environment(plan.process, context))
+    let prepared = ProcessSetup.PreparedExec(
+      path: executable, args: plan.process.args,
+      env: ProcessSetup.environment(plan.process, context))
     try ProcessSetup.applyLimits(plan.process, context)
     var ownFds = [sync.fd, context.listenerSocket]
     if case .listening(let fd) = fds.start { ownFds.append(fd) }
@@ -113,9 +115,10 @@ enum InitStage {
       // between the filter and execve.)
       try ProcessSetup.applyIdentity(plan.process, context)
       if !plan.hooks.startContainer.isEmpty {
-        try HookRunner.run(plan.hooks.startContainer, kind: "startContainer",
-                           state: StateJSON.render(plan: plan, status: .running, pid: context.statePid),
-                           inherited: ProcessSetup.environment(plan.process, context))
+        try HookRunner.run(
+          plan.hooks.startContainer, kind: "startContainer",
+          state: StateJSON.render(plan: plan, status: .running, pid: context.statePid),
+          inherited: ProcessSetup.environment(plan.process, context))
       }
     } catch InitAbort.parentGone {
       throw InitAbort.parentGone
@@ -143,7 +146,10 @@ enum InitStage {
       _ = ExecutableImage.releaseCleanPages()
       while true {
         let connection = ExecSocket.accept(listener)
-        if connection < 0 { if errno == EINTR { continue }; throw InitAbort.parentGone }
+        if connection < 0 {
+          if errno == EINTR { continue }
+          throw InitAbort.parentGone
+        }
         let channel = SyncChannel(fd: connection)
         if let message = channel.receive(), message.kind == .start {
           close(listener)

@@ -28,7 +28,8 @@ enum InputChecks {
       if let caps = process.capabilities {
         try caps.forEachSet { (name, list) throws(RuntimeError) in
           if list.count > maxCapabilityNames {
-            throw fail("process.capabilities.\(name)", "\(list.count) names, at most \(maxCapabilityNames) are accepted")
+            throw fail(
+              "process.capabilities.\(name)", "\(list.count) names, at most \(maxCapabilityNames) are accepted")
           }
         }
       }
@@ -41,7 +42,9 @@ enum InputChecks {
       if let source = mount.source { try noNUL(source, "mounts[\(i)].source") }
       // 1.0.x: the destination MUST be absolute; 1.1 relaxed it (runc accepts it with a warning).
       if strictVersion && !mount.destination.hasPrefix("/") {
-        throw fail("mounts[\(i)].destination", "\"\(mount.destination)\" is not absolute (required by ociVersion \(spec.ociVersion))")
+        throw fail(
+          "mounts[\(i)].destination",
+          "\"\(mount.destination)\" is not absolute (required by ociVersion \(spec.ociVersion))")
       }
       try staysInRoot(mount.destination, "mounts[\(i)].destination")
     }
@@ -53,7 +56,9 @@ enum InputChecks {
       }
     }
     for (i, path) in (spec.linux?.maskedPaths ?? []).enumerated() { try staysInRoot(path, "linux.maskedPaths[\(i)]") }
-    for (i, path) in (spec.linux?.readonlyPaths ?? []).enumerated() { try staysInRoot(path, "linux.readonlyPaths[\(i)]") }
+    for (i, path) in (spec.linux?.readonlyPaths ?? []).enumerated() {
+      try staysInRoot(path, "linux.readonlyPaths[\(i)]")
+    }
     try SysctlPolicy.check(spec)
   }
 

@@ -9,13 +9,13 @@ import Seccomp
 /// The child only applies it: it never reads the spec again.
 public struct LaunchPlan: Sendable {
   public struct MountStep: Sendable {
-    public var source: String?          // host path for binds (absolute), else the fs source
-    public var destination: String      // absolute inside the rootfs
+    public var source: String?  // host path for binds (absolute), else the fs source
+    public var destination: String  // absolute inside the rootfs
     public var type: String?
     public var flags: UInt
     public var data: String?
     public var propagation: [UInt]
-    public var remountFlags: UInt?      // bind mounts with ro/nosuid/...: a second, remount step
+    public var remountFlags: UInt?  // bind mounts with ro/nosuid/...: a second, remount step
     public var recursiveAttributes: UInt = 0  // MOUNT_ATTR_* of rro, rnosuid, …: mount_setattr(AT_RECURSIVE)
     public var idmap: IDMap?
     /// A bind source opened by the launcher before the clone (open_tree, with the runtime's
@@ -37,7 +37,7 @@ public struct LaunchPlan: Sendable {
 
   public struct DeviceNode: Sendable {
     public var path: String
-    public var type: Character          // c, b, u, p
+    public var type: Character  // c, b, u, p
     public var major: UInt32
     public var minor: UInt32
     public var mode: UInt32
@@ -64,8 +64,8 @@ public struct LaunchPlan: Sendable {
     public var link: String
   }
 
-  public var joinInChild: [NamespaceJoin] = []     // user first
-  public var joinInParent: [NamespaceJoin] = []    // pid, time: they affect children
+  public var joinInChild: [NamespaceJoin] = []  // user first
+  public var joinInParent: [NamespaceJoin] = []  // pid, time: they affect children
   public var newUserNamespace = false
   public var newMountNamespace = false
   /// linux.namespaces gives a mount namespace by path: the rootfs is set up inside it (runc, crun).

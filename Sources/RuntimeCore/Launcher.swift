@@ -17,16 +17,22 @@ public struct CreatedContainer: ~Copyable {
 public enum Launcher {
   public enum Mode: Sendable { case create, run }
 
-  public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError) -> CreatedContainer {
+  public static func create(spec: Spec, options: LaunchOptions, store: StateStore, mode: Mode) throws(RuntimeError)
+    -> CreatedContainer
+  {
     let plan = try Planner.plan(spec: spec, options: options, host: LiveHost())
-    DebugTrace.step("create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))")
+    DebugTrace.step(
+      "create \(options.id): planned (\(plan.mounts.count) mounts, clone flags 0x\(String(plan.cloneFlags, radix: 16)))"
+    )
     if !Files.isDirectory(plan.rootfs) {
-      throw RuntimeError("create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
+      throw RuntimeError(
+        "create container \(options.id): rootfs", plan.rootfs, reason: SystemError.describe(ENOENT), errno: ENOENT)
     }
     let lock = try store.create(options.id)
     var cleanup = Cleanup(store: store, id: options.id)
     do {
-      let container = try launch(plan, options: options, store: store, mode: mode, stateLock: lock.fd, cleanup: &cleanup)
+      let container = try launch(
+        plan, options: options, store: store, mode: mode, stateLock: lock.fd, cleanup: &cleanup)
       _ = consume lock
       return container
     } catch {
@@ -54,8 +60,10 @@ public enum Launcher {
     }
   }
 
-  static func launch(_ plan: LaunchPlan, options: LaunchOptions, store: StateStore, mode: Mode, stateLock: Int32,
-                     cleanup: inout Cleanup) throws(RuntimeError) -> CreatedContainer {
+  static func launch(
+    _ plan: LaunchPlan, options: LaunchOptions, store: StateStore, mode: Mode, stateLock: Int32,
+    cleanup: inout Cleanup
+  ) throws(RuntimeError) -> CreatedContainer {
     var plan = plan
     var treeFDs: [Int32] = []
     defer { for fd in treeFDs { close(fd) } }
@@ -87,7 +95,9 @@ public enum Launcher {
       try store.save(provisional)
     }
     try refuseFrozen(cgroup, id: plan.id, made: cleanup.cgroupCreated)
-    do { try cgroup?.grantRealtimeBudget(plan.cgroupLimits.cpuRealtimeRuntime, toCreated: cleanup.cgroupCreated) } catch { throw RuntimeError(error) }
+    do {
+      try cgroup?.grantRealtimeBudget(plan.cgroupLimits.cpuRealtimeRuntime, toCreated: cleanup.cgroupCreated)
+    } catch { throw RuntimeError(error) }
     // A cgroup this create made holds no process yet: only one that existed is read.
     if let cgroup, !cgroup.directories.allSatisfy(cleanup.cgroupCreated.contains), case let busy = cgroup.pids(),
       !busy.isEmpty
@@ -100,8 +110,9 @@ public enum Launcher {
     var listener: Int32 = -1
     if mode == .create { listener = try ExecSocket.listen(stateDir: options.stateDir) }
     defer { if listener >= 0 { close(listener) } }
-    let console = try ChildLauncher.consoleEnd(terminal: plan.process.terminal, socketPath: options.consoleSocket,
-                                               channel: options.consoleChannel)
+    let console = try ChildLauncher.consoleEnd(
+      terminal: plan.process.terminal, socketPath: options.consoleSocket,
+      channel: options.consoleChannel)
     defer { if console >= 0 { close(console) } }
     let channels = try ChildLauncher.syncPair()
 
@@ -115,8 +126,12 @@ public enum Launcher {
     if let offsets = plan.timeOffsets {
       // Offsets can only be set before any process enters the namespace: unshare it
       // for our children, write them, then clone into it.
-      if LinuxNamespace.unshare(Int32(LinuxNamespace.time.cloneFlag)) != 0 { throw RuntimeError(SystemError("unshare time namespace")) }
-      do { try Files.writeExisting("/proc/self/timens_offsets", offsets) } catch { throw RuntimeError(error, context: "set time offsets") }
+      if LinuxNamespace.unshare(Int32(LinuxNamespace.time.cloneFlag)) != 0 {
+        throw RuntimeError(SystemError("unshare time namespace"))
+      }
+      do { try Files.writeExisting("/proc/self/timens_offsets", offsets) } catch {
+        throw RuntimeError(error, context: "set time offsets")
+      }
       flags &= ~LinuxNamespace.time.cloneFlag
     }
     let cgroupNamespace = flags & LinuxNamespace.cgroup.cloneFlag != 0
@@ -132,8 +147,10 @@ public enum Launcher {
     if let unified = cgroup?.unifiedDirectory, plan.systemdUnit == nil {
       cgroupFD = Files.open(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
-    var kind = InitLaunch(plan: plan, record: provisional, store: store, mode: mode, pidFile: options.pidFile,
-                          cgroupNamespace: cgroupNamespace, waitForParent: waitForParent, listener: listener, stateLock: stateLock, cleanup: cleanup)
+    var kind = InitLaunch(
+      plan: plan, record: provisional, store: store, mode: mode, pidFile: options.pidFile,
+      cgroupNamespace: cgroupNamespace, waitForParent: waitForParent, listener: listener, stateLock: stateLock,
+      cleanup: cleanup)
     // What the launch did to undo on failure (the cgroups of a systemd unit, the pid file) comes back either way.
     defer { cleanup = kind.cleanup }
     let child = try ChildLauncher.launch(&kind, flags: flags, cgroupFD: cgroupFD, channels: channels, console: console)
@@ -167,9 +184,12 @@ struct InitLaunch: ChildKind {
   var reaping: ChildProcess.Reaping { .thawingThenWaiting(cgroup) }
 
   func runChild(sync: SyncChannel, console: Int32) -> Never {
-    InitStage.run(plan, .init(sync: sync, start: mode == .create ? .listening(listener) : .channel,
-                              consoleSocket: console, waitForParent: waitForParent,
-                              unshareCgroupNamespace: cgroupNamespace, stateLock: stateLock))
+    InitStage.run(
+      plan,
+      .init(
+        sync: sync, start: mode == .create ? .listening(listener) : .channel,
+        consoleSocket: console, waitForParent: waitForParent,
+        unshareCgroupNamespace: cgroupNamespace, stateLock: stateLock))
   }
 
   mutating func handshake(_ child: ChildProcess) throws(RuntimeError) {
@@ -180,8 +200,9 @@ struct InitLaunch: ChildKind {
     DebugTrace.step("create \(plan.id): init cloned, pid \(pid)")
     // The child mounts while we write its cgroups (the v1 attach may wait for an RCU grace period).
     if let unit = plan.systemdUnit, let cgroup {
-      try SystemdPlacement.place(pid: pid, unit: unit, cgroup: cgroup, plan: &plan, record: &record, store: store,
-                                 cleanup: &cleanup)
+      try SystemdPlacement.place(
+        pid: pid, unit: unit, cgroup: cgroup, plan: &plan, record: &record, store: store,
+        cleanup: &cleanup)
     } else {
       do { try cgroup?.attach(pid: pid, placedInUnified: child.placedInUnified) } catch { throw RuntimeError(error) }
     }
@@ -235,7 +256,8 @@ extension Launcher {
   /// would wait for it forever.
   static func refuseFrozen(_ cgroup: CgroupSet?, id: String, made: [String]) throws(RuntimeError) {
     if let frozen = cgroup?.frozenDirectory(made: made) {
-      throw RuntimeError("create container \(id): cgroup", frozen, reason: "container's cgroup unexpectedly frozen", errno: EBUSY)
+      throw RuntimeError(
+        "create container \(id): cgroup", frozen, reason: "container's cgroup unexpectedly frozen", errno: EBUSY)
     }
   }
 }

@@ -19,13 +19,15 @@ enum ListenerHandoff {
   {
     while true {
       if signalFD >= 0, let signal = waitReadable(channel.fd, signalFD: signalFD) {
-        throw RuntimeError("wait for the container process to start", reason: "interrupted by signal \(signal)", errno: EINTR)
+        throw RuntimeError(
+          "wait for the container process to start", reason: "interrupted by signal \(signal)", errno: EINTR)
       }
       guard let message = channel.receive() else { return nil }
       guard message.kind == .seccompListener else { return message }
       do { try SeccompNotify.forward(message.payload, from: pidfd) } catch {
-        throw RuntimeError("send the seccomp listener to the agent (linux.seccomp.listenerPath)",
-                           reason: error.description, errno: error.errno)
+        throw RuntimeError(
+          "send the seccomp listener to the agent (linux.seccomp.listenerPath)",
+          reason: error.description, errno: error.errno)
       }
       channel.send(.seccompListenerSent)
     }
@@ -33,7 +35,9 @@ enum ListenerHandoff {
 
   /// Waits until `fd` is readable (nil) or a signal that ends the wait arrives (its number).
   private static func waitReadable(_ fd: Int32, signalFD: Int32) -> Int32? {
-    var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
+    var fds = [
+      pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
+    ]
     while true {
       if poll(&fds, 2, -1) < 0 {
         if errno == EINTR { continue }

@@ -36,7 +36,8 @@ public struct LaunchOptions: Sendable {
 /// Spec + options + host facts → LaunchPlan, runc's specconv step. It reads the host only
 /// through `host` (PlannerTests give their own), and the seccomp cache of the options.
 public enum Planner {
-  public static func plan<H: HostFacts>(spec: Spec, options: LaunchOptions, host: H) throws(RuntimeError) -> LaunchPlan {
+  public static func plan<H: HostFacts>(spec: Spec, options: LaunchOptions, host: H) throws(RuntimeError) -> LaunchPlan
+  {
     guard let process = spec.process else {
       throw RuntimeError("plan", "config.json", reason: "process: a container needs a process to run", errno: EINVAL)
     }
@@ -50,9 +51,10 @@ public enum Planner {
     var plan = LaunchPlan(
       id: options.id, bundle: options.bundle, rootfs: Paths.absolute(root.path, base: options.bundle),
       stateDir: options.stateDir, rootfsPropagation: UInt(MS_SLAVE) | UInt(MS_REC),
-      process: try ProcessPlanner.plan(process, hasConsole: options.consoleSocket != nil || options.consoleChannel >= 0,
-                                        preserveFds: options.preserveFds, personality: spec.linux?.personality,
-                                        host: host),
+      process: try ProcessPlanner.plan(
+        process, hasConsole: options.consoleSocket != nil || options.consoleChannel >= 0,
+        preserveFds: options.preserveFds, personality: spec.linux?.personality,
+        host: host),
       hooks: spec.hooks ?? Hooks(), annotations: spec.annotations, ociVersion: spec.ociVersion)
     plan.warnings = spec.warnings
     plan.rootReadonly = root.readonly
@@ -66,7 +68,8 @@ public enum Planner {
     if plan.sharesMountNamespace { try refuseHostMountChanges(root: root, linux: linux) }
     if let propagation = linux?.rootfsPropagation {
       guard let flags = Mounts.propagation(propagation) else {
-        throw RuntimeError("plan", "config.json", reason: "linux.rootfsPropagation: unknown value \"\(propagation)\"", errno: EINVAL)
+        throw RuntimeError(
+          "plan", "config.json", reason: "linux.rootfsPropagation: unknown value \"\(propagation)\"", errno: EINVAL)
       }
       plan.rootfsPropagation = flags
       plan.applyRootPropagationAfterPivot = flags
@@ -82,8 +85,12 @@ public enum Planner {
     plan.sysctl = linux?.sysctl ?? []
 
     // Spec 1.0.x: an unknown capability MUST be an error; from 1.1 it is a warning.
-    if spec.ociVersion.hasPrefix("1.0"), let unknown = plan.process.capabilities?.warnings.first(where: { $0.contains("unknown capability") }) {
-      throw RuntimeError("plan", "config.json", reason: unknown.replacingIgnored + " (an error under ociVersion \(spec.ociVersion))", errno: EINVAL)
+    if spec.ociVersion.hasPrefix("1.0"),
+      let unknown = plan.process.capabilities?.warnings.first(where: { $0.contains("unknown capability") })
+    {
+      throw RuntimeError(
+        "plan", "config.json", reason: unknown.replacingIgnored + " (an error under ociVersion \(spec.ociVersion))",
+        errno: EINVAL)
     }
     // Each warning once: the spec parser already named unknown capabilities it knows nothing of.
     plan.warnings += (plan.process.capabilities?.warnings ?? []).filter { warning in
@@ -93,36 +100,54 @@ public enum Planner {
     }
     plan.warnings += try ProcessPlanner.addSeccomp(
       linux?.seccomp, to: &plan.process, cacheDirectory: options.seccompCacheDirectory,
-      state: ContainerState(ociVersion: plan.ociVersion, id: plan.id, status: .creating, pid: 0, bundle: plan.bundle,
-                            annotations: plan.annotations))
+      state: ContainerState(
+        ociVersion: plan.ociVersion, id: plan.id, status: .creating, pid: 0, bundle: plan.bundle,
+        annotations: plan.annotations))
     // An unprivileged parent may write gid_map only once setgroups is denied (user_namespaces(7)).
     plan.denySetgroups = options.rootless && plan.newUserNamespace
     plan.process.setgroupsAllowed = !plan.newUserNamespace || (plan.gidMap != nil && !plan.denySetgroups)
 
     let cgroupPath = linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/hull/\(options.id)"
     if options.systemdCgroup {
-      do { plan.systemdUnit = try SystemdUnit.parse(linux?.cgroupsPath ?? "", id: options.id, user: options.rootless) } catch {
+      do {
+        plan.systemdUnit = try SystemdUnit.parse(linux?.cgroupsPath ?? "", id: options.id, user: options.rootless)
+      } catch {
         throw RuntimeError("plan", "config.json", reason: error.description, errno: error.errno)
       }
       if options.rootless && host.cgroupHost.mode != .unified {
-        throw RuntimeError("plan", reason: "--systemd-cgroup as an unprivileged user needs cgroup v2: a user's manager is delegated no cgroup v1 hierarchy (this host is \(host.cgroupHost.mode.rawValue))", errno: ENOTSUP)
+        throw RuntimeError(
+          "plan",
+          reason:
+            "--systemd-cgroup as an unprivileged user needs cgroup v2: a user's manager is delegated no cgroup v1 hierarchy (this host is \(host.cgroupHost.mode.rawValue))",
+          errno: ENOTSUP)
       }
     } else if cgroupPath.contains(":") {
-      throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" is in systemd form (slice:prefix:name): use --systemd-cgroup", errno: EINVAL)
+      throw RuntimeError(
+        "plan", "config.json",
+        reason: "linux.cgroupsPath \"\(cgroupPath)\" is in systemd form (slice:prefix:name): use --systemd-cgroup",
+        errno: EINVAL)
     }
     if cgroupPath.split(separator: "/").contains("..") {
-      throw RuntimeError("plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" must not contain \"..\"", errno: EINVAL)
+      throw RuntimeError(
+        "plan", "config.json", reason: "linux.cgroupsPath \"\(cgroupPath)\" must not contain \"..\"", errno: EINVAL)
     }
     let cgroupHost = host.cgroupHost
     // A user manager's unit: the path is completed below the manager's cgroup at launch.
-    plan.cgroup = plan.systemdUnit.map { CgroupSet(host: cgroupHost, path: $0.path, manager: .systemd(unit: $0.name, user: $0.user)) }
+    plan.cgroup =
+      plan.systemdUnit.map {
+        CgroupSet(host: cgroupHost, path: $0.path, manager: .systemd(unit: $0.name, user: $0.user))
+      }
       ?? CgroupSet(host: cgroupHost, path: cgroupPath)
     // Rootless: the container cannot mknod a host device, and the device cgroup is root's (as runc).
-    plan.cgroupLimits = try CgroupPlanner.limits(from: linux?.resources, devicePolicy: !options.rootless,
-                                                 warnings: &plan.warnings)
+    plan.cgroupLimits = try CgroupPlanner.limits(
+      from: linux?.resources, devicePolicy: !options.rootless,
+      warnings: &plan.warnings)
     if plan.cgroupLimits.memoryKernelTCP != nil,
-       !host.exists((cgroupHost.hierarchy(for: "memory")?.mountPoint ?? "/nonexistent") + "/memory.kmem.tcp.limit_in_bytes") {
-      plan.warnings.append("linux.resources.memory.kernelTCP: ignored (no cgroup v1 memory.kmem.tcp.limit_in_bytes on this host)")
+      !host.exists(
+        (cgroupHost.hierarchy(for: "memory")?.mountPoint ?? "/nonexistent") + "/memory.kmem.tcp.limit_in_bytes")
+    {
+      plan.warnings.append(
+        "linux.resources.memory.kernelTCP: ignored (no cgroup v1 memory.kmem.tcp.limit_in_bytes on this host)")
       plan.cgroupLimits.memoryKernelTCP = nil
     }
     plan.cgroupOptional = options.rootless && plan.systemdUnit == nil && plan.cgroupLimits == CgroupLimits()
@@ -149,7 +174,9 @@ public enum Planner {
       plan.uidMap = idMapText(linux?.uidMappings ?? [])
       plan.gidMap = idMapText(linux?.gidMappings ?? [])
       if plan.uidMap!.isEmpty || plan.gidMap!.isEmpty {
-        throw RuntimeError("plan", "config.json", reason: "linux.uidMappings/gidMappings: a new user namespace needs mappings", errno: EINVAL)
+        throw RuntimeError(
+          "plan", "config.json", reason: "linux.uidMappings/gidMappings: a new user namespace needs mappings",
+          errno: EINVAL)
       }
     }
     if let offsets = linux?.timeOffsets {
@@ -158,7 +185,8 @@ public enum Planner {
       if let b = offsets.boottime { text += "boottime \(b.secs) \(b.nanosecs)\n" }
       if !text.isEmpty {
         guard plan.cloneFlags & LinuxNamespace.time.cloneFlag != 0 else {
-          throw RuntimeError("plan", "config.json", reason: "linux.timeOffsets needs a new time namespace", errno: EINVAL)
+          throw RuntimeError(
+            "plan", "config.json", reason: "linux.timeOffsets needs a new time namespace", errno: EINVAL)
         }
         plan.timeOffsets = text
       }
@@ -185,7 +213,8 @@ public enum Planner {
       source: source, destination: Paths.clean(destination), type: isBind ? nil : mount.type,
       flags: isBind ? options.flags & (UInt(MS_BIND) | UInt(MS_REC)) : options.flags,
       data: dataOptions(options.data), propagation: options.propagation,
-      remountFlags: remount, recursiveAttributes: options.recursiveSet, targetIsFile: targetIsFile, isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
+      remountFlags: remount, recursiveAttributes: options.recursiveSet, targetIsFile: targetIsFile,
+      isCgroup: mount.type == "cgroup" || mount.type == "cgroup2")
     if !isBind, step.flags & UInt(MS_RDONLY) != 0, mount.type == "tmpfs" || step.destination == "/dev" {
       step.flags &= ~UInt(MS_RDONLY)
       step.readonlyAfterSetup = true
@@ -201,17 +230,25 @@ public enum Planner {
 
   /// `idmap`/`ridmap` options or mount mappings; without mappings of its own the mount
   /// uses the container's user namespace mappings (runtime-spec 1.2).
-  static func planIDMap(_ mount: Mount, index: Int, linux: Linux?, isBind: Bool) throws(RuntimeError) -> LaunchPlan.IDMap? {
+  static func planIDMap(_ mount: Mount, index: Int, linux: Linux?, isBind: Bool) throws(RuntimeError) -> LaunchPlan
+    .IDMap?
+  {
     let recursive = mount.options.contains("ridmap")
-    let requested = recursive || mount.options.contains("idmap") || !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty
+    let requested =
+      recursive || mount.options.contains("idmap") || !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty
     guard requested else { return nil }
     guard isBind else {
-      throw RuntimeError("plan", "config.json", reason: "mounts[\(index)]: idmapped mounts are supported for bind mounts only", errno: EINVAL)
+      throw RuntimeError(
+        "plan", "config.json", reason: "mounts[\(index)]: idmapped mounts are supported for bind mounts only",
+        errno: EINVAL)
     }
     let uids = mount.uidMappings.isEmpty ? linux?.uidMappings ?? [] : mount.uidMappings
     let gids = mount.gidMappings.isEmpty ? linux?.gidMappings ?? [] : mount.gidMappings
     guard !uids.isEmpty, !gids.isEmpty else {
-      throw RuntimeError("plan", "config.json", reason: "mounts[\(index)]: an idmapped mount needs uidMappings and gidMappings (on the mount or in linux)", errno: EINVAL)
+      throw RuntimeError(
+        "plan", "config.json",
+        reason: "mounts[\(index)]: an idmapped mount needs uidMappings and gidMappings (on the mount or in linux)",
+        errno: EINVAL)
     }
     return LaunchPlan.IDMap(uidMap: idMapText(uids), gidMap: idMapText(gids), recursive: recursive)
   }
@@ -227,7 +264,9 @@ public enum Planner {
       ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7),
       ("/dev/random", 1, 8), ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0),
     ]
-    var nodes = defaults.map { LaunchPlan.DeviceNode(path: $0.0, type: "c", major: $0.1, minor: $0.2, mode: 0o666, uid: 0, gid: 0) }
+    var nodes = defaults.map {
+      LaunchPlan.DeviceNode(path: $0.0, type: "c", major: $0.1, minor: $0.2, mode: 0o666, uid: 0, gid: 0)
+    }
     for device in linux?.devices ?? [] {
       let node = LaunchPlan.DeviceNode(
         path: device.path, type: Character(device.type), major: UInt32(truncatingIfNeeded: device.major ?? 0),
@@ -253,7 +292,11 @@ public enum Planner {
     if !(linux?.maskedPaths ?? []).isEmpty { fields.append("linux.maskedPaths") }
     if !(linux?.readonlyPaths ?? []).isEmpty { fields.append("linux.readonlyPaths") }
     if !fields.isEmpty {
-      throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")) need a mount namespace of the container's own (add {\"type\": \"mount\"} to linux.namespaces)", errno: EINVAL)
+      throw RuntimeError(
+        "plan", "config.json",
+        reason:
+          "\(fields.joined(separator: ", ")) need a mount namespace of the container's own (add {\"type\": \"mount\"} to linux.namespaces)",
+        errno: EINVAL)
     }
   }
 
@@ -262,9 +305,12 @@ public enum Planner {
   static func refuseUnsupported<H: HostFacts>(spec: Spec, host: H) throws(RuntimeError) {
     var fields: [String] = []
     if spec.linux?.intelRdt != nil { fields.append("linux.intelRdt") }
-    if let label = spec.linux?.mountLabel, !label.isEmpty, !host.selinuxEnabled { fields.append("linux.mountLabel (no SELinux on this host)") }
+    if let label = spec.linux?.mountLabel, !label.isEmpty, !host.selinuxEnabled {
+      fields.append("linux.mountLabel (no SELinux on this host)")
+    }
     if !fields.isEmpty {
-      throw RuntimeError("plan", "config.json", reason: "\(fields.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)
+      throw RuntimeError(
+        "plan", "config.json", reason: "\(fields.joined(separator: ", ")): not supported by hull yet", errno: ENOTSUP)
     }
   }
 }

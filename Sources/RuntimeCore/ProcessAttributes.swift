@@ -6,7 +6,8 @@ import OCISpec
 /// planned from the spec (names → numbers) and applied in the child.
 public struct ProcessAttributes: Sendable {
   public var personality: UInt?
-  public var scheduler: (policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64, period: UInt64)?
+  public var scheduler:
+    (policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64, period: UInt64)?
   public var ioPriority: (ioClass: Int32, level: Int32)?
   public var initialAffinity: [Int32]?
   public var finalAffinity: [Int32]?
@@ -17,44 +18,58 @@ public struct ProcessAttributes: Sendable {
 
   public init() {}
 
-  static let policies = ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"]
-  static let schedulerFlags = ["SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN",
-                               "SCHED_FLAG_KEEP_POLICY", "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
-                               "SCHED_FLAG_UTIL_CLAMP_MAX"]
+  static let policies = [
+    "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE",
+  ]
+  static let schedulerFlags = [
+    "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN",
+    "SCHED_FLAG_KEEP_POLICY", "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
+    "SCHED_FLAG_UTIL_CLAMP_MAX",
+  ]
   static let ioClasses = ["", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]  // index = class number
 
   public static func plan<H: HostFacts>(process: Process, personality: Personality?, host: H) throws(RuntimeError)
     -> ProcessAttributes
   {
     var attributes = ProcessAttributes()
-    if let profile = process.apparmorProfile, !profile.isEmpty, host.apparmorEnabled { attributes.apparmorProfile = profile }
+    if let profile = process.apparmorProfile, !profile.isEmpty, host.apparmorEnabled {
+      attributes.apparmorProfile = profile
+    }
     if let personality {
       // PER_LINUX = 0, PER_LINUX32 = 8; flags are not defined by the spec yet.
       attributes.personality = personality.domain == "LINUX32" ? 8 : 0
     }
     if let s = process.scheduler {
       guard let policy = policies.firstIndex(of: s.policy) else {
-        throw RuntimeError("plan", "config.json", reason: "process.scheduler.policy: unknown policy \"\(s.policy)\"", errno: EINVAL)
+        throw RuntimeError(
+          "plan", "config.json", reason: "process.scheduler.policy: unknown policy \"\(s.policy)\"", errno: EINVAL)
       }
       var flags: UInt64 = 0
       for flag in s.flags {
         guard let bit = schedulerFlags.firstIndex(of: flag) else {
-          throw RuntimeError("plan", "config.json", reason: "process.scheduler.flags: unknown flag \"\(flag)\"", errno: EINVAL)
+          throw RuntimeError(
+            "plan", "config.json", reason: "process.scheduler.flags: unknown flag \"\(flag)\"", errno: EINVAL)
         }
         flags |= 1 << UInt64(bit)
       }
-      attributes.scheduler = (UInt32(policy), s.nice ?? 0, UInt32(max(0, s.priority ?? 0)), flags,
-                              s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0)
+      attributes.scheduler = (
+        UInt32(policy), s.nice ?? 0, UInt32(max(0, s.priority ?? 0)), flags,
+        s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0
+      )
     }
     if let io = process.ioPriority {
       guard let ioClass = ioClasses.firstIndex(of: io.class).map(Int32.init), ioClass > 0 else {
-        throw RuntimeError("plan", "config.json", reason: "process.ioPriority.class: unknown class \"\(io.class)\"", errno: EINVAL)
+        throw RuntimeError(
+          "plan", "config.json", reason: "process.ioPriority.class: unknown class \"\(io.class)\"", errno: EINVAL)
       }
       attributes.ioPriority = (ioClass, io.priority)
     }
     if let affinity = process.execCPUAffinity {
-      attributes.initialAffinity = try affinity.initial.map { text throws(RuntimeError) in try cpuList(text, field: "initial") }
-      attributes.finalAffinity = try affinity.final.map { text throws(RuntimeError) in try cpuList(text, field: "final") }
+      attributes.initialAffinity = try affinity.initial.map { text throws(RuntimeError) in
+        try cpuList(text, field: "initial")
+      }
+      attributes.finalAffinity = try affinity.final.map { text throws(RuntimeError) in try cpuList(text, field: "final")
+      }
     }
     return attributes
   }
@@ -72,11 +87,13 @@ public struct ProcessAttributes: Sendable {
   static func planMemoryPolicy(_ policy: MemoryPolicy?) throws(RuntimeError) -> (mode: Int32, nodemask: [UInt])? {
     guard let policy else { return nil }
     guard var mode = memoryPolicyModes.first(where: { $0.name == policy.mode })?.mode else {
-      throw RuntimeError("plan", "config.json", reason: "linux.memoryPolicy.mode: unknown mode \"\(policy.mode)\"", errno: EINVAL)
+      throw RuntimeError(
+        "plan", "config.json", reason: "linux.memoryPolicy.mode: unknown mode \"\(policy.mode)\"", errno: EINVAL)
     }
     for flag in policy.flags {
       guard let bit = memoryPolicyFlags.first(where: { $0.name == flag })?.bit else {
-        throw RuntimeError("plan", "config.json", reason: "linux.memoryPolicy.flags: unknown flag \"\(flag)\"", errno: EINVAL)
+        throw RuntimeError(
+          "plan", "config.json", reason: "linux.memoryPolicy.flags: unknown flag \"\(flag)\"", errno: EINVAL)
       }
       mode |= bit
     }
@@ -97,7 +114,9 @@ public struct ProcessAttributes: Sendable {
     for part in text.split(separator: ",") {
       let bounds = part.split(separator: "-", maxSplits: 1).map { Int32(String($0.filter { $0 != " " })) }
       guard let low = bounds.first ?? nil, let high = bounds.count == 2 ? bounds[1] : low, low >= 0, low <= high else {
-        throw RuntimeError("plan", "config.json", reason: "\(what ?? "process.execCPUAffinity.\(field): invalid CPU list") \"\(text)\"", errno: EINVAL)
+        throw RuntimeError(
+          "plan", "config.json", reason: "\(what ?? "process.execCPUAffinity.\(field): invalid CPU list") \"\(text)\"",
+          errno: EINVAL)
       }
       cpus += Array(low...high)
     }
@@ -112,24 +131,30 @@ public struct ProcessAttributes: Sendable {
     }
     if let s = scheduler {
       _ = try check("sched_setattr", ProcessAttributes.policies[Int(s.policy)]) {
-        kernel.schedSetattr(policy: s.policy, nice: s.nice, priority: s.priority, flags: s.flags, runtime: s.runtime,
-                            deadline: s.deadline, period: s.period)
+        kernel.schedSetattr(
+          policy: s.policy, nice: s.nice, priority: s.priority, flags: s.flags, runtime: s.runtime,
+          deadline: s.deadline, period: s.period)
       }
     }
     if let io = ioPriority {
-      _ = try check("ioprio_set", "class \(io.ioClass) level \(io.level)") { kernel.ioprioSet(class: io.ioClass, level: io.level) }
+      _ = try check("ioprio_set", "class \(io.ioClass) level \(io.level)") {
+        kernel.ioprioSet(class: io.ioClass, level: io.level)
+      }
     }
     if let cpus = initialAffinity { try Self.setAffinity(cpus, label: "initial", kernel) }
     if let profile = apparmorProfile {
       // As runc: an "exec" transition, so the profile confines the user's program from its execve on and a
       // profile that is not loaded fails here, before start, instead of running the container unconfined.
-      let path = kernel.exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec"
+      let path =
+        kernel.exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec"
       if kernel.writeFile(path, "exec " + profile) != 0 {
         throw SystemError("apply process.apparmorProfile \"\(profile)\" through", path)
       }
     }
     if let policy = memoryPolicy {
-      _ = try check("set_mempolicy", "linux.memoryPolicy") { kernel.setMempolicy(policy.mode, nodemask: policy.nodemask) }
+      _ = try check("set_mempolicy", "linux.memoryPolicy") {
+        kernel.setMempolicy(policy.mode, nodemask: policy.nodemask)
+      }
     }
   }
 

@@ -45,7 +45,9 @@ enum ProcessSetup {
     // As runc: the terminal belongs to the process's user (its group stays devpts' gid, tty).
     if plan.uid != 0 { _ = try check("chown", name) { kernel.fchown(slave, plan.uid, gid_t.max) } }
     if let size = plan.consoleSize {
-      _ = try check("set the terminal size of", name) { kernel.setWindowSize(slave, rows: size.rows, columns: size.cols) }
+      _ = try check("set the terminal size of", name) {
+        kernel.setWindowSize(slave, rows: size.rows, columns: size.cols)
+      }
     }
     var payload = Array(name.utf8)
     payload.append(0)
@@ -121,7 +123,8 @@ enum ProcessSetup {
   /// InitContext.hostPid): the pid that hooks and the seccomp agent are given.
   static func recordHostPid<K>(_ context: inout InitContext<K>) throws {
     guard let text = context.kernel.readlink("/proc/self"), let pid = Int32(text), pid > 0 else {
-      throw SystemError("read the host pid of the container process from", "/proc/self", errno: errno == 0 ? EINVAL : errno)
+      throw SystemError(
+        "read the host pid of the container process from", "/proc/self", errno: errno == 0 ? EINVAL : errno)
     }
     context.hostPid = pid
   }
@@ -142,11 +145,14 @@ enum ProcessSetup {
       throw RuntimeError("exec", reason: "process.args is empty", errno: EINVAL)
     }
     if name.contains("/") {
-      if kernel.stat(name) == nil { throw RuntimeError("exec", reason: "\"\(name)\": stat \(name): \(SystemError.describe(errno))", errno: errno) }
+      if kernel.stat(name) == nil {
+        throw RuntimeError("exec", reason: "\"\(name)\": stat \(name): \(SystemError.describe(errno))", errno: errno)
+      }
       try requireInsideRoot(name, args0: name, context)
       return name
     }
-    let pathVar = plan.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+    let pathVar =
+      plan.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
       ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     for dir in pathVar.split(separator: ":", omittingEmptySubsequences: false) {
       let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
@@ -168,7 +174,10 @@ enum ProcessSetup {
   static func requireInsideRoot<K>(_ path: String, args0 name: String, _ context: InitContext<K>) throws {
     let kernel = context.kernel
     let plain = kernel.openNoMagicLinks(path, O_PATH | O_CLOEXEC)
-    if plain >= 0 { close(plain); return }
+    if plain >= 0 {
+      close(plain)
+      return
+    }
     let fd = kernel.open(path, O_PATH | O_CLOEXEC, 0)
     guard fd >= 0 else { return }  // gone since stat: execve reports it
     defer { close(fd) }
@@ -220,7 +229,9 @@ enum ProcessSetup {
     var fd: Int32 = 3
     while fd < 3 + plan.preserveFds {
       // --preserve-fds checked these are open (CreateOptions.preservedFds).
-      if !ownFds.contains(fd) { _ = try check("fcntl F_SETFD", "fd \(fd) (--preserve-fds)") { kernel.fcntl(fd, F_SETFD, 0) } }
+      if !ownFds.contains(fd) {
+        _ = try check("fcntl F_SETFD", "fd \(fd) (--preserve-fds)") { kernel.fcntl(fd, F_SETFD, 0) }
+      }
       fd += 1
     }
   }

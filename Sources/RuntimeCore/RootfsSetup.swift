@@ -79,15 +79,21 @@ enum RootfsSetup {
       best = (point, fields[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") })
     }
     if let best, best.shared {
-      try kernel.mount(source: nil, target: best.point, type: nil, flags: UInt(MS_PRIVATE), label: best.point + " (parent of the rootfs)")
+      try kernel.mount(
+        source: nil, target: best.point, type: nil, flags: UInt(MS_PRIVATE),
+        label: best.point + " (parent of the rootfs)")
     }
   }
 
   static func mount<K>(_ step: LaunchPlan.MountStep, root: RootfsPath<K>) throws {
     let kernel = root.kernel
-    if step.type == "proc" || step.type == "sysfs", let st = try root.lstat(step.destination), (st.st_mode & S_IFMT) != S_IFDIR {
+    if step.type == "proc" || step.type == "sysfs", let st = try root.lstat(step.destination),
+      (st.st_mode & S_IFMT) != S_IFDIR
+    {
       // As runc: a symlink here would put the host's procfs or sysfs wherever it points.
-      throw RuntimeError("mount \(step.type!) on", step.destination, reason: "must be mounted on an ordinary directory, not a symlink or file", errno: ENOTDIR)
+      throw RuntimeError(
+        "mount \(step.type!) on", step.destination,
+        reason: "must be mounted on an ordinary directory, not a symlink or file", errno: ENOTDIR)
     }
     let inheritedMode = step.type == "tmpfs" ? modeWithoutOption(step, root: root) : nil
     let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
@@ -97,10 +103,13 @@ enum RootfsSetup {
       // Opened (and idmapped) by the launcher on the host side: see BindSources.
       _ = try check("move_mount", step.destination) { kernel.moveMount(step.detachedTreeFD, onto: fd) }
     } else {
-      try kernel.mount(source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
-                       data: step.data, label: step.destination)
+      try kernel.mount(
+        source: step.source ?? step.type ?? "none", target: target, type: step.type, flags: step.flags,
+        data: step.data, label: step.destination)
     }
-    if inheritedMode == nil && step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 { return }
+    if inheritedMode == nil && step.remountFlags == nil && step.propagation.isEmpty && step.recursiveAttributes == 0 {
+      return
+    }
     // Re-open: the fd above still points below the new mount.
     let mounted = try root.open(step.destination, creating: nil)
     defer { close(mounted) }
@@ -109,8 +118,9 @@ enum RootfsSetup {
       _ = try check("chmod", step.destination) { kernel.chmod(mountedTarget, inheritedMode) }
     }
     if let extra = step.remountFlags {
-      try kernel.mount(source: nil, target: mountedTarget, type: nil,
-                       flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | extra, data: step.data, label: step.destination)
+      try kernel.mount(
+        source: nil, target: mountedTarget, type: nil,
+        flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | extra, data: step.data, label: step.destination)
     }
     for propagation in step.propagation {
       try kernel.mount(source: nil, target: mountedTarget, type: nil, flags: propagation, label: step.destination)
@@ -162,7 +172,8 @@ enum RootfsSetup {
         if node.detachedTreeFD >= 0 {
           _ = try check("move_mount", node.path) { kernel.moveMount(node.detachedTreeFD, onto: fd) }
         } else {
-          try kernel.mount(source: node.path, target: Paths.procSelfFD(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
+          try kernel.mount(
+            source: node.path, target: Paths.procSelfFD(fd), type: nil, flags: UInt(MS_BIND), label: node.path)
         }
         made.append(node.path)
         continue
@@ -243,7 +254,8 @@ enum RootfsSetup {
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ")
       guard fields.count > 6, fields[3] == "/", let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count,
-            fields[dash + 1] == "proc" || fields[dash + 1] == "sysfs" else { continue }
+        fields[dash + 1] == "proc" || fields[dash + 1] == "sysfs"
+      else { continue }
       let point = String(fields[4])
       if point == rootfs || point.hasPrefix(rootfs + "/") { continue }
       points.append(point)
@@ -285,7 +297,9 @@ enum RootfsSetup {
   static func finish<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
     let kernel = context.kernel
     for path in plan.maskedPaths {
-      guard let st = kernel.lstat(path) else { if errno == ENOENT { continue } else { throw SystemError("stat", path) } }
+      guard let st = kernel.lstat(path) else {
+        if errno == ENOENT { continue } else { throw SystemError("stat", path) }
+      }
       if (st.st_mode & S_IFMT) == S_IFDIR {
         try kernel.mount(source: "tmpfs", target: path, type: "tmpfs", flags: UInt(MS_RDONLY), label: path)
       } else {
@@ -300,8 +314,10 @@ enum RootfsSetup {
       try remountReadonly(path, kernel)
     }
     for step in plan.mounts where step.readonlyAfterSetup {
-      try kernel.mount(source: nil, target: step.destination, type: nil,
-                       flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | step.flags, data: step.data, label: step.destination + " (read-only)")
+      try kernel.mount(
+        source: nil, target: step.destination, type: nil,
+        flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | step.flags, data: step.data,
+        label: step.destination + " (read-only)")
     }
     if plan.rootReadonly { try remountReadonly("/", kernel) }
   }

@@ -1,7 +1,7 @@
+import Cgroups
 import Glibc
 import LinuxKit
 import OCISpec
-import Cgroups
 
 /// Every runtime failure: `<operation> <path>: <reason>`. The CLI prints it as
 /// `hull: <description>` and writes it to the JSON log when asked.
@@ -19,13 +19,15 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
   }
 
   public init(_ error: SystemError, context: String? = nil) {
-    self.init(context.map { "\($0): \(error.operation)" } ?? error.operation, error.path,
-              reason: error.reason, errno: error.errno)
+    self.init(
+      context.map { "\($0): \(error.operation)" } ?? error.operation, error.path,
+      reason: error.reason, errno: error.errno)
   }
 
   public init(_ error: CgroupError) {
-    self.init(error.operation, error.path, reason: error.detail ?? SystemError.describe(error.errno),
-              errno: error.errno)
+    self.init(
+      error.operation, error.path, reason: error.detail ?? SystemError.describe(error.errno),
+      errno: error.errno)
   }
 
   public init(_ error: SpecError, file: String) {

@@ -15,17 +15,20 @@ enum SeccompSetup {
   static func connectListener<K>(_ plan: ProcessPlan, _ context: inout InitContext<K>) throws {
     guard plan.seccomp?.usesNotify == true else { return }
     guard plan.listenerState != nil, let path = plan.seccompListenerPath else {
-      throw RuntimeError("plan", "linux.seccomp.listenerPath", reason: "SCMP_ACT_NOTIFY is used but no agent state or path was planned",
-                         errno: EINVAL)
+      throw RuntimeError(
+        "plan", "linux.seccomp.listenerPath", reason: "SCMP_ACT_NOTIFY is used but no agent state or path was planned",
+        errno: EINVAL)
     }
     do { try SeccompNotify.checkListenerPath(path) } catch {
-      throw RuntimeError("failed to connect with seccomp agent (linux.seccomp.listenerPath)", path, reason: error.reason,
-                         errno: error.errno)
+      throw RuntimeError(
+        "failed to connect with seccomp agent (linux.seccomp.listenerPath)", path, reason: error.reason,
+        errno: error.errno)
     }
     let socket = context.kernel.connectUnix(path)
     if socket < 0 {
-      throw RuntimeError("failed to connect with seccomp agent (linux.seccomp.listenerPath)", path,
-                         reason: SystemError.describe(errno), errno: errno)
+      throw RuntimeError(
+        "failed to connect with seccomp agent (linux.seccomp.listenerPath)", path,
+        reason: SystemError.describe(errno), errno: errno)
     }
     context.listenerSocket = socket
   }
@@ -40,14 +43,19 @@ enum SeccompSetup {
       // The plan asks for a listener: without a connection to the agent and a channel to the
       // parent, it could reach no one (create and run once lost it this way).
       guard var state = plan.listenerState, context.listenerSocket >= 0, context.listenerParent >= 0 else {
-        throw RuntimeError("send seccomp listener to", plan.seccompListenerPath ?? "linux.seccomp.listenerPath",
-                           reason: "no connection to the seccomp agent or to the runtime was set up", errno: EINVAL)
+        throw RuntimeError(
+          "send seccomp listener to", plan.seccompListenerPath ?? "linux.seccomp.listenerPath",
+          reason: "no connection to the seccomp agent or to the runtime was set up", errno: EINVAL)
       }
       state.pid = context.statePid
       do {
-        handoff = try SeccompNotify.handoffMessage(tag: SyncMessage.seccompListener.rawValue, socket: context.listenerSocket,
-                                                   stateJSON: state.json(), metadata: plan.seccompListenerMetadata)
-      } catch { throw RuntimeError("send seccomp listener to", plan.seccompListenerPath ?? "", reason: error.reason, errno: error.errno) }
+        handoff = try SeccompNotify.handoffMessage(
+          tag: SyncMessage.seccompListener.rawValue, socket: context.listenerSocket,
+          stateJSON: state.json(), metadata: plan.seccompListenerMetadata)
+      } catch {
+        throw RuntimeError(
+          "send seccomp listener to", plan.seccompListenerPath ?? "", reason: error.reason, errno: error.errno)
+      }
     }
     let listener: Int32
     do { listener = try program.load(using: kernel) } catch {
@@ -55,8 +63,9 @@ enum SeccompSetup {
     }
     guard program.usesNotify else { return }
     guard listener >= 0 else {
-      throw RuntimeError("seccomp(SECCOMP_SET_MODE_FILTER)", "linux.seccomp", reason: "no listener fd for SCMP_ACT_NOTIFY",
-                         errno: EPROTO)
+      throw RuntimeError(
+        "seccomp(SECCOMP_SET_MODE_FILTER)", "linux.seccomp", reason: "no listener fd for SCMP_ACT_NOTIFY",
+        errno: EPROTO)
     }
     // Our copies go once the parent holds its own (or if it failed: we then exit).
     defer {
@@ -68,6 +77,8 @@ enum SeccompSetup {
     var reply: UInt8 = 0
     let read = withUnsafeMutableBytes(of: &reply) { kernel.read(context.listenerParent, $0) }
     // The parent could not forward it and reports why.
-    guard written == handoff.count, read == 1, reply == SyncMessage.seccompListenerSent.rawValue else { throw InitAbort.parentGone }
+    guard written == handoff.count, read == 1, reply == SyncMessage.seccompListenerSent.rawValue else {
+      throw InitAbort.parentGone
+    }
   }
 }

@@ -37,7 +37,9 @@ public struct StateStore: Sendable {
       try Files.makeDirectories(root, mode: 0o711)
     } catch { throw RuntimeError(error, context: "create state root") }
     let dir = directory(id)
-    let temp = root + "/" + StateStore.creatingPrefix + String(getpid()) + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    let temp =
+      root + "/" + StateStore.creatingPrefix + String(getpid()) + "."
+      + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     if mkdir(temp, 0o711) != 0 { throw RuntimeError(SystemError("mkdir", temp), context: "create container") }
     let locked: Lock?
     do { locked = try self.lock(temp) } catch {
@@ -45,7 +47,9 @@ public struct StateStore: Sendable {
       throw error
     }
     guard var lock = locked else {
-      throw RuntimeError("create container \(id)", temp, reason: "the new state directory was replaced while being locked", errno: EAGAIN)
+      throw RuntimeError(
+        "create container \(id)", temp, reason: "the new state directory was replaced while being locked", errno: EAGAIN
+      )
     }
     do { try Files.renameNoReplace(temp, dir) } catch {
       rmdir(temp)
@@ -110,7 +114,8 @@ public struct StateStore: Sendable {
     var locked = stat()
     var current = stat()
     guard fstat(fd, &locked) == 0, lstat(dir, &current) == 0,
-          locked.st_dev == current.st_dev, locked.st_ino == current.st_ino else {
+      locked.st_dev == current.st_dev, locked.st_ino == current.st_ino
+    else {
       Glibc.close(fd)
       return nil
     }
@@ -150,10 +155,14 @@ public struct StateStore: Sendable {
     let path = directory(record.id) + "/state.json"
     let bytes = Array(record.json().utf8)
     if bytes.count > StateStore.stateSizeLimit {
-      throw RuntimeError("write state", path, reason: "\(bytes.count) bytes, more than the \(StateStore.stateSizeLimit) a state may have", errno: EFBIG)
+      throw RuntimeError(
+        "write state", path,
+        reason: "\(bytes.count) bytes, more than the \(StateStore.stateSizeLimit) a state may have", errno: EFBIG)
     }
     do {
-      if record.pid != 0 { try Files.writeAtomically(directory(record.id) + "/" + StateStore.essentialsName, record.essentials()) }
+      if record.pid != 0 {
+        try Files.writeAtomically(directory(record.id) + "/" + StateStore.essentialsName, record.essentials())
+      }
       try Files.writeAtomically(path, bytes)
     } catch {
       throw RuntimeError(error, context: "write state")
@@ -165,7 +174,9 @@ public struct StateStore: Sendable {
   /// What `delete --force` needs to kill and clean up a container whose state.json cannot
   /// be read (hand-edited, or damaged by another tool): the init and the cgroups.
   public func loadEssentials(_ id: String) -> ContainerRecord? {
-    guard let bytes = try? Files.read(directory(id) + "/" + StateStore.essentialsName, limit: 1 << 20) else { return nil }
+    guard let bytes = try? Files.read(directory(id) + "/" + StateStore.essentialsName, limit: 1 << 20) else {
+      return nil
+    }
     return ContainerRecord(id: id, essentials: bytes)
   }
 

@@ -22,16 +22,16 @@ import LinuxKit
 /// cgroup attach; then the same seccompListener exchange, ready right before execve, and an
 /// error if execve failed.
 enum SyncMessage: UInt8, Sendable {
-  case go = 0x47                   // "G"
-  case runCreateHooks = 0x68       // "h"
-  case createHooksDone = 0x48      // "H"
-  case ready = 0x72                // "r"
-  case error = 0x65                // "e": operation, path, errno, reason (see SyncChannel.sendError)
-  case stateSaved = 0x41           // "A"
-  case start = 0x73                // "s"
-  case seccompListener = 0x6e      // "n": see SeccompNotify.handoffMessage
+  case go = 0x47  // "G"
+  case runCreateHooks = 0x68  // "h"
+  case createHooksDone = 0x48  // "H"
+  case ready = 0x72  // "r"
+  case error = 0x65  // "e": operation, path, errno, reason (see SyncChannel.sendError)
+  case stateSaved = 0x41  // "A"
+  case start = 0x73  // "s"
+  case seccompListener = 0x6e  // "n": see SeccompNotify.handoffMessage
   case seccompListenerSent = 0x4e  // "N"
-  case lockReleased = 0x4c         // "L": exec's child closed its copy of the container's lock
+  case lockReleased = 0x4c  // "L": exec's child closed its copy of the container's lock
 }
 
 struct SyncChannel {
@@ -40,7 +40,9 @@ struct SyncChannel {
   /// Both ends, close-on-exec so the container's process never inherits them.
   static func pair() throws(SystemError) -> (parent: SyncChannel, child: SyncChannel) {
     var fds: [Int32] = [-1, -1]
-    _ = try check("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+    _ = try check("socketpair") {
+      socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+    }
     return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
   }
 
@@ -95,7 +97,9 @@ struct SyncChannel {
   func sendError(_ error: RuntimeError) {
     // One message must fit the socket's buffer: cut fields that carry config values (a
     // 300 kB hostname once made this send fail).
-    func cut(_ s: String) -> String { s.utf8.count <= 1024 ? s : String(decoding: s.utf8.prefix(1024), as: UTF8.self) + "…" }
+    func cut(_ s: String) -> String {
+      s.utf8.count <= 1024 ? s : String(decoding: s.utf8.prefix(1024), as: UTF8.self) + "…"
+    }
     send(.error, "\(cut(error.operation))\u{1}\(cut(error.path))\u{1}\(error.errno)\u{1}\(cut(error.reason))")
   }
 

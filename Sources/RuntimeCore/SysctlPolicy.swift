@@ -38,7 +38,8 @@ enum SysctlPolicy {
       let field = "linux.sysctl[\(JSON.quote(key))]"
       if key.utf8.contains(0) { throw InputChecks.fail(field, "the key contains a NUL byte") }
       guard let parts = components(key) else {
-        throw InputChecks.fail(field, "the key has an empty, \".\" or \"..\" component (expected a name such as net.ipv4.ip_forward)")
+        throw InputChecks.fail(
+          field, "the key has an empty, \".\" or \"..\" component (expected a name such as net.ipv4.ip_forward)")
       }
       let name = parts.joined(separator: ".")
       let needed: NamespaceKind
@@ -49,7 +50,8 @@ enum SysctlPolicy {
       } else if name == "kernel.domainname" {
         needed = .uts
       } else if name == "kernel.hostname" {
-        throw InputChecks.fail(field, "conflicts with the hostname field (set that instead), as runc and crun refuse it")
+        throw InputChecks.fail(
+          field, "conflicts with the hostname field (set that instead), as runc and crun refuse it")
       } else if parts[0] == "user" {
         // user.max_*: per user namespace, and a child's limit cannot exceed its parent's.
         needed = .user
@@ -66,19 +68,26 @@ enum SysctlPolicy {
   static func requireOwnNamespace(_ kind: NamespaceKind, linux: Linux?, field: String) throws(RuntimeError) {
     let name = kind == .network ? "network" : kind.rawValue
     guard let ns = linux?.namespace(kind) else {
-      throw InputChecks.fail(field, "needs the container's own \(name) namespace: linux.namespaces has no \(name) entry, so it would change the host's value")
+      throw InputChecks.fail(
+        field,
+        "needs the container's own \(name) namespace: linux.namespaces has no \(name) entry, so it would change the host's value"
+      )
     }
     guard let path = ns.path, !path.isEmpty else { return }
     let own = "/proc/self/ns/" + (LinuxNamespace(rawValue: kind.rawValue)?.procName ?? kind.rawValue)
-    var joined = stat(), current = stat()
+    var joined = stat()
+    var current = stat()
     guard stat(path, &joined) == 0 else {
-      throw RuntimeError("check \(field): stat the \(name) namespace", path, reason: SystemError.describe(errno), errno: errno)
+      throw RuntimeError(
+        "check \(field): stat the \(name) namespace", path, reason: SystemError.describe(errno), errno: errno)
     }
     guard stat(own, &current) == 0 else {
       throw RuntimeError("check \(field): stat", own, reason: SystemError.describe(errno), errno: errno)
     }
     if joined.st_dev == current.st_dev && joined.st_ino == current.st_ino {
-      throw InputChecks.fail(field, "needs the container's own \(name) namespace, but \(path) is the \(name) namespace hull runs in (the host's)")
+      throw InputChecks.fail(
+        field,
+        "needs the container's own \(name) namespace, but \(path) is the \(name) namespace hull runs in (the host's)")
     }
   }
 }

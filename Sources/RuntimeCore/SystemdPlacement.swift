@@ -29,9 +29,13 @@ enum SystemdPlacement {
   /// hybrid hosts makes the same path in the hierarchies systemd does not manage (cpuset,
   /// freezer, hugetlb, net_cls, …: recorded before they are made) and puts the init there,
   /// as runc's joinCgroups does; then writes every limit to the files (runc's Set).
-  static func place(pid: Int32, unit: SystemdUnit, cgroup: CgroupSet, plan: inout LaunchPlan, record: inout ContainerRecord,
-                    store: StateStore, cleanup: inout Launcher.Cleanup) throws(RuntimeError) {
-    do { plan.warnings += try cgroup.startSystemdUnit(unit, pid: pid, limits: plan.cgroupLimits) } catch { throw RuntimeError(error) }
+  static func place(
+    pid: Int32, unit: SystemdUnit, cgroup: CgroupSet, plan: inout LaunchPlan, record: inout ContainerRecord,
+    store: StateStore, cleanup: inout Launcher.Cleanup
+  ) throws(RuntimeError) {
+    do { plan.warnings += try cgroup.startSystemdUnit(unit, pid: pid, limits: plan.cgroupLimits) } catch {
+      throw RuntimeError(error)
+    }
     DebugTrace.step("create \(plan.id): systemd unit \(unit.name) started with the init")
     let missing = cgroup.missingDirectories()
     if !missing.isEmpty {

@@ -58,14 +58,19 @@ struct EnosysStub {
       }
       guard highest > 0 else { continue }
       let audit = token == x32 ? x86_64 : token
-      let index = limits.firstIndex { $0.audit == audit } ?? { limits.append(Limit(audit: audit)); return limits.count - 1 }()
+      let index =
+        limits.firstIndex { $0.audit == audit }
+        ?? {
+          limits.append(Limit(audit: audit))
+          return limits.count - 1
+        }()
       if token == x32 { limits[index].x32 = UInt32(highest) } else { limits[index].native = UInt32(highest) }
     }
     self.limits = limits
   }
 
   // Classic BPF opcodes (linux/bpf_common.h).
-  private static let loadWord: UInt16 = 0x20   // BPF_LD | BPF_W | BPF_ABS
+  private static let loadWord: UInt16 = 0x20  // BPF_LD | BPF_W | BPF_ABS
   private static let jumpEqual: UInt16 = 0x15  // BPF_JMP | BPF_JEQ | BPF_K
   private static let jumpGreater: UInt16 = 0x25  // BPF_JMP | BPF_JGT | BPF_K
   private static let jumpBitsSet: UInt16 = 0x45  // BPF_JMP | BPF_JSET | BPF_K
@@ -74,7 +79,10 @@ struct EnosysStub {
   private static let x32Bit: UInt32 = 1 << 30
 
   /// Where a jump goes: an instruction of the stub, or one of its two exits.
-  private enum Target { case at(Int), enosys, filter }
+  private enum Target {
+    case at(Int)
+    case enosys, filter
+  }
   private struct Instruction {
     var code: UInt16
     var k: UInt32
@@ -90,13 +98,17 @@ struct EnosysStub {
       let check = stub.count
       stub.append(Instruction(code: Self.jumpEqual, k: limit.audit, whenTrue: .at(check + 1)))
       stub.append(Instruction(code: Self.loadWord, k: 0))
-      let compareX32 = limit.x32.map { Instruction(code: Self.jumpGreater, k: $0, whenTrue: .enosys, whenFalse: .filter) }
+      let compareX32 = limit.x32.map {
+        Instruction(code: Self.jumpGreater, k: $0, whenTrue: .enosys, whenFalse: .filter)
+      }
       if limit.audit == seccomp_arch_resolve_name("x86_64") {
         // Bit 30 set: an x32 call, judged against the x32 limit or left to libseccomp.
         let split = stub.count
         let x32Target: Target = compareX32 == nil ? .filter : .at(split + (limit.native == nil ? 1 : 2))
-        stub.append(Instruction(code: Self.jumpBitsSet, k: Self.x32Bit, whenTrue: x32Target,
-                                whenFalse: limit.native == nil ? .filter : .at(split + 1)))
+        stub.append(
+          Instruction(
+            code: Self.jumpBitsSet, k: Self.x32Bit, whenTrue: x32Target,
+            whenFalse: limit.native == nil ? .filter : .at(split + 1)))
         if let native = limit.native {
           stub.append(Instruction(code: Self.jumpGreater, k: native, whenTrue: .enosys, whenFalse: .filter))
         }
@@ -124,8 +136,9 @@ struct EnosysStub {
         return UInt8(destination - index - 1)
       }
       let conditional = instruction.code & 0x07 == 0x05 && instruction.code != Self.jumpAlways
-      append(&bytes, code: instruction.code, jt: conditional ? offset(instruction.whenTrue) : 0,
-             jf: conditional ? offset(instruction.whenFalse) : 0, k: instruction.k)
+      append(
+        &bytes, code: instruction.code, jt: conditional ? offset(instruction.whenTrue) : 0,
+        jf: conditional ? offset(instruction.whenFalse) : 0, k: instruction.k)
     }
     append(&bytes, code: Self.returnConstant, jt: 0, jf: 0, k: cseccomp_act_errno(UInt32(ENOSYS)))
     return bytes + program

@@ -19,8 +19,9 @@ enum Names {
     case "SCMP_ACT_LOG": return cseccomp_act_log()
     case "SCMP_ACT_NOTIFY": return cseccomp_act_notify()
     default:
-      throw SeccompError(operation: "compile", field: field,
-                         reason: "unknown seccomp action \"\(name)\" (one of \(OCISpec.Seccomp.actions.joined(separator: ", ")))")
+      throw SeccompError(
+        operation: "compile", field: field,
+        reason: "unknown seccomp action \"\(name)\" (one of \(OCISpec.Seccomp.actions.joined(separator: ", ")))")
     }
   }
 
@@ -29,8 +30,9 @@ enum Names {
   private static func errnoValue(_ errnoRet: UInt32?, _ field: String) throws(SeccompError) -> UInt32 {
     let value = errnoRet ?? UInt32(EPERM)
     guard value <= 0xffff else {
-      throw SeccompError(operation: "compile", field: field,
-                         reason: "errnoRet \(value) does not fit the 16-bit seccomp return data")
+      throw SeccompError(
+        operation: "compile", field: field,
+        reason: "errnoRet \(value) does not fit the 16-bit seccomp return data")
     }
     return value
   }
@@ -45,8 +47,9 @@ enum Names {
     case "SCMP_CMP_GT": return SCMP_CMP_GT
     case "SCMP_CMP_MASKED_EQ": return SCMP_CMP_MASKED_EQ
     default:
-      throw SeccompError(operation: "compile", field: field,
-                         reason: "unknown seccomp operator \"\(op)\" (one of \(OCISpec.Seccomp.operators.joined(separator: ", ")))")
+      throw SeccompError(
+        operation: "compile", field: field,
+        reason: "unknown seccomp operator \"\(op)\" (one of \(OCISpec.Seccomp.operators.joined(separator: ", ")))")
     }
   }
 

@@ -50,8 +50,10 @@ public struct SeccompProgram: Sendable {
     let flags = try compiler.filterFlags()
     let bpf = EnosysStub(seccomp).prepend(to: try compiler.export())
     guard bpf.count / 8 <= SeccompProgram.maxInstructions else {
-      throw SeccompError(operation: "compile", field: Compiler.root, errno: E2BIG,
-                         reason: "the filter has \(bpf.count / 8) instructions, the kernel loads at most \(SeccompProgram.maxInstructions)")
+      throw SeccompError(
+        operation: "compile", field: Compiler.root, errno: E2BIG,
+        reason:
+          "the filter has \(bpf.count / 8) instructions, the kernel loads at most \(SeccompProgram.maxInstructions)")
     }
     return SeccompProgram(bpf: bpf, flags: flags, usesNotify: compiler.usesNotify, warnings: compiler.warnings)
   }
@@ -68,20 +70,23 @@ public struct SeccompProgram: Sendable {
     // A program built with `init(bpf:...)` is checked here: a length that does not fit
     // sock_fprog's u16 would otherwise load a truncated, weaker filter.
     guard bpf.count % 8 == 0, instructionCount > 0, instructionCount <= SeccompProgram.maxInstructions else {
-      throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: EINVAL,
-                         reason: "\(bpf.count) bytes is not a program of 1 to \(SeccompProgram.maxInstructions) instructions")
+      throw SeccompError(
+        operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: EINVAL,
+        reason: "\(bpf.count) bytes is not a program of 1 to \(SeccompProgram.maxInstructions) instructions")
     }
     let rc = kernel.loadSeccompFilter(flags: flags, instructions: bpf)
     if rc < 0 {
       let errno = Glibc.errno
-      throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: errno,
-                         reason: errno == EACCES ? "permission denied (no_new_privs unset and no CAP_SYS_ADMIN)" : nil)
+      throw SeccompError(
+        operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp", errno: errno,
+        reason: errno == EACCES ? "permission denied (no_new_privs unset and no CAP_SYS_ADMIN)" : nil)
     }
     if usesNotify { return rc }
     // Without NEW_LISTENER a positive result is the id of a thread TSYNC could not move.
     if rc > 0 {
-      throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp.flags",
-                         reason: "SECCOMP_FILTER_FLAG_TSYNC could not synchronize thread \(rc)")
+      throw SeccompError(
+        operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "linux.seccomp.flags",
+        reason: "SECCOMP_FILTER_FLAG_TSYNC could not synchronize thread \(rc)")
     }
     return -1
   }
@@ -109,8 +114,9 @@ struct Compiler {
     }
     defaultAction = try Names.action(spec.defaultAction, errnoRet: spec.defaultErrnoRet, field: field)
     guard let ctx = seccomp_init(defaultAction) else {
-      throw SeccompError(operation: "seccomp_init", field: field, errno: EINVAL,
-                         reason: "libseccomp refused \(spec.defaultAction) (not supported by this kernel?)")
+      throw SeccompError(
+        operation: "seccomp_init", field: field, errno: EINVAL,
+        reason: "libseccomp refused \(spec.defaultAction) (not supported by this kernel?)")
     }
     self.ctx = ctx
     // no_new_privs belongs to the runtime (process.noNewPrivileges): loading must not set it.
@@ -162,18 +168,22 @@ struct Compiler {
           }
           if rc < 0 {
             // EEXIST: the same syscall and arguments already have a different action.
-            let why = rc == -EEXIST ? "an earlier rule has the same arguments and another action"
+            let why =
+              rc == -EEXIST
+              ? "an earlier rule has the same arguments and another action"
               : SystemError.describe(-rc)
-            throw SeccompError(operation: "seccomp_rule_add", field: nameField, errno: -rc,
-                               reason: "\(name) \(syscall.action): \(why)")
+            throw SeccompError(
+              operation: "seccomp_rule_add", field: nameField, errno: -rc,
+              reason: "\(name) \(syscall.action): \(why)")
           }
         }
         if syscall.action == "SCMP_ACT_NOTIFY" {
           // The process hands its listener to the runtime with write(2) (see SeccompNotify):
           // notified, it would wait for an agent that never gets the listener. runc refuses it too.
           if name == "write" {
-            throw SeccompError(operation: "compile", field: nameField,
-                               reason: "SCMP_ACT_NOTIFY cannot be used for write (the runtime hands the listener over with it)")
+            throw SeccompError(
+              operation: "compile", field: nameField,
+              reason: "SCMP_ACT_NOTIFY cannot be used for write (the runtime hands the listener over with it)")
           }
           usesNotify = true
         }
@@ -191,8 +201,9 @@ struct Compiler {
     for (k, arg) in args.enumerated() {
       let argField = "\(field).args[\(k)]"
       guard arg.index < 6 else {
-        throw SeccompError(operation: "compile", field: "\(argField).index",
-                           reason: "\(arg.index) is not an argument position (0 to 5)")
+        throw SeccompError(
+          operation: "compile", field: "\(argField).index",
+          reason: "\(arg.index) is not an argument position (0 to 5)")
       }
       let op = try Names.compare(arg.op, field: "\(argField).op")
       if seen & (1 << arg.index) != 0 { repeated = true }
@@ -227,11 +238,13 @@ struct Compiler {
     if flags & waitKillable != 0 {
       // Linux < 5.19: the notify still works, only signals interrupt the wait as before.
       flags &= ~waitKillable
-      warnings.append("\(Compiler.root).flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported by this kernel, ignored")
+      warnings.append(
+        "\(Compiler.root).flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported by this kernel, ignored")
       if SeccompKernel.acceptsFilterFlags(flags) != 0 || Glibc.errno != EINVAL { return flags }
     }
-    throw SeccompError(operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "\(Compiler.root).flags", errno: EINVAL,
-                       reason: "the kernel does not accept filter flags 0x\(String(flags, radix: 16))")
+    throw SeccompError(
+      operation: "seccomp(SECCOMP_SET_MODE_FILTER)", field: "\(Compiler.root).flags", errno: EINVAL,
+      reason: "the kernel does not accept filter flags 0x\(String(flags, radix: 16))")
   }
 
   /// seccomp_export_bpf writes to an fd; a memfd takes a program of any size (a pipe
@@ -245,8 +258,9 @@ struct Compiler {
     let size = Int(lseek(fd, 0, SEEK_END))
     if size < 0 { throw SeccompError(operation: "lseek", field: Compiler.root, errno: Glibc.errno) }
     guard size / 8 <= SeccompProgram.maxInstructions else {
-      throw SeccompError(operation: "compile", field: Compiler.root, errno: E2BIG,
-                         reason: "the filter has \(size / 8) instructions, the kernel loads at most \(SeccompProgram.maxInstructions)")
+      throw SeccompError(
+        operation: "compile", field: Compiler.root, errno: E2BIG,
+        reason: "the filter has \(size / 8) instructions, the kernel loads at most \(SeccompProgram.maxInstructions)")
     }
     var failure: Int32 = 0
     let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
@@ -254,7 +268,10 @@ struct Compiler {
       while done < size {
         let n = pread(fd, buffer.baseAddress! + done, size - done, off_t(done))
         if n < 0 && Glibc.errno == EINTR { continue }
-        if n <= 0 { failure = n < 0 ? Glibc.errno : EIO; break }
+        if n <= 0 {
+          failure = n < 0 ? Glibc.errno : EIO
+          break
+        }
         done += n
       }
       count = done

@@ -3,6 +3,7 @@
 // (no state entry, cgroup, process or mount; no file at the escape path on the host; no host device readable).
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,11 @@ public struct BadInputCase: Codable, Sendable {
 
 public enum BadInputVerdict: String, Codable, Sendable {
   /// timedOut: no answer in 20 s, the runtime's process group then SIGKILLed.
-  case refused, refusedSilently = "refused-without-message", accepted, crashed, timedOut = "timed-out", skipped
+  case refused
+  case refusedSilently = "refused-without-message"
+  case accepted, crashed
+  case timedOut = "timed-out"
+  case skipped
 }
 
 public struct BadInputResult: Codable, Sendable {
@@ -73,7 +78,9 @@ public enum BadInputRunner {
     }
   }
 
-  public static func run(runtime: RuntimeUnderTest, directory: String, only: Set<String>? = nil) throws(HarnessError) -> BadInputReport {
+  public static func run(runtime: RuntimeUnderTest, directory: String, only: Set<String>? = nil) throws(HarnessError)
+    -> BadInputReport
+  {
     let cases = try load(directory: directory).filter { only?.contains($0.file) ?? true }
     let environment = try StressEnvironment(runtime: runtime, label: "badinput", timeout: 20)
     defer { _ = environment.tearDown() }
@@ -97,23 +104,27 @@ public enum BadInputRunner {
       let id = (badCase.id ?? "bad\(index)").replacingOccurrences(of: "@ESCAPE@", with: marker)
       let escape = badCase.escape?.replacingOccurrences(of: "@ESCAPE@", with: marker)
       guard let original = FileManager.default.contents(atPath: directory + "/cases/" + badCase.file) else {
-        throw HarnessError(.stress, operation: "read case", path: directory + "/cases/" + badCase.file, message: "cannot read file")
+        throw HarnessError(
+          .stress, operation: "read case", path: directory + "/cases/" + badCase.file, message: "cannot read file")
       }
       let bytes = substitute(substitute(original, "@CGROUPS_PATH@", cgroupsPath), "@ESCAPE@", marker)
-      var result = BadInputResult(file: badCase.file, category: badCase.category, verdict: .skipped, message: "", findings: [],
-                                  expectation: badCase.expect)
+      var result = BadInputResult(
+        file: badCase.file, category: badCase.category, verdict: .skipped, message: "", findings: [],
+        expectation: badCase.expect)
       if let reason = unsafeReason(bytes, cgroupsPath: cgroupsPath) {
         result.message = "not run: \(reason)"
         results.append(result)
         continue
       }
-      let bundle = try environment.makeBundle(name: "case\(index)", config: placeholder,
-                                              strategy: badCase.writable == true ? .hardlinkCopy : nil)
+      let bundle = try environment.makeBundle(
+        name: "case\(index)", config: placeholder,
+        strategy: badCase.writable == true ? .hardlinkCopy : nil)
       for (name, target) in badCase.symlinks ?? [:] {
         symlink(target.replacingOccurrences(of: "@ESCAPE@", with: marker), bundle.rootfs + "/" + name)
       }
       guard FileManager.default.createFile(atPath: bundle.configPath, contents: bytes) else {
-        throw HarnessError(.stress, operation: "write case config", path: bundle.configPath, message: String(cString: strerror(errno)))
+        throw HarnessError(
+          .stress, operation: "write case config", path: bundle.configPath, message: String(cString: strerror(errno)))
       }
       // Per case, after its bundle mount: only what the runtime adds counts.
       var before = auditor.snapshot()
@@ -122,7 +133,9 @@ public enum BadInputRunner {
       let stderr = outcome.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
       if outcome.timedOut {
         result.verdict = .timedOut
-        result.message = "no answer in 20 s; last stderr line: " + (stderr.split(separator: "\n").last.map { String($0.prefix(200)) } ?? "")
+        result.message =
+          "no answer in 20 s; last stderr line: "
+          + (stderr.split(separator: "\n").last.map { String($0.prefix(200)) } ?? "")
       } else if outcome.signal != nil || Crash.looksLikeCrash(stderr) {
         result.verdict = .crashed
         result.message = outcome.signal.map { "killed by signal \($0)" } ?? String(stderr.prefix(300))
@@ -138,9 +151,12 @@ public enum BadInputRunner {
       }
       let wrote = cacheChanges(cache: cache, before: cacheListing)
       if !wrote.isEmpty {
-        let names: [String] = wrote.map { path in String(decoding: path.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        result.findings.append("wrote into the read-only rootfs: " + names.prefix(5).joined(separator: ", ")
-                               + (names.count > 5 ? " and \(names.count - 5) more" : ""))
+        let names: [String] = wrote.map { path in
+          String(decoding: path.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        result.findings.append(
+          "wrote into the read-only rootfs: " + names.prefix(5).joined(separator: ", ")
+            + (names.count > 5 ? " and \(names.count - 5) more" : ""))
         for path in wrote.reversed() { path.withUnsafeBufferPointer { _ = remove($0.baseAddress!) } }
       }
       // Leftovers are judged before our own cleanup, then removed so the next case starts clean.
@@ -153,7 +169,9 @@ public enum BadInputRunner {
       for name in extra.sorted() { result.findings.append("created outside the state root: \(work)/\(name)") }
       for name in extraDeep { result.findings.append("created outside the state root: \(work)/s1/\(name)") }
       if result.verdict != .accepted {
-        result.findings += auditor.audit(since: before, settle: 2).filter { $0.kind != .fd }.map { "left behind: \($0)" }
+        result.findings += auditor.audit(since: before, settle: 2).filter { $0.kind != .fd }.map {
+          "left behind: \($0)"
+        }
       }
       _ = try? driver.delete(id: id, force: true)
       for process in auditor.ownProcesses() { kill(process.pid, SIGKILL) }
@@ -170,7 +188,9 @@ public enum BadInputRunner {
       try environment.removeBundle(bundle)
       if result.verdict == .accepted {
         // Accepted is the finding; what a clean accepted run leaves is still a leak worth listing.
-        result.findings += auditor.audit(since: before, settle: 2).filter { $0.kind != .fd }.map { "left behind: \($0)" }
+        result.findings += auditor.audit(since: before, settle: 2).filter { $0.kind != .fd }.map {
+          "left behind: \($0)"
+        }
       }
       results.append(result)
     }
@@ -201,7 +221,8 @@ public enum BadInputRunner {
   }
 
   public static func substitute(_ data: Data, _ placeholder: String, _ value: String) -> Data {
-    let needle = Data(placeholder.utf8), replacement = Data(value.utf8)
+    let needle = Data(placeholder.utf8)
+    let replacement = Data(value.utf8)
     var output = Data()
     var rest = data[...]
     while let range = rest.range(of: needle) {
@@ -218,7 +239,7 @@ public enum BadInputRunner {
     // Without a process or a root every runtime stops before it creates a cgroup.
     guard object["process"] is [String: Any], object["root"] is [String: Any] else { return nil }
     if let linux = object["linux"] {
-      guard let linux = linux as? [String: Any] else { return nil }   // a wrong type is refused while parsing
+      guard let linux = linux as? [String: Any] else { return nil }  // a wrong type is refused while parsing
       if let path = linux["cgroupsPath"] as? String, path.hasPrefix(cgroupsPath) { return nil }
     }
     return "linux.cgroupsPath is not this run's: a runtime accepting it would use the caller's cgroup"

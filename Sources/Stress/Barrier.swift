@@ -3,6 +3,7 @@
 // instead of trickling out at posix_spawn's pace.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,12 +11,17 @@ import Glibc
 public struct BarrierCall: Sendable {
   public var label: String
   public var argv: [String]
-  public init(_ label: String, _ argv: [String]) { self.label = label; self.argv = argv }
+  public init(_ label: String, _ argv: [String]) {
+    self.label = label
+    self.argv = argv
+  }
 }
 
 public enum Barrier {
-  public static func runTogether(_ calls: [BarrierCall], directory: String,
-                                 timeout: Double = 30) throws(HarnessError) -> [(BarrierCall, ProcessResult)] {
+  public static func runTogether(
+    _ calls: [BarrierCall], directory: String,
+    timeout: Double = 30
+  ) throws(HarnessError) -> [(BarrierCall, ProcessResult)] {
     let fifo = directory + "/barrier-\(UInt32.random(in: 0...UInt32.max))"
     guard mkfifo(fifo, 0o600) == 0 else {
       throw HarnessError(.stress, operation: "mkfifo", path: fifo, message: String(cString: strerror(errno)))

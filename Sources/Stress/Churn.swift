@@ -1,6 +1,7 @@
 // Churn: many containers through a mix of lifecycles with bounded concurrency, then the leak audit.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,8 +28,9 @@ public struct OperationStats: Codable, Sendable {
     func quantile(_ q: Double) -> Double {
       sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
     }
-    return OperationStats(count: milliseconds.count, failures: failures, p50: quantile(0.5), p90: quantile(0.9),
-                          p99: quantile(0.99), max: sorted.last ?? 0)
+    return OperationStats(
+      count: milliseconds.count, failures: failures, p50: quantile(0.5), p90: quantile(0.9),
+      p99: quantile(0.99), max: sorted.last ?? 0)
   }
 }
 
@@ -56,33 +58,55 @@ public struct ChurnReport: Codable, Sendable {
   }
   public func encode(to encoder: Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(runtime, forKey: .runtime); try c.encode(version, forKey: .version)
-    try c.encode(containers, forKey: .containers); try c.encode(concurrency, forKey: .concurrency)
-    try c.encode(seconds, forKey: .seconds); try c.encode(containersPerSecond, forKey: .containersPerSecond)
-    try c.encode(lifecycles, forKey: .lifecycles); try c.encode(operations, forKey: .operations)
-    try c.encode(failureCount, forKey: .failureCount); try c.encode(failures, forKey: .failures)
-    try c.encode(leaks, forKey: .leaks); try c.encode(rss, forKey: .rss)
-    try c.encode(teardownProblems, forKey: .teardownProblems); try c.encode(passed, forKey: .passed)
+    try c.encode(runtime, forKey: .runtime)
+    try c.encode(version, forKey: .version)
+    try c.encode(containers, forKey: .containers)
+    try c.encode(concurrency, forKey: .concurrency)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encode(containersPerSecond, forKey: .containersPerSecond)
+    try c.encode(lifecycles, forKey: .lifecycles)
+    try c.encode(operations, forKey: .operations)
+    try c.encode(failureCount, forKey: .failureCount)
+    try c.encode(failures, forKey: .failures)
+    try c.encode(leaks, forKey: .leaks)
+    try c.encode(rss, forKey: .rss)
+    try c.encode(teardownProblems, forKey: .teardownProblems)
+    try c.encode(passed, forKey: .passed)
   }
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    runtime = try c.decode(String.self, forKey: .runtime); version = try c.decode(String.self, forKey: .version)
-    containers = try c.decode(Int.self, forKey: .containers); concurrency = try c.decode(Int.self, forKey: .concurrency)
+    runtime = try c.decode(String.self, forKey: .runtime)
+    version = try c.decode(String.self, forKey: .version)
+    containers = try c.decode(Int.self, forKey: .containers)
+    concurrency = try c.decode(Int.self, forKey: .concurrency)
     seconds = try c.decode(Double.self, forKey: .seconds)
     containersPerSecond = try c.decode(Double.self, forKey: .containersPerSecond)
     lifecycles = try c.decode([String: Int].self, forKey: .lifecycles)
     operations = try c.decode([String: OperationStats].self, forKey: .operations)
-    failureCount = try c.decode(Int.self, forKey: .failureCount); failures = try c.decode([String].self, forKey: .failures)
-    leaks = try c.decode([Leak].self, forKey: .leaks); rss = try c.decode(RSSSummary.self, forKey: .rss)
+    failureCount = try c.decode(Int.self, forKey: .failureCount)
+    failures = try c.decode([String].self, forKey: .failures)
+    leaks = try c.decode([Leak].self, forKey: .leaks)
+    rss = try c.decode(RSSSummary.self, forKey: .rss)
     teardownProblems = try c.decode([String].self, forKey: .teardownProblems)
   }
-  init(runtime: String, version: String, containers: Int, concurrency: Int, seconds: Double,
-       lifecycles: [String: Int], operations: [String: OperationStats], failureCount: Int, failures: [String],
-       leaks: [Leak], rss: RSSSummary, teardownProblems: [String]) {
-    self.runtime = runtime; self.version = version; self.containers = containers; self.concurrency = concurrency
-    self.seconds = seconds; self.containersPerSecond = seconds > 0 ? Double(containers) / seconds : 0
-    self.lifecycles = lifecycles; self.operations = operations; self.failureCount = failureCount
-    self.failures = failures; self.leaks = leaks; self.rss = rss; self.teardownProblems = teardownProblems
+  init(
+    runtime: String, version: String, containers: Int, concurrency: Int, seconds: Double,
+    lifecycles: [String: Int], operations: [String: OperationStats], failureCount: Int, failures: [String],
+    leaks: [Leak], rss: RSSSummary, teardownProblems: [String]
+  ) {
+    self.runtime = runtime
+    self.version = version
+    self.containers = containers
+    self.concurrency = concurrency
+    self.seconds = seconds
+    self.containersPerSecond = seconds > 0 ? Double(containers) / seconds : 0
+    self.lifecycles = lifecycles
+    self.operations = operations
+    self.failureCount = failureCount
+    self.failures = failures
+    self.leaks = leaks
+    self.rss = rss
+    self.teardownProblems = teardownProblems
   }
 }
 
@@ -91,11 +115,14 @@ public struct ChurnReport: Codable, Sendable {
 /// "before" snapshot so the runtime's first-use work (the prefix's parent cgroups) is not counted as a leak.
 public enum Churn {
   /// `inject` runs after the churn and before the audit: tests use it to plant a leak the audit must find.
-  public static func run(runtime: RuntimeUnderTest, configuration: ChurnConfiguration,
-                         progress: (@Sendable (Int, Int) -> Void)? = nil,
-                         inject: ((StressEnvironment) -> Void)? = nil) throws(HarnessError) -> ChurnReport {
+  public static func run(
+    runtime: RuntimeUnderTest, configuration: ChurnConfiguration,
+    progress: (@Sendable (Int, Int) -> Void)? = nil,
+    inject: ((StressEnvironment) -> Void)? = nil
+  ) throws(HarnessError) -> ChurnReport {
     guard configuration.concurrency >= 1, configuration.containers >= 1, !configuration.lifecycles.isEmpty else {
-      throw HarnessError(.stress, operation: "churn", message: "containers and concurrency must be at least 1, lifecycles non-empty")
+      throw HarnessError(
+        .stress, operation: "churn", message: "containers and concurrency must be at least 1, lifecycles non-empty")
     }
     let environment = try StressEnvironment(runtime: runtime, label: "stress", timeout: configuration.callTimeout)
     let auditor = environment.auditor
@@ -110,7 +137,8 @@ public enum Churn {
 
     // Warm-up, not counted: a full lifecycle and an exec, so lazily created host state predates the snapshot.
     for (index, lifecycle) in [Lifecycle.exec, .run].enumerated() {
-      try write(templateData, lifecycle: lifecycle, cgroupsPath: environment.cgroupsPath("warmup\(index)"), to: bundles[0])
+      try write(
+        templateData, lifecycle: lifecycle, cgroupsPath: environment.cgroupsPath("warmup\(index)"), to: bundles[0])
       let records = lifecycleDriver.perform(lifecycle, id: "warmup\(index)", bundle: bundles[0].path)
       if let failure = records.compactMap(\.failure).first {
         _ = environment.tearDown()
@@ -136,7 +164,10 @@ public enum Churn {
     DispatchQueue.concurrentPerform(iterations: configuration.concurrency) { worker in
       while true {
         if let deadline, Date() >= deadline { return }
-        let index: Int = next.withLock { value in defer { value += 1 }; return value }
+        let index: Int = next.withLock { value in
+          defer { value += 1 }
+          return value
+        }
         guard index < configuration.containers else { return }
         let lifecycle = configuration.lifecycles[index % configuration.lifecycles.count]
         let id = "s\(index)"
@@ -147,7 +178,10 @@ public enum Churn {
         } catch {
           records = [CallRecord(operation: "write config", milliseconds: 0, failure: "\(id): \(error)")]
         }
-        let done = results.withLock { $0.append((lifecycle, records)); return $0.count }
+        let done = results.withLock {
+          $0.append((lifecycle, records))
+          return $0.count
+        }
         progress?(done, configuration.containers)
       }
     }
@@ -177,13 +211,16 @@ public enum Churn {
       operations[operation] = .of(durations[operation] ?? [], failures: failureCounts[operation] ?? 0)
     }
     let problems = environment.tearDown()
-    return ChurnReport(runtime: runtime.name, version: runtime.version, containers: all.count,
-                       concurrency: configuration.concurrency, seconds: seconds, lifecycles: lifecycles,
-                       operations: operations, failureCount: failures.count, failures: Array(failures.prefix(50)),
-                       leaks: leaks, rss: .summarize(samples), teardownProblems: problems)
+    return ChurnReport(
+      runtime: runtime.name, version: runtime.version, containers: all.count,
+      concurrency: configuration.concurrency, seconds: seconds, lifecycles: lifecycles,
+      operations: operations, failureCount: failures.count, failures: Array(failures.prefix(50)),
+      leaks: leaks, rss: .summarize(samples), teardownProblems: problems)
   }
 
-  static func write(_ template: Data, lifecycle: Lifecycle, cgroupsPath: String, to bundle: OCIBundle) throws(HarnessError) {
+  static func write(_ template: Data, lifecycle: Lifecycle, cgroupsPath: String, to bundle: OCIBundle)
+    throws(HarnessError)
+  {
     try kit {
       var tree = try ConfigTree(jsonData: template)
       try tree.setArgs(lifecycle.processArgs)

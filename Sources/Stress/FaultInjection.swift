@@ -4,13 +4,20 @@
 // what it did leave is listed per case, so runtimes can be compared.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 public enum FaultKind: String, Codable, CaseIterable, Sendable {
-  case killCreate = "kill-create", killStart = "kill-start", killExec = "kill-exec", killDelete = "kill-delete"
-  case bundleRemoved = "bundle-removed", hookHang = "hook-hang", hookTimeout = "hook-timeout", stateFull = "state-full"
+  case killCreate = "kill-create"
+  case killStart = "kill-start"
+  case killExec = "kill-exec"
+  case killDelete = "kill-delete"
+  case bundleRemoved = "bundle-removed"
+  case hookHang = "hook-hang"
+  case hookTimeout = "hook-timeout"
+  case stateFull = "state-full"
 }
 
 public struct FaultCase: Codable, Sendable {
@@ -31,8 +38,10 @@ public struct FaultReport: Codable, Sendable {
 }
 
 public enum FaultInjection {
-  public static func run(runtime: RuntimeUnderTest, rounds: Int = 5, seed: UInt64? = nil,
-                         include: Set<FaultKind> = Set(FaultKind.allCases)) throws(HarnessError) -> FaultReport {
+  public static func run(
+    runtime: RuntimeUnderTest, rounds: Int = 5, seed: UInt64? = nil,
+    include: Set<FaultKind> = Set(FaultKind.allCases)
+  ) throws(HarnessError) -> FaultReport {
     var random = SplitMix(seed: seed ?? UInt64.random(in: 0...UInt64.max))
     let environment = try StressEnvironment(runtime: runtime, label: "faults", timeout: 20)
     defer { _ = environment.tearDown() }
@@ -87,7 +96,8 @@ public enum FaultInjection {
       let deleted = try? driver.delete(id: id, force: true)
       fault.forceDelete = deleted.map { $0.succeeded ? "ok" : "failed: \($0.summary)" } ?? "could not run"
       if let listed = try? driver.list(), let entries = listed.jsonObject() as? [[String: Any]],
-         entries.contains(where: { $0["id"] as? String == id }) {
+        entries.contains(where: { $0["id"] as? String == id })
+      {
         fault.listProblems.append("\(id) still listed after delete --force")
       }
       usleep(100_000)
@@ -113,8 +123,12 @@ public enum FaultInjection {
           let id = "k\(serial)"
           try prepare(id)
           let ready = try kit { () -> Bool in
-            if kind != .killCreate { guard try driver.create(id: id, bundle: bundle.path).succeeded else { return false } }
-            if kind == .killExec || kind == .killDelete { guard try driver.start(id: id).succeeded else { return false } }
+            if kind != .killCreate {
+              guard try driver.create(id: id, bundle: bundle.path).succeeded else { return false }
+            }
+            if kind == .killExec || kind == .killDelete {
+              guard try driver.start(id: id).succeeded else { return false }
+            }
             return true
           }
           let delay = Double(random.next() % 1000) / 1000 * span * 1.2
@@ -172,8 +186,10 @@ public enum FaultInjection {
         conclude(&fault, id: id, driver: driver, stateRoot: environment.stateRoot)
         cases.append(fault)
       case .stateFull:
-        cases.append(try stateFull(environment: environment, stateRoot: fullRoot, config: config, bundle: bundle,
-                                   conclude: conclude))
+        cases.append(
+          try stateFull(
+            environment: environment, stateRoot: fullRoot, config: config, bundle: bundle,
+            conclude: conclude))
       }
     }
     return FaultReport(runtime: runtime.name, cases: cases, passed: cases.allSatisfy(\.passed))
@@ -183,7 +199,8 @@ public enum FaultInjection {
   static func fillTinyFileSystem(at mountPoint: String) -> Result<String, HarnessError> {
     mkdir(mountPoint, 0o700)
     guard mount("tmpfs", mountPoint, "tmpfs", 0, "size=256k,mode=0700") == 0 else {
-      return .failure(HarnessError(.stress, operation: "mount tmpfs", path: mountPoint, message: String(cString: strerror(errno))))
+      return .failure(
+        HarnessError(.stress, operation: "mount tmpfs", path: mountPoint, message: String(cString: strerror(errno))))
     }
     mkdir(mountPoint + "/state", 0o700)
     let filler = open(mountPoint + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
@@ -198,9 +215,11 @@ public enum FaultInjection {
   }
 
   /// create with the state root on the full file system: it must fail cleanly, or succeed and clean up.
-  static func stateFull(environment: StressEnvironment, stateRoot: Result<String, HarnessError>?, config: ConfigTree,
-                        bundle: OCIBundle,
-                        conclude: (inout FaultCase, String, RuntimeDriver, String) -> Void) throws(HarnessError) -> FaultCase {
+  static func stateFull(
+    environment: StressEnvironment, stateRoot: Result<String, HarnessError>?, config: ConfigTree,
+    bundle: OCIBundle,
+    conclude: (inout FaultCase, String, RuntimeDriver, String) -> Void
+  ) throws(HarnessError) -> FaultCase {
     var fault = FaultCase(name: FaultKind.stateFull.rawValue, delayMilliseconds: nil, runtimeOutcome: "")
     guard case .success(let stateRoot)? = stateRoot else {
       if case .failure(let error)? = stateRoot { fault.runtimeOutcome = "skipped: \(error)" }
@@ -235,7 +254,9 @@ public enum FaultInjection {
 
   static func describeState(driver: RuntimeDriver, id: String) -> String {
     guard let result = try? driver.state(id: id) else { return "could not run state" }
-    if result.signal != nil || result.timedOut || Crash.looksLikeCrash(result.stderrText) { return "TORN: crashed: \(result.summary)" }
+    if result.signal != nil || result.timedOut || Crash.looksLikeCrash(result.stderrText) {
+      return "TORN: crashed: \(result.summary)"
+    }
     if result.succeeded {
       guard let object = result.jsonObject() as? [String: Any], let status = object["status"] as? String else {
         return "TORN: \(result.stdoutText.prefix(160))"
@@ -249,8 +270,10 @@ public enum FaultInjection {
   static func listProblems(driver: RuntimeDriver) -> [String] {
     guard let result = try? driver.list() else { return ["could not run list"] }
     guard result.succeeded else { return ["list failed: \(result.summary)"] }
-    if result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "null" { return [] }   // runc: no containers
-    guard let entries = result.jsonObject() as? [[String: Any]] else { return ["list is not a JSON array: \(result.stdoutText.prefix(160))"] }
+    if result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "null" { return [] }  // runc: no containers
+    guard let entries = result.jsonObject() as? [[String: Any]] else {
+      return ["list is not a JSON array: \(result.stdoutText.prefix(160))"]
+    }
     return entries.compactMap { entry in
       let status = entry["status"] as? String ?? ""
       let valid = ["creating", "created", "running", "paused", "stopped"].contains(status)
@@ -264,10 +287,10 @@ struct SplitMix {
   var state: UInt64
   init(seed: UInt64) { state = seed }
   mutating func next() -> UInt64 {
-    state &+= 0x9E3779B97F4A7C15
+    state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
   }
 }

@@ -1,18 +1,24 @@
 // LeakAuditor: what a runtime left behind, by comparing the host before and after.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 public enum LeakKind: String, Codable, Sendable, CaseIterable {
-  case mount, cgroup, stateEntry = "state-entry", process, zombie, fd, netns
+  case mount, cgroup
+  case stateEntry = "state-entry"
+  case process, zombie, fd, netns
 }
 
 public struct Leak: Codable, Sendable, Hashable, CustomStringConvertible {
   public var kind: LeakKind
   public var detail: String
-  public init(_ kind: LeakKind, _ detail: String) { self.kind = kind; self.detail = detail }
+  public init(_ kind: LeakKind, _ detail: String) {
+    self.kind = kind
+    self.detail = detail
+  }
   public var description: String { "\(kind.rawValue): \(detail)" }
 }
 
@@ -52,7 +58,9 @@ public struct LeakAuditor: Sendable {
   public var cgroupMounts: [CgroupMount] = HostInfo.cgroupMounts()
 
   public init(prefix: String, stateRoot: String, markers: [String]) {
-    self.prefix = prefix; self.stateRoot = stateRoot; self.markers = markers
+    self.prefix = prefix
+    self.stateRoot = stateRoot
+    self.markers = markers
   }
 
   public func snapshot() -> HostSnapshot {
@@ -78,7 +86,10 @@ public struct LeakAuditor: Sendable {
     let mine = markers + [prefix, stateRoot]
     for (key, count) in now.sorted(by: { $0.key < $1.key })
     where count > before.mounts[key, default: 0] && mine.contains(where: { key.contains($0) }) {
-      leaks.append(Leak(.mount, key + (count - before.mounts[key, default: 0] > 1 ? " (x\(count - before.mounts[key, default: 0]))" : "")))
+      leaks.append(
+        Leak(
+          .mount,
+          key + (count - before.mounts[key, default: 0] > 1 ? " (x\(count - before.mounts[key, default: 0]))" : "")))
     }
     leaks += cgroupLeftovers(below: prefix).map { Leak(.cgroup, $0) }
     leaks += stateEntries().subtracting(before.stateEntries).sorted().map { Leak(.stateEntry, stateRoot + "/" + $0) }
@@ -102,7 +113,10 @@ public struct LeakAuditor: Sendable {
       for entry in entries.sorted() {
         let child = directory + "/" + entry
         var info = stat()
-        if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { found.append(child); walk(child) }
+        if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+          found.append(child)
+          walk(child)
+        }
       }
     }
     for mount in cgroupMounts { walk(mount.path + path) }
@@ -111,7 +125,7 @@ public struct LeakAuditor: Sendable {
 
   func stateEntries() -> Set<String> {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []
-    return Set(names.filter { !$0.hasPrefix(".drydock-exec-") })   // RuntimeDriver's own exec temp files
+    return Set(names.filter { !$0.hasPrefix(".drydock-exec-") })  // RuntimeDriver's own exec temp files
   }
 
   /// Processes that are ours: in a cgroup under the prefix, carrying a marker in their command line, or zombies
@@ -127,10 +141,15 @@ public struct LeakAuditor: Sendable {
       if let cgroups = ProcFiles.text("/proc/\(pid)/cgroup") {
         for line in cgroups.split(separator: "\n") {
           let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
-          if path == prefix || path.hasPrefix(prefix + "/") { why = "cgroup \(path)"; break }
+          if path == prefix || path.hasPrefix(prefix + "/") {
+            why = "cgroup \(path)"
+            break
+          }
         }
       }
-      if why == nil, let marker = markers.first(where: { command.contains($0) }) { why = "command line holds \(marker)" }
+      if why == nil, let marker = markers.first(where: { command.contains($0) }) {
+        why = "command line holds \(marker)"
+      }
       let netns = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net"))
       let entry = OwnProcess(pid: pid, ppid: ppid, state: state, command: command, why: why ?? "", netns: nil)
       if why != nil {
@@ -153,7 +172,8 @@ public struct LeakAuditor: Sendable {
 
   static func stateAndParent(_ pid: Int32) -> (Character, Int32)? {
     guard let stat = ProcFiles.text("/proc/\(pid)/stat"),
-          let close = stat.lastIndex(of: ")") else { return nil }
+      let close = stat.lastIndex(of: ")")
+    else { return nil }
     // After "comm)": " S ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
     let fields = stat[stat.index(after: close)...].split(separator: " ")
     guard fields.count > 1, let state = fields[0].first, let ppid = Int32(fields[1]) else { return nil }
@@ -184,7 +204,8 @@ public struct LeakAuditor: Sendable {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return [:] }
     for name in names {
       guard let fd = Int32(name),
-            let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)") else { continue }
+        let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)")
+      else { continue }
       if target.hasPrefix("/proc/") && target.hasSuffix("/fd") { continue }
       result[fd] = target
     }

@@ -1,6 +1,7 @@
 // Lifecycle: the container lifecycles the churn mixes, each driven through the runtime's CLI and timed per call.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,12 +41,16 @@ public struct LifecycleDriver: Sendable {
     let pidFile = pidDirectory + "/" + id
     defer { unlink(pidFile) }
     /// One call: recorded, and a failure ends the lifecycle.
-    func call(_ operation: String, expectSuccess: Bool = true, _ body: () throws -> ProcessResult) throws -> ProcessResult {
+    func call(_ operation: String, expectSuccess: Bool = true, _ body: () throws -> ProcessResult) throws
+      -> ProcessResult
+    {
       do {
         let result = try body()
         let failed = expectSuccess && !result.succeeded
-        records.append(CallRecord(operation: operation, milliseconds: result.wallMilliseconds,
-                                  failure: failed ? "\(id) \(operation): \(result.summary)" : nil))
+        records.append(
+          CallRecord(
+            operation: operation, milliseconds: result.wallMilliseconds,
+            failure: failed ? "\(id) \(operation): \(result.summary)" : nil))
         if failed { throw Failed() }
         return result
       } catch let error as HarnessError {
@@ -71,8 +76,10 @@ public struct LifecycleDriver: Sendable {
         let state = try call("state") { try driver.state(id: id) }
         let status = (state.jsonObject() as? [String: Any])?["status"] as? String
         if status != "running" {
-          records.append(CallRecord(operation: "state", milliseconds: 0,
-                                    failure: "\(id) state: status \(status ?? "<not JSON>") after start, expected running"))
+          records.append(
+            CallRecord(
+              operation: "state", milliseconds: 0,
+              failure: "\(id) state: status \(status ?? "<not JSON>") after start, expected running"))
           throw Failed()
         }
         if lifecycle == .exec {
@@ -85,7 +92,8 @@ public struct LifecycleDriver: Sendable {
     } catch {
       // Leave nothing: the audit must see what the runtime leaves after a clean delete, not after our abort.
       if let result = try? driver.delete(id: id, force: true) {
-        records.append(CallRecord(operation: "delete --force (after failure)", milliseconds: result.wallMilliseconds, failure: nil))
+        records.append(
+          CallRecord(operation: "delete --force (after failure)", milliseconds: result.wallMilliseconds, failure: nil))
       }
     }
     return records
@@ -94,12 +102,15 @@ public struct LifecycleDriver: Sendable {
   /// The container's init has exited (pidfd), so a plain delete is allowed; runtimes see a zombie as stopped.
   private func waitStopped(pidFile: String, id: String, records: inout [CallRecord]) throws {
     guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-          let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else {
-      records.append(CallRecord(operation: "pid-file", milliseconds: 0, failure: "\(id): no pid in \(pidFile) after create"))
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
+    else {
+      records.append(
+        CallRecord(operation: "pid-file", milliseconds: 0, failure: "\(id): no pid in \(pidFile) after create"))
       throw Failed()
     }
     if !ProcessRunner.waitForExit(pid: pid, timeout: 10) {
-      records.append(CallRecord(operation: "kill", milliseconds: 0, failure: "\(id): init pid \(pid) alive 10 s after SIGKILL"))
+      records.append(
+        CallRecord(operation: "kill", milliseconds: 0, failure: "\(id): init pid \(pid) alive 10 s after SIGKILL"))
       throw Failed()
     }
   }

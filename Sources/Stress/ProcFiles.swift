@@ -15,7 +15,10 @@ enum ProcFiles {
     var chunk = [UInt8](repeating: 0, count: 4096)
     while bytes.count < limit {
       let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if n > 0 { bytes.append(contentsOf: chunk[0..<n]); continue }
+      if n > 0 {
+        bytes.append(contentsOf: chunk[0..<n])
+        continue
+      }
       if n < 0 && errno == EINTR { continue }
       break
     }

@@ -2,6 +2,7 @@
 // a create leaves behind), so their memory is sampled from /proc while the churn runs rather than taken from
 // wait4, whose ru_maxrss carries the test-bed's own pre-exec image (see ProcessRunner).
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,8 +14,11 @@ public struct RSSSample: Codable, Sendable {
   public var totalKilobytes: Int
   public var selfKilobytes: Int
   public init(seconds: Double, processes: Int, maxKilobytes: Int, totalKilobytes: Int, selfKilobytes: Int) {
-    self.seconds = seconds; self.processes = processes; self.maxKilobytes = maxKilobytes
-    self.totalKilobytes = totalKilobytes; self.selfKilobytes = selfKilobytes
+    self.seconds = seconds
+    self.processes = processes
+    self.maxKilobytes = maxKilobytes
+    self.totalKilobytes = totalKilobytes
+    self.selfKilobytes = selfKilobytes
   }
 }
 
@@ -38,15 +42,18 @@ public struct RSSSummary: Codable, Sendable {
       return RSSSummary(samples: 0, peakKilobytes: 0, peakTotalKilobytes: 0, timeline: [], selfGrowthKilobytes: 0)
     }
     let span = max(last.seconds, 0.001)
-    var buckets: [RSSBucket] = (0..<10).map { RSSBucket(fromSeconds: span * Double($0) / 10, maxKilobytes: 0, selfKilobytes: 0) }
+    var buckets: [RSSBucket] = (0..<10).map {
+      RSSBucket(fromSeconds: span * Double($0) / 10, maxKilobytes: 0, selfKilobytes: 0)
+    }
     for sample in samples {
       let index = min(9, Int(sample.seconds / span * 10))
       buckets[index].maxKilobytes = max(buckets[index].maxKilobytes, sample.maxKilobytes)
       buckets[index].selfKilobytes = max(buckets[index].selfKilobytes, sample.selfKilobytes)
     }
-    return RSSSummary(samples: samples.count, peakKilobytes: samples.map(\.maxKilobytes).max() ?? 0,
-                      peakTotalKilobytes: samples.map(\.totalKilobytes).max() ?? 0, timeline: buckets,
-                      selfGrowthKilobytes: last.selfKilobytes - first.selfKilobytes)
+    return RSSSummary(
+      samples: samples.count, peakKilobytes: samples.map(\.maxKilobytes).max() ?? 0,
+      peakTotalKilobytes: samples.map(\.totalKilobytes).max() ?? 0, timeline: buckets,
+      selfGrowthKilobytes: last.selfKilobytes - first.selfKilobytes)
   }
 }
 
@@ -80,22 +87,29 @@ public final class RSSSampler: @unchecked Sendable {
   }
 
   static func sample(marker: String, at seconds: Double) -> RSSSample {
-    var count = 0, maximum = 0, total = 0
+    var count = 0
+    var maximum = 0
+    var total = 0
     let me = getpid()
     for pid in ProcFiles.pids() where pid != me {
       guard let data = ProcFiles.read("/proc/\(pid)/cmdline"),
-            String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(marker) else { continue }
+        String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(marker)
+      else { continue }
       let rss = residentKilobytes(pid)
       guard rss > 0 else { continue }
-      count += 1; maximum = max(maximum, rss); total += rss
+      count += 1
+      maximum = max(maximum, rss)
+      total += rss
     }
-    return RSSSample(seconds: seconds, processes: count, maxKilobytes: maximum, totalKilobytes: total,
-                     selfKilobytes: residentKilobytes(me))
+    return RSSSample(
+      seconds: seconds, processes: count, maxKilobytes: maximum, totalKilobytes: total,
+      selfKilobytes: residentKilobytes(me))
   }
 
   static func residentKilobytes(_ pid: Int32) -> Int {
     guard let status = ProcFiles.text("/proc/\(pid)/status"),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    else { return 0 }
     return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
   }
 }

@@ -3,6 +3,7 @@
 // `delete` of a stopped container win, and must give every loser a clear error (non-zero exit, a message).
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,19 +43,33 @@ public enum SameIDRace {
     let driver = environment.driver
     var config = try environment.config(args: ["sleep", "100000"], cgroupsPath: environment.cgroupsPath("race"))
     let bundle = try environment.makeBundle(name: "race", config: config)
-    let before = auditor.snapshot()   // after our own bundle mount
+    let before = auditor.snapshot()  // after our own bundle mount
     var rounds: [RaceRound] = []
 
     /// (name, container state before the race, the calls per operation, delete winners expected)
     let plans: [(String, String, [(String, [String])], Int?)] = [
-      ("running: state+exec+kill CONT", "running",
-       [("state", ["state"]), ("exec", ["exec", "%ID%", "true"]), ("kill", ["kill", "%ID%", "CONT"])], nil),
-      ("running: kill KILL+delete+state+exec", "running",
-       [("kill", ["kill", "%ID%", "KILL"]), ("delete", ["delete"]), ("state", ["state"]), ("exec", ["exec", "%ID%", "true"])], nil),
-      ("stopped: delete+state+exec+kill", "stopped",
-       [("delete", ["delete"]), ("state", ["state"]), ("exec", ["exec", "%ID%", "true"]), ("kill", ["kill", "%ID%", "KILL"])], 1),
-      ("running: delete --force+state+exec", "running",
-       [("delete --force", ["delete", "--force"]), ("state", ["state"]), ("exec", ["exec", "%ID%", "true"])], nil),
+      (
+        "running: state+exec+kill CONT", "running",
+        [("state", ["state"]), ("exec", ["exec", "%ID%", "true"]), ("kill", ["kill", "%ID%", "CONT"])], nil
+      ),
+      (
+        "running: kill KILL+delete+state+exec", "running",
+        [
+          ("kill", ["kill", "%ID%", "KILL"]), ("delete", ["delete"]), ("state", ["state"]),
+          ("exec", ["exec", "%ID%", "true"]),
+        ], nil
+      ),
+      (
+        "stopped: delete+state+exec+kill", "stopped",
+        [
+          ("delete", ["delete"]), ("state", ["state"]), ("exec", ["exec", "%ID%", "true"]),
+          ("kill", ["kill", "%ID%", "KILL"]),
+        ], 1
+      ),
+      (
+        "running: delete --force+state+exec", "running",
+        [("delete --force", ["delete", "--force"]), ("state", ["state"]), ("exec", ["exec", "%ID%", "true"])], nil
+      ),
     ]
     for (index, plan) in plans.enumerated() {
       let id = "race\(index)"
@@ -64,11 +79,14 @@ public enum SameIDRace {
       let pidFile = environment.workDirectory + "/race.pid"
       let prepared = try kit { () -> Bool in
         guard try driver.create(id: id, bundle: bundle.path, pidFile: pidFile).succeeded,
-              try driver.start(id: id).succeeded else { return false }
+          try driver.start(id: id).succeeded
+        else { return false }
         if plan.1 == "stopped" {
           _ = try driver.kill(id: id, signal: "KILL")
-          let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+          let pid =
+            Int32(
+              (try? String(contentsOfFile: pidFile, encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
           return pid > 1 && ProcessRunner.waitForExit(pid: pid, timeout: 10)
         }
         return true
@@ -95,7 +113,9 @@ public enum SameIDRace {
         round.tornStates.append("state after the race: \(state.stdoutText.prefix(200))")
       }
       checkStateFiles(environment.stateRoot, into: &round)
-      if let list = try? driver.list(), !(list.succeeded && (list.jsonObject() is [Any] || list.stdoutText.hasPrefix("null"))) {
+      if let list = try? driver.list(),
+        !(list.succeeded && (list.jsonObject() is [Any] || list.stdoutText.hasPrefix("null")))
+      {
         round.problems.append("list after the race is not a JSON array: \(list.summary)")
       }
       if round.expectedDeleteWinners != nil, (try? driver.state(id: id))?.succeeded == true {
@@ -106,8 +126,9 @@ public enum SameIDRace {
     }
     usleep(200_000)
     let leaks = auditor.audit(since: before)
-    return SameIDReport(runtime: runtime.name, rounds: rounds, leaks: leaks,
-                        passed: leaks.isEmpty && rounds.allSatisfy(\.passed))
+    return SameIDReport(
+      runtime: runtime.name, rounds: rounds, leaks: leaks,
+      passed: leaks.isEmpty && rounds.allSatisfy(\.passed))
   }
 
   static func judge(call: BarrierCall, result: ProcessResult, id: String, into round: inout RaceRound) {
@@ -150,7 +171,10 @@ public enum SameIDRace {
 /// How a crash reads on stderr, for runtimes that catch their own fatal signals (Go panics exit 2, Swift traps).
 enum Crash {
   static func looksLikeCrash(_ stderr: String) -> Bool {
-    ["panic:", "fatal error:", "Fatal error:", "SIGSEGV", "Segmentation fault", "stack overflow", "Illegal instruction",
-     "goroutine "].contains { stderr.contains($0) }
+    [
+      "panic:", "fatal error:", "Fatal error:", "SIGSEGV", "Segmentation fault", "stack overflow",
+      "Illegal instruction",
+      "goroutine ",
+    ].contains { stderr.contains($0) }
   }
 }

@@ -2,6 +2,7 @@
 // prefix of its own, and a teardown that removes every trace whatever the runtime left.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ public final class Locked<Value>: @unchecked Sendable {
   private let lock = NSLock()
   public init(_ value: Value) { self.value = value }
   public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-    lock.lock(); defer { lock.unlock() }
+    lock.lock()
+    defer { lock.unlock() }
     return try body(&value)
   }
   public var snapshot: Value { withLock { $0 } }
@@ -34,7 +36,8 @@ public final class StressEnvironment {
 
   public init(runtime: RuntimeUnderTest, label: String, timeout: Double = 30) throws(HarnessError) {
     self.runtime = runtime
-    let directory = "/tmp/drydock-\(label)-\(runtime.name)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    let directory =
+      "/tmp/drydock-\(label)-\(runtime.name)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     guard mkdir(directory, 0o700) == 0 else {
       throw HarnessError(.stress, operation: "mkdir", path: directory, message: String(cString: strerror(errno)))
     }
@@ -47,7 +50,8 @@ public final class StressEnvironment {
       _ = try factory.rootfsCache()
     } catch {
       try? FileManager.default.removeItem(atPath: directory)
-      throw (error as? HarnessError)?.relabeled(.stress) ?? HarnessError(.stress, operation: "set up", path: directory, message: "\(error)")
+      throw (error as? HarnessError)?.relabeled(.stress)
+        ?? HarnessError(.stress, operation: "set up", path: directory, message: "\(error)")
     }
   }
 
@@ -63,12 +67,17 @@ public final class StressEnvironment {
   /// The busybox template with its process args and cgroupsPath replaced.
   public func config(args: [String], cgroupsPath: String) throws(HarnessError) -> ConfigTree {
     var tree = try kit { try factory.template() }
-    try kit { try tree.setArgs(args); try tree.setCgroupsPath(cgroupsPath) }
+    try kit {
+      try tree.setArgs(args)
+      try tree.setCgroupsPath(cgroupsPath)
+    }
     return tree
   }
 
   /// Through BundleFactory (a read-only bind mount by default).
-  public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(HarnessError) -> OCIBundle {
+  public func makeBundle(name: String, config: ConfigTree, strategy: RootfsStrategy? = nil) throws(HarnessError)
+    -> OCIBundle
+  {
     try kit { try factory.makeBundle(name: name, config: config, strategy: strategy) }
   }
 
@@ -79,7 +88,8 @@ public final class StressEnvironment {
   /// Every container id the runtime lists in this state root ([] when `list` fails or prints no JSON array).
   public func listedIDs() -> [String] {
     guard let result = try? driver.list(), result.succeeded,
-          let entries = result.jsonObject() as? [[String: Any]] else { return [] }
+      let entries = result.jsonObject() as? [[String: Any]]
+    else { return [] }
     return entries.compactMap { $0["id"] as? String }
   }
 
@@ -91,7 +101,7 @@ public final class StressEnvironment {
     var problems: [String] = []
     var ids = Set(listedIDs())
     if let names = try? FileManager.default.contentsOfDirectory(atPath: stateRoot) {
-      ids.formUnion(names.filter { !$0.hasPrefix(".") })   // a corrupt entry `list` skips still deserves a delete
+      ids.formUnion(names.filter { !$0.hasPrefix(".") })  // a corrupt entry `list` skips still deserves a delete
     }
     for id in ids.sorted() { _ = try? driver.delete(id: id, force: true) }
     // Processes of ours that outlived their runtime (a killed create's helper, a hook): SIGKILL, by pid.
@@ -112,7 +122,7 @@ public final class StressEnvironment {
 
 /// Runs `body`, reporting a DrydockKit failure as a stress one ("stress: ...") so callers see one domain.
 func kit<T>(_ body: () throws -> T) throws(HarnessError) -> T {
-  do { return try body() }
-  catch let error as HarnessError { throw error.relabeled(.stress) }
-  catch { throw HarnessError(.stress, operation: "unexpected", message: "\(error)") }
+  do { return try body() } catch let error as HarnessError { throw error.relabeled(.stress) } catch {
+    throw HarnessError(.stress, operation: "unexpected", message: "\(error)")
+  }
 }

@@ -2,6 +2,7 @@
 // and Preflight: the checks that turn "BPF failed" into a reason (not root, no BTF, no clang).
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,12 +13,15 @@ public enum Preflight {
   /// Root, and the kernel's BTF present.
   public static func check(uid: uid_t = getuid(), btfPath: String = defaultBTFPath) throws {
     guard uid == 0 else {
-      throw HarnessError(.tracer, operation: "preflight", errno: EPERM,
-                        message: "drydock trace needs root (loading BPF and running containers): run it as root")
+      throw HarnessError(
+        .tracer, operation: "preflight", errno: EPERM,
+        message: "drydock trace needs root (loading BPF and running containers): run it as root")
     }
     guard access(btfPath, R_OK) == 0 else {
-      throw HarnessError(.tracer, operation: "preflight", path: btfPath, errno: ENOENT,
-                        message: "no kernel BTF: the tracer relocates against it (CO-RE); needs a kernel built with CONFIG_DEBUG_INFO_BTF=y")
+      throw HarnessError(
+        .tracer, operation: "preflight", path: btfPath, errno: ENOENT,
+        message:
+          "no kernel BTF: the tracer relocates against it (CO-RE); needs a kernel built with CONFIG_DEBUG_INFO_BTF=y")
     }
   }
 }
@@ -41,13 +45,16 @@ public enum BPFObjectBuilder {
     let environment = ProcessInfo.processInfo.environment
     if let prebuilt = environment["DRYDOCK_BPF_OBJECT"], !prebuilt.isEmpty {
       guard FileManager.default.fileExists(atPath: prebuilt) else {
-        throw HarnessError(.tracer, operation: "find BPF object", path: prebuilt, errno: ENOENT, message: "DRYDOCK_BPF_OBJECT names no file")
+        throw HarnessError(
+          .tracer, operation: "find BPF object", path: prebuilt, errno: ENOENT,
+          message: "DRYDOCK_BPF_OBJECT names no file")
       }
       return prebuilt
     }
     guard let source = sourceDirectory ?? Self.sourceDirectory() else {
-      throw HarnessError(.tracer, operation: "find BPF source", errno: ENOENT,
-                        message: "cannot find trace/\(sourceName): run from the repository or set DRYDOCK_REPO")
+      throw HarnessError(
+        .tracer, operation: "find BPF source", errno: ENOENT,
+        message: "cannot find trace/\(sourceName): run from the repository or set DRYDOCK_REPO")
     }
     let cache = cacheDirectory ?? (URL(fileURLWithPath: source).deletingLastPathComponent().path + "/.build/bpf")
     let hash = try sourceHash(source)
@@ -65,7 +72,8 @@ public enum BPFObjectBuilder {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for name in [sourceName, "drydock_trace.h", "drydock_trace_helpers.h"] {
       guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
-        throw HarnessError(.tracer, operation: "read BPF source", path: directory + "/" + name, errno: ENOENT, message: "missing")
+        throw HarnessError(
+          .tracer, operation: "read BPF source", path: directory + "/" + name, errno: ENOENT, message: "missing")
       }
       for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
     }
@@ -91,7 +99,9 @@ public enum BPFObjectBuilder {
     switch machine {
     case "x86_64": return "-D__TARGET_ARCH_x86"
     case "aarch64": return "-D__TARGET_ARCH_arm64"
-    default: throw HarnessError(.tracer, operation: "compile BPF", errno: ENOTSUP, message: "architecture \(machine) is not supported")
+    default:
+      throw HarnessError(
+        .tracer, operation: "compile BPF", errno: ENOTSUP, message: "architecture \(machine) is not supported")
     }
   }
 
@@ -110,13 +120,16 @@ public enum BPFObjectBuilder {
     var failures: [String] = []
     let temporary = output + ".tmp-\(getpid())"
     for compiler in compilers {
-      let argv = [compiler, "-g", "-O2", "-target", "bpf", try architectureDefine(), "-I", sourceDirectory,
-                  "-c", sourceDirectory + "/" + sourceName, "-o", temporary]
+      let argv = [
+        compiler, "-g", "-O2", "-target", "bpf", try architectureDefine(), "-I", sourceDirectory,
+        "-c", sourceDirectory + "/" + sourceName, "-o", temporary,
+      ]
       let result = try ProcessRunner.run(argv, timeout: 120)
       if result.succeeded {
         // rename: a concurrent drydock never sees half an object.
         guard rename(temporary, output) == 0 else {
-          throw HarnessError(.tracer, operation: "rename", path: output, errno: errno, message: String(cString: strerror(errno)))
+          throw HarnessError(
+            .tracer, operation: "rename", path: output, errno: errno, message: String(cString: strerror(errno)))
         }
         removeStaleObjects(keeping: output)
         return
@@ -124,9 +137,10 @@ public enum BPFObjectBuilder {
       unlink(temporary)
       failures.append("\(compiler): \(result.stderrText.split(separator: "\n").prefix(3).joined(separator: " | "))")
     }
-    throw HarnessError(.tracer, operation: "compile BPF", path: sourceDirectory + "/" + sourceName, errno: ENOENT,
-                      message: compilers.isEmpty
-                        ? "no clang found (tried $DRYDOCK_BPF_CLANG, PATH, /usr/bin/clang, /opt/swift/usr/bin/clang): install clang or set DRYDOCK_BPF_OBJECT"
-                        : "no clang could target bpf: " + failures.joined(separator: "; "))
+    throw HarnessError(
+      .tracer, operation: "compile BPF", path: sourceDirectory + "/" + sourceName, errno: ENOENT,
+      message: compilers.isEmpty
+        ? "no clang found (tried $DRYDOCK_BPF_CLANG, PATH, /usr/bin/clang, /opt/swift/usr/bin/clang): install clang or set DRYDOCK_BPF_OBJECT"
+        : "no clang could target bpf: " + failures.joined(separator: "; "))
   }
 }

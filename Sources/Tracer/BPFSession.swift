@@ -1,6 +1,7 @@
 // BPFSession: the loaded trace/drydock_trace.bpf.c object, its maps and links, through libbpf.
 import CBPF
 import DrydockKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,20 +50,31 @@ public final class BPFSession {
     func fd(_ name: String) throws -> Int32 {
       guard let map = bpf_object__find_map_by_name(object, name) else {
         bpf_object__close(object)
-        throw HarnessError(.tracer, operation: "find map", path: name, errno: ENOENT, message: "the BPF object lacks this map: rebuild it")
+        throw HarnessError(
+          .tracer, operation: "find map", path: name, errno: ENOENT,
+          message: "the BPF object lacks this map: rebuild it")
       }
       return bpf_map__fd(map)
     }
-    configFD = try fd("dd_config_map"); keysFD = try fd("keys"); tasksFD = try fd("tasks"); procsFD = try fd("procs")
-    statsFD = try fd("stats"); countersFD = try fd("counters"); eventsFD = try fd("events")
+    configFD = try fd("dd_config_map")
+    keysFD = try fd("keys")
+    tasksFD = try fd("tasks")
+    procsFD = try fd("procs")
+    statsFD = try fd("stats")
+    countersFD = try fd("counters")
+    eventsFD = try fd("events")
     cpus = Int(max(1, libbpf_num_possible_cpus()))
     let context = Unmanaged.passUnretained(box).toOpaque()
-    guard let ring = ring_buffer__new(eventsFD, { context, data, size in
-      guard let context, let data, size >= MemoryLayout<dd_event>.size else { return 0 }
-      let box = Unmanaged<EventBox>.fromOpaque(context).takeUnretainedValue()
-      box.events.append(data.loadUnaligned(as: dd_event.self))
-      return 0
-    }, context, nil) else {
+    guard
+      let ring = ring_buffer__new(
+        eventsFD,
+        { context, data, size in
+          guard let context, let data, size >= MemoryLayout<dd_event>.size else { return 0 }
+          let box = Unmanaged<EventBox>.fromOpaque(context).takeUnretainedValue()
+          box.events.append(data.loadUnaligned(as: dd_event.self))
+          return 0
+        }, context, nil)
+    else {
       let code = errno
       bpf_object__close(object)
       throw HarnessError.libbpf("ring_buffer__new", code: code)
@@ -75,14 +87,17 @@ public final class BPFSession {
   /// The verifier or BTF resolution said no: name the cause instead of a bare errno.
   private static func explainLoadFailure(code: Int32, log: String, path: String) -> HarnessError {
     if let line = log.split(separator: "\n").first(where: { $0.contains("failed to find kernel BTF type ID") }) {
-      return HarnessError(.tracer, operation: "load BPF object", path: path, errno: -code,
-                         message: "a tracepoint is missing from this kernel (\(line.trimmingCharacters(in: .whitespaces)))")
+      return HarnessError(
+        .tracer, operation: "load BPF object", path: path, errno: -code,
+        message: "a tracepoint is missing from this kernel (\(line.trimmingCharacters(in: .whitespaces)))")
     }
     if code == -EPERM || code == -EACCES {
-      return HarnessError(.tracer, operation: "load BPF object", path: path, errno: -code,
-                         message: "the kernel refused BPF (needs root/CAP_BPF+CAP_PERFMON; lockdown may forbid it). \(log.suffix(800))")
+      return HarnessError(
+        .tracer, operation: "load BPF object", path: path, errno: -code,
+        message: "the kernel refused BPF (needs root/CAP_BPF+CAP_PERFMON; lockdown may forbid it). \(log.suffix(800))")
     }
-    return HarnessError.libbpf("load BPF object", path: path, code: code, detail: "the kernel refused the program: \(log.suffix(1500))")
+    return HarnessError.libbpf(
+      "load BPF object", path: path, code: code, detail: "the kernel refused the program: \(log.suffix(1500))")
   }
 
   private static func recentLog() -> String { libbpfMessages.suffix(30).joined() }
@@ -112,8 +127,9 @@ public final class BPFSession {
       guard let link = bpf_program__attach(current) else {
         let code = errno
         detach()
-        throw HarnessError.libbpf("attach", path: name, code: code,
-                                 detail: "tracepoint not available? " + Self.recentLog().suffix(400))
+        throw HarnessError.libbpf(
+          "attach", path: name, code: code,
+          detail: "tracepoint not available? " + Self.recentLog().suffix(400))
       }
       links.append(link)
       program = bpf_object__next_program(object, current)
@@ -194,7 +210,11 @@ public final class BPFSession {
         var key = UInt32(bucket * maxNR + nr)
         guard bpf_map_lookup_elem(statsFD, &key, &perCPU) == 0 else { continue }
         var sum = dd_stat()
-        for cpu in perCPU { sum.count += cpu.count; sum.errors += cpu.errors; sum.nanoseconds += cpu.nanoseconds }
+        for cpu in perCPU {
+          sum.count += cpu.count
+          sum.errors += cpu.errors
+          sum.nanoseconds += cpu.nanoseconds
+        }
         result[bucket][nr] = sum
       }
     }
@@ -209,7 +229,7 @@ public final class BPFSession {
       var value = dd_proc()
       if bpf_map_lookup_elem(procsFD, &k, &value) == 0 { result[key] = value }
     }
-    for key in keys(of: tasksFD) {       // threads still running: add what they did so far
+    for key in keys(of: tasksFD) {  // threads still running: add what they did so far
       var k = key
       var task = dd_task()
       guard bpf_map_lookup_elem(tasksFD, &k, &task) == 0, task.flags & DD_F_ACTIVE.rawValue != 0 else { continue }
@@ -217,8 +237,9 @@ public final class BPFSession {
       withUnsafeMutableBytes(of: &entry.calls) { into in
         withUnsafeBytes(of: task.calls) { from in
           for i in 0..<Int(DD_BUCKETS) {
-            into.storeBytes(of: into.load(fromByteOffset: i * 8, as: UInt64.self) + from.load(fromByteOffset: i * 8, as: UInt64.self),
-                            toByteOffset: i * 8, as: UInt64.self)
+            into.storeBytes(
+              of: into.load(fromByteOffset: i * 8, as: UInt64.self) + from.load(fromByteOffset: i * 8, as: UInt64.self),
+              toByteOffset: i * 8, as: UInt64.self)
           }
         }
       }
@@ -230,8 +251,14 @@ public final class BPFSession {
 
   /// Zeroes counts, tasks and counters between recordings (the object stays loaded).
   public func reset() throws {
-    for key in keys(of: tasksFD) { var k = key; _ = bpf_map_delete_elem(tasksFD, &k) }
-    for key in keys(of: procsFD) { var k = key; _ = bpf_map_delete_elem(procsFD, &k) }
+    for key in keys(of: tasksFD) {
+      var k = key
+      _ = bpf_map_delete_elem(tasksFD, &k)
+    }
+    for key in keys(of: procsFD) {
+      var k = key
+      _ = bpf_map_delete_elem(procsFD, &k)
+    }
     var zeros = [dd_stat](repeating: dd_stat(), count: cpus)
     for slot in 0..<Int(DD_MAX_NR * DD_BUCKETS) {
       var key = UInt32(slot)
@@ -275,7 +302,8 @@ public final class BPFSession {
 
   /// Ids of every program loaded in the kernel now, and of those some link attaches.
   public static func kernelProgramIDs() -> (loaded: Set<UInt32>, linked: Set<UInt32>) {
-    var loaded = Set<UInt32>(), linked = Set<UInt32>()
+    var loaded = Set<UInt32>()
+    var linked = Set<UInt32>()
     var id: UInt32 = 0
     while bpf_prog_get_next_id(id, &id) == 0 { loaded.insert(id) }
     id = 0
@@ -291,7 +319,6 @@ public final class BPFSession {
   }
 
 }
-
 
 extension HarnessError {
   /// libbpf returns -errno (or NULL with errno set): normalise both into one error with strerror.

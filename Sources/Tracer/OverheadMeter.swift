@@ -4,6 +4,7 @@
 import CBPF
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,9 +23,16 @@ public struct OverheadResult: Codable, Sendable {
   public var iterations: Int
 
   enum CodingKeys: String, CodingKey {
-    case runs, untracedMs = "untraced_ms", tracedMs = "traced_ms", untracedMedian = "untraced_median_ms"
-    case tracedMedian = "traced_median_ms", untracedP90 = "untraced_p90_ms", tracedP90 = "traced_p90_ms"
-    case perSyscallNs = "per_syscall_ns", loadMs = "load_ms", iterations
+    case runs
+    case untracedMs = "untraced_ms"
+    case tracedMs = "traced_ms"
+    case untracedMedian = "untraced_median_ms"
+    case tracedMedian = "traced_median_ms"
+    case untracedP90 = "untraced_p90_ms"
+    case tracedP90 = "traced_p90_ms"
+    case perSyscallNs = "per_syscall_ns"
+    case loadMs = "load_ms"
+    case iterations
   }
 
   static func quantile(_ values: [Double], _ q: Double) -> Double {
@@ -37,11 +45,13 @@ public struct OverheadResult: Codable, Sendable {
     func f(_ v: Double) -> String { String(format: "%.2f", v) }
     var out = "# drydock trace: overhead (\(runs) runs each, interleaved)\n\n"
     out += "| | median ms | p90 ms |\n|---|---:|---:|\n"
-    out += "| untraced | \(f(untracedMedian)) | \(f(untracedP90)) |\n| traced | \(f(tracedMedian)) | \(f(tracedP90)) |\n"
+    out +=
+      "| untraced | \(f(untracedMedian)) | \(f(untracedP90)) |\n| traced | \(f(tracedMedian)) | \(f(tracedP90)) |\n"
     out += "| difference | \(f(tracedMedian - untracedMedian)) | \(f(tracedP90 - untracedP90)) |\n\n"
     let base = perSyscallNs["detached"] ?? 0
     out += "Per syscall (getppid ×\(iterations)): detached \(f(base)) ns; attached, caller untracked "
-    out += "+\(f((perSyscallNs["attached_untracked"] ?? 0) - base)) ns; tracked (counting) +\(f((perSyscallNs["tracked"] ?? 0) - base)) ns.\n"
+    out +=
+      "+\(f((perSyscallNs["attached_untracked"] ?? 0) - base)) ns; tracked (counting) +\(f((perSyscallNs["tracked"] ?? 0) - base)) ns.\n"
     out += "BPF load: \(f(loadMs)) ms.\n"
     return out
   }
@@ -66,10 +76,12 @@ public final class OverheadMeter {
     defer { _ = try? ProcessRunner.run(argv + ["delete", "--force", id], timeout: 10) }
     let gate = try GatedProcess.spawn(argv + ["run", "--bundle", directory, id], logPrefix: "\(bundle.path)/\(id)")
     try gate.release()
-    let result = gate.waitDraining(session: tracer.session, deadline: ProcessRunner.monotonicNanoseconds() + UInt64(options.timeout * 1e9),
-                                   timeout: options.timeout)
+    let result = gate.waitDraining(
+      session: tracer.session, deadline: ProcessRunner.monotonicNanoseconds() + UInt64(options.timeout * 1e9),
+      timeout: options.timeout)
     guard result.succeeded else {
-      throw HarnessError(.tracer, operation: "untraced run", path: tracer.runtime.path, errno: ECHILD, message: result.summary)
+      throw HarnessError(
+        .tracer, operation: "untraced run", path: tracer.runtime.path, errno: ECHILD, message: result.summary)
     }
     return result.wallMilliseconds
   }
@@ -77,22 +89,26 @@ public final class OverheadMeter {
   public func measure(bundle: TraceBundle, options: TraceOptions, runs: Int) throws -> OverheadResult {
     var runOptions = options
     runOptions.phase = .run
-    var untraced: [Double] = [], traced: [Double] = []
-    _ = try untracedRun(bundle: bundle, options: runOptions, index: -1)   // warm caches once
+    var untraced: [Double] = []
+    var traced: [Double] = []
+    _ = try untracedRun(bundle: bundle, options: runOptions, index: -1)  // warm caches once
     for index in 0..<max(1, runs) {
       untraced.append(try untracedRun(bundle: bundle, options: runOptions, index: index))
       let report = try tracer.trace(bundle: bundle, options: runOptions)
       guard report.runtimeExitCode == 0 else {
-        throw HarnessError(.tracer, operation: "traced run", path: tracer.runtime.path, errno: ECHILD, message: report.notes.joined(separator: "; "))
+        throw HarnessError(
+          .tracer, operation: "traced run", path: tracer.runtime.path, errno: ECHILD,
+          message: report.notes.joined(separator: "; "))
       }
       traced.append(report.wallMs)
     }
     let iterations = 200_000
     let perSyscall = try Self.syscallCost(session: tracer.session, iterations: iterations)
-    return OverheadResult(runs: untraced.count, untracedMs: untraced, tracedMs: traced,
-                          untracedMedian: OverheadResult.quantile(untraced, 0.5), tracedMedian: OverheadResult.quantile(traced, 0.5),
-                          untracedP90: OverheadResult.quantile(untraced, 0.9), tracedP90: OverheadResult.quantile(traced, 0.9),
-                          perSyscallNs: perSyscall, loadMs: tracer.session.loadMs, iterations: iterations)
+    return OverheadResult(
+      runs: untraced.count, untracedMs: untraced, tracedMs: traced,
+      untracedMedian: OverheadResult.quantile(untraced, 0.5), tracedMedian: OverheadResult.quantile(traced, 0.5),
+      untracedP90: OverheadResult.quantile(untraced, 0.9), tracedP90: OverheadResult.quantile(traced, 0.9),
+      perSyscallNs: perSyscall, loadMs: tracer.session.loadMs, iterations: iterations)
   }
 
   /// The best of 5 loops of getppid (a syscall glibc never caches) in each state: the minimum rejects the

@@ -12,10 +12,16 @@ public struct RawTrace {
   public var droppedTasks: Int
   /// Indexed by invocation.
   public var rootPids: [Int32]
-  public init(stats: [[dd_stat]], processes: [UInt32: dd_proc], events: [dd_event], lostEvents: Int,
-              droppedTasks: Int, rootPids: [Int32]) {
-    self.stats = stats; self.processes = processes; self.events = events
-    self.lostEvents = lostEvents; self.droppedTasks = droppedTasks; self.rootPids = rootPids
+  public init(
+    stats: [[dd_stat]], processes: [UInt32: dd_proc], events: [dd_event], lostEvents: Int,
+    droppedTasks: Int, rootPids: [Int32]
+  ) {
+    self.stats = stats
+    self.processes = processes
+    self.events = events
+    self.lostEvents = lostEvents
+    self.droppedTasks = droppedTasks
+    self.rootPids = rootPids
   }
 }
 
@@ -65,7 +71,10 @@ public enum ReportBuilder {
 
   public static func fill(_ report: inout TraceReport, from raw: RawTrace, syscalls: SyscallTable) {
     var buckets: [String: BucketReport] = [:]
-    report.syscalls = [:]; report.errors = [:]; report.timeInSyscallsNs = [:]; report.afterSeccompFilter = [:]
+    report.syscalls = [:]
+    report.errors = [:]
+    report.timeInSyscallsNs = [:]
+    report.afterSeccompFilter = [:]
     for (index, bucketName) in TraceReport.bucketNames.enumerated() {
       var bucket = BucketReport()
       for (nr, stat) in raw.stats[index].enumerated() where stat.count > 0 || stat.errors > 0 {
@@ -78,7 +87,9 @@ public enum ReportBuilder {
         report.syscalls[name, default: 0] += Int(stat.count)
         if stat.errors > 0 { report.errors[name, default: 0] += Int(stat.errors) }
         report.timeInSyscallsNs[name, default: 0] += stat.nanoseconds
-        if bucketName == "post_seccomp" || bucketName == "workload" { report.afterSeccompFilter[name, default: 0] += Int(stat.count) }
+        if bucketName == "post_seccomp" || bucketName == "workload" {
+          report.afterSeccompFilter[name, default: 0] += Int(stat.count)
+        }
       }
       buckets[bucketName] = bucket
     }
@@ -96,14 +107,17 @@ public enum ReportBuilder {
     let events = raw.events.sorted { $0.ts < $1.ts }
     let rootSet = Set(raw.rootPids.map { UInt32(bitPattern: $0) })
     // t0: the runtime's own execve (the first event of a gated root), else the first event at all.
-    let t0 = events.first(where: { $0.kind == DD_EV_EXEC.rawValue && rootSet.contains($0.pid) })?.ts ?? events.first?.ts ?? 0
+    let t0 =
+      events.first(where: { $0.kind == DD_EV_EXEC.rawValue && rootSet.contains($0.pid) })?.ts ?? events.first?.ts ?? 0
     func ms(_ ts: UInt64) -> Double { (Double(Int64(bitPattern: ts &- t0))) / 1e6 }
 
     var processes: [UInt32: ProcessSummary] = [:]
     func process(_ tgid: UInt32, _ comm: String, invocation: UInt32) -> ProcessSummary {
-      processes[tgid] ?? ProcessSummary(pid: Int(tgid), ppid: 0, invocation: Int(invocation), comm: comm, exe: "",
-                                        syscalls: 0, errors: 0, threads: 1, buckets: [:], startedMs: nil, exitedMs: nil,
-                                        exitStatus: nil)
+      processes[tgid]
+        ?? ProcessSummary(
+          pid: Int(tgid), ppid: 0, invocation: Int(invocation), comm: comm, exe: "",
+          syscalls: 0, errors: 0, threads: 1, buckets: [:], startedMs: nil, exitedMs: nil,
+          exitStatus: nil)
     }
     var milestones: [String: Double] = [:]
     func mark(_ name: String, _ ts: UInt64) { if milestones[name] == nil { milestones[name] = ms(ts) } }
@@ -114,62 +128,86 @@ public enum ReportBuilder {
       let str = cString(event.str)
       let args = [event.args.0, event.args.1, event.args.2, event.args.3]
       let bucket = TraceReport.bucketNames[Int(event.bucket) & 3]
-      var item = TraceEvent(tMs: ms(event.ts), pid: Int(event.pid), tgid: Int(event.tgid), invocation: Int(event.root),
-                            comm: comm, kind: "", name: "", detail: "", bucket: bucket, ret: nil, durationUs: nil)
+      var item = TraceEvent(
+        tMs: ms(event.ts), pid: Int(event.pid), tgid: Int(event.tgid), invocation: Int(event.root),
+        comm: comm, kind: "", name: "", detail: "", bucket: bucket, ret: nil, durationUs: nil)
       switch event.kind {
       case DD_EV_FORK.rawValue:
-        item.kind = "fork"; item.name = args[2] == 1 ? "thread" : "process"
+        item.kind = "fork"
+        item.name = args[2] == 1 ? "thread" : "process"
         item.detail = "parent \(event.other) mntns \(args[0]) pidns \(args[1])"
         if args[2] == 1 {
-          var p = process(event.tgid, comm, invocation: event.root); p.threads += 1; processes[event.tgid] = p
-          continue   // threads are counted, not listed: Go runtimes start dozens
+          var p = process(event.tgid, comm, invocation: event.root)
+          p.threads += 1
+          processes[event.tgid] = p
+          continue  // threads are counted, not listed: Go runtimes start dozens
         }
         var p = process(event.tgid, comm, invocation: event.root)
-        p.ppid = Int(event.other); p.startedMs = ms(event.ts); processes[event.tgid] = p
+        p.ppid = Int(event.other)
+        p.startedMs = ms(event.ts)
+        processes[event.tgid] = p
       case DD_EV_EXEC.rawValue:
-        item.kind = "exec"; item.name = "exec"; item.detail = str
-        var p = process(event.tgid, comm, invocation: event.root); p.exe = str; p.comm = comm
+        item.kind = "exec"
+        item.name = "exec"
+        item.detail = str
+        var p = process(event.tgid, comm, invocation: event.root)
+        p.exe = str
+        p.comm = comm
         if p.startedMs == nil { p.startedMs = ms(event.ts) }
         processes[event.tgid] = p
         if rootSet.contains(event.other) || rootSet.contains(event.pid) { mark("runtime_exec", event.ts) }
-        if args[2] == 1 { mark("workload_exec", event.ts); workloadTgids.insert(event.tgid); item.detail += " (workload)" }
+        if args[2] == 1 {
+          mark("workload_exec", event.ts)
+          workloadTgids.insert(event.tgid)
+          item.detail += " (workload)"
+        }
       case DD_EV_EXIT.rawValue:
-        if args[2] == 1 { continue }   // thread exits: noise
-        item.kind = "exit"; item.name = "exit"; item.detail = "status \(event.ret)"
+        if args[2] == 1 { continue }  // thread exits: noise
+        item.kind = "exit"
+        item.name = "exit"
+        item.detail = "status \(event.ret)"
         var p = process(event.tgid, comm, invocation: event.root)
-        p.exitedMs = ms(event.ts); p.exitStatus = Int(event.ret)
-        p.comm = comm   // the last name: runc's stages rename themselves (runc:[1:CHILD]) after the fork
+        p.exitedMs = ms(event.ts)
+        p.exitStatus = Int(event.ret)
+        p.comm = comm  // the last name: runc's stages rename themselves (runc:[1:CHILD]) after the fork
         processes[event.tgid] = p
         if workloadTgids.contains(event.tgid) { mark("workload_exit", event.ts) }
         if rootSet.contains(event.pid) { mark("runtime_exit", event.ts) }
       case DD_EV_CGROUP.rawValue:
-        item.kind = "cgroup"; item.name = "cgroup_attach"
+        item.kind = "cgroup"
+        item.name = "cgroup_attach"
         item.detail = "pid \(event.other) -> hierarchy \(args[0]) \(str)"
         // The attaching syscall's start: on v1 that write can wait out an RCU grace period.
         mark("cgroup_attach", args[1] != 0 ? args[1] : event.ts)
       case DD_EV_DENIED.rawValue:
         let name = syscalls.name(Int(event.nr))
-        item.kind = "denied"; item.name = name; item.ret = event.ret; item.detail = "refused by a seccomp filter"
+        item.kind = "denied"
+        item.name = name
+        item.ret = event.ret
+        item.detail = "refused by a seccomp filter"
         report.deniedBySeccomp[name, default: 0] += 1
       default:
         let name = syscalls.name(Int(event.nr))
-        item.kind = "syscall"; item.name = name; item.ret = event.ret
+        item.kind = "syscall"
+        item.name = name
+        item.ret = event.ret
         item.durationUs = Double(event.duration) / 1000
         item.detail = describe(name: name, args: args, str: str)
         let threadFlag: UInt64 = 0x10000
         if ["fork", "vfork"].contains(name) || (name == "clone" && args[0] & threadFlag == 0)
-            || (name == "clone3" && args[1] & threadFlag == 0) {
-          mark("first_clone", event.ts)   // a process, not one of a Go runtime's threads
+          || (name == "clone3" && args[1] & threadFlag == 0)
+        {
+          mark("first_clone", event.ts)  // a process, not one of a Go runtime's threads
         }
         if isNamespaceCreation(name, args) { mark("namespaces", event.ts) }
         if ["mount", "open_tree", "move_mount", "fsmount"].contains(name) && event.bucket != DD_B_HOST.rawValue {
           mark("first_mount", event.ts)
         }
         if name == "pivot_root" { mark("pivot_root", event.ts) }
-        if name == "seccomp" && args[0] == 1 && event.ret >= 0 { mark("seccomp_load", event.ts) }   // SECCOMP_SET_MODE_FILTER
+        if name == "seccomp" && args[0] == 1 && event.ret >= 0 { mark("seccomp_load", event.ts) }  // SECCOMP_SET_MODE_FILTER
         if str.hasSuffix("cgroup.procs") || str.hasSuffix("/tasks") || (name == "write" && !str.isEmpty) {
           item.name = name + " (cgroup)"
-          let done = ms(event.ts + event.duration)   // the last attaching write's end
+          let done = ms(event.ts + event.duration)  // the last attaching write's end
           milestones["cgroups_attached"] = max(milestones["cgroups_attached"] ?? done, done)
         }
       }
@@ -178,15 +216,20 @@ public enum ReportBuilder {
     for (tgid, counts) in raw.processes {
       var p = process(tgid, "", invocation: 0)
       let calls = [counts.calls.0, counts.calls.1, counts.calls.2, counts.calls.3]
-      p.syscalls = Int(calls.reduce(0, +)); p.errors = Int(counts.errors)
+      p.syscalls = Int(calls.reduce(0, +))
+      p.errors = Int(counts.errors)
       for (i, value) in calls.enumerated() where value > 0 { p.buckets[TraceReport.bucketNames[i]] = Int(value) }
       processes[tgid] = p
     }
-    report.processes = processes.values.filter { $0.syscalls > 0 || $0.startedMs != nil }.sorted { ($0.startedMs ?? 0, $0.pid) < ($1.startedMs ?? 0, $1.pid) }
+    report.processes = processes.values.filter { $0.syscalls > 0 || $0.startedMs != nil }.sorted {
+      ($0.startedMs ?? 0, $0.pid) < ($1.startedMs ?? 0, $1.pid)
+    }
     report.events = timeline
     report.milestones = milestones
     report.breakdown = breakdown(milestones)
-    if let exec = milestones["runtime_exec"], let workload = milestones["workload_exec"] { report.startLatencyMs = workload - exec }
+    if let exec = milestones["runtime_exec"], let workload = milestones["workload_exec"] {
+      report.startLatencyMs = workload - exec
+    }
   }
 
   /// What the time between two milestones is spent on, when the pair is the usual one.
@@ -194,7 +237,8 @@ public enum ReportBuilder {
     "runtime_exec>first_clone": "runtime start-up: loader, language runtime, config and state",
     "first_clone>namespaces": "child set-up before the namespaces",
     "namespaces>cgroup_attach": "namespace creation, then the parent moves the child into cgroups",
-    "cgroup_attach>cgroups_attached": "cgroup.procs writes, every hierarchy (v1: the first waits for an RCU grace period)",
+    "cgroup_attach>cgroups_attached":
+      "cgroup.procs writes, every hierarchy (v1: the first waits for an RCU grace period)",
     "cgroups_attached>first_mount": "after the cgroup attach, before the first mount",
     "cgroups_attached>namespaces": "after the cgroup attach: the child creates its namespaces",
     "first_clone>cgroup_attach": "child started; the parent moves it into cgroups",
@@ -211,7 +255,8 @@ public enum ReportBuilder {
     let ordered = milestones.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
     guard ordered.count > 1 else { return [] }
     return (1..<ordered.count).map { i in
-      let from = ordered[i - 1], to = ordered[i]
+      let from = ordered[i - 1]
+      let to = ordered[i]
       let label = gapLabels["\(from.key)>\(to.key)"] ?? "\(from.key) to \(to.key)"
       return LatencySegment(from: from.key, to: to.key, label: label, ms: to.value - from.value)
     }

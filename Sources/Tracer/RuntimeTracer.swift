@@ -3,6 +3,7 @@
 import CBPF
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,9 @@ public struct TraceOptions: Sendable {
   /// What the container `exec` joins runs.
   public var execContainerArgs = ["sleep", "60"]
   public init(phase: TracePhase = .run, args: [String]? = nil, timeout: Double = 30) {
-    self.phase = phase; self.args = args; self.timeout = timeout
+    self.phase = phase
+    self.args = args
+    self.timeout = timeout
   }
 }
 
@@ -60,8 +63,10 @@ public final class RuntimeTracer {
     if !result.succeeded { recording.failures.append(result.summary) }
   }
 
-  private func traced(_ bundle: TraceBundle, _ args: [String], id: String, deadline: UInt64, timeout: Double,
-                      into recording: inout Recording) throws {
+  private func traced(
+    _ bundle: TraceBundle, _ args: [String], id: String, deadline: UInt64, timeout: Double,
+    into recording: inout Recording
+  ) throws {
     let gate = try GatedProcess.spawn(base(bundle) + args, logPrefix: "\(bundle.path)/\(id)-\(recording.roots.count)")
     try session.bpf.register(pid: gate.pid, root: UInt32(recording.roots.count), armed: true)
     recording.roots.append(gate.pid)
@@ -73,7 +78,8 @@ public final class RuntimeTracer {
     if !result.succeeded && !result.timedOut {
       // The runtime's own words, without the gate's shell wrapping.
       let said = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines).prefix(600)
-      recording.failures.append("\(runtime.name) \(args.first ?? "") exited \(recording.exitCode ?? -1)" + (said.isEmpty ? "" : ": \(said)"))
+      recording.failures.append(
+        "\(runtime.name) \(args.first ?? "") exited \(recording.exitCode ?? -1)" + (said.isEmpty ? "" : ": \(said)"))
     }
   }
 
@@ -102,8 +108,12 @@ public final class RuntimeTracer {
     let raw: RawTrace = try session.record {
       switch options.phase {
       case .run:
-        try traced(bundle, ["run", "--bundle", directory, id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
-        if !recording.timedOut && !session.waitForTreeExit(deadline: min(deadline, ProcessRunner.monotonicNanoseconds() + 2_000_000_000)) {
+        try traced(
+          bundle, ["run", "--bundle", directory, id], id: id, deadline: deadline, timeout: options.timeout,
+          into: &recording)
+        if !recording.timedOut
+          && !session.waitForTreeExit(deadline: min(deadline, ProcessRunner.monotonicNanoseconds() + 2_000_000_000))
+        {
           recording.failures.append("processes of the tree outlived the runtime by 2 s: killed")
           session.killTracked()
         }
@@ -111,7 +121,10 @@ public final class RuntimeTracer {
         try traced(bundle, create, id: id, deadline: deadline, timeout: options.timeout, into: &recording)
       case .start, .delete:
         try untraced(bundle, create, into: &recording)
-        guard let initPid = readPid(pidFile) else { recording.failures.append("no pid file after create"); break }
+        guard let initPid = readPid(pidFile) else {
+          recording.failures.append("no pid file after create")
+          break
+        }
         if options.phase == .start {
           try session.bpf.register(pid: initPid, root: 0, armed: false)
           recording.roots.append(initPid)
@@ -119,7 +132,9 @@ public final class RuntimeTracer {
           if !session.waitForTreeExit(deadline: deadline) { recording.timedOut = true }
         } else {
           try untraced(bundle, ["start", id], into: &recording)
-          if !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- ProcessRunner.monotonicNanoseconds()) / 1e9)) {
+          if !ProcessRunner.waitForExit(
+            pid: initPid, timeout: max(0.1, Double(deadline &- ProcessRunner.monotonicNanoseconds()) / 1e9))
+          {
             recording.timedOut = true
             break
           }
@@ -135,8 +150,10 @@ public final class RuntimeTracer {
         try traced(bundle, create, id: id, deadline: deadline, timeout: options.timeout, into: &recording)
         try traced(bundle, ["start", id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
         if let initPid = readPid(pidFile),
-           !ProcessRunner.waitForExit(pid: initPid, timeout: max(0.1, Double(deadline &- ProcessRunner.monotonicNanoseconds()) / 1e9)) {
-          recording.timedOut = true   // the workload outlived the deadline: killed below, not deleted traced
+          !ProcessRunner.waitForExit(
+            pid: initPid, timeout: max(0.1, Double(deadline &- ProcessRunner.monotonicNanoseconds()) / 1e9))
+        {
+          recording.timedOut = true  // the workload outlived the deadline: killed below, not deleted traced
           break
         }
         try traced(bundle, ["delete", id], id: id, deadline: deadline, timeout: options.timeout, into: &recording)
@@ -145,7 +162,9 @@ public final class RuntimeTracer {
       return session.rawTrace(rootPids: recording.roots)
     }
     if TraceInterrupt.requested {
-      throw HarnessError(.tracer, operation: "trace", path: runtime.path, errno: EINTR, message: "interrupted: traced processes killed, BPF detached")
+      throw HarnessError(
+        .tracer, operation: "trace", path: runtime.path, errno: EINTR,
+        message: "interrupted: traced processes killed, BPF detached")
     }
     var report = TraceReport()
     report.runtime = runtime.name
@@ -159,7 +178,9 @@ public final class RuntimeTracer {
     report.loadMs = session.loadMs
     ReportBuilder.fill(&report, from: raw, syscalls: session.syscalls)
     report.notes = recording.failures
-    if recording.timedOut { report.notes.append("timed out after \(options.timeout) s: every traced process was killed") }
+    if recording.timedOut {
+      report.notes.append("timed out after \(options.timeout) s: every traced process was killed")
+    }
     if raw.lostEvents > 0 { report.notes.append("\(raw.lostEvents) events lost: the ring buffer was full") }
     if let note = Self.sandboxNote(report, expectedProgram: options.args?.first) { report.notes.append(note) }
     return report
@@ -169,7 +190,8 @@ public final class RuntimeTracer {
   /// inside it: the first exec there is not the workload, whose own syscalls never reach the host. Say so, so
   /// that the "workload" bucket and the start latency are read as the sandbox's.
   static func sandboxNote(_ report: TraceReport, expectedProgram: String?) -> String? {
-    guard let expectedProgram, let first = report.events.first(where: { $0.kind == "exec" && $0.detail.hasSuffix("(workload)") })
+    guard let expectedProgram,
+      let first = report.events.first(where: { $0.kind == "exec" && $0.detail.hasSuffix("(workload)") })
     else { return nil }
     let exe = String(first.detail.dropLast(" (workload)".count))
     let expected = expectedProgram.split(separator: "/").last.map(String.init) ?? expectedProgram

@@ -13,8 +13,10 @@ public struct SeccompGeneration: Sendable {
   public var notes: [String]
 
   public func profile() -> [String: Any] {
-    ["defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": architectures,
-     "syscalls": [["names": names, "action": "SCMP_ACT_ALLOW"]]]
+    [
+      "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": architectures,
+      "syscalls": [["names": names, "action": "SCMP_ACT_ALLOW"]],
+    ]
   }
 
   public func profileData() throws -> Data {
@@ -22,10 +24,14 @@ public struct SeccompGeneration: Sendable {
   }
 
   public func markdown(path: String) -> String {
-    var out = "# drydock trace: seccomp profile\n\n- written: `\(path)` (\(names.count) syscalls, \(recordings) recordings)\n"
+    var out =
+      "# drydock trace: seccomp profile\n\n- written: `\(path)` (\(names.count) syscalls, \(recordings) recordings)\n"
     for note in notes { out += "- note: \(note)\n" }
     out += "- runtime's own calls after its filter loaded: "
-    out += runtimeAfterFilter.isEmpty ? "none seen\n" : runtimeAfterFilter.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
+    out +=
+      runtimeAfterFilter.isEmpty
+      ? "none seen\n"
+      : runtimeAfterFilter.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
     out += "\nallowed: " + names.joined(separator: ", ") + "\n"
     return out
   }
@@ -44,10 +50,16 @@ public struct SeccompVerdict: Sendable {
   public func markdown() -> String {
     var out = "\n## seccomp --verify: " + (passed ? "PASS" : "FAIL") + "\n\n"
     out += "- runtime exit: \(exitCode.map(String.init) ?? "none")" + (timedOut ? " (timed out)" : "") + "\n"
-    if !passed, !stderr.isEmpty { out += "- runtime said: \(stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(400))\n" }
-    if !notAllowed.isEmpty { out += "- called after the filter but not in the profile: **\(notAllowed.joined(separator: ", "))**\n" }
+    if !passed, !stderr.isEmpty {
+      out += "- runtime said: \(stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(400))\n"
+    }
+    if !notAllowed.isEmpty {
+      out += "- called after the filter but not in the profile: **\(notAllowed.joined(separator: ", "))**\n"
+    }
     if !failedAfterFilter.isEmpty {
-      out += "- failed after the filter loaded: " + failedAfterFilter.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
+      out +=
+        "- failed after the filter loaded: "
+        + failedAfterFilter.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
     }
     return out
   }
@@ -68,8 +80,10 @@ public final class SeccompProfiler {
   /// calls (acct). A filter must be loaded for the runtime's post-filter calls to show up, and most bundles
   /// (runc spec's default) have none.
   public static func recordingFilter(architectures: [String]) -> [String: Any] {
-    ["defaultAction": "SCMP_ACT_ALLOW", "architectures": architectures,
-     "syscalls": [["names": ["acct"], "action": "SCMP_ACT_ERRNO"]]]
+    [
+      "defaultAction": "SCMP_ACT_ALLOW", "architectures": architectures,
+      "syscalls": [["names": ["acct"], "action": "SCMP_ACT_ERRNO"]],
+    ]
   }
 
   public func generate(bundle: TraceBundle, options: TraceOptions, recordings: Int) throws -> SeccompGeneration {
@@ -78,7 +92,8 @@ public final class SeccompProfiler {
     recordingOptions.phase = .run
     var notes: [String] = []
     if bundle.original.value(at: ["linux", "seccomp"]) == nil {
-      recordingOptions.seccompJSON = try JSONSerialization.data(withJSONObject: Self.recordingFilter(architectures: architectures))
+      recordingOptions.seccompJSON = try JSONSerialization.data(
+        withJSONObject: Self.recordingFilter(architectures: architectures))
     } else {
       notes.append("recorded under the bundle's own seccomp profile: calls it denies cannot show up")
     }
@@ -90,12 +105,17 @@ public final class SeccompProfiler {
       let report = try tracer.trace(bundle: bundle, options: recordingOptions)
       lastReports.append(report)
       guard report.runtimeExitCode == 0, !report.timedOut else {
-        throw HarnessError(.tracer, operation: "record for seccomp", path: tracer.runtime.path, errno: ECHILD,
-                          message: "the container did not run cleanly (exit \(report.runtimeExitCode.map(String.init) ?? "none")): \(report.notes.joined(separator: "; "))")
+        throw HarnessError(
+          .tracer, operation: "record for seccomp", path: tracer.runtime.path, errno: ECHILD,
+          message:
+            "the container did not run cleanly (exit \(report.runtimeExitCode.map(String.init) ?? "none")): \(report.notes.joined(separator: "; "))"
+        )
       }
       sawFilter = sawFilter || report.seccompFilterSeen
       allowed.formUnion(report.afterSeccompFilter.keys)
-      for (name, count) in report.buckets["post_seccomp"]?.syscalls ?? [:] { runtimeAfter[name] = max(runtimeAfter[name] ?? 0, count) }
+      for (name, count) in report.buckets["post_seccomp"]?.syscalls ?? [:] {
+        runtimeAfter[name] = max(runtimeAfter[name] ?? 0, count)
+      }
     }
     // A language runtime (Go's, in runc init) makes these on its own schedule (signals, preemption, GC wake-ups):
     // one recording may miss them after the filter, the next run need them. Allowed when the runtime used them.
@@ -105,7 +125,8 @@ public final class SeccompProfiler {
     let languageRuntimeAfterFilter = !Self.asynchronousRuntimeCalls.isDisjoint(with: runtimeAfter.keys)
     if sawFilter && languageRuntimeAfterFilter && !asynchronous.isEmpty {
       allowed.formUnion(asynchronous)
-      notes.append("added calls a language runtime makes asynchronously: \(asynchronous.sorted().joined(separator: ", "))")
+      notes.append(
+        "added calls a language runtime makes asynchronously: \(asynchronous.sorted().joined(separator: ", "))")
     }
     // The kernel's signal-return paths: any process that takes a signal needs them, whether or not a
     // recording happened to see one (docker's default profile allows both too).
@@ -114,13 +135,15 @@ public final class SeccompProfiler {
       notes.append("no seccomp filter load was seen: the profile holds the workload's calls and execve only")
       allowed.insert("execve")
     }
-    return SeccompGeneration(names: allowed.sorted(), architectures: architectures, runtimeAfterFilter: runtimeAfter,
-                             recordings: recordings, notes: notes)
+    return SeccompGeneration(
+      names: allowed.sorted(), architectures: architectures, runtimeAfterFilter: runtimeAfter,
+      recordings: recordings, notes: notes)
   }
 
   public func verify(profile: Data, bundle: TraceBundle, options: TraceOptions) throws -> SeccompVerdict {
     guard let object = try? JSONSerialization.jsonObject(with: profile) as? [String: Any] else {
-      throw HarnessError(.tracer, operation: "read profile", errno: EINVAL, message: "not a JSON object (want an OCI linux.seccomp)")
+      throw HarnessError(
+        .tracer, operation: "read profile", errno: EINVAL, message: "not a JSON object (want an OCI linux.seccomp)")
     }
     var allowedNames = Set<String>()
     for rule in object["syscalls"] as? [[String: Any]] ?? [] where (rule["action"] as? String) == "SCMP_ACT_ALLOW" {
@@ -137,7 +160,8 @@ public final class SeccompProfiler {
     let notAllowed = Set(report.afterSeccompFilter.keys).union(report.deniedBySeccomp.keys)
       .filter { !allowedNames.contains($0) }.sorted()
     let passed = report.runtimeExitCode == 0 && !report.timedOut
-    return SeccompVerdict(passed: passed, exitCode: report.runtimeExitCode, timedOut: report.timedOut,
-                          stderr: report.notes.joined(separator: "; "), failedAfterFilter: failed, notAllowed: notAllowed)
+    return SeccompVerdict(
+      passed: passed, exitCode: report.runtimeExitCode, timedOut: report.timedOut,
+      stderr: report.notes.joined(separator: "; "), failedAfterFilter: failed, notAllowed: notAllowed)
   }
 }

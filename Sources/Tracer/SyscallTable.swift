@@ -1,6 +1,7 @@
 // SyscallTable: syscall numbers <-> names of the host architecture, and the "key" syscalls the timeline shows.
 import CBPF
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,13 +26,15 @@ public struct SyscallTable: Sendable {
     uname(&names)
     let machine = withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     if machine == "x86_64" {
-      return SyscallTable(names: X86_64Syscalls.names, architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
+      return SyscallTable(
+        names: X86_64Syscalls.names, architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
     }
     // aarch64 uses the generic table; parse it when the headers are installed.
     var parsed: [Int: String] = [:]
     for header in ["/usr/include/asm-generic/unistd.h", "/usr/include/aarch64-linux-gnu/asm/unistd.h"] {
       guard let text = try? String(contentsOfFile: header, encoding: .utf8) else { continue }
-      for line in text.split(separator: "\n") where line.hasPrefix("#define __NR_") || line.hasPrefix("#define __NR3264_") {
+      for line in text.split(separator: "\n")
+      where line.hasPrefix("#define __NR_") || line.hasPrefix("#define __NR3264_") {
         let parts = line.split(separator: " ")
         guard parts.count >= 3, let nr = Int(parts[2]) else { continue }
         let name = parts[1].replacingOccurrences(of: "__NR3264_", with: "").replacingOccurrences(of: "__NR_", with: "")
@@ -39,7 +42,8 @@ public struct SyscallTable: Sendable {
       }
     }
     let top = parsed.keys.max() ?? 0
-    return SyscallTable(names: (0...top).map { parsed[$0] ?? "" }, architectures: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"])
+    return SyscallTable(
+      names: (0...top).map { parsed[$0] ?? "" }, architectures: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"])
   }
 
   /// "syscall_<nr>" when unknown.

@@ -3,6 +3,7 @@
 // (process args, a seccomp profile); plus the runtime's --root state directory. remove() undoes all of it.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,15 +25,18 @@ public final class TraceBundle {
     self.source = absolute
     original = try Self.readConfig(absolute + "/config.json")
     guard let root = original.value(at: ["root", "path"]) as? String else {
-      throw HarnessError(.tracer, operation: "read bundle", path: absolute + "/config.json", errno: EINVAL, message: "no root.path")
+      throw HarnessError(
+        .tracer, operation: "read bundle", path: absolute + "/config.json", errno: EINVAL, message: "no root.path")
     }
     rootfs = root.hasPrefix("/") ? root : absolute + "/" + root
     guard FileManager.default.fileExists(atPath: rootfs) else {
-      throw HarnessError(.tracer, operation: "read bundle", path: rootfs, errno: ENOENT, message: "the bundle's rootfs does not exist")
+      throw HarnessError(
+        .tracer, operation: "read bundle", path: rootfs, errno: ENOENT, message: "the bundle's rootfs does not exist")
     }
     var template = "/tmp/\(label)-XXXXXX".utf8CString
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-      throw HarnessError(.tracer, operation: "mkdtemp", path: "/tmp", errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(
+        .tracer, operation: "mkdtemp", path: "/tmp", errno: errno, message: String(cString: strerror(errno)))
     }
     path = String(cString: made)
     stateRoot = path + "/state"
@@ -49,8 +53,10 @@ public final class TraceBundle {
 
   /// The seccomp profile is the `linux.seccomp` object; nil leaves the bundle's own (if any).
   /// Writes <path>/<id>/config.json and returns that bundle directory.
-  public func makeConfig(id: String, args: [String]? = nil, seccomp: [String: Any]? = nil,
-                         removeSeccomp: Bool = false) throws -> String {
+  public func makeConfig(
+    id: String, args: [String]? = nil, seccomp: [String: Any]? = nil,
+    removeSeccomp: Bool = false
+  ) throws -> String {
     var config = original
     let directory = path + "/" + id
     do {
@@ -62,7 +68,8 @@ public final class TraceBundle {
       if let seccomp { try config.set(["linux", "seccomp"], to: seccomp) }
       try config.write(to: directory + "/config.json")
     } catch {
-      throw HarnessError(.tracer, operation: "write bundle", path: directory + "/config.json", errno: EIO, message: "\(error)")
+      throw HarnessError(
+        .tracer, operation: "write bundle", path: directory + "/config.json", errno: EIO, message: "\(error)")
     }
     return directory
   }

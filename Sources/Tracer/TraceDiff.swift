@@ -27,18 +27,25 @@ public struct TraceDiff: Codable, Sendable {
     func label(_ r: TraceReport) -> String { "\(r.runtime) \(r.runtimeVersion)".trimmingCharacters(in: .whitespaces) }
     a = label(first)
     b = label(second)
-    if a == b { a += " (A)"; b += " (B)" }
+    if a == b {
+      a += " (A)"
+      b += " (B)"
+    }
     totalA = first.totalSyscalls
     totalB = second.totalSyscalls
     let names = Set(first.syscalls.keys).union(second.syscalls.keys)
     rows = names.map { name in
-      let x = first.syscalls[name] ?? 0, y = second.syscalls[name] ?? 0
-      return Row(name: name, a: x, b: y, delta: y - x, errorsA: first.errors[name] ?? 0, errorsB: second.errors[name] ?? 0)
+      let x = first.syscalls[name] ?? 0
+      let y = second.syscalls[name] ?? 0
+      return Row(
+        name: name, a: x, b: y, delta: y - x, errorsA: first.errors[name] ?? 0, errorsB: second.errors[name] ?? 0)
     }.sorted { (abs($1.delta), $0.name) < (abs($0.delta), $1.name) }
     buckets = TraceReport.bucketNames.map { name in
-      let x = first.buckets[name], y = second.buckets[name]
-      return Row(name: name, a: x?.total ?? 0, b: y?.total ?? 0, delta: (y?.total ?? 0) - (x?.total ?? 0),
-                 errorsA: x?.errors ?? 0, errorsB: y?.errors ?? 0)
+      let x = first.buckets[name]
+      let y = second.buckets[name]
+      return Row(
+        name: name, a: x?.total ?? 0, b: y?.total ?? 0, delta: (y?.total ?? 0) - (x?.total ?? 0),
+        errorsA: x?.errors ?? 0, errorsB: y?.errors ?? 0)
     }
     if first.phase != second.phase { warnings.append("phases differ: \(first.phase) vs \(second.phase)") }
     if first.bundle != second.bundle { warnings.append("bundles differ: \(first.bundle) vs \(second.bundle)") }
@@ -54,7 +61,8 @@ public struct TraceDiff: Codable, Sendable {
     let changed = rows.filter { $0.delta != 0 || $0.errorsA != $0.errorsB }
     out += "\n| syscall | A | B | B−A | errors A | errors B |\n|---|---:|---:|---:|---:|---:|\n"
     for row in changed.prefix(limit) {
-      out += "| \(row.name) | \(row.a) | \(row.b) | \(row.delta > 0 ? "+" : "")\(row.delta) | \(row.errorsA) | \(row.errorsB) |\n"
+      out +=
+        "| \(row.name) | \(row.a) | \(row.b) | \(row.delta > 0 ? "+" : "")\(row.delta) | \(row.errorsA) | \(row.errorsB) |\n"
     }
     if changed.count > limit { out += "\n\(changed.count - limit) more syscalls differ (see --json).\n" }
     let onlyA = rows.filter { $0.b == 0 && $0.a > 0 }.map(\.name).sorted()

@@ -28,7 +28,9 @@ public struct ProcessSummary: Codable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case pid, ppid, invocation, comm, exe, syscalls, errors, threads, buckets
-    case startedMs = "started_ms", exitedMs = "exited_ms", exitStatus = "exit_status"
+    case startedMs = "started_ms"
+    case exitedMs = "exited_ms"
+    case exitStatus = "exit_status"
   }
 }
 
@@ -38,7 +40,7 @@ public struct TraceEvent: Codable, Sendable {
   public var tgid: Int
   public var invocation: Int
   public var comm: String
-  public var kind: String      // syscall, fork, exec, exit, cgroup
+  public var kind: String  // syscall, fork, exec, exit, cgroup
   public var name: String
   public var detail: String
   public var bucket: String
@@ -46,7 +48,9 @@ public struct TraceEvent: Codable, Sendable {
   public var durationUs: Double?
 
   enum CodingKeys: String, CodingKey {
-    case tMs = "t_ms", pid, tgid, invocation, comm, kind, name, detail, bucket, ret, durationUs = "duration_us"
+    case tMs = "t_ms"
+    case pid, tgid, invocation, comm, kind, name, detail, bucket, ret
+    case durationUs = "duration_us"
   }
 }
 
@@ -99,12 +103,27 @@ public struct TraceReport: Codable, Sendable {
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case runtime, runtimePath = "runtime_path", runtimeVersion = "runtime_version", phase, bundle, target
-    case totalSyscalls = "total_syscalls", totalErrors = "total_errors", syscalls, errors
-    case timeInSyscallsNs = "time_in_syscalls_ns", buckets, seccompFilterSeen = "seccomp_filter_seen"
-    case afterSeccompFilter = "after_seccomp_filter", deniedBySeccomp = "denied_by_seccomp", processes, events, milestones, breakdown
-    case startLatencyMs = "start_latency_ms", lostEvents = "lost_events", droppedTasks = "dropped_tasks"
-    case runtimeExitCode = "runtime_exit_code", timedOut = "timed_out", wallMs = "wall_ms", loadMs = "load_ms", notes
+    case runtime
+    case runtimePath = "runtime_path"
+    case runtimeVersion = "runtime_version"
+    case phase, bundle, target
+    case totalSyscalls = "total_syscalls"
+    case totalErrors = "total_errors"
+    case syscalls, errors
+    case timeInSyscallsNs = "time_in_syscalls_ns"
+    case buckets
+    case seccompFilterSeen = "seccomp_filter_seen"
+    case afterSeccompFilter = "after_seccomp_filter"
+    case deniedBySeccomp = "denied_by_seccomp"
+    case processes, events, milestones, breakdown
+    case startLatencyMs = "start_latency_ms"
+    case lostEvents = "lost_events"
+    case droppedTasks = "dropped_tasks"
+    case runtimeExitCode = "runtime_exit_code"
+    case timedOut = "timed_out"
+    case wallMs = "wall_ms"
+    case loadMs = "load_ms"
+    case notes
   }
 
   public static func load(path: String) throws -> TraceReport {
@@ -112,7 +131,9 @@ public struct TraceReport: Codable, Sendable {
       throw HarnessError(.tracer, operation: "read report", path: path, errno: ENOENT, message: "cannot read file")
     }
     do { return try JSONDecoder().decode(TraceReport.self, from: data) } catch {
-      throw HarnessError(.tracer, operation: "parse report", path: path, errno: EINVAL, message: "not a drydock trace JSON report: \(error)")
+      throw HarnessError(
+        .tracer, operation: "parse report", path: path, errno: EINVAL,
+        message: "not a drydock trace JSON report: \(error)")
     }
   }
 
@@ -125,7 +146,8 @@ public struct TraceReport: Codable, Sendable {
   public func write(to path: String) throws {
     let data = try jsonData()
     guard FileManager.default.createFile(atPath: path, contents: data) else {
-      throw HarnessError(.tracer, operation: "write JSON", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(
+        .tracer, operation: "write JSON", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
   }
 }

@@ -3,6 +3,7 @@
 import CBPF
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,7 +65,8 @@ public final class TraceSession {
   /// Filters already on the tracer (inherited by the runtime) must not count as the runtime's own.
   static func seccompFilterCount() -> UInt32 {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Seccomp_filters:") }) else { return 0 }
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Seccomp_filters:") })
+    else { return 0 }
     return UInt32(line.split(separator: "\t").last.flatMap { UInt32($0.trimmingCharacters(in: .whitespaces)) } ?? 0)
   }
 
@@ -82,9 +84,10 @@ public final class TraceSession {
   /// A final drain, then the maps.
   public func rawTrace(rootPids: [Int32]) -> RawTrace {
     bpf.drain()
-    return RawTrace(stats: bpf.readStats(), processes: bpf.readProcesses(), events: bpf.takeEvents(),
-                    lostEvents: Int(bpf.counter(DD_C_LOST)), droppedTasks: Int(bpf.counter(DD_C_DROPPED_TASKS)),
-                    rootPids: rootPids)
+    return RawTrace(
+      stats: bpf.readStats(), processes: bpf.readProcesses(), events: bpf.takeEvents(),
+      lostEvents: Int(bpf.counter(DD_C_LOST)), droppedTasks: Int(bpf.counter(DD_C_DROPPED_TASKS)),
+      rootPids: rootPids)
   }
 
   /// SIGKILLs every task still tracked (a hung target).
@@ -114,7 +117,9 @@ public final class GatedProcess {
   public var pid: Int32 { process.pid }
 
   private init(process: SpawnedProcess, fifo: String, logPrefix: String) {
-    self.process = process; self.fifo = fifo; self.logPrefix = logPrefix
+    self.process = process
+    self.fifo = fifo
+    self.logPrefix = logPrefix
   }
 
   deinit { unlink(fifo) }
@@ -125,15 +130,18 @@ public final class GatedProcess {
     let fifo = logPrefix + ".gate"
     unlink(fifo)
     guard mkfifo(fifo, 0o600) == 0 else {
-      throw HarnessError(.tracer, operation: "mkfifo", path: fifo, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(
+        .tracer, operation: "mkfifo", path: fifo, errno: errno, message: String(cString: strerror(errno)))
     }
     do {
-      let process = try SpawnedProcess.spawn(["/bin/sh", "-c", ": < \"$0\"; exec \"$@\"", fifo] + argv,
-                                             stdout: .file(logPrefix + ".out"), stderr: .file(logPrefix + ".err"))
+      let process = try SpawnedProcess.spawn(
+        ["/bin/sh", "-c", ": < \"$0\"; exec \"$@\"", fifo] + argv,
+        stdout: .file(logPrefix + ".out"), stderr: .file(logPrefix + ".err"))
       return GatedProcess(process: process, fifo: fifo, logPrefix: logPrefix)
     } catch {
       unlink(fifo)
-      throw HarnessError(.tracer, operation: "spawn", path: argv.first, errno: (error as? HarnessError)?.errno, message: "\(error)")
+      throw HarnessError(
+        .tracer, operation: "spawn", path: argv.first, errno: (error as? HarnessError)?.errno, message: "\(error)")
     }
   }
 
@@ -141,10 +149,14 @@ public final class GatedProcess {
     let deadline = ProcessRunner.monotonicNanoseconds() + UInt64(timeout * 1e9)
     while true {
       let fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-      if fd >= 0 { Glibc.close(fd); return }
+      if fd >= 0 {
+        Glibc.close(fd)
+        return
+      }
       guard errno == ENXIO || errno == EINTR, ProcessRunner.monotonicNanoseconds() < deadline else {
-        throw HarnessError(.tracer, operation: "release gate", path: fifo, errno: errno,
-                          message: "the gated shell never opened its FIFO (is /bin/sh there?)")
+        throw HarnessError(
+          .tracer, operation: "release gate", path: fifo, errno: errno,
+          message: "the gated shell never opened its FIFO (is /bin/sh there?)")
       }
       usleep(500)
     }

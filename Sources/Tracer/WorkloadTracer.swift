@@ -3,6 +3,7 @@
 import CBPF
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,28 +27,36 @@ public final class WorkloadTracer {
       let path = "/proc/\(pid)/ns/\(kind)"
       let inode = TraceSession.namespaceInode(path)
       guard inode != 0 else {
-        throw HarnessError(.tracer, operation: "read namespace", path: path, errno: ESRCH, message: "no such process (or not permitted)")
+        throw HarnessError(
+          .tracer, operation: "read namespace", path: path, errno: ESRCH, message: "no such process (or not permitted)")
       }
       guard inode != TraceSession.namespaceInode("/proc/self/ns/\(kind)") else {
-        throw HarnessError(.tracer, operation: "select target", path: path, errno: EINVAL,
-                          message: "pid \(pid) shares drydock's \(selector.rawValue): that would trace the whole host")
+        throw HarnessError(
+          .tracer, operation: "select target", path: path, errno: EINVAL,
+          message: "pid \(pid) shares drydock's \(selector.rawValue): that would trace the whole host")
       }
       return inode
     case .cgroup:
       let file = "/proc/\(pid)/cgroup"
       guard let text = try? String(contentsOfFile: file, encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
-        throw HarnessError(.tracer, operation: "read cgroup", path: file, errno: ESRCH, message: "no process, or no cgroup v2 membership")
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
+      else {
+        throw HarnessError(
+          .tracer, operation: "read cgroup", path: file, errno: ESRCH, message: "no process, or no cgroup v2 membership"
+        )
       }
       let relative = String(line.dropFirst(3))
       guard relative != "/", let unified = HostInfo.cgroupMounts().first(where: { $0.version == 2 }) else {
-        throw HarnessError(.tracer, operation: "select target", path: file, errno: EINVAL,
-                          message: "pid \(pid) is in the root v2 cgroup (or no cgroup2 mount): that would trace the whole host")
+        throw HarnessError(
+          .tracer, operation: "select target", path: file, errno: EINVAL,
+          message: "pid \(pid) is in the root v2 cgroup (or no cgroup2 mount): that would trace the whole host")
       }
       // cgroup2 ids are the kernfs inode numbers of the cgroup directories.
       let inode = TraceSession.namespaceInode(unified.path + relative)
       guard inode != 0 else {
-        throw HarnessError(.tracer, operation: "stat cgroup", path: unified.path + relative, errno: ENOENT, message: "cgroup directory missing")
+        throw HarnessError(
+          .tracer, operation: "stat cgroup", path: unified.path + relative, errno: ENOENT,
+          message: "cgroup directory missing")
       }
       return inode
     }
@@ -56,14 +65,22 @@ public final class WorkloadTracer {
   /// By a process in the container (until it exits), or by a known namespace inode / cgroup id (pid nil:
   /// for the duration only).
   /// Every syscall lands in the "workload" bucket.
-  public func trace(pid: Int32?, id knownID: UInt64? = nil, selector: NamespaceSelector, duration: Double?,
-                    timeout: Double) throws -> TraceReport {
+  public func trace(
+    pid: Int32?, id knownID: UInt64? = nil, selector: NamespaceSelector, duration: Double?,
+    timeout: Double
+  ) throws -> TraceReport {
     guard let id = try knownID ?? pid.map({ try Self.targetID(pid: $0, selector: selector) }) else {
-      throw HarnessError(.tracer, operation: "select target", errno: EINVAL, message: "give a pid or a namespace/cgroup id")
+      throw HarnessError(
+        .tracer, operation: "select target", errno: EINVAL, message: "give a pid or a namespace/cgroup id")
     }
-    guard knownID == nil || (knownID != TraceSession.namespaceInode("/proc/self/ns/mnt")
-                              && knownID != TraceSession.namespaceInode("/proc/self/ns/pid") && knownID! > 1) else {
-      throw HarnessError(.tracer, operation: "select target", errno: EINVAL, message: "that id is drydock's own: it would trace the whole host")
+    guard
+      knownID == nil
+        || (knownID != TraceSession.namespaceInode("/proc/self/ns/mnt")
+          && knownID != TraceSession.namespaceInode("/proc/self/ns/pid") && knownID! > 1)
+    else {
+      throw HarnessError(
+        .tracer, operation: "select target", errno: EINVAL,
+        message: "that id is drydock's own: it would trace the whole host")
     }
     let mode: dd_mode = selector == .mntns ? DD_MODE_MNTNS : selector == .pidns ? DD_MODE_PIDNS : DD_MODE_CGROUP
     try session.configureNamespace(mode: mode, id: id)
@@ -74,7 +91,10 @@ public final class WorkloadTracer {
     var exited = false
     let raw = try session.record {
       while ProcessRunner.monotonicNanoseconds() < deadline && !TraceInterrupt.requested {
-        if let pid, ProcessRunner.waitForExit(pid: pid, timeout: 0.05) { exited = true; break }
+        if let pid, ProcessRunner.waitForExit(pid: pid, timeout: 0.05) {
+          exited = true
+          break
+        }
         if pid == nil { usleep(50_000) }
         session.bpf.drain()
       }

@@ -11,11 +11,13 @@ public struct GuestKernel: Sendable, Equatable {
     if let path {
       let name = URL(fileURLWithPath: path).lastPathComponent
       guard FileManager.default.isReadableFile(atPath: path) else {
-        throw HarnessError(.kit, operation: "find guest kernel", path: path, errno: ENOENT, message: "no readable kernel image there")
+        throw HarnessError(
+          .kit, operation: "find guest kernel", path: path, errno: ENOENT, message: "no readable kernel image there")
       }
       guard name.hasPrefix("vmlinuz-") else {
-        throw HarnessError(.kit, operation: "find guest kernel", path: path, errno: EINVAL,
-                              message: "the image must be named vmlinuz-<release> so that its modules can be found")
+        throw HarnessError(
+          .kit, operation: "find guest kernel", path: path, errno: EINVAL,
+          message: "the image must be named vmlinuz-<release> so that its modules can be found")
       }
       return try checked(GuestKernel(image: path, release: String(name.dropFirst("vmlinuz-".count))))
     }
@@ -24,16 +26,18 @@ public struct GuestKernel: Sendable, Equatable {
       .filter { FileManager.default.fileExists(atPath: "/lib/modules/\($0)/kernel") }
       .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
     guard let newest = candidates.last else {
-      throw HarnessError(.kit, operation: "find guest kernel", path: "/boot", errno: ENOENT,
-                            message: "no /boot/vmlinuz-* with modules in /lib/modules (install the Debian package linux-image-amd64)")
+      throw HarnessError(
+        .kit, operation: "find guest kernel", path: "/boot", errno: ENOENT,
+        message: "no /boot/vmlinuz-* with modules in /lib/modules (install the Debian package linux-image-amd64)")
     }
     return GuestKernel(image: "/boot/vmlinuz-" + newest, release: newest)
   }
 
   static func checked(_ kernel: GuestKernel) throws -> GuestKernel {
     guard FileManager.default.fileExists(atPath: "/lib/modules/\(kernel.release)/kernel") else {
-      throw HarnessError(.kit, operation: "find guest kernel modules", path: "/lib/modules/\(kernel.release)", errno: ENOENT,
-                            message: "the initramfs needs this kernel's 9p, virtio and overlay modules")
+      throw HarnessError(
+        .kit, operation: "find guest kernel modules", path: "/lib/modules/\(kernel.release)", errno: ENOENT,
+        message: "the initramfs needs this kernel's 9p, virtio and overlay modules")
     }
     return kernel
   }

@@ -3,6 +3,7 @@
 // the status file the guest writes), removed afterwards; a timeout kills qemu, so nothing is left running.
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,17 +21,23 @@ public enum VirtualMachine {
 
   /// Runs `command` (argv) in a fresh guest and returns its exit status. `output` receives the guest console from
   /// the init's ready line on (the command's stdout and stderr), as it arrives.
-  public static func run(_ command: [String], options: VMOptions,
-                         output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) })
-  throws -> VMResult {
-    guard !command.isEmpty else { throw HarnessError(.kit, operation: "drydock vm", errno: EINVAL, message: "no command given") }
+  public static func run(
+    _ command: [String], options: VMOptions,
+    output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }
+  )
+    throws -> VMResult
+  {
+    guard !command.isEmpty else {
+      throw HarnessError(.kit, operation: "drydock vm", errno: EINVAL, message: "no command given")
+    }
     let kernel = try GuestKernel.find(options.kernel)
     let qemu = try qemuPath()
     let work = try makeWorkDirectory()
     defer { try? FileManager.default.removeItem(atPath: work) }
     let initrd = try buildInitramfs(kernel: kernel, into: work)
     let accelerator = try resolve(options.accelerator, kernel: kernel, qemu: qemu, initrd: initrd)
-    try runScript(command, options: options, accelerator: accelerator).write(toFile: work + "/run.sh", atomically: true, encoding: .utf8)
+    try runScript(command, options: options, accelerator: accelerator).write(
+      toFile: work + "/run.sh", atomically: true, encoding: .utf8)
     if let out = options.outDirectory {
       try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     }
@@ -42,49 +49,60 @@ public enum VirtualMachine {
     let tail = ConsoleTail(path: console, output: output)
     let thread = Thread { tail.follow() }
     thread.start()
-    let result = try ProcessRunner.run(qemuArguments(qemu: qemu, kernel: kernel, initrd: initrd, work: work,
-                                                     accelerator: accelerator, options: options),
-                                       stdout: .file(console), stderr: .file(work + "/qemu.err"),
-                                       timeout: options.timeoutSeconds)
+    let result = try ProcessRunner.run(
+      qemuArguments(
+        qemu: qemu, kernel: kernel, initrd: initrd, work: work,
+        accelerator: accelerator, options: options),
+      stdout: .file(console), stderr: .file(work + "/qemu.err"),
+      timeout: options.timeoutSeconds)
     tail.finish()
     while !tail.done { usleep(10_000) }
     let wall = Date().timeIntervalSince(started)
     if result.timedOut {
-      throw HarnessError(.kit, operation: "drydock vm", path: kernel.image, errno: ETIMEDOUT,
-                            message: "the guest ran longer than \(Int(options.timeoutSeconds)) s: qemu was killed")
+      throw HarnessError(
+        .kit, operation: "drydock vm", path: kernel.image, errno: ETIMEDOUT,
+        message: "the guest ran longer than \(Int(options.timeoutSeconds)) s: qemu was killed")
     }
-    let statusText = (try? String(contentsOfFile: work + "/status", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    let statusText = (try? String(contentsOfFile: work + "/status", encoding: .utf8))?.trimmingCharacters(
+      in: .whitespacesAndNewlines)
     guard let statusText, let status = Int32(statusText) else {
       let qemuError = (try? String(contentsOfFile: work + "/qemu.err", encoding: .utf8)) ?? ""
       let lastLines = tail.lastLines.joined(separator: " / ")
-      throw HarnessError(.kit, operation: "drydock vm", path: kernel.image, errno: EIO,
-                            message: "the guest reported no exit status (qemu \(result.summary)): \(qemuError) \(lastLines)")
+      throw HarnessError(
+        .kit, operation: "drydock vm", path: kernel.image, errno: EIO,
+        message: "the guest reported no exit status (qemu \(result.summary)): \(qemuError) \(lastLines)")
     }
     return VMResult(exitStatus: status, accelerator: accelerator, kernel: kernel, wallSeconds: wall)
   }
 
   static func qemuPath() throws -> String {
     guard let path = HostInfo.resolveExecutable("qemu-system-x86_64") else {
-      throw HarnessError(.kit, operation: "find qemu", path: "qemu-system-x86_64", errno: ENOENT,
-                            message: "not installed (Debian package qemu-system-x86; scripts/setup installs it)")
+      throw HarnessError(
+        .kit, operation: "find qemu", path: "qemu-system-x86_64", errno: ENOENT,
+        message: "not installed (Debian package qemu-system-x86; scripts/setup installs it)")
     }
     return path
   }
 
   static func makeWorkDirectory() throws -> String {
     var template = Array((NSTemporaryDirectory() + "drydock-vm.XXXXXX").utf8CString)
-    guard mkdtemp(&template) != nil else { throw HarnessError.posix(.kit, "mkdtemp", path: NSTemporaryDirectory(), errno: errno) }
+    guard mkdtemp(&template) != nil else {
+      throw HarnessError.posix(.kit, "mkdtemp", path: NSTemporaryDirectory(), errno: errno)
+    }
     return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   static func buildInitramfs(kernel: GuestKernel, into work: String) throws -> String {
     guard let repository = BundleFactory.repositoryRoot() else {
-      throw HarnessError(.kit, operation: "find vm/make-initramfs", message: "cannot locate the repository; set DRYDOCK_REPO")
+      throw HarnessError(
+        .kit, operation: "find vm/make-initramfs", message: "cannot locate the repository; set DRYDOCK_REPO")
     }
     let initrd = work + "/initrd.gz"
     let made = try ProcessRunner.run([repository + "/vm/make-initramfs", initrd, kernel.release], timeout: 120)
     guard made.succeeded else {
-      throw HarnessError(.kit, operation: "build initramfs", path: initrd, message: made.stderrText.isEmpty ? made.summary : made.stderrText)
+      throw HarnessError(
+        .kit, operation: "build initramfs", path: initrd,
+        message: made.stderrText.isEmpty ? made.summary : made.stderrText)
     }
     return initrd
   }
@@ -92,22 +110,29 @@ public enum VirtualMachine {
   static func kernelCommandLine(_ options: VMOptions, work: String, probe: Bool = false) -> String {
     var words = ["console=ttyS0", "quiet", "loglevel=1", "rdinit=/init", "panic=-1"] + options.cgroup.kernelParameters
     if !probe { words += options.initSystem.kernelParameters(cgroup: options.cgroup) }
-    words += ["drydock.cgroup=\(options.cgroup.rawValue)", "drydock.init=\(probe ? "none" : options.initSystem.rawValue)",
-              "drydock.work=\(work)"]
+    words += [
+      "drydock.cgroup=\(options.cgroup.rawValue)", "drydock.init=\(probe ? "none" : options.initSystem.rawValue)",
+      "drydock.work=\(work)",
+    ]
     if let out = options.outDirectory { words.append("drydock.out=\(out)") }
     if probe { words.append("drydock.probe=1") }
     return words.joined(separator: " ")
   }
 
-  static func qemuArguments(qemu: String, kernel: GuestKernel, initrd: String, work: String, accelerator: Accelerator,
-                            options: VMOptions, probe: Bool = false) -> [String] {
+  static func qemuArguments(
+    qemu: String, kernel: GuestKernel, initrd: String, work: String, accelerator: Accelerator,
+    options: VMOptions, probe: Bool = false
+  ) -> [String] {
     // setpriv --pdeathsig: qemu dies with drydock even when drydock is SIGKILLed, so no VM outlives its caller.
-    var argv = ["setpriv", "--pdeathsig", "KILL", qemu, "-accel", accelerator.rawValue, "-cpu", accelerator == .kvm ? "host" : "max",
-                "-m", String(options.memoryMiB), "-smp", String(options.cpus),
-                "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio", "-display", "none",
-                "-kernel", kernel.image, "-initrd", initrd, "-append", kernelCommandLine(options, work: work, probe: probe),
-                "-virtfs", "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap",
-                "-virtfs", "local,path=\(work),mount_tag=work,security_model=passthrough"]
+    var argv = [
+      "setpriv", "--pdeathsig", "KILL", qemu, "-accel", accelerator.rawValue, "-cpu",
+      accelerator == .kvm ? "host" : "max",
+      "-m", String(options.memoryMiB), "-smp", String(options.cpus),
+      "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio", "-display", "none",
+      "-kernel", kernel.image, "-initrd", initrd, "-append", kernelCommandLine(options, work: work, probe: probe),
+      "-virtfs", "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap",
+      "-virtfs", "local,path=\(work),mount_tag=work,security_model=passthrough",
+    ]
     if let out = options.outDirectory {
       argv += ["-virtfs", "local,path=\(out),mount_tag=out,security_model=passthrough"]
     }
@@ -117,9 +142,12 @@ public enum VirtualMachine {
   /// run.sh: the guest's chroot runs it with /bin/sh. Every word single-quoted.
   static func runScript(_ command: [String], options: VMOptions, accelerator: Accelerator) -> String {
     func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-    var environment = ["PATH=" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-                       "HOME=/root", "DRYDOCK_VM=1", "DRYDOCK_VM_ACCEL=\(accelerator.rawValue)",
-                       "DRYDOCK_VM_CGROUP=\(options.cgroup.rawValue)", "DRYDOCK_VM_INIT=\(options.initSystem.rawValue)"]
+    var environment = [
+      "PATH="
+        + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+      "HOME=/root", "DRYDOCK_VM=1", "DRYDOCK_VM_ACCEL=\(accelerator.rawValue)",
+      "DRYDOCK_VM_CGROUP=\(options.cgroup.rawValue)", "DRYDOCK_VM_INIT=\(options.initSystem.rawValue)",
+    ]
     if let repository = BundleFactory.repositoryRoot() { environment.append("DRYDOCK_REPO=" + repository) }
     environment += options.environment
     return "cd \(quoted(options.workingDirectory)) || exit 125\n"
@@ -138,17 +166,40 @@ final class ConsoleTail: @unchecked Sendable {
   private var finished = false
   private var tailLines: [String] = []
 
-  init(path: String, output: @escaping @Sendable (String) -> Void) { self.path = path; self.output = output }
+  init(path: String, output: @escaping @Sendable (String) -> Void) {
+    self.path = path
+    self.output = output
+  }
 
-  var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-  var lastLines: [String] { lock.lock(); defer { lock.unlock() }; return tailLines }
-  func finish() { lock.lock(); finishing = true; lock.unlock() }
+  var done: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return finished
+  }
+  var lastLines: [String] {
+    lock.lock()
+    defer { lock.unlock() }
+    return tailLines
+  }
+  func finish() {
+    lock.lock()
+    finishing = true
+    lock.unlock()
+  }
 
   func follow() {
-    guard let handle = FileHandle(forReadingAtPath: path) else { lock.lock(); finished = true; lock.unlock(); return }
-    var pending = Data(), ready = false
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      lock.lock()
+      finished = true
+      lock.unlock()
+      return
+    }
+    var pending = Data()
+    var ready = false
     while true {
-      lock.lock(); let stop = finishing; lock.unlock()
+      lock.lock()
+      let stop = finishing
+      lock.unlock()
       let chunk = handle.availableData
       if !chunk.isEmpty { pending.append(chunk) }
       while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -171,7 +222,9 @@ final class ConsoleTail: @unchecked Sendable {
       }
     }
     if ready && !pending.isEmpty { output(String(decoding: pending, as: UTF8.self)) }
-    lock.lock(); finished = true; lock.unlock()
+    lock.lock()
+    finished = true
+    lock.unlock()
   }
 
   private func remember(_ line: String) {

@@ -4,6 +4,7 @@ import ArgumentParser
 import Bench
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,10 +25,17 @@ struct BenchCommand: ParsableCommand {
 
   @OptionGroup var runtimeSelection: RuntimeSelection
 
-  @Option(name: .customLong("scenario"), help: ArgumentHelp("A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, run-systemd, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit; checkpoint only when named: it needs CRIU); repeat for more. Default: all but checkpoint.", valueName: "NAME"))
+  @Option(
+    name: .customLong("scenario"),
+    help: ArgumentHelp(
+      "A scenario of bench/scenarios/ (run, run-no-netns, run-seccomp, run-systemd, lifecycle, exec, state, kill, throughput-1, -2, -n, memory-held, memory-limit; checkpoint only when named: it needs CRIU); repeat for more. Default: all but checkpoint.",
+      valueName: "NAME"))
   var scenarios: [String] = []
 
-  @Flag(help: "Fail when any runtime cannot run a trivial container here (default: an unusable runtime is reported and left out, unless it is the first, the reference).")
+  @Flag(
+    help:
+      "Fail when any runtime cannot run a trivial container here (default: an unusable runtime is reported and left out, unless it is the first, the reference)."
+  )
   var requireAll = false
 
   @Option(help: "Measured runs per runtime, scenario and mode.")
@@ -36,7 +44,9 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Warm-up runs, discarded.")
   var warmup = 5
 
-  @Option(help: "isolated (sleep before each start, so the cgroup v1 attach pays its RCU grace period), back-to-back, or both.")
+  @Option(
+    help:
+      "isolated (sleep before each start, so the cgroup v1 attach pays its RCU grace period), back-to-back, or both.")
   var mode: ModeChoice = .both
 
   @OptionGroup var jsonReport: JSONReportOption
@@ -56,16 +66,24 @@ struct BenchCommand: ParsableCommand {
   @Option(help: ArgumentHelp("A stored bench JSON from the same host to gate against.", valueName: "FILE"))
   var baseline: String?
 
-  @Option(help: ArgumentHelp("Bands per metric for --baseline, and the levels of --levels (default: <repository>/bench/thresholds.json, else built-in).", valueName: "FILE"))
+  @Option(
+    help: ArgumentHelp(
+      "Bands per metric for --baseline, and the levels of --levels (default: <repository>/bench/thresholds.json, else built-in).",
+      valueName: "FILE"))
   var thresholds: String?
 
-  @Flag(help: "Check this run against the thresholds file's \"levels\": ratios between runtimes measured together (such as hull's CPU above the floor against crun's), no baseline needed; exit 2 when one is exceeded.")
+  @Flag(
+    help:
+      "Check this run against the thresholds file's \"levels\": ratios between runtimes measured together (such as hull's CPU above the floor against crun's), no baseline needed; exit 2 when one is exceeded."
+  )
   var levels = false
 
   @OptionGroup var shardOption: ShardOption
 
   enum ModeChoice: String, ExpressibleByArgument, CaseIterable {
-    case isolated, backToBack = "back-to-back", both
+    case isolated
+    case backToBack = "back-to-back"
+    case both
     var modes: [BenchMode] {
       switch self {
       case .isolated: return [.isolated]
@@ -88,12 +106,14 @@ struct BenchCommand: ParsableCommand {
     do {
       let probed = Self.distinctNames(try runtimeSelection.probe())
       // The first runtime is the reference of every ratio: it is the one gated.
-      let usability = try Preflight.checkAll(probed, workDirectory: NSTemporaryDirectory() + "drydock-bench-preflight-\(getpid())")
+      let usability = try Preflight.checkAll(
+        probed, workDirectory: NSTemporaryDirectory() + "drydock-bench-preflight-\(getpid())")
       try Preflight.enforce(usability, gate: probed.first?.path, requireAll: requireAll)
       let runtimes = zip(probed, usability).filter { $0.1.usable }.map(\.0)
       let unusable = usability.filter { !$0.usable }
       guard let directory = scenariosDirectory ?? ScenarioLoader.defaultDirectory() else {
-        throw ValidationError("cannot find bench/scenarios: run from the repository, set DRYDOCK_REPO, or pass --scenarios-directory")
+        throw ValidationError(
+          "cannot find bench/scenarios: run from the repository, set DRYDOCK_REPO, or pass --scenarios-directory")
       }
       var selected = try ScenarioLoader.select(scenarios, from: try ScenarioLoader.load(directory: directory))
       // All scenarios: those this host cannot run are left out, saying why; one asked for by name is an error.
@@ -119,7 +139,9 @@ struct BenchCommand: ParsableCommand {
         // More shards than scenarios: an empty part is not an error in a CI matrix, and its (empty) JSON
         // tells `drydock report merge` that the shard ran.
         FileHandle.standardError.write(Data("drydock bench: shard \(shard) has no scenario\n".utf8))
-        report = BenchReport(environment: .capture(runtimes: configuration.runtimes, floor: nil, configuration: configuration), results: [])
+        report = BenchReport(
+          environment: .capture(runtimes: configuration.runtimes, floor: nil, configuration: configuration), results: []
+        )
       } else {
         report = try measure(configuration)
         if let gating { report.gate = try gate(report, configuration: configuration, gating) }
@@ -130,7 +152,8 @@ struct BenchCommand: ParsableCommand {
       if let json = jsonReport.path {
         let data = try report.jsonData()
         guard FileManager.default.createFile(atPath: json, contents: data) else {
-          throw HarnessError(.bench, operation: "write JSON", path: json, errno: errno, message: String(cString: strerror(errno)))
+          throw HarnessError(
+            .bench, operation: "write JSON", path: json, errno: errno, message: String(cString: strerror(errno)))
         }
       }
       print(MarkdownTable.render(report), terminator: "")
@@ -158,7 +181,9 @@ struct BenchCommand: ParsableCommand {
       var copy = runtime
       let count = (seen[runtime.name] ?? 0) + 1
       seen[runtime.name] = count
-      if count > 1 || runtime.name == "floor" { copy.name = "\(runtime.name)-\(count + (runtime.name == "floor" ? 1 : 0))" }
+      if count > 1 || runtime.name == "floor" {
+        copy.name = "\(runtime.name)-\(count + (runtime.name == "floor" ? 1 : 0))"
+      }
       return copy
     }
   }
@@ -168,7 +193,8 @@ struct BenchCommand: ParsableCommand {
     let filled = progress.total > 0 ? width * progress.done / progress.total : width
     let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
     let eta = Int(progress.etaSeconds.rounded())
-    let line = "\r\u{1B}[K[\(bar)] \(progress.done)/\(progress.total) \(progress.scenario) \(progress.mode) \(progress.runtime)  ETA \(eta / 60)m\(String(format: "%02d", eta % 60))s"
+    let line =
+      "\r\u{1B}[K[\(bar)] \(progress.done)/\(progress.total) \(progress.scenario) \(progress.mode) \(progress.runtime)  ETA \(eta / 60)m\(String(format: "%02d", eta % 60))s"
     FileHandle.standardError.write(Data(line.utf8))
   }
 }
@@ -181,7 +207,9 @@ extension BenchCommand {
       throw ValidationError("--levels: cannot find bench/thresholds.json (pass --thresholds FILE or set DRYDOCK_REPO)")
     }
     let limits = try Thresholds.load(path).levels ?? []
-    if limits.isEmpty { throw HarnessError(.bench, operation: "read levels", path: path, message: "the file has no \"levels\"") }
+    if limits.isEmpty {
+      throw HarnessError(.bench, operation: "read levels", path: path, message: "the file has no \"levels\"")
+    }
     return limits
   }
 
@@ -200,15 +228,18 @@ extension BenchCommand {
     let stored = try BenchReport.load(baseline)
     var bands = Thresholds()
     if let path = thresholds ?? BundleFactory.repositoryRoot().map({ $0 + "/bench/thresholds.json" }),
-       thresholds != nil || FileManager.default.fileExists(atPath: path) {
+      thresholds != nil || FileManager.default.fileExists(atPath: path)
+    {
       bands = try Thresholds.load(path)
     }
     let here = BenchEnvironment.capture(runtimes: configuration.runtimes, floor: nil, configuration: configuration)
-    let differences = Gate.hostDifferences(baseline: stored.environment, current: here, fields: bands.effectiveHostFields)
+    let differences = Gate.hostDifferences(
+      baseline: stored.environment, current: here, fields: bands.effectiveHostFields)
     if !differences.isEmpty && bands.requireSameHost != false {
-      throw HarnessError(.bench, operation: "compare with baseline", path: baseline,
-                       message: "the baseline comes from another host (\(differences.joined(separator: "; "))); "
-                         + "wall and CPU times do not compare across hosts")
+      throw HarnessError(
+        .bench, operation: "compare with baseline", path: baseline,
+        message: "the baseline comes from another host (\(differences.joined(separator: "; "))); "
+          + "wall and CPU times do not compare across hosts")
     }
     return Gating(baseline: stored, thresholds: bands)
   }
@@ -234,20 +265,28 @@ extension BenchCommand {
       again.scenarios = configuration.scenarios.filter { suspects.scenarios.contains($0.name) }
       again.modes = configuration.modes.filter { suspects.modes.contains($0.rawValue) }
       for attempt in 1...max(reruns, 1) where reruns > 0 {
-        FileHandle.standardError.write(Data("drydock bench: gate: re-running \(again.scenarios.map(\.name).joined(separator: ", ")) to confirm (\(attempt)/\(reruns))\n".utf8))
+        FileHandle.standardError.write(
+          Data(
+            "drydock bench: gate: re-running \(again.scenarios.map(\.name).joined(separator: ", ")) to confirm (\(attempt)/\(reruns))\n"
+              .utf8))
         rerunReports.append(try measure(again))
       }
     }
     findings = Gate.confirm(findings, reruns: rerunReports, baseline: gating.baseline, thresholds: gating.thresholds)
-    var differences = Gate.hostDifferences(baseline: gating.baseline.environment, current: report.environment,
-                                           fields: gating.thresholds.effectiveHostFields)
+    var differences = Gate.hostDifferences(
+      baseline: gating.baseline.environment, current: report.environment,
+      fields: gating.thresholds.effectiveHostFields)
     // Same host, different weather: a much busier machine inflates wall and CPU time alike.
-    if let before = gating.baseline.environment.loadBefore.first, let now = report.environment.loadBefore.first, now > before + 1 {
-      differences.append("load: \(MarkdownTable.number(before, decimals: 2)) -> \(MarkdownTable.number(now, decimals: 2)) "
-                         + "(busier than when the baseline was taken: distrust a regression that crun/runc show too)")
+    if let before = gating.baseline.environment.loadBefore.first, let now = report.environment.loadBefore.first,
+      now > before + 1
+    {
+      differences.append(
+        "load: \(MarkdownTable.number(before, decimals: 2)) -> \(MarkdownTable.number(now, decimals: 2)) "
+          + "(busier than when the baseline was taken: distrust a regression that crun/runc show too)")
     }
-    return GateReport(baselineStartedAt: gating.baseline.environment.startedAt, hostDifferences: differences,
-                      reruns: rerunReports.count, findings: findings)
+    return GateReport(
+      baselineStartedAt: gating.baseline.environment.startedAt, hostDifferences: differences,
+      reruns: rerunReports.count, findings: findings)
   }
 
   static func printGate(_ gate: GateReport) {

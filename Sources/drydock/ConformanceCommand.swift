@@ -4,6 +4,7 @@ import ArgumentParser
 import Conformance
 import DrydockKit
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,7 +77,8 @@ struct ConformanceCommand: ParsableCommand {
     guard callTimeout > 0 else { throw ValidationError("--call-timeout must be > 0") }
     options.callTimeout = callTimeout
     options.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-    FileHandle.standardError.write(Data("drydock conformance: \(loaded.count) cases × \(under.count) runtimes, \(jobs) jobs\n".utf8))
+    FileHandle.standardError.write(
+      Data("drydock conformance: \(loaded.count) cases × \(under.count) runtimes, \(jobs) jobs\n".utf8))
     let suite = try SuiteRunner.run(cases: loaded, runtimes: under, usability: usability, options: options)
     try? FileManager.default.removeItem(atPath: work)
     let stamp = ISO8601DateFormatter().string(from: suite.startedAt)
@@ -84,15 +86,22 @@ struct ConformanceCommand: ParsableCommand {
       try text.write(toFile: out + "/" + name, atomically: true, encoding: .utf8)
     }
     try write(Reports.json(suite, generatedAt: stamp), "conformance.json")
-    for i in suite.runtimes.indices { try write(Reports.tap(suite, runtime: i), "\(suite.runtimes[i].runtime.name).tap") }
+    for i in suite.runtimes.indices {
+      try write(Reports.tap(suite, runtime: i), "\(suite.runtimes[i].runtime.name).tap")
+    }
     try write(Reports.junit(suite), "junit.xml")
     try write(Reports.matrixMarkdown(suite), "matrix.md")
     try write(Reports.matrixHTML(suite), "matrix.html")
     for rt in suite.runtimes {
-      if let unusable = rt.unusable { print("\(rt.runtime.name): UNUSABLE here, \(suite.cases.count) cases not run — \(unusable.summary)"); continue }
+      if let unusable = rt.unusable {
+        print("\(rt.runtime.name): UNUSABLE here, \(suite.cases.count) cases not run — \(unusable.summary)")
+        continue
+      }
       print("\(rt.runtime.name): pass \(rt.count(.pass)) fail \(rt.count(.fail)) skip \(rt.count(.skip))")
     }
-    print("disagreements: \(Reports.disagreements(suite).count); wall \(String(format: "%.1f", suite.wallSeconds)) s; reports in \(out)")
+    print(
+      "disagreements: \(Reports.disagreements(suite).count); wall \(String(format: "%.1f", suite.wallSeconds)) s; reports in \(out)"
+    )
     try Preflight.enforce(usability, gate: gate, requireAll: requireAll)
     if let gate {
       guard let failed = Reports.gateFailures(suite, gatePath: HostFeatures.which(gate) ?? gate) else {

@@ -6,5 +6,8 @@ struct Drydock: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "drydock",
     abstract: "Conformance, benchmarks and reports for OCI runtimes, driven as black boxes.",
-    subcommands: [ConformanceCommand.self, BenchCommand.self, TraceCommand.self, StressCommand.self, ReportCommand.self, VMCommand.self])
+    subcommands: [
+      ConformanceCommand.self, BenchCommand.self, TraceCommand.self, StressCommand.self, ReportCommand.self,
+      VMCommand.self,
+    ])
 }

@@ -20,7 +20,8 @@ struct ReportCommand: ParsableCommand {
     defaultSubcommand: Render.self)
 
   struct Inputs: ParsableArguments {
-    @Option(name: .customLong("in"), help: ArgumentHelp("A result directory or file; repeat for more.", valueName: "DIR"))
+    @Option(
+      name: .customLong("in"), help: ArgumentHelp("A result directory or file; repeat for more.", valueName: "DIR"))
     var inputs: [String] = []
 
     @Option(help: ArgumentHelp("Output directory.", valueName: "DIR"))
@@ -41,7 +42,10 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var options: Inputs
 
-    @Option(help: ArgumentHelp("The runtime under release: its MUST failures and all-failed bench series fail the verdict.", valueName: "NAME"))
+    @Option(
+      help: ArgumentHelp(
+        "The runtime under release: its MUST failures and all-failed bench series fail the verdict.", valueName: "NAME")
+    )
     var gate: String?
 
     @Flag(help: "Exit 2 when the verdict fails (a confirmed regression, or a --gate runtime failing).")
@@ -54,11 +58,14 @@ struct ReportCommand: ParsableCommand {
       do {
         let (loaded, merged) = try options.load()
         let stamp = ISO8601DateFormatter().string(from: Date())
-        let model = ReportModel.build(merged, inputs: loaded.files, generatedAt: stamp, gateRuntime: gate,
-                                    requireAll: requireAll)
+        let model = ReportModel.build(
+          merged, inputs: loaded.files, generatedAt: stamp, gateRuntime: gate,
+          requireAll: requireAll)
         for path in try ReportWriter.writeReport(model, to: options.out) { print(path) }
         for note in model.notes { FileHandle.standardError.write(Data("drydock report: note: \(note)\n".utf8)) }
-        for runtime in model.unusable ?? [] { FileHandle.standardError.write(Data("drydock report: WARNING: \(runtime.summary)\n".utf8)) }
+        for runtime in model.unusable ?? [] {
+          FileHandle.standardError.write(Data("drydock report: WARNING: \(runtime.summary)\n".utf8))
+        }
         for reason in model.verdict.reasons { FileHandle.standardError.write(Data("drydock report: \(reason)\n".utf8)) }
         print("verdict: \(model.verdict.passed ? "pass" : "fail")")
         if check && !model.verdict.passed { throw ExitCode(2) }

@@ -5,10 +5,16 @@ import DrydockKit
 
 /// `--runtime PATH` (repeatable) and `--runtime-arg NAME=ARG`: the runtimes bench and conformance drive.
 struct RuntimeSelection: ParsableArguments {
-  @Option(name: .customLong("runtime"), help: ArgumentHelp("A runtime binary (path or name in PATH); repeat for more.", valueName: "PATH"))
+  @Option(
+    name: .customLong("runtime"),
+    help: ArgumentHelp("A runtime binary (path or name in PATH); repeat for more.", valueName: "PATH"))
   var runtimes: [String] = []
 
-  @Option(name: .customLong("runtime-arg"), help: ArgumentHelp("A global argument for the runtime named NAME (repeatable), after its profile's (DrydockKit/RuntimeProfiles.swift).", valueName: "NAME=ARG"))
+  @Option(
+    name: .customLong("runtime-arg"),
+    help: ArgumentHelp(
+      "A global argument for the runtime named NAME (repeatable), after its profile's (DrydockKit/RuntimeProfiles.swift).",
+      valueName: "NAME=ARG"))
   var runtimeArgs: [String] = []
 
   /// Each runtime probed (name, version, features), with its profile's global arguments and the --runtime-arg ones.
@@ -19,7 +25,11 @@ struct RuntimeSelection: ParsableArguments {
 
 /// `--shard i/n`: one part of a run split over a CI matrix, merged back by `drydock report merge`.
 struct ShardOption: ParsableArguments {
-  @Option(name: .customLong("shard"), help: ArgumentHelp("Run only the i-th of n parts of the bench scenarios (round-robin by name) or conformance cases (round-robin by id); merge with drydock report merge.", valueName: "i/n"))
+  @Option(
+    name: .customLong("shard"),
+    help: ArgumentHelp(
+      "Run only the i-th of n parts of the bench scenarios (round-robin by name) or conformance cases (round-robin by id); merge with drydock report merge.",
+      valueName: "i/n"))
   var text: String?
 
   func parsed() throws -> Shard? {

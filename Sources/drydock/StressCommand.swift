@@ -4,6 +4,7 @@ import ArgumentParser
 import DrydockKit
 import Foundation
 import Stress
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,13 +39,18 @@ struct StressCommand: ParsableCommand {
   @Flag(help: "Race state/kill/delete/exec on one container id instead of the churn.")
   var sameId = false
 
-  @Flag(help: "Inject faults (SIGKILL mid-call, bundle removed mid-create, hanging hooks, full state fs) instead of the churn.")
+  @Flag(
+    help:
+      "Inject faults (SIGKILL mid-call, bundle removed mid-create, hanging hooks, full state fs) instead of the churn.")
   var faults = false
 
   @Option(help: ArgumentHelp("Fault-injection rounds per operation.", valueName: "N"))
   var faultRounds = 5
 
-  @Option(name: .customLong("bad-input"), help: ArgumentHelp("Run the bad-input corpus of this directory (conformance/bad-input) instead of the churn.", valueName: "DIR"))
+  @Option(
+    name: .customLong("bad-input"),
+    help: ArgumentHelp(
+      "Run the bad-input corpus of this directory (conformance/bad-input) instead of the churn.", valueName: "DIR"))
   var badInput: String?
 
   func validate() throws {
@@ -89,7 +95,8 @@ struct StressCommand: ParsableCommand {
         let progress: @Sendable (Int, Int) -> Void = { done, total in
           FileHandle.standardError.write(Data("\r\u{1B}[K\(done)/\(total) containers".utf8))
         }
-        let report = try Churn.run(runtime: runtime, configuration: configuration, progress: showProgress ? progress : nil)
+        let report = try Churn.run(
+          runtime: runtime, configuration: configuration, progress: showProgress ? progress : nil)
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print(report.text, terminator: "")
         sections["churn"] = try encoder.encode(report)
@@ -97,7 +104,8 @@ struct StressCommand: ParsableCommand {
       }
       if let json = jsonReport.path {
         var text = "{\n"
-        text += sections.keys.sorted().map { "\"\($0)\": " + String(decoding: sections[$0]!, as: UTF8.self) }.joined(separator: ",\n")
+        text += sections.keys.sorted().map { "\"\($0)\": " + String(decoding: sections[$0]!, as: UTF8.self) }.joined(
+          separator: ",\n")
         text += "\n}\n"
         guard FileManager.default.createFile(atPath: json, contents: Data(text.utf8)) else {
           throw HarnessError(.stress, operation: "write JSON", path: json, message: String(cString: strerror(errno)))

@@ -5,6 +5,7 @@ import ArgumentParser
 import DrydockKit
 import Foundation
 import Tracer
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,19 +42,23 @@ struct TraceCommand: ParsableCommand {
 
   @OptionGroup var jsonReport: JSONReportOption
 
-  @Option(help: ArgumentHelp("Trace a running container: the pid of its init (or any process in it).", valueName: "PID"))
+  @Option(
+    help: ArgumentHelp("Trace a running container: the pid of its init (or any process in it).", valueName: "PID"))
   var pid: Int32?
 
   @Option(help: "With --pid or --target-id: select by mntns, pidns or cgroup (v2 cgroup id).")
   var by: NamespaceSelector = .mntns
 
-  @Option(help: ArgumentHelp("Trace a namespace inode or v2 cgroup id directly (with --by and --duration).", valueName: "ID"))
+  @Option(
+    help: ArgumentHelp("Trace a namespace inode or v2 cgroup id directly (with --by and --duration).", valueName: "ID"))
   var targetId: UInt64?
 
-  @Option(help: ArgumentHelp("With --pid: stop after this many seconds (default: when the process exits).", valueName: "S"))
+  @Option(
+    help: ArgumentHelp("With --pid: stop after this many seconds (default: when the process exits).", valueName: "S"))
   var duration: Double?
 
-  @Option(help: ArgumentHelp("Write an OCI linux.seccomp allowlist built from several recordings.", valueName: "OUT.json"))
+  @Option(
+    help: ArgumentHelp("Write an OCI linux.seccomp allowlist built from several recordings.", valueName: "OUT.json"))
   var seccompProfile: String?
 
   @Option(help: "Recordings merged into the seccomp profile.")
@@ -62,10 +67,12 @@ struct TraceCommand: ParsableCommand {
   @Flag(help: "With --seccomp-profile: rerun the container under the profile and report pass/fail.")
   var verify = false
 
-  @Option(help: ArgumentHelp("Run the container under this linux.seccomp profile and report pass/fail.", valueName: "FILE"))
+  @Option(
+    help: ArgumentHelp("Run the container under this linux.seccomp profile and report pass/fail.", valueName: "FILE"))
   var verifyProfile: String?
 
-  @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two JSON reports: --diff A.json B.json.", valueName: "FILE"))
+  @Option(
+    parsing: .upToNextOption, help: ArgumentHelp("Compare two JSON reports: --diff A.json B.json.", valueName: "FILE"))
   var diff: [String] = []
 
   @Option(help: ArgumentHelp("Measure the tracer's overhead over N traced and N untraced runs.", valueName: "N"))
@@ -91,7 +98,8 @@ struct TraceCommand: ParsableCommand {
   func run() throws {
     do {
       if !diff.isEmpty {
-        let a = try TraceReport.load(path: diff[0]), b = try TraceReport.load(path: diff[1])
+        let a = try TraceReport.load(path: diff[0])
+        let b = try TraceReport.load(path: diff[1])
         print(TraceDiff(a, b).markdown(), terminator: "")
         return
       }
@@ -155,7 +163,8 @@ struct TraceCommand: ParsableCommand {
 
   private func write(_ data: Data, to path: String) throws {
     guard FileManager.default.createFile(atPath: path, contents: data) else {
-      throw HarnessError(.tracer, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
+      throw HarnessError(
+        .tracer, operation: "write", path: path, errno: errno, message: String(cString: strerror(errno)))
     }
   }
 }

@@ -17,13 +17,18 @@ struct VMCommand: ParsableCommand {
       taken under TCG must be labelled as such.
       """)
 
-  @Option(help: ArgumentHelp("Guest kernel image vmlinuz-<release> (default: the newest in /boot with modules).", valueName: "PATH"))
+  @Option(
+    help: ArgumentHelp(
+      "Guest kernel image vmlinuz-<release> (default: the newest in /boot with modules).", valueName: "PATH"))
   var kernel: String?
 
   @Option(help: "Cgroup layout of the guest: v2, hybrid or v1.")
   var cgroup: String = "v2"
 
-  @Option(help: "The guest's PID 1: none (the initramfs runs the command) or systemd (the host's systemd, booted into journald, dbus and the command).")
+  @Option(
+    help:
+      "The guest's PID 1: none (the initramfs runs the command) or systemd (the host's systemd, booted into journald, dbus and the command)."
+  )
   var `init`: String = "none"
 
   @Option(help: ArgumentHelp("Guest memory.", valueName: "MiB"))
@@ -46,9 +51,13 @@ struct VMCommand: ParsableCommand {
 
   func run() throws {
     guard getuid() == 0 else { throw ValidationError("drydock vm needs root (9p passthrough of the host's files)") }
-    guard let mode = GuestCgroupMode(rawValue: cgroup) else { throw ValidationError("--cgroup must be v2, hybrid or v1") }
+    guard let mode = GuestCgroupMode(rawValue: cgroup) else {
+      throw ValidationError("--cgroup must be v2, hybrid or v1")
+    }
     guard let initSystem = GuestInit(rawValue: `init`) else { throw ValidationError("--init must be none or systemd") }
-    guard let choice = AcceleratorChoice(rawValue: accel) else { throw ValidationError("--accel must be auto, kvm or tcg") }
+    guard let choice = AcceleratorChoice(rawValue: accel) else {
+      throw ValidationError("--accel must be auto, kvm or tcg")
+    }
     let argv = command.first == "--" ? Array(command.dropFirst()) : command
     guard !argv.isEmpty else { throw ValidationError("give the command after --") }
     var options = VMOptions()
@@ -62,7 +71,10 @@ struct VMCommand: ParsableCommand {
     options.accelerator = choice
     do {
       let result = try VirtualMachine.run(argv, options: options)
-      FileHandle.standardError.write(Data("drydock vm: \(result.kernel.release), cgroup \(mode.rawValue), init \(initSystem.rawValue), \(result.accelerator.rawValue.uppercased()): exit \(result.exitStatus) after \(String(format: "%.1f", result.wallSeconds)) s\n".utf8))
+      FileHandle.standardError.write(
+        Data(
+          "drydock vm: \(result.kernel.release), cgroup \(mode.rawValue), init \(initSystem.rawValue), \(result.accelerator.rawValue.uppercased()): exit \(result.exitStatus) after \(String(format: "%.1f", result.wallSeconds)) s\n"
+            .utf8))
       if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
     } catch let error as HarnessError where error.domain == .kit {
       FileHandle.standardError.write(Data("drydock \(error)\n".utf8))

@@ -1,3 +1,4 @@
+import Glibc
 // The fuzz target of hull's config parser (issue 9). Built with libFuzzer by scripts/fuzz-config
 // (`-sanitize=fuzzer,address -D FUZZING`): every input goes through the parsers hull runs on
 // untrusted bytes (config.json, `exec --process`, `update --resources`, state on a hook's stdin).
@@ -14,14 +15,20 @@ enum ConfigFuzz {
         fatalError("JSON round trip changed the value: \(text.prefix(200))")
       }
     }
-    do { _ = try Spec.parse(bytes) } catch { if error.description.isEmpty { fatalError("Spec: refusal without a message") } }
-    do { _ = try Process.parse(bytes) } catch { if error.description.isEmpty { fatalError("Process: refusal without a message") } }
-    do { _ = try Resources.parse(bytes) } catch { if error.description.isEmpty { fatalError("Resources: refusal without a message") } }
-    do { _ = try ContainerState.parse(bytes) } catch { if error.description.isEmpty { fatalError("State: refusal without a message") } }
+    do { _ = try Spec.parse(bytes) } catch {
+      if error.description.isEmpty { fatalError("Spec: refusal without a message") }
+    }
+    do { _ = try Process.parse(bytes) } catch {
+      if error.description.isEmpty { fatalError("Process: refusal without a message") }
+    }
+    do { _ = try Resources.parse(bytes) } catch {
+      if error.description.isEmpty { fatalError("Resources: refusal without a message") }
+    }
+    do { _ = try ContainerState.parse(bytes) } catch {
+      if error.description.isEmpty { fatalError("State: refusal without a message") }
+    }
   }
 }
-
-import Glibc
 
 /// libFuzzer's entry: one input.
 #if FUZZING
@@ -38,7 +45,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(
   _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-  _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+  _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
 
 @main struct FuzzDriver {
   static func main() {

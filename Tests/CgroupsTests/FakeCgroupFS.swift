@@ -12,17 +12,23 @@ final class FakeCgroupFS {
   var cgroup: CgroupSet { CgroupSet(host: host, path: path) }
 
   static let v1Files: [String: [String]] = [
-    "cpu": ["cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.cfs_burst_us", "cpu.rt_period_us",
-            "cpu.rt_runtime_us", "cpu.idle", "cpu.stat"],
+    "cpu": [
+      "cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.cfs_burst_us", "cpu.rt_period_us",
+      "cpu.rt_runtime_us", "cpu.idle", "cpu.stat",
+    ],
     "cpuacct": ["cpuacct.usage", "cpuacct.usage_percpu", "cpuacct.stat"],
     "cpuset": ["cpuset.cpus", "cpuset.mems"],
-    "memory": ["memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.swappiness",
-               "memory.oom_control", "memory.use_hierarchy", "memory.usage_in_bytes", "memory.stat", "cgroup.event_control"],
+    "memory": [
+      "memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.swappiness",
+      "memory.oom_control", "memory.use_hierarchy", "memory.usage_in_bytes", "memory.stat", "cgroup.event_control",
+    ],
     "devices": ["devices.allow", "devices.deny"],
     "freezer": ["freezer.state"],
-    "blkio": ["blkio.weight", "blkio.leaf_weight", "blkio.weight_device", "blkio.leaf_weight_device",
-              "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
-              "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"],
+    "blkio": [
+      "blkio.weight", "blkio.leaf_weight", "blkio.weight_device", "blkio.leaf_weight_device",
+      "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+      "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+    ],
     "pids": ["pids.max", "pids.current"],
     "hugetlb": ["hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.rsvd.limit_in_bytes", "hugetlb.1GB.limit_in_bytes"],
     "net_cls": ["net_cls.classid"],

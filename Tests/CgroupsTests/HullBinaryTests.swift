@@ -35,16 +35,24 @@ enum HullBinary {
 
   /// At exit: delete whatever container a failed test left, then our files.
   static func cleanUp() {
-    for id in ["update", "fields", "stats", "oom", "denied", "allowed"] { _ = run(["delete", "--force", id], timeout: 10) }
+    for id in ["update", "fields", "stats", "oom", "denied", "allowed"] {
+      _ = run(["delete", "--force", id], timeout: 10)
+    }
     Files.removeTree(base)
     Files.removeTree(Child.scratch)
   }
 
-  struct Result { var status: Int32; var out: String; var err: String }
+  struct Result {
+    var status: Int32
+    var out: String
+    var err: String
+  }
 
   /// Runs hull with our --root (or a plain command, absolute path first).
   static func run(_ args: [String], hull: Bool = true, stdin: String? = nil, timeout: Double = 30) -> Result {
-    guard let child = try? start(args, hull: hull, stdin: stdin) else { return Result(status: -1, out: "", err: "spawn failed") }
+    guard let child = try? start(args, hull: hull, stdin: stdin) else {
+      return Result(status: -1, out: "", err: "spawn failed")
+    }
     let status = child.wait(timeout: timeout) ?? -1
     return Result(status: status, out: child.out, err: child.err)
   }
@@ -54,7 +62,8 @@ enum HullBinary {
   }
 
   /// A bundle from bundles/busybox/config.json with our args, cgroup path and resources.
-  static func bundle(_ id: String, args: [String], resources: [String: Any] = [:], caps: [String] = []) throws -> String {
+  static func bundle(_ id: String, args: [String], resources: [String: Any] = [:], caps: [String] = []) throws -> String
+  {
     let dir = base + "/" + id
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let data = try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/bundles/busybox/config.json"))
@@ -101,11 +110,14 @@ struct HullBinaryTests {
 
   @Test func updateChangesLiveLimits() throws {
     let id = "update"
-    try started(id, args: ["sleep", "100"], resources: ["memory": ["limit": 32 << 20, "swap": 32 << 20], "pids": ["limit": 10]])
+    try started(
+      id, args: ["sleep", "100"], resources: ["memory": ["limit": 32 << 20, "swap": 32 << 20], "pids": ["limit": 10]])
     defer { delete(id) }
     #expect(HullBinary.cgroupValue("memory", id, "memory.limit_in_bytes") == "33554432")
-    var r = HullBinary.run(["update", "--memory", "64m", "--memory-swap", "64m", "--pids-limit", "20",
-                            "--cpu-quota", "30000", "--cpu-period", "100000", "--cpu-shares", "0", id])
+    var r = HullBinary.run([
+      "update", "--memory", "64m", "--memory-swap", "64m", "--pids-limit", "20",
+      "--cpu-quota", "30000", "--cpu-period", "100000", "--cpu-shares", "0", id,
+    ])
     #expect(r.status == 0, "\(r.err)")
     #expect(HullBinary.cgroupValue("memory", id, "memory.limit_in_bytes") == "67108864")
     #expect(HullBinary.cgroupValue("memory", id, "memory.memsw.limit_in_bytes") == "67108864")
@@ -113,7 +125,8 @@ struct HullBinaryTests {
     #expect(HullBinary.cgroupValue("cpu", id, "cpu.cfs_quota_us") == "30000")
     #expect(HullBinary.cgroupValue("cpu", id, "cpu.shares") == "1024")  // 0 = not set
     // docker's zeros leave everything else alone
-    r = HullBinary.run(["update", "--resources", "-", id], stdin: #"{"memory":{"limit":0},"pids":{"limit":0},"cpu":{"shares":512}}"#)
+    r = HullBinary.run(
+      ["update", "--resources", "-", id], stdin: #"{"memory":{"limit":0},"pids":{"limit":0},"cpu":{"shares":512}}"#)
     #expect(r.status == 0, "\(r.err)")
     #expect(HullBinary.cgroupValue("memory", id, "memory.limit_in_bytes") == "67108864")
     #expect(HullBinary.cgroupValue("pids", id, "pids.max") == "20")
@@ -129,7 +142,8 @@ struct HullBinaryTests {
     #expect(HullBinary.cgroupValue("cpu", id, "cpu.shares") == "256")
     for flag in ["--l3-cache-schema", "--mem-bw-schema"] {
       r = HullBinary.run(["update", flag, "L3:0=f", id])
-      #expect(r.status == 1 && r.err.contains(flag) && r.err.contains("intelRdt") && !r.err.contains("unknown"), "\(r.err)")
+      #expect(
+        r.status == 1 && r.err.contains(flag) && r.err.contains("intelRdt") && !r.err.contains("unknown"), "\(r.err)")
     }
     let del = HullBinary.run(["delete", "--force", id])
     #expect(del.status == 0, "\(del.err)")
@@ -139,16 +153,21 @@ struct HullBinaryTests {
   /// Every field this host can honour, from config.json through the planner to the files.
   @Test func createAppliesEveryHonourableField() throws {
     let id = "fields"
-    let disk = (Files.readIfPresent("/sys/block/vda/dev") ?? "254:0").split(separator: "\n")[0].split(separator: ":").compactMap { Int($0) }
+    let disk = (Files.readIfPresent("/sys/block/vda/dev") ?? "254:0").split(separator: "\n")[0].split(separator: ":")
+      .compactMap { Int($0) }
     let dev: [String: Any] = ["major": disk[0], "minor": disk[1]]
     func rate(_ r: Int) -> [[String: Any]] { [dev.merging(["rate": r]) { a, _ in a }] }
     var resources: [String: Any] = [
       "cpu": ["shares": 2048, "quota": 40000, "period": 80000, "burst": 1000, "idle": 0, "cpus": "0", "mems": "0"],
-      "memory": ["limit": 96 << 20, "reservation": 48 << 20, "swap": 128 << 20, "swappiness": 30,
-                 "disableOOMKiller": false, "useHierarchy": true, "checkBeforeUpdate": true, "kernel": 1 << 20],
+      "memory": [
+        "limit": 96 << 20, "reservation": 48 << 20, "swap": 128 << 20, "swappiness": 30,
+        "disableOOMKiller": false, "useHierarchy": true, "checkBeforeUpdate": true, "kernel": 1 << 20,
+      ],
       "pids": ["limit": 64],
-      "blockIO": ["throttleReadBpsDevice": rate(1 << 20), "throttleWriteBpsDevice": rate(2 << 20),
-                  "throttleReadIOPSDevice": rate(100), "throttleWriteIOPSDevice": rate(200)],
+      "blockIO": [
+        "throttleReadBpsDevice": rate(1 << 20), "throttleWriteBpsDevice": rate(2 << 20),
+        "throttleReadIOPSDevice": rate(100), "throttleWriteIOPSDevice": rate(200),
+      ],
       "unified": ["cgroup.max.depth": "5"],
     ]
     // blkio.weight (CFQ) and blkio.bfq.weight exist only with those schedulers: ask for a weight where the host has one.
@@ -182,7 +201,9 @@ struct HullBinaryTests {
     // the error names the field and the file.
     let wd = #"{"blockIO":{"weightDevice":[{"major":\#(disk[0]),"minor":\#(disk[1]),"weight":400}]}}"#
     let r = HullBinary.run(["update", "-r", "-", id], stdin: wd)
-    if r.status != 0 { #expect(r.err.contains("linux.resources.blockIO.weightDevice") && r.err.contains("weight_device")) }
+    if r.status != 0 {
+      #expect(r.err.contains("linux.resources.blockIO.weightDevice") && r.err.contains("weight_device"))
+    }
     if hasHugetlb { #expect(v("hugetlb", id, "hugetlb.2MB.limit_in_bytes") == "\(4 << 20)") }
     let depth = Files.readIfPresent("/sys/fs/cgroup/unified\(HullBinary.prefix)/\(id)/cgroup.max.depth") ?? ""
     #expect(depth == "5\n")
@@ -190,7 +211,9 @@ struct HullBinaryTests {
 
   /// A field the host cannot honour fails create, naming field and hierarchy, and
   /// create leaves no cgroup directory behind.
-  @Test(.enabled(if: !Files.exists("/sys/fs/cgroup/net_cls/cgroup.procs"), "net_cls is mounted here: classID can be honoured"))
+  @Test(
+    .enabled(
+      if: !Files.exists("/sys/fs/cgroup/net_cls/cgroup.procs"), "net_cls is mounted here: classID can be honoured"))
   func createRefusesWhatTheHostCannotHonour() throws {
     let id = "refused"
     let bundle = try HullBinary.bundle(id, args: ["true"], resources: ["network": ["classID": 1_048_577]])
@@ -222,8 +245,9 @@ struct HullBinaryTests {
 
   @Test func oomKillReportedByEvents() throws {
     let id = "oom"
-    let bundle = try HullBinary.bundle(id, args: ["sh", "-c", "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"],
-                                       resources: ["memory": ["limit": 16 << 20, "swap": 16 << 20]])
+    let bundle = try HullBinary.bundle(
+      id, args: ["sh", "-c", "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"],
+      resources: ["memory": ["limit": 16 << 20, "swap": 16 << 20]])
     let create = HullBinary.run(["create", "--bundle", bundle, id])
     try #require(create.status == 0, "hull create: \(create.err)")
     defer { delete(id) }
@@ -247,7 +271,9 @@ struct HullBinaryTests {
     #expect(!r.out.contains("opened"))
     delete("denied")
     // Control: the same container with c 10:229 allowed opens it.
-    let allow: [[String: Any]] = [["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"]]
+    let allow: [[String: Any]] = [
+      ["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"],
+    ]
     bundle = try HullBinary.bundle("allowed", args: ["sh", "-c", script], resources: ["devices": allow])
     try patchCaps(bundle)
     r = HullBinary.run(["run", "--bundle", bundle, "allowed"])

@@ -1,9 +1,10 @@
-// The drivers on this machine's real cgroups (v1 hierarchies + an empty unified one),
-// under a prefix of our own that every test removes. Skipped when not root or not v1.
-@testable import Cgroups
 import Glibc
 import LinuxKit
 import Testing
+
+// The drivers on this machine's real cgroups (v1 hierarchies + an empty unified one),
+// under a prefix of our own that every test removes. Skipped when not root or not v1.
+@testable import Cgroups
 
 enum RealHost {
   static let host = CgroupHost.current()
@@ -49,8 +50,10 @@ struct RealV1Tests {
       l.cpuPeriod = 50000
       l.cpusetCpus = "0"
       l.cpusetMems = "0"
-      l.devices = [.init(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
-                   .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm")]
+      l.devices = [
+        .init(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
+        .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+      ]
       if set.host.hierarchy(for: "hugetlb") != nil { l.hugepageLimits = [.init(pageSize: "2MB", limit: 2 << 20)] }
       try set.apply(l)
       #expect(RealHost.value(set, "memory", "memory.limit_in_bytes") == "67108864")
@@ -63,7 +66,9 @@ struct RealV1Tests {
       #expect(RealHost.value(set, "cpu", "cpu.cfs_period_us") == "50000")
       #expect(RealHost.value(set, "cpuset", "cpuset.cpus") == "0")
       #expect(RealHost.value(set, "devices", "devices.list") == "c 1:3 rwm")
-      if !l.hugepageLimits.isEmpty { #expect(RealHost.value(set, "hugetlb", "hugetlb.2MB.limit_in_bytes") == "2097152") }
+      if !l.hugepageLimits.isEmpty {
+        #expect(RealHost.value(set, "hugetlb", "hugetlb.2MB.limit_in_bytes") == "2097152")
+      }
 
       // Raising both limits needs memsw first; lowering both needs the limit first.
       var up = CgroupLimits()
@@ -144,18 +149,22 @@ struct RealV1Tests {
 /// The v2 device program, for real: this hybrid host's unified hierarchy has no
 /// controllers, but cgroup-device BPF programs need none, and the kernel checks them
 /// for every process in the cgroup.
-@Suite(.serialized, .enabled(if: RealHost.usable && RealHost.host.unifiedMountPoint != nil, "needs root and a unified hierarchy"))
+@Suite(
+  .serialized,
+  .enabled(if: RealHost.usable && RealHost.host.unifiedMountPoint != nil, "needs root and a unified hierarchy"))
 struct DeviceProgramTests {
   @Test func deviceProgramEnforcesRules() throws {
     try RealHost.withCgroup("bpf") { set in
-      try DeviceFilter.attach([
-        .init(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
-        .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),  // /dev/null
-        .init(allow: true, type: "c", major: 1, minor: 5, access: "r"),    // /dev/zero, read only
-        .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),  // /dev/full ...
-        .init(allow: false, type: "c", major: 1, minor: 7, access: "w"),   // ... but not for writing
-      ], cgroupDirectory: set.unifiedDirectory!)
-      let script = "sleep 0.3; : </dev/null && echo null-ok; : </dev/zero && echo zero-r-ok; (: <>/dev/zero) 2>/dev/null || echo zero-rw-denied; (: </dev/urandom) 2>/dev/null || echo urandom-denied; : </dev/full && echo full-r-ok; (: <>/dev/full) 2>/dev/null || echo full-rw-denied"
+      try DeviceFilter.attach(
+        [
+          .init(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
+          .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),  // /dev/null
+          .init(allow: true, type: "c", major: 1, minor: 5, access: "r"),  // /dev/zero, read only
+          .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),  // /dev/full ...
+          .init(allow: false, type: "c", major: 1, minor: 7, access: "w"),  // ... but not for writing
+        ], cgroupDirectory: set.unifiedDirectory!)
+      let script =
+        "sleep 0.3; : </dev/null && echo null-ok; : </dev/zero && echo zero-r-ok; (: <>/dev/zero) 2>/dev/null || echo zero-rw-denied; (: </dev/urandom) 2>/dev/null || echo urandom-denied; : </dev/full && echo full-r-ok; (: <>/dev/full) 2>/dev/null || echo full-rw-denied"
       let p = try Child(["/bin/sh", "-c", script])
       try set.attach(pid: p.pid)
       #expect(p.wait(timeout: 10) == 0)
@@ -191,11 +200,16 @@ struct DeviceProgramTests {
     var disk = "7 0"
     for line in (Files.readIfPresent("/proc/partitions") ?? "").split(separator: "\n") {
       let f = line.split(separator: " ")
-      if f.count == 4, Int(f[0]) != nil { disk = f[0] + " " + f[1]; break }
+      if f.count == 4, Int(f[0]) != nil {
+        disk = f[0] + " " + f[1]
+        break
+      }
     }
     try RealHost.withCgroup("bpf-default") { set in
-      try DeviceFilter.attach([.denyAll] + CgroupLimits.DeviceRule.defaultAllowed, cgroupDirectory: set.unifiedDirectory!)
-      let script = "sleep 0.3; mknod \(dir)/fuse c 10 229 && echo mknod-ok; mknod \(dir)/disk b \(disk) && echo mknod-b-ok; "
+      try DeviceFilter.attach(
+        [.denyAll] + CgroupLimits.DeviceRule.defaultAllowed, cgroupDirectory: set.unifiedDirectory!)
+      let script =
+        "sleep 0.3; mknod \(dir)/fuse c 10 229 && echo mknod-ok; mknod \(dir)/disk b \(disk) && echo mknod-b-ok; "
         + "(: <>\(dir)/fuse) 2>/dev/null || echo fuse-denied; (: <\(dir)/disk) 2>/dev/null || echo disk-denied; : <>/dev/null && echo null-ok"
       let p = try Child(["/bin/sh", "-c", script])
       try set.attach(pid: p.pid)
@@ -205,7 +219,9 @@ struct DeviceProgramTests {
   }
 
   @Test func badAccessIsRefused() {
-    let text = errorText { _ = try DeviceFilter.assemble([.init(allow: true, type: "c", major: 1, minor: 3, access: "rx")]) }
+    let text = errorText {
+      _ = try DeviceFilter.assemble([.init(allow: true, type: "c", major: 1, minor: 3, access: "rx")])
+    }
     #expect(text.contains("linux.resources.devices[0].access"))
   }
 }

@@ -1,8 +1,9 @@
+import Glibc
+import Testing
+
 // The systemd driver against a recording fake manager and a fake cgroupfs: the calls it makes
 // on create, update and delete, in order, what it retries, and what it leaves to the files.
 @testable import Cgroups
-import Glibc
-import Testing
 
 @Suite("systemd driver (fake bus)")
 struct SystemdDriverTests {
@@ -11,7 +12,8 @@ struct SystemdDriverTests {
   /// The driver of `fs`'s cgroup as a systemd unit, talking to `bus`.
   static func driver(_ fs: FakeCgroupFS, _ bus: FakeSystemdBus) -> SystemdDriver {
     let cgroup = CgroupSet(host: fs.host, path: fs.path, manager: .systemd(unit: unit.name, user: false))
-    return SystemdDriver(files: cgroup.filesDriver, unitName: unit.name, connect: { () throws(CgroupError) -> any SystemdBus in bus })
+    return SystemdDriver(
+      files: cgroup.filesDriver, unitName: unit.name, connect: { () throws(CgroupError) -> any SystemdBus in bus })
   }
 
   @Test("create: one StartTransientUnit with the unit and resource properties, then the job's wait")
@@ -26,13 +28,18 @@ struct SystemdDriverTests {
     #expect(bus.calls.count == 3, "\(bus.calls)")
     // The version first (CPUQuotaPeriodUSec needs 242), while the message is built.
     #expect(bus.calls[0] == .property("Version"))
-    guard case .start(let name, let mode, let p) = bus.calls[1] else { Issue.record("\(bus.calls)"); return }
+    guard case .start(let name, let mode, let p) = bus.calls[1] else {
+      Issue.record("\(bus.calls)")
+      return
+    }
     #expect(name == "docker-abc.scope" && mode == "replace")
-    #expect(p.table == [
-      #"Description s "hull container abc""#, #"Slice s "system.slice""#, "Delegate b true", "PIDs au [77]",
-      "MemoryAccounting b true", "CPUAccounting b true", "IOAccounting b true", "TasksAccounting b true",
-      "DefaultDependencies b false", "MemoryMax t 67108864", "CPUQuotaPeriodUSec t 50000", "CPUQuotaPerSecUSec t infinity",
-    ])
+    #expect(
+      p.table == [
+        #"Description s "hull container abc""#, #"Slice s "system.slice""#, "Delegate b true", "PIDs au [77]",
+        "MemoryAccounting b true", "CPUAccounting b true", "IOAccounting b true", "TasksAccounting b true",
+        "DefaultDependencies b false", "MemoryMax t 67108864", "CPUQuotaPeriodUSec t 50000",
+        "CPUQuotaPerSecUSec t infinity",
+      ])
     #expect(bus.calls[2] == .wait("/org/freedesktop/systemd1/job/1"))
   }
 
@@ -42,8 +49,9 @@ struct SystemdDriverTests {
     let bus = FakeSystemdBus()
     bus.startErrors = [FakeSystemdBus.busError("org.freedesktop.systemd1.UnitExists")]
     _ = try Self.driver(fs, bus).start(Self.unit, pid: 1, limits: CgroupLimits())
-    #expect(bus.calls.map(\.description).map { String($0.prefix(while: { $0 != "(" })) }
-      == ["StartTransientUnit", "ResetFailedUnit", "StartTransientUnit", "wait"])
+    #expect(
+      bus.calls.map(\.description).map { String($0.prefix(while: { $0 != "(" })) }
+        == ["StartTransientUnit", "ResetFailedUnit", "StartTransientUnit", "wait"])
 
     let busy = FakeSystemdBus()
     busy.startErrors = Array(repeating: FakeSystemdBus.busError("org.freedesktop.systemd1.UnitExists"), count: 2)
@@ -65,8 +73,11 @@ struct SystemdDriverTests {
   func startError() {
     let fs = FakeCgroupFS(.unified)
     let bus = FakeSystemdBus()
-    bus.startErrors = [.bus("StartTransientUnit", "docker-abc.scope", errno: EINVAL, name: "org.freedesktop.DBus.Error.InvalidArgs",
-                           message: "Cannot set property Foo, or unknown property.")]
+    bus.startErrors = [
+      .bus(
+        "StartTransientUnit", "docker-abc.scope", errno: EINVAL, name: "org.freedesktop.DBus.Error.InvalidArgs",
+        message: "Cannot set property Foo, or unknown property.")
+    ]
     let text = errorText { _ = try Self.driver(fs, bus).start(Self.unit, pid: 1, limits: CgroupLimits()) }
     #expect(text.contains("InvalidArgs") && text.contains("unknown property"), "\(text)")
     #expect(bus.calls.count == 1)
@@ -85,10 +96,16 @@ struct SystemdDriverTests {
     _ = try Self.driver(fs, bus).update(l)
     #expect(bus.calls.count == 2, "\(bus.calls)")
     #expect(bus.calls[0] == .property("Version"))
-    guard case .set(let name, let runtime, let p) = bus.calls[1] else { Issue.record("\(bus.calls)"); return }
+    guard case .set(let name, let runtime, let p) = bus.calls[1] else {
+      Issue.record("\(bus.calls)")
+      return
+    }
     #expect(name == "docker-abc.scope" && runtime)
     // The period in force (200000) goes with the new quota, read back from cpu.max.
-    #expect(p.table == ["MemoryMax t 33554432", "CPUQuotaPeriodUSec t 200000", "CPUQuotaPerSecUSec t 250000", "TasksMax t 10"])
+    #expect(
+      p.table == [
+        "MemoryMax t 33554432", "CPUQuotaPeriodUSec t 200000", "CPUQuotaPerSecUSec t 250000", "TasksMax t 10",
+      ])
     #expect(fs.read(nil, "memory.max") == "33554432")
     #expect(fs.read(nil, "cpu.max") == "50000")
     #expect(fs.read(nil, "pids.max") == "10")
@@ -100,9 +117,11 @@ struct SystemdDriverTests {
     var l = CgroupLimits()
     l.memorySwappiness = 10
     let cgroup = CgroupSet(host: fs.host, path: fs.path, manager: .systemd(unit: "x.scope", user: false))
-    let driver = SystemdDriver(files: cgroup.filesDriver, unitName: "x.scope", connect: { () throws(CgroupError) -> any SystemdBus in
-      throw CgroupError("connect", "", errno: ECONNREFUSED)
-    })
+    let driver = SystemdDriver(
+      files: cgroup.filesDriver, unitName: "x.scope",
+      connect: { () throws(CgroupError) -> any SystemdBus in
+        throw CgroupError("connect", "", errno: ECONNREFUSED)
+      })
     _ = try driver.update(l)
     #expect(fs.read("memory", "memory.swappiness") == "10")
   }
@@ -120,7 +139,10 @@ struct SystemdDriverTests {
     #expect(stateDuringSet.hasPrefix("FROZEN"), "\(stateDuringSet)")
     #expect(fs.read("freezer", "freezer.state").hasPrefix("THAWED"))
     #expect(fs.read("memory", "memory.limit_in_bytes") == "33554432")
-    guard case .set(_, _, let p) = bus.calls.last else { Issue.record("\(bus.calls)"); return }
+    guard case .set(_, _, let p) = bus.calls.last else {
+      Issue.record("\(bus.calls)")
+      return
+    }
     #expect(p.table == ["MemoryLimit t 33554432"])
   }
 
@@ -129,8 +151,11 @@ struct SystemdDriverTests {
     let fs = FakeCgroupFS(.unified)
     let bus = FakeSystemdBus()
     try Self.driver(fs, bus).stop()
-    #expect(bus.calls == [.stop("docker-abc.scope", mode: "replace"), .wait("/org/freedesktop/systemd1/job/1"),
-                          .resetFailed("docker-abc.scope")])
+    #expect(
+      bus.calls == [
+        .stop("docker-abc.scope", mode: "replace"), .wait("/org/freedesktop/systemd1/job/1"),
+        .resetFailed("docker-abc.scope"),
+      ])
     let gone = FakeSystemdBus()
     gone.stopError = FakeSystemdBus.busError("org.freedesktop.systemd1.NoSuchUnit", errno: ENOENT)
     try Self.driver(fs, gone).stop()
@@ -144,10 +169,12 @@ struct SystemdDriverTests {
   func filesOnly() throws {
     let fs = FakeCgroupFS(.unified)
     let cgroup = CgroupSet(host: fs.host, path: fs.path, manager: .systemd(unit: "x.scope", user: false))
-    let driver = SystemdDriver(files: cgroup.filesDriver, unitName: "x.scope", connect: { () throws(CgroupError) -> any SystemdBus in
-      Issue.record("connected")
-      throw CgroupError("connect", "", errno: ECONNREFUSED)
-    })
+    let driver = SystemdDriver(
+      files: cgroup.filesDriver, unitName: "x.scope",
+      connect: { () throws(CgroupError) -> any SystemdBus in
+        Issue.record("connected")
+        throw CgroupError("connect", "", errno: ECONNREFUSED)
+      })
     fs.set(nil, "memory.current", "4096\n")
     #expect(driver.stats().memory.usage.usage == 4096)
     #expect(!driver.isFrozen)

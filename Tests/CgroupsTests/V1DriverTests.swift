@@ -180,7 +180,10 @@ import Testing
 
   @Test func rdma() throws {
     var l = CgroupLimits()
-    l.rdma = [.init(device: "mlx5_1", hcaHandles: 3, hcaObjects: 10000), .init(device: "mlx4_0", hcaHandles: nil, hcaObjects: 7)]
+    l.rdma = [
+      .init(device: "mlx5_1", hcaHandles: 3, hcaObjects: 10000),
+      .init(device: "mlx4_0", hcaHandles: nil, hcaObjects: 7),
+    ]
     let missing = FakeCgroupFS(.v1)
     let text = errorText { try missing.cgroup.apply(l) }
     #expect(text.contains("linux.resources.rdma") && text.contains("rdma"))
@@ -253,7 +256,8 @@ import Testing
     let memory = fs.host.hierarchy(for: "memory")!.mountPoint
     try! Files.makeDirectories(memory + "/a")
     let missing = deep.missingDirectories()
-    #expect(missing.contains(memory + "/a/b") && missing.contains(memory + "/a/b/c") && !missing.contains(memory + "/a"))
+    #expect(
+      missing.contains(memory + "/a/b") && missing.contains(memory + "/a/b/c") && !missing.contains(memory + "/a"))
     let cpu = fs.host.hierarchy(for: "cpu")!.mountPoint
     #expect(Array(missing.filter { $0.hasPrefix(cpu + "/") }) == [cpu + "/a", cpu + "/a/b", cpu + "/a/b/c"])
   }

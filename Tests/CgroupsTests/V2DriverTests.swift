@@ -231,7 +231,8 @@ import Testing
 
   @Test func stats() {
     let fs = FakeCgroupFS(.unified)
-    fs.set(nil, "cpu.stat", "usage_usec 10\nuser_usec 6\nsystem_usec 4\nnr_periods 2\nnr_throttled 1\nthrottled_usec 3\n")
+    fs.set(
+      nil, "cpu.stat", "usage_usec 10\nuser_usec 6\nsystem_usec 4\nnr_periods 2\nnr_throttled 1\nthrottled_usec 3\n")
     fs.set(nil, "memory.current", "4096\n")
     fs.set(nil, "memory.max", "max\n")
     fs.set(nil, "memory.stat", "anon 1\nfile 2\n")

@@ -30,12 +30,15 @@ enum ClientE2E {
     guard getuid() == 0 else { return "the client tests need root (containerd, dockerd, podman as root)" }
     let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin") + ":/usr/sbin:/usr/bin"
     func installed(_ name: String) -> Bool {
-      name.hasPrefix("/") ? access(name, X_OK) == 0
+      name.hasPrefix("/")
+        ? access(name, X_OK) == 0
         : path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
     }
     let missing = ["podman", "conmon", "containerd", "ctr", "dockerd", "/usr/bin/docker", "runc", "script", "umoci"]
       .filter { !installed($0) }
-    if !missing.isEmpty { return "clients not installed: \(missing.joined(separator: " ")) (scripts/setup installs them)" }
+    if !missing.isEmpty {
+      return "clients not installed: \(missing.joined(separator: " ")) (scripts/setup installs them)"
+    }
     guard access(hullPath, X_OK) == 0 else { return "hull not built at \(hullPath) (swift build --product hull)" }
     return nil
   }()
@@ -49,7 +52,8 @@ enum ClientE2E {
       lines.compactMap { line in
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         guard fields.count >= 3, ["ok", "FAIL", "skip"].contains(String(fields[0])),
-              fields[1] == client, fields[2] == runtime else { return nil }
+          fields[1] == client, fields[2] == runtime
+        else { return nil }
         return (String(fields[0]), line)
       }
     }
@@ -88,14 +92,19 @@ enum ClientE2E {
   }
 }
 
-@Suite("clients end to end: podman, ctr and docker drive hull", .serialized,
-       .enabled(if: ClientE2E.unavailable == nil, Comment(rawValue: ClientE2E.unavailable ?? "")))
+@Suite(
+  "clients end to end: podman, ctr and docker drive hull", .serialized,
+  .enabled(if: ClientE2E.unavailable == nil, Comment(rawValue: ClientE2E.unavailable ?? "")))
 struct ClientE2ETests {
   @Test("the client run completes and cleans up", .timeLimit(.minutes(8)))
   func scriptRuns() {
     let outcome = ClientE2E.outcome
-    print(outcome.output.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("==") }.joined(separator: "\n"))
-    #expect(outcome.status == 0 || outcome.status == 1, "scripts/clients-e2e did not run to the end (status \(outcome.status)):\n\(outcome.output.suffix(3000))")
+    print(
+      outcome.output.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("==") }.joined(
+        separator: "\n"))
+    #expect(
+      outcome.status == 0 || outcome.status == 1,
+      "scripts/clients-e2e did not run to the end (status \(outcome.status)):\n\(outcome.output.suffix(3000))")
     #expect(outcome.lines.contains { $0.hasPrefix("== summary:") }, "no summary line:\n\(outcome.output.suffix(3000))")
     #expect(!outcome.output.contains("warning: mounts left"), "mounts left behind")
     #expect(!outcome.output.contains("not removed"), "temp dir left behind")
@@ -104,7 +113,9 @@ struct ClientE2ETests {
   @Test("every hull check passes", .timeLimit(.minutes(8)), arguments: ClientE2E.clients)
   func hullPasses(client: String) {
     let checks = ClientE2E.outcome.checks(client: client, runtime: "hull")
-    #expect(checks.contains { $0.verdict == "ok" }, "no hull check ran for \(client):\n\(ClientE2E.outcome.output.suffix(3000))")
+    #expect(
+      checks.contains { $0.verdict == "ok" },
+      "no hull check ran for \(client):\n\(ClientE2E.outcome.output.suffix(3000))")
     for failure in checks where failure.verdict == "FAIL" {
       Issue.record("\(failure.line)\n\(ClientE2E.detail(of: failure.line))")
     }

@@ -11,9 +11,11 @@ enum SystemdClients {
   /// nil when the tests can run, else why not.
   static let unavailable: String? = {
     if let reason = ClientE2E.unavailable { return reason }
-    let init1 = (try? String(contentsOfFile: "/proc/1/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    let init1 = (try? String(contentsOfFile: "/proc/1/comm", encoding: .utf8))?.trimmingCharacters(
+      in: .whitespacesAndNewlines)
     guard init1 == "systemd", access("/run/systemd/system", F_OK) == 0 else {
-      return "PID 1 is \(init1 ?? "unknown"), not systemd: run in drydock vm --cgroup v2 --init systemd (scripts/test's systemd group)"
+      return
+        "PID 1 is \(init1 ?? "unknown"), not systemd: run in drydock vm --cgroup v2 --init systemd (scripts/test's systemd group)"
     }
     return nil
   }()
@@ -22,17 +24,24 @@ enum SystemdClients {
   static let watchdogSeconds: Double = ProcessInfo.processInfo.environment["DRYDOCK_VM_ACCEL"] == "tcg" ? 2400 : 600
 
   /// One run of the script in systemd mode per test process.
-  static let outcome: ClientE2E.Outcome = ClientE2E.run(["--cgroup-manager", "systemd"], watchdogSeconds: watchdogSeconds)
+  static let outcome: ClientE2E.Outcome = ClientE2E.run(
+    ["--cgroup-manager", "systemd"], watchdogSeconds: watchdogSeconds)
 }
 
-@Suite("clients in systemd mode (podman, ctr, docker) drive hull on a systemd host", .serialized,
-       .enabled(if: SystemdClients.unavailable == nil, Comment(rawValue: SystemdClients.unavailable ?? "")))
+@Suite(
+  "clients in systemd mode (podman, ctr, docker) drive hull on a systemd host", .serialized,
+  .enabled(if: SystemdClients.unavailable == nil, Comment(rawValue: SystemdClients.unavailable ?? "")))
 struct SystemdClientTests {
   @Test("the systemd-mode client run completes and cleans up", .timeLimit(.minutes(45)))
   func scriptRuns() {
     let outcome = SystemdClients.outcome
-    print(outcome.output.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("==") }.joined(separator: "\n"))
-    #expect(outcome.status == 0 || outcome.status == 1, "scripts/clients-e2e --cgroup-manager systemd did not run to the end (status \(outcome.status)):\n\(outcome.output.suffix(3000))")
+    print(
+      outcome.output.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("==") }.joined(
+        separator: "\n"))
+    #expect(
+      outcome.status == 0 || outcome.status == 1,
+      "scripts/clients-e2e --cgroup-manager systemd did not run to the end (status \(outcome.status)):\n\(outcome.output.suffix(3000))"
+    )
     #expect(outcome.lines.contains { $0.hasPrefix("== summary:") }, "no summary line:\n\(outcome.output.suffix(3000))")
     #expect(!outcome.output.contains("warning: mounts left"), "mounts left behind")
     #expect(!outcome.output.contains("not removed"), "temp dir left behind")
@@ -44,7 +53,9 @@ struct SystemdClientTests {
     let checks = outcome.checks(client: client, runtime: "hull")
     #expect(checks.contains { $0.verdict == "ok" }, "no hull check ran for \(client):\n\(outcome.output.suffix(3000))")
     // The systemd mode's own checks ran: the container's scope, its limit on the unit, the scope gone after rm.
-    #expect(checks.contains { $0.verdict == "ok" && $0.line.contains("cgroup is the scope") }, "no scope check passed for \(client)")
+    #expect(
+      checks.contains { $0.verdict == "ok" && $0.line.contains("cgroup is the scope") },
+      "no scope check passed for \(client)")
     #expect(checks.contains { $0.line.contains("scope") && $0.line.contains("gone") }, "no removal check for \(client)")
     for failure in checks where failure.verdict == "FAIL" {
       Issue.record("\(failure.line)\n\(ClientE2E.detail(of: failure.line, in: outcome))")

@@ -13,7 +13,8 @@ import Testing
     guard HostInfo.binaryExists("cc") else { return "no C compiler (cc) for the floor and measure helpers" }
     let host = HostInfo.current()
     if host.cgroupMode == .hybrid && !host.unifiedControllers.isEmpty {
-      return "crun 1.8.1 refuses a hybrid host with controllers on cgroup2 (\(host.unifiedControllers)): run scripts/setup"
+      return
+        "crun 1.8.1 refuses a hybrid host with controllers on cgroup2 (\(host.unifiedControllers)): run scripts/setup"
     }
     return nil
   }()
@@ -23,8 +24,11 @@ import Testing
     let runtimes = try ["runc", "crun"].map { try RuntimeUnderTest.probe($0) }
     let directory = try #require(ScenarioLoader.defaultDirectory())
     let all = try ScenarioLoader.select([], from: ScenarioLoader.load(directory: directory))
-    #expect(all.map(\.name) == ["run", "run-no-netns", "run-seccomp", "run-systemd", "lifecycle", "exec", "state", "kill",
-                                "throughput-1", "throughput-2", "throughput-n", "memory-held", "memory-limit"])
+    #expect(
+      all.map(\.name) == [
+        "run", "run-no-netns", "run-seccomp", "run-systemd", "lifecycle", "exec", "state", "kill",
+        "throughput-1", "throughput-2", "throughput-n", "memory-held", "memory-limit",
+      ])
     // The latency scenarios only: the throughput ones start 20 containers per trial.
     let scenarios = all.filter { ["run", "run-seccomp", "lifecycle", "exec", "state", "kill"].contains($0.name) }
     var configuration = BenchConfiguration(runtimes: runtimes, scenarios: scenarios)
@@ -60,7 +64,9 @@ import Testing
       #expect(environment[key] != nil, "environment.\(key)")
     }
     let first = try #require((json["results"] as? [[String: Any]])?.first)
-    for key in ["runtime", "scenario", "mode", "n", "wall_ms", "cpu_ms", "rss_kb"] { #expect(first[key] != nil, "\(key)") }
+    for key in ["runtime", "scenario", "mode", "n", "wall_ms", "cpu_ms", "rss_kb"] {
+      #expect(first[key] != nil, "\(key)")
+    }
     let wall = try #require(first["wall_ms"] as? [String: Any])
     for key in ["median", "p90", "p99", "min", "ci95"] { #expect(wall[key] != nil, "wall_ms.\(key)") }
 
@@ -71,7 +77,8 @@ import Testing
     let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
     #expect(!mounts.contains("/drydock-bench-"))
     for mount in HostInfo.cgroupMounts() {
-      let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: mount.path))?
+      let leftovers =
+        (try? FileManager.default.contentsOfDirectory(atPath: mount.path))?
         .filter { $0.hasPrefix("drydock-bench-\(getpid())-") } ?? []
       #expect(leftovers.isEmpty, "\(mount.path): \(leftovers)")
     }

@@ -14,7 +14,8 @@ import Testing
     guard HostInfo.binaryExists("cc") else { return "no C compiler (cc) for the floor and measure helpers" }
     let host = HostInfo.current()
     if host.cgroupMode == .hybrid && !host.unifiedControllers.isEmpty {
-      return "crun 1.8.1 refuses a hybrid host with controllers on cgroup2 (\(host.unifiedControllers)): run scripts/setup"
+      return
+        "crun 1.8.1 refuses a hybrid host with controllers on cgroup2 (\(host.unifiedControllers)): run scripts/setup"
     }
     guard HostInfo.cgroupMounts().contains(where: { $0.controllers.contains("memory") || $0.version == 2 }) else {
       return "no memory cgroup controller"
@@ -33,7 +34,8 @@ import Testing
       let search = MemoryLimitBisection.search(lowerKB: 32, upperKB: 65536, stepsPerOctave: 8, repeats: 3) { kb in
         MemoryLimitStep(limitKB: kb, works: kb >= threshold, runs: kb >= threshold ? 3 : 1)
       }
-      let smallest = search.smallestWorkingKB ?? 0, largest = search.largestFailingKB ?? 0
+      let smallest = search.smallestWorkingKB ?? 0
+      let largest = search.largestFailingKB ?? 0
       #expect(smallest >= threshold && largest < threshold, "threshold \(threshold): \(largest)..\(smallest)")
       // Within an eighth of an octave: the resolution asked for.
       #expect(Double(smallest - largest) <= Double(largest) / 8 + 4, "threshold \(threshold): \(largest)..\(smallest)")
@@ -41,9 +43,13 @@ import Testing
       #expect(search.steps.first?.limitKB == 65536 && search.steps.dropFirst().first?.limitKB == 32)
       #expect(search.steps.count <= 12, "\(search.steps.map(\.limitKB))")
     }
-    let never = MemoryLimitBisection.search(lowerKB: 32, upperKB: 65536) { MemoryLimitStep(limitKB: $0, works: false, runs: 1) }
+    let never = MemoryLimitBisection.search(lowerKB: 32, upperKB: 65536) {
+      MemoryLimitStep(limitKB: $0, works: false, runs: 1)
+    }
     #expect(never.smallestWorkingKB == nil && never.steps.count == 1)
-    let always = MemoryLimitBisection.search(lowerKB: 32, upperKB: 65536) { MemoryLimitStep(limitKB: $0, works: true, runs: 3) }
+    let always = MemoryLimitBisection.search(lowerKB: 32, upperKB: 65536) {
+      MemoryLimitStep(limitKB: $0, works: true, runs: 3)
+    }
     #expect(always.smallestWorkingKB == 32 && always.largestFailingKB == nil && always.steps.count == 2)
   }
 
@@ -51,7 +57,8 @@ import Testing
   func heldMemoryAndSmallestLimitOfRuncAndCrun() throws {
     let runtimes = try ["runc", "crun"].map { try RuntimeUnderTest.probe($0) }
     let directory = try #require(ScenarioLoader.defaultDirectory())
-    let scenarios = try ScenarioLoader.select(["memory-held", "memory-limit"], from: ScenarioLoader.load(directory: directory))
+    let scenarios = try ScenarioLoader.select(
+      ["memory-held", "memory-limit"], from: ScenarioLoader.load(directory: directory))
     var configuration = BenchConfiguration(runtimes: runtimes, scenarios: scenarios)
     configuration.runs = 3
     configuration.warmup = 1
@@ -62,7 +69,8 @@ import Testing
 
     // Held: create and held per runtime, back-to-back only; the floor has no create/start split.
     let held = report.results.filter { $0.scenario == "memory-held" }
-    #expect(held.map { "\($0.runtime)/\($0.phase)" }.sorted() == ["crun/create", "crun/held", "runc/create", "runc/held"])
+    #expect(
+      held.map { "\($0.runtime)/\($0.phase)" }.sorted() == ["crun/create", "crun/held", "runc/create", "runc/held"])
     #expect(held.allSatisfy { $0.mode == "back-to-back" })
     for result in held where result.phase == "held" {
       let label = "\(result.runtime): \(result.firstFailure ?? "")"
@@ -96,8 +104,11 @@ import Testing
     let results = try #require(json["results"] as? [[String: Any]])
     let heldJSON = try #require(results.first { $0["phase"] as? String == "held" })
     for key in ["pss_kb", "cgroup_kb", "held_processes"] { #expect(heldJSON[key] != nil, "\(key)") }
-    let limitJSON = try #require(results.first { $0["scenario"] as? String == "memory-limit" }?["memory_limit"] as? [String: Any])
-    for key in ["smallest_working_kb", "largest_failing_kb", "steps", "repeats"] { #expect(limitJSON[key] != nil, "\(key)") }
+    let limitJSON = try #require(
+      results.first { $0["scenario"] as? String == "memory-limit" }?["memory_limit"] as? [String: Any])
+    for key in ["smallest_working_kb", "largest_failing_kb", "steps", "repeats"] {
+      #expect(limitJSON[key] != nil, "\(key)")
+    }
 
     let table = MarkdownTable.render(report)
     #expect(table.contains("Memory held between create and start"))
@@ -106,7 +117,8 @@ import Testing
 
     // Nothing left: no cgroup of this run in any hierarchy.
     for mount in HostInfo.cgroupMounts() {
-      let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: mount.path))?
+      let leftovers =
+        (try? FileManager.default.contentsOfDirectory(atPath: mount.path))?
         .filter { $0.hasPrefix("drydock-bench-\(getpid())-") } ?? []
       #expect(leftovers.isEmpty, "\(mount.path): \(leftovers)")
     }

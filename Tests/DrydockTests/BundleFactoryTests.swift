@@ -5,7 +5,8 @@ import Testing
 
 @Suite(.serialized) struct BundleFactoryTests {
   static func temporaryDirectory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.path + "/drydock-bf-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let path =
+      FileManager.default.temporaryDirectory.path + "/drydock-bf-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
@@ -22,15 +23,15 @@ import Testing
     #expect(config.args == ["/bin/true"])
     try config.setCgroupsPath("/drydock-test/x")
     #expect(config.value(at: ["linux", "cgroupsPath"]) as? String == "/drydock-test/x")
-    try config.set("linux.sysctl.net.ipv4.ip_forward", to: "1")     // dotted form splits every dot...
+    try config.set("linux.sysctl.net.ipv4.ip_forward", to: "1")  // dotted form splits every dot...
     #expect(config.value(at: ["linux", "sysctl", "net", "ipv4", "ip_forward"]) as? String == "1")
     try config.remove(["linux", "sysctl"])
-    try config.set(["linux", "sysctl", "net.ipv4.ip_forward"], to: "1") // ...the array form keeps a dotted key
+    try config.set(["linux", "sysctl", "net.ipv4.ip_forward"], to: "1")  // ...the array form keeps a dotted key
     #expect(config.value(at: ["linux", "sysctl", "net.ipv4.ip_forward"]) as? String == "1")
 
     try config.append("process.env", "DRYDOCK=1")
     #expect((config.value(at: "process.env") as? [String])?.last == "DRYDOCK=1")
-    try config.append(["annotations", "list"], 1)                   // creates the array (and the object)
+    try config.append(["annotations", "list"], 1)  // creates the array (and the object)
     #expect((config.value(at: "annotations.list") as? [Any])?.count == 1)
 
     try config.set(["linux", "namespaces", 0, "type"], to: "cgroup")
@@ -41,11 +42,13 @@ import Testing
     #expect(!config.hasNamespace("cgroup"))
     try config.remove("process.capabilities")
     #expect(config.value(at: "process.capabilities") == nil)
-    try config.remove("no.such.key")                                 // missing: no-op
+    try config.remove("no.such.key")  // missing: no-op
 
-    #expect(#expect(throws: HarnessError.self) { try config.set(["linux", "namespaces", 99, "type"], to: "x") }?.domain == .kit)
+    #expect(
+      #expect(throws: HarnessError.self) { try config.set(["linux", "namespaces", 99, "type"], to: "x") }?.domain
+        == .kit)
     #expect(#expect(throws: HarnessError.self) { try config.remove(["mounts", 999]) }?.domain == .kit)
-    #expect(#expect(throws: HarnessError.self) { try config.set("hostname.inner", to: 1) }?.domain == .kit)   // into a string
+    #expect(#expect(throws: HarnessError.self) { try config.set("hostname.inner", to: 1) }?.domain == .kit)  // into a string
 
     // Round trip: booleans stay booleans, numbers stay numbers.
     let reread = try ConfigTree(jsonData: try config.jsonData())

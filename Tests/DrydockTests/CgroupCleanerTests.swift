@@ -49,7 +49,7 @@ import Testing
     #expect(!host.kernelRelease.isEmpty)
     #expect(host.loadAverage.count == 3)
     #expect(host.capabilityBoundingSet != 0)
-    #expect(host.hasCapabilityInBoundingSet(21))      // CAP_SYS_ADMIN: containers need it
+    #expect(host.hasCapabilityInBoundingSet(21))  // CAP_SYS_ADMIN: containers need it
     #expect(HostInfo.binaryExists("sh"))
     #expect(!HostInfo.binaryExists("/nonexistent/x"))
     #expect(HostInfo.resolveExecutable("sh")?.hasPrefix("/") == true)

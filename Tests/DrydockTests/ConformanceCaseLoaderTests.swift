@@ -1,32 +1,33 @@
-// Case files: every case in the repository loads; malformed files fail with the file and the field named.
-@testable import Conformance
 import DrydockKit
 import Foundation
 import Testing
 
+// Case files: every case in the repository loads; malformed files fail with the file and the field named.
+@testable import Conformance
+
 @Suite struct ConformanceCaseLoaderTests {
   static let valid = """
-  id: sample-case
-  summary: a sample
-  requirement: {doc: runtime.md, section: Create, level: MUST, text: status MUST be created}
-  needs: [cgroup-v1:memory]
-  mutate:
-    - set: process.cwd
-      value: /tmp
-    - remove: linux.namespaces[type=network]
-  probe: {paths: [/proc/kcore], then: [sleep, "5"]}
-  hooks: {record: [prestart], fail: [poststop]}
-  steps:
-    - create
-    - do: state
-      observe:
-        status: created
-        pid: {gt: 0}
-    - do: kill
-      signal: KILL
-      ok: false
-      stderr: {matches: "not running"}
-  """
+    id: sample-case
+    summary: a sample
+    requirement: {doc: runtime.md, section: Create, level: MUST, text: status MUST be created}
+    needs: [cgroup-v1:memory]
+    mutate:
+      - set: process.cwd
+        value: /tmp
+      - remove: linux.namespaces[type=network]
+    probe: {paths: [/proc/kcore], then: [sleep, "5"]}
+    hooks: {record: [prestart], fail: [poststop]}
+    steps:
+      - create
+      - do: state
+        observe:
+          status: created
+          pid: {gt: 0}
+      - do: kill
+        signal: KILL
+        ok: false
+        stderr: {matches: "not running"}
+    """
 
   func load(_ text: String) throws -> ConformanceCase {
     try CaseLoader.parse(text, path: "cases/x/sample.yaml", area: "x")
@@ -34,7 +35,10 @@ import Testing
 
   /// The error a malformed case gives, as text.
   func error(_ text: String) -> String {
-    do { _ = try load(text); return "no error" } catch { return "\(error)" }
+    do {
+      _ = try load(text)
+      return "no error"
+    } catch { return "\(error)" }
   }
 
   @Test func loadsAWellFormedCase() throws {
@@ -62,10 +66,19 @@ import Testing
     (valid.replacingOccurrences(of: "signal: KILL", with: "sigal: KILL"), "steps[2].sigal: unknown field"),
     (valid.replacingOccurrences(of: "{gt: 0}", with: "{greater: 0}"), "steps[1].observe.pid.greater: unknown matcher"),
     (valid.replacingOccurrences(of: "cgroup-v1:memory", with: "gpu:1"), "needs: unknown need 'gpu:1'"),
-    (valid.replacingOccurrences(of: "- set: process.cwd", with: "- put: process.cwd"), "mutate[0]: exactly one of set, remove, append, merge"),
-    (valid.replacingOccurrences(of: "record: [prestart]", with: "record: [prestop]"), "hooks: unknown hook phase 'prestop'"),
+    (
+      valid.replacingOccurrences(of: "- set: process.cwd", with: "- put: process.cwd"),
+      "mutate[0]: exactly one of set, remove, append, merge"
+    ),
+    (
+      valid.replacingOccurrences(of: "record: [prestart]", with: "record: [prestop]"),
+      "hooks: unknown hook phase 'prestop'"
+    ),
     (valid.replacingOccurrences(of: "ok: false", with: "ok: maybe"), "steps[2].ok: true, false or any"),
-    (valid.replacingOccurrences(of: "type=network]", with: "type=network"), "mutate[1]: 'linux.namespaces[type=network': '[' without ']'"),
+    (
+      valid.replacingOccurrences(of: "type=network]", with: "type=network"),
+      "mutate[1]: 'linux.namespaces[type=network': '[' without ']'"
+    ),
     ("id: [unclosed\n", "not valid YAML"),
     (valid + "\nsystemdCgroup: true\n", "systemdCgroup: needs [systemd] too"),
     (valid.replacingOccurrences(of: "signal: KILL", with: "unit: x.scope"), "steps[2].unit: only for systemd-unit"),
@@ -84,19 +97,23 @@ import Testing
     #expect(cases.map(\.id) == cases.map(\.id).sorted())
     // Every area of the brief has cases, and every case cites a requirement with a level.
     let areas = Set(cases.map(\.area))
-    for area in ["lifecycle", "state", "errors", "process", "hostname", "namespaces", "mounts", "devices", "sysctl",
-                 "hooks", "cgroups", "seccomp", "cli"] {
+    for area in [
+      "lifecycle", "state", "errors", "process", "hostname", "namespaces", "mounts", "devices", "sysctl",
+      "hooks", "cgroups", "seccomp", "cli",
+    ] {
       #expect(areas.contains(area), "no case in \(area)")
     }
     for c in cases { #expect(!c.requirement.text.isEmpty && !c.steps.isEmpty, "\(c.id)") }
   }
 
   @Test func systemdCgroupCasesAndTheUnitsTheirPathsName() throws {
-    let c = try load(Self.valid.replacingOccurrences(of: "needs: [cgroup-v1:memory]", with: "needs: [systemd]\nsystemdCgroup: true")
-      + "\n  - do: systemd-unit\n    observe: {ActiveState: active}\n")
+    let c = try load(
+      Self.valid.replacingOccurrences(of: "needs: [cgroup-v1:memory]", with: "needs: [systemd]\nsystemdCgroup: true")
+        + "\n  - do: systemd-unit\n    observe: {ActiveState: active}\n")
     #expect(c.systemdCgroup && c.steps.last?.action == .systemdUnit && c.steps.last?.action.callsRuntime == false)
     let placement = SystemdPlacement(runPrefix: "/drydock-conf-42-abc", serial: 7)
-    #expect(placement.cgroupsPath == "system.slice:drydock-conf-42-abc:7" && placement.scope == "drydock-conf-42-abc-7.scope")
+    #expect(
+      placement.cgroupsPath == "system.slice:drydock-conf-42-abc:7" && placement.scope == "drydock-conf-42-abc-7.scope")
     #expect(placement.placeholders["systemd.cgroup"] == "/system.slice/drydock-conf-42-abc-7.scope")
     #expect(placement.token == "drydockconf42abcn7")
     // runc's derivation: <prefix>-<name>.scope (a name ending in .slice is the unit itself), then the slice and the

@@ -1,15 +1,18 @@
-// A subset of the suite against the real runc and crun of this machine, asserting their known results:
-// the passes, the known divergences (delete of a created container, runc's poststart during create,
-// crun 1.8's missing `features`), and host-decided skips.
-@testable import Conformance
 import DrydockKit
 import Foundation
 import Testing
 
+// A subset of the suite against the real runc and crun of this machine, asserting their known results:
+// the passes, the known divergences (delete of a created container, runc's poststart during create,
+// crun 1.8's missing `features`), and host-decided skips.
+@testable import Conformance
+
 @Suite(.serialized) struct ConformanceIntegrationTests {
-  static let caseIDs = ["create-status-created", "start-twice", "delete-created-fails", "poststart-during-start",
-                        "features-json", "duplicate-namespace-fails", "pidfile-digits-no-newline", "delete-force-unknown-ok",
-                        "seccomp-errno", "kill-stopped-fails", "mount-order", "rlimit-nofile-above-host"]
+  static let caseIDs = [
+    "create-status-created", "start-twice", "delete-created-fails", "poststart-during-start",
+    "features-json", "duplicate-namespace-fails", "pidfile-digits-no-newline", "delete-force-unknown-ok",
+    "seccomp-errno", "kill-stopped-fails", "mount-order", "rlimit-nofile-above-host",
+  ]
 
   /// The verdicts every runtime gets, and where each one is known to differ.
   static let common: [String: CaseStatus] = [
@@ -60,8 +63,9 @@ import Testing
   @Test(.enabled(if: isRoot && HostFeatures.which("runc") != nil, "needs root and runc"))
   func timeoutStillCleansUp() throws {
     let root = try #require(BundleFactory.repositoryRoot())
-    var c = ConformanceCase(id: "never-exits", area: "test", file: "-", summary: "",
-                            requirement: Requirement(document: "runtime.md", section: "Kill", level: .must, text: "t"))
+    var c = ConformanceCase(
+      id: "never-exits", area: "test", file: "-", summary: "",
+      requirement: Requirement(document: "runtime.md", section: "Kill", level: .must, text: "t"))
     c.timeout = 3
     c.probe.then = ["sleep", "600"]
     var wait = Step(action: .waitExit)
@@ -72,8 +76,9 @@ import Testing
     let work = NSTemporaryDirectory() + "drydock-conformance-timeout-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: work) }
     let started = Date()
-    let suite = try SuiteRunner.run(cases: [c], runtimes: [try RuntimeUnderTest.probe("runc")],
-                                    options: SuiteOptions(workDirectory: work, probeSource: root + "/conformance/probe/probe.c"))
+    let suite = try SuiteRunner.run(
+      cases: [c], runtimes: [try RuntimeUnderTest.probe("runc")],
+      options: SuiteOptions(workDirectory: work, probeSource: root + "/conformance/probe/probe.c"))
     let result = suite.runtimes[0].results[0]
     #expect(result.status == .fail)
     #expect(result.message.contains("step 3 (wait-exit): the container process"), "\(result.message)")

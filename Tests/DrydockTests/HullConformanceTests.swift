@@ -8,7 +8,8 @@ import Testing
 @Suite struct HullConformanceTests {
   static var binaries: (hull: String, drydock: String)? {
     guard let root = BundleFactory.repositoryRoot() else { return nil }
-    let hull = root + "/.build/debug/hull", drydock = root + "/.build/debug/drydock"
+    let hull = root + "/.build/debug/hull"
+    let drydock = root + "/.build/debug/drydock"
     let fm = FileManager.default
     return fm.isExecutableFile(atPath: hull) && fm.isExecutableFile(atPath: drydock) ? (hull, drydock) : nil
   }
@@ -21,10 +22,13 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: out) }
     // Under qemu's software emulation (drydock vm on a host without usable KVM) everything runs several times slower.
     let slowdown = ProcessInfo.processInfo.environment["DRYDOCK_VM_ACCEL"] == "tcg" ? 4.0 : 1.0
-    let result = try ProcessRunner.run([drydock, "conformance", "--runtime", hull, "--jobs", "2",
-                                        "--call-timeout", String(Int(15 * slowdown)), "--out", out],
-                                       environment: ["DRYDOCK_REPO=" + root, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
-                                       workingDirectory: root, timeout: 600 * slowdown)
+    let result = try ProcessRunner.run(
+      [
+        drydock, "conformance", "--runtime", hull, "--jobs", "2",
+        "--call-timeout", String(Int(15 * slowdown)), "--out", out,
+      ],
+      environment: ["DRYDOCK_REPO=" + root, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+      workingDirectory: root, timeout: 600 * slowdown)
     #expect(result.exitCode == 0, "drydock conformance: \(result.summary)")
     let data = try Data(contentsOf: URL(fileURLWithPath: out + "/conformance.json"))
     let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -48,7 +52,8 @@ import Testing
     if HullConformanceTests.binaries == nil { return "needs .build/debug/{hull,drydock} (swift build)" }
     if HostInfo.resolveExecutable("runc") == nil { return "runc is not installed (the reference)" }
     guard FileManager.default.fileExists(atPath: "/run/systemd/system") else {
-      return "the host does not run systemd as its init: run in drydock vm --cgroup v2 --init systemd (scripts/test's systemd group)"
+      return
+        "the host does not run systemd as its init: run in drydock vm --cgroup v2 --init systemd (scripts/test's systemd group)"
     }
     return nil
   }()
@@ -60,11 +65,14 @@ import Testing
     let out = NSTemporaryDirectory() + "drydock-hull-systemd-conformance-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: out) }
     let slowdown = ProcessInfo.processInfo.environment["DRYDOCK_VM_ACCEL"] == "tcg" ? 4.0 : 1.0
-    let result = try ProcessRunner.run([drydock, "conformance", "--runtime", hull, "--runtime", "runc", "--jobs", "2",
-                                        "--filter", "cgroups-systemd/*", "--call-timeout", String(Int(15 * slowdown)),
-                                        "--out", out],
-                                       environment: ["DRYDOCK_REPO=" + root, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
-                                       workingDirectory: root, timeout: 300 * slowdown)
+    let result = try ProcessRunner.run(
+      [
+        drydock, "conformance", "--runtime", hull, "--runtime", "runc", "--jobs", "2",
+        "--filter", "cgroups-systemd/*", "--call-timeout", String(Int(15 * slowdown)),
+        "--out", out,
+      ],
+      environment: ["DRYDOCK_REPO=" + root, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+      workingDirectory: root, timeout: 300 * slowdown)
     #expect(result.exitCode == 0, "drydock conformance: \(result.summary)")
     let data = try Data(contentsOf: URL(fileURLWithPath: out + "/conformance.json"))
     let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -79,7 +87,9 @@ import Testing
         Issue.record("\(name) \(c["id"] ?? "?"): \(c["message"] ?? "")")
       }
       for c in cases where c["status"] as? String == "skip" {
-        #expect(((c["message"] as? String) ?? "").contains("cgroup"), "\(name) \(c["id"] ?? "?") skipped: \(c["message"] ?? "")")
+        #expect(
+          ((c["message"] as? String) ?? "").contains("cgroup"),
+          "\(name) \(c["id"] ?? "?") skipped: \(c["message"] ?? "")")
       }
     }
   }

@@ -1,11 +1,12 @@
+import DrydockKit
+import Foundation
+import Testing
+
 // The preflight tells a broken host from a broken runtime: a runtime that cannot run a trivial container is
 // reported unusable with its own words and the host fix, and its conformance cases are neither passes nor
 // failures. The broken runtime here is a real executable that behaves as crun 1.8 does on a hybrid host with
 // controllers on cgroup2 (it answers --version as crun and refuses everything else with crun's message).
 @testable import Conformance
-import DrydockKit
-import Foundation
-import Testing
 
 @Suite(.serialized) struct PreflightTests {
   static var isRoot: Bool { getuid() == 0 }
@@ -49,8 +50,12 @@ import Testing
       #expect(left.isEmpty, "\(mount.path): \(left)")
     }
     // The gate decides: an unusable gated runtime or --require-all is fatal, a comparison runtime is not.
-    #expect(#expect(throws: HarnessError.self) { try Preflight.enforce(found, gate: broken.path, requireAll: false) }?.domain == .kit)
-    #expect(#expect(throws: HarnessError.self) { try Preflight.enforce(found, gate: "runc", requireAll: true) }?.domain == .kit)
+    #expect(
+      #expect(throws: HarnessError.self) { try Preflight.enforce(found, gate: broken.path, requireAll: false) }?.domain
+        == .kit)
+    #expect(
+      #expect(throws: HarnessError.self) { try Preflight.enforce(found, gate: "runc", requireAll: true) }?.domain
+        == .kit)
     try Preflight.enforce(found, gate: "runc", requireAll: false)
   }
 
@@ -71,7 +76,8 @@ import Testing
     let crun = suite.runtimes[1]
     #expect(crun.count(.pass) == 0 && crun.count(.fail) == 0 && crun.count(.skip) == 2)
     #expect(crun.results.allSatisfy { $0.message.contains("unusable") && $0.message.contains("hybrid mode") })
-    let json = try JSONSerialization.jsonObject(with: Data(Reports.json(suite, generatedAt: "t").utf8)) as? [String: Any]
+    let json =
+      try JSONSerialization.jsonObject(with: Data(Reports.json(suite, generatedAt: "t").utf8)) as? [String: Any]
     let written = try #require(json?["runtimes"] as? [[String: Any]])
     #expect(written[0]["usable"] as? Bool == true && written[1]["usable"] as? Bool == false)
     #expect((written[1]["host_fix"] as? String)?.contains("hugetlb") == true, "\(written[1])")

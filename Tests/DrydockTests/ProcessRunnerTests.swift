@@ -24,7 +24,7 @@ import Testing
     let input = Array(repeating: UInt8(ascii: "x"), count: 200_000) + Array("\n".utf8)
     let result = try ProcessRunner.run(["/bin/cat"], input: .bytes(input))
     #expect(result.succeeded)
-    #expect(result.stdout == input)          // larger than a pipe buffer both ways
+    #expect(result.stdout == input)  // larger than a pipe buffer both ways
   }
 
   @Test func stdinIsDevNullByDefault() throws {
@@ -33,11 +33,13 @@ import Testing
   }
 
   @Test func timeoutKillsTheProcessGroup() throws {
-    let directory = FileManager.default.temporaryDirectory.path + "/drydock-pr-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let directory =
+      FileManager.default.temporaryDirectory.path + "/drydock-pr-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     // A grandchild in the same process group must die too.
-    let result = try ProcessRunner.run(["/bin/sh", "-c", "sleep 60 & echo $! > \(directory)/grandchild; wait"], timeout: 0.5)
+    let result = try ProcessRunner.run(
+      ["/bin/sh", "-c", "sleep 60 & echo $! > \(directory)/grandchild; wait"], timeout: 0.5)
     #expect(result.timedOut)
     #expect(result.signal == SIGKILL)
     #expect(result.wallMilliseconds < 5000)
@@ -48,7 +50,9 @@ import Testing
 
   @Test func rusageCountsTheChildTree() throws {
     // The busy loop runs in a grandchild the shell waits for: its CPU is in the child's rusage.
-    let result = try ProcessRunner.run(["/bin/sh", "-c", "/bin/sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'"])
+    let result = try ProcessRunner.run([
+      "/bin/sh", "-c", "/bin/sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'",
+    ])
     #expect(result.succeeded)
     #expect(result.cpuNanoseconds > 0)
     #expect(result.userCPUNanoseconds > 0)
@@ -56,7 +60,8 @@ import Testing
   }
 
   @Test func outputToFileAndWorkingDirectory() throws {
-    let file = FileManager.default.temporaryDirectory.path + "/drydock-pr-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let file =
+      FileManager.default.temporaryDirectory.path + "/drydock-pr-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     defer { unlink(file) }
     let result = try ProcessRunner.run(["/bin/pwd"], workingDirectory: "/proc", stdout: .file(file))
     #expect(result.succeeded && result.stdout.isEmpty)

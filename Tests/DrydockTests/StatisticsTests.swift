@@ -11,7 +11,7 @@ import Testing
   }
 
   @Test func percentilesInterpolateBetweenRanks() {
-    let values = (0...10).map(Double.init)          // 0, 1, ..., 10
+    let values = (0...10).map(Double.init)  // 0, 1, ..., 10
     #expect(Statistics.percentile(values, 0) == 0)
     #expect(Statistics.percentile(values, 50) == 5)
     #expect(Statistics.percentile(values, 90) == 9)

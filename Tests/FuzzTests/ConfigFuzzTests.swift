@@ -20,11 +20,16 @@ enum FuzzEnv {
   /// Why libFuzzer cannot run here (no swift on PATH, or a toolchain without its runtime), or nil.
   static let libFuzzerMissing: String? = {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-    guard let swift = (path.split(separator: ":").map { "\($0)/swift" } + ["/opt/swift/usr/bin/swift"])
-      .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return "no swift toolchain on PATH" }
-    let usr = URL(fileURLWithPath: swift).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().path
+    guard
+      let swift = (path.split(separator: ":").map { "\($0)/swift" } + ["/opt/swift/usr/bin/swift"])
+        .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+    else { return "no swift toolchain on PATH" }
+    let usr = URL(fileURLWithPath: swift).resolvingSymlinksInPath().deletingLastPathComponent()
+      .deletingLastPathComponent().path
     let clang = (try? FileManager.default.contentsOfDirectory(atPath: usr + "/lib/clang")) ?? []
-    let found = clang.contains { FileManager.default.fileExists(atPath: "\(usr)/lib/clang/\($0)/lib/linux/libclang_rt.fuzzer-x86_64.a") }
+    let found = clang.contains {
+      FileManager.default.fileExists(atPath: "\(usr)/lib/clang/\($0)/lib/linux/libclang_rt.fuzzer-x86_64.a")
+    }
     return found ? nil : "the Swift toolchain at \(usr) has no libFuzzer runtime (libclang_rt.fuzzer)"
   }()
 
@@ -58,13 +63,15 @@ enum FuzzEnv {
     #expect(result.output.contains("\(inputs.count) inputs replayed"), "\(result.output.suffix(500))")
   }
 
-  @Test("libFuzzer with AddressSanitizer finds nothing in a bounded run (FUZZ_SECONDS, default 45)",
-        .enabled(if: FuzzEnv.libFuzzerMissing == nil, Comment(rawValue: FuzzEnv.libFuzzerMissing ?? "")),
-        .timeLimit(.minutes(10)))
+  @Test(
+    "libFuzzer with AddressSanitizer finds nothing in a bounded run (FUZZ_SECONDS, default 45)",
+    .enabled(if: FuzzEnv.libFuzzerMissing == nil, Comment(rawValue: FuzzEnv.libFuzzerMissing ?? "")),
+    .timeLimit(.minutes(10)))
   func boundedFuzzRun() throws {
     let result = try FuzzEnv.run(["/bin/bash", FuzzEnv.repoRoot + "/scripts/fuzz-config", FuzzEnv.seconds])
     #expect(result.status == 0, "fuzzer failure (input in .build/fuzz/crashes):\n\(result.output.suffix(4000))")
-    #expect(result.output.contains("Done ") && result.output.contains("stat::number_of_executed_units"),
-            "\(result.output.suffix(1000))")
+    #expect(
+      result.output.contains("Done ") && result.output.contains("stat::number_of_executed_units"),
+      "\(result.output.suffix(1000))")
   }
 }

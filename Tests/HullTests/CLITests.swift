@@ -38,7 +38,8 @@ import Testing
     let log = sb.dir + "/hull.log"
     try "an earlier line\n".write(toFile: log, atomically: false, encoding: .utf8)
     for spelling in [["--log", log, "--log-format", "json"], ["--log=" + log, "--log-format=json"]] {
-      let result = try sb.hull(spelling + ["--root", sb.root, "state", "missing-one"], writeConfig: false, rootFlag: [])
+      let result = try sb.hull(
+        spelling + ["--root", sb.root, "state", "missing-one"], writeConfig: false, rootFlag: [])
       #expect(result.status != 0)
       #expect(result.stderr.contains("container does not exist"), "\(result)")
     }
@@ -51,8 +52,10 @@ import Testing
       #expect(entry["msg"]?.stringValue?.contains("container does not exist") == true, "\(line)")
       #expect(entry["msg"]?.stringValue?.hasPrefix("hull: ") == false, "the msg repeats the program name: \(line)")
       let time = entry["time"]?.stringValue ?? ""
-      #expect(time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"#, options: .regularExpression) != nil,
-              "time is not RFC 3339: \(line)")
+      #expect(
+        time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"#, options: .regularExpression)
+          != nil,
+        "time is not RFC 3339: \(line)")
     }
     let badFormat = try sb.hull(["--log-format", "xml", "list"], writeConfig: false, rootFlag: [])
     #expect(badFormat.status != 0 && badFormat.stderr.contains("log-format"), "\(badFormat)")
@@ -63,7 +66,8 @@ import Testing
     let sb = try Sandbox("text-log")
     defer { sb.cleanup() }
     let log = sb.dir + "/hull.log"
-    let result = try sb.hull(["--log", log, "--root", sb.root, "kill", "missing-one"], writeConfig: false, rootFlag: [])
+    let result = try sb.hull(
+      ["--log", log, "--root", sb.root, "kill", "missing-one"], writeConfig: false, rootFlag: [])
     #expect(result.status != 0)
     let text = readText(log)
     #expect(text.contains("level=error") && text.contains("container does not exist"), "\(text)")
@@ -77,16 +81,20 @@ import Testing
     let noBundle = try sb.hull(["create", "--bundle", sb.dir + "/no-such-bundle", id], writeConfig: false)
     #expect(noBundle.status != 0)
     let line = noBundle.stderr.trimmingCharacters(in: .newlines)
-    #expect(line.range(of: #"^hull: [a-z].* /\S*no-such-bundle/config.json: no such file or directory$"#,
-                       options: .regularExpression) != nil, "\(noBundle)")
+    #expect(
+      line.range(
+        of: #"^hull: [a-z].* /\S*no-such-bundle/config.json: no such file or directory$"#,
+        options: .regularExpression) != nil, "\(noBundle)")
     #expect(!line.contains("\n"), "one line per error: \(noBundle)")
     sb.expectNothingLeft(id)
 
     sb.set("root.path", .string("no-such-rootfs"))
     let noRootfs = try sb.hull(["create", "--bundle", sb.bundle, id])
     #expect(noRootfs.status != 0)
-    #expect(noRootfs.stderr.range(of: #"^hull: [a-z][^:]*.* /\S*no-such-rootfs: no such file or directory\n$"#,
-                                  options: .regularExpression) != nil, "\(noRootfs)")
+    #expect(
+      noRootfs.stderr.range(
+        of: #"^hull: [a-z][^:]*.* /\S*no-such-rootfs: no such file or directory\n$"#,
+        options: .regularExpression) != nil, "\(noRootfs)")
     sb.expectNothingLeft(id)
   }
 
@@ -115,11 +123,16 @@ import Testing
     let sb = try Sandbox("global-flags")
     defer { sb.cleanup() }
     sb.script("echo ok")
-    let debug = try sb.hull(["--debug", "--root", sb.root, "--rootless", "false", "run", "--no-new-keyring", "--bundle", sb.bundle, sb.newID()], rootFlag: [])
+    let debug = try sb.hull(
+      [
+        "--debug", "--root", sb.root, "--rootless", "false", "run", "--no-new-keyring", "--bundle", sb.bundle,
+        sb.newID(),
+      ], rootFlag: [])
     #expect(debug.status == 0 && debug.stdout == "ok\n", "\(debug)")
     if access("/run/systemd/system", F_OK) != 0 {
       let id = sb.newID("systemd")
-      let systemd = try sb.hull(["--systemd-cgroup", "--root", sb.root, "run", "--bundle", sb.bundle, id], rootFlag: [])
+      let systemd = try sb.hull(
+        ["--systemd-cgroup", "--root", sb.root, "run", "--bundle", sb.bundle, id], rootFlag: [])
       #expect(systemd.status != 0 && systemd.stderr.contains("systemd"), "\(systemd)")
       sb.expectNothingLeft(id)
     }
@@ -150,7 +163,8 @@ import Testing
     let unified = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
     #expect(namespaces.contains { $0["type"]?.stringValue == "cgroup" } == unified, "\(namespaces)")
     // What docker and podman do on v1 hosts: add the cgroup namespace to the generated list.
-    sb.set("linux.namespaces", .array(namespaces + (unified ? [] : [.object(JSONObject([("type", .string("cgroup"))]))])))
+    sb.set(
+      "linux.namespaces", .array(namespaces + (unified ? [] : [.object(JSONObject([("type", .string("cgroup"))]))])))
     sb.script("cat /proc/self/cgroup")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
@@ -163,8 +177,9 @@ import Testing
     let sb = try Sandbox("help")
     defer { sb.cleanup() }
     let kill = try sb.hull(["kill", "-h"], writeConfig: false)
-    #expect(kill.status == 0 && kill.stdout.hasPrefix("NAME:\n   hull kill - ") && kill.stdout.contains("USAGE:")
-              && kill.stdout.contains("--all, -a"), "\(kill)")
+    #expect(
+      kill.status == 0 && kill.stdout.hasPrefix("NAME:\n   hull kill - ") && kill.stdout.contains("USAGE:")
+        && kill.stdout.contains("--all, -a"), "\(kill)")
     let foo = try sb.hull(["foo", "-h"], writeConfig: false)
     #expect(foo.status == 3 && foo.stderr.contains("No help topic for 'foo'"), "\(foo)")
     sb.set("process.args", jsonStrings(["sleep", "30"]))
@@ -172,7 +187,8 @@ import Testing
     #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
     let list = try sb.hull(["list", "-f", "json"], writeConfig: false)
     let keys = (try JSON.parse(list.stdout)).arrayValue?.first?.objectValue?.keys ?? []
-    #expect(Array(keys.prefix(8)) == ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"], "\(list)")
+    #expect(
+      Array(keys.prefix(8)) == ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"], "\(list)")
     #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
     sb.expectNothingLeft(id)
   }
@@ -190,8 +206,10 @@ import Testing
     #expect(try sb.hull(["--debug", "--log", log, "exec", id, "true"], writeConfig: false).status == 0)
     #expect(try sb.hull(["--log", log, "exec", id, "true"], writeConfig: false).status == 0)
     let lines = readText(log).split(separator: "\n").filter { $0.contains("level=debug") }
-    for step in ["create \(id): planned", "create \(id): init cloned", "create \(id): init ready", "start \(id): init exec'd",
-                 "exec in \(id): process cloned", "exec in \(id): process exec'd"] {
+    for step in [
+      "create \(id): planned", "create \(id): init cloned", "create \(id): init ready", "start \(id): init exec'd",
+      "exec in \(id): process cloned", "exec in \(id): process exec'd",
+    ] {
       #expect(lines.contains { $0.contains(step) && $0.contains(" ms in)") }, "no debug line for \(step): \(lines)")
     }
     #expect(lines.filter { $0.contains("exec in") }.count == 2, "debug lines without --debug: \(lines)")
@@ -199,4 +217,3 @@ import Testing
     sb.expectNothingLeft(id)
   }
 }
-

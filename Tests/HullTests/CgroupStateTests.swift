@@ -9,8 +9,9 @@ import Testing
 struct CgroupStateTests {
   static let freezer = "/sys/fs/cgroup/freezer"
 
-  @Test("create in a cgroup frozen beforehand fails at once (runc: unexpectedly frozen) and leaves nothing",
-        .enabled(if: Host.hasFreezerV1, "no v1 freezer"))
+  @Test(
+    "create in a cgroup frozen beforehand fails at once (runc: unexpectedly frozen) and leaves nothing",
+    .enabled(if: Host.hasFreezerV1, "no v1 freezer"))
   func preFrozenCgroupRefused() throws {
     let sb = try Sandbox("cg-frozen")
     defer { sb.cleanup() }
@@ -23,14 +24,16 @@ struct CgroupStateTests {
     // Before the fix this call never returned: the init froze on arrival.
     let result = try sb.hull(["create", "--bundle", sb.bundle, id], timeout: 15)
     #expect(Date().timeIntervalSince(started) < 10, "create took \(Date().timeIntervalSince(started)) s")
-    #expect(result.status != 0 && result.stderr.contains("unexpectedly frozen") && result.stderr.contains(dir), "\(result)")
+    #expect(
+      result.status != 0 && result.stderr.contains("unexpectedly frozen") && result.stderr.contains(dir), "\(result)")
     #expect(access(sb.root + "/" + id, F_OK) != 0, "state left behind")
     #expect(readText(dir + "/cgroup.procs").isEmpty, "a process was left in the frozen cgroup")
     #expect(sb.processesMentioningSandbox().isEmpty)
   }
 
-  @Test("a cgroup frozen while create runs (by a prestart hook) fails create within seconds, init killed",
-        .enabled(if: Host.hasFreezerV1, "no v1 freezer"))
+  @Test(
+    "a cgroup frozen while create runs (by a prestart hook) fails create within seconds, init killed",
+    .enabled(if: Host.hasFreezerV1, "no v1 freezer"))
   func frozenDuringCreateRefused() throws {
     let sb = try Sandbox("cg-freezing")
     defer { sb.cleanup() }
@@ -77,8 +80,11 @@ struct CgroupStateTests {
     #expect(lines.filter { $0.contains("memory.kernel") }.count == 1, "\(result)")
   }
 
-  @Test("memory.kernelTCP lands in memory.kmem.tcp.limit_in_bytes where the host has it (crun)",
-        .enabled(if: access("/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes", F_OK) == 0, "no v1 memory.kmem.tcp.limit_in_bytes"))
+  @Test(
+    "memory.kernelTCP lands in memory.kmem.tcp.limit_in_bytes where the host has it (crun)",
+    .enabled(
+      if: access("/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes", F_OK) == 0,
+      "no v1 memory.kmem.tcp.limit_in_bytes"))
   func kernelTCPApplied() throws {
     let sb = try Sandbox("cg-kmem-tcp")
     defer { sb.cleanup() }
@@ -99,17 +105,23 @@ struct CgroupStateTests {
     let first = try sb.hull(["run", "-d", "--bundle", sb.bundle, sb.newID("first")])
     #expect(first.status == 0 && !first.stderr.contains("not empty"), "\(first)")
     let second = try sb.hull(["run", "-d", "--bundle", sb.bundle, sb.newID("second")])
-    #expect(second.status == 0 && second.stderr.contains("cgroup \(sb.cgroupPath) is not empty: 1 process(es) found"), "\(second)")
+    #expect(
+      second.status == 0 && second.stderr.contains("cgroup \(sb.cgroupPath) is not empty: 1 process(es) found"),
+      "\(second)")
   }
 
-  @Test("cpu.realtimeRuntime applies below cgroup levels hull creates (they get the runtime from their parent's budget)",
-        .enabled(if: access("/sys/fs/cgroup/cpu/cpu.rt_runtime_us", F_OK) == 0, "no v1 cpu.rt_runtime_us (RT group scheduling)"))
+  @Test(
+    "cpu.realtimeRuntime applies below cgroup levels hull creates (they get the runtime from their parent's budget)",
+    .enabled(
+      if: access("/sys/fs/cgroup/cpu/cpu.rt_runtime_us", F_OK) == 0, "no v1 cpu.rt_runtime_us (RT group scheduling)"))
   func realtimeBelowCreatedLevels() throws {
     let sb = try Sandbox("cg-rt")
     defer { sb.cleanup() }
     // The test run's own parent gets a budget (a new cgroup starts with none); the two levels
     // below it are hull's: without the grant the leaf's write fails with EINVAL.
-    try "50000".write(toFile: "/sys/fs/cgroup/cpu" + HullTestEnv.cgroupParent + "/cpu.rt_runtime_us", atomically: false, encoding: .utf8)
+    try "50000".write(
+      toFile: "/sys/fs/cgroup/cpu" + HullTestEnv.cgroupParent + "/cpu.rt_runtime_us", atomically: false, encoding: .utf8
+    )
     let path = sb.cgroupPath + "/inner"
     sb.set("linux.cgroupsPath", .string(path))
     sb.set("linux.resources.cpu", json: #"{"realtimeRuntime": 10000, "realtimePeriod": 1000000}"#)
@@ -117,10 +129,10 @@ struct CgroupStateTests {
     let id = sb.newID()
     let run = try sb.hull(["run", "-d", "--bundle", sb.bundle, id])
     #expect(run.status == 0, "\(run)")
-    let value = readText("/sys/fs/cgroup/cpu" + path + "/cpu.rt_runtime_us").trimmingCharacters(in: .whitespacesAndNewlines)
+    let value = readText("/sys/fs/cgroup/cpu" + path + "/cpu.rt_runtime_us").trimmingCharacters(
+      in: .whitespacesAndNewlines)
     #expect(value == "10000", "cpu.rt_runtime_us: \(value)")
     #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
     sb.expectNothingLeft(id)
   }
 }
-

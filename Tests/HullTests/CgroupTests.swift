@@ -45,7 +45,9 @@ struct CgroupTests {
     #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     let deadline = Date().addingTimeInterval(5)
     while Date() < deadline && readText(create.stdoutPath).split(separator: "\n").count < 2 { usleep(20_000) }
-    #expect(readText(create.stdoutPath) == "67108864\n42\n", "the container's own cgroup is not what it sees at /sys/fs/cgroup")
+    #expect(
+      readText(create.stdoutPath) == "67108864\n42\n",
+      "the container's own cgroup is not what it sees at /sys/fs/cgroup")
   }
 
   @Test("pids.max is enforced: fork fails past the limit")
@@ -136,8 +138,10 @@ struct CgroupTests {
     for hierarchy in HullTestEnv.hierarchies {
       let dir = hierarchy + parent
       #expect(mkdir(dir, 0o755) == 0 || errno == EEXIST)
-      for file in ["cpuset.cpus", "cpuset.mems"] where access(hierarchy + HullTestEnv.cgroupParent + "/" + file, F_OK) == 0 {
-        try? readText(hierarchy + HullTestEnv.cgroupParent + "/" + file).write(toFile: dir + "/" + file, atomically: false, encoding: .utf8)
+      for file in ["cpuset.cpus", "cpuset.mems"]
+      where access(hierarchy + HullTestEnv.cgroupParent + "/" + file, F_OK) == 0 {
+        try? readText(hierarchy + HullTestEnv.cgroupParent + "/" + file).write(
+          toFile: dir + "/" + file, atomically: false, encoding: .utf8)
       }
     }
     let path = parent + "/level1/level2"
@@ -147,7 +151,9 @@ struct CgroupTests {
     #expect(try sb.hull(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
     #expect(sb.existingCgroupDirs(path).count == HullTestEnv.hierarchies.count)
     #expect(try sb.hull(["delete", "--force", id], writeConfig: false).status == 0)
-    #expect(sb.existingCgroupDirs(parent + "/level1").isEmpty, "created levels left: \(sb.existingCgroupDirs(parent + "/level1"))")
+    #expect(
+      sb.existingCgroupDirs(parent + "/level1").isEmpty,
+      "created levels left: \(sb.existingCgroupDirs(parent + "/level1"))")
     #expect(sb.existingCgroupDirs(parent).count == HullTestEnv.hierarchies.count, "the pre-existing parent was removed")
   }
 

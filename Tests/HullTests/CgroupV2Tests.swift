@@ -6,13 +6,16 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite("cgroup v2 (real kernel)", .serialized,
-       .enabled(if: Host.isCgroupV2, "the host's /sys/fs/cgroup is not a cgroup2 mount: run in `drydock vm --cgroup v2`"))
+@Suite(
+  "cgroup v2 (real kernel)", .serialized,
+  .enabled(if: Host.isCgroupV2, "the host's /sys/fs/cgroup is not a cgroup2 mount: run in `drydock vm --cgroup v2`"))
 struct CgroupV2Tests {
   static let root = "/sys/fs/cgroup"
 
   static func has(_ controller: String) -> Bool {
-    readText(root + "/cgroup.controllers").split(separator: " ").contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == controller }
+    readText(root + "/cgroup.controllers").split(separator: " ").contains {
+      $0.trimmingCharacters(in: .whitespacesAndNewlines) == controller
+    }
   }
 
   func file(_ sb: Sandbox, _ name: String) -> String {
@@ -25,8 +28,12 @@ struct CgroupV2Tests {
     defer { sb.cleanup() }
     sb.set("linux.resources.memory", json: #"{"limit": 67108864, "reservation": 33554432, "swap": 100663296}"#)
     sb.set("linux.resources.pids", json: #"{"limit": 42}"#)
-    sb.set("linux.resources.cpu", json: #"{"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0", "idle": 0}"#)
-    if Self.has("hugetlb") { sb.set("linux.resources.hugepageLimits", json: #"[{"pageSize": "2MB", "limit": 4194304}]"#) }
+    sb.set(
+      "linux.resources.cpu",
+      json: #"{"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0", "idle": 0}"#)
+    if Self.has("hugetlb") {
+      sb.set("linux.resources.hugepageLimits", json: #"[{"pageSize": "2MB", "limit": 4194304}]"#)
+    }
     sb.set("linux.resources.unified", json: #"{"memory.high": "50331648", "memory.oom.group": "1"}"#)
     sb.script("exec sleep 30")
     let id = sb.newID()
@@ -35,7 +42,7 @@ struct CgroupV2Tests {
     #expect(file(sb, "memory.max") == "67108864")
     #expect(file(sb, "memory.low") == "33554432")
     if FileManager.default.fileExists(atPath: Self.root + sb.cgroupPath + "/memory.swap.max") {
-      #expect(file(sb, "memory.swap.max") == "\(100663296 - 67108864)")   // v1 swap is memory+swap
+      #expect(file(sb, "memory.swap.max") == "\(100_663_296 - 67_108_864)")  // v1 swap is memory+swap
     }
     #expect(file(sb, "memory.high") == "50331648")
     #expect(file(sb, "memory.oom.group") == "1")
@@ -53,14 +60,17 @@ struct CgroupV2Tests {
   func placementAndNamespace() throws {
     let sb = try Sandbox("v2-place")
     defer { sb.cleanup() }
-    sb.set("linux.namespaces", json: #"[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"},{"type":"cgroup"}]"#)
+    sb.set(
+      "linux.namespaces",
+      json: #"[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"},{"type":"cgroup"}]"#)
     sb.script("cat /proc/self/cgroup; ls /sys/fs/cgroup/memory.max >/dev/null && echo own-files; exec sleep 30")
     let id = sb.newID()
     let create = try sb.create(id)
     #expect(create.status == 0, "\(create)")
     let pid = try sb.pid(id)
     #expect(readText("/proc/\(pid)/cgroup") == "0::\(sb.cgroupPath)\n")
-    #expect(readText(Self.root + sb.cgroupPath + "/cgroup.procs").split(separator: "\n").compactMap { Int32($0) } == [pid])
+    #expect(
+      readText(Self.root + sb.cgroupPath + "/cgroup.procs").split(separator: "\n").compactMap { Int32($0) } == [pid])
     #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     let seen = sb.waitForFile(create.stdoutPath, containing: "own-files")
     #expect(seen?.hasPrefix("0::/\n") == true, "inside: \(seen ?? "nothing")")
@@ -98,7 +108,9 @@ struct CgroupV2Tests {
     #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     #expect(sb.waitForStatus(id, "stopped", seconds: 20))
     let events = readText(Self.root + sb.cgroupPath + "/memory.events")
-    let kills = events.split(separator: "\n").first { $0.hasPrefix("oom_kill ") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+    let kills =
+      events.split(separator: "\n").first { $0.hasPrefix("oom_kill ") }.flatMap { Int($0.split(separator: " ")[1]) }
+      ?? 0
     #expect(kills >= 1, "memory.events: \(events)")
   }
 

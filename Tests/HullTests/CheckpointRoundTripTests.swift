@@ -28,11 +28,14 @@ struct CheckpointRuntime: CustomStringConvertible {
     CheckpointRuntime(name: "hull", argv: [HullTestEnv.hullPath, "--root", sb.root], restoresIntoNewCgroup: true)
   }
 
-  static let runcPath: String? = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].first { access($0, X_OK) == 0 }
+  static let runcPath: String? = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].first {
+    access($0, X_OK) == 0
+  }
 
   static func runc(_ sb: Sandbox) throws -> CheckpointRuntime {
     let path = try #require(runcPath, "runc is not installed (scripts/setup installs it)")
-    return CheckpointRuntime(name: "runc", argv: [path, "--root", sb.dir + "/runc-state"], restoresIntoNewCgroup: false)
+    return CheckpointRuntime(
+      name: "runc", argv: [path, "--root", sb.dir + "/runc-state"], restoresIntoNewCgroup: false)
   }
 
   func call(_ args: [String], _ sb: Sandbox, timeout: Double = 240) throws -> CommandResult {
@@ -58,7 +61,9 @@ struct CheckpointRuntime: CustomStringConvertible {
 @Suite("checkpoint and restore: CRIU round trips, hull then runc", .serialized)
 struct CheckpointRoundTripTests {
   /// A bundle of the sandbox's config for `runtime`: its own cgroupsPath, the sandbox's rootfs, /tmp shared.
-  static func bundle(_ sb: Sandbox, _ name: String, cgroup: String, args: [String], terminal: Bool = false) throws -> String {
+  static func bundle(_ sb: Sandbox, _ name: String, cgroup: String, args: [String], terminal: Bool = false) throws
+    -> String
+  {
     let dir = sb.dir + "/" + name
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     var config = sb.config
@@ -87,8 +92,9 @@ struct CheckpointRoundTripTests {
 
   static func cgroupLines(_ pid: Int32) -> String { readText("/proc/\(pid)/cgroup") }
 
-  @Test("a counter keeps its in-memory state through pre-dump, leave-running, a dump with --parent-path, and a restore into another id and cgroupsPath",
-        .enabled(if: CRIU.works, CRIU.disabledReason), .timeLimit(.minutes(15)))
+  @Test(
+    "a counter keeps its in-memory state through pre-dump, leave-running, a dump with --parent-path, and a restore into another id and cgroupsPath",
+    .enabled(if: CRIU.works, CRIU.disabledReason), .timeLimit(.minutes(15)))
   func counterRoundTrip() throws {
     let sb = try Sandbox("criu-rt")
     defer { sb.cleanup() }
@@ -100,11 +106,13 @@ struct CheckpointRoundTripTests {
 
   func counterRoundTrip(_ runtime: CheckpointRuntime, _ sb: Sandbox) throws {
     let r = runtime.name
-    let count = sb.shared + "/\(r)-count", starts = sb.shared + "/\(r)-starts"
+    let count = sb.shared + "/\(r)-count"
+    let starts = sb.shared + "/\(r)-starts"
     // The count lives in the shell's memory (the file only shows it) and starts at the start time × 1000: a shell
     // started again would jump by thousands, one that goes on adds at most 10 a second. stdio of its own: the
     // test's files are outside every mount of the container, which CRIU cannot dump.
-    let script = "exec </dev/null >/dev/null 2>&1; echo start >> /tmp/\(r)-starts; i=$(date +%s)000; while :; do i=$((i+1)); "
+    let script =
+      "exec </dev/null >/dev/null 2>&1; echo start >> /tmp/\(r)-starts; i=$(date +%s)000; while :; do i=$((i+1)); "
       + "echo $i > /tmp/\(r)-count.new; mv /tmp/\(r)-count.new /tmp/\(r)-count; sleep 0.1; done"
     let first = try Self.bundle(sb, "\(r)-b1", cgroup: sb.cgroupPath + "/\(r)-1", args: ["/bin/sh", "-c", script])
     let second = try Self.bundle(sb, "\(r)-b2", cgroup: sb.cgroupPath + "/\(r)-2", args: ["/bin/sh", "-c", script])
@@ -124,38 +132,55 @@ struct CheckpointRoundTripTests {
     #expect(Self.nextNumber(count, after: seen, seconds: 5) > seen, "\(r): the counter stopped after the pre-dump")
 
     // 2. A full dump that leaves it running, with the log in --work-path.
-    let leave = try runtime.call(["checkpoint", "--leave-running", "--image-path", d + "/lr", "--work-path", d + "/lrwork",
-                                  "--tcp-established", "--file-locks", "--manage-cgroups-mode", "soft", c1], sb)
+    let leave = try runtime.call(
+      [
+        "checkpoint", "--leave-running", "--image-path", d + "/lr", "--work-path", d + "/lrwork",
+        "--tcp-established", "--file-locks", "--manage-cgroups-mode", "soft", c1,
+      ], sb)
     try #require(leave.status == 0, "\(r) --leave-running: \(leave)")
     #expect(runtime.status(c1, sb) == "running", "\(r): not running after --leave-running")
     seen = Self.number(count)
     #expect(Self.nextNumber(count, after: seen, seconds: 5) > seen, "\(r): the counter stopped after --leave-running")
-    #expect(readText(d + "/lrwork/dump.log").contains("Dumping finished successfully"), "\(r): no dump.log in --work-path")
+    #expect(
+      readText(d + "/lrwork/dump.log").contains("Dumping finished successfully"), "\(r): no dump.log in --work-path")
     #expect(FileManager.default.fileExists(atPath: d + "/lr/inventory.img"), "\(r): no images in --image-path")
 
     // 3. The final dump on top of the pre-dump: the container stops and is gone (runc destroys it).
-    let dump = try runtime.call(["checkpoint", "--parent-path", "../parent", "--image-path", d + "/img", "--work-path", d + "/work",
-                                 "--tcp-established", "--file-locks", "--manage-cgroups-mode", "soft", c1], sb)
+    let dump = try runtime.call(
+      [
+        "checkpoint", "--parent-path", "../parent", "--image-path", d + "/img", "--work-path", d + "/work",
+        "--tcp-established", "--file-locks", "--manage-cgroups-mode", "soft", c1,
+      ], sb)
     try #require(dump.status == 0, "\(r) dump: \(dump)")
     let atDump = Self.number(count)
     let dumped = Date()
     #expect(runtime.status(c1, sb) == nil, "\(r): the checkpointed container still exists")
     #expect(Self.nextNumber(count, after: atDump, seconds: 0.5) == atDump, "\(r): the counter went on after the dump")
-    #expect(FileManager.default.fileExists(atPath: d + "/img/parent/inventory.img"), "\(r): the dump is not linked to its parent")
-    #expect(sb.existingCgroupDirs(sb.cgroupPath + "/\(r)-1").isEmpty, "\(r): the checkpointed container's cgroup is left")
+    #expect(
+      FileManager.default.fileExists(atPath: d + "/img/parent/inventory.img"),
+      "\(r): the dump is not linked to its parent")
+    #expect(
+      sb.existingCgroupDirs(sb.cgroupPath + "/\(r)-1").isEmpty, "\(r): the checkpointed container's cgroup is left")
 
     // 4. Restore under another id from another bundle (another cgroupsPath), detached, with a pid file.
     let pidFile = d + "/c2.pid"
-    let restore = try runtime.call(["restore", "-d", "--bundle", second, "--image-path", d + "/img", "--work-path", d + "/rwork",
-                                    "--pid-file", pidFile, "--tcp-established", "--file-locks", "--manage-cgroups-mode", "soft", c2], sb)
+    let restore = try runtime.call(
+      [
+        "restore", "-d", "--bundle", second, "--image-path", d + "/img", "--work-path", d + "/rwork",
+        "--pid-file", pidFile, "--tcp-established", "--file-locks", "--manage-cgroups-mode", "soft", c2,
+      ], sb)
     try #require(restore.status == 0, "\(r) restore: \(restore)")
     #expect(runtime.status(c2, sb) == "running", "\(r): the restored container is not running")
     let pid = try #require(runtime.pid(c2, sb), "\(r): no pid for the restored container")
-    #expect(Int32(readText(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)) == pid, "\(r): pid file \(readText(pidFile))")
+    #expect(
+      Int32(readText(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)) == pid,
+      "\(r): pid file \(readText(pidFile))")
     // State intact: the same shell goes on from the dump's value (it started once), 10 a second at most since.
     let next = Self.nextNumber(count, after: atDump, seconds: 20)
     let bound = atDump + Int(Date().timeIntervalSince(dumped) * 10) + 10
-    #expect(next > atDump && next <= bound, "\(r): after the restore the counter went from \(atDump) to \(next) (at most \(bound))")
+    #expect(
+      next > atDump && next <= bound,
+      "\(r): after the restore the counter went from \(atDump) to \(next) (at most \(bound))")
     #expect(readText(starts).split(separator: "\n").count == 1, "\(r): the shell started again: \(readText(starts))")
     let groups = Self.cgroupLines(pid)
     if runtime.restoresIntoNewCgroup {
@@ -176,8 +201,9 @@ struct CheckpointRoundTripTests {
     // and exits with its status (killed by SIGKILL: 137).
     let c3 = "\(sb.name)-\(r)-c3"
     defer { runtime.remove([c3], sb) }
-    let foreground = try spawn(runtime.argv + ["restore", "--bundle", second, "--image-path", d + "/lr", c3], outputDir: sb.dir,
-                               timeout: 240)
+    let foreground = try spawn(
+      runtime.argv + ["restore", "--bundle", second, "--image-path", d + "/lr", c3], outputDir: sb.dir,
+      timeout: 240)
     let running = Date().addingTimeInterval(200)
     while runtime.status(c3, sb) != "running" && Date() < running && foreground.isRunning { usleep(100_000) }
     #expect(runtime.status(c3, sb) == "running", "\(r): the foreground restore did not bring \(c3) up")
@@ -202,8 +228,9 @@ struct CheckpointRoundTripTests {
     return readText("/proc/\(ppid)/comm").trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
-  @Test("a terminal container is restored onto a pty whose master arrives on --console-socket, and goes on counting",
-        .enabled(if: CRIU.works, CRIU.disabledReason), .timeLimit(.minutes(10)))
+  @Test(
+    "a terminal container is restored onto a pty whose master arrives on --console-socket, and goes on counting",
+    .enabled(if: CRIU.works, CRIU.disabledReason), .timeLimit(.minutes(10)))
   func terminalRoundTrip() throws {
     let sb = try Sandbox("criu-tty")
     defer { sb.cleanup() }
@@ -214,9 +241,10 @@ struct CheckpointRoundTripTests {
 
   func terminalRoundTrip(_ runtime: CheckpointRuntime, _ sb: Sandbox) throws {
     let r = runtime.name
-    let bundle = try Self.bundle(sb, "\(r)-tty", cgroup: sb.cgroupPath + "/\(r)-tty",
-                                 args: ["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done"],
-                                 terminal: true)
+    let bundle = try Self.bundle(
+      sb, "\(r)-tty", cgroup: sb.cgroupPath + "/\(r)-tty",
+      args: ["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done"],
+      terminal: true)
     let (t1, t2) = ("\(sb.name)-\(r)-t1", "\(sb.name)-\(r)-t2")
     defer { runtime.remove([t1, t2], sb) }
 
@@ -234,18 +262,25 @@ struct CheckpointRoundTripTests {
     let last = try #require(ConsoleListener.ticks(output).last, "\(r): no tick before the dump")
 
     let second = try ConsoleListener(sb.dir + "/\(r)-2.sock")
-    let restore = try runtime.call(["restore", "-d", "--console-socket", second.path, "--bundle", bundle,
-                                    "--image-path", sb.dir + "/\(r)-tty-images", t2], sb)
+    let restore = try runtime.call(
+      [
+        "restore", "-d", "--console-socket", second.path, "--bundle", bundle,
+        "--image-path", sb.dir + "/\(r)-tty-images", t2,
+      ], sb)
     try #require(restore.status == 0, "\(r): \(restore)")
     let master2 = try second.receiveMaster()
     defer { close(master2) }
     let after = ConsoleListener.read(master2, until: "tick \(last + 3)\r\n", seconds: 30)
     // The same shell, on the new terminal: its next tick follows the last one before the dump.
-    #expect(ConsoleListener.ticks(after).first == last + 1, "\(r): before the dump up to \(last), after: \(after.debugDescription)")
+    #expect(
+      ConsoleListener.ticks(after).first == last + 1,
+      "\(r): before the dump up to \(last), after: \(after.debugDescription)")
     let pid = try #require(runtime.pid(t2, sb), "\(r): no pid for the restored container")
     var st = stat()
-    #expect(stat("/proc/\(pid)/fd/1", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR && (UInt64(st.st_rdev) >> 8) & 0xfff >= 136,
-            "\(r): the restored process's stdout is not a pty")
+    #expect(
+      stat("/proc/\(pid)/fd/1", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR
+        && (UInt64(st.st_rdev) >> 8) & 0xfff >= 136,
+      "\(r): the restored process's stdout is not a pty")
     let fields = readText("/proc/\(pid)/stat").split(separator: ")").last?.split(separator: " ") ?? []
     #expect(fields.count > 4 && fields[4] != "0", "\(r): the restored process has no controlling terminal")
     #expect(try runtime.call(["delete", "--force", t2], sb).status == 0)
@@ -269,7 +304,9 @@ final class ConsoleListener {
     let bound = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
-    guard bound == 0, listen(fd, 1) == 0 else { throw TestFailure("listen on \(path): \(String(cString: strerror(errno)))") }
+    guard bound == 0, listen(fd, 1) == 0 else {
+      throw TestFailure("listen on \(path): \(String(cString: strerror(errno)))")
+    }
   }
 
   deinit { close(fd) }

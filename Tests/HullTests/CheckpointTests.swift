@@ -5,8 +5,9 @@
 import Foundation
 import Glibc
 import OCISpec
-@testable import RuntimeCore
 import Testing
+
+@testable import RuntimeCore
 
 enum CRIU {
   static let path: String? = ["/usr/sbin/criu", "/usr/bin/criu", "/usr/local/sbin/criu"].first { access($0, X_OK) == 0 }
@@ -25,8 +26,9 @@ enum CRIU {
   }()
 
   static let works = checkError == nil
-  static let disabledReason = Comment(rawValue: "criu check fails on this host (the v2 group runs this in drydock vm): "
-                                      + (checkError ?? ""))
+  static let disabledReason = Comment(
+    rawValue: "criu check fails on this host (the v2 group runs this in drydock vm): "
+      + (checkError ?? ""))
 
   /// The last line of a CRIU log that reports an error.
   static func lastError(_ log: String) -> String? {
@@ -39,7 +41,9 @@ enum CRIU {
   static func startCounter(_ sb: Sandbox, _ id: String) throws {
     sb.shareTmp()
     // No stdio of the test's in the container: CRIU would have to restore those files too.
-    sb.script("exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done")
+    sb.script(
+      "exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done"
+    )
     let started = try sb.hull(["run", "-d", "--bundle", sb.bundle, id])
     try #require(started.status == 0, "\(started)")
     try #require(sb.waitForFile(sb.shared + "/count") != nil, "the counter did not start")
@@ -80,8 +84,10 @@ enum CRIU {
     }
   }
 
-  @Test("where criu check fails, checkpoint fails with CRIU's error and the container keeps running",
-        .enabled(if: CRIU.path != nil && !CRIU.works, "criu is missing, or criu check passes (the round trips run instead)"))
+  @Test(
+    "where criu check fails, checkpoint fails with CRIU's error and the container keeps running",
+    .enabled(if: CRIU.path != nil && !CRIU.works, "criu is missing, or criu check passes (the round trips run instead)")
+  )
   func checkpointFailsCleanly() throws {
     let sb = try Sandbox("criu-fails")
     defer { sb.cleanup() }
@@ -94,13 +100,15 @@ enum CRIU {
     let result = try sb.hull(["checkpoint", "--image-path", images, id], writeConfig: false)
     #expect(result.status != 0, "\(result)")
     #expect(result.stderr.contains(images + "/dump.log"), "the error should name CRIU's log: \(result)")
-    let line = try #require(CRIU.lastError(readText(images + "/dump.log")), "criu wrote no error to \(images)/dump.log: \(result)")
+    let line = try #require(
+      CRIU.lastError(readText(images + "/dump.log")), "criu wrote no error to \(images)/dump.log: \(result)")
     #expect(result.stderr.contains(line), "the error should carry CRIU's own line \(line.debugDescription): \(result)")
 
     // With --work-path the log is there (made when missing), and so is the error.
     let work = sb.dir + "/work"
-    let withWork = try sb.hull(["checkpoint", "--image-path", images + "2", "--work-path", work, "--leave-running", id],
-                               writeConfig: false)
+    let withWork = try sb.hull(
+      ["checkpoint", "--image-path", images + "2", "--work-path", work, "--leave-running", id],
+      writeConfig: false)
     #expect(withWork.status != 0, "\(withWork)")
     let workLine = CRIU.lastError(readText(work + "/dump.log"))
     #expect(workLine != nil && withWork.stderr.contains(workLine!), "criu's error from \(work)/dump.log: \(withWork)")
@@ -151,8 +159,10 @@ enum CRIU {
     let socketPath = sb.dir + "/console.sock"
 
     let withSocket = sb.newID("socket")
-    let socketNoTerminal = try sb.hull(["restore", "-d", "--console-socket", socketPath, "--image-path", images,
-                                        "--bundle", sb.bundle, withSocket])
+    let socketNoTerminal = try sb.hull([
+      "restore", "-d", "--console-socket", socketPath, "--image-path", images,
+      "--bundle", sb.bundle, withSocket,
+    ])
     #expect(socketNoTerminal.status != 0 && socketNoTerminal.stderr.contains("--console-socket"), "\(socketNoTerminal)")
     sb.expectNothingLeft(withSocket)
 
@@ -170,15 +180,19 @@ enum CRIU {
     sb.expectNothingLeft(empty)
   }
 
-  @Test("stdio that is the host's /dev/null becomes the container's own /dev/null (runc's reOpenDevNull); other stdio is left alone")
+  @Test(
+    "stdio that is the host's /dev/null becomes the container's own /dev/null (runc's reOpenDevNull); other stdio is left alone"
+  )
   func hostDevNullReopened() throws {
     let sb = try Sandbox("criu-devnull")
     defer { sb.cleanup() }
     // CRIU cannot dump a descriptor of a mount outside the container ("Can't lookup mount=… for fd=0"): that is
     // what a detached container had (hull run -d passes the caller's stdio on).
     sb.shareTmp()
-    sb.script("{ awk '$5 == \"/dev\" { print \"dev\", $1 }' /proc/self/mountinfo; "
-              + "for fd in 0 1; do awk -v fd=$fd '/^mnt_id/ { print \"fd\" fd, $2 }' /proc/self/fdinfo/$fd; done; } > /tmp/ids")
+    sb.script(
+      "{ awk '$5 == \"/dev\" { print \"dev\", $1 }' /proc/self/mountinfo; "
+        + "for fd in 0 1; do awk -v fd=$fd '/^mnt_id/ { print \"fd\" fd, $2 }' /proc/self/fdinfo/$fd; done; } > /tmp/ids"
+    )
     let result = try sb.hull(["run", "-d", "--bundle", sb.bundle, sb.newID()])  // stdin: the host's /dev/null; stdout: a file
     #expect(result.status == 0, "\(result)")
     let text = try #require(sb.waitForFile(sb.shared + "/ids", containing: "fd1"), "the container wrote no ids")
@@ -200,9 +214,10 @@ enum CRIU {
     options.fileLocks = true
     options.manageCgroupsMode = "soft"
     options.parentPath = "../p"
-    let args = Checkpoint.dumpArguments(pid: 42, rootfs: "/r", options: options, freezeCgroup: "/sys/fs/cgroup/c",
-                                        externalMounts: [("/tmp", "/tmp"), ("/proc/kcore", "/dev/null")],
-                                        terminal: "tty[8800:19]")
+    let args = Checkpoint.dumpArguments(
+      pid: 42, rootfs: "/r", options: options, freezeCgroup: "/sys/fs/cgroup/c",
+      externalMounts: [("/tmp", "/tmp"), ("/proc/kcore", "/dev/null")],
+      terminal: "tty[8800:19]")
     func has(_ words: String...) -> Bool {
       args.indices.contains { args[$0...].starts(with: words) }
     }
@@ -219,9 +234,13 @@ enum CRIU {
     var pre = Checkpoint.Options(imagePath: "/i")
     pre.preDump = true
     pre.leaveRunning = true
-    let preArgs = Checkpoint.dumpArguments(pid: 42, rootfs: "/r", options: pre, freezeCgroup: nil, externalMounts: [], terminal: nil)
-    #expect(preArgs[1] == "pre-dump" && preArgs.contains("--track-mem") && !preArgs.contains("--leave-running"), "\(preArgs)")
-    #expect(!preArgs.contains("--freeze-cgroup") && !preArgs.contains("--external") && preArgs.contains("pre-dump.log"), "\(preArgs)")
+    let preArgs = Checkpoint.dumpArguments(
+      pid: 42, rootfs: "/r", options: pre, freezeCgroup: nil, externalMounts: [], terminal: nil)
+    #expect(
+      preArgs[1] == "pre-dump" && preArgs.contains("--track-mem") && !preArgs.contains("--leave-running"), "\(preArgs)")
+    #expect(
+      !preArgs.contains("--freeze-cgroup") && !preArgs.contains("--external") && preArgs.contains("pre-dump.log"),
+      "\(preArgs)")
     #expect(preArgs.contains("--manage-cgroups"), "\(preArgs)")
   }
 }

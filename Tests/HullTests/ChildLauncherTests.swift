@@ -4,8 +4,9 @@
 import Glibc
 import LinuxKit
 import OCISpec
-@testable import RuntimeCore
 import Testing
+
+@testable import RuntimeCore
 
 @Suite("child launcher") struct ChildLauncherTests {
   /// A child of this process that lives until killed, with its pidfd, and the test's end of its channel.
@@ -98,8 +99,9 @@ import Testing
     #expect(sleeper.running, "a launch that succeeded must leave its child to the caller")
   }
 
-  @Test("a failure at any step after the clone kills and reaps the child, closes the channel, and stops there",
-        arguments: ["handshake", "recordState", "pid file"])
+  @Test(
+    "a failure at any step after the clone kills and reaps the child, closes the channel, and stops there",
+    arguments: ["handshake", "recordState", "pid file"])
   func failureKillsAndReaps(step: String) throws {
     let dir = Self.temporaryDirectory()
     defer { Files.removeTree(dir) }
@@ -114,8 +116,9 @@ import Testing
       #expect(error.errno == EIO || step == "pid file", "\(error)")
     }
     #expect(sleeper.reaped, "the child was not reaped")
-    #expect(sleeper.end.waitReadable(timeoutMs: 2000) && sleeper.end.receive() == nil,
-            "the parent's end of the channel is still open")
+    #expect(
+      sleeper.end.waitReadable(timeoutMs: 2000) && sleeper.end.receive() == nil,
+      "the parent's end of the channel is still open")
     #expect(kind.steps == (step == "handshake" ? ["handshake"] : ["handshake", "recordState"]))
     #expect(access(dir + "/pid", F_OK) != 0, "a pid file was written for a child that failed")
   }
@@ -137,13 +140,15 @@ import Testing
       var plan = try fixture.plan(try fixture.spec())
       plan.cgroup = nil  // nothing to attach: the test is not root
       let lock = try store.create(plan.id)
-      let record = ContainerRecord(id: plan.id, pid: 0, initStartTime: 0, bundle: plan.bundle, rootfs: plan.rootfs,
-                                   created: "", owner: "root", ociVersion: plan.ociVersion, annotations: [],
-                                   cgroupPath: "", cgroupCreated: [], started: false, poststart: [], poststop: [])
+      let record = ContainerRecord(
+        id: plan.id, pid: 0, initStartTime: 0, bundle: plan.bundle, rootfs: plan.rootfs,
+        created: "", owner: "root", ociVersion: plan.ociVersion, annotations: [],
+        cgroupPath: "", cgroupCreated: [], started: false, poststart: [], poststop: [])
       try store.save(record)
-      kind = InitLaunch(plan: plan, record: record, store: store, mode: .create, pidFile: fixture.bundle + "/pid",
-                        cgroupNamespace: false, waitForParent: waitForParent, listener: -1, stateLock: lock.fd,
-                        cleanup: Launcher.Cleanup(store: store, id: plan.id))
+      kind = InitLaunch(
+        plan: plan, record: record, store: store, mode: .create, pidFile: fixture.bundle + "/pid",
+        cgroupNamespace: false, waitForParent: waitForParent, listener: -1, stateLock: lock.fd,
+        cleanup: Launcher.Cleanup(store: store, id: plan.id))
       self.lock = lock
     }
   }
@@ -185,7 +190,9 @@ import Testing
   }
 
   /// An ExecLaunch holding the lock of container "c" (exclusive here: what matters is that it goes).
-  static func execKind(_ store: StateStore, pidFile: String? = nil, subCgroups: [String: String] = [:]) throws -> ExecLaunch {
+  static func execKind(_ store: StateStore, pidFile: String? = nil, subCgroups: [String: String] = [:]) throws
+    -> ExecLaunch
+  {
     let lock = try store.create("c")
     var options = ExecLauncher.Options()
     options.detach = true  // no signalfd in the test process
@@ -193,11 +200,13 @@ import Testing
     options.subCgroups = subCgroups
     let fixture = InitFixture()
     // No cgroup path: a container without cgroups of its own (nothing to attach; the test is not root).
-    let record = ContainerRecord(id: "c", pid: 0, initStartTime: 0, bundle: "", rootfs: "", created: "", owner: "root",
-                                 ociVersion: "1.0.2", annotations: [], cgroupPath: "", cgroupCreated: [], started: false,
-                                 poststart: [], poststop: [])
-    return ExecLaunch(id: "c", process: try fixture.plan(try fixture.spec()).process, options: options, record: record, lock: lock,
-                      target: ExecChild.Target(pidfd: -1, namespaces: 0))
+    let record = ContainerRecord(
+      id: "c", pid: 0, initStartTime: 0, bundle: "", rootfs: "", created: "", owner: "root",
+      ociVersion: "1.0.2", annotations: [], cgroupPath: "", cgroupCreated: [], started: false,
+      poststart: [], poststop: [])
+    return ExecLaunch(
+      id: "c", process: try fixture.plan(try fixture.spec()).process, options: options, record: record, lock: lock,
+      target: ExecChild.Target(pidfd: -1, namespaces: 0))
   }
 
   /// Whether another open file description can lock the directory exclusively within `timeoutMs`
@@ -229,8 +238,9 @@ import Testing
     #expect(try Files.read(dir + "/pid", limit: 64) == Array(String(sleeper.child.pid).utf8))
   }
 
-  @Test("exec: a child that never says lockReleased, or fails after ready, is killed and reaped; no go, no pid file",
-        arguments: [false, true])
+  @Test(
+    "exec: a child that never says lockReleased, or fails after ready, is killed and reaped; no go, no pid file",
+    arguments: [false, true])
   func execFailure(afterReady: Bool) throws {
     let dir = ChildLauncherTests.temporaryDirectory()
     defer { Files.removeTree(dir) }

@@ -10,7 +10,8 @@ import Testing
 
 @Suite("default device policy") struct DevicePolicyTests {
   /// The host's block devices (major, minor, name) from /proc/partitions.
-  static let hostBlockDevices: [(Int, Int, String)] = readText("/proc/partitions").split(separator: "\n").compactMap { line in
+  static let hostBlockDevices: [(Int, Int, String)] = readText("/proc/partitions").split(separator: "\n").compactMap {
+    line in
     let f = line.split(separator: " ")
     guard f.count == 4, let major = Int(f[0]), let minor = Int(f[1]) else { return nil }
     return (major, minor, String(f[3]))
@@ -24,8 +25,10 @@ import Testing
 
   /// A sandbox whose container has CAP_MKNOD and no linux.resources.devices, and a script that
   /// creates each node in /dev (a tmpfs without nodev) and prints `name=ok` or `name=<error>`.
-  static func attack(_ sb: Sandbox, nodes: [(name: String, type: String, major: Int, minor: Int)],
-                     existing: [String]) {
+  static func attack(
+    _ sb: Sandbox, nodes: [(name: String, type: String, major: Int, minor: Int)],
+    existing: [String]
+  ) {
     sb.set("linux.resources", nil)
     let caps = jsonStrings(["CAP_MKNOD", "CAP_DAC_OVERRIDE"])
     for set in ["bounding", "effective", "permitted"] { sb.set("process.capabilities.\(set)", caps) }
@@ -52,9 +55,12 @@ import Testing
   func hostDevicesDenied() throws {
     let sb = try Sandbox("devices-default")
     defer { sb.cleanup() }
-    var nodes: [(name: String, type: String, major: Int, minor: Int)] = [("fuse", "c", 10, 229), ("mem", "c", 1, 1), ("ttyS0", "c", 4, 64)]
+    var nodes: [(name: String, type: String, major: Int, minor: Int)] = [
+      ("fuse", "c", 10, 229), ("mem", "c", 1, 1), ("ttyS0", "c", 4, 64),
+    ]
     for (major, minor, name) in Self.hostBlockDevices.prefix(4) { nodes.append(("blk-" + name, "b", major, minor)) }
-    Self.attack(sb, nodes: nodes, existing: ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/ptmx"])
+    Self.attack(
+      sb, nodes: nodes, existing: ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/ptmx"])
     let id = sb.newID()
     let created = try sb.create(id)
     // The v1 devices hierarchy holds runc's list exactly (the same lines as runc's container on this host).
@@ -67,7 +73,9 @@ import Testing
     let output = readText(created.stdoutPath)
     let r = Self.results(output)
     for node in nodes {
-      #expect(r[node.name] == "Operation not permitted", "\(node.type) \(node.major):\(node.minor) (\(node.name)): \(r[node.name] ?? "no result") in \(output)")
+      #expect(
+        r[node.name] == "Operation not permitted",
+        "\(node.type) \(node.major):\(node.minor) (\(node.name)): \(r[node.name] ?? "no result") in \(output)")
     }
     for path in ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/ptmx"] {
       #expect(r[path] == "ok", "\(path): \(r[path] ?? "no result") in \(output)")
@@ -81,7 +89,8 @@ import Testing
     let sb = try Sandbox("devices-spec-rules")
     defer { sb.cleanup() }
     Self.attack(sb, nodes: [("fuse", "c", 10, 229), ("ttyS0", "c", 4, 64)], existing: ["/dev/null"])
-    sb.set("linux.resources.devices", json: #"[{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]"#)
+    sb.set(
+      "linux.resources.devices", json: #"[{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]"#)
     let result = try sb.runContainer(sb.newID())
     let r = Self.results(result.stdout)
     #expect(r["fuse"] != nil && r["fuse"] != "Operation not permitted", "\(result)")

@@ -66,7 +66,8 @@ import Testing
           #expect(run.stderr.contains("/proc/self/fd/\(n)"), "the error should name args[0]: \(run)")
         }
         let started = try Self.createAndStart(sb, sb.newID("c\(n)-\(fds.count)"), fds: fds)
-        #expect(!started.contains(host.marker), "create+start, \(label): args[0] via fd \(n) ran the host binary: \(started)")
+        #expect(
+          !started.contains(host.marker), "create+start, \(label): args[0] via fd \(n) ran the host binary: \(started)")
       }
     }
     sb.ids.forEach { sb.expectNothingLeft($0) }
@@ -81,22 +82,29 @@ import Testing
     // stdin is the host's / (the shell opens it for hull: spawn's own stdin is a file).
     sb.set("process.args", host.args(viaFD: 0))
     try sb.writeConfig()
-    let viaStdin = try run(["/bin/sh", "-c", "exec \"$0\" \"$@\" 0</", HullTestEnv.hullPath, "--root", sb.root,
-                            "run", "--bundle", sb.bundle, sb.newID("stdin")], outputDir: sb.dir)
+    let viaStdin = try run(
+      [
+        "/bin/sh", "-c", "exec \"$0\" \"$@\" 0</", HullTestEnv.hullPath, "--root", sb.root,
+        "run", "--bundle", sb.bundle, sb.newID("stdin"),
+      ], outputDir: sb.dir)
     #expect(!viaStdin.stdout.contains(host.marker), "stdin a host directory took args[0] to the host: \(viaStdin)")
     #expect(viaStdin.status != 0 && viaStdin.stderr.contains("outside the container's root"), "\(viaStdin)")
     sb.set("process.args", host.args(viaFD: 3))
-    let preserved = try sb.hull(["run", "--preserve-fds", "1", "--bundle", sb.bundle, sb.newID("pres")], fds: [(host.rootFD, 3)])
-    #expect(!preserved.stdout.contains(host.marker), "a preserved host directory took args[0] to the host: \(preserved)")
+    let preserved = try sb.hull(
+      ["run", "--preserve-fds", "1", "--bundle", sb.bundle, sb.newID("pres")], fds: [(host.rootFD, 3)])
+    #expect(
+      !preserved.stdout.contains(host.marker), "a preserved host directory took args[0] to the host: \(preserved)")
     #expect(preserved.status != 0 && preserved.stderr.contains("outside the container's root"), "\(preserved)")
     // The preserved fd itself is still the process's to use, and a program passed as an fd runs.
     sb.set("process.args", jsonStrings(["/bin/sh", "-c", "test -d /proc/self/fd/3/ && echo preserved-ok"]))
-    let use = try sb.hull(["run", "--preserve-fds", "1", "--bundle", sb.bundle, sb.newID("use")], fds: [(host.rootFD, 3)])
+    let use = try sb.hull(
+      ["run", "--preserve-fds", "1", "--bundle", sb.bundle, sb.newID("use")], fds: [(host.rootFD, 3)])
     #expect(use.stdout.contains("preserved-ok"), "\(use)")
     let program = open(host.path, O_RDONLY | O_CLOEXEC)
     defer { close(program) }
     sb.set("process.args", jsonStrings(["/proc/self/fd/3", "program-from-fd"]))
-    let fromFD = try sb.hull(["run", "--preserve-fds", "1", "--bundle", sb.bundle, sb.newID("prog")], fds: [(program, 3)])
+    let fromFD = try sb.hull(
+      ["run", "--preserve-fds", "1", "--bundle", sb.bundle, sb.newID("prog")], fds: [(program, 3)])
     #expect(!fromFD.stderr.contains("outside the container's root"), "\(fromFD)")
     sb.ids.forEach { sb.expectNothingLeft($0) }
   }
@@ -111,7 +119,9 @@ import Testing
     for n in Self.fdNumbers {
       sb.set("process.cwd", .string("/proc/self/fd/\(n)"))
       let started = try Self.createAndStart(sb, sb.newID("cwd\(n)"), fds: [(host.rootFD, 7)])
-      #expect(!started.contains("echo") && !started.contains("(unreachable)"), "cwd /proc/self/fd/\(n) reached the host: \(started)")
+      #expect(
+        !started.contains("echo") && !started.contains("(unreachable)"),
+        "cwd /proc/self/fd/\(n) reached the host: \(started)")
     }
   }
 
@@ -130,16 +140,23 @@ import Testing
       let args = host.args(viaFD: n).arrayValue!.compactMap(\.stringValue)
       for fds in Self.callerFDs(host) {
         let result = try sb.hull(["exec", id] + args, fds: fds, writeConfig: false)
-        #expect(!result.stdout.contains(host.marker), "exec (caller fds \(fds.map(\.target))): args[0] via fd \(n) ran the host binary: \(result)")
+        #expect(
+          !result.stdout.contains(host.marker),
+          "exec (caller fds \(fds.map(\.target))): args[0] via fd \(n) ran the host binary: \(result)")
       }
-      try #"{"args": \#(JSON.serialize(host.args(viaFD: n))), "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}"#
+      try
+        #"{"args": \#(JSON.serialize(host.args(viaFD: n))), "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}"#
         .write(toFile: processFile, atomically: true, encoding: .utf8)
       let viaFile = try sb.hull(["exec", "--process", processFile, id], fds: [(host.rootFD, 7)], writeConfig: false)
-      #expect(!viaFile.stdout.contains(host.marker), "exec --process: args[0] via fd \(n) ran the host binary: \(viaFile)")
+      #expect(
+        !viaFile.stdout.contains(host.marker), "exec --process: args[0] via fd \(n) ran the host binary: \(viaFile)")
     }
-    let preserved = try sb.hull(["exec", "--preserve-fds", "1", id] + host.args(viaFD: 3).arrayValue!.compactMap(\.stringValue),
-                                fds: [(host.rootFD, 3)], writeConfig: false)
-    #expect(!preserved.stdout.contains(host.marker) && preserved.stderr.contains("outside the container's root"), "\(preserved)")
+    let preserved = try sb.hull(
+      ["exec", "--preserve-fds", "1", id] + host.args(viaFD: 3).arrayValue!.compactMap(\.stringValue),
+      fds: [(host.rootFD, 3)], writeConfig: false)
+    #expect(
+      !preserved.stdout.contains(host.marker) && preserved.stderr.contains("outside the container's root"),
+      "\(preserved)")
     #expect(sb.status(id) == "running")
   }
 }

@@ -2,16 +2,19 @@
 // and without a container (runc's overrides: args, tty, cwd, env, user, groups, caps, NNP).
 import Glibc
 import OCISpec
-@testable import RuntimeCore
 import Testing
 
+@testable import RuntimeCore
+
 @Suite("exec planner") struct ExecPlannerTests {
-  static func plan(_ edit: (inout ExecRequest) -> Void, spec change: (inout Spec) -> Void = { _ in }) throws -> ExecPlan {
+  static func plan(_ edit: (inout ExecRequest) -> Void, spec change: (inout Spec) -> Void = { _ in }) throws -> ExecPlan
+  {
     var request = ExecRequest()
     request.command = ["ps", "-ef"]
     edit(&request)
-    return try ExecPlanner.plan(request, id: "unit", bundle: "/bundles/unit", spec: try PlannerTests.spec(change),
-                                seccompCacheDirectory: nil, host: FakeHost())
+    return try ExecPlanner.plan(
+      request, id: "unit", bundle: "/bundles/unit", spec: try PlannerTests.spec(change),
+      seccompCacheDirectory: nil, host: FakeHost())
   }
 
   static func refusal(_ edit: (inout ExecRequest) -> Void) -> RuntimeError? {
@@ -30,12 +33,17 @@ import Testing
       request.additionalGids = ["5,6", "7"]
       request.capabilities = ["CAP_CHOWN"]
       request.noNewPrivileges = true
-    } spec: { $0.process?.noNewPrivileges = false }
+    } spec: {
+      $0.process?.noNewPrivileges = false
+    }
     let p = plan.process
     #expect(p.args == ["ps", "-ef"] && p.cwd == "/tmp")
     #expect(p.env == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=dumb", "NEW=1"])
     #expect(p.uid == 1000 && p.gid == 100 && p.additionalGids == [5, 6, 7] && p.noNewPrivileges)
-    #expect(p.capabilities.map { $0.bounding.contains(0) && $0.effective.contains(0) && $0.ambient.contains(0) && !$0.inheritable.contains(0) } == true)
+    #expect(
+      p.capabilities.map {
+        $0.bounding.contains(0) && $0.effective.contains(0) && $0.ambient.contains(0) && !$0.inheritable.contains(0)
+      } == true)
     // --user with a uid only keeps the config's gid; "" keeps the config's user.
     #expect(try Self.plan({ $0.user = "7" }, spec: { $0.process?.user = User(uid: 1, gid: 2) }).process.gid == 2)
     #expect(try Self.plan({ $0.user = "" }, spec: { $0.process?.user = User(uid: 1, gid: 2) }).process.uid == 1)
@@ -60,7 +68,11 @@ import Testing
     #expect(Self.refusal { $0.additionalGids = ["1,x"] }?.reason.contains("--additional-gids") == true)
     #expect(Self.refusal { $0.cgroups = ["memory:"] }?.reason.contains("--cgroup") == true)
     // A terminal needs a console: --console-socket, or exec's own when it is not detached.
-    #expect(Self.refusal { $0.tty = true; $0.detach = true }?.reason.contains("--console-socket") == true)
+    #expect(
+      Self.refusal {
+        $0.tty = true
+        $0.detach = true
+      }?.reason.contains("--console-socket") == true)
     #expect(Self.refusal { $0.tty = true } == nil)
   }
 
@@ -78,12 +90,16 @@ import Testing
     #expect(o.detach && o.pidFile == "/run/p.pid" && o.consoleSocket == "/run/c.sock" && o.ignorePaused)
   }
 
-  @Test("the container's seccomp filter goes to the exec'd process; a notifying one with the running state for its agent")
+  @Test(
+    "the container's seccomp filter goes to the exec'd process; a notifying one with the running state for its agent")
   func seccomp() throws {
-    let plan = try Self.plan({ _ in }, spec: { spec in
-      spec.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock",
-                                    syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_NOTIFY")])
-    })
+    let plan = try Self.plan(
+      { _ in },
+      spec: { spec in
+        spec.linux?.seccomp = Seccomp(
+          defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock",
+          syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_NOTIFY")])
+      })
     #expect(plan.process.seccomp?.usesNotify == true && plan.process.seccompListenerPath == "/run/agent.sock")
     let state = try #require(plan.process.listenerState)
     #expect(state.status == .running && state.id == "unit" && state.bundle == "/bundles/unit")

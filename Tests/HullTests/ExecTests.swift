@@ -16,7 +16,10 @@ import Testing
     let run = try sb.hull(["run", "-d", "-b", sb.bundle, id])
     #expect(run.status == 0, "\(run)")
     let initPid = try sb.pid(id)
-    let probe = try sb.hull(["exec", id, "sh", "-c", "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; grep memory /proc/self/cgroup; exit 3"])
+    let probe = try sb.hull([
+      "exec", id, "sh", "-c",
+      "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; grep memory /proc/self/cgroup; exit 3",
+    ])
     #expect(probe.status == 3, "\(probe)")
     let lines = probe.stdout.split(separator: "\n").map(String.init)
     #expect(lines.first == "hulltest", "\(probe)")
@@ -59,8 +62,9 @@ import Testing
     ]
     for failure in failures {
       let result = try sb.hull(failure.args)
-      #expect(result.status == 255 && result.stderr.hasPrefix("hull: ") && result.stderr.contains(failure.message),
-              "\(failure.args): \(result)")
+      #expect(
+        result.status == 255 && result.stderr.hasPrefix("hull: ") && result.stderr.contains(failure.message),
+        "\(failure.args): \(result)")
     }
     for code in [0, 1, 3, 127, 255] {
       let result = try sb.hull(["exec", id, "sh", "-c", "exit \(code)"])
@@ -74,7 +78,9 @@ import Testing
     if Host.hasFreezerV1 {
       #expect(try sb.hull(["pause", id]).status == 0)
       let paused = try sb.hull(["exec", id, "true"])
-      #expect(paused.status == 255 && paused.stderr.contains("paused") && paused.stderr.contains("--ignore-paused"), "\(paused)")
+      #expect(
+        paused.status == 255 && paused.stderr.contains("paused") && paused.stderr.contains("--ignore-paused"),
+        "\(paused)")
       #expect(try sb.hull(["resume", id]).status == 0)
     }
     #expect(try sb.hull(["delete", "--force", id]).status == 0)
@@ -91,7 +97,10 @@ import Testing
     let id = sb.newID()
     #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
     // pid, process group and session of the shell itself, then of the init.
-    let result = try sb.hull(["exec", id, "sh", "-c", "read -r line < /proc/$$/stat; echo $line | cut -d' ' -f1,5,6; cut -d' ' -f1,5,6 /proc/1/stat"])
+    let result = try sb.hull([
+      "exec", id, "sh", "-c",
+      "read -r line < /proc/$$/stat; echo $line | cut -d' ' -f1,5,6; cut -d' ' -f1,5,6 /proc/1/stat",
+    ])
     let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
     #expect(result.status == 0 && lines.count == 2, "\(result)")
     for fields in lines where fields.count == 3 {
@@ -162,7 +171,11 @@ import Testing
   func execGetsSeccomp() throws {
     let sb = try Sandbox("exec-seccomp")
     defer { sb.cleanup() }
-    sb.set("linux.seccomp", json: #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#)
+    sb.set(
+      "linux.seccomp",
+      json:
+        #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#
+    )
     sb.set("process.args", jsonStrings(["sleep", "30"]))
     sb.addMount(json: #"{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}"#)
     let id = sb.newID()
@@ -172,8 +185,9 @@ import Testing
     #expect(result.stdout.contains("Seccomp:\t2"), "\(result)")
   }
 
-  @Test("run and exec with a terminal and no --console-socket give the process a pty",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+  @Test(
+    "run and exec with a terminal and no --console-socket give the process a pty",
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
   func ownTerminal() throws {
     let sb = try Sandbox("own-tty")
     defer { sb.cleanup() }
@@ -190,15 +204,20 @@ import Testing
     let id2 = sb.newID("exec")
     #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id2]).status == 0)
     try sb.writeConfig()
-    let exec = try runUnderScript(["/usr/bin/script", "-qec", "\(HullTestEnv.hullPath) --root \(sb.root) exec -t \(id2) sh -c 'tty; exit 4'; echo status=$?", "/dev/null"], sb)
+    let exec = try runUnderScript(
+      [
+        "/usr/bin/script", "-qec",
+        "\(HullTestEnv.hullPath) --root \(sb.root) exec -t \(id2) sh -c 'tty; exit 4'; echo status=$?", "/dev/null",
+      ], sb)
     #expect(exec.stdout.contains("/dev/pts/") && exec.stdout.contains("status=4"), "\(exec)")
   }
 
   /// As runc: exec -t leaves the container's /dev/console alone (a bind of the exec's pty went
   /// stale and failed the next exec -t), the pty belongs to the process's user (group tty from
   /// devpts), and --user UID keeps the config's gid.
-  @Test("exec -t twice: /dev/console untouched, the terminal owned by uid:tty, --user keeps the config's gid",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+  @Test(
+    "exec -t twice: /dev/console untouched, the terminal owned by uid:tty, --user keeps the config's gid",
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
   func execTerminalOwnership() throws {
     let sb = try Sandbox("exec-tty")
     defer { sb.cleanup() }
@@ -207,13 +226,16 @@ import Testing
     let id = sb.newID()
     #expect(try sb.hull(["run", "-d", "-b", sb.bundle, id]).status == 0)
     for round in 1...2 {
-      let command = "\(HullTestEnv.hullPath) --root \(sb.root) exec -t --user 1000 \(id) sh -c "
+      let command =
+        "\(HullTestEnv.hullPath) --root \(sb.root) exec -t --user 1000 \(id) sh -c "
         + "'echo ids=$(id -u):$(id -g); echo tty=$(stat -c %u:%g $(tty)); echo consoles=$(grep -c \" /dev/console \" /proc/1/mountinfo)'"
         + "; echo status=$?"
       let exec = try runUnderScript(["/usr/bin/script", "-qec", command, "/dev/null"], sb)
       let out = exec.stdout.replacingOccurrences(of: "\r", with: "")
-      #expect(out.contains("status=0") && out.contains("ids=1000:42") && out.contains("tty=1000:5") && out.contains("consoles=0"),
-              "round \(round): \(exec)")
+      #expect(
+        out.contains("status=0") && out.contains("ids=1000:42") && out.contains("tty=1000:5")
+          && out.contains("consoles=0"),
+        "round \(round): \(exec)")
     }
     #expect(try sb.hull(["delete", "--force", id]).status == 0)
     sb.expectNothingLeft(id)

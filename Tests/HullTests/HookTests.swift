@@ -16,12 +16,14 @@ struct HookKit {
   init(_ sb: Sandbox) throws {
     dir = sb.dir + "/hooks"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try installScript("""
+    try installScript(
+      """
       #!/bin/sh
       echo "$1 $(readlink /proc/self/ns/mnt) $(cat)" >> "$(dirname "$0")/log"
       """, at: script, outputDir: sb.dir)
     try installScript("#!/bin/sh\nexit 3\n", at: dir + "/fail.sh", outputDir: sb.dir)
-    try installScript("#!/bin/sh\necho $$ > \"$(dirname \"$0\")/slow.pid\"\nexec sleep 30\n", at: dir + "/slow.sh", outputDir: sb.dir)
+    try installScript(
+      "#!/bin/sh\necho $$ > \"$(dirname \"$0\")/slow.pid\"\nexec sleep 30\n", at: dir + "/slow.sh", outputDir: sb.dir)
     sb.addMount(json: #"{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev"]}"#)
     sb.addMount(json: #"{"destination":"/tmp/hooks","type":"bind","source":"\#(dir)","options":["rbind","rw"]}"#)
   }
@@ -50,14 +52,17 @@ struct HookKit {
     let sb = try Sandbox("hooks")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    sb.set("hooks", .object(JSONObject([
-      ("prestart", .array([kit.hook("prestart")])),
-      ("createRuntime", .array([kit.hook("createRuntime")])),
-      ("createContainer", .array([kit.hook("createContainer")])),
-      ("startContainer", .array([kit.hook("startContainer", inContainer: true)])),
-      ("poststart", .array([kit.hook("poststart")])),
-      ("poststop", .array([kit.hook("poststop")])),
-    ])))
+    sb.set(
+      "hooks",
+      .object(
+        JSONObject([
+          ("prestart", .array([kit.hook("prestart")])),
+          ("createRuntime", .array([kit.hook("createRuntime")])),
+          ("createContainer", .array([kit.hook("createContainer")])),
+          ("startContainer", .array([kit.hook("startContainer", inContainer: true)])),
+          ("poststart", .array([kit.hook("poststart")])),
+          ("poststop", .array([kit.hook("poststop")])),
+        ])))
     sb.script("echo ran > /tmp/hooks/user-command; exec sleep 30")
     let id = sb.newID()
     try sb.create(id)
@@ -73,18 +78,24 @@ struct HookKit {
     #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     #expect(sb.waitForFile(kit.dir + "/user-command") == "ran\n")
     entries = kit.entries()
-    #expect(entries.map(\.kind) == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart"],
-            "\(readText(kit.log))")
+    #expect(
+      entries.map(\.kind) == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart"],
+      "\(readText(kit.log))")
 
     #expect(try sb.hull(["kill", id, "KILL"], writeConfig: false).status == 0)
     #expect(sb.waitForStatus(id, "stopped"))
     #expect(try sb.hull(["delete", id], writeConfig: false).status == 0)
     entries = kit.entries()
-    #expect(entries.map(\.kind) == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-            "\(readText(kit.log))")
+    #expect(
+      entries.map(\.kind) == [
+        "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+      ],
+      "\(readText(kit.log))")
 
-    let expectedNamespace = ["prestart": hostMnt, "createRuntime": hostMnt, "createContainer": containerMnt,
-                             "startContainer": containerMnt, "poststart": hostMnt, "poststop": hostMnt]
+    let expectedNamespace = [
+      "prestart": hostMnt, "createRuntime": hostMnt, "createContainer": containerMnt,
+      "startContainer": containerMnt, "poststart": hostMnt, "poststop": hostMnt,
+    ]
     for entry in entries {
       #expect(entry.mnt == expectedNamespace[entry.kind], "\(entry.kind) ran in mount namespace \(entry.mnt)")
       let state = try #require(entry.state, "\(entry.kind): no state JSON on stdin: \(readText(kit.log))")
@@ -98,7 +109,9 @@ struct HookKit {
     sb.expectNothingLeft(id)
   }
 
-  @Test("a failing hook aborts create and leaves nothing behind", arguments: ["prestart", "createRuntime", "createContainer"])
+  @Test(
+    "a failing hook aborts create and leaves nothing behind",
+    arguments: ["prestart", "createRuntime", "createContainer"])
   func failingCreateHook(_ kind: String) throws {
     let sb = try Sandbox("hook-fail-\(kind)")
     defer { sb.cleanup() }
@@ -108,7 +121,9 @@ struct HookKit {
     let id = sb.newID()
     let result = try sb.hull(["run", "--bundle", sb.bundle, id])
     #expect(result.status != 0)
-    #expect(result.stderr.hasPrefix("hull: ") && result.stderr.contains(kind) && result.stderr.contains("exit status 3"), "\(result)")
+    #expect(
+      result.stderr.hasPrefix("hull: ") && result.stderr.contains(kind) && result.stderr.contains("exit status 3"),
+      "\(result)")
     #expect(access(kit.dir + "/user-command", F_OK) != 0)
     sb.expectNothingLeft(id)
   }
@@ -118,7 +133,9 @@ struct HookKit {
     let sb = try Sandbox("hook-fail-start")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    sb.set("hooks", .object(JSONObject([("startContainer", .array([kit.hook("startContainer", path: "/tmp/hooks/fail.sh")]))])))
+    sb.set(
+      "hooks",
+      .object(JSONObject([("startContainer", .array([kit.hook("startContainer", path: "/tmp/hooks/fail.sh")]))])))
     sb.script("echo ran > /tmp/hooks/user-command")
     let id = sb.newID()
     try sb.create(id)
@@ -135,9 +152,12 @@ struct HookKit {
     let sb = try Sandbox("hook-poststop")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    sb.set("hooks", .object(JSONObject([
-      ("poststop", .array([kit.hook("poststop", path: kit.dir + "/fail.sh"), kit.hook("poststop")])),
-    ])))
+    sb.set(
+      "hooks",
+      .object(
+        JSONObject([
+          ("poststop", .array([kit.hook("poststop", path: kit.dir + "/fail.sh"), kit.hook("poststop")]))
+        ])))
     sb.script("echo ran > /tmp/hooks/user-command; exec sleep 30")
     let id = sb.newID()
     try sb.create(id)
@@ -152,16 +172,20 @@ struct HookKit {
 
   /// runtime.md lifecycle step 9 (as runc 1.1 does): a failing poststart hook is an error; the
   /// container is stopped and deleted and its poststop hooks run.
-  @Test("a failing poststart hook fails start/run, stops and deletes the container, runs poststop",
-        arguments: ["start", "run", "run --detach"])
+  @Test(
+    "a failing poststart hook fails start/run, stops and deletes the container, runs poststop",
+    arguments: ["start", "run", "run --detach"])
   func failingPoststart(_ how: String) throws {
     let sb = try Sandbox("hook-poststart")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    sb.set("hooks", .object(JSONObject([
-      ("poststart", .array([kit.hook("poststart", path: kit.dir + "/fail.sh"), kit.hook("poststart")])),
-      ("poststop", .array([kit.hook("poststop")])),
-    ])))
+    sb.set(
+      "hooks",
+      .object(
+        JSONObject([
+          ("poststart", .array([kit.hook("poststart", path: kit.dir + "/fail.sh"), kit.hook("poststart")])),
+          ("poststop", .array([kit.hook("poststop")])),
+        ])))
     sb.script("echo $$ > /tmp/hooks/user-pid; exec sleep 30")
     let id = sb.newID()
     let result: CommandResult
@@ -195,16 +219,22 @@ struct HookKit {
       return .object(object)
     }
     sb.set("process.env", jsonStrings(["PATH=/bin:/sbin", "PROCESS_ONLY=1"]))
-    sb.set("hooks", .object(JSONObject([
-      ("prestart", .array([envHook("prestart", dir: kit.dir, env: nil), envHook("empty", dir: kit.dir, env: [])])),
-      ("startContainer", .array([envHook("startContainer", dir: "/tmp/hooks", env: nil)])),
-      ("poststart", .array([envHook("poststart", dir: kit.dir, env: nil)])),
-    ])))
+    sb.set(
+      "hooks",
+      .object(
+        JSONObject([
+          ("prestart", .array([envHook("prestart", dir: kit.dir, env: nil), envHook("empty", dir: kit.dir, env: [])])),
+          ("startContainer", .array([envHook("startContainer", dir: "/tmp/hooks", env: nil)])),
+          ("poststart", .array([envHook("poststart", dir: kit.dir, env: nil)])),
+        ])))
     sb.script("true")
     let id = sb.newID()
     try sb.writeConfig()
-    let result = try run(["/usr/bin/env", "HULL_TEST_MARK=hook-env", HullTestEnv.hullPath, "--root", sb.root, "run",
-                          "--bundle", sb.bundle, id], outputDir: sb.dir)
+    let result = try run(
+      [
+        "/usr/bin/env", "HULL_TEST_MARK=hook-env", HullTestEnv.hullPath, "--root", sb.root, "run",
+        "--bundle", sb.bundle, id,
+      ], outputDir: sb.dir)
     #expect(result.status == 0, "\(result)")
     for name in ["prestart", "poststart"] {
       let env = readText(kit.dir + "/\(name).env")
@@ -215,8 +245,10 @@ struct HookKit {
       #expect(!env.contains("SWIFT_BACKTRACE"), "\(name): \(env)")
     }
     let inContainer = readText(kit.dir + "/startContainer.env")
-    #expect(inContainer.contains("PROCESS_ONLY=1") && inContainer.contains("PATH=/bin:/sbin") && inContainer.contains("HOME=/root"),
-            "\(inContainer)")
+    #expect(
+      inContainer.contains("PROCESS_ONLY=1") && inContainer.contains("PATH=/bin:/sbin")
+        && inContainer.contains("HOME=/root"),
+      "\(inContainer)")
     #expect(!inContainer.contains("HULL_TEST_MARK"), "\(inContainer)")
     let empty = readText(kit.dir + "/empty.env")
     #expect(!empty.contains("HULL_TEST_MARK") && !empty.contains("PATH="), "\(empty)")
@@ -235,8 +267,11 @@ struct HookKit {
     sb.script("true")
     let id = sb.newID()
     try sb.writeConfig()
-    let result = try run(["/usr/bin/env", "SWIFT_BACKTRACE=enable=no", HullTestEnv.hullPath, "--root", sb.root, "run",
-                          "--bundle", sb.bundle, id], outputDir: sb.dir)
+    let result = try run(
+      [
+        "/usr/bin/env", "SWIFT_BACKTRACE=enable=no", HullTestEnv.hullPath, "--root", sb.root, "run",
+        "--bundle", sb.bundle, id,
+      ], outputDir: sb.dir)
     #expect(result.status == 0, "\(result)")
     let env = readText(kit.dir + "/prestart.env")
     #expect(env.split(separator: "\n").contains("SWIFT_BACKTRACE=enable=no"), "\(env)")
@@ -253,9 +288,16 @@ struct HookKit {
     chmod(kit.dir, 0o777)
     var hook = JSONObject()
     hook["path"] = .string("/bin/sh")
-    hook["args"] = jsonStrings(["sh", "-c", "(id -u; grep -E 'Seccomp:|CapEff|NoNewPrivs' /proc/self/status; mkdir /tmp/hooks/made 2>&1) > /tmp/hooks/start.txt; true"])
+    hook["args"] = jsonStrings([
+      "sh", "-c",
+      "(id -u; grep -E 'Seccomp:|CapEff|NoNewPrivs' /proc/self/status; mkdir /tmp/hooks/made 2>&1) > /tmp/hooks/start.txt; true",
+    ])
     sb.set("hooks", .object(JSONObject([("startContainer", .array([.object(hook)]))])))
-    sb.set("linux.seccomp", json: #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#)
+    sb.set(
+      "linux.seccomp",
+      json:
+        #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#
+    )
     sb.set("process.user", json: #"{"uid": 1000, "gid": 1000}"#)
     sb.set("process.noNewPrivileges", .bool(true))
     sb.script("true")
@@ -264,8 +306,10 @@ struct HookKit {
     #expect(run.status == 0, "\(run)")
     let report = readText(kit.dir + "/start.txt")
     #expect(report.hasPrefix("1000\n"), "\(report)")
-    #expect(report.contains("Seccomp:\t2") && report.contains("NoNewPrivs:\t1") && report.contains("CapEff:\t0000000000000000"),
-            "\(report)")
+    #expect(
+      report.contains("Seccomp:\t2") && report.contains("NoNewPrivs:\t1")
+        && report.contains("CapEff:\t0000000000000000"),
+      "\(report)")
     #expect(report.contains("Operation not permitted") && access(kit.dir + "/made", F_OK) != 0, "\(report)")
     sb.expectNothingLeft(id)
   }
@@ -275,7 +319,10 @@ struct HookKit {
     let sb = try Sandbox("hook-timeout")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    sb.set("hooks", .object(JSONObject([("createRuntime", .array([kit.hook("createRuntime", path: kit.dir + "/slow.sh", timeout: 1)]))])))
+    sb.set(
+      "hooks",
+      .object(
+        JSONObject([("createRuntime", .array([kit.hook("createRuntime", path: kit.dir + "/slow.sh", timeout: 1)]))])))
     let id = sb.newID()
     let started = Date()
     let result = try sb.hull(["create", "--bundle", sb.bundle, id], timeout: 20)
@@ -293,7 +340,9 @@ struct HookKit {
     let sb = try Sandbox("hook-orphan")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    sb.set("hooks", .object(JSONObject([("createRuntime", .array([kit.hook("createRuntime", path: kit.dir + "/slow.sh")]))])))
+    sb.set(
+      "hooks", .object(JSONObject([("createRuntime", .array([kit.hook("createRuntime", path: kit.dir + "/slow.sh")]))]))
+    )
     let id = sb.newID()
     let create = try sb.hullSpawn(["create", "--bundle", sb.bundle, id], timeout: 20)
     let pidFile = kit.dir + "/slow.pid"
@@ -317,7 +366,9 @@ struct HookKit {
     sb.set("hooks", .object(JSONObject([("prestart", .array([kit.hook("prestart", path: sb.dir + "/no-such-hook")]))])))
     let id = sb.newID()
     let result = try sb.hull(["create", "--bundle", sb.bundle, id])
-    #expect(result.status != 0 && result.stderr.contains(sb.dir + "/no-such-hook") && result.stderr.contains("no such file or directory"), "\(result)")
+    #expect(
+      result.status != 0 && result.stderr.contains(sb.dir + "/no-such-hook")
+        && result.stderr.contains("no such file or directory"), "\(result)")
     sb.expectNothingLeft(id)
   }
 }

@@ -34,14 +34,18 @@ import Testing
     ("mounts[", "mounts", #"[{"destination":"/../../tmp/x","type":"tmpfs","source":"tmpfs"}]"#),
     ("mounts[", "mounts", #"[{"destination":"tmp/../../../x","type":"tmpfs","source":"tmpfs"}]"#),
     ("linux.devices[0].path", "linux.devices", #"[{"path":"/dev/../../x","type":"c","major":1,"minor":3}]"#),
-    ("linux.devices[0].fileMode", "linux.devices", #"[{"path":"/dev/x","type":"c","major":1,"minor":3,"fileMode":2486}]"#),
+    (
+      "linux.devices[0].fileMode", "linux.devices",
+      #"[{"path":"/dev/x","type":"c","major":1,"minor":3,"fileMode":2486}]"#
+    ),
     ("linux.maskedPaths[0]", "linux.maskedPaths", #"["/proc/../../x"]"#),
     ("linux.readonlyPaths[0]", "linux.readonlyPaths", #"["/../x"]"#),
     ("process.cwd", "process.cwd", #""/../../tmp""#),
   ]
 
-  @Test("paths that climb out of the root with .., and setuid device nodes, are refused by field",
-        arguments: climbingPaths.indices)
+  @Test(
+    "paths that climb out of the root with .., and setuid device nodes, are refused by field",
+    arguments: climbingPaths.indices)
   func climbingPath(_ index: Int) throws {
     let (field, path, value) = Self.climbingPaths[index]
     let sb = try Sandbox("climb")
@@ -52,7 +56,9 @@ import Testing
     let id = sb.newID()
     let result = try sb.hull(["run", "--bundle", sb.bundle, id])
     #expect(result.status != 0 && !result.stdout.contains("must-not-run"), "\(result)")
-    #expect(result.stderr.contains(field) && (result.stderr.contains("climbs out") || result.stderr.contains("setuid")), "\(result)")
+    #expect(
+      result.stderr.contains(field) && (result.stderr.contains("climbs out") || result.stderr.contains("setuid")),
+      "\(result)")
     sb.expectNothingLeft(id)
   }
 
@@ -60,12 +66,27 @@ import Testing
     ("truncated", #"{"ociVersion": "1.0.2", "process": {"args": ["sh""#),
     ("not JSON", "this is not json"),
     ("empty", ""),
-    ("wrong type", #"{"ociVersion": "1.0.2", "process": {"args": "sh", "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"}}"#),
-    ("number out of range", #"{"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 99999999999, "gid": 0}}, "root": {"path": "rootfs"}}"#),
+    (
+      "wrong type",
+      #"{"ociVersion": "1.0.2", "process": {"args": "sh", "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"}}"#
+    ),
+    (
+      "number out of range",
+      #"{"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 99999999999, "gid": 0}}, "root": {"path": "rootfs"}}"#
+    ),
     ("deep nesting", String(repeating: "[", count: 100_000)),
-    ("unsupported ociVersion", #"{"ociVersion": "2.0.0", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"}}"#),
-    ("ancient ociVersion", #"{"ociVersion": "0.5.0", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"}}"#),
-    ("bad rlimit", #"{"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "rlimits": [{"type": "RLIMIT_FOO", "soft": 1, "hard": 1}]}, "root": {"path": "rootfs"}}"#),
+    (
+      "unsupported ociVersion",
+      #"{"ociVersion": "2.0.0", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"}}"#
+    ),
+    (
+      "ancient ociVersion",
+      #"{"ociVersion": "0.5.0", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"}}"#
+    ),
+    (
+      "bad rlimit",
+      #"{"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "rlimits": [{"type": "RLIMIT_FOO", "soft": 1, "hard": 1}]}, "root": {"path": "rootfs"}}"#
+    ),
   ]
 
   @Test("malformed config.json is refused with the file and the reason", arguments: badConfigs)
@@ -76,7 +97,8 @@ import Testing
     let id = sb.newID()
     let result = try sb.hull(["run", "--bundle", sb.bundle, id], writeConfig: false)
     #expect(result.status != 0, "\(name): \(result)")
-    #expect(result.stderr.hasPrefix("hull: ") && result.stderr.contains(sb.bundle + "/config.json"), "\(name): \(result)")
+    #expect(
+      result.stderr.hasPrefix("hull: ") && result.stderr.contains(sb.bundle + "/config.json"), "\(name): \(result)")
     if name.contains("ociVersion") { #expect(result.stderr.contains("ociVersion"), "\(result)") }
     if name == "bad rlimit" { #expect(result.stderr.contains("process.rlimits[0].type"), "\(result)") }
     sb.expectNothingLeft(id)
@@ -105,7 +127,8 @@ import Testing
     let id = sb.newID()
     let result = try sb.hull(["create", "--bundle", sb.bundle, id])
     #expect(result.status != 0)
-    #expect(result.stderr.contains(sb.dir + "/nowhere") && result.stderr.contains("no such file or directory"), "\(result)")
+    #expect(
+      result.stderr.contains(sb.dir + "/nowhere") && result.stderr.contains("no such file or directory"), "\(result)")
     sb.expectNothingLeft(id)
   }
 
@@ -136,16 +159,21 @@ import Testing
     try FileManager.default.createDirectory(atPath: sb.rootfs + "/outside-view", withIntermediateDirectories: true)
     // An absolute and a relative link, both pointing at the host's `outside`.
     try FileManager.default.createSymbolicLink(atPath: sb.rootfs + "/evil", withDestinationPath: outside)
-    try FileManager.default.createSymbolicLink(atPath: sb.rootfs + "/evil2",
-                                               withDestinationPath: "../../../../../../../../.." + outside)
+    try FileManager.default.createSymbolicLink(
+      atPath: sb.rootfs + "/evil2",
+      withDestinationPath: "../../../../../../../../.." + outside)
     for link in ["/evil", "/evil2"] {
-      sb.set("mounts", .array(sb.config["mounts"]?.arrayValue?.filter {
-        !["/evil", "/evil2", "/outside-view"].contains($0["destination"]?.stringValue ?? "")
-      } ?? []))
+      sb.set(
+        "mounts",
+        .array(
+          sb.config["mounts"]?.arrayValue?.filter {
+            !["/evil", "/evil2", "/outside-view"].contains($0["destination"]?.stringValue ?? "")
+          } ?? []))
       // The payload goes to the symlink, then `outside` is bound where the container can look at it:
       // had the first mount followed the link to the host, the second would show the payload.
       sb.addMount(json: #"{"destination":"\#(link)","type":"bind","source":"\#(payload)","options":["bind","ro"]}"#)
-      sb.addMount(json: #"{"destination":"/outside-view","type":"bind","source":"\#(outside)","options":["bind","ro"]}"#)
+      sb.addMount(
+        json: #"{"destination":"/outside-view","type":"bind","source":"\#(outside)","options":["bind","ro"]}"#)
       sb.script("ls /outside-view; echo end")
       let id = sb.newID(String(link.dropFirst()))
       let result = try sb.runContainer(id)
@@ -163,9 +191,12 @@ import Testing
     // When the link's target exists inside the rootfs, the mount goes there and works.
     try FileManager.default.createDirectory(atPath: sb.rootfs + outside, withIntermediateDirectories: true)
     try FileManager.default.createSymbolicLink(atPath: sb.rootfs + "/evil3", withDestinationPath: outside)
-    sb.set("mounts", .array(sb.config["mounts"]?.arrayValue?.filter {
-      !["/evil", "/evil2", "/outside-view"].contains($0["destination"]?.stringValue ?? "")
-    } ?? []))
+    sb.set(
+      "mounts",
+      .array(
+        sb.config["mounts"]?.arrayValue?.filter {
+          !["/evil", "/evil2", "/outside-view"].contains($0["destination"]?.stringValue ?? "")
+        } ?? []))
     sb.addMount(json: #"{"destination":"/evil3","type":"bind","source":"\#(payload)","options":["bind","ro"]}"#)
     sb.addMount(json: #"{"destination":"/outside-view","type":"bind","source":"\#(outside)","options":["bind","ro"]}"#)
     sb.script("ls /outside-view; echo --; ls /evil3 \(outside)")

@@ -4,8 +4,9 @@
 import Glibc
 import LinuxKit
 import OCISpec
-@testable import RuntimeCore
 import Testing
+
+@testable import RuntimeCore
 
 @Suite("init sequence (fake kernel)") struct InitSequenceTests {
   /// MS_* propagation-only changes (no target is mounted on, only its propagation changes).
@@ -25,7 +26,9 @@ import Testing
     let plan = try fixture.plan(try fixture.spec())
     let kernel = try fixture.runInit(plan)
     let targets = Self.mountsBeforePivot(kernel).map { $0.args[1] }.filter { $0.hasPrefix(fixture.rootfs + "/") }
-    let expected = ["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"].map { fixture.rootfs + $0 }
+    let expected = ["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"].map {
+      fixture.rootfs + $0
+    }
     #expect(targets == expected)
     // The rootfs is made a mount point of its own (pivot_root needs one) before anything is mounted in it.
     let selfBind = try #require(kernel.index(of: "mount", with: fixture.rootfs))
@@ -42,13 +45,14 @@ import Testing
     fixture.symlink("/escape", to: "/")
     fixture.symlink("/up", to: "../../../../../../..")
     fixture.makeDirectory("/data")
-    let plan = try fixture.plan(try fixture.spec { spec in
-      spec.mounts += [
-        Mount(destination: "/escape/etc/hull-unit", type: "tmpfs", source: "tmpfs"),
-        Mount(destination: "/up/tmp/hull-unit", type: "tmpfs", source: "tmpfs"),
-        Mount(destination: "/escape/bound", type: "bind", source: fixture.bundle, options: ["rbind", "ro"]),
-      ]
-    })
+    let plan = try fixture.plan(
+      try fixture.spec { spec in
+        spec.mounts += [
+          Mount(destination: "/escape/etc/hull-unit", type: "tmpfs", source: "tmpfs"),
+          Mount(destination: "/up/tmp/hull-unit", type: "tmpfs", source: "tmpfs"),
+          Mount(destination: "/escape/bound", type: "bind", source: fixture.bundle, options: ["rbind", "ro"]),
+        ]
+      })
     let kernel = try fixture.runInit(plan)
     let mounts = Self.mountsBeforePivot(kernel)
     #expect(mounts.count > 8)
@@ -61,16 +65,20 @@ import Testing
     #expect(kernel.calls("mount").contains { $0.args[1] == fixture.rootfs + "/tmp/hull-unit" })
     #expect(access("/etc/hull-unit", F_OK) != 0)
     // The bind's ro goes in a remount of the same target.
-    let remount = kernel.calls("mount").first { Self.flags($0) & UInt(MS_REMOUNT) != 0 && $0.args[1] == fixture.rootfs + "/bound" }
+    let remount = kernel.calls("mount").first {
+      Self.flags($0) & UInt(MS_REMOUNT) != 0 && $0.args[1] == fixture.rootfs + "/bound"
+    }
     #expect(remount.map { Self.flags($0) & UInt(MS_RDONLY) != 0 } == true)
   }
 
-  @Test("masked paths after pivot_root: a read-only tmpfs on a directory, /dev/null on a file, nothing on a missing path")
+  @Test(
+    "masked paths after pivot_root: a read-only tmpfs on a directory, /dev/null on a file, nothing on a missing path")
   func maskedPaths() throws {
     let fixture = InitFixture()
     fixture.makeDirectory("/proc/acpi")
     fixture.write("/proc/kcore", "")
-    let plan = try fixture.plan(try fixture.spec { $0.linux?.maskedPaths = ["/proc/acpi", "/proc/kcore", "/proc/keys"] })
+    let plan = try fixture.plan(
+      try fixture.spec { $0.linux?.maskedPaths = ["/proc/acpi", "/proc/kcore", "/proc/keys"] })
     let kernel = try fixture.runInit(plan)
     let pivot = try #require(kernel.index(of: "pivot_root"))
     let acpi = try #require(kernel.calls.firstIndex { $0.name == "mount" && $0.args[1] == "/proc/acpi" })
@@ -81,7 +89,8 @@ import Testing
     #expect(!kernel.calls("mount").contains { $0.args[1] == "/proc/keys" })
   }
 
-  @Test("read-only paths are bound onto themselves then remounted read-only; missing ones are skipped; root.readonly last")
+  @Test(
+    "read-only paths are bound onto themselves then remounted read-only; missing ones are skipped; root.readonly last")
   func readonlyPaths() throws {
     let fixture = InitFixture()
     fixture.makeDirectory("/proc/sys")
@@ -90,7 +99,11 @@ import Testing
     let sys = kernel.calls("mount").filter { $0.args[1] == "/proc/sys" && $0.result == 0 }
     #expect(sys.count == 2)
     #expect(sys.first.map { $0.args[0] == "/proc/sys" && Self.flags($0) == UInt(MS_BIND) | UInt(MS_REC) } == true)
-    #expect(sys.last.map { Self.flags($0) & (UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_BIND)) == UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_BIND) } == true)
+    #expect(
+      sys.last.map {
+        Self.flags($0) & (UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_BIND)) == UInt(MS_REMOUNT) | UInt(MS_RDONLY)
+          | UInt(MS_BIND)
+      } == true)
     #expect(!kernel.calls("mount").contains { $0.args[1] == "/proc/bus" && $0.result == 0 })
     // root.readonly (the default config's): "/" read-only after every other mount.
     let lastMount = try #require(kernel.calls("mount").last)
@@ -118,15 +131,19 @@ import Testing
     #expect(null.args[1] == String(S_IFCHR | 0o666, radix: 8) && null.args[2] == "0x103")
     #expect(kernel.calls("mknodat").count == 6)
 
-    let userns = try fixture.plan(try fixture.spec { spec in
-      spec.linux?.namespaces.append(Namespace(type: .user))
-      spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 100000, size: 65536)]
-      spec.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 100000, size: 65536)]
-    })
+    let userns = try fixture.plan(
+      try fixture.spec { spec in
+        spec.linux?.namespaces.append(Namespace(type: .user))
+        spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 100000, size: 65536)]
+        spec.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 100000, size: 65536)]
+      })
     let inUserns = try fixture.runInit(userns)
     #expect(inUserns.calls("mknodat").isEmpty)
-    let bound = inUserns.calls("mount").filter { $0.args[0].hasPrefix("/dev/") && $0.args[1].hasPrefix(fixture.rootfs + "/dev/") }
-    #expect(bound.map { $0.args[0] } == ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"])
+    let bound = inUserns.calls("mount").filter {
+      $0.args[0].hasPrefix("/dev/") && $0.args[1].hasPrefix(fixture.rootfs + "/dev/")
+    }
+    #expect(
+      bound.map { $0.args[0] } == ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"])
     // In a new user namespace the init becomes its root before anything else.
     #expect(inUserns.calls.prefix(2).map(\.name) == ["setresgid", "setresuid"])
   }
@@ -137,7 +154,9 @@ import Testing
     let plan = try fixture.plan(try fixture.spec { $0.process?.user = User(uid: 1000, gid: 1000, additionalGids: [5]) })
     let kernel = try fixture.runInit(plan)
     let caps = try #require(plan.process.capabilities)
-    let dropped = kernel.calls("prctl").filter { $0.args[0] == String(PR_CAPBSET_DROP) }.compactMap { Int32($0.args[1]) }
+    let dropped = kernel.calls("prctl").filter { $0.args[0] == String(PR_CAPBSET_DROP) }.compactMap {
+      Int32($0.args[1])
+    }
     #expect(dropped == Array(0...40).filter { !caps.bounding.contains($0) })
     let lastDrop = try #require(kernel.calls.lastIndex { $0.name == "prctl" && $0.args[0] == String(PR_CAPBSET_DROP) })
     let setgroups = try #require(kernel.index(of: "setgroups", with: "5"))

@@ -26,28 +26,40 @@ import Testing
     }
     func expectWritten(_ pidFile: String, _ result: CommandResult, sourceLocation: SourceLocation = #_sourceLocation) {
       #expect(result.status == 0, "\(result)", sourceLocation: sourceLocation)
-      #expect(readText(victim) == "victim-data\n", "the victim was written through a planted symlink: \(result)",
-              sourceLocation: sourceLocation)
+      #expect(
+        readText(victim) == "victim-data\n", "the victim was written through a planted symlink: \(result)",
+        sourceLocation: sourceLocation)
       var st = stat()
-      #expect(lstat(pidFile, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG, "\(pidFile) is not a regular file",
-              sourceLocation: sourceLocation)
-      #expect(Int32(readText(pidFile)) != nil, "pid file: \(readText(pidFile).debugDescription)", sourceLocation: sourceLocation)
+      #expect(
+        lstat(pidFile, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG, "\(pidFile) is not a regular file",
+        sourceLocation: sourceLocation)
+      #expect(
+        Int32(readText(pidFile)) != nil, "pid file: \(readText(pidFile).debugDescription)",
+        sourceLocation: sourceLocation)
     }
     sb.set("process.args", jsonStrings(["sleep", "30"]))
     let created = sb.newID("created")
     plant(dir + "/create.pid")
-    expectWritten(dir + "/create.pid", try sb.hull(["create", "--bundle", sb.bundle, "--pid-file", dir + "/create.pid", created]))
+    expectWritten(
+      dir + "/create.pid", try sb.hull(["create", "--bundle", sb.bundle, "--pid-file", dir + "/create.pid", created]))
 
     let running = sb.newID("running")
     plant(dir + "/run.pid", atItself: true)
-    expectWritten(dir + "/run.pid", try sb.hull(["run", "-d", "--bundle", sb.bundle, "--pid-file", dir + "/run.pid", running]))
+    expectWritten(
+      dir + "/run.pid", try sb.hull(["run", "-d", "--bundle", sb.bundle, "--pid-file", dir + "/run.pid", running]))
 
     plant(dir + "/exec.pid")
-    expectWritten(dir + "/exec.pid", try sb.hull(["exec", "-d", "--pid-file", dir + "/exec.pid", running, "sleep", "5"],
-                                                 writeConfig: false))
+    expectWritten(
+      dir + "/exec.pid",
+      try sb.hull(
+        ["exec", "-d", "--pid-file", dir + "/exec.pid", running, "sleep", "5"],
+        writeConfig: false))
     plant(dir + "/exec2.pid", atItself: true)
-    expectWritten(dir + "/exec2.pid", try sb.hull(["exec", "-d", "--pid-file", dir + "/exec2.pid", running, "sleep", "5"],
-                                                  writeConfig: false))
+    expectWritten(
+      dir + "/exec2.pid",
+      try sb.hull(
+        ["exec", "-d", "--pid-file", dir + "/exec2.pid", running, "sleep", "5"],
+        writeConfig: false))
     // No temp file stays behind: only the pid files and the planted links.
     let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
     #expect(names.allSatisfy { $0.hasSuffix(".pid") || $0.hasSuffix(".pid.tmp") }, "\(names)")
@@ -65,8 +77,9 @@ import Testing
     ("process.user.uid", "2147483648", "process.user.uid"),
   ]
 
-  @Test("a uid, gid or additional gid above 2^31-1 (4294967295 is -1: \"unchanged\", i.e. root) is refused by field",
-        arguments: badIDs)
+  @Test(
+    "a uid, gid or additional gid above 2^31-1 (4294967295 is -1: \"unchanged\", i.e. root) is refused by field",
+    arguments: badIDs)
   func idOutOfRange(_ field: String, _ value: String, _ named: String) throws {
     let sb = try Sandbox("id-range")
     defer { sb.cleanup() }
@@ -87,16 +100,20 @@ import Testing
     let id = sb.newID()
     try #require(try sb.hull(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
     let processFile = sb.dir + "/process.json"
-    try #"{"args": ["id"], "cwd": "/", "user": {"uid": 4294967295, "gid": 0}}"#.write(toFile: processFile, atomically: true, encoding: .utf8)
+    try #"{"args": ["id"], "cwd": "/", "user": {"uid": 4294967295, "gid": 0}}"#.write(
+      toFile: processFile, atomically: true, encoding: .utf8)
     let attempts: [([String], String)] = [
-      (["--user", "4294967295:0"], "--user"), (["--user", "0:4294967295"], "--user"), (["--user", "4294967295"], "--user"),
+      (["--user", "4294967295:0"], "--user"), (["--user", "0:4294967295"], "--user"),
+      (["--user", "4294967295"], "--user"),
       (["--user", "1000:1000", "--additional-gids", "4294967295"], "--additional-gids"),
       (["--process", processFile], "user.uid"),
     ]
     for (flags, named) in attempts {
       let result = try sb.hull(["exec"] + flags + [id] + (flags.first == "--process" ? [] : ["id"]), writeConfig: false)
       #expect(result.status != 0 && !result.stdout.contains("uid="), "exec \(flags) ran: \(result)")
-      #expect(result.stderr.contains(named) && result.stderr.contains("2147483647"), "the error should name \(named): \(result)")
+      #expect(
+        result.stderr.contains(named) && result.stderr.contains("2147483647"),
+        "the error should name \(named): \(result)")
     }
     let fine = try sb.hull(["exec", "--user", "2147483647:2147483647", id, "id", "-u"], writeConfig: false)
     #expect(fine.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2147483647", "\(fine)")
@@ -115,7 +132,8 @@ import Testing
       (["kill", id, "RTMIN+2147483647"], "unknown signal"), (["kill", id, "RTMIN+31"], "unknown signal"),
       (["kill", id, "SIGRTMIN+99999999999999999999"], "unknown signal"),
       (["events", "--interval", "9999999999999999h", id], "--interval"),
-      (["exec", "--user", ":", id, "true"], "--user"), (["exec", "--user", "99999999999999999999", id, "true"], "--user"),
+      (["exec", "--user", ":", id, "true"], "--user"),
+      (["exec", "--user", "99999999999999999999", id, "true"], "--user"),
       (["update", "--cpu-shares", "99999999999999999999", id], "--cpu-shares"),
       (["update", "--memory", "99999999999999999999p", id], "--memory"),
       (["exec", "--preserve-fds", "2147483647", id, "true"], "--preserve-fds"),

@@ -17,7 +17,9 @@ import Testing
   /// A rootfs whose /etc/passwd is a FIFO: whoever opens it to read blocks until a writer comes.
   static func fifoPasswd(_ sb: Sandbox) throws {
     unlink(sb.rootfs + "/etc/passwd")
-    guard mkfifo(sb.rootfs + "/etc/passwd", 0o644) == 0 else { throw TestFailure("mkfifo: \(String(cString: strerror(errno)))") }
+    guard mkfifo(sb.rootfs + "/etc/passwd", 0o644) == 0 else {
+      throw TestFailure("mkfifo: \(String(cString: strerror(errno)))")
+    }
   }
 
   @Test("item 6: an exec stalled on the image's FIFO /etc/passwd (HOME unset) blocks neither kill nor delete --force")
@@ -30,7 +32,8 @@ import Testing
     let id = sb.newID()
     try #require(try sb.hull(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
     // The exec'd process has no HOME: the runtime looks it up in the container's /etc/passwd.
-    let process = #"{"args": ["/bin/sh", "-c", "echo home=$HOME"], "cwd": "/", "env": ["PATH=/bin:/sbin"], "user": {"uid": 0, "gid": 0}}"#
+    let process =
+      #"{"args": ["/bin/sh", "-c", "echo home=$HOME"], "cwd": "/", "env": ["PATH=/bin:/sbin"], "user": {"uid": 0, "gid": 0}}"#
     try process.write(toFile: sb.dir + "/process.json", atomically: true, encoding: .utf8)
     let exec = try sb.hullSpawn(["exec", "--process", sb.dir + "/process.json", id], timeout: 20, writeConfig: false)
     usleep(500_000)
@@ -58,7 +61,9 @@ import Testing
     sb.expectNothingLeft(id)
   }
 
-  @Test("item 6: a start stalled in a startContainer hook (the image's binary, run inside) blocks neither kill nor delete --force")
+  @Test(
+    "item 6: a start stalled in a startContainer hook (the image's binary, run inside) blocks neither kill nor delete --force"
+  )
   func stalledStartContainerHook() throws {
     let sb = try Sandbox("stalled-start")
     defer { sb.cleanup() }
@@ -187,15 +192,18 @@ import Testing
         // A run whose container a concurrent delete --force killed returns 137, as it should.
         #expect(result.status != -1 && (result.status < 128 || result.status == 137), "round \(round): \(result)")
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("panic"), "round \(round): \(result)")
-        #expect(!result.stderr.contains("address already in use"),
-                "round \(round): two containers had the id at once: \(result)")
+        #expect(
+          !result.stderr.contains("address already in use"),
+          "round \(round): two containers had the id at once: \(result)")
       }
       let delete = try sb.hull(["delete", "--force", id], writeConfig: false)
       #expect(delete.status == 0, "round \(round): \(delete)")
       usleep(200_000)
-      #expect(sb.existingCgroupDirs(leaf).isEmpty && sb.existingCgroupDirs().isEmpty,
-              "round \(round): cgroup dirs left: \(sb.existingCgroupDirs(leaf) + sb.existingCgroupDirs())")
-      #expect(sb.processesMentioningSandbox().isEmpty, "round \(round): processes left: \(sb.processesMentioningSandbox())")
+      #expect(
+        sb.existingCgroupDirs(leaf).isEmpty && sb.existingCgroupDirs().isEmpty,
+        "round \(round): cgroup dirs left: \(sb.existingCgroupDirs(leaf) + sb.existingCgroupDirs())")
+      #expect(
+        sb.processesMentioningSandbox().isEmpty, "round \(round): processes left: \(sb.processesMentioningSandbox())")
       #expect(access(sb.root + "/" + id, F_OK) != 0, "round \(round): state directory left")
     }
   }

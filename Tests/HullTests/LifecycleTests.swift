@@ -61,7 +61,9 @@ import Testing
     defer { sb.cleanup() }
     sb.shareTmp()
     // The shell reports each signal it traps; SIGKILL ends it.
-    sb.script("trap 'echo usr1 >> /tmp/log' USR1; trap 'echo hup >> /tmp/log' HUP; echo ready > /tmp/ready; while true; do sleep 0.05; done")
+    sb.script(
+      "trap 'echo usr1 >> /tmp/log' USR1; trap 'echo hup >> /tmp/log' HUP; echo ready > /tmp/ready; while true; do sleep 0.05; done"
+    )
     let id = sb.newID()
     try sb.hull(["run", "--detach", "--bundle", sb.bundle, id])
     #expect(sb.waitForFile(sb.shared + "/ready") != nil)
@@ -256,7 +258,8 @@ import Testing
     let table = try sb.hull(["list"], writeConfig: false)
     #expect(table.stdout.hasPrefix("ID"), "\(table)")
     #expect(table.stdout.contains(id))
-    let empty = try sb.hull(["list", "--format", "json"], writeConfig: false, rootFlag: ["--root", sb.dir + "/empty-root"])
+    let empty = try sb.hull(
+      ["list", "--format", "json"], writeConfig: false, rootFlag: ["--root", sb.dir + "/empty-root"])
     #expect(empty.status == 0 && (try? JSON.parse(empty.stdout)) == .array([]), "\(empty)")
   }
 
@@ -279,8 +282,10 @@ import Testing
     #expect(state["annotations"]?["org.example.key"]?.stringValue == "value")
     let created = state["created"]?.stringValue ?? ""
     // RFC 3339: 2026-01-02T03:04:05.123Z
-    #expect(created.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"#, options: .regularExpression) != nil,
-            "created = \(created)")
+    #expect(
+      created.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"#, options: .regularExpression)
+        != nil,
+      "created = \(created)")
   }
 
   @Test("a stopped container stays stopped, even when its pid is reused by another process")
@@ -303,7 +308,8 @@ import Testing
     let file = sb.root + "/" + id + "/state.json"
     let record = try JSON.parse(readText(file))
     #expect(record["pid"] != nil, "state.json has no pid: \(readText(file))")
-    try JSON.serialize(record.setting("pid", .int(Int64(other.pid)))).write(toFile: file, atomically: true, encoding: .utf8)
+    try JSON.serialize(record.setting("pid", .int(Int64(other.pid)))).write(
+      toFile: file, atomically: true, encoding: .utf8)
 
     #expect(sb.status(id) == "stopped", "a process reusing the pid made the container look alive")
     let killResult = try sb.hull(["kill", id, "KILL"])

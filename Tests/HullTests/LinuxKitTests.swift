@@ -10,10 +10,14 @@ import Testing
 
   @Test("Clock.utc agrees with glibc's gmtime_r from before 1970 to 2400, leap days and day edges included")
   func utcArithmetic() {
-    var samples: [Int] = [0, -1, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_399, -2_208_988_800, 13_569_465_600]
+    var samples: [Int] = [
+      0, -1, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_399, -2_208_988_800, 13_569_465_600,
+    ]
     var x: UInt64 = 0x9E37_79B9_7F4A_7C15
     for _ in 0..<5000 {
-      x ^= x << 13; x ^= x >> 7; x ^= x << 17
+      x ^= x << 13
+      x ^= x >> 7
+      x ^= x << 17
       samples.append(Int(x % 14_000_000_000) - 2_500_000_000)
     }
     for seconds in samples {
@@ -21,9 +25,10 @@ import Testing
       var expected = tm()
       gmtime_r(&t, &expected)
       let got = Clock.utc(seconds)
-      #expect([got.tm_year, got.tm_mon, got.tm_mday, got.tm_hour, got.tm_min, got.tm_sec]
-              == [expected.tm_year, expected.tm_mon, expected.tm_mday, expected.tm_hour, expected.tm_min, expected.tm_sec],
-              "\(seconds)")
+      #expect(
+        [got.tm_year, got.tm_mon, got.tm_mday, got.tm_hour, got.tm_min, got.tm_sec]
+          == [expected.tm_year, expected.tm_mon, expected.tm_mday, expected.tm_hour, expected.tm_min, expected.tm_sec],
+        "\(seconds)")
     }
   }
 
@@ -56,7 +61,9 @@ import Testing
   func selfExeKnowledge() {
     for command in ["create", "run", "exec", "restore"] { #expect(SelfExe.protects(command)) }
     for command in ["start", "state", "kill", "delete", "features", "spec"] { #expect(!SelfExe.protects(command)) }
-    for flag in ["root", "--root", "-log", "log-format", "rootless", "criu"] { #expect(SelfExe.globalFlagTakesValue(flag)) }
+    for flag in ["root", "--root", "-log", "log-format", "rootless", "criu"] {
+      #expect(SelfExe.globalFlagTakesValue(flag))
+    }
     for flag in ["debug", "--systemd-cgroup", "--root=/x", "version"] { #expect(!SelfExe.globalFlagTakesValue(flag)) }
   }
 }

@@ -5,7 +5,9 @@ import Glibc
 import OCISpec
 import Testing
 
-@Suite("linux.memoryPolicy", .enabled(if: access("/proc/self/numa_maps", F_OK) == 0, "no NUMA support in this kernel (no /proc/self/numa_maps)"))
+@Suite(
+  "linux.memoryPolicy",
+  .enabled(if: access("/proc/self/numa_maps", F_OK) == 0, "no NUMA support in this kernel (no /proc/self/numa_maps)"))
 struct MemoryPolicyTests {
   /// (policy, what /proc/self/numa_maps shows for it) on node 0, which every NUMA kernel has.
   static let cases: [(String, String)] = [
@@ -35,7 +37,9 @@ struct MemoryPolicyTests {
     sb.set("linux.memoryPolicy", json: #"{"mode": "MPOL_BIND", "nodes": "1023"}"#)
     let id = sb.newID()
     let result = try sb.runContainer(id)
-    #expect(result.status != 0 && result.stderr.contains("set_mempolicy") && result.stderr.contains("invalid argument"), "\(result)")
+    #expect(
+      result.status != 0 && result.stderr.contains("set_mempolicy") && result.stderr.contains("invalid argument"),
+      "\(result)")
     sb.expectNothingLeft(id)
   }
 

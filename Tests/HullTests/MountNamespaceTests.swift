@@ -15,23 +15,31 @@ import Testing
     sb.set("root.readonly", .bool(false))
     sb.set("linux.maskedPaths", nil)
     sb.set("linux.readonlyPaths", nil)
-    sb.set("mounts", json: #"[{"destination": "/proc", "type": "proc", "source": "proc"},"#
-      + #" {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}]"#)
+    sb.set(
+      "mounts",
+      json: #"[{"destination": "/proc", "type": "proc", "source": "proc"},"#
+        + #" {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}]"#)
   }
 
-  @Test("without a mount namespace the process runs in root.path, not on the host's /",
-        arguments: [#"[]"#, #"[{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}]"#])
+  @Test(
+    "without a mount namespace the process runs in root.path, not on the host's /",
+    arguments: [#"[]"#, #"[{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}]"#])
   func noMountNamespaceChroots(_ namespaces: String) throws {
     let sb = try Sandbox("no-mntns")
     defer { sb.cleanup() }
     Self.withoutMountNamespace(sb, namespaces: namespaces)
-    sb.script("test -e \(HullTestEnv.base) && echo host-visible; test -e \(HullTestEnv.repoRoot) && echo host-visible; "
-      + "cat /etc/passwd; ls /proc/self/fd >/dev/null && echo proc-ok; test -c /dev/null && echo dev-ok; readlink /proc/$$/ns/mnt")
+    sb.script(
+      "test -e \(HullTestEnv.base) && echo host-visible; test -e \(HullTestEnv.repoRoot) && echo host-visible; "
+        + "cat /etc/passwd; ls /proc/self/fd >/dev/null && echo proc-ok; test -c /dev/null && echo dev-ok; readlink /proc/$$/ns/mnt"
+    )
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
     #expect(!result.stdout.contains("host-visible"), "the host's / is the container's: \(result)")
-    #expect(result.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "not the bundle's /etc/passwd: \(result)")
-    #expect(result.stdout.contains("proc-ok\ndev-ok\n\(namespaceLink("self", "mnt"))\n"), "not in the caller's mount namespace: \(result)")
+    #expect(
+      result.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "not the bundle's /etc/passwd: \(result)")
+    #expect(
+      result.stdout.contains("proc-ok\ndev-ok\n\(namespaceLink("self", "mnt"))\n"),
+      "not in the caller's mount namespace: \(result)")
   }
 
   @Test("without a mount namespace, exec runs in root.path too (runc 1.1.5 and crun 1.8.1 exec on the host's /)")
@@ -42,13 +50,17 @@ import Testing
     sb.script("exec sleep 30")
     let id = sb.newID()
     #expect(try sb.hull(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
-    let exec = try sb.hull(["exec", id, "sh", "-c", "test -e \(HullTestEnv.base) && echo host-visible; pwd; cat /etc/passwd"], writeConfig: false)
+    let exec = try sb.hull(
+      ["exec", id, "sh", "-c", "test -e \(HullTestEnv.base) && echo host-visible; pwd; cat /etc/passwd"],
+      writeConfig: false)
     #expect(exec.status == 0, "\(exec)")
     #expect(!exec.stdout.contains("host-visible"), "exec ran on the host's /: \(exec)")
     #expect(exec.stdout.hasPrefix("/\n") && exec.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "\(exec)")
   }
 
-  @Test("without a mount namespace, root.readonly, rootfsPropagation, maskedPaths and readonlyPaths are refused (they would change the host's mounts)")
+  @Test(
+    "without a mount namespace, root.readonly, rootfsPropagation, maskedPaths and readonlyPaths are refused (they would change the host's mounts)"
+  )
   func noMountNamespaceRefusesHostChanges() throws {
     let sb = try Sandbox("no-mntns-ro")
     defer { sb.cleanup() }
@@ -73,7 +85,8 @@ import Testing
     let sb = try Sandbox("no-mntns-fail")
     defer { sb.cleanup() }
     Self.withoutMountNamespace(sb, namespaces: #"[{"type": "pid"}]"#)
-    sb.addMount(json: #"{"destination": "/mnt", "type": "bind", "source": "\#(sb.dir)/no-such-source", "options": ["bind"]}"#)
+    sb.addMount(
+      json: #"{"destination": "/mnt", "type": "bind", "source": "\#(sb.dir)/no-such-source", "options": ["bind"]}"#)
     let id = sb.newID()
     let result = try sb.runContainer(id)
     #expect(result.status != 0 && result.stderr.contains("/mnt"), "\(result)")
@@ -82,8 +95,9 @@ import Testing
 
   static let unsharePath: String? = ([String])(["/usr/bin/unshare", "/bin/unshare"]).first { access($0, X_OK) == 0 }
 
-  @Test("a mount namespace joined by path gets the rootfs set up and pivoted inside it (runc, crun)",
-        .enabled(if: unsharePath != nil, "no unshare(1) on this host"))
+  @Test(
+    "a mount namespace joined by path gets the rootfs set up and pivoted inside it (runc, crun)",
+    .enabled(if: unsharePath != nil, "no unshare(1) on this host"))
   func joinedMountNamespaceGetsRootfs() throws {
     let sb = try Sandbox("join-mntns")
     defer { sb.cleanup() }
@@ -102,12 +116,14 @@ import Testing
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
     #expect(result.stdout.hasPrefix("mnt:[\(st.st_ino)]\n"), "not in the joined namespace: \(result)")
-    #expect(!result.stdout.contains("host-visible"), "the joined namespace's / was not replaced by the rootfs: \(result)")
+    #expect(
+      !result.stdout.contains("host-visible"), "the joined namespace's / was not replaced by the rootfs: \(result)")
     #expect(result.stdout.contains("nobody:x:65534:65534:nobody:/:/bin/false"), "\(result)")
   }
 
-  @Test("--no-pivot: a process with a user namespace cannot mount a fresh, unmasked procfs (runc denies it too)",
-        .enabled(if: Host.hasUserNamespace, "no user namespaces"))
+  @Test(
+    "--no-pivot: a process with a user namespace cannot mount a fresh, unmasked procfs (runc denies it too)",
+    .enabled(if: Host.hasUserNamespace, "no user namespaces"))
   func noPivotLeavesNoFullProcfs() throws {
     let sb = try Sandbox("nopivot-procfs")
     defer { sb.cleanup() }
@@ -123,4 +139,3 @@ import Testing
     }
   }
 }
-

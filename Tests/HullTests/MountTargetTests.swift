@@ -31,8 +31,9 @@ import Testing
       mounts[index] = mount.setting("options", .array((mount["options"]?.arrayValue ?? []) + [.string("ro")]))
     }
     sb.set("mounts", .array(mounts))
-    sb.script("test -c /dev/null && echo null-ok; grep -q ' /dev/pts ' /proc/self/mountinfo && echo pts-ok; "
-      + "touch /dev/new-file 2>&1; grep ' /dev ' /proc/self/mountinfo")
+    sb.script(
+      "test -c /dev/null && echo null-ok; grep -q ' /dev/pts ' /proc/self/mountinfo && echo pts-ok; "
+        + "touch /dev/new-file 2>&1; grep ' /dev ' /proc/self/mountinfo")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
     #expect(result.stdout.contains("null-ok\npts-ok\n"), "\(result)")
@@ -66,16 +67,19 @@ import Testing
     #expect(symlink("../../../../../..\(outside)/file", sb.rootfs + "/dangling-file") == 0)
     try "bound".write(toFile: sb.shared + "/file", atomically: false, encoding: .utf8)
     sb.addMount(json: #"{"destination": "/dangling-dir", "type": "tmpfs", "source": "tmpfs"}"#)
-    sb.addMount(json: #"{"destination": "/dangling-file", "type": "bind", "source": "\#(sb.shared)/file", "options": ["bind"]}"#)
+    sb.addMount(
+      json: #"{"destination": "/dangling-file", "type": "bind", "source": "\#(sb.shared)/file", "options": ["bind"]}"#)
     sb.script("grep -E ' /data/real | \(outside)/file ' /proc/self/mountinfo | cut -d' ' -f5,9; cat /dangling-file")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
     #expect(result.stdout.hasPrefix("/data/real tmpfs\n\(outside)/file "), "\(result)")
     #expect(result.stdout.hasSuffix("bound"), "\(result)")
     var st = stat()
-    #expect(stat(sb.rootfs + "/data/real", &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR, "target not made in the rootfs")
-    #expect(stat(sb.rootfs + outside + "/file", &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG, "file target not made in the rootfs")
+    #expect(
+      stat(sb.rootfs + "/data/real", &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR, "target not made in the rootfs")
+    #expect(
+      stat(sb.rootfs + outside + "/file", &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG,
+      "file target not made in the rootfs")
     #expect(access(outside, F_OK) != 0, "created on the host: \(outside)")
   }
 }
-

@@ -133,7 +133,9 @@ func namespaceLink(_ pid: String, _ name: String) -> String {
     #expect(sb.existingCgroupDirs(secondCgroup).isEmpty)
 
     // A path that is not a namespace at all.
-    namespaces = namespaces.map { $0["type"]?.stringValue == "network" ? $0.setting("path", .string("/etc/hostname")) : $0 }
+    namespaces = namespaces.map {
+      $0["type"]?.stringValue == "network" ? $0.setting("path", .string("/etc/hostname")) : $0
+    }
     sb.set("linux.namespaces", .array(namespaces))
     let third = sb.newID("third")
     let notNS = try sb.runContainer(third)
@@ -142,7 +144,8 @@ func namespaceLink(_ pid: String, _ name: String) -> String {
     #expect(sb.status(first) == "running")
   }
 
-  @Test("user namespace: the parent writes uid_map and gid_map", .enabled(if: Host.hasUserNamespace, "no user namespaces"))
+  @Test(
+    "user namespace: the parent writes uid_map and gid_map", .enabled(if: Host.hasUserNamespace, "no user namespaces"))
   func userMappings() throws {
     let sb = try Sandbox("ns-userns")
     defer { sb.cleanup() }
@@ -176,19 +179,24 @@ func namespaceLink(_ pid: String, _ name: String) -> String {
     sb.expectNothingLeft(id)
   }
 
-  @Test("time namespace offsets shift the container's boottime", .enabled(if: Host.hasTimeNamespace, "no time namespaces"))
+  @Test(
+    "time namespace offsets shift the container's boottime", .enabled(if: Host.hasTimeNamespace, "no time namespaces"))
   func timeOffsets() throws {
     let sb = try Sandbox("ns-time")
     defer { sb.cleanup() }
     Self.withNamespace(sb, "time")
     let offset = 10 * 365 * 86400
-    sb.set("linux.timeOffsets", json: #"{"boottime": {"secs": \#(offset), "nanosecs": 0}, "monotonic": {"secs": 1000, "nanosecs": 0}}"#)
+    sb.set(
+      "linux.timeOffsets",
+      json: #"{"boottime": {"secs": \#(offset), "nanosecs": 0}, "monotonic": {"secs": 1000, "nanosecs": 0}}"#)
     sb.script("cat /proc/uptime")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
     let inside = Double(result.stdout.split(separator: " ").first ?? "") ?? 0
     let host = Double(readText("/proc/uptime").split(separator: " ").first ?? "") ?? 0
-    #expect(inside - host > Double(offset) - 60 && inside - host < Double(offset) + 60, "uptime inside \(inside), host \(host)")
+    #expect(
+      inside - host > Double(offset) - 60 && inside - host < Double(offset) + 60,
+      "uptime inside \(inside), host \(host)")
 
     // Offsets without a new time namespace are refused.
     var namespaces = sb.config["linux"]?["namespaces"]?.arrayValue ?? []
@@ -200,7 +208,9 @@ func namespaceLink(_ pid: String, _ name: String) -> String {
     sb.expectNothingLeft(id)
   }
 
-  @Test("cgroup namespace: the container sees its own cgroup as the root", .enabled(if: Host.hasCgroupNamespace, "no cgroup namespaces"))
+  @Test(
+    "cgroup namespace: the container sees its own cgroup as the root",
+    .enabled(if: Host.hasCgroupNamespace, "no cgroup namespaces"))
   func cgroupNamespaceRoot() throws {
     let sb = try Sandbox("ns-cgroup-root")
     defer { sb.cleanup() }
@@ -224,7 +234,7 @@ func namespaceLink(_ pid: String, _ name: String) -> String {
     let lines = result.stdout.split(separator: "\n").map(String.init)
     #expect(lines.count == 2 && lines[1] != namespaceLink("self", "net"), "not a new network namespace: \(result)")
     // IFF_UP (0x1) | IFF_LOOPBACK (0x8)
-    #expect(lines.first.flatMap { Int($0.dropFirst(2), radix: 16) }.map { $0 & 0x1 != 0 } == true, "lo is down: \(result)")
+    #expect(
+      lines.first.flatMap { Int($0.dropFirst(2), radix: 16) }.map { $0 & 0x1 != 0 } == true, "lo is down: \(result)")
   }
 }
-

@@ -5,8 +5,9 @@ import Cgroups
 import Glibc
 import LinuxKit
 import OCISpec
-@testable import RuntimeCore
 import Testing
+
+@testable import RuntimeCore
 
 @Suite("planner: spec → launch plan") struct PlannerTests {
   static let bundle = "/bundles/unit"
@@ -18,8 +19,10 @@ import Testing
     return spec
   }
 
-  static func plan(host: FakeHost = FakeHost(), rootless: Bool = false, consoleSocket: String? = nil, noPivot: Bool = false,
-                   noNewKeyring: Bool = false, _ edit: (inout Spec) -> Void = { _ in }) throws -> LaunchPlan {
+  static func plan(
+    host: FakeHost = FakeHost(), rootless: Bool = false, consoleSocket: String? = nil, noPivot: Bool = false,
+    noNewKeyring: Bool = false, _ edit: (inout Spec) -> Void = { _ in }
+  ) throws -> LaunchPlan {
     var options = LaunchOptions(id: "unit", bundle: bundle, stateDir: "/run/hull-unit/unit")
     options.rootless = rootless
     options.consoleSocket = consoleSocket
@@ -36,7 +39,8 @@ import Testing
     return nil
   }
 
-  @Test("process: args, env, cwd, user, umask and the extra groups are carried over; no_new_privs and oom_score_adj too")
+  @Test(
+    "process: args, env, cwd, user, umask and the extra groups are carried over; no_new_privs and oom_score_adj too")
   func process() throws {
     let plan = try Self.plan { spec in
       spec.process?.args = ["/bin/app", "--flag"]
@@ -56,13 +60,15 @@ import Testing
     #expect(Self.refusal { $0.process?.cwd = "/../etc" }?.reason.contains("process.cwd") == true)
   }
 
-  @Test("capabilities: names become numbers; unknown or not in the host's bounding set is a warning (an error under 1.0)")
+  @Test(
+    "capabilities: names become numbers; unknown or not in the host's bounding set is a warning (an error under 1.0)")
   func capabilities() throws {
     var host = FakeHost()
     host.boundingSet = Array(0...40).filter { $0 != 21 }  // no CAP_SYS_ADMIN here
     let plan = try Self.plan(host: host) { spec in
-      spec.process?.capabilities = Capabilities(bounding: ["CAP_KILL", "CAP_SYS_ADMIN", "CAP_NOPE"], effective: ["CAP_KILL"],
-                                                permitted: ["CAP_KILL", "CAP_CHOWN"], ambient: ["CAP_KILL"])
+      spec.process?.capabilities = Capabilities(
+        bounding: ["CAP_KILL", "CAP_SYS_ADMIN", "CAP_NOPE"], effective: ["CAP_KILL"],
+        permitted: ["CAP_KILL", "CAP_CHOWN"], ambient: ["CAP_KILL"])
     }
     let caps = try #require(plan.process.capabilities)
     #expect(caps.bounding == [5] && caps.effective == [5] && caps.permitted == [5, 0] && caps.ambient == [5])
@@ -80,15 +86,22 @@ import Testing
 
   @Test("rlimits: names become resource numbers, in order; an unknown one is refused by index")
   func rlimits() throws {
-    let plan = try Self.plan { $0.process?.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: 10, soft: 5),
-                                                      Rlimit(type: "RLIMIT_CORE", hard: 0, soft: 0)] }
+    let plan = try Self.plan {
+      $0.process?.rlimits = [
+        Rlimit(type: "RLIMIT_NOFILE", hard: 10, soft: 5),
+        Rlimit(type: "RLIMIT_CORE", hard: 0, soft: 0),
+      ]
+    }
     #expect(plan.process.rlimits.map(\.resource) == [Int32(RLIMIT_NOFILE.rawValue), Int32(RLIMIT_CORE.rawValue)])
     #expect(plan.process.rlimits.first.map { $0.soft == 5 && $0.hard == 10 } == true)
-    #expect(Self.refusal { $0.process?.rlimits = [Rlimit(type: "RLIMIT_NOPE", hard: 1, soft: 1)] }?
-      .reason.contains("process.rlimits[0].type") == true)
+    #expect(
+      Self.refusal { $0.process?.rlimits = [Rlimit(type: "RLIMIT_NOPE", hard: 1, soft: 1)] }?
+        .reason.contains("process.rlimits[0].type") == true)
   }
 
-  @Test("mounts: flags and data split, binds get a remount for their flags, relative sources are the bundle's, files stay files")
+  @Test(
+    "mounts: flags and data split, binds get a remount for their flags, relative sources are the bundle's, files stay files"
+  )
   func mounts() throws {
     var host = FakeHost()
     host.files = [Self.bundle + "/hosts"]
@@ -105,14 +118,17 @@ import Testing
     let m = plan.mounts
     #expect(m.map(\.destination) == ["/data", "/etc/hosts", "/tmp", "/r", "/sys/fs/cgroup"])
     #expect(m[0].type == nil && m[0].flags == UInt(MS_BIND) | UInt(MS_REC))
-    #expect(m[0].remountFlags == UInt(MS_RDONLY) | UInt(MS_NOSUID) && m[0].propagation == [UInt(MS_SLAVE) | UInt(MS_REC)])
-    #expect(!m[0].targetIsFile && m[1].targetIsFile && m[1].source == Self.bundle + "/hosts" && m[1].remountFlags == nil)
+    #expect(
+      m[0].remountFlags == UInt(MS_RDONLY) | UInt(MS_NOSUID) && m[0].propagation == [UInt(MS_SLAVE) | UInt(MS_REC)])
+    #expect(
+      !m[0].targetIsFile && m[1].targetIsFile && m[1].source == Self.bundle + "/hosts" && m[1].remountFlags == nil)
     // A read-only tmpfs is mounted writable and made read-only after pivot_root (runc's finalizeRootfs).
     #expect(m[2].flags == UInt(MS_NODEV) && m[2].readonlyAfterSetup && m[2].data == "size=1m,mode=1777")
     #expect(m[3].recursiveAttributes == MountAttribute.readOnly | MountAttribute.noSUID)
     #expect(m[4].isCgroup && !m[3].isCgroup)
-    #expect(Self.refusal { $0.mounts = [Mount(destination: "/a/../../b", type: "tmpfs", source: "tmpfs")] }?
-      .reason.contains("mounts[0].destination") == true)
+    #expect(
+      Self.refusal { $0.mounts = [Mount(destination: "/a/../../b", type: "tmpfs", source: "tmpfs")] }?
+        .reason.contains("mounts[0].destination") == true)
   }
 
   @Test("idmapped mounts: bind mounts only, with the mount's mappings or the container's")
@@ -125,20 +141,24 @@ import Testing
     let idmap = try #require(plan.mounts[0].idmap)
     #expect(idmap.uidMap == "0 1000 10\n" && idmap.gidMap == "0 2000 10\n" && idmap.recursive)
     #expect(plan.mounts[0].data == nil)  // idmap/ridmap are hull's, not the file system's
-    #expect(Self.refusal { $0.mounts = [Mount(destination: "/m", type: "tmpfs", source: "tmpfs", options: ["idmap"])] }?
-      .reason.contains("bind mounts only") == true)
+    #expect(
+      Self.refusal { $0.mounts = [Mount(destination: "/m", type: "tmpfs", source: "tmpfs", options: ["idmap"])] }?
+        .reason.contains("bind mounts only") == true)
   }
 
   @Test("namespaces: new ones are clone flags; joined ones by path, user first, pid and time in the parent")
   func namespaces() throws {
     let plan = try Self.plan { spec in
-      spec.linux?.namespaces = [Namespace(type: .pid, path: "/proc/1/ns/pid"), Namespace(type: .network, path: "/run/netns/a"),
-                                Namespace(type: .user, path: "/proc/1/ns/user"), Namespace(type: .mount), Namespace(type: .uts)]
+      spec.linux?.namespaces = [
+        Namespace(type: .pid, path: "/proc/1/ns/pid"), Namespace(type: .network, path: "/run/netns/a"),
+        Namespace(type: .user, path: "/proc/1/ns/user"), Namespace(type: .mount), Namespace(type: .uts),
+      ]
     }
     #expect(plan.cloneFlags == LinuxNamespace.mount.cloneFlag | LinuxNamespace.uts.cloneFlag)
     #expect(plan.joinInChild.map(\.kind) == [.user, .network] && plan.joinInParent.map(\.path) == ["/proc/1/ns/pid"])
     #expect(plan.newMountNamespace && !plan.newUserNamespace && !plan.sharesMountNamespace)
-    #expect(Self.refusal { $0.linux?.namespaces.append(Namespace(type: .user)) }?.reason.contains("needs mappings") == true)
+    #expect(
+      Self.refusal { $0.linux?.namespaces.append(Namespace(type: .user)) }?.reason.contains("needs mappings") == true)
     let userns = try Self.plan(rootless: true) { spec in
       spec.linux?.namespaces.append(Namespace(type: .user))
       spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
@@ -147,32 +167,44 @@ import Testing
     }
     #expect(userns.uidMap == "0 1000 1\n" && userns.denySetgroups && !userns.process.setgroupsAllowed)
     #expect(userns.cgroupOptional)  // rootless, no limits: a cgroup is optional
-    #expect(Self.refusal { $0.linux?.timeOffsets = TimeOffsets(monotonic: TimeOffset(secs: 1)) }?
-      .reason.contains("new time namespace") == true)
+    #expect(
+      Self.refusal { $0.linux?.timeOffsets = TimeOffsets(monotonic: TimeOffset(secs: 1)) }?
+        .reason.contains("new time namespace") == true)
   }
 
   @Test("devices: the defaults runtime-linux.md requires, overridden by path; /dev symlinks")
   func devices() throws {
     let plan = try Self.plan { spec in
-      spec.linux?.devices = [Device(type: "c", path: "/dev/null", major: 1, minor: 3, fileMode: 0o600, uid: 5),
-                             Device(type: "b", path: "/dev/sda", major: 8, minor: 0)]
+      spec.linux?.devices = [
+        Device(type: "c", path: "/dev/null", major: 1, minor: 3, fileMode: 0o600, uid: 5),
+        Device(type: "b", path: "/dev/sda", major: 8, minor: 0),
+      ]
     }
-    #expect(plan.devices.map(\.path) == ["/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/null", "/dev/sda"])
+    #expect(
+      plan.devices.map(\.path) == [
+        "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/null", "/dev/sda",
+      ])
     #expect(plan.devices[5].mode == 0o600 && plan.devices[5].uid == 5 && plan.devices[6].type == "b")
     #expect(plan.devSymlinks.map(\.link) == ["/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"])
-    #expect(Self.refusal { $0.linux?.devices = [Device(type: "c", path: "/dev/x", major: 1, minor: 3, fileMode: 0o4666)] }?
-      .reason.contains("setuid") == true)
+    #expect(
+      Self.refusal { $0.linux?.devices = [Device(type: "c", path: "/dev/x", major: 1, minor: 3, fileMode: 0o4666)] }?
+        .reason.contains("setuid") == true)
   }
 
-  @Test("resources: every field reaches the cgroup limits; runc's device policy is added; the cgroup path defaults to /hull/<id>")
+  @Test(
+    "resources: every field reaches the cgroup limits; runc's device policy is added; the cgroup path defaults to /hull/<id>"
+  )
   func resources() throws {
     let plan = try Self.plan { spec in
-      spec.linux?.resources = Resources(devices: [DeviceRule(allow: true, type: "c", major: 10, minor: 200, access: "rwm")],
-                                        memory: Memory(limit: 1 << 20, swappiness: 10), cpu: CPU(shares: 512, quota: 5000, period: 10000),
-                                        pids: Pids(limit: 32))
+      spec.linux?.resources = Resources(
+        devices: [DeviceRule(allow: true, type: "c", major: 10, minor: 200, access: "rwm")],
+        memory: Memory(limit: 1 << 20, swappiness: 10), cpu: CPU(shares: 512, quota: 5000, period: 10000),
+        pids: Pids(limit: 32))
     }
     let l = plan.cgroupLimits
-    #expect(l.memoryLimit == 1 << 20 && l.memorySwappiness == 10 && l.cpuShares == 512 && l.cpuQuota == 5000 && l.pidsLimit == 32)
+    #expect(
+      l.memoryLimit == 1 << 20 && l.memorySwappiness == 10 && l.cpuShares == 512 && l.cpuQuota == 5000
+        && l.pidsLimit == 32)
     #expect(l.devices.first == .denyAll && l.devices.contains { $0.allow && $0.major == 10 && $0.minor == 200 })
     #expect(plan.cgroup?.path == "/hull/unit" && plan.cgroup?.host == FakeHost().cgroupHost)
     #expect(try Self.plan { $0.linux?.cgroupsPath = "/pods/a" }.cgroup?.path == "/pods/a")
@@ -184,18 +216,24 @@ import Testing
     #expect(withTCP.cgroupLimits.memoryKernelTCP == nil && withTCP.warnings.contains { $0.contains("kernelTCP") })
     var v1WithFile = v1
     v1WithFile.files = ["/fake/memory/memory.kmem.tcp.limit_in_bytes"]
-    #expect(try Self.plan(host: v1WithFile) { $0.linux?.resources?.memory = Memory(kernelTCP: 1 << 20) }.cgroupLimits.memoryKernelTCP == 1 << 20)
+    #expect(
+      try Self.plan(host: v1WithFile) { $0.linux?.resources?.memory = Memory(kernelTCP: 1 << 20) }.cgroupLimits
+        .memoryKernelTCP == 1 << 20)
   }
 
   @Test("seccomp: compiled in the planner; a notifying filter carries the container state for its agent")
   func seccomp() throws {
-    let plain = try Self.plan { $0.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW",
-                                                             syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_ERRNO")]) }
+    let plain = try Self.plan {
+      $0.linux?.seccomp = Seccomp(
+        defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_ERRNO")])
+    }
     #expect(plain.process.seccomp.map { !$0.usesNotify && $0.instructionCount > 0 } == true)
     #expect(plain.process.listenerState == nil)
     let notify = try Self.plan { spec in
-      spec.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock", listenerMetadata: "m",
-                                    syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_NOTIFY")])
+      spec.linux?.seccomp = Seccomp(
+        defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock", listenerMetadata: "m",
+        syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_NOTIFY")])
     }
     #expect(notify.process.seccomp?.usesNotify == true && notify.process.seccompListenerPath == "/run/agent.sock")
     let state = try #require(notify.process.listenerState)
@@ -207,7 +245,9 @@ import Testing
   func hooks() throws {
     let none = try Self.plan()
     #expect(!none.hasCreateHooks)
-    let plan = try Self.plan { $0.hooks = Hooks(prestart: [Hook(path: "/bin/a")], poststart: [Hook(path: "/bin/b", args: ["b", "1"])]) }
+    let plan = try Self.plan {
+      $0.hooks = Hooks(prestart: [Hook(path: "/bin/a")], poststart: [Hook(path: "/bin/b", args: ["b", "1"])])
+    }
     #expect(plan.hasCreateHooks && plan.hooks.poststart.first?.args == ["b", "1"])
     #expect(try Self.plan { $0.hooks = Hooks(poststop: [Hook(path: "/bin/c")]) }.hasCreateHooks == false)
   }
@@ -235,7 +275,9 @@ import Testing
     #expect(shared?.reason.contains("linux.maskedPaths") == true && shared?.reason.contains("root.readonly") == true)
   }
 
-  @Test("rootfs: absolute against the bundle; propagation parsed (rslave by default), applied again after pivot_root when set")
+  @Test(
+    "rootfs: absolute against the bundle; propagation parsed (rslave by default), applied again after pivot_root when set"
+  )
   func rootfs() throws {
     let plan = try Self.plan(noPivot: true, noNewKeyring: true)
     #expect(plan.rootfs == Self.bundle + "/rootfs" && plan.noPivot && plan.noNewKeyring)
@@ -281,6 +323,8 @@ import Testing
     #expect(a.ioPriority.map { $0.ioClass == 3 && $0.level == 7 } == true)
     #expect(a.initialAffinity == [0, 1, 2] && a.finalAffinity == [1, 3])
     #expect(a.memoryPolicy.map { $0.mode == 2 | (1 << 15) && $0.nodemask == [0b11] } == true)
-    #expect(Self.refusal { $0.process?.scheduler = Scheduler(policy: "SCHED_NOPE") }?.reason.contains("scheduler.policy") == true)
+    #expect(
+      Self.refusal { $0.process?.scheduler = Scheduler(policy: "SCHED_NOPE") }?.reason.contains("scheduler.policy")
+        == true)
   }
 }

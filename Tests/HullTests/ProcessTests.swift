@@ -11,7 +11,12 @@ import Testing
   func argsEnvCwd() throws {
     let sb = try Sandbox("args-env")
     defer { sb.cleanup() }
-    sb.set("process.args", jsonStrings(["/bin/sh", "-c", #"for a in "$@"; do echo "[$a]"; done; echo "FOO=$FOO"; echo "HOME=$HOME"; pwd"#, "argv0", "two words", "$dollar", "", "ü"]))
+    sb.set(
+      "process.args",
+      jsonStrings([
+        "/bin/sh", "-c", #"for a in "$@"; do echo "[$a]"; done; echo "FOO=$FOO"; echo "HOME=$HOME"; pwd"#, "argv0",
+        "two words", "$dollar", "", "ü",
+      ]))
     sb.set("process.env", jsonStrings(["PATH=/bin", "FOO=bar baz=qux"]))
     sb.set("process.cwd", .string("/etc"))
     let result = try sb.runContainer(sb.newID())
@@ -22,7 +27,9 @@ import Testing
     sb.script("echo $HOME; env | sort")
     let explicit = try sb.runContainer(sb.newID("home"))
     #expect(explicit.stdout.hasPrefix("/custom\n"), "\(explicit)")
-    #expect(!explicit.stdout.contains("HULL") && !explicit.stdout.contains("SWIFT"), "the caller's environment leaked: \(explicit)")
+    #expect(
+      !explicit.stdout.contains("HULL") && !explicit.stdout.contains("SWIFT"),
+      "the caller's environment leaked: \(explicit)")
   }
 
   @Test("user uid, gid, additionalGids and umask")
@@ -46,7 +53,10 @@ import Testing
   func rlimits() throws {
     let sb = try Sandbox("rlimits")
     defer { sb.cleanup() }
-    sb.set("process.rlimits", json: #"[{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 1000}, {"type": "RLIMIT_NPROC", "soft": 300, "hard": 400}]"#)
+    sb.set(
+      "process.rlimits",
+      json:
+        #"[{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 1000}, {"type": "RLIMIT_NPROC", "soft": 300, "hard": 400}]"#)
     sb.script("ulimit -n; ulimit -Hn; ulimit -u")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
@@ -91,13 +101,15 @@ import Testing
     let sb = try Sandbox("caps")
     defer { sb.cleanup() }
     // KILL=5, NET_BIND_SERVICE=10, CHOWN=0, AUDIT_WRITE=29
-    sb.set("process.capabilities", json: #"""
-      {"bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_AUDIT_WRITE"],
-       "effective": ["CAP_KILL", "CAP_CHOWN"],
-       "permitted": ["CAP_KILL", "CAP_CHOWN", "CAP_NET_BIND_SERVICE"],
-       "inheritable": ["CAP_NET_BIND_SERVICE"],
-       "ambient": ["CAP_NET_BIND_SERVICE"]}
-      """#)
+    sb.set(
+      "process.capabilities",
+      json: #"""
+        {"bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_AUDIT_WRITE"],
+         "effective": ["CAP_KILL", "CAP_CHOWN"],
+         "permitted": ["CAP_KILL", "CAP_CHOWN", "CAP_NET_BIND_SERVICE"],
+         "inheritable": ["CAP_NET_BIND_SERVICE"],
+         "ambient": ["CAP_NET_BIND_SERVICE"]}
+        """#)
     sb.set("process.noNewPrivileges", .bool(false))
     sb.set("process.user", json: #"{"uid": 1, "gid": 1}"#)
     sb.script("grep ^Cap /proc/self/status")
@@ -113,7 +125,11 @@ import Testing
 
     // Root: the kernel gives permitted = effective = the bounding set at execve (as with runc).
     sb.set("process.user", json: #"{"uid": 0, "gid": 0}"#)
-    sb.set("process.capabilities", json: #"{"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL", "CAP_CHOWN"], "permitted": ["CAP_KILL", "CAP_CHOWN"]}"#)
+    sb.set(
+      "process.capabilities",
+      json:
+        #"{"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL", "CAP_CHOWN"], "permitted": ["CAP_KILL", "CAP_CHOWN"]}"#
+    )
     let root = try sb.runContainer(sb.newID("root"))
     #expect(statusField(root.stdout, "CapBnd") == mask([5, 0]), "\(root)")
     #expect(statusField(root.stdout, "CapEff") == mask([5, 0]), "\(root)")
@@ -130,22 +146,33 @@ import Testing
     sb.set("process.capabilities", json: #"{"bounding": ["CAP_NO_SUCH_THING", "CAP_KILL"]}"#)
     sb.set("ociVersion", .string("1.0.2"))
     let refused = try sb.runContainer(sb.newID("unknown-102"))
-    #expect(refused.status != 0 && refused.stderr.contains("CAP_NO_SUCH_THING") && refused.stderr.contains("1.0.2"), "\(refused)")
+    #expect(
+      refused.status != 0 && refused.stderr.contains("CAP_NO_SUCH_THING") && refused.stderr.contains("1.0.2"),
+      "\(refused)")
 
     // Spec 1.1+: it is ignored with a warning (as runc 1.1 does).
     sb.set("ociVersion", .string("1.1.0"))
     let unknown = try sb.runContainer(sb.newID("unknown"))
-    #expect(unknown.status == 0 && unknown.stderr.contains("warning") && unknown.stderr.contains("CAP_NO_SUCH_THING"), "\(unknown)")
-    #expect(Set(unknown.stderr.split(separator: "\n")).count == unknown.stderr.split(separator: "\n").count, "a warning printed twice: \(unknown)")
+    #expect(
+      unknown.status == 0 && unknown.stderr.contains("warning") && unknown.stderr.contains("CAP_NO_SUCH_THING"),
+      "\(unknown)")
+    #expect(
+      Set(unknown.stderr.split(separator: "\n")).count == unknown.stderr.split(separator: "\n").count,
+      "a warning printed twice: \(unknown)")
     #expect(statusField(unknown.stdout, "CapBnd") == mask([5]), "\(unknown)")
   }
 
-  @Test("a capability outside the host's bounding set (CAP_SYS_RESOURCE) warns and the container still starts",
-        .enabled(if: Host.lacksSysResource, "this host's bounding set has CAP_SYS_RESOURCE"))
+  @Test(
+    "a capability outside the host's bounding set (CAP_SYS_RESOURCE) warns and the container still starts",
+    .enabled(if: Host.lacksSysResource, "this host's bounding set has CAP_SYS_RESOURCE"))
   func capabilityOutsideHostBoundingSet() throws {
     let sb = try Sandbox("caps-missing")
     defer { sb.cleanup() }
-    sb.set("process.capabilities", json: #"{"bounding": ["CAP_KILL", "CAP_SYS_RESOURCE"], "effective": ["CAP_KILL", "CAP_SYS_RESOURCE"], "permitted": ["CAP_KILL", "CAP_SYS_RESOURCE"]}"#)
+    sb.set(
+      "process.capabilities",
+      json:
+        #"{"bounding": ["CAP_KILL", "CAP_SYS_RESOURCE"], "effective": ["CAP_KILL", "CAP_SYS_RESOURCE"], "permitted": ["CAP_KILL", "CAP_SYS_RESOURCE"]}"#
+    )
     sb.script("grep -E '^Cap(Eff|Bnd)' /proc/self/status")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
@@ -171,7 +198,9 @@ import Testing
       for (i, b) in bytes.enumerated() { buffer[i] = b }
     }
     let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
     }
     try #require(bound == 0 && listen(listener, 1) == 0)
 
@@ -194,7 +223,8 @@ import Testing
     var extra = [UInt8](repeating: 0, count: 16)
     var pfd = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
     _ = poll(&pfd, 1, 2000)
-    #expect(recv(connection, &extra, extra.count, Int32(MSG_DONTWAIT)) == 0, "more than one message on the console socket")
+    #expect(
+      recv(connection, &extra, extra.count, Int32(MSG_DONTWAIT)) == 0, "more than one message on the console socket")
     var st = stat()
     #expect(fstat(master, &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR, "the fd is not a pty master")
 
@@ -240,7 +270,10 @@ import Testing
     try "content of fd 4\n".write(toFile: file4, atomically: false, encoding: .utf8)
     let fd3 = open(file3, O_RDONLY | O_CLOEXEC)
     let fd4 = open(file4, O_RDONLY | O_CLOEXEC)
-    defer { close(fd3); close(fd4) }
+    defer {
+      close(fd3)
+      close(fd4)
+    }
     // The spawn maps them onto 3, 4 and 9 in hull, without close-on-exec.
     let fds: [(source: Int32, target: Int32)] = [(fd3, 3), (fd4, 4), (fd4, 9)]
 
@@ -296,9 +329,11 @@ import Testing
     defer { close(fd) }
     sb.script("cat <&3")
     try sb.writeConfig()
-    let result = try spawn([HullTestEnv.hullPath, "--root", sb.root, "run", "--bundle", sb.bundle, sb.newID()],
-                           outputDir: sb.dir, fds: [(fd, 3)],
-                           environment: ["PATH=/usr/bin:/bin", "LISTEN_FDS=1", "LISTEN_PID=1"]).wait()
+    let result = try spawn(
+      [HullTestEnv.hullPath, "--root", sb.root, "run", "--bundle", sb.bundle, sb.newID()],
+      outputDir: sb.dir, fds: [(fd, 3)],
+      environment: ["PATH=/usr/bin:/bin", "LISTEN_FDS=1", "LISTEN_PID=1"]
+    ).wait()
     #expect(result.status == 0 && result.stdout == "socket-activated\n", "\(result)")
   }
 }

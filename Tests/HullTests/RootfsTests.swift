@@ -7,7 +7,8 @@ import Testing
 
 /// The mountinfo line of `point` in the container's output of `cat /proc/self/mountinfo`.
 func mountLine(_ mountinfo: String, _ point: String) -> String? {
-  mountinfo.split(separator: "\n").last { $0.split(separator: " ").dropFirst(4).first.map(String.init) == point }.map(String.init)
+  mountinfo.split(separator: "\n").last { $0.split(separator: " ").dropFirst(4).first.map(String.init) == point }.map(
+    String.init)
 }
 
 @Suite("rootfs and mounts") struct RootfsTests {
@@ -42,7 +43,9 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
     }
   }
 
-  @Test("rootfsPropagation sets the propagation of the container's /", arguments: ["private", "shared", "slave", "rprivate"])
+  @Test(
+    "rootfsPropagation sets the propagation of the container's /",
+    arguments: ["private", "shared", "slave", "rprivate"])
   func rootfsPropagation(_ mode: String) throws {
     let sb = try Sandbox("propagation-\(mode)")
     defer { sb.cleanup() }
@@ -81,10 +84,15 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
     let hostDir = sb.dir + "/bind-source"
     try FileManager.default.createDirectory(atPath: hostDir, withIntermediateDirectories: true)
     try "from-host\n".write(toFile: hostDir + "/file", atomically: false, encoding: .utf8)
-    sb.addMount(json: #"{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","size=1m","mode=700"]}"#)
-    sb.addMount(json: #"{"destination":"/tmp/deep/bound","type":"bind","source":"\#(hostDir)","options":["rbind","ro","nosuid"]}"#)
+    sb.addMount(
+      json: #"{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","size=1m","mode=700"]}"#
+    )
+    sb.addMount(
+      json: #"{"destination":"/tmp/deep/bound","type":"bind","source":"\#(hostDir)","options":["rbind","ro","nosuid"]}"#
+    )
     sb.addMount(json: #"{"destination":"/home","type":"bind","source":"\#(hostDir)","options":["bind","rw"]}"#)
-    sb.script("""
+    sb.script(
+      """
       cat /tmp/deep/bound/file
       touch /tmp/deep/bound/new 2>/dev/null && echo bind-writable
       touch /tmp/scratch && echo tmpfs-writable
@@ -117,9 +125,11 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
     // A submount of ours inside the bind source (removed with the sandbox).
     try #require(mount("tmpfs", source + "/sub", "tmpfs", 0, "size=1m") == 0)
     sb.addMount(json: #"{"destination":"/home","type":"bind","source":"\#(source)","options":["rbind","rro"]}"#)
-    sb.addMount(json: #"{"destination":"/root","type":"bind","source":"\#(source)","options":["rbind","ro","rshared"]}"#)
+    sb.addMount(
+      json: #"{"destination":"/root","type":"bind","source":"\#(source)","options":["rbind","ro","rshared"]}"#)
     sb.addMount(json: #"{"destination":"/var","type":"bind","source":"\#(source)","options":["rbind","rprivate"]}"#)
-    sb.script("""
+    sb.script(
+      """
       touch /home/sub/x 2>/dev/null && echo rro-sub-writable
       touch /root/sub/y 2>/dev/null && echo ro-sub-writable
       touch /root/z 2>/dev/null && echo ro-top-writable
@@ -129,11 +139,13 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
     #expect(result.status == 0, "\(result)")
     // rro (mount_setattr with AT_RECURSIVE) reaches submounts too.
     #expect(!result.stdout.contains("rro-sub-writable"), "rro did not reach the submount: \(result)")
-    #expect(mountLine(result.stdout, "/home")?.split(separator: " ")[5].hasPrefix("ro") == true, "rro left /home writable")
+    #expect(
+      mountLine(result.stdout, "/home")?.split(separator: " ")[5].hasPrefix("ro") == true, "rro left /home writable")
     #expect(result.stdout.contains("ro-sub-writable"), "plain ro should leave the submount writable: \(result)")
     #expect(!result.stdout.contains("ro-top-writable"))
     let shared = mountLine(result.stdout, "/root") ?? ""
-    #expect(shared.split(separator: " ").dropFirst(6).prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") }, "\(shared)")
+    #expect(
+      shared.split(separator: " ").dropFirst(6).prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") }, "\(shared)")
     let priv = mountLine(result.stdout, "/var") ?? ""
     #expect(!priv.contains("shared:") && !priv.contains("master:"), "\(priv)")
   }
@@ -142,7 +154,8 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
   func specialFilesystems() throws {
     let sb = try Sandbox("special-fs")
     defer { sb.cleanup() }
-    sb.script("""
+    sb.script(
+      """
       echo pid=$$
       cat /proc/self/mountinfo
       ls -l /dev/ptmx
@@ -168,16 +181,23 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
   func defaultDevices() throws {
     let sb = try Sandbox("devices")
     defer { sb.cleanup() }
-    sb.script("ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fd /dev/stdin /dev/stdout /dev/stderr; echo x > /dev/null && head -c 4 /dev/zero | wc -c")
+    sb.script(
+      "ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fd /dev/stdin /dev/stdout /dev/stderr; echo x > /dev/null && head -c 4 /dev/zero | wc -c"
+    )
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
-    let expected: [String: (Int, Int)] = ["null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)]
+    let expected: [String: (Int, Int)] = [
+      "null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0),
+    ]
     for (name, numbers) in expected {
       let line = result.stdout.split(separator: "\n").first { $0.hasSuffix("/dev/" + name) } ?? ""
       #expect(line.hasPrefix("crw-rw-rw-"), "\(name): \(line)")
       #expect(line.replacingOccurrences(of: " ", with: "").contains("\(numbers.0),\(numbers.1)"), "\(name): \(line)")
     }
-    for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")] {
+    for (link, target) in [
+      ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+      ("stderr", "/proc/self/fd/2"),
+    ] {
       #expect(result.stdout.contains("/dev/\(link) -> \(target)"), "\(link): \(result)")
     }
     #expect(result.stdout.hasSuffix("4\n"))
@@ -187,14 +207,21 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
   func linuxDevices() throws {
     let sb = try Sandbox("linux-devices")
     defer { sb.cleanup() }
-    sb.set("linux.devices", json: #"[{"path": "/dev/hull-null", "type": "c", "major": 1, "minor": 3, "fileMode": 384, "uid": 0, "gid": 0}, {"path": "/dev/sub/fifo", "type": "p", "major": 1, "minor": 3}, {"path": "/dev/hull-zero", "type": "c", "major": 1, "minor": 5, "fileMode": 416, "uid": 1, "gid": 2}]"#)
-    sb.script("ls -ln /dev/hull-null; ls -l /dev/sub/fifo; ls -ln /dev/hull-zero; echo data > /dev/hull-null && echo write-ok")
+    sb.set(
+      "linux.devices",
+      json:
+        #"[{"path": "/dev/hull-null", "type": "c", "major": 1, "minor": 3, "fileMode": 384, "uid": 0, "gid": 0}, {"path": "/dev/sub/fifo", "type": "p", "major": 1, "minor": 3}, {"path": "/dev/hull-zero", "type": "c", "major": 1, "minor": 5, "fileMode": 416, "uid": 1, "gid": 2}]"#
+    )
+    sb.script(
+      "ls -ln /dev/hull-null; ls -l /dev/sub/fifo; ls -ln /dev/hull-zero; echo data > /dev/hull-null && echo write-ok")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
     let line = result.stdout.split(separator: "\n").first ?? ""
     #expect(line.hasPrefix("crw-------") && line.replacingOccurrences(of: " ", with: "").contains("1,3"), "\(result)")
     let owned = result.stdout.split(separator: "\n").first { $0.hasSuffix("/dev/hull-zero") } ?? ""
-    #expect(owned.hasPrefix("crw-r-----") && owned.split(separator: " ")[2] == "1" && owned.split(separator: " ")[3] == "2", "\(owned)")
+    #expect(
+      owned.hasPrefix("crw-r-----") && owned.split(separator: " ")[2] == "1" && owned.split(separator: " ")[3] == "2",
+      "\(owned)")
     #expect(result.stdout.contains("\np"), "fifo missing: \(result)")
     #expect(result.stdout.contains("write-ok"))
   }
@@ -207,7 +234,8 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
     masked += [.string("/etc/group"), .string("/no/such/path")]
     sb.set("linux.maskedPaths", .array(masked))
     sb.set("linux.readonlyPaths", json: #"["/proc/sys", "/proc/sysrq-trigger", "/no/such/readonly"]"#)
-    sb.script("""
+    sb.script(
+      """
       echo kcore=$(cat /proc/kcore | wc -c)
       echo group=$(cat /etc/group | wc -c)
       echo firmware=$(ls /sys/firmware | wc -l)
@@ -217,7 +245,9 @@ func mountLine(_ mountinfo: String, _ point: String) -> String? {
       """)
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
-    #expect(result.stdout.contains("kcore=0\n") && result.stdout.contains("group=0\n") && result.stdout.contains("firmware=0\n"), "\(result)")
+    #expect(
+      result.stdout.contains("kcore=0\n") && result.stdout.contains("group=0\n")
+        && result.stdout.contains("firmware=0\n"), "\(result)")
     #expect(!result.stdout.contains("sys-writable"), "\(result)")
     #expect(result.stderr.contains("Read-only file system"), "\(result)")
     #expect(mountLine(result.stdout, "/proc/sys")?.split(separator: " ")[5].hasPrefix("ro") == true, "\(result)")

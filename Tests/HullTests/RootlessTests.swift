@@ -10,8 +10,9 @@ enum RootlessHost {
   static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { access($0, X_OK) == 0 }
   /// A uid (and gid) no one on this machine uses: not in /etc/passwd, owning no process.
   static let uid: UInt32 = {
-    let used = Set(readText("/etc/passwd").split(separator: "\n").compactMap { $0.split(separator: ":").dropFirst(2).first }
-      .compactMap { UInt32($0) })
+    let used = Set(
+      readText("/etc/passwd").split(separator: "\n").compactMap { $0.split(separator: ":").dropFirst(2).first }
+        .compactMap { UInt32($0) })
     var candidate = UInt32(41_000 + getpid() % 1000)
     while used.contains(candidate) { candidate += 1 }
     return candidate
@@ -24,9 +25,12 @@ enum RootlessHost {
     if readText("/proc/sys/user/max_user_namespaces").trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
       return "user namespaces are disabled (user.max_user_namespaces = 0)"
     }
-    let probe = try? run([setpriv, "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/unshare", "--user", "/bin/true"],
-                         outputDir: "/tmp")
-    if probe?.status != 0 { return "an unprivileged user cannot create a user namespace here: \(probe.map { "\($0)" } ?? "unshare failed")" }
+    let probe = try? run(
+      [setpriv, "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/unshare", "--user", "/bin/true"],
+      outputDir: "/tmp")
+    if probe?.status != 0 {
+      return "an unprivileged user cannot create a user namespace here: \(probe.map { "\($0)" } ?? "unshare failed")"
+    }
     return nil
   }()
 }
@@ -52,11 +56,15 @@ struct RootlessTests {
   }
 
   /// hull as the unprivileged user; `root` nil leaves --root out.
-  static func asUser(_ box: Sandbox, _ args: [String], root: String? = nil, environment: [String]? = nil) throws -> CommandResult {
+  static func asUser(_ box: Sandbox, _ args: [String], root: String? = nil, environment: [String]? = nil) throws
+    -> CommandResult
+  {
     let uid = RootlessHost.uid
     let rootFlag = root.map { ["--root", $0] } ?? []
-    return try spawn([RootlessHost.setpriv!, "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", HullTestEnv.hullPath]
-                       + rootFlag + args, outputDir: box.dir, environment: environment).wait()
+    return try spawn(
+      [RootlessHost.setpriv!, "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", HullTestEnv.hullPath]
+        + rootFlag + args, outputDir: box.dir, environment: environment
+    ).wait()
   }
 
   @Test("spec --rootless maps the caller's uid and gid to root and drops network, cgroup limits and gid= options")
@@ -76,13 +84,16 @@ struct RootlessTests {
   func rootlessRun() throws {
     let box = try Self.rootlessSandbox("rootless-run")
     defer { box.cleanup() }
-    box.script("id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; hostname; "
-               + "grep CapEff /proc/self/status; echo x > /dev/null && echo devnull-ok; ls /sys/fs/cgroup | wc -l")
+    box.script(
+      "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; hostname; "
+        + "grep CapEff /proc/self/status; echo x > /dev/null && echo devnull-ok; ls /sys/fs/cgroup | wc -l")
     try box.writeConfig()
     let id = box.newID()
     let result = try Self.asUser(box, ["run", "--bundle", box.bundle, id], root: box.root)
     #expect(result.status == 0, "\(result)")
-    let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+    let lines = result.stdout.split(separator: "\n").map {
+      $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+    }
     let uid = RootlessHost.uid
     #expect(lines.count == 9, "\(result)")
     guard lines.count == 9 else { return }
@@ -113,7 +124,8 @@ struct RootlessTests {
     let hostUid = statusField(readText("/proc/\(pid)/status"), "Uid")?.split(separator: "\t").first.map(String.init)
     #expect(hostUid == String(RootlessHost.uid), "the init runs as the unprivileged uid on the host")
     #expect(try Self.asUser(box, ["start", id], root: box.root).status == 0)
-    let exec = try Self.asUser(box, ["exec", id, "/bin/sh", "-c", "id -u; cat /proc/1/cmdline | tr '\\0' ' '"], root: box.root)
+    let exec = try Self.asUser(
+      box, ["exec", id, "/bin/sh", "-c", "id -u; cat /proc/1/cmdline | tr '\\0' ' '"], root: box.root)
     #expect(exec.status == 0, "\(exec)")
     #expect(exec.stdout == "0\n/bin/sleep 60 ", "\(exec)")
     for command in ["ps", "pause"] {

@@ -20,8 +20,11 @@ final class SeccompAgent {
     out = sb.dir + "/agent"
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     let binary = sb.dir + "/seccomp-agent"
-    let build = try run([SecurityHost.cc!, "-O2", "-static", "-o", binary,
-                         HullTestEnv.repoRoot + "/conformance/agent/seccomp-agent.c"], outputDir: sb.dir, timeout: 120)
+    let build = try run(
+      [
+        SecurityHost.cc!, "-O2", "-static", "-o", binary,
+        HullTestEnv.repoRoot + "/conformance/agent/seccomp-agent.c",
+      ], outputDir: sb.dir, timeout: 120)
     try #require(build.status == 0, "cannot build the seccomp agent: \(build)")
     process = try spawn([binary, socket, out, String(EXDEV), "120"], outputDir: sb.dir, timeout: 150)
     let deadline = Date().addingTimeInterval(10)
@@ -44,38 +47,45 @@ final class SeccompAgent {
   func state(_ n: Int) -> JSONValue? { try? JSON.parse(Array(readText(out + "/state-\(n).json").utf8)) }
 }
 
-@Suite("seccomp notify", .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the seccomp agent"),
-       .enabled(if: SecurityHost.isX86_64, "the profiles and syscall numbers are x86_64's"))
+@Suite(
+  "seccomp notify", .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the seccomp agent"),
+  .enabled(if: SecurityHost.isX86_64, "the profiles and syscall numbers are x86_64's"))
 struct SeccompNotifyTests {
   // x86_64 numbers (the profiles name SCMP_ARCH_X86_64): execve 59, mkdir 83.
   /// Notify rules on mkdir and on calls the init makes between loading the filter and its
   /// exec (and the shell after it), with and without no_new_privs (two load points).
   func configure(_ sb: Sandbox, agent: String, extraNames: [String], noNewPrivileges: Bool = true) {
     let names = (["mkdir", "mkdirat"] + extraNames).map { "\"\($0)\"" }.joined(separator: ",")
-    sb.set("linux.seccomp", json: """
-      {"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"listenerPath":"\(agent)",
-       "listenerMetadata":"hull-test=1","syscalls":[{"names":[\(names)],"action":"SCMP_ACT_NOTIFY"}]}
-      """)
+    sb.set(
+      "linux.seccomp",
+      json: """
+        {"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"listenerPath":"\(agent)",
+         "listenerMetadata":"hull-test=1","syscalls":[{"names":[\(names)],"action":"SCMP_ACT_NOTIFY"}]}
+        """)
     sb.set("process.noNewPrivileges", .bool(noNewPrivileges))
     sb.addMount(json: #"{"destination":"/tmp","type":"tmpfs","source":"tmpfs"}"#)
   }
 
-  @Test("run and create+start hand the listener to the agent; notified init calls do not deadlock",
-        arguments: [true, false])
+  @Test(
+    "run and create+start hand the listener to the agent; notified init calls do not deadlock",
+    arguments: [true, false])
   func agentAnswers(noNewPrivileges: Bool) throws {
     let sb = try Sandbox("notify")
     defer { sb.cleanup() }
     let agent = try SeccompAgent(sb)
     defer { agent.stop() }
-    configure(sb, agent: agent.socket,
-              extraNames: ["execve", "openat", "read", "close", "recvfrom", "fcntl", "setresuid", "capset", "prctl"],
-              noNewPrivileges: noNewPrivileges)
+    configure(
+      sb, agent: agent.socket,
+      extraNames: ["execve", "openat", "read", "close", "recvfrom", "fcntl", "setresuid", "capset", "prctl"],
+      noNewPrivileges: noNewPrivileges)
     sb.script("mkdir /tmp/x 2>&1; echo status=$?")
     let runID = sb.newID("run")
     let run = try sb.hull(["run", "--bundle", sb.bundle, runID], timeout: 20)
-    #expect(run.status == 0 && run.stdout.contains("Invalid cross-device link") && run.stdout.contains("status=1"), "\(run)")
+    #expect(
+      run.status == 0 && run.stdout.contains("Invalid cross-device link") && run.stdout.contains("status=1"), "\(run)")
     let state = try #require(agent.state(0), "the agent got no state")
-    #expect(state["metadata"]?.stringValue == "hull-test=1" && state["fds"] == .array([.string("seccompFd")]), "\(state)")
+    #expect(
+      state["metadata"]?.stringValue == "hull-test=1" && state["fds"] == .array([.string("seccompFd")]), "\(state)")
     #expect(state["state"]?["id"]?.stringValue == runID && (state["pid"]?.int64Value ?? 0) > 0, "\(state)")
     #expect(agent.notified.contains("59"), "execve was not notified: \(agent.notified)")
 
@@ -97,17 +107,21 @@ struct SeccompNotifyTests {
     defer { sb.cleanup() }
     // A socket file nobody listens on: bound, then the listener closed.
     let dead = sb.dir + "/dead.sock"
-    let bound = try run(["/usr/bin/python3", "-c", "import socket; s = socket.socket(socket.AF_UNIX); s.bind('\(dead)')"],
-                        outputDir: sb.dir)
+    let bound = try run(
+      ["/usr/bin/python3", "-c", "import socket; s = socket.socket(socket.AF_UNIX); s.bind('\(dead)')"],
+      outputDir: sb.dir)
     try #require(bound.status == 0, "\(bound)")
-    for (path, reason) in [(sb.dir + "/missing.sock", "no such file or directory"),
-                           ("@hull-test-abstract", "not an absolute path"), (dead, "connection refused")] {
+    for (path, reason) in [
+      (sb.dir + "/missing.sock", "no such file or directory"),
+      ("@hull-test-abstract", "not an absolute path"), (dead, "connection refused"),
+    ] {
       configure(sb, agent: path, extraNames: [])
       sb.script("mkdir /tmp/x")
       let id = sb.newID()
       let create = try sb.hull(["create", "--bundle", sb.bundle, id], timeout: 20)
-      #expect(create.status == 1 && create.stderr.contains("failed to connect with seccomp agent")
-                && create.stderr.contains(path) && create.stderr.contains(reason), "\(path): \(create)")
+      #expect(
+        create.status == 1 && create.stderr.contains("failed to connect with seccomp agent")
+          && create.stderr.contains(path) && create.stderr.contains(reason), "\(path): \(create)")
       sb.expectNothingLeft(id)
     }
   }

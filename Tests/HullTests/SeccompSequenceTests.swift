@@ -3,8 +3,9 @@
 import Glibc
 import LinuxKit
 import OCISpec
-@testable import RuntimeCore
 import Testing
+
+@testable import RuntimeCore
 
 @Suite("seccomp in the init sequence (fake kernel)") struct SeccompSequenceTests {
   static let agent = "/run/hull-unit-agent.sock"
@@ -12,11 +13,14 @@ import Testing
   /// A profile that allows everything but notifies the agent of getppid.
   static func notifying(_ spec: inout Spec, noNewPrivileges: Bool = true) {
     spec.process?.noNewPrivileges = noNewPrivileges
-    spec.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW", listenerPath: agent, listenerMetadata: "unit",
-                                  syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_NOTIFY")])
+    spec.linux?.seccomp = Seccomp(
+      defaultAction: "SCMP_ACT_ALLOW", listenerPath: agent, listenerMetadata: "unit",
+      syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_NOTIFY")])
   }
 
-  @Test("SCMP_ACT_NOTIFY: the agent is connected before pivot_root, and the listener goes to the parent right after the load")
+  @Test(
+    "SCMP_ACT_NOTIFY: the agent is connected before pivot_root, and the listener goes to the parent right after the load"
+  )
   func listenerHandoff() throws {
     let fixture = InitFixture()
     let plan = try fixture.plan(try fixture.spec { Self.notifying(&$0) })
@@ -43,16 +47,19 @@ import Testing
     let kernel = RecordingSyscalls(rootfs: fixture.rootfs)
     let listener = try ExecSocket.listen(stateDir: fixture.bundle)
     // `start`, already waiting in the backlog.
-    let start = SyncChannel(fd: try ExecSocket.connect(path: fixture.bundle + "/" + ExecSocket.name, what: "init",
-                                                     type: Int32(SOCK_SEQPACKET.rawValue)))
+    let start = SyncChannel(
+      fd: try ExecSocket.connect(
+        path: fixture.bundle + "/" + ExecSocket.name, what: "init",
+        type: Int32(SOCK_SEQPACKET.rawValue)))
     defer { start.close() }
     start.send(.start)
     let channels = try SyncChannel.pair()
     defer { channels.parent.close() }
     channels.parent.send(.stateSaved)  // the parent saved state.json and the pid file
     var context = InitContext(kernel: kernel, sync: channels.child)
-    let fds = InitStage.Descriptors(sync: channels.child, start: .listening(listener), consoleSocket: -1,
-                                    waitForParent: false, unshareCgroupNamespace: false, stateLock: -1)
+    let fds = InitStage.Descriptors(
+      sync: channels.child, start: .listening(listener), consoleSocket: -1,
+      waitForParent: false, unshareCgroupNamespace: false, stateLock: -1)
     let (_, reply) = try InitStage.setUp(plan, fds, &context)
     defer { reply.close() }
     let load = try #require(kernel.index(of: "seccomp"))
@@ -67,12 +74,14 @@ import Testing
   func filterAroundIdentity() throws {
     let fixture = InitFixture()
     for noNewPrivileges in [false, true] {
-      let plan = try fixture.plan(try fixture.spec { spec in
-        spec.process?.user = User(uid: 1000, gid: 1000)
-        spec.process?.noNewPrivileges = noNewPrivileges
-        spec.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW",
-                                      syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_ERRNO")])
-      })
+      let plan = try fixture.plan(
+        try fixture.spec { spec in
+          spec.process?.user = User(uid: 1000, gid: 1000)
+          spec.process?.noNewPrivileges = noNewPrivileges
+          spec.linux?.seccomp = Seccomp(
+            defaultAction: "SCMP_ACT_ALLOW",
+            syscalls: [Syscall(names: ["getppid"], action: "SCMP_ACT_ERRNO")])
+        })
       let kernel = try fixture.runInit(plan)
       let load = try #require(kernel.index(of: "seccomp"))
       let setuid = try #require(kernel.index(of: "setresuid", with: "1000"))
@@ -96,7 +105,10 @@ import Testing
     let plan = try fixture.plan(try fixture.spec { Self.notifying(&$0) })
     let kernel = RecordingSyscalls(rootfs: fixture.rootfs)
     let channels = try SyncChannel.pair()
-    defer { channels.parent.close(); channels.child.close() }
+    defer {
+      channels.parent.close()
+      channels.child.close()
+    }
     var context = InitContext(kernel: kernel, sync: channels.child)
     context.listenerParent = channels.child.fd  // but no listenerSocket: connectListener never ran
     #expect(throws: RuntimeError.self) { try SeccompSetup.load(plan.process, context) }
@@ -145,20 +157,28 @@ import Testing
     let spec = try fixture.spec { Self.notifying(&$0) }
     var request = ExecRequest()
     request.command = ["sh"]
-    let process = try ExecPlanner.plan(request, id: "unit", bundle: fixture.bundle, spec: spec, seccompCacheDirectory: nil,
-                                       host: FakeHost()).process
+    let process = try ExecPlanner.plan(
+      request, id: "unit", bundle: fixture.bundle, spec: spec, seccompCacheDirectory: nil,
+      host: FakeHost()
+    ).process
     let kernel = RecordingSyscalls(rootfs: fixture.rootfs)
     let channels = try SyncChannel.pair()
-    defer { channels.parent.close(); channels.child.close() }
+    defer {
+      channels.parent.close()
+      channels.child.close()
+    }
     channels.parent.send(.go)
     let pidfd = open("/dev/null", O_RDONLY | O_CLOEXEC)
     let root = open(fixture.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)
     var context = InitContext(kernel: kernel, sync: channels.child)
-    let target = ExecChild.Target(pidfd: pidfd, namespaces: Int32(LinuxNamespace.mount.cloneFlag), root: root,
-                                  sessionKeyringOf: "unit")
+    let target = ExecChild.Target(
+      pidfd: pidfd, namespaces: Int32(LinuxNamespace.mount.cloneFlag), root: root,
+      sessionKeyringOf: "unit")
     _ = try ExecChild.setUp(process, target, &context)
     #expect(channels.parent.receive()?.kind == .lockReleased)  // before anything else
-    let order = ["connect", "setns", "chroot", "close_range", "keyctl_join", "chdir", "setrlimit", "seccomp", "write", "execve"]
+    let order = [
+      "connect", "setns", "chroot", "close_range", "keyctl_join", "chdir", "setrlimit", "seccomp", "write", "execve",
+    ]
     let indices = order.map { kernel.index(of: $0) }
     #expect(!indices.contains(nil), "\(kernel.calls)")
     #expect(indices.compactMap { $0 } == indices.compactMap { $0 }.sorted())

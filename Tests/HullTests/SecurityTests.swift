@@ -39,14 +39,16 @@ enum SecurityHost {
   /// Builds the probe into the sandbox's shared directory, which the container sees at /tmp.
   static func buildKeyringProbe(_ sb: Sandbox) throws {
     try keyringProbe.write(toFile: sb.dir + "/keyprobe.c", atomically: true, encoding: .utf8)
-    let build = try run([SecurityHost.cc!, "-O2", "-static", "-o", sb.shared + "/keyprobe", sb.dir + "/keyprobe.c"],
-                        outputDir: sb.dir, timeout: 120)
+    let build = try run(
+      [SecurityHost.cc!, "-O2", "-static", "-o", sb.shared + "/keyprobe", sb.dir + "/keyprobe.c"],
+      outputDir: sb.dir, timeout: 120)
     try #require(build.status == 0, "cannot build the probe: \(build)")
     sb.shareTmp()
   }
 
-  @Test("the init joins a session keyring of its own (_ses.<id>), or keeps the caller's with --no-new-keyring",
-        .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the keyctl probe"))
+  @Test(
+    "the init joins a session keyring of its own (_ses.<id>), or keeps the caller's with --no-new-keyring",
+    .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the keyctl probe"))
   func sessionKeyring() throws {
     let sb = try Sandbox("keyring")
     defer { sb.cleanup() }
@@ -72,9 +74,13 @@ enum SecurityHost {
     let b = try #require(serial(second.stdout), "\(second)")
     let c = try #require(serial(kept.stdout), "\(kept)")
     #expect(a.serial != hostRing.serial, "the container kept the caller's session keyring \(hostRing): \(first)")
-    #expect(a.desc.hasPrefix("keyring;0;0;") && a.desc.hasSuffix(";_ses.\(firstID)"), "not the container's session keyring: \(a)")
+    #expect(
+      a.desc.hasPrefix("keyring;0;0;") && a.desc.hasSuffix(";_ses.\(firstID)"),
+      "not the container's session keyring: \(a)")
     #expect(b.serial != a.serial && b.serial != hostRing.serial, "two containers share a session keyring: \(a) \(b)")
-    #expect(c.serial == hostRing.serial, "--no-new-keyring: the container should keep the caller's keyring \(hostRing), got \(c)")
+    #expect(
+      c.serial == hostRing.serial,
+      "--no-new-keyring: the container should keep the caller's keyring \(hostRing), got \(c)")
 
     // create + start takes the same path as run.
     sb.set("process.args", jsonStrings(["sh", "-c", "/tmp/keyprobe > /tmp/created.out"]))
@@ -85,8 +91,9 @@ enum SecurityHost {
     #expect(serial(created)?.serial == hostRing.serial, "create --no-new-keyring: \(created) vs \(hostRing)")
   }
 
-  @Test("exec'd processes join the container's session keyring, not the caller's (kept with --no-new-keyring)",
-        .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the keyctl probe"))
+  @Test(
+    "exec'd processes join the container's session keyring, not the caller's (kept with --no-new-keyring)",
+    .enabled(if: SecurityHost.cc != nil, "no C compiler (cc) to build the keyctl probe"))
   func execSessionKeyring() throws {
     let sb = try Sandbox("exec-keyring")
     defer { sb.cleanup() }
@@ -102,11 +109,16 @@ enum SecurityHost {
       let exec = try sb.hull(["exec", id, "/tmp/keyprobe"], writeConfig: false)
       #expect(exec.status == 0, "\(exec)")
       let ring = { (text: String) in text.split(separator: " ").first.map(String.init) ?? "?" }
-      #expect(!initRing.isEmpty && ring(exec.stdout) == ring(initRing), "\(suffix): exec \(exec.stdout) vs init \(initRing)")
+      #expect(
+        !initRing.isEmpty && ring(exec.stdout) == ring(initRing), "\(suffix): exec \(exec.stdout) vs init \(initRing)")
       if suffix == "own" {
-        #expect(ring(exec.stdout) != ring(host) && exec.stdout.contains(";_ses.\(id)"), "exec kept the caller's keyring: \(exec.stdout)")
+        #expect(
+          ring(exec.stdout) != ring(host) && exec.stdout.contains(";_ses.\(id)"),
+          "exec kept the caller's keyring: \(exec.stdout)")
       } else {
-        #expect(ring(exec.stdout) == ring(host), "--no-new-keyring: exec should keep the caller's keyring \(host): \(exec.stdout)")
+        #expect(
+          ring(exec.stdout) == ring(host),
+          "--no-new-keyring: exec should keep the caller's keyring \(host): \(exec.stdout)")
       }
       _ = try sb.hull(["delete", "--force", id], writeConfig: false)
     }
@@ -132,7 +144,8 @@ enum SecurityHost {
     defer { sb.cleanup() }
     let host = try Self.hostSecret(sb)
     defer { close(host.fd) }
-    sb.script("""
+    sb.script(
+      """
       cat /proc/self/fd/7/marker 2>&1 || echo no-fd-7
       ls /proc/self/fd/7/ 2>&1 || echo no-dir-7
       cat /proc/1/fd/7/marker 2>&1 || echo init-has-no-fd-7
@@ -162,9 +175,11 @@ enum SecurityHost {
       sb.set("process.cwd", .string("/proc/self/fd/\(n)"))
       let result = try sb.hull(["run", "--bundle", sb.bundle, sb.newID("fd\(n)")], fds: [(host.fd, 7)])
       outcomes.append("fd \(n): status \(result.status)")
-      #expect(!result.stdout.contains(host.secret) && !result.stdout.split(separator: "\n").contains("marker"),
-              "cwd /proc/self/fd/\(n) reached the host: \(result)")
-      #expect(!result.stdout.contains("(unreachable)"), "cwd /proc/self/fd/\(n) is outside the container's root: \(result)")
+      #expect(
+        !result.stdout.contains(host.secret) && !result.stdout.split(separator: "\n").contains("marker"),
+        "cwd /proc/self/fd/\(n) reached the host: \(result)")
+      #expect(
+        !result.stdout.contains("(unreachable)"), "cwd /proc/self/fd/\(n) is outside the container's root: \(result)")
       if result.status != 0 {
         #expect(result.stderr.contains("/proc/self/fd/\(n)"), "the error should name the cwd: \(result)")
       }
@@ -184,11 +199,17 @@ enum SecurityHost {
     let started = try sb.hull(["run", "-d", "--bundle", sb.bundle, id])
     try #require(started.status == 0, "\(started)")
     for n in [7] + Array(3...12) {
-      let result = try sb.hull(["exec", "--cwd", "/proc/self/fd/\(n)", id, "sh", "-c",
-                                "pwd; ls; cat marker 2>&1; cat ../marker 2>&1; echo done"], fds: [(host.fd, 7)])
-      #expect(!result.stdout.contains(host.secret) && !result.stdout.split(separator: "\n").contains("marker"),
-              "exec --cwd /proc/self/fd/\(n) reached the host: \(result)")
-      #expect(!result.stdout.contains("(unreachable)"), "exec --cwd /proc/self/fd/\(n) is outside the container's root: \(result)")
+      let result = try sb.hull(
+        [
+          "exec", "--cwd", "/proc/self/fd/\(n)", id, "sh", "-c",
+          "pwd; ls; cat marker 2>&1; cat ../marker 2>&1; echo done",
+        ], fds: [(host.fd, 7)])
+      #expect(
+        !result.stdout.contains(host.secret) && !result.stdout.split(separator: "\n").contains("marker"),
+        "exec --cwd /proc/self/fd/\(n) reached the host: \(result)")
+      #expect(
+        !result.stdout.contains("(unreachable)"),
+        "exec --cwd /proc/self/fd/\(n) is outside the container's root: \(result)")
       if result.status != 0 {
         #expect(result.stderr.contains("/proc/self/fd/\(n)"), "the error should name the cwd: \(result)")
       }
@@ -198,7 +219,8 @@ enum SecurityHost {
     #expect(leaked.status != 0 && leaked.stderr.contains("chdir /proc/self/fd/7"), "\(leaked)")
     // The same through a process JSON, as containerd sends it.
     let processFile = sb.dir + "/process.json"
-    try #"{"args": ["sh", "-c", "pwd; ls; cat marker 2>&1"], "cwd": "/proc/self/fd/7", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}"#
+    try
+      #"{"args": ["sh", "-c", "pwd; ls; cat marker 2>&1"], "cwd": "/proc/self/fd/7", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}"#
       .write(toFile: processFile, atomically: true, encoding: .utf8)
     let viaFile = try sb.hull(["exec", "--process", processFile, id], fds: [(host.fd, 7)])
     #expect(!viaFile.stdout.contains(host.secret) && !viaFile.stdout.contains("(unreachable)"), "\(viaFile)")
@@ -217,9 +239,13 @@ enum SecurityHost {
   }
 
   /// The host directory is still empty and nothing is mounted on or below it (in the test's namespace).
-  static func expectUntouched(_ target: String, _ context: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation) {
+  static func expectUntouched(
+    _ target: String, _ context: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? ["<unreadable>"]
-    #expect(entries.isEmpty, "the host directory \(target) was written to: \(entries); \(context())", sourceLocation: sourceLocation)
+    #expect(
+      entries.isEmpty, "the host directory \(target) was written to: \(entries); \(context())",
+      sourceLocation: sourceLocation)
     let mounts = HullTestEnv.mounts(under: target)
     #expect(mounts.isEmpty, "mounts on the host path: \(mounts); \(context())", sourceLocation: sourceLocation)
   }
@@ -232,7 +258,8 @@ enum SecurityHost {
     }
   }
 
-  @Test("symlinks in the rootfs that point out of it (absolute, relative, chained, via ..) never take a mount to the host")
+  @Test(
+    "symlinks in the rootfs that point out of it (absolute, relative, chained, via ..) never take a mount to the host")
   func symlinkMountTargets() throws {
     let (sb, target) = try Self.escapeSetup("symlink-escape")
     defer { sb.cleanup() }
@@ -245,7 +272,10 @@ enum SecurityHost {
     let cases: [(String, String)] = [
       ("abs", #"{"destination": "/escape-abs", "type": "tmpfs", "source": "tmpfs"}"#),
       ("abs-deep", #"{"destination": "/escape-abs/sub/deep", "type": "tmpfs", "source": "tmpfs"}"#),
-      ("rel-file", #"{"destination": "/escape-rel/file", "type": "bind", "source": "\#(sb.dir)/bind-source", "options": ["bind"]}"#),
+      (
+        "rel-file",
+        #"{"destination": "/escape-rel/file", "type": "bind", "source": "\#(sb.dir)/bind-source", "options": ["bind"]}"#
+      ),
       ("chain", #"{"destination": "/chain/x", "type": "tmpfs", "source": "tmpfs"}"#),
       ("dotdot-link", #"{"destination": "/etc/dotdot\#(target)/y", "type": "tmpfs", "source": "tmpfs"}"#),
       ("dotdot-path", #"{"destination": "/../../../..\#(target)/z", "type": "tmpfs", "source": "tmpfs"}"#),
@@ -268,14 +298,18 @@ enum SecurityHost {
       let result = try sb.runContainer(sb.newID("inside-" + name))
       #expect(result.status == 0, "case \(name): \(result)")
       let expected = name == "abs" ? target : target + "/sub/deep"
-      #expect(Self.mountPoints(result.stdout).contains(expected), "case \(name): the mount is not inside the container: \(result)")
+      #expect(
+        Self.mountPoints(result.stdout).contains(expected),
+        "case \(name): the mount is not inside the container: \(result)")
       Self.expectUntouched(target, "case inside-\(name): \(result)")
     }
     #expect(fm.fileExists(atPath: sb.rootfs + target + "/sub/deep"), "the directories were created inside the rootfs")
   }
 
-  @Test("CVE-2021-30465: a second process swapping a directory and a symlink to the host never gets a mount onto the host",
-        .enabled(if: SecurityHost.perl != nil && SecurityHost.isX86_64, "needs perl and x86_64 (renameat2 by syscall number)"))
+  @Test(
+    "CVE-2021-30465: a second process swapping a directory and a symlink to the host never gets a mount onto the host",
+    .enabled(
+      if: SecurityHost.perl != nil && SecurityHost.isX86_64, "needs perl and x86_64 (renameat2 by syscall number)"))
   func symlinkExchangeRace() throws {
     let (sb, target) = try Self.escapeSetup("cve-2021-30465")
     defer { sb.cleanup() }
@@ -285,20 +319,26 @@ enum SecurityHost {
     try fm.createDirectory(atPath: sb.rootfs + "/race", withIntermediateDirectories: true)
     try fm.createSymbolicLink(atPath: sb.rootfs + "/race-link", withDestinationPath: target)
     try fm.createDirectory(atPath: sb.rootfs + "/race2", withIntermediateDirectories: true)
-    try fm.createSymbolicLink(atPath: sb.rootfs + "/race2-link",
-                              withDestinationPath: String(repeating: "../", count: 12) + String(target.dropFirst()))
+    try fm.createSymbolicLink(
+      atPath: sb.rootfs + "/race2-link",
+      withDestinationPath: String(repeating: "../", count: 12) + String(target.dropFirst()))
     // The symlink also resolves inside the rootfs (to this mirror), so that mounts succeed often.
     try fm.createDirectory(atPath: sb.rootfs + target, withIntermediateDirectories: true)
     sb.addMount(json: #"{"destination": "/race/sub/deep", "type": "tmpfs", "source": "tmpfs"}"#)
-    sb.addMount(json: #"{"destination": "/race/file", "type": "bind", "source": "\#(sb.dir)/bind-source", "options": ["bind"]}"#)
+    sb.addMount(
+      json: #"{"destination": "/race/file", "type": "bind", "source": "\#(sb.dir)/bind-source", "options": ["bind"]}"#)
     sb.addMount(json: #"{"destination": "/race2", "type": "tmpfs", "source": "tmpfs"}"#)
     sb.script("cat /proc/self/mountinfo")
 
-    let racer = try spawn([SecurityHost.perl!, "-e", """
-      my ($a, $b, $c, $d) = @ARGV;
-      while (1) { syscall(316, -100, $a, -100, $b, 2); syscall(316, -100, $c, -100, $d, 2); }
-      """, sb.rootfs + "/race", sb.rootfs + "/race-link", sb.rootfs + "/race2", sb.rootfs + "/race2-link"],
-                          outputDir: sb.dir, timeout: 300)
+    let racer = try spawn(
+      [
+        SecurityHost.perl!, "-e",
+        """
+        my ($a, $b, $c, $d) = @ARGV;
+        while (1) { syscall(316, -100, $a, -100, $b, 2); syscall(316, -100, $c, -100, $d, 2); }
+        """, sb.rootfs + "/race", sb.rootfs + "/race-link", sb.rootfs + "/race2", sb.rootfs + "/race2-link",
+      ],
+      outputDir: sb.dir, timeout: 300)
     defer {
       kill(racer.pid, SIGKILL)
       _ = racer.wait()
@@ -313,7 +353,8 @@ enum SecurityHost {
       if result.status == 0 {
         ran += 1
         let points = Self.mountPoints(result.stdout)
-        #expect(points.contains { $0.hasSuffix("/sub/deep") }, "run \(i): the tmpfs is not inside the container: \(result)")
+        #expect(
+          points.contains { $0.hasSuffix("/sub/deep") }, "run \(i): the tmpfs is not inside the container: \(result)")
       } else {
         refused.append(result.stderr.split(separator: "\n").last.map(String.init) ?? "")
       }
@@ -338,13 +379,16 @@ enum SecurityHost {
     // The busybox config's maskedPaths and readonlyPaths (runc's defaults). DAC_OVERRIDE,
     // NET_ADMIN and SYS_RAWIO so that a refusal comes from the mounts, not from missing
     // privileges; no SYS_ADMIN (which may unmount anything in its own mount namespace).
-    let caps = jsonStrings(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_DAC_OVERRIDE", "CAP_NET_ADMIN", "CAP_SYS_RAWIO"])
+    let caps = jsonStrings([
+      "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_DAC_OVERRIDE", "CAP_NET_ADMIN", "CAP_SYS_RAWIO",
+    ])
     for set in ["bounding", "effective", "permitted"] { sb.set("process.capabilities.\(set)", caps) }
     sb.set("process.capabilities.ambient", nil)
     let masked = sb.config["linux"]?["maskedPaths"]?.arrayValue?.compactMap(\.stringValue) ?? []
     let readonly = sb.config["linux"]?["readonlyPaths"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    try #require(masked.contains("/proc/kcore") && masked.contains("/sys/firmware") && readonly.contains("/proc/sys")
-                 && readonly.contains("/proc/sysrq-trigger"), "the busybox config changed: \(masked) \(readonly)")
+    try #require(
+      masked.contains("/proc/kcore") && masked.contains("/sys/firmware") && readonly.contains("/proc/sys")
+        && readonly.contains("/proc/sysrq-trigger"), "the busybox config changed: \(masked) \(readonly)")
 
     // Checks for what exists on this kernel (the container's /proc and /sys show the same
     // kernel): name, shell test, whether it must succeed.
@@ -365,7 +409,8 @@ enum SecurityHost {
       checks.append(("mask-umount:\(path)", "umount \(path)", false))
     }
     for path in readonly where exists(path) {
-      checks.append(("ro-mount:\(path)", #"grep " \#(path) " /proc/self/mountinfo | cut -d" " -f6 | grep -q "^ro""#, true))
+      checks.append(
+        ("ro-mount:\(path)", #"grep " \#(path) " /proc/self/mountinfo | cut -d" " -f6 | grep -q "^ro""#, true))
       checks.append(("ro-umount:\(path)", "umount \(path)", false))
       checks.append(("ro-remount:\(path)", "mount -o remount,bind,rw \(path)", false))
     }
@@ -374,7 +419,8 @@ enum SecurityHost {
     checks.append(("write-sysctl-net", "echo 1 > /proc/sys/net/ipv4/ip_forward", false))
     checks.append(("write-sysctl-uts", "echo hull-x > /proc/sys/kernel/hostname", false))
     if exists("/proc/irq/default_smp_affinity") {
-      checks.append(("write-irq", "v=$(cat /proc/irq/default_smp_affinity) && echo $v > /proc/irq/default_smp_affinity", false))
+      checks.append(
+        ("write-irq", "v=$(cat /proc/irq/default_smp_affinity) && echo $v > /proc/irq/default_smp_affinity", false))
     }
     if exists("/sys/kernel/mm/ksm/run") {
       checks.append(("write-sys", "v=$(cat /sys/kernel/mm/ksm/run) && echo $v > /sys/kernel/mm/ksm/run", false))
@@ -383,7 +429,9 @@ enum SecurityHost {
     checks.append(("mount-sysfs", "mkdir -p /dev/s && mount -t sysfs sysfs /dev/s", false))
 
     var script = #"try() { if sh -c "$2"; then echo "$1=ok"; else echo "$1=fail"; fi; }"# + "\n"
-    for check in checks { script += "try '\(check.name)' '\(check.test.replacingOccurrences(of: "'", with: #"'\''"#))'\n" }
+    for check in checks {
+      script += "try '\(check.name)' '\(check.test.replacingOccurrences(of: "'", with: #"'\''"#))'\n"
+    }
     sb.script(script)
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0, "\(result)")
@@ -400,7 +448,9 @@ enum SecurityHost {
     sb.set("linux.maskedPaths", jsonStrings(masked + ["/proc/sys/kernel/domainname"]))
     sb.set("linux.readonlyPaths", .array([]))
     sb.set("domainname", .string("hull.example"))
-    sb.script(#"stat -c %t:%T /proc/sys/kernel/domainname; echo evil > /proc/sys/kernel/domainname && echo written; echo "[$(cat /proc/sys/kernel/domainname)]"; umount /proc/sys/kernel/domainname 2>/dev/null && echo unmasked; true"#)
+    sb.script(
+      #"stat -c %t:%T /proc/sys/kernel/domainname; echo evil > /proc/sys/kernel/domainname && echo written; echo "[$(cat /proc/sys/kernel/domainname)]"; umount /proc/sys/kernel/domainname 2>/dev/null && echo unmasked; true"#
+    )
     let maskedRun = try sb.runContainer(sb.newID("masked-file"))
     #expect(maskedRun.status == 0 && maskedRun.stdout == "1:3\nwritten\n[]\n", "\(maskedRun)")
   }

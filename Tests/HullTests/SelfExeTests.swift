@@ -56,7 +56,9 @@ import Testing
     guard cp.status == 0 else { throw TestFailure("copy hull: \(cp)") }
     let original = try Data(contentsOf: URL(fileURLWithPath: copy))
     try FileManager.default.createDirectory(atPath: box.shared + "/bundle", withIntermediateDirectories: true)
-    guard mkfifo(box.shared + "/bundle/config.json", 0o600) == 0 else { throw TestFailure("mkfifo: \(String(cString: strerror(errno)))") }
+    guard mkfifo(box.shared + "/bundle/config.json", 0o600) == 0 else {
+      throw TestFailure("mkfifo: \(String(cString: strerror(errno)))")
+    }
     box.shareTmp()
     box.script(Self.attacker)
     try box.writeConfig()
@@ -68,14 +70,17 @@ import Testing
     #expect(create.status == 0, "\(create)")
     #expect(try hullCopy(["start", id]).wait().status == 0)
     // The runtime's binary, run inside the container, blocks reading a FIFO until the attacker has its exe.
-    let trigger = try hullCopy(["exec", id, "/proc/self/exe", "--root", "/tmp/state", "create", "--bundle", "/tmp/bundle", "x"])
+    let trigger = try hullCopy([
+      "exec", id, "/proc/self/exe", "--root", "/tmp/state", "create", "--bundle", "/tmp/bundle", "x",
+    ])
     let result = box.waitForFile(box.shared + "/result", seconds: 20)
     let triggered = trigger.wait()
     _ = try hullCopy(["delete", "--force", id]).wait()
     let held = readText(box.shared + "/held")
     #expect(!held.isEmpty, "the attacker never caught a hull process inside the container: \(triggered)")
-    #expect(result?.hasPrefix("refused:") == true && result?.contains("Read-only file system") == true,
-            "writing the runtime binary through /proc/<pid>/exe (held: \(held)) gave: \(result ?? "no result")")
+    #expect(
+      result?.hasPrefix("refused:") == true && result?.contains("Read-only file system") == true,
+      "writing the runtime binary through /proc/<pid>/exe (held: \(held)) gave: \(result ?? "no result")")
     #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == original, "the hull binary was modified")
     box.expectNothingLeft(id)
   }

@@ -21,7 +21,8 @@ final class OutsideCgroup {
       let dir = hierarchy + path
       guard mkdir(dir, 0o755) == 0 else { throw TestFailure("mkdir \(dir): \(String(cString: strerror(errno)))") }
       for file in ["cpuset.cpus", "cpuset.mems"] where access(dir + "/" + file, F_OK) == 0 {
-        let value = readText(hierarchy + HullTestEnv.cgroupParent + "/" + file).trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = readText(hierarchy + HullTestEnv.cgroupParent + "/" + file).trimmingCharacters(
+          in: .whitespacesAndNewlines)
         try value.write(toFile: dir + "/" + file, atomically: false, encoding: .utf8)
       }
     }
@@ -52,10 +53,14 @@ final class OutsideCgroup {
 }
 
 @Suite("shared cgroups (#14 item 5)") struct SharedCgroupTests {
-  enum Operation: String, CaseIterable { case killAll = "kill --all", deleteForce = "delete --force" }
+  enum Operation: String, CaseIterable {
+    case killAll = "kill --all"
+    case deleteForce = "delete --force"
+  }
 
-  @Test("kill --all and delete --force spare a process of the host in the container's pre-existing cgroup",
-        arguments: Operation.allCases, [true, false])
+  @Test(
+    "kill --all and delete --force spare a process of the host in the container's pre-existing cgroup",
+    arguments: Operation.allCases, [true, false])
   func outsideProcessSurvives(operation: Operation, ownPidNamespace: Bool) throws {
     let sb = try Sandbox("shared-cgroup")
     defer { sb.cleanup() }
@@ -85,11 +90,14 @@ final class OutsideCgroup {
       #expect(delete.status == 0, "\(delete)")
       #expect(access(sb.root + "/" + id, F_OK) != 0, "state directory left")
     }
-    #expect(outside.waitUntilOnlySleeper(), "after \(operation.rawValue): cgroup holds \(outside.pids), wanted only \(outside.sleeper.pid)")
+    #expect(
+      outside.waitUntilOnlySleeper(),
+      "after \(operation.rawValue): cgroup holds \(outside.pids), wanted only \(outside.sleeper.pid)")
     #expect(outside.sleeper.isRunning, "\(operation.rawValue) killed a process that is not the container's")
     #expect(access("/proc/\(initPid)", F_OK) != 0 || !isLive(initPid), "the container's init \(initPid) survived")
     // hull did not make this cgroup: it must not remove it.
-    #expect(sb.existingCgroupDirs(outside.path).count == HullTestEnv.hierarchies.count, "the pre-existing cgroup was removed")
+    #expect(
+      sb.existingCgroupDirs(outside.path).count == HullTestEnv.hierarchies.count, "the pre-existing cgroup was removed")
   }
 
   @Test("a plain delete after a create killed part way (provisional state) spares the cgroup's other processes")
@@ -107,7 +115,10 @@ final class OutsideCgroup {
     let create = try sb.hullSpawn(["create", "--bundle", sb.bundle, id])
     var hookStarted = false
     for _ in 0..<500 {
-      if childCommands(of: create.pid).contains("sleep") { hookStarted = true; break }
+      if childCommands(of: create.pid).contains("sleep") {
+        hookStarted = true
+        break
+      }
       usleep(20_000)
     }
     try #require(hookStarted, "the prestart hook never ran: \(create.wait())")

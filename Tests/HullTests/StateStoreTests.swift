@@ -58,7 +58,9 @@ import Testing
     #expect(flock(fd, LOCK_UN) == 0)
     #expect(kill.wait().status == 0)
     let stateResult = state.wait()
-    #expect(stateResult.status == 0 && (try? JSON.parse(stateResult.stdout))?["status"]?.stringValue == "running", "\(stateResult)")
+    #expect(
+      stateResult.status == 0 && (try? JSON.parse(stateResult.stdout))?["status"]?.stringValue == "running",
+      "\(stateResult)")
     let deleteResult = delete.wait()
     #expect(deleteResult.status != 0 && deleteResult.stderr.contains("not stopped"), "\(deleteResult)")
   }
@@ -100,7 +102,9 @@ import Testing
     try sb.create(id)
     #expect(try sb.hull(["start", id], writeConfig: false).status == 0)
     let entries = try FileManager.default.contentsOfDirectory(atPath: sb.root + "/" + id)
-    #expect(entries.allSatisfy { ["state.json", "exec.sock", "started", "essentials"].contains($0) }, "temporary files left: \(entries)")
+    #expect(
+      entries.allSatisfy { ["state.json", "exec.sock", "started", "essentials"].contains($0) },
+      "temporary files left: \(entries)")
     #expect(!entries.contains("exec.sock"), "exec.sock stays after start: \(entries)")
     var st = stat()
     #expect(stat(sb.root + "/" + id, &st) == 0 && st.st_mode & 0o777 == 0o711)
@@ -115,7 +119,8 @@ import Testing
     try sb.create(id)
     try sb.hull(["delete", "--force", id], writeConfig: false)
     try FileManager.default.createDirectory(atPath: sb.root + "/" + id, withIntermediateDirectories: true)
-    try "{\"id\": \"\(id)\", \"pid\": ".write(toFile: sb.root + "/" + id + "/state.json", atomically: false, encoding: .utf8)
+    try "{\"id\": \"\(id)\", \"pid\": ".write(
+      toFile: sb.root + "/" + id + "/state.json", atomically: false, encoding: .utf8)
     let state = try sb.hull(["state", id], writeConfig: false)
     #expect(state.status != 0 && state.stderr.contains("state.json"), "\(state)")
     let delete = try sb.hull(["delete", "--force", id], writeConfig: false)
@@ -125,7 +130,9 @@ import Testing
     try? FileManager.default.removeItem(atPath: sb.root + "/" + id)
   }
 
-  @Test("a container's directory appears already locked; creates leave no private directory behind, and a dead creator's is swept")
+  @Test(
+    "a container's directory appears already locked; creates leave no private directory behind, and a dead creator's is swept"
+  )
   func createRenamesALockedDirectoryIntoPlace() throws {
     let sb = try Sandbox("create-rename")
     defer { sb.cleanup() }

@@ -17,8 +17,10 @@ import Testing
 
   /// Creates a container setting `key` = `value` and expects a refusal naming the key, with
   /// `hostFile` unchanged. A runtime that wrote it anyway gets the host's value put back.
-  static func expectRefused(_ sb: Sandbox, key: String, value: String, hostFile: String, _ suffix: String,
-                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+  static func expectRefused(
+    _ sb: Sandbox, key: String, value: String, hostFile: String, _ suffix: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
     let before = readText(hostFile)
     sb.set("linux.sysctl", .object(JSONObject().settingMember(key, .string(value))))
     sb.script("exit 0")
@@ -28,9 +30,12 @@ import Testing
     if after != before { try? before.write(toFile: hostFile, atomically: false, encoding: .utf8) }
     #expect(result.status != 0, "\(key) was accepted: \(result)", sourceLocation: sourceLocation)
     // A key with a NUL byte is named JSON-escaped.
-    #expect(result.stderr.contains(key) || result.stderr.contains(JSON.quote(key)), "the error does not name \(key): \(result)",
-            sourceLocation: sourceLocation)
-    #expect(after == before, "\(hostFile) on the host changed from \(before) to \(after)", sourceLocation: sourceLocation)
+    #expect(
+      result.stderr.contains(key) || result.stderr.contains(JSON.quote(key)),
+      "the error does not name \(key): \(result)",
+      sourceLocation: sourceLocation)
+    #expect(
+      after == before, "\(hostFile) on the host changed from \(before) to \(after)", sourceLocation: sourceLocation)
     sb.expectNothingLeft(id, sourceLocation: sourceLocation)
   }
 
@@ -39,7 +44,8 @@ import Testing
     let sb = try Sandbox("sysctl-host-only")
     defer { sb.cleanup() }
     let file = "/proc/sys/fs/lease-break-time"
-    try Self.expectRefused(sb, key: "fs.lease-break-time", value: Self.other(than: readText(file)), hostFile: file, "lease")
+    try Self.expectRefused(
+      sb, key: "fs.lease-break-time", value: Self.other(than: readText(file)), hostFile: file, "lease")
   }
 
   @Test("kernel.core_pattern is refused (asked for the host's own value: a miss must not run anything)")
@@ -63,8 +69,14 @@ import Testing
     sb.set("linux.namespaces", .array(withoutNet))
     try Self.expectRefused(sb, key: key, value: Self.other(than: readText(file)), hostFile: file, "none")
     // This test process is in hull's network namespace, the host's.
-    sb.set("linux.namespaces", .array(withoutNet + [.object(JSONObject().settingMember("type", .string("network"))
-      .settingMember("path", .string("/proc/\(getpid())/ns/net")))]))
+    sb.set(
+      "linux.namespaces",
+      .array(
+        withoutNet + [
+          .object(
+            JSONObject().settingMember("type", .string("network"))
+              .settingMember("path", .string("/proc/\(getpid())/ns/net")))
+        ]))
     try Self.expectRefused(sb, key: key, value: Self.other(than: readText(file)), hostFile: file, "joined")
   }
 
@@ -75,18 +87,31 @@ import Testing
     let namespaces = sb.config["linux"]?["namespaces"]?.arrayValue ?? []
     let withoutIPC = namespaces.filter { $0["type"]?.stringValue != "ipc" }
     sb.set("linux.namespaces", .array(withoutIPC))
-    let shmmni = "/proc/sys/kernel/shmmni", queues = "/proc/sys/fs/mqueue/queues_max"
-    try Self.expectRefused(sb, key: "kernel.shmmni", value: Self.other(than: readText(shmmni)), hostFile: shmmni, "none")
-    try Self.expectRefused(sb, key: "fs.mqueue.queues_max", value: Self.other(than: readText(queues)), hostFile: queues, "mq")
+    let shmmni = "/proc/sys/kernel/shmmni"
+    let queues = "/proc/sys/fs/mqueue/queues_max"
+    try Self.expectRefused(
+      sb, key: "kernel.shmmni", value: Self.other(than: readText(shmmni)), hostFile: shmmni, "none")
+    try Self.expectRefused(
+      sb, key: "fs.mqueue.queues_max", value: Self.other(than: readText(queues)), hostFile: queues, "mq")
     // runc 1.1.5 accepts this one and writes the host's kernel.shmmni.
-    sb.set("linux.namespaces", .array(withoutIPC + [.object(JSONObject().settingMember("type", .string("ipc"))
-      .settingMember("path", .string("/proc/\(getpid())/ns/ipc")))]))
-    try Self.expectRefused(sb, key: "kernel.shmmni", value: Self.other(than: readText(shmmni)), hostFile: shmmni, "joined")
+    sb.set(
+      "linux.namespaces",
+      .array(
+        withoutIPC + [
+          .object(
+            JSONObject().settingMember("type", .string("ipc"))
+              .settingMember("path", .string("/proc/\(getpid())/ns/ipc")))
+        ]))
+    try Self.expectRefused(
+      sb, key: "kernel.shmmni", value: Self.other(than: readText(shmmni)), hostFile: shmmni, "joined")
   }
 
-  @Test("keys with empty, . or .. components are refused, in the dotted and the slash form",
-        arguments: ["net/../fs/lease-break-time", "net.ipv4.//.fs.lease-break-time", "net..ipv4.ip_forward",
-                    "fs/lease-break-time", "net/ipv4/./ip_forward", "net.ipv4\u{0}/../../fs/lease-break-time"])
+  @Test(
+    "keys with empty, . or .. components are refused, in the dotted and the slash form",
+    arguments: [
+      "net/../fs/lease-break-time", "net.ipv4.//.fs.lease-break-time", "net..ipv4.ip_forward",
+      "fs/lease-break-time", "net/ipv4/./ip_forward", "net.ipv4\u{0}/../../fs/lease-break-time",
+    ])
   func badComponents(_ key: String) throws {
     let sb = try Sandbox("sysctl-components")
     defer { sb.cleanup() }
@@ -101,7 +126,8 @@ import Testing
     let hostPort = readText("/proc/sys/net/ipv4/ip_unprivileged_port_start")
     let hostUserNS = readText("/proc/sys/user/max_user_namespaces")
     sb.set("linux.readonlyPaths", .array([]))
-    sb.set("linux.sysctl", json: #"{"net/ipv4/ip_unprivileged_port_start": "100", "kernel.domainname": "sysctl.example"}"#)
+    sb.set(
+      "linux.sysctl", json: #"{"net/ipv4/ip_unprivileged_port_start": "100", "kernel.domainname": "sysctl.example"}"#)
     sb.script("cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/domainname")
     let result = try sb.runContainer(sb.newID())
     #expect(result.status == 0 && result.stdout == "100\nsysctl.example\n", "\(result)")
@@ -122,7 +148,8 @@ import Testing
     sb.set("linux.uidMappings", nil)
     sb.set("linux.gidMappings", nil)
     let file = "/proc/sys/user/max_user_namespaces"
-    try Self.expectRefused(sb, key: "user.max_user_namespaces", value: Self.other(than: hostUserNS), hostFile: file, "nouser")
+    try Self.expectRefused(
+      sb, key: "user.max_user_namespaces", value: Self.other(than: hostUserNS), hostFile: file, "nouser")
   }
 }
 

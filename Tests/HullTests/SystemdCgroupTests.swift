@@ -7,8 +7,9 @@ import Glibc
 import OCISpec
 import Testing
 
-@Suite("systemd cgroup driver (systemd as PID 1)", .serialized,
-       .enabled(if: SystemdHost.unavailable == nil, Comment(rawValue: SystemdHost.unavailable ?? "")))
+@Suite(
+  "systemd cgroup driver (systemd as PID 1)", .serialized,
+  .enabled(if: SystemdHost.unavailable == nil, Comment(rawValue: SystemdHost.unavailable ?? "")))
 struct SystemdCgroupTests {
   /// A sandbox whose containers get "system.slice:hulltest:<id>"; its units are stopped at cleanup.
   final class Box {
@@ -29,7 +30,9 @@ struct SystemdCgroupTests {
 
     /// A cgroup file of the unit: the unified one on v2, else the v1 controller's.
     func file(_ v2: String, v1 controller: String, _ v1: String) -> String {
-      let path = Host.isCgroupV2 ? "/sys/fs/cgroup" + cgroupPath + "/" + v2 : "/sys/fs/cgroup/\(controller)" + cgroupPath + "/" + v1
+      let path =
+        Host.isCgroupV2
+        ? "/sys/fs/cgroup" + cgroupPath + "/" + v2 : "/sys/fs/cgroup/\(controller)" + cgroupPath + "/" + v1
       return readText(path).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -39,7 +42,8 @@ struct SystemdCgroupTests {
     }
   }
 
-  static let resources = #"{"memory": {"limit": 67108864, "reservation": 33554432}, "pids": {"limit": 42}, "cpu": {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0"}}"#
+  static let resources =
+    #"{"memory": {"limit": 67108864, "reservation": 33554432}, "pids": {"limit": 42}, "cpu": {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0"}}"#
 
   @Test("create: a transient scope in system.slice holding the init, with the resources as properties and in the files")
   func scopeAndProperties() throws {
@@ -51,10 +55,14 @@ struct SystemdCgroupTests {
     let create = try box.hull(["create", "--bundle", box.sb.bundle, box.id])
     #expect(create.status == 0, "\(create)")
     let pid = try box.sb.pid(box.id)
-    let show = SystemdHost.show(box.unit, ["ActiveState", "Slice", "Delegate", "Description", "ControlGroup", "MemoryMax",
-                                           "MemoryLimit", "MemoryLow", "MemoryHigh", "TasksMax", "CPUWeight", "CPUShares",
-                                           "CPUQuotaPerSecUSec", "CPUQuotaPeriodUSec", "AllowedCPUs", "DevicePolicy",
-                                           "DeviceAllow", "MemoryAccounting", "TasksAccounting"])
+    let show = SystemdHost.show(
+      box.unit,
+      [
+        "ActiveState", "Slice", "Delegate", "Description", "ControlGroup", "MemoryMax",
+        "MemoryLimit", "MemoryLow", "MemoryHigh", "TasksMax", "CPUWeight", "CPUShares",
+        "CPUQuotaPerSecUSec", "CPUQuotaPeriodUSec", "AllowedCPUs", "DevicePolicy",
+        "DeviceAllow", "MemoryAccounting", "TasksAccounting",
+      ])
     #expect(show["ActiveState"] == "active", "\(show)")
     #expect(show["Slice"] == "system.slice")
     #expect(show["Delegate"] == "yes")
@@ -176,8 +184,9 @@ struct SystemdCgroupTests {
     let box = try Box("sd-killed")
     defer { box.cleanup() }
     box.sb.set("hooks.createRuntime", json: #"[{"path": "/bin/sleep", "args": ["sleep", "30"]}]"#)
-    let create = try box.sb.hullSpawn(["--systemd-cgroup", "--root", box.sb.root, "create", "--bundle", box.sb.bundle, box.id],
-                                      timeout: 60, rootFlag: [])
+    let create = try box.sb.hullSpawn(
+      ["--systemd-cgroup", "--root", box.sb.root, "create", "--bundle", box.sb.bundle, box.id],
+      timeout: 60, rootFlag: [])
     let deadline = Date().addingTimeInterval(30)
     while SystemdHost.show(box.unit, ["ActiveState"])["ActiveState"] != "active" && Date() < deadline { usleep(50_000) }
     #expect(SystemdHost.show(box.unit, ["ActiveState"])["ActiveState"] == "active")
@@ -190,9 +199,11 @@ struct SystemdCgroupTests {
     box.sb.expectNothingLeft(box.id)
   }
 
-  @Test("bad cgroupsPath forms are refused naming linux.cgroupsPath; nothing is made", arguments: [
-    "bad:hulltest:x", "a--b.slice:hulltest:x", "-x.slice:hulltest:x", "/system.slice/x", "system.slice:hulltest:a b",
-  ])
+  @Test(
+    "bad cgroupsPath forms are refused naming linux.cgroupsPath; nothing is made",
+    arguments: [
+      "bad:hulltest:x", "a--b.slice:hulltest:x", "-x.slice:hulltest:x", "/system.slice/x", "system.slice:hulltest:a b",
+    ])
   func badForms(_ path: String) throws {
     let box = try Box("sd-bad")
     defer { box.cleanup() }
@@ -208,8 +219,10 @@ struct SystemdCgroupTests {
       Issue.record("runc is not installed")
       return
     }
-    let properties = ["Slice", "Delegate", "MemoryMax", "MemoryLimit", "MemoryLow", "TasksMax", "CPUWeight", "CPUShares",
-                      "CPUQuotaPerSecUSec", "CPUQuotaPeriodUSec", "AllowedCPUs", "DevicePolicy", "DeviceAllow"]
+    let properties = [
+      "Slice", "Delegate", "MemoryMax", "MemoryLimit", "MemoryLow", "TasksMax", "CPUWeight", "CPUShares",
+      "CPUQuotaPerSecUSec", "CPUQuotaPeriodUSec", "AllowedCPUs", "DevicePolicy", "DeviceAllow",
+    ]
     var seen: [[String: String]] = []
     for runtime in ["hull", "runc"] {
       let box = try Box("sd-ref-\(runtime)")
@@ -220,20 +233,25 @@ struct SystemdCgroupTests {
       box.sb.set("linux.cgroupsPath", .string("system.slice:\(runtime)ref:\(box.id)"))
       try box.sb.writeConfig()
       let binary = runtime == "hull" ? HullTestEnv.hullPath : runc
-      let create = try spawn([binary, "--systemd-cgroup", "--root", box.sb.root, "create", "--bundle", box.sb.bundle, box.id],
-                             outputDir: box.sb.dir).wait()
+      let create = try spawn(
+        [binary, "--systemd-cgroup", "--root", box.sb.root, "create", "--bundle", box.sb.bundle, box.id],
+        outputDir: box.sb.dir
+      ).wait()
       #expect(create.status == 0, "\(runtime): \(create)")
       seen.append(SystemdHost.show(unit, properties))
       _ = try spawn([binary, "--root", box.sb.root, "delete", "--force", box.id], outputDir: box.sb.dir).wait()
       #expect(SystemdHost.waitGone(unit), "\(runtime) left \(unit)")
     }
     for property in properties {
-      #expect(seen[0][property] == seen[1][property], "\(property): hull \(seen[0][property] ?? "-"), runc \(seen[1][property] ?? "-")")
+      #expect(
+        seen[0][property] == seen[1][property],
+        "\(property): hull \(seen[0][property] ?? "-"), runc \(seen[1][property] ?? "-")")
     }
   }
 
-  @Test("rootless: the user's own manager holds the container in a scope of its user.slice",
-        .enabled(if: SystemdUser.unavailable == nil, Comment(rawValue: SystemdUser.unavailable ?? "")))
+  @Test(
+    "rootless: the user's own manager holds the container in a scope of its user.slice",
+    .enabled(if: SystemdUser.unavailable == nil, Comment(rawValue: SystemdUser.unavailable ?? "")))
   func rootless() throws {
     let sb = try Sandbox("sd-user")
     defer { sb.cleanup() }
@@ -263,8 +281,9 @@ struct SystemdCgroupTests {
       // v1/hybrid: no user manager can be delegated v1 hierarchies; refused before anything is made.
       #expect(create.status != 0 && create.stderr.contains("needs cgroup v2"), "\(create)")
       let runcPath = ([String])(["/usr/sbin/runc", "/usr/bin/runc"]).first { access($0, X_OK) == 0 } ?? "runc"
-      let runc = try SystemdUser.asUser([runcPath, "--systemd-cgroup", "--root", sb.root, "create", "--bundle", sb.bundle, id + "-runc"],
-                                        in: sb.dir)
+      let runc = try SystemdUser.asUser(
+        [runcPath, "--systemd-cgroup", "--root", sb.root, "create", "--bundle", sb.bundle, id + "-runc"],
+        in: sb.dir)
       #expect(runc.status != 0, "runc for reference: \(runc)")
       print("runc 1.1.5, rootless --systemd-cgroup on \(HullTestEnv.hierarchies.count) hierarchies: \(runc.stderr)")
       sb.expectNothingLeft(id)
@@ -273,7 +292,8 @@ struct SystemdCgroupTests {
     #expect(create.status == 0, "\(create)")
     let pid = Int32(try JSON.parse(try hull(["state", id]).stdout)["pid"]?.int64Value ?? 0)
     #expect(readText("/proc/\(pid)/cgroup") == "0::\(cgroup)\n")
-    let show = SystemdUser.show(unit, ["ActiveState", "Slice", "Delegate", "MemoryMax", "TasksMax", "ControlGroup"], in: sb.dir)
+    let show = SystemdUser.show(
+      unit, ["ActiveState", "Slice", "Delegate", "MemoryMax", "TasksMax", "ControlGroup"], in: sb.dir)
     #expect(show["ActiveState"] == "active" && show["Slice"] == "user.slice" && show["Delegate"] == "yes", "\(show)")
     #expect(show["ControlGroup"] == cgroup)
     #expect(show["MemoryMax"] == "67108864" && show["TasksMax"] == "20", "\(show)")

@@ -5,8 +5,9 @@ import Cgroups
 import Foundation
 import Glibc
 import OCISpec
-@testable import RuntimeCore
 import Testing
+
+@testable import RuntimeCore
 
 /// The calls the runtime makes on the manager, by name and unit.
 final class RecordingSystemdBus: SystemdBus, @unchecked Sendable {
@@ -46,7 +47,9 @@ struct SystemdLifecycleTests {
     let bus = RecordingSystemdBus()
 
     init() throws {
-      dir = FileManager.default.temporaryDirectory.path + "/hull-systemd-fake-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      dir =
+        FileManager.default.temporaryDirectory.path
+        + "/hull-systemd-fake-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
       try FileManager.default.createDirectory(atPath: dir + "/cgroup", withIntermediateDirectories: true)
       host = CgroupHost(root: dir + "/cgroup", mode: .unified)
       store = StateStore(root: dir + "/state")
@@ -61,7 +64,8 @@ struct SystemdLifecycleTests {
 
     func plan(cgroupsPath: String, resources: String = "{}", rootless: Bool = false) throws -> LaunchPlan {
       var config = try JSON.parse(readText(HullTestEnv.repoRoot + "/bundles/busybox/config.json"))
-      config = config.setting("linux.cgroupsPath", .string(cgroupsPath)).setting("linux.resources", try JSON.parse(resources))
+      config = config.setting("linux.cgroupsPath", .string(cgroupsPath)).setting(
+        "linux.resources", try JSON.parse(resources))
       let spec = try Spec.parse(Array(JSON.serialize(config).utf8))
       var options = LaunchOptions(id: "c1", bundle: dir, stateDir: store.directory("c1"))
       options.systemdCgroup = true
@@ -95,16 +99,18 @@ struct SystemdLifecycleTests {
     // No control file exists in the temp tree: the file writes fail after the unit started.
     var plan = try world.plan(cgroupsPath: "system.slice:hulltest:c1", resources: #"{"memory":{"limit":67108864}}"#)
     let lock = try world.store.create("c1")
-    var record = ContainerRecord(id: "c1", pid: 0, initStartTime: 0, bundle: "", rootfs: "", created: "", owner: "root",
-                                 ociVersion: "1.0.2", annotations: [], cgroupPath: plan.cgroup!.path, cgroupCreated: [],
-                                 started: false, poststart: [], poststop: [])
+    var record = ContainerRecord(
+      id: "c1", pid: 0, initStartTime: 0, bundle: "", rootfs: "", created: "", owner: "root",
+      ociVersion: "1.0.2", annotations: [], cgroupPath: plan.cgroup!.path, cgroupCreated: [],
+      started: false, poststart: [], poststop: [])
     SystemdPlacement.name(plan, in: &record)
     try world.store.save(record)
     var cleanup = Launcher.Cleanup(store: world.store, id: "c1")
     cleanup.cgroup = plan.cgroup
     do {
-      try SystemdPlacement.place(pid: 4242, unit: plan.systemdUnit!, cgroup: plan.cgroup!, plan: &plan, record: &record,
-                                 store: world.store, cleanup: &cleanup)
+      try SystemdPlacement.place(
+        pid: 4242, unit: plan.systemdUnit!, cgroup: plan.cgroup!, plan: &plan, record: &record,
+        store: world.store, cleanup: &cleanup)
       Issue.record("place succeeded without control files")
     } catch {
       #expect(error.description.contains("memory.max"), "\(error)")
@@ -118,7 +124,10 @@ struct SystemdLifecycleTests {
     #expect(saved.cgroupCreated == cleanup.cgroupCreated && !saved.cgroupCreated.isEmpty, "\(saved.cgroupCreated)")
     cleanup.run()
     _ = consume lock
-    #expect(world.bus.calls.suffix(3) == ["StopUnit hulltest-c1.scope replace", "wait /job/2", "ResetFailedUnit hulltest-c1.scope"])
+    #expect(
+      world.bus.calls.suffix(3) == [
+        "StopUnit hulltest-c1.scope replace", "wait /job/2", "ResetFailedUnit hulltest-c1.scope",
+      ])
     #expect(access(world.host.unifiedMountPoint! + "/system.slice", F_OK) != 0, "directories left behind")
     #expect(access(world.store.directory("c1"), F_OK) != 0)
   }
@@ -130,17 +139,21 @@ struct SystemdLifecycleTests {
     let ops = ContainerOps(store: world.store)
     for damaged in [false, true] {
       let lock = try world.store.create("c1")
-      var record = ContainerRecord(id: "c1", pid: 999_999, initStartTime: 1, bundle: "", rootfs: "", created: "", owner: "root",
-                                   ociVersion: "1.0.2", annotations: [], cgroupPath: "/system.slice/hulltest-c1.scope",
-                                   cgroupCreated: [], started: true, poststart: [], poststop: [])
+      var record = ContainerRecord(
+        id: "c1", pid: 999_999, initStartTime: 1, bundle: "", rootfs: "", created: "", owner: "root",
+        ociVersion: "1.0.2", annotations: [], cgroupPath: "/system.slice/hulltest-c1.scope",
+        cgroupCreated: [], started: true, poststart: [], poststop: [])
       record.systemdUnit = "hulltest-c1.scope"
       try world.store.save(record)
       _ = consume lock
-      if damaged { try "{".write(toFile: world.store.directory("c1") + "/state.json", atomically: true, encoding: .utf8) }
+      if damaged {
+        try "{".write(toFile: world.store.directory("c1") + "/state.json", atomically: true, encoding: .utf8)
+      }
       world.bus.calls = []
       _ = try ops.delete("c1", force: true)
-      #expect(world.bus.calls == ["StopUnit hulltest-c1.scope replace", "wait /job/2", "ResetFailedUnit hulltest-c1.scope"],
-              "damaged: \(damaged)")
+      #expect(
+        world.bus.calls == ["StopUnit hulltest-c1.scope replace", "wait /job/2", "ResetFailedUnit hulltest-c1.scope"],
+        "damaged: \(damaged)")
       #expect(access(world.store.directory("c1"), F_OK) != 0)
     }
   }

@@ -9,8 +9,12 @@ import Testing
     try ContainerID.validate(id)
   }
 
-  @Test("invalid container ids", arguments: ["", ".", "..", "../x", "a/b", "/abs", "a b", "a\nb", "a\0b", "ü",
-                                             String(repeating: "a", count: 256), String(repeating: "a", count: 1024)])
+  @Test(
+    "invalid container ids",
+    arguments: [
+      "", ".", "..", "../x", "a/b", "/abs", "a b", "a\nb", "a\0b", "ü",
+      String(repeating: "a", count: 256), String(repeating: "a", count: 1024),
+    ])
   func invalidIDs(_ id: String) {
     #expect(throws: RuntimeError.self) { try ContainerID.validate(id) }
     do { try ContainerID.validate(id) } catch {
@@ -21,9 +25,12 @@ import Testing
 
   @Test("RuntimeError reads `<operation> <path>: <reason>`")
   func errorDescription() {
-    #expect(RuntimeError("open", "/x/y", reason: "no such file or directory").description == "open /x/y: no such file or directory")
-    #expect(RuntimeError("start container a", reason: "container is already running").description
-      == "start container a: container is already running")
+    #expect(
+      RuntimeError("open", "/x/y", reason: "no such file or directory").description
+        == "open /x/y: no such file or directory")
+    #expect(
+      RuntimeError("start container a", reason: "container is already running").description
+        == "start container a: container is already running")
     #expect(RuntimeError("list", reason: "").description == "list")
   }
 

@@ -5,8 +5,9 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite("waiting init: hull's image pages released", .serialized,
-       .enabled(if: HullTestEnv.setupError == nil, Comment(rawValue: HullTestEnv.setupError ?? "")))
+@Suite(
+  "waiting init: hull's image pages released", .serialized,
+  .enabled(if: HullTestEnv.setupError == nil, Comment(rawValue: HullTestEnv.setupError ?? "")))
 struct WaitingInitTests {
   /// kB resident in `pid`'s executable mappings of its main binary (the first mapping's file).
   static func codeResidentKB(pid: Int32) -> Int? {
@@ -55,7 +56,9 @@ struct WaitingInitTests {
     // Without address randomisation (inherited by the init) hull's image loads where this test
     // can predict: 0x555555554000 for a PIE (the debug build), 0x400000 for the static release one.
     let setarch = "/usr/bin/setarch"
-    guard access(setarch, X_OK) == 0 else { throw TestFailure("setarch (util-linux) is needed to pin hull's addresses") }
+    guard access(setarch, X_OK) == 0 else {
+      throw TestFailure("setarch (util-linux) is needed to pin hull's addresses")
+    }
     let base: UInt64 = try Self.isPIE(HullTestEnv.hullPath) ? 0x5555_5555_4000 : 0x40_0000
     // Every page of the next 256 MB "present, file page": each entry has bits 63 and 61 set.
     try FileManager.default.createDirectory(atPath: sb.rootfs + "/proc/self", withIntermediateDirectories: true)
@@ -65,7 +68,8 @@ struct WaitingInitTests {
     let entries = [UInt64](repeating: (1 << 63) | (1 << 61), count: 65_536)
     let written = entries.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(base / 4096 * 8)) }
     guard written == entries.count * 8 else {
-      throw TestFailure("the fake pagemap (a sparse file of \(base / 4096 * 8 >> 30) GB): \(String(cString: strerror(errno)))")
+      throw TestFailure(
+        "the fake pagemap (a sparse file of \(base / 4096 * 8 >> 30) GB): \(String(cString: strerror(errno)))")
     }
     // No proc mount: /proc is the image's directory.
     let mounts = sb.config["mounts"]?.arrayValue ?? []
@@ -74,8 +78,9 @@ struct WaitingInitTests {
     sb.script("echo started > /tmp/out")
     let id = sb.newID()
     try sb.writeConfig()
-    let create = try run([setarch, "x86_64", "-R", HullTestEnv.hullPath, "--root", sb.root, "create", "--bundle", sb.bundle, id],
-                         outputDir: sb.dir, timeout: 30)
+    let create = try run(
+      [setarch, "x86_64", "-R", HullTestEnv.hullPath, "--root", sb.root, "create", "--bundle", sb.bundle, id],
+      outputDir: sb.dir, timeout: 30)
     #expect(create.status == 0, "\(create)")
     let pid = Int32(try sb.state(id)["pid"]?.int64Value ?? 0)
     #expect(pid > 0 && kill(pid, 0) == 0, "the waiting init is gone")

@@ -56,7 +56,10 @@ func setting(_ value: JSONValue, _ path: String, _ new: JSONValue?) -> JSONValue
   return set(value, comps[...], new)
 }
 
-enum Component { case key(String), index(Int) }
+enum Component {
+  case key(String)
+  case index(Int)
+}
 
 private func set(_ value: JSONValue, _ comps: ArraySlice<Component>, _ new: JSONValue?) -> JSONValue {
   guard let first = comps.first else { return new ?? .null }

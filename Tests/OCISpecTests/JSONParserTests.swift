@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OCISpec
 
 @Suite struct JSONParserTests {
@@ -9,8 +10,9 @@ import Testing
     #expect(try JSON.parse("\"hi\"") == .string("hi"))
     #expect(try JSON.parse("[]") == .array([]))
     #expect(try JSON.parse("{}") == .object(JSONObject()))
-    #expect(try JSON.parse(" \t\r\n[ 1 , \"a\" , { \"k\" : [ null ] } ]\n")
-      == .array([.int(1), .string("a"), .object(JSONObject([("k", .array([.null]))]))]))
+    #expect(
+      try JSON.parse(" \t\r\n[ 1 , \"a\" , { \"k\" : [ null ] } ]\n")
+        == .array([.int(1), .string("a"), .object(JSONObject([("k", .array([.null]))]))]))
   }
 
   @Test(arguments: [

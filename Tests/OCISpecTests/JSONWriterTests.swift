@@ -1,16 +1,19 @@
 import Testing
+
 @testable import OCISpec
 
 @Suite struct JSONWriterTests {
-  let sample: JSONValue = .object(JSONObject([
-    ("n", .int(-5)), ("u", .uint(UInt64.max)), ("d", .double(1.5)), ("b", .bool(false)), ("z", .null),
-    ("s", .string("a\"b")), ("e", .array([])), ("o", .object(JSONObject())),
-    ("l", .array([.int(1), .object(JSONObject([("k", .string("v"))]))])),
-  ]))
+  let sample: JSONValue = .object(
+    JSONObject([
+      ("n", .int(-5)), ("u", .uint(UInt64.max)), ("d", .double(1.5)), ("b", .bool(false)), ("z", .null),
+      ("s", .string("a\"b")), ("e", .array([])), ("o", .object(JSONObject())),
+      ("l", .array([.int(1), .object(JSONObject([("k", .string("v"))]))])),
+    ]))
 
   @Test func compact() {
-    #expect(JSON.serialize(sample)
-      == #"{"n":-5,"u":18446744073709551615,"d":1.5,"b":false,"z":null,"s":"a\"b","e":[],"o":{},"l":[1,{"k":"v"}]}"#)
+    #expect(
+      JSON.serialize(sample)
+        == #"{"n":-5,"u":18446744073709551615,"d":1.5,"b":false,"z":null,"s":"a\"b","e":[],"o":{},"l":[1,{"k":"v"}]}"#)
   }
 
   @Test func pretty() {

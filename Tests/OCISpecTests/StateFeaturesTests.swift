@@ -1,11 +1,13 @@
 import Testing
+
 @testable import OCISpec
 
 @Suite struct StateFeaturesTests {
   @Test func stateJSON() throws {
-    let st = ContainerState(ociVersion: "1.3.0", id: "c1", status: .running, pid: 4242, bundle: "/b/c1",
-                            annotations: [("z", "1"), ("a", "\"q\"")], rootfs: "/b/c1/rootfs",
-                            created: "2026-11-29T17:00:00.000000000Z", owner: "")
+    let st = ContainerState(
+      ociVersion: "1.3.0", id: "c1", status: .running, pid: 4242, bundle: "/b/c1",
+      annotations: [("z", "1"), ("a", "\"q\"")], rootfs: "/b/c1/rootfs",
+      created: "2026-11-29T17:00:00.000000000Z", owner: "")
     let v = try JSON.parse(st.json())
     let o = try #require(v.objectValue)
     #expect(o.keys == ["ociVersion", "id", "status", "pid", "bundle", "annotations", "rootfs", "created", "owner"])
@@ -41,9 +43,10 @@ import Testing
     linux: LinuxFeatures(
       namespaces: NamespaceKind.allCases.map(\.rawValue), capabilities: knownCapabilities,
       cgroup: CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true),
-      seccomp: SeccompFeatures(enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
-                               archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
-                               supportedFlags: Seccomp.knownFlags),
+      seccomp: SeccompFeatures(
+        enabled: true, actions: Seccomp.actions, operators: Seccomp.operators,
+        archs: Seccomp.architectureNames, knownFlags: Seccomp.knownFlags,
+        supportedFlags: Seccomp.knownFlags),
       apparmorEnabled: false, selinuxEnabled: false, intelRdt: nil, idmapMountsEnabled: true, netDevicesEnabled: false,
       memoryPolicy: MemoryPolicyFeatures(modes: memoryPolicyModes, flags: memoryPolicyFlags)))
 

@@ -11,7 +11,8 @@ import Testing
   @Test func committedScenariosParse() throws {
     let scenarios = try ScenarioLoader.load(directory: Self.repository + "/bench/scenarios")
     let byName = Dictionary(uniqueKeysWithValues: scenarios.map { ($0.name, $0) })
-    let one = try #require(byName["throughput-1"]), n = try #require(byName["throughput-n"])
+    let one = try #require(byName["throughput-1"])
+    let n = try #require(byName["throughput-n"])
     #expect(one.kind == .throughput && one.workers(cpus: 8) == 1 && one.batchSize == 20)
     #expect(n.workers(cpus: 8) == 8 && n.workers(cpus: 2) == 2)
     #expect(byName["throughput-2"]?.workers(cpus: 8) == 2)
@@ -21,7 +22,9 @@ import Testing
     let systemd = try #require(byName["run-systemd"])
     #expect(systemd.systemdCgroup == true && systemd.kind == .run && !systemd.runsFloor)
     #expect(ScenarioLoader.unmetNeed(systemd, hostRunsSystemd: false)?.contains("--init systemd") == true)
-    #expect(ScenarioLoader.unmetNeed(systemd, hostRunsSystemd: true) == nil && ScenarioLoader.unmetNeed(one, hostRunsSystemd: false) == nil)
+    #expect(
+      ScenarioLoader.unmetNeed(systemd, hostRunsSystemd: true) == nil
+        && ScenarioLoader.unmetNeed(one, hostRunsSystemd: false) == nil)
     let profile = try BenchRunner.seccompObject("bench/seccomp/docker-default.json") as? [String: Any]
     #expect(profile?["defaultAction"] as? String == "SCMP_ACT_ERRNO")
     #expect(ScenarioKind.throughput.phases == ["batch"])
@@ -49,7 +52,9 @@ import Testing
     let faults = try #require(current.results[i].pageFaults)
     // +8%: inside the wall band, outside the 5% + 10 faults band.
     current.results[i].pageFaults = Fixtures.summary(faults.median * 1.08, noise: 0.005)
-    let suspected = Gate.compare(current: current, baseline: baseline, thresholds: thresholds).filter { $0.status == .suspected }
+    let suspected = Gate.compare(current: current, baseline: baseline, thresholds: thresholds).filter {
+      $0.status == .suspected
+    }
     #expect(suspected.map(\.metric) == ["page_faults"])
   }
 }

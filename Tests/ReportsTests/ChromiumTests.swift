@@ -2,13 +2,15 @@
 // (runtime bars, pass/fail cells) actually painted, which a parse error or a broken SVG would not give.
 import Foundation
 import Testing
+
 @testable import Reports
 
 @Suite struct ChromiumTests {
   static let chromium: String? = {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
     for name in ["chromium", "chromium-browser", "google-chrome"] {
-      for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+      for directory in path.split(separator: ":")
+      where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
         return "\(directory)/\(name)"
       }
     }
@@ -33,14 +35,18 @@ import Testing
   func reportRendersWithChartsInChromium() throws {
     let directory = Fixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let page = directory + "/index.html", shot = directory + "/shot.png"
+    let page = directory + "/index.html"
+    let shot = directory + "/shot.png"
     try HTMLReport.render(RendererTests.gatedModel()).write(toFile: page, atomically: true, encoding: .utf8)
     // Root in CI containers: the sandbox needs user namespaces Chromium may not get; the page is our own.
-    let common = [Self.chromium!, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                  "--user-data-dir=\(directory)/profile", "--no-first-run"]
+    let common = [
+      Self.chromium!, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+      "--user-data-dir=\(directory)/profile", "--no-first-run",
+    ]
     let dom = try Self.run(common + ["--dump-dom", "file://" + page])
     #expect(dom.status == 0)
-    #expect(dom.output.components(separatedBy: "<svg class=\"chart\"").count - 1 >= 9, "Chromium's DOM lacks the charts")
+    #expect(
+      dom.output.components(separatedBy: "<svg class=\"chart\"").count - 1 >= 9, "Chromium's DOM lacks the charts")
 
     let result = try Self.run(common + ["--window-size=900,3000", "--screenshot=\(shot)", "file://" + page])
     #expect(result.status == 0)

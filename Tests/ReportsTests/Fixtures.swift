@@ -2,21 +2,26 @@
 // result and traces, all fixed numbers so renderers and gates give the same output every time.
 import Bench
 import Foundation
+
 @testable import Reports
 
 enum Fixtures {
   /// A summary centred on `median` with a spread proportional to `noise` (a fraction of the median).
   static func summary(_ median: Double, noise: Double = 0.05) -> Summary {
     let d = median * noise
-    return Summary(median: median, p90: median + 2 * d, p99: median + 4 * d, min: median - 2 * d, max: median + 6 * d,
-                   mean: median + 0.3 * d, ci95: [median - 0.4 * d, median + 0.4 * d], p25: median - d, p75: median + d)
+    return Summary(
+      median: median, p90: median + 2 * d, p99: median + 4 * d, min: median - 2 * d, max: median + 6 * d,
+      mean: median + 0.3 * d, ci95: [median - 0.4 * d, median + 0.4 * d], p25: median - d, p75: median + d)
   }
 
-  static func result(_ runtime: String, _ scenario: String, _ phase: String, _ mode: String,
-                     wall: Double, cpu: Double, rss: Double, failures: Int = 0) -> BenchResult {
-    var r = BenchResult(runtime: runtime, scenario: scenario, phase: phase, mode: mode, n: 100 - failures, failures: failures,
-                        wallMilliseconds: summary(wall), cpuMilliseconds: summary(cpu, noise: 0.02),
-                        rssKilobytes: summary(rss, noise: 0.01), firstFailure: failures > 0 ? "exit status 1: boom" : nil)
+  static func result(
+    _ runtime: String, _ scenario: String, _ phase: String, _ mode: String,
+    wall: Double, cpu: Double, rss: Double, failures: Int = 0
+  ) -> BenchResult {
+    var r = BenchResult(
+      runtime: runtime, scenario: scenario, phase: phase, mode: mode, n: 100 - failures, failures: failures,
+      wallMilliseconds: summary(wall), cpuMilliseconds: summary(cpu, noise: 0.02),
+      rssKilobytes: summary(rss, noise: 0.01), firstFailure: failures > 0 ? "exit status 1: boom" : nil)
     r.pageFaults = summary((rss / 6).rounded(), noise: 0.005)
     r.contextSwitches = summary((cpu * 2).rounded(), noise: 0.05)
     return r
@@ -45,8 +50,10 @@ enum Fixtures {
     for mode in ["isolated", "back-to-back"] {
       let slower = mode == "isolated" ? 1.2 : 1.0
       for (name, wall, cpu, rss, _) in figures {
-        results.append(result(name, "run", "run", mode, wall: wall * slower * (scale[name] ?? 1),
-                              cpu: cpu * (cpuScale[name] ?? 1), rss: rss))
+        results.append(
+          result(
+            name, "run", "run", mode, wall: wall * slower * (scale[name] ?? 1),
+            cpu: cpu * (cpuScale[name] ?? 1), rss: rss))
       }
       results.append(result("floor", "run", "run", mode, wall: 7.1 * slower, cpu: 6.1, rss: 1800))
     }
@@ -54,19 +61,24 @@ enum Fixtures {
       let phase = ["create", "start", "delete", "total"][phaseIndex]
       for (name, _, cpu, rss, phases) in figures {
         let wall = phaseIndex == 3 ? phases.reduce(0, +) : phases[phaseIndex]
-        var r = result(name, "lifecycle", phase, "back-to-back", wall: wall * (scale[name] ?? 1),
-                       cpu: cpu / 2 * (cpuScale[name] ?? 1), rss: rss)
+        var r = result(
+          name, "lifecycle", phase, "back-to-back", wall: wall * (scale[name] ?? 1),
+          cpu: cpu / 2 * (cpuScale[name] ?? 1), rss: rss)
         if phase == "total" { r.cgroupMemoryKilobytes = summary(rss / 4, noise: 0.01) }
         results.append(r)
       }
     }
     for (name, wall, cpu, rss, _) in figures {
-      results.append(result(name, "exec", "exec", "back-to-back", wall: wall / 3, cpu: cpu / 3, rss: rss,
-                            failures: name == "runc" ? 2 : 0))
+      results.append(
+        result(
+          name, "exec", "exec", "back-to-back", wall: wall / 3, cpu: cpu / 3, rss: rss,
+          failures: name == "runc" ? 2 : 0))
     }
     for (concurrency, speedup) in [(1, 1.0), (2, 1.6)] {
       for (name, wall, cpu, rss, _) in figures {
-        var r = result(name, "throughput-\(concurrency)", "batch", "back-to-back", wall: wall * 20 / speedup, cpu: cpu * 20, rss: rss)
+        var r = result(
+          name, "throughput-\(concurrency)", "batch", "back-to-back", wall: wall * 20 / speedup, cpu: cpu * 20, rss: rss
+        )
         r.containersPerSecond = summary(20_000 / (wall * 20 / speedup), noise: 0.03)
         results.append(r)
       }
@@ -79,22 +91,29 @@ enum Fixtures {
       ("case-\(i < 10 ? "0" : "")\(i)", i % 3 == 0 ? "lifecycle" : "config", i % 4 == 0 ? "SHOULD" : "MUST")
     }
     func runtime(_ name: String, fail: Set<Int>, skip: Set<Int>) -> ConformanceRuntime {
-      ConformanceRuntime(name: name, path: "/usr/bin/\(name)", version: "\(name) 1.0", cases: cases.enumerated().map { i, c in
-        let status = fail.contains(i) ? "fail" : skip.contains(i) ? "skip" : "pass"
-        return ConformanceCaseEntry(id: c.0, area: c.1, status: status, requirement: "config.md#\(c.0) \(c.2)", level: c.2,
-                                    message: status == "fail" ? "expected <0>, got \"1\" & more" : status == "skip" ? "needs cgroup v2" : "",
-                                    text: "The runtime MUST do \(c.0).", seconds: 0.25)
-      })
+      ConformanceRuntime(
+        name: name, path: "/usr/bin/\(name)", version: "\(name) 1.0",
+        cases: cases.enumerated().map { i, c in
+          let status = fail.contains(i) ? "fail" : skip.contains(i) ? "skip" : "pass"
+          return ConformanceCaseEntry(
+            id: c.0, area: c.1, status: status, requirement: "config.md#\(c.0) \(c.2)", level: c.2,
+            message: status == "fail" ? "expected <0>, got \"1\" & more" : status == "skip" ? "needs cgroup v2" : "",
+            text: "The runtime MUST do \(c.0).", seconds: 0.25)
+        })
     }
-    return ConformanceDoc(generatedAt: "2026-11-29T12:00:00Z", caseCount: cases.count, wallSeconds: 42, runtimes: [
-      runtime("hull", fail: [5], skip: [20, 21]),
-      runtime("crun", fail: [], skip: [20, 21]),
-      runtime("runc", fail: [5, 11], skip: [20, 21, 22]),
-    ])
+    return ConformanceDoc(
+      generatedAt: "2026-11-29T12:00:00Z", caseCount: cases.count, wallSeconds: 42,
+      runtimes: [
+        runtime("hull", fail: [5], skip: [20, 21]),
+        runtime("crun", fail: [], skip: [20, 21]),
+        runtime("runc", fail: [5, 11], skip: [20, 21, 22]),
+      ])
   }
 
   static func traces() -> [TraceRecord] {
-    let base = ["openat": 40, "mount": 30, "read": 60, "close": 50, "mmap": 25, "write": 10, "pivot_root": 1, "clone3": 1]
+    let base = [
+      "openat": 40, "mount": 30, "read": 60, "close": 50, "mmap": 25, "write": 10, "pivot_root": 1, "clone3": 1,
+    ]
     func scaled(_ factor: Double, extra: [String: Int]) -> [String: Int] {
       var out = base.mapValues { Int(Double($0) * factor) }
       for (k, v) in extra { out[k, default: 0] += v }
@@ -116,9 +135,11 @@ enum Fixtures {
   static func model(gate: GateReport? = nil) -> ReportModel {
     var bench = bench()
     bench.gate = gate
-    let merged = Merged(bench: bench, conformance: conformance(), traces: traces(), notes: ["bench shard 3/3 is missing"])
-    return ReportModel.build(merged, inputs: ["in/bench.json", "in/conformance.json", "in/trace.json"],
-                             generatedAt: "2026-11-29T12:30:00Z", gateRuntime: "hull")
+    let merged = Merged(
+      bench: bench, conformance: conformance(), traces: traces(), notes: ["bench shard 3/3 is missing"])
+    return ReportModel.build(
+      merged, inputs: ["in/bench.json", "in/conformance.json", "in/trace.json"],
+      generatedAt: "2026-11-29T12:30:00Z", gateRuntime: "hull")
   }
 
   static func temporaryDirectory() -> String {

@@ -11,10 +11,17 @@ import Testing
       .appendingPathComponent("bench/thresholds.json").path)
 
   @Test func committedThresholdsParseAndSkipTheFloor() {
-    #expect(thresholds.band(metric: "cpu_ms", runtime: "hull", scenario: "run", phase: "run", mode: "back-to-back")?.relative == 0.10)
-    #expect(thresholds.band(metric: "wall_ms", runtime: "hull", scenario: "run", phase: "run", mode: "isolated")?.relative == 0.60)
-    #expect(thresholds.band(metric: "wall_ms", runtime: "hull", scenario: "run", phase: "run", mode: "back-to-back")?.relative == 0.40)
-    #expect(thresholds.band(metric: "wall_ms", runtime: "floor", scenario: "run", phase: "run", mode: "isolated") == nil)
+    #expect(
+      thresholds.band(metric: "cpu_ms", runtime: "hull", scenario: "run", phase: "run", mode: "back-to-back")?.relative
+        == 0.10)
+    #expect(
+      thresholds.band(metric: "wall_ms", runtime: "hull", scenario: "run", phase: "run", mode: "isolated")?.relative
+        == 0.60)
+    #expect(
+      thresholds.band(metric: "wall_ms", runtime: "hull", scenario: "run", phase: "run", mode: "back-to-back")?.relative
+        == 0.40)
+    #expect(
+      thresholds.band(metric: "wall_ms", runtime: "floor", scenario: "run", phase: "run", mode: "isolated") == nil)
     #expect(thresholds.effectiveConfirmReruns == 1)
   }
 
@@ -25,8 +32,9 @@ import Testing
     let suspected = findings.filter { $0.status == .suspected }
     #expect(!suspected.isEmpty)
     #expect(suspected.allSatisfy { $0.runtime == "hull" && $0.metric == "cpu_ms" })
-    #expect(Gate.suspects(findings).scenarios == ["run", "lifecycle"])   // the fixture's exec CPU is not scaled
-    let confirmed = Gate.confirm(findings, reruns: [Fixtures.bench(cpuScale: ["hull": 1.28])], baseline: baseline, thresholds: thresholds)
+    #expect(Gate.suspects(findings).scenarios == ["run", "lifecycle"])  // the fixture's exec CPU is not scaled
+    let confirmed = Gate.confirm(
+      findings, reruns: [Fixtures.bench(cpuScale: ["hull": 1.28])], baseline: baseline, thresholds: thresholds)
     let report = GateReport(baselineStartedAt: "t", hostDifferences: [], reruns: 1, findings: confirmed)
     #expect(!report.passed)
     #expect(report.regressions.count == suspected.count)
@@ -34,7 +42,8 @@ import Testing
   }
 
   @Test func wallRegressionBeyondTheLooseBandIsCaught() {
-    let findings = Gate.compare(current: Fixtures.bench(scale: ["crun": 2.0]), baseline: Fixtures.bench(), thresholds: thresholds)
+    let findings = Gate.compare(
+      current: Fixtures.bench(scale: ["crun": 2.0]), baseline: Fixtures.bench(), thresholds: thresholds)
     let suspected = findings.filter { $0.status == .suspected }
     #expect(suspected.contains { $0.runtime == "crun" && $0.metric == "wall_ms" && $0.mode == "isolated" })
     #expect(suspected.allSatisfy { $0.runtime == "crun" })
@@ -56,20 +65,26 @@ import Testing
     for _ in 0..<200 {
       var noisy = baseline
       for i in noisy.results.indices {
-        let w = jitter(0.30), c = jitter(0.04), r = jitter(0.02)
+        let w = jitter(0.30)
+        let c = jitter(0.04)
+        let r = jitter(0.02)
         noisy.results[i].wallMilliseconds = noisy.results[i].wallMilliseconds.map { scaled($0, w) }
         noisy.results[i].cpuMilliseconds = noisy.results[i].cpuMilliseconds.map { scaled($0, c) }
         noisy.results[i].rssKilobytes = noisy.results[i].rssKilobytes.map { scaled($0, r) }
       }
       let findings = Gate.compare(current: noisy, baseline: baseline, thresholds: thresholds)
-      #expect(findings.allSatisfy { $0.status != .suspected }, "\(findings.filter { $0.status == .suspected }.map { Gate.describe($0) })")
+      #expect(
+        findings.allSatisfy { $0.status != .suspected },
+        "\(findings.filter { $0.status == .suspected }.map { Gate.describe($0) })")
     }
   }
 
   @Test func aRegressionTheReRunDoesNotReproduceIsUnconfirmed() {
     let baseline = Fixtures.bench()
-    let findings = Gate.compare(current: Fixtures.bench(cpuScale: ["hull": 1.5]), baseline: baseline, thresholds: thresholds)
-    let confirmed = Gate.confirm(findings, reruns: [Fixtures.bench(cpuScale: ["hull": 1.02])], baseline: baseline, thresholds: thresholds)
+    let findings = Gate.compare(
+      current: Fixtures.bench(cpuScale: ["hull": 1.5]), baseline: baseline, thresholds: thresholds)
+    let confirmed = Gate.confirm(
+      findings, reruns: [Fixtures.bench(cpuScale: ["hull": 1.02])], baseline: baseline, thresholds: thresholds)
     #expect(confirmed.contains { $0.status == .unconfirmed })
     #expect(!confirmed.contains { $0.status == .regression })
     #expect(GateReport(baselineStartedAt: "t", hostDifferences: [], reruns: 1, findings: confirmed).passed)
@@ -100,17 +115,25 @@ import Testing
     var other = Fixtures.environment()
     other.kernel = "5.10.0"
     other.cpus = 4
-    let differences = Gate.hostDifferences(baseline: Fixtures.environment(), current: other, fields: Thresholds.defaultHostFields)
+    let differences = Gate.hostDifferences(
+      baseline: Fixtures.environment(), current: other, fields: Thresholds.defaultHostFields)
     #expect(differences == ["kernel: 4.19.0-test -> 5.10.0", "cpus: 2 -> 4"])
   }
 
   @Test func badThresholdsAreRejectedWithThePath() {
-    #expect(#expect(throws: HarnessError.self) { try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"statistic":"p42"}}}"#.utf8), path: "t.json") }?.domain == .bench)
-    #expect(#expect(throws: HarnessError.self) { try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"relative":-1}}}"#.utf8)) }?.domain == .bench)
+    #expect(
+      #expect(throws: HarnessError.self) {
+        try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"statistic":"p42"}}}"#.utf8), path: "t.json")
+      }?.domain == .bench)
+    #expect(
+      #expect(throws: HarnessError.self) {
+        try Thresholds.decode(Data(#"{"metrics":{"cpu_ms":{"relative":-1}}}"#.utf8))
+      }?.domain == .bench)
   }
 
   func scaled(_ s: Summary, _ f: Double) -> Summary {
-    Summary(median: s.median * f, p90: s.p90 * f, p99: s.p99 * f, min: s.min * f, max: s.max * f, mean: s.mean * f,
-            ci95: s.ci95.map { $0 * f }, p25: s.p25.map { $0 * f }, p75: s.p75.map { $0 * f })
+    Summary(
+      median: s.median * f, p90: s.p90 * f, p99: s.p99 * f, min: s.min * f, max: s.max * f, mean: s.mean * f,
+      ci95: s.ci95.map { $0 * f }, p25: s.p25.map { $0 * f }, p75: s.p75.map { $0 * f })
   }
 }

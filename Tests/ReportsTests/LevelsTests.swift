@@ -6,10 +6,13 @@ import Testing
 
 @Suite struct LevelsTests {
   // Fixtures: run CPU hull 7.5, crun 18.5, runc 45.3, floor 6.1 (back-to-back).
-  func limit(_ runtime: String = "hull", reference: String = "crun", metric: String = "cpu_ms", aboveFloor: Bool? = nil,
-             max: Double) -> LevelLimit {
-    LevelLimit(runtime: runtime, reference: reference, scenario: "run", phase: "run", metric: metric,
-               aboveFloor: aboveFloor, maxRatio: max)
+  func limit(
+    _ runtime: String = "hull", reference: String = "crun", metric: String = "cpu_ms", aboveFloor: Bool? = nil,
+    max: Double
+  ) -> LevelLimit {
+    LevelLimit(
+      runtime: runtime, reference: reference, scenario: "run", phase: "run", metric: metric,
+      aboveFloor: aboveFloor, maxRatio: max)
   }
 
   @Test func ratioWithinAndAboveItsLimit() throws {
@@ -45,6 +48,9 @@ import Testing
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("bench/thresholds.json").path
     let levels = try #require(try Thresholds.load(path).levels)
-    #expect(levels.contains { $0.runtime == "hull" && $0.reference == "crun" && $0.scenario == "run" && $0.aboveFloor == true })
+    #expect(
+      levels.contains {
+        $0.runtime == "hull" && $0.reference == "crun" && $0.scenario == "run" && $0.aboveFloor == true
+      })
   }
 }

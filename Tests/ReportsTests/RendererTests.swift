@@ -2,11 +2,13 @@
 // treat them as resources). Regenerate after an intended change with DRYDOCK_UPDATE_GOLDEN=1.
 import Bench
 import Foundation
+import Testing
+
+@testable import Reports
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Testing
-@testable import Reports
 
 @Suite struct RendererTests {
   static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -16,9 +18,11 @@ import Testing
     let baseline = Fixtures.bench()
     let thresholds = Thresholds(metrics: nil)
     let current = Fixtures.bench(cpuScale: ["hull": 1.3])
-    let findings = Gate.confirm(Gate.compare(current: current, baseline: baseline, thresholds: thresholds),
-                                reruns: [current], baseline: baseline, thresholds: thresholds)
-    return Fixtures.model(gate: GateReport(baselineStartedAt: "2026-11-28T12:00:00Z", hostDifferences: [], reruns: 1, findings: findings))
+    let findings = Gate.confirm(
+      Gate.compare(current: current, baseline: baseline, thresholds: thresholds),
+      reruns: [current], baseline: baseline, thresholds: thresholds)
+    return Fixtures.model(
+      gate: GateReport(baselineStartedAt: "2026-11-28T12:00:00Z", hostDifferences: [], reruns: 1, findings: findings))
   }
 
   func check(_ rendered: String, _ name: String) throws {
@@ -32,7 +36,9 @@ import Testing
       let got = rendered.split(separator: "\n", omittingEmptySubsequences: false)
       let want = golden.split(separator: "\n", omittingEmptySubsequences: false)
       let line = Array(zip(got, want)).firstIndex { $0.0 != $0.1 } ?? min(got.count, want.count)
-      Issue.record("\(name) differs from the golden file at line \(line + 1):\n got: \(line < got.count ? got[line] : "<end>")\nwant: \(line < want.count ? want[line] : "<end>")")
+      Issue.record(
+        "\(name) differs from the golden file at line \(line + 1):\n got: \(line < got.count ? got[line] : "<end>")\nwant: \(line < want.count ? want[line] : "<end>")"
+      )
     }
   }
 
@@ -46,19 +52,26 @@ import Testing
     #expect(!model.verdict.passed)
     #expect(model.verdict.reasons.contains { $0.hasPrefix("bench regression: hull run/run") })
     #expect(model.verdict.reasons.contains { $0.contains("hull fails MUST case case-06") })
-    let clean = ReportModel.build(Merged(bench: Fixtures.bench(), conformance: nil, traces: [], notes: []),
-                                  inputs: [], generatedAt: "t")
+    let clean = ReportModel.build(
+      Merged(bench: Fixtures.bench(), conformance: nil, traces: [], notes: []),
+      inputs: [], generatedAt: "t")
     #expect(clean.verdict.passed)
   }
 
   @Test func htmlIsSelfContainedWithEveryChart() {
     let html = HTMLReport.render(Self.gatedModel())
-    for chart in ["latency-run", "latency-lifecycle/total", "latency-exec", "phases-lifecycle", "overhead",
-                  "conformance-summary", "conformance-matrix", "syscall-totals", "syscall-diff-create", "throughput"] {
+    for chart in [
+      "latency-run", "latency-lifecycle/total", "latency-exec", "phases-lifecycle", "overhead",
+      "conformance-summary", "conformance-matrix", "syscall-totals", "syscall-diff-create", "throughput",
+    ] {
       #expect(html.contains("data-chart=\"\(chart)\""), "missing chart \(chart)")
     }
     #expect(!html.contains("<script"))
-    #expect(!html.contains("http://") || html.components(separatedBy: "http://").count - 1 == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count - 1)
+    #expect(
+      !html.contains("http://")
+        || html.components(separatedBy: "http://").count - 1 == html.components(
+          separatedBy: "xmlns=\"http://www.w3.org/2000/svg\""
+        ).count - 1)
     #expect(html.contains("expected &lt;0&gt;, got &quot;1&quot; &amp; more"))
   }
 
@@ -70,7 +83,7 @@ import Testing
     let failures = try document.nodes(forXPath: "//failure").count
     #expect(root.attribute(forName: "failures")?.stringValue == String(failures))
     let regressions = try #require(Self.gatedModel().bench?.gate).regressions.count
-    #expect(regressions == 6)   // hull's CPU: run in both modes, the four lifecycle phases (exec stays inside the band)
+    #expect(regressions == 6)  // hull's CPU: run in both modes, the four lifecycle phases (exec stays inside the band)
     #expect(try document.nodes(forXPath: "//testsuite[@name='bench gate']//failure").count == regressions)
     #expect(try document.nodes(forXPath: "//testsuite[@name='conformance runc']//failure").count == 2)
   }
@@ -78,7 +91,11 @@ import Testing
   @Test func markdownStaysUnderTheCommentLimit() {
     var model = Self.gatedModel()
     var doc = model.conformance!
-    doc.runtimes[0].cases = (0..<3000).map { ConformanceCaseEntry(id: "c\($0)", area: "a", status: "fail", requirement: "r", level: "MUST", message: String(repeating: "x", count: 250)) }
+    doc.runtimes[0].cases = (0..<3000).map {
+      ConformanceCaseEntry(
+        id: "c\($0)", area: "a", status: "fail", requirement: "r", level: "MUST",
+        message: String(repeating: "x", count: 250))
+    }
     model.conformance = doc
     #expect(MarkdownReport.render(model).count < 65_536)
   }

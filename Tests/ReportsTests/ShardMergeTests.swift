@@ -4,6 +4,7 @@ import Bench
 import DrydockKit
 import Foundation
 import Testing
+
 @testable import Reports
 
 @Suite struct ShardMergeTests {
@@ -19,7 +20,9 @@ import Testing
       #expect(zip(parts, reversed).allSatisfy { Set($0) == Set($1) })
     }
     #expect(try Shard(parsing: "2/4") == Shard(index: 2, count: 4))
-    for bad in ["0/3", "4/3", "1", "a/b", "1/0", "/2"] { #expect(#expect(throws: HarnessError.self) { try Shard(parsing: bad) }?.domain == .bench) }
+    for bad in ["0/3", "4/3", "1", "a/b", "1/0", "/2"] {
+      #expect(#expect(throws: HarnessError.self) { try Shard(parsing: bad) }?.domain == .bench)
+    }
   }
 
   /// Shards split like `drydock bench --shard` (by scenario) and `drydock conformance --shard` (by case id).
@@ -37,7 +40,9 @@ import Testing
       part.results = whole.results.filter { mine.contains($0.scenario) }
       part.environment.shard = shard.description
       var conformance = doc
-      for r in conformance.runtimes.indices { conformance.runtimes[r].cases = shard.select(doc.runtimes[r].cases, key: \.id) }
+      for r in conformance.runtimes.indices {
+        conformance.runtimes[r].cases = shard.select(doc.runtimes[r].cases, key: \.id)
+      }
       let directory = "\(base)/shard-\(index)"
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       try part.jsonData().write(to: URL(fileURLWithPath: directory + "/bench.json"))
@@ -69,7 +74,8 @@ import Testing
     #expect(again.bench?.results.map(key) == merged.bench?.results.map(key))
     #expect(again.conformance == merged.conformance)
     #expect(again.traces == merged.traces)
-    let reportFiles = try ReportWriter.writeReport(ReportModel.build(again, inputs: [out], generatedAt: "t"), to: base + "/report")
+    let reportFiles = try ReportWriter.writeReport(
+      ReportModel.build(again, inputs: [out], generatedAt: "t"), to: base + "/report")
     #expect(reportFiles.count == 4)
     // A report directory given back as input contributes nothing (report.json is recognised and skipped).
     #expect(try ReportInputs.load(directories: [base + "/report"]).files.isEmpty)
@@ -77,7 +83,8 @@ import Testing
 
   @Test func aMissingShardIsNotedAndAnOverlapIsAnError() throws {
     #expect(Merge.missingShards(["1/4", "3/4", "4/4"]) == ["2/4"])
-    var first = Fixtures.bench(), second = Fixtures.bench()
+    var first = Fixtures.bench()
+    var second = Fixtures.bench()
     first.environment.shard = "1/2"
     second.environment.shard = "2/2"
     var notes: [String] = []
@@ -92,7 +99,8 @@ import Testing
   }
 
   @Test func conflictingVerdictsKeepTheFailure() {
-    var a = Fixtures.conformance(), b = Fixtures.conformance()
+    var a = Fixtures.conformance()
+    var b = Fixtures.conformance()
     a.runtimes[1].cases[0].status = "pass"
     b.runtimes[1].cases[0].status = "fail"
     var notes: [String] = []

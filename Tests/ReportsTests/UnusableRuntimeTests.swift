@@ -5,12 +5,14 @@ import Bench
 import DrydockKit
 import Foundation
 import Testing
+
 @testable import Reports
 
 @Suite struct UnusableRuntimeTests {
-  static let crun = RuntimeUsability(name: "crun", path: "/usr/bin/crun", version: "crun 1.8.1", globalArgs: [],
-                                     usable: false, reason: "`run` of busybox /bin/true failed (exit status 1): cgroups in hybrid mode not supported",
-                                     hostFix: "bind hugetlb to a v1 hierarchy")
+  static let crun = RuntimeUsability(
+    name: "crun", path: "/usr/bin/crun", version: "crun 1.8.1", globalArgs: [],
+    usable: false, reason: "`run` of busybox /bin/true failed (exit status 1): cgroups in hybrid mode not supported",
+    hostFix: "bind hugetlb to a v1 hierarchy")
 
   /// The conformance fixture with crun's cases turned into the skips an unusable runtime gets.
   static func merged() throws -> Merged {
@@ -53,7 +55,8 @@ import Testing
     #expect(!gated.verdict.passed)
     #expect(gated.verdict.reasons.contains { $0.hasPrefix("the gated runtime crun is unusable") })
     #expect(JUnitReport.render(gated).contains("<failure message=\"crun is unusable"))
-    let required = ReportModel.build(try Self.merged(), inputs: [], generatedAt: "t", gateRuntime: "hull", requireAll: true)
+    let required = ReportModel.build(
+      try Self.merged(), inputs: [], generatedAt: "t", gateRuntime: "hull", requireAll: true)
     #expect(!required.verdict.passed)
     #expect(required.verdict.reasons.contains { $0.hasPrefix("--require-all: crun is unusable") })
   }
@@ -63,7 +66,8 @@ import Testing
     bench.environment.unusable = [Self.crun]
     let decoded = try JSONDecoder().decode(BenchReport.self, from: try bench.jsonData())
     #expect(decoded.environment.unusable == [Self.crun])
-    let model = ReportModel.build(Merged(bench: decoded, conformance: nil, traces: [], notes: []), inputs: [], generatedAt: "t")
+    let model = ReportModel.build(
+      Merged(bench: decoded, conformance: nil, traces: [], notes: []), inputs: [], generatedAt: "t")
     #expect(model.unusable?.map(\.name) == ["crun"])
   }
 }

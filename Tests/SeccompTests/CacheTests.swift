@@ -1,7 +1,8 @@
 import Glibc
 import OCISpec
-@testable import Seccomp
 import Testing
+
+@testable import Seccomp
 
 /// A fresh directory under /tmp, removed with its entries by `remove`.
 private struct TemporaryDirectory {
@@ -52,13 +53,16 @@ extension SeccompSuite {
       #expect(second.flags == first.flags && second.usesNotify == first.usesNotify)
       #expect(second.warnings == first.warnings)
       #expect(second.bpf == (try SeccompProgram.compile(seccomp, optimize: Compiler.binaryTreeLevel)).bpf)
-      print("docker default profile through the cache: miss \(miss / 1000) us, hit median \(hits[hits.count / 2] / 1000) us")
+      print(
+        "docker default profile through the cache: miss \(miss / 1000) us, hit median \(hits[hits.count / 2] / 1000) us"
+      )
     }
 
     @Test func warningsAndNotifySurviveTheCache() throws {
       let dir = try TemporaryDirectory()
       defer { dir.remove() }
-      let seccomp = try profile(#"""
+      let seccomp = try profile(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/agent.sock",
          "syscalls":[{"names":["getppid","nope_one","nope_two"],"action":"SCMP_ACT_NOTIFY"}]}
         """#)
@@ -72,8 +76,11 @@ extension SeccompSuite {
     @Test func aDifferentProfileIsADifferentEntry() throws {
       let dir = try TemporaryDirectory()
       defer { dir.remove() }
-      let a = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]}"#)
-      let b = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":5}]}"#)
+      let a = try profile(
+        #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]}"#)
+      let b = try profile(
+        #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":5}]}"#
+      )
       let pa = try SeccompProgram.compile(a, cacheDirectory: dir.path + "/cache")
       let pb = try SeccompProgram.compile(b, cacheDirectory: dir.path + "/cache")
       #expect(pa.bpf != pb.bpf)
@@ -85,7 +92,8 @@ extension SeccompSuite {
       let dir = try TemporaryDirectory()
       defer { dir.remove() }
       let cache = dir.path + "/cache"
-      let seccomp = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#)
+      let seccomp = try profile(
+        #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#)
       let key = CacheKey.make(seccomp)
       let path = "\(cache)/\(CacheKey.fileName(key))"
       // A permissive program stored under this profile's file name but another key

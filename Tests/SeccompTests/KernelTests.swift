@@ -1,8 +1,9 @@
 import CSeccomp
 import Glibc
 import OCISpec
-@testable import Seccomp
 import Testing
+
+@testable import Seccomp
 
 // Filters loaded into a real kernel, in forked children: each child loads the program,
 // makes raw syscalls and reports through its exit code or its death signal.
@@ -14,13 +15,16 @@ private func compiled(_ json: String) throws -> SeccompProgram {
 extension SeccompSuite {
   @Suite struct Kernel {
     @Test func errnoActionReturnsErrnoRet() throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
           {"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":38},
           {"names":["rmdir"],"action":"SCMP_ACT_ERRNO"}]}
         """#)
       let path = "/proc/hull-seccomp-test"
-      let mkdirEnd = path.withCString { p in runLoaded(program) { _ in errnoOf(sys(SYS_mkdir, Int(bitPattern: p), 0o755)) } }
+      let mkdirEnd = path.withCString { p in
+        runLoaded(program) { _ in errnoOf(sys(SYS_mkdir, Int(bitPattern: p), 0o755)) }
+      }
       #expect(mkdirEnd == .exited(38))
       // Without errnoRet, ERRNO means EPERM (runc's default).
       let rmdirEnd = path.withCString { p in runLoaded(program) { _ in errnoOf(sys(SYS_rmdir, Int(bitPattern: p))) } }
@@ -31,7 +35,8 @@ extension SeccompSuite {
 
     @Test func defaultErrnoWithAnAllowList() throws {
       // Only what a child needs to run its raw calls and exit.
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":13,"syscalls":[
           {"names":["getpid","exit","exit_group","rt_sigreturn"],"action":"SCMP_ACT_ALLOW"}]}
         """#)
@@ -40,7 +45,8 @@ extension SeccompSuite {
         return errnoOf(sys(SYS_getppid))
       }
       #expect(end == .exited(EACCES))
-      let eperm = try compiled(#"""
+      let eperm = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["exit","exit_group"],"action":"SCMP_ACT_ALLOW"}]}
         """#)
       #expect(runLoaded(eperm) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EPERM))
@@ -59,7 +65,8 @@ extension SeccompSuite {
       #expect(runLoaded(eperm) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EPERM))
       #expect(runLoaded(eperm) { _ in errnoOf(sys(SYS_getpid)) } == .exited(0))
       // Any default that is not "let it through" gives way to ENOSYS past the last known call.
-      let errnoRet = try compiled("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":13,\(architectures)\(allowList)}")
+      let errnoRet = try compiled(
+        "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":13,\(architectures)\(allowList)}")
       #expect(runLoaded(errnoRet) { _ in errnoOf(sys(1000)) } == .exited(ENOSYS))
       #expect(runLoaded(errnoRet) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EACCES))
       let kill = try compiled("{\"defaultAction\":\"SCMP_ACT_KILL_PROCESS\",\(architectures)\(allowList)}")
@@ -69,21 +76,25 @@ extension SeccompSuite {
 
     @Test func noEnosysStubWhenTheDefaultLetsCallsThrough() throws {
       // ALLOW: the kernel's own ENOSYS for 1000; the rules still apply.
-      let allow = try compiled(#"""
+      let allow = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],
          "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]}
         """#)
       #expect(runLoaded(allow) { _ in errnoOf(sys(1000)) } == .exited(ENOSYS))
       #expect(runLoaded(allow) { _ in errnoOf(sys(SYS_getppid)) } == .exited(EPERM))
       // ERRNO(ENOSYS) already: the stub would change nothing, the program is libseccomp's alone.
-      let enosys = #"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#
-      let eperm = #"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#
+      let enosys =
+        #"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#
+      let eperm =
+        #"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]}"#
       #expect(try compiled(eperm).instructionCount > compiled(enosys).instructionCount)
     }
 
     @Test func argumentFilterAllowsOnlyTheQuery() throws {
       // docker's shape: personality(0xffffffff) (a query) allowed, any other persona denied.
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["personality"],"action":"SCMP_ACT_ERRNO",
           "args":[{"index":0,"value":4294967295,"op":"SCMP_CMP_NE"}]}]}
         """#)
@@ -97,7 +108,8 @@ extension SeccompSuite {
     }
 
     @Test func argumentsOnDifferentIndexesAreANDed() throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":77,
           "args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"},{"index":1,"value":2,"op":"SCMP_CMP_EQ"}]}]}
         """#)
@@ -113,7 +125,8 @@ extension SeccompSuite {
 
     @Test func repeatedIndexIsSplitIntoORedRules() throws {
       // runc's rule: two conditions on one argument become two rules, either one matches.
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":77,
           "args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"},{"index":0,"value":2,"op":"SCMP_CMP_EQ"}]}]}
         """#)
@@ -126,19 +139,21 @@ extension SeccompSuite {
       #expect(end == .exited(0))
     }
 
-    @Test(arguments: [
-      // (operator, value, valueTwo, [(argument, denied)])
-      ("SCMP_CMP_NE", 5, 0, [(5, false), (4, true)]),
-      ("SCMP_CMP_LT", 5, 0, [(4, true), (5, false), (6, false)]),
-      ("SCMP_CMP_LE", 5, 0, [(4, true), (5, true), (6, false)]),
-      ("SCMP_CMP_EQ", 5, 0, [(5, true), (6, false)]),
-      ("SCMP_CMP_GE", 5, 0, [(4, false), (5, true), (6, true)]),
-      ("SCMP_CMP_GT", 5, 0, [(5, false), (6, true)]),
-      // value is the mask, valueTwo the expected masked value (docker's clone rule).
-      ("SCMP_CMP_MASKED_EQ", 0xf0, 0x30, [(0x31, true), (0x3f, true), (0x41, false), (0x0, false)]),
-    ] as [(String, Int, Int, [(Int, Bool)])])
+    @Test(
+      arguments: [
+        // (operator, value, valueTwo, [(argument, denied)])
+        ("SCMP_CMP_NE", 5, 0, [(5, false), (4, true)]),
+        ("SCMP_CMP_LT", 5, 0, [(4, true), (5, false), (6, false)]),
+        ("SCMP_CMP_LE", 5, 0, [(4, true), (5, true), (6, false)]),
+        ("SCMP_CMP_EQ", 5, 0, [(5, true), (6, false)]),
+        ("SCMP_CMP_GE", 5, 0, [(4, false), (5, true), (6, true)]),
+        ("SCMP_CMP_GT", 5, 0, [(5, false), (6, true)]),
+        // value is the mask, valueTwo the expected masked value (docker's clone rule).
+        ("SCMP_CMP_MASKED_EQ", 0xf0, 0x30, [(0x31, true), (0x3f, true), (0x41, false), (0x0, false)]),
+      ] as [(String, Int, Int, [(Int, Bool)])])
     func everyOperator(op: String, value: Int, valueTwo: Int, cases: [(Int, Bool)]) throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":99,
           "args":[{"index":2,"value":\#(value),"valueTwo":\#(valueTwo),"op":"\#(op)"}]}]}
         """#)
@@ -154,7 +169,8 @@ extension SeccompSuite {
 
     @Test(arguments: ["SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL"])
     func killActionsKillWithSIGSYS(action: String) throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"\#(action)"}]}
         """#)
       // A SIGSYS handler cannot save the process: kill actions are not signals it can catch.
@@ -166,10 +182,15 @@ extension SeccompSuite {
     }
 
     @Test func trapDeliversSIGSYS() throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_TRAP"}]}
         """#)
-      #expect(runLoaded(program) { _ in _ = sys(SYS_getppid); return 0 } == .killed(SIGSYS))
+      #expect(
+        runLoaded(program) { _ in
+          _ = sys(SYS_getppid)
+          return 0
+        } == .killed(SIGSYS))
       // Unlike a kill, the signal reaches a handler.
       let handled = runLoaded(program, prepare: { _ = signal(SIGSYS) { _ in _exit(42) } }) { _ in
         _ = sys(SYS_getppid)
@@ -179,7 +200,8 @@ extension SeccompSuite {
     }
 
     @Test func logAllows() throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
          "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_LOG"}]}
         """#)
@@ -187,7 +209,8 @@ extension SeccompSuite {
     }
 
     @Test func traceWithoutATracerFailsWithENOSYS() throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_TRACE","errnoRet":7}]}
         """#)
       #expect(runLoaded(program) { _ in errnoOf(sys(SYS_getppid)) } == .exited(ENOSYS))
@@ -204,7 +227,8 @@ extension SeccompSuite {
     }
 
     @Test func flagsAreAcceptedByTheKernel() throws {
-      let program = try compiled(#"""
+      let program = try compiled(
+        #"""
         {"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
          "flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
          "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":5}]}
@@ -248,8 +272,9 @@ extension SeccompSuite {
       #expect(read(fds[0], &elapsed, 8) == 8)
       #expect(wait(pid) == .exited(0))
       #expect(elapsed > 0)
-      print("docker default profile: load() \(elapsed / 1000) us for \(program.instructionCount) instructions"
-        + " (optimize \(optimize))")
+      print(
+        "docker default profile: load() \(elapsed / 1000) us for \(program.instructionCount) instructions"
+          + " (optimize \(optimize))")
     }
   }
 }

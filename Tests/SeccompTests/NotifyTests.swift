@@ -35,18 +35,26 @@ extension SeccompSuite {
     @Test(arguments: [false, true])
     func agentReceivesTheListenerAndAnswersASyscall(preconnected: Bool) throws {
       let (server, path) = try listeningSocket()
-      defer { close(server); unlink(path) }
-      let program = try SeccompProgram.compile(profile(#"""
-        {"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"\#(path)","listenerMetadata":"TEST=1",
-         "flags":["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
-         "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_NOTIFY"}]}
-        """#))
+      defer {
+        close(server)
+        unlink(path)
+      }
+      let program = try SeccompProgram.compile(
+        profile(
+          #"""
+          {"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"\#(path)","listenerMetadata":"TEST=1",
+           "flags":["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+           "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_NOTIFY"}]}
+          """#))
       #expect(program.usesNotify)
 
       nonisolated(unsafe) var early: Int32 = -1  // the child's own copy after fork
-      let child = forkLoaded(program, prepare: {
-        if preconnected { early = (try? SeccompNotify.connect(to: path)) ?? -2 }
-      }) { listener in
+      let child = forkLoaded(
+        program,
+        prepare: {
+          if preconnected { early = (try? SeccompNotify.connect(to: path)) ?? -2 }
+        }
+      ) { listener in
         guard listener >= 0 else { return 10 }
         let state = ContainerState(id: "seccomp-notify", status: .creating, pid: getpid(), bundle: "/bundle").json()
         do {
@@ -85,7 +93,8 @@ extension SeccompSuite {
       var response: UnsafeMutablePointer<seccomp_notif_resp>?
       try #require(seccomp_notify_alloc(&request, &response) == 0)
       defer { seccomp_notify_free(request, response) }
-      let req = try #require(request), resp = try #require(response)
+      let req = try #require(request)
+      let resp = try #require(response)
       try #require(seccomp_notify_receive(listener, req) == 0)
       #expect(req.pointee.pid == UInt32(child))
       #expect(req.pointee.data.nr == SYS_getppid)

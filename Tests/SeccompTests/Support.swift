@@ -27,8 +27,9 @@ func compileError(_ json: String) throws -> SeccompError? {
 
 /// Tests/SeccompTests/Fixtures/<name>, found from this file's path (no bundle resources).
 func fixture(_ name: String) throws -> String {
-  let dir = String(#filePath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-    .dropLast().map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/"))
+  let dir = String(
+    #filePath.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+      .dropLast().map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/"))
   let path = "\(dir)/Fixtures/\(name)"
   guard let file = fopen(path, "rb") else { throw SeccompError(operation: "open", field: path, errno: errno) }
   defer { fclose(file) }

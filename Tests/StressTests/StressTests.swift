@@ -4,6 +4,7 @@ import DrydockKit
 import Foundation
 import Stress
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,10 +15,13 @@ enum StressFixtures {
   /// hull as built by `swift build --product hull`, or why the hull tests cannot run.
   static let hull: Result<RuntimeUnderTest, HarnessError> = {
     guard getuid() == 0 else { return .failure(HarnessError(.stress, operation: "skip", message: "needs root")) }
-    guard let repository else { return .failure(HarnessError(.stress, operation: "skip", message: "repository not found (set DRYDOCK_REPO)")) }
+    guard let repository else {
+      return .failure(HarnessError(.stress, operation: "skip", message: "repository not found (set DRYDOCK_REPO)"))
+    }
     let path = repository + "/.build/debug/hull"
     guard FileManager.default.isExecutableFile(atPath: path) else {
-      return .failure(HarnessError(.stress, operation: "skip", path: path, message: "no hull binary: run swift build --product hull"))
+      return .failure(
+        HarnessError(.stress, operation: "skip", path: path, message: "no hull binary: run swift build --product hull"))
     }
     do { return .success(try RuntimeUnderTest.probe(path, name: "hull")) } catch {
       return .failure(HarnessError(.stress, operation: "skip", path: path, message: "\(error)"))
@@ -33,8 +37,9 @@ enum StressFixtures {
 }
 
 @Suite(.serialized) struct StressTests {
-  @Test(.enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
-        .timeLimit(.minutes(2)))
+  @Test(
+    .enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
+    .timeLimit(.minutes(2)))
   func shortChurnOfHullLeavesNothing() throws {
     var configuration = ChurnConfiguration()
     configuration.containers = 40
@@ -73,8 +78,13 @@ enum StressFixtures {
     #expect(mount("tmpfs", work + "/mnt", "tmpfs", 0, "size=16k") == 0)
     let fd = open(work + "/state", O_RDONLY | O_DIRECTORY)
     defer { close(fd) }
-    let process = try SpawnedProcess.spawn(["/bin/sh", "-c", "exec unshare -n /bin/sh -c 'sleep 60; :' \"$0\"", work + "/marker"])
-    defer { process.signalGroup(SIGKILL); _ = process.wait(timeout: 5) }
+    let process = try SpawnedProcess.spawn([
+      "/bin/sh", "-c", "exec unshare -n /bin/sh -c 'sleep 60; :' \"$0\"", work + "/marker",
+    ])
+    defer {
+      process.signalGroup(SIGKILL)
+      _ = process.wait(timeout: 5)
+    }
     usleep(200_000)
 
     let leaks = auditor.audit(since: before)
@@ -86,8 +96,9 @@ enum StressFixtures {
     #expect(!leaks.contains { $0.detail.contains("process_api") })
   }
 
-  @Test(.enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
-        .timeLimit(.minutes(2)))
+  @Test(
+    .enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
+    .timeLimit(.minutes(2)))
   func sameIDRaceOnHull() throws {
     let report = try SameIDRace.run(runtime: StressFixtures.hullRuntime(), width: 6)
     for round in report.rounds {
@@ -101,20 +112,23 @@ enum StressFixtures {
     #expect(report.leaks.isEmpty, "\(report.leaks)")
   }
 
-  @Test(.enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
-        .timeLimit(.minutes(2)))
+  @Test(
+    .enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
+    .timeLimit(.minutes(2)))
   func faultInjectionOnHullLeavesNothing() throws {
     let report = try FaultInjection.run(runtime: StressFixtures.hullRuntime(), rounds: 2, seed: 0xD0C)
     #expect(report.cases.count == 4 * 2 + 2 + 3)
     for fault in report.cases {
-      let detail = "\(fault.name) at \(fault.delayMilliseconds ?? -1) ms: \(fault.runtimeOutcome); state \(fault.stateAfter); "
+      let detail =
+        "\(fault.name) at \(fault.delayMilliseconds ?? -1) ms: \(fault.runtimeOutcome); state \(fault.stateAfter); "
         + "\(fault.listProblems) \(fault.leftovers.map(\.description))"
       #expect(fault.passed, "\(detail)")
     }
   }
 
-  @Test(.enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
-        .timeLimit(.minutes(3)))  // ~25 s alone for 154 cases; 2 min was exceeded beside other suites on a busy host
+  @Test(
+    .enabled(if: StressFixtures.hullSkipReason == nil, Comment(rawValue: StressFixtures.hullSkipReason ?? "")),
+    .timeLimit(.minutes(3)))  // ~25 s alone for 154 cases; 2 min was exceeded beside other suites on a busy host
   func badInputCorpusRefusedByHull() throws {
     let directory = try #require(StressFixtures.repository) + "/conformance/bad-input"
     let report = try BadInputRunner.run(runtime: StressFixtures.hullRuntime(), directory: directory)
@@ -132,7 +146,8 @@ enum StressFixtures {
     let cases = try BadInputRunner.load(directory: directory)
     #expect(cases.count >= 154)
     let categories = Set(cases.map(\.category))
-    #expect(categories.isSuperset(of: ["truncated", "wrong-type", "huge", "deep", "utf8", "escape", "device", "hostile-id"]))
+    #expect(
+      categories.isSuperset(of: ["truncated", "wrong-type", "huge", "deep", "utf8", "escape", "device", "hostile-id"]))
     for badCase in cases {
       #expect(FileManager.default.fileExists(atPath: directory + "/cases/" + badCase.file), "\(badCase.file)")
     }
@@ -154,8 +169,11 @@ enum StressFixtures {
   }
 
   @Test func rssTimelineHasTenSlices() {
-    let samples = (0..<100).map { RSSSample(seconds: Double($0) / 10, processes: 1, maxKilobytes: 1000 + $0,
-                                            totalKilobytes: 2000, selfKilobytes: 50_000 + $0) }
+    let samples = (0..<100).map {
+      RSSSample(
+        seconds: Double($0) / 10, processes: 1, maxKilobytes: 1000 + $0,
+        totalKilobytes: 2000, selfKilobytes: 50_000 + $0)
+    }
     let summary = RSSSummary.summarize(samples)
     #expect(summary.timeline.count == 10)
     #expect(summary.peakKilobytes == 1099)

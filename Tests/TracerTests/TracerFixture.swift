@@ -4,6 +4,7 @@ import DrydockKit
 import Foundation
 import Testing
 import Tracer
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,8 @@ final class TracerFixture: @unchecked Sendable {
 
   /// The bundle directory; later calls return the same one.
   func bundlePath() throws -> String {
-    lock.lock(); defer { lock.unlock() }
+    lock.lock()
+    defer { lock.unlock() }
     if let bundle { return bundle.path }
     let work = NSTemporaryDirectory() + "drydock-tracer-tests-\(getpid())"
     let factory = try BundleFactory(workDirectory: work)

@@ -4,6 +4,7 @@
 import DrydockKit
 import Foundation
 import Testing
+
 @testable import VMHost
 
 @Suite(.serialized) struct VMTests {
@@ -17,11 +18,21 @@ import Testing
   final class Collected: @unchecked Sendable {
     private let lock = NSLock()
     private var text = ""
-    func add(_ s: String) { lock.lock(); text += s; lock.unlock() }
-    var value: String { lock.lock(); defer { lock.unlock() }; return text }
+    func add(_ s: String) {
+      lock.lock()
+      text += s
+      lock.unlock()
+    }
+    var value: String {
+      lock.lock()
+      defer { lock.unlock() }
+      return text
+    }
   }
 
-  func run(_ script: String, cgroup: GuestCgroupMode, initSystem: GuestInit = .none, out: String? = nil) throws -> (VMResult, String) {
+  func run(_ script: String, cgroup: GuestCgroupMode, initSystem: GuestInit = .none, out: String? = nil) throws -> (
+    VMResult, String
+  ) {
     var options = VMOptions()
     options.cgroup = cgroup
     options.initSystem = initSystem
@@ -38,14 +49,16 @@ import Testing
   func v2GuestRunsTheCommandAndCarriesItsStatusAndFiles() throws {
     let out = NSTemporaryDirectory() + "drydock-vm-test-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: out) }
-    let (result, text) = try run("""
+    let (result, text) = try run(
+      """
       cat /sys/fs/cgroup/cgroup.controllers; cat /sys/fs/cgroup/cgroup.subtree_control
       uname -r; echo "accel=$DRYDOCK_VM_ACCEL"; echo written > \(out)/from-guest; touch /etc/drydock-vm-test; exit 7
       """, cgroup: .v2, out: out)
     #expect(result.exitStatus == 7, "\(text)")
     let lines = text.split(separator: "\n").map(String.init)
     // Every controller the guest kernel has is enabled for children: the layout of a systemd v2 host.
-    #expect(lines.count >= 4 && lines[0].contains("memory") && lines[0].contains("pids") && lines[0] == lines[1], "\(text)")
+    #expect(
+      lines.count >= 4 && lines[0].contains("memory") && lines[0].contains("pids") && lines[0] == lines[1], "\(text)")
     #expect(lines.contains(result.kernel.release))
     #expect(lines.contains("accel=\(result.accelerator.rawValue)"))
     #expect((try? String(contentsOfFile: out + "/from-guest", encoding: .utf8)) == "written\n")
@@ -58,7 +71,8 @@ import Testing
 
   @Test(.enabled(if: unavailable == nil, Comment(rawValue: unavailable ?? "")))
   func hybridGuestMountsV1ControllersAndAnEmptyUnifiedHierarchy() throws {
-    let (result, text) = try run("""
+    let (result, text) = try run(
+      """
       for c in memory pids cpu; do test -e /sys/fs/cgroup/$c/cgroup.procs && echo v1:$c; done
       test -e /sys/fs/cgroup/unified/cgroup.procs && echo unified; echo "[$(cat /sys/fs/cgroup/unified/cgroup.controllers)]"
       """, cgroup: .hybrid)
@@ -83,7 +97,8 @@ import Testing
   @Test(.enabled(if: unavailable == nil, Comment(rawValue: unavailable ?? "")))
   func setupRepairsAHybridHostWithHugetlbOnCgroup2() throws {
     let repository = try #require(BundleFactory.repositoryRoot())
-    let (result, text) = try run("""
+    let (result, text) = try run(
+      """
       umount /sys/fs/cgroup/hugetlb || exit 90
       grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers || exit 91
       mkdir -p /tmp/cb && \(repository)/bundles/make-rootfs /tmp/cb/rootfs >/dev/null
@@ -124,7 +139,8 @@ import Testing
   func systemdGuestBootsSystemdAsPidOneAndRuncMakesAScope() throws {
     let repository = try #require(BundleFactory.repositoryRoot())
     let id = "vmtest-sd-\(getpid())"
-    let (result, text) = try run("""
+    let (result, text) = try run(
+      """
       echo "pid1: $(cat /proc/1/comm)"; echo "state: $(systemctl is-system-running)"; echo "init: $DRYDOCK_VM_INIT"
       echo "fs: $(stat -fc %T /sys/fs/cgroup)"; echo "self: $(cat /proc/self/cgroup)"
       for unit in dbus.service systemd-journald.service; do echo "$unit $(systemctl is-active $unit)"; done
@@ -142,7 +158,10 @@ import Testing
     #expect(text.contains("init: systemd\n") && text.contains("fs: cgroup2fs\n"), "\(text)")
     #expect(text.contains("self: 0::/system.slice/drydock-command.service\n"), "\(text)")
     for unit in ["dbus.service", "systemd-journald.service"] { #expect(text.contains("\(unit) active\n"), "\(text)") }
-    for unit in ["docker.service", "containerd.service", "docker.socket", "systemd-udevd.service", "getty@tty1.service", "apt-daily.timer"] {
+    for unit in [
+      "docker.service", "containerd.service", "docker.socket", "systemd-udevd.service", "getty@tty1.service",
+      "apt-daily.timer",
+    ] {
       #expect(text.contains("\(unit) inactive\n"), "the host's \(unit) started in the guest: \(text)")
     }
     // No CR/LF translation even though systemd reset the console.
@@ -158,15 +177,18 @@ import Testing
   func systemdHybridGuestMountsSystemdsLayout() throws {
     let repository = try #require(BundleFactory.repositoryRoot())
     let id = "vmtest-sdh-\(getpid())"
-    let (result, text) = try run("""
+    let (result, text) = try run(
+      """
       echo "pid1: $(cat /proc/1/comm)"; echo "state: $(systemctl is-system-running)"
       for h in memory pids name=systemd; do grep -q ":$h:/system.slice/drydock-command.service$" /proc/self/cgroup && echo "v1 $h"; done
       echo "unified: $(stat -fc %T /sys/fs/cgroup/unified)"
       \(Self.runcSystemdScript(repository: repository, id: id))
       """, cgroup: .hybrid, initSystem: .systemd)
     #expect(result.exitStatus == 0, "\(text)")
-    for expected in ["pid1: systemd\n", "state: running\n", "v1 memory\n", "v1 pids\n", "v1 name=systemd\n", "unified: cgroup2fs\n",
-                     "scope: ActiveState=active Delegate=yes TasksMax=99 ", "memory:/system.slice/drydock-\(id).scope", "scope gone"] {
+    for expected in [
+      "pid1: systemd\n", "state: running\n", "v1 memory\n", "v1 pids\n", "v1 name=systemd\n", "unified: cgroup2fs\n",
+      "scope: ActiveState=active Delegate=yes TasksMax=99 ", "memory:/system.slice/drydock-\(id).scope", "scope gone",
+    ] {
       #expect(text.contains(expected), "\(expected): \(text)")
     }
   }
@@ -178,7 +200,9 @@ import Testing
     options.cgroup = .hybrid
     let hybrid = VirtualMachine.kernelCommandLine(options, work: "/w")
     #expect(hybrid.contains("systemd.unified_cgroup_hierarchy=0") && !hybrid.contains("cgroup_no_v1"))
-    #expect(VirtualMachine.runScript(["echo", "it's"], options: options, accelerator: .tcg).contains("exec 'echo' 'it'\\''s'"))
+    #expect(
+      VirtualMachine.runScript(["echo", "it's"], options: options, accelerator: .tcg).contains("exec 'echo' 'it'\\''s'")
+    )
     #expect(hybrid.contains("drydock.init=none") && !hybrid.contains("systemd.unit="))
     options.initSystem = .systemd
     let systemd = VirtualMachine.kernelCommandLine(options, work: "/w")

@@ -39,13 +39,15 @@ struct LibSystemd: @unchecked Sendable {
       let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
       // dlerror gives text only; the common cause is a missing package.
       let errno: Int32 = reason.contains("No such file") ? ENOENT : ELIBACC
-      throw CgroupError("load \(soname) (the systemd cgroup driver talks to systemd through sd-bus)", "", errno: errno,
-                        detail: "dlopen: \(reason) (install libsystemd0)")
+      throw CgroupError(
+        "load \(soname) (the systemd cgroup driver talks to systemd through sd-bus)", "", errno: errno,
+        detail: "dlopen: \(reason) (install libsystemd0)")
     }
     func symbol<T>(_ name: String, _: T.Type) throws(CgroupError) -> T {
       guard let address = dlsym(handle, name) else {
         let reason = dlerror().map { String(cString: $0) } ?? "not found"
-        throw CgroupError("load \(soname): symbol \(name)", "", errno: ELIBBAD, detail: "dlsym: \(reason) (libsystemd too old?)")
+        throw CgroupError(
+          "load \(soname): symbol \(name)", "", errno: ELIBBAD, detail: "dlsym: \(reason) (libsystemd too old?)")
       }
       return unsafeBitCast(address, to: T.self)
     }

@@ -39,8 +39,11 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
     if user {
       runtimeDir = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) } ?? ""
       if runtimeDir.isEmpty && getenv("DBUS_SESSION_BUS_ADDRESS") == nil {
-        throw CgroupError("connect to the user's systemd manager (rootless --systemd-cgroup)", "", errno: ENOENT,
-                          detail: "neither XDG_RUNTIME_DIR nor DBUS_SESSION_BUS_ADDRESS is set (log in through a session, or `loginctl enable-linger`)")
+        throw CgroupError(
+          "connect to the user's systemd manager (rootless --systemd-cgroup)", "", errno: ENOENT,
+          detail:
+            "neither XDG_RUNTIME_DIR nor DBUS_SESSION_BUS_ADDRESS is set (log in through a session, or `loginctl enable-linger`)"
+        )
       }
     }
     let privateSocket = user ? runtimeDir + "/systemd/private" : "/run/systemd/private"
@@ -49,7 +52,9 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
     if !runtimeDir.isEmpty || !user, access(privateSocket, W_OK) == 0 {
       var candidate: OpaquePointer?
       if lib.busNew(&candidate) >= 0, let candidate {
-        if lib.busSetAddress(candidate, "unix:path=" + SDBusConnection.escape(privateSocket)) >= 0, lib.busStart(candidate) >= 0 {
+        if lib.busSetAddress(candidate, "unix:path=" + SDBusConnection.escape(privateSocket)) >= 0,
+          lib.busStart(candidate) >= 0
+        {
           handle = candidate
           described = privateSocket
         } else {
@@ -62,8 +67,9 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
       described = user ? "the user's session bus" : "the system bus"
       guard r >= 0, handle != nil else {
         let tried = user && runtimeDir.isEmpty ? "" : " (nor systemd's private socket \(privateSocket))"
-        throw CgroupError("connect to \(described) (--systemd-cgroup)", "", errno: -r,
-                          detail: "\(SystemError.describe(-r))\(tried)")
+        throw CgroupError(
+          "connect to \(described) (--systemd-cgroup)", "", errno: -r,
+          detail: "\(SystemError.describe(-r))\(tried)")
       }
     }
     bus = handle!
@@ -78,15 +84,19 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
       var path: UnsafePointer<CChar>?
       var unit: UnsafePointer<CChar>?
       var result: UnsafePointer<CChar>?
-      guard log.read(message, CChar(UInt8(ascii: "u")), &id) > 0, log.read(message, CChar(UInt8(ascii: "o")), &path) > 0,
-            log.read(message, CChar(UInt8(ascii: "s")), &unit) > 0, log.read(message, CChar(UInt8(ascii: "s")), &result) > 0,
-            let path, let result else { return 0 }
+      guard log.read(message, CChar(UInt8(ascii: "u")), &id) > 0,
+        log.read(message, CChar(UInt8(ascii: "o")), &path) > 0,
+        log.read(message, CChar(UInt8(ascii: "s")), &unit) > 0,
+        log.read(message, CChar(UInt8(ascii: "s")), &result) > 0,
+        let path, let result
+      else { return 0 }
       log.removed[String(cString: path)] = String(cString: result)
       return 0
     }
     let userdata = Unmanaged.passUnretained(jobs).toOpaque()
-    let r = lib.busMatchSignal(bus, nil, sender, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
-                               handler, userdata)
+    let r = lib.busMatchSignal(
+      bus, nil, sender, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
+      handler, userdata)
     if r < 0 {
       _ = lib.busFlushCloseUnref(bus)
       throw CgroupError("systemd: subscribe to JobRemoved on \(described)", "", errno: -r)
@@ -97,8 +107,10 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
   static func escape(_ path: String) -> String {
     var out = ""
     for byte in path.utf8 {
-      let plain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-        || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+      let plain =
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        || byte == UInt8(ascii: "-")
       out += plain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: false).leftPadded(2)
     }
     return out
@@ -113,7 +125,9 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
       try appendProperties(m, properties)
       try check(lib.messageOpenContainer(m, type("a"), "(sa(sv))"))  // no auxiliary units
       try check(lib.messageCloseContainer(m))
-    } reply: { reply throws(CgroupError) in try readString(reply, "o") }
+    } reply: { reply throws(CgroupError) in
+      try readString(reply, "o")
+    }
   }
 
   func setUnitProperties(_ name: String, runtime: Bool, properties: [UnitProperty]) throws(CgroupError) {
@@ -121,18 +135,26 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
       try append(m, .string(name))
       try append(m, .bool(runtime))
       try appendProperties(m, properties)
-    } reply: { _ throws(CgroupError) in "" }
+    } reply: { _ throws(CgroupError) in
+      ""
+    }
   }
 
   func stopUnit(_ name: String, mode: String) throws(CgroupError) -> String {
     try call("StopUnit", unit: name) { m throws(CgroupError) in
       try append(m, .string(name))
       try append(m, .string(mode))
-    } reply: { reply throws(CgroupError) in try readString(reply, "o") }
+    } reply: { reply throws(CgroupError) in
+      try readString(reply, "o")
+    }
   }
 
   func resetFailedUnit(_ name: String) throws(CgroupError) {
-    _ = try call("ResetFailedUnit", unit: name) { m throws(CgroupError) in try append(m, .string(name)) } reply: { _ throws(CgroupError) in "" }
+    _ = try call("ResetFailedUnit", unit: name) { m throws(CgroupError) in
+      try append(m, .string(name))
+    } reply: { _ throws(CgroupError) in
+      ""
+    }
   }
 
   func managerProperty(_ name: String) throws(CgroupError) -> String {
@@ -150,11 +172,15 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
     while true {
       if let result = jobs.removed.removeValue(forKey: path) { return result }
       let r = lib.busProcess(bus, nil)
-      if r < 0 { throw CgroupError("systemd: wait for job", path, errno: -r, detail: "\(SystemError.describe(-r)) (reading \(address))") }
+      if r < 0 {
+        throw CgroupError(
+          "systemd: wait for job", path, errno: -r, detail: "\(SystemError.describe(-r)) (reading \(address))")
+      }
       if r > 0 { continue }
       let left = deadline - Int64(Clock.monotonicNanos() / 1_000_000)
       if left <= 0 {
-        throw CgroupError("systemd: wait for job", path, errno: ETIMEDOUT, detail: "no JobRemoved signal within \(timeoutMs / 1000) s")
+        throw CgroupError(
+          "systemd: wait for job", path, errno: ETIMEDOUT, detail: "no JobRemoved signal within \(timeoutMs / 1000) s")
       }
       let w = lib.busWait(bus, UInt64(left) * 1000)
       if w < 0 && w != -EINTR { throw CgroupError("systemd: wait for job", path, errno: -w) }
@@ -171,11 +197,14 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
 
   /// One method call on the manager: builds the message, sends it, waits for the reply
   /// (sd-bus's default 25 s timeout) and reads it.
-  private func call(_ method: String, unit: String, interface: String = "org.freedesktop.systemd1.Manager",
-                    build: (OpaquePointer) throws(CgroupError) -> Void,
-                    reply read: (OpaquePointer) throws(CgroupError) -> String) throws(CgroupError) -> String {
+  private func call(
+    _ method: String, unit: String, interface: String = "org.freedesktop.systemd1.Manager",
+    build: (OpaquePointer) throws(CgroupError) -> Void,
+    reply read: (OpaquePointer) throws(CgroupError) -> String
+  ) throws(CgroupError) -> String {
     var message: OpaquePointer?
-    var r = lib.messageNewMethodCall(bus, &message, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", interface, method)
+    var r = lib.messageNewMethodCall(
+      bus, &message, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", interface, method)
     guard r >= 0, let message else { throw CgroupError("systemd \(method)", unit, errno: -r) }
     defer { _ = lib.messageUnref(message) }
     try build(message)
@@ -184,8 +213,9 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
     r = lib.busCall(bus, message, 0, &error, &reply)
     defer { if let reply { _ = lib.messageUnref(reply) } }
     if r < 0 {
-      let failure = CgroupError.bus(method, unit, errno: -r, name: error.name.map { String(cString: $0) },
-                                    message: error.message.map { String(cString: $0) })
+      let failure = CgroupError.bus(
+        method, unit, errno: -r, name: error.name.map { String(cString: $0) },
+        message: error.message.map { String(cString: $0) })
       lib.errorFree(&error)
       throw failure
     }
@@ -246,5 +276,7 @@ final class SDBusConnection: SystemdBus, @unchecked Sendable {
 }
 
 extension String {
-  fileprivate func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+  fileprivate func leftPadded(_ width: Int) -> String {
+    count >= width ? self : String(repeating: "0", count: width - count) + self
+  }
 }

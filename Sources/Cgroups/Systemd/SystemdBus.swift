@@ -36,7 +36,11 @@ extension CgroupError {
   /// A failed bus call: "systemd StartTransientUnit hull-x.scope: <errno text> (<D-Bus error name>: <message>)".
   static func bus(_ call: String, _ unit: String, errno: Int32, name: String?, message: String?) -> CgroupError {
     var detail = SystemError.describe(errno)
-    if let name { detail += " (\(name)\(message.map { ": " + $0 } ?? ""))" } else if let message { detail += " (\(message))" }
+    if let name {
+      detail += " (\(name)\(message.map { ": " + $0 } ?? ""))"
+    } else if let message {
+      detail += " (\(message))"
+    }
     var error = CgroupError("systemd \(call)", unit, errno: errno, detail: detail)
     error.busError = name
     return error

@@ -17,8 +17,10 @@ import LinuxKit
 /// with an empty list (no systemd program) and its own program or v1 files enforce the
 /// exact rules.
 enum SystemdDeviceProperties {
-  static func properties(_ rules: [CgroupLimits.DeviceRule], groups: DeviceGroups,
-                         warnings: inout [String]) throws(CgroupError) -> [UnitProperty] {
+  static func properties(
+    _ rules: [CgroupLimits.DeviceRule], groups: DeviceGroups,
+    warnings: inout [String]
+  ) throws(CgroupError) -> [UnitProperty] {
     guard !rules.isEmpty else { return [] }
     var emulator = DeviceEmulator()
     for rule in rules { emulator.apply(rule) }
@@ -32,11 +34,15 @@ enum SystemdDeviceProperties {
       switch (allowed.major, allowed.minor) {
       case (nil, nil): path = kind + "-*"
       case (nil, .some):
-        warnings.append("linux.resources.devices: \(allowed.v1Line): systemd has no form for \"*:N\" rules; left out of the unit's DeviceAllow (hull's own device rules still allow it)")
+        warnings.append(
+          "linux.resources.devices: \(allowed.v1Line): systemd has no form for \"*:N\" rules; left out of the unit's DeviceAllow (hull's own device rules still allow it)"
+        )
         continue
       case (let major?, nil):
         guard let group = groups.name(type: allowed.type, major: major) else {
-          warnings.append("linux.resources.devices: \(allowed.v1Line): no \(kind) device group with major \(major) in /proc/devices; left out of the unit's DeviceAllow")
+          warnings.append(
+            "linux.resources.devices: \(allowed.v1Line): no \(kind) device group with major \(major) in /proc/devices; left out of the unit's DeviceAllow"
+          )
           continue
         }
         path = kind + "-" + group
@@ -93,8 +99,14 @@ public struct DeviceGroups: Sendable {
   public init(procDevices text: String) {
     var block = false
     for line in text.split(separator: "\n") {
-      if line.hasPrefix("Character devices:") { block = false; continue }
-      if line.hasPrefix("Block devices:") { block = true; continue }
+      if line.hasPrefix("Character devices:") {
+        block = false
+        continue
+      }
+      if line.hasPrefix("Block devices:") {
+        block = true
+        continue
+      }
       let words = line.split(separator: " ")
       guard words.count == 2, let major = Int64(words[0]) else { continue }
       if block { self.block[major] = String(words[1]) } else { char[major] = String(words[1]) }

@@ -18,7 +18,9 @@ public struct SystemdDriver: CgroupDriver {
   public let unitName: String
   let connect: @Sendable () throws(CgroupError) -> any SystemdBus
 
-  public init(files: any CgroupDriver, unitName: String, connect: @escaping @Sendable () throws(CgroupError) -> any SystemdBus) {
+  public init(
+    files: any CgroupDriver, unitName: String, connect: @escaping @Sendable () throws(CgroupError) -> any SystemdBus
+  ) {
     self.files = files
     self.unitName = unitName
     self.connect = connect
@@ -50,29 +52,40 @@ public struct SystemdDriver: CgroupDriver {
   /// the wait for its job. A failed unit of the same name (a container that died in it stays
   /// "failed" until reset) is reset and the start tried once more; an active one is refused.
   /// Returns warnings (properties this systemd cannot take).
-  public func start(_ unit: SystemdUnit, pid: Int32, limits: CgroupLimits, devices: DeviceGroups = .current(),
-                    timeoutMs: Int = jobTimeoutMs) throws(CgroupError) -> [String] {
+  public func start(
+    _ unit: SystemdUnit, pid: Int32, limits: CgroupLimits, devices: DeviceGroups = .current(),
+    timeoutMs: Int = jobTimeoutMs
+  ) throws(CgroupError) -> [String] {
     let bus = try connect()
     var warnings: [String] = []
     var version: Int?
-    let properties = SystemdProperties.unit(unit, pid: pid, unified: unified)
-      + (try SystemdProperties.resources(limits, unified: unified, version: {
-        if version == nil { version = bus.version() }
-        return version!
-      }, devices: devices, warnings: &warnings))
+    let properties =
+      SystemdProperties.unit(unit, pid: pid, unified: unified)
+      + (try SystemdProperties.resources(
+        limits, unified: unified,
+        version: {
+          if version == nil { version = bus.version() }
+          return version!
+        }, devices: devices, warnings: &warnings))
     let job: String
     do {
       job = try bus.startTransientUnit(unit.name, mode: "replace", properties: properties)
-    } catch where error.busError == SystemdErrorName.unitExists {
+    } catch  where error.busError == SystemdErrorName.unitExists {
       try? bus.resetFailedUnit(unit.name)
-      do { job = try bus.startTransientUnit(unit.name, mode: "replace", properties: properties) } catch where error.busError == SystemdErrorName.unitExists {
-        throw CgroupError("systemd StartTransientUnit", unit.name, errno: EEXIST_, detail: "a unit of this name is already loaded and active (another container with this cgroupsPath?)")
+      do { job = try bus.startTransientUnit(unit.name, mode: "replace", properties: properties) } catch
+        where error.busError == SystemdErrorName.unitExists
+      {
+        throw CgroupError(
+          "systemd StartTransientUnit", unit.name, errno: EEXIST_,
+          detail: "a unit of this name is already loaded and active (another container with this cgroupsPath?)")
       }
     }
     let result = try bus.waitForJob(job, timeoutMs: timeoutMs)
     guard result == "done" else {
       try? bus.resetFailedUnit(unit.name)
-      throw CgroupError("systemd StartTransientUnit", unit.name, errno: EIO_, detail: "the start job ended \"\(result)\" (see `journalctl -u \(unit.name)`)")
+      throw CgroupError(
+        "systemd StartTransientUnit", unit.name, errno: EIO_,
+        detail: "the start job ended \"\(result)\" (see `journalctl -u \(unit.name)`)")
     }
     return warnings
   }
@@ -91,10 +104,12 @@ public struct SystemdDriver: CgroupDriver {
       return connection
     }
     var version: Int?
-    let properties = try SystemdProperties.resources(completed(limits), unified: unified, version: {
-      if version == nil { version = bus()?.version() ?? 0 }
-      return version!
-    }, devices: DeviceGroups(procDevices: ""), warnings: &warnings)
+    let properties = try SystemdProperties.resources(
+      completed(limits), unified: unified,
+      version: {
+        if version == nil { version = bus()?.version() ?? 0 }
+        return version!
+      }, devices: DeviceGroups(procDevices: ""), warnings: &warnings)
     if !properties.isEmpty {
       guard let bus = bus() else { throw connectError! }
       let freeze = !unified && !files.isFrozen && (try? files.setFrozen(true)) != nil
@@ -113,7 +128,8 @@ public struct SystemdDriver: CgroupDriver {
   public func stop(timeoutMs: Int = jobTimeoutMs) throws(CgroupError) {
     let bus = try connect()
     let job: String
-    do { job = try bus.stopUnit(unitName, mode: "replace") } catch where error.busError == SystemdErrorName.noSuchUnit {
+    do { job = try bus.stopUnit(unitName, mode: "replace") } catch  where error.busError == SystemdErrorName.noSuchUnit
+    {
       return
     }
     _ = try bus.waitForJob(job, timeoutMs: timeoutMs)
@@ -132,7 +148,8 @@ public struct SystemdDriver: CgroupDriver {
       if quota == nil, period != nil, let q = cpuMax.first { c.cpuQuota = q == "max" ? -1 : Int64(q) }
       if period == nil, quota != nil, cpuMax.count == 2 { c.cpuPeriod = UInt64(cpuMax[1]) }
       if l.memorySwap.map({ $0 > 0 }) == true, l.memoryLimit.map({ $0 == 0 }) ?? true,
-        let max = CgroupFiles.value(dir, "memory.max") {
+        let max = CgroupFiles.value(dir, "memory.max")
+      {
         c.memoryLimit = max == "max" ? -1 : Int64(max)
       }
     } else if let dir = cgroup.directory(controller: "cpu") {
@@ -158,9 +175,11 @@ extension CgroupSet {
   /// The systemd driver of a systemd-managed cgroup, talking to the shared connection.
   var systemdDriver: SystemdDriver? {
     guard case .systemd(let unit, let user) = manager else { return nil }
-    return SystemdDriver(files: filesDriver, unitName: unit, connect: { () throws(CgroupError) -> any SystemdBus in
-      try SystemdBusProvider.connect(user: user)
-    })
+    return SystemdDriver(
+      files: filesDriver, unitName: unit,
+      connect: { () throws(CgroupError) -> any SystemdBus in
+        try SystemdBusProvider.connect(user: user)
+      })
   }
 
   /// Starts the unit with `pid` in it (see SystemdDriver.start); returns warnings.

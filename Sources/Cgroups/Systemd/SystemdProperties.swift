@@ -33,8 +33,10 @@ enum SystemdProperties {
   /// The resource properties of `l`. `version` is asked only when a property needs a newer
   /// systemd than some hosts run (CPUQuotaPeriodUSec: 242, AllowedCPUs: 244); a property the
   /// manager is too old for is left out with a warning (the file write still applies it).
-  static func resources(_ l: CgroupLimits, unified: Bool, version: () -> Int, devices: DeviceGroups,
-                        warnings: inout [String]) throws(CgroupError) -> [UnitProperty] {
+  static func resources(
+    _ l: CgroupLimits, unified: Bool, version: () -> Int, devices: DeviceGroups,
+    warnings: inout [String]
+  ) throws(CgroupError) -> [UnitProperty] {
     var p = try SystemdDeviceProperties.properties(l.devices, groups: devices, warnings: &warnings)
     let memory = l.memoryLimit.flatMap { $0 == 0 ? nil : $0 }
     if unified {
@@ -69,13 +71,17 @@ enum SystemdProperties {
   /// runc's addCpuQuota: CPUQuotaPeriodUSec when a period is given; CPUQuotaPerSecUSec (the
   /// quota per second of wall time) rounded up to systemd's 10 ms granularity, infinity for
   /// no quota (0 or -1) with a period.
-  static func cpuQuota(quota: Int64, period: UInt64, version: () -> Int, into p: inout [UnitProperty],
-                       warnings: inout [String]) throws(CgroupError) {
+  static func cpuQuota(
+    quota: Int64, period: UInt64, version: () -> Int, into p: inout [UnitProperty],
+    warnings: inout [String]
+  ) throws(CgroupError) {
     if period != 0 {
       if version() >= 242 {
         p.append(.init("CPUQuotaPeriodUSec", .uint64(period)))
       } else {
-        warnings.append("linux.resources.cpu.period: not told to systemd (CPUQuotaPeriodUSec needs systemd 242); written to the cgroup only")
+        warnings.append(
+          "linux.resources.cpu.period: not told to systemd (CPUQuotaPeriodUSec needs systemd 242); written to the cgroup only"
+        )
       }
     }
     guard quota != 0 || period != 0 else { return }
@@ -90,17 +96,23 @@ enum SystemdProperties {
   }
 
   /// runc's addCPUSet: AllowedCPUs / AllowedMemoryNodes as bit masks (systemd 244).
-  static func cpuset(cpus: String?, mems: String?, version: () -> Int, into p: inout [UnitProperty],
-                     warnings: inout [String]) throws(CgroupError) {
+  static func cpuset(
+    cpus: String?, mems: String?, version: () -> Int, into p: inout [UnitProperty],
+    warnings: inout [String]
+  ) throws(CgroupError) {
     let cpus = cpus.flatMap { $0.isEmpty ? nil : $0 }
     let mems = mems.flatMap { $0.isEmpty ? nil : $0 }
     guard cpus != nil || mems != nil else { return }
     guard version() >= 244 else {
-      warnings.append("linux.resources.cpu.cpus/mems: not told to systemd (AllowedCPUs needs systemd 244); written to the cgroup only")
+      warnings.append(
+        "linux.resources.cpu.cpus/mems: not told to systemd (AllowedCPUs needs systemd 244); written to the cgroup only"
+      )
       return
     }
     if let cpus { p.append(.init("AllowedCPUs", .bytes(try rangeToBits(cpus, field: "linux.resources.cpu.cpus")))) }
-    if let mems { p.append(.init("AllowedMemoryNodes", .bytes(try rangeToBits(mems, field: "linux.resources.cpu.mems")))) }
+    if let mems {
+      p.append(.init("AllowedMemoryNodes", .bytes(try rangeToBits(mems, field: "linux.resources.cpu.mems"))))
+    }
   }
 
   /// runc's RangeToBits: "0-2,5" → bytes of a bit mask, lowest CPU in the first byte's lowest
@@ -111,11 +123,15 @@ enum SystemdProperties {
     for element in text.split(separator: ",", omittingEmptySubsequences: false) {
       let item = element.trimmingSpaces
       if item.isEmpty { continue }
-      let bounds = item.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { UInt32($0.trimmingSpaces) }
+      let bounds = item.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map {
+        UInt32($0.trimmingSpaces)
+      }
       guard bounds.allSatisfy({ $0 != nil }), let low = bounds.first!, let high = bounds.last!, low <= high else {
         throw .invalid(field, "\"\(text)\": \"\(item)\" is not a number or a range low-high")
       }
-      guard high < 65536 else { throw .invalid(field, "\"\(text)\": \(high) is beyond the 65536 CPUs or nodes hull handles") }
+      guard high < 65536 else {
+        throw .invalid(field, "\"\(text)\": \(high) is beyond the 65536 CPUs or nodes hull handles")
+      }
       if bytes.count <= Int(high / 8) { bytes += [UInt8](repeating: 0, count: Int(high / 8) + 1 - bytes.count) }
       for bit in low...high { bytes[Int(bit / 8)] |= 1 << (bit % 8) }
     }
@@ -132,7 +148,9 @@ enum SystemdProperties {
     }
     var p: [UnitProperty] = []
     if unified {
-      if let w = l.blkioWeight, w != 0 { p.append(.init("IOWeight", .uint64(CgroupConversions.ioWeight(blkio: UInt64(w))))) }
+      if let w = l.blkioWeight, w != 0 {
+        p.append(.init("IOWeight", .uint64(CgroupConversions.ioWeight(blkio: UInt64(w)))))
+      }
       if !l.blkioWeightDevices.isEmpty {
         p.append(.init("IODeviceWeight", rows(l.blkioWeightDevices) { CgroupConversions.ioWeight(blkio: $0) }))
       }
@@ -152,7 +170,9 @@ enum SystemdProperties {
   /// runc's unifiedResToSystemdProps: linux.resources.unified keys systemd has properties for
   /// (sent after the converted fields, so they win as they do in the files). Other keys are
   /// only written to the files.
-  static func unifiedKeys(_ keys: [CgroupLimits.KeyValue], version: () -> Int, warnings: inout [String]) throws(CgroupError) -> [UnitProperty] {
+  static func unifiedKeys(_ keys: [CgroupLimits.KeyValue], version: () -> Int, warnings: inout [String])
+    throws(CgroupError) -> [UnitProperty]
+  {
     var p: [UnitProperty] = []
     for entry in keys {
       let field = "linux.resources.unified.\(entry.key)"
@@ -165,10 +185,14 @@ enum SystemdProperties {
       switch entry.key {
       case "cpu.max":
         let words = value.split(separator: " ")
-        guard (1...2).contains(words.count) else { throw .invalid(field, "\"\(entry.value)\": expected \"quota [period]\"") }
+        guard (1...2).contains(words.count) else {
+          throw .invalid(field, "\"\(entry.value)\": expected \"quota [period]\"")
+        }
         let quota = words[0] == "max" ? 0 : Int64(words[0])
         let period = words.count == 2 ? UInt64(words[1]) : defaultPeriod
-        guard let quota, let period else { throw .invalid(field, "\"\(entry.value)\": expected \"quota [period]\" numbers") }
+        guard let quota, let period else {
+          throw .invalid(field, "\"\(entry.value)\": expected \"quota [period]\" numbers")
+        }
         try cpuQuota(quota: quota, period: period, version: version, into: &p, warnings: &warnings)
       case "cpu.weight": p.append(.init("CPUWeight", .uint64(try number(value))))
       case "cpuset.cpus": try cpuset(cpus: String(value), mems: nil, version: version, into: &p, warnings: &warnings)
@@ -179,7 +203,10 @@ enum SystemdProperties {
       case "memory.max": p.append(.init("MemoryMax", .uint64(try number(value))))
       case "memory.swap.max": p.append(.init("MemorySwapMax", .uint64(try number(value))))
       case "pids.max":
-        if value == "max" { p.append(.init("TasksMax", .uint64(infinity))); continue }
+        if value == "max" {
+          p.append(.init("TasksMax", .uint64(infinity)))
+          continue
+        }
         guard let n = Int64(value) else { throw .invalid(field, "\"\(entry.value)\" is not a number or max") }
         p.append(.init("TasksMax", .uint64(UInt64(bitPattern: n))))
       default: continue
@@ -194,7 +221,9 @@ extension StringProtocol {
   var trimmingSpaces: Substring {
     let s = Substring(self)
     let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" }
-    guard let first = s.firstIndex(where: { !blank($0) }), let last = s.lastIndex(where: { !blank($0) }) else { return "" }
+    guard let first = s.firstIndex(where: { !blank($0) }), let last = s.lastIndex(where: { !blank($0) }) else {
+      return ""
+    }
     return s[first...last]
   }
 }

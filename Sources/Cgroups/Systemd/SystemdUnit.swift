@@ -37,9 +37,13 @@ public struct SystemdUnit: Sendable, Equatable {
 
   /// Parses `cgroupsPath` ("" for none) for container `id`.
   public static func parse(_ cgroupsPath: String, id: String, user: Bool) throws(CgroupError) -> SystemdUnit {
-    var parts = cgroupsPath.isEmpty ? ["", "hull", id] : cgroupsPath.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    var parts =
+      cgroupsPath.isEmpty
+      ? ["", "hull", id] : cgroupsPath.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
     guard parts.count == 3 else {
-      throw CgroupError.invalid(field, "\"\(cgroupsPath)\": expected \"slice:prefix:name\" with --systemd-cgroup (e.g. \"system.slice:docker:abc\")")
+      throw CgroupError.invalid(
+        field,
+        "\"\(cgroupsPath)\": expected \"slice:prefix:name\" with --systemd-cgroup (e.g. \"system.slice:docker:abc\")")
     }
     if parts[0].isEmpty { parts[0] = user ? "user.slice" : "system.slice" }
     // An empty prefix or name is kept, as runc keeps it ("-abc.scope", "docker-.scope").
@@ -52,7 +56,8 @@ public struct SystemdUnit: Sendable, Equatable {
     if let bad = invalidUnitName(unit) {
       throw CgroupError.invalid(field, "\"\(cgroupsPath)\": unit name \"\(unit)\" \(bad)")
     }
-    return SystemdUnit(name: unit, slice: slice, slicePath: slicePath, user: user, description: "hull container \(name)")
+    return SystemdUnit(
+      name: unit, slice: slice, slicePath: slicePath, user: user, description: "hull container \(name)")
   }
 
   /// runc's ExpandSlice: "a-b-c.slice" → "/a.slice/a-b.slice/a-b-c.slice", "-.slice" → "/".
@@ -82,8 +87,10 @@ public struct SystemdUnit: Sendable, Equatable {
   static func invalidUnitName(_ unit: String) -> String? {
     if unit.utf8.count > 255 { return "is longer than 255 bytes" }
     for byte in unit.utf8 {
-      let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-        || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+      let ok =
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        || byte == UInt8(ascii: ".")
         || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "@")
       if !ok { return "has a character systemd refuses in unit names (\(String(decoding: [byte], as: UTF8.self)))" }
     }

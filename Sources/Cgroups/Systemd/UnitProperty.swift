@@ -54,7 +54,8 @@ public indirect enum BusValue: Sendable, Equatable, CustomStringConvertible {
     case .bytes(let v): "[" + v.map { String($0) }.joined(separator: ",") + "]"
     case .uint32s(let v): "[" + v.map { String($0) }.joined(separator: ",") + "]"
     case .strings(let v): "[" + v.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-    case .structs(_, let rows): "[" + rows.map { "(" + $0.map(\.description).joined(separator: " ") + ")" }.joined(separator: ",") + "]"
+    case .structs(_, let rows):
+      "[" + rows.map { "(" + $0.map(\.description).joined(separator: " ") + ")" }.joined(separator: ",") + "]"
     }
   }
 }

@@ -5,6 +5,7 @@ import Cgroups
 import Glibc
 import LinuxKit
 import OCISpec
+
 @testable import RuntimeCore
 
 final class InitFixture {
@@ -49,15 +50,18 @@ final class InitFixture {
   }
 
   func plan(_ spec: Spec) throws -> LaunchPlan {
-    try Planner.plan(spec: spec, options: LaunchOptions(id: "unit", bundle: bundle, stateDir: bundle + "/state/unit"),
-                     host: host)
+    try Planner.plan(
+      spec: spec, options: LaunchOptions(id: "unit", bundle: bundle, stateDir: bundle + "/state/unit"),
+      host: host)
   }
 
   /// Runs the init's setup (InitStage.setUp) of `plan` to its execve, as `run` starts it: the
   /// start message is already waiting on the sync channel.
   @discardableResult
-  func runInit(_ plan: LaunchPlan, kernel: RecordingSyscalls? = nil,
-               configure: (RecordingSyscalls) -> Void = { _ in }) throws -> RecordingSyscalls {
+  func runInit(
+    _ plan: LaunchPlan, kernel: RecordingSyscalls? = nil,
+    configure: (RecordingSyscalls) -> Void = { _ in }
+  ) throws -> RecordingSyscalls {
     let kernel = kernel ?? RecordingSyscalls(rootfs: rootfs)
     configure(kernel)
     let channels = try SyncChannel.pair()
@@ -67,8 +71,9 @@ final class InitFixture {
     }
     channels.parent.send(.start)
     var context = InitContext(kernel: kernel, sync: channels.child)
-    let fds = InitStage.Descriptors(sync: channels.child, start: .channel, consoleSocket: -1, waitForParent: false,
-                                    unshareCgroupNamespace: false, stateLock: -1)
+    let fds = InitStage.Descriptors(
+      sync: channels.child, start: .channel, consoleSocket: -1, waitForParent: false,
+      unshareCgroupNamespace: false, stateLock: -1)
     _ = try InitStage.setUp(plan, fds, &context)
     return kernel
   }

@@ -226,7 +226,9 @@ final class RecordingSyscalls: Syscalls {
     return 1
   }
   func sendFD(_ socket: Int32, _ fd: Int32, payload: [UInt8]) -> Int32 {
-    fake("send_fd", String(socket), describe("/proc/self/fd/\(fd)"), String(decoding: payload.prefix { $0 != 0 }, as: UTF8.self))
+    fake(
+      "send_fd", String(socket), describe("/proc/self/fd/\(fd)"),
+      String(decoding: payload.prefix { $0 != 0 }, as: UTF8.self))
   }
   func connectUnix(_ path: String) -> Int32 {
     fake("connect", path) == 0 ? placeholder(for: "socket connected to " + path) : -1
@@ -234,7 +236,9 @@ final class RecordingSyscalls: Syscalls {
 
   // MARK: terminal
 
-  func openPtyMaster(_ ptmx: String) -> Int32 { fake("open_pty_master", ptmx) == 0 ? placeholder(for: "pty master") : -1 }
+  func openPtyMaster(_ ptmx: String) -> Int32 {
+    fake("open_pty_master", ptmx) == 0 ? placeholder(for: "pty master") : -1
+  }
   func ptySlaveName(_ master: Int32) -> String? { "/dev/pts/0" }
   func setWindowSize(_ fd: Int32, rows: UInt16, columns: UInt16) -> Int32 {
     fake("set_window_size", describe("/proc/self/fd/\(fd)"), String(rows), String(columns))
@@ -248,8 +252,10 @@ final class RecordingSyscalls: Syscalls {
     fake("setrlimit", String(resource), String(soft), String(hard))
   }
   func personality(_ persona: UInt) -> Int32 { fake("personality", String(persona)) }
-  func schedSetattr(policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64,
-                    period: UInt64) -> Int32 {
+  func schedSetattr(
+    policy: UInt32, nice: Int32, priority: UInt32, flags: UInt64, runtime: UInt64, deadline: UInt64,
+    period: UInt64
+  ) -> Int32 {
     fake("sched_setattr", String(policy), String(nice), String(priority))
   }
   func ioprioSet(class ioClass: Int32, level: Int32) -> Int32 { fake("ioprio_set", String(ioClass), String(level)) }
@@ -257,11 +263,16 @@ final class RecordingSyscalls: Syscalls {
   func setMempolicy(_ mode: Int32, nodemask: [UInt]) -> Int32 {
     fake("set_mempolicy", String(mode), nodemask.map { Self.hex($0) }.joined(separator: ","))
   }
-  func execve(_ path: UnsafePointer<CChar>, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
-              _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+  func execve(
+    _ path: UnsafePointer<CChar>, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
+    _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>
+  ) -> Int32 {
     var args: [String] = [String(cString: path)]
     var i = 0
-    while let arg = argv[i] { args.append(String(cString: arg)); i += 1 }
+    while let arg = argv[i] {
+      args.append(String(cString: arg))
+      i += 1
+    }
     _ = record("execve", args)
     return execveErrno
   }

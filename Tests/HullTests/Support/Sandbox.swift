@@ -83,7 +83,9 @@ enum HullTestEnv {
     }
     for _ in 0..<200 {
       for pid in readText(dir + "/cgroup.procs").split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
-      if access(dir + "/freezer.state", F_OK) == 0 { try? "THAWED".write(toFile: dir + "/freezer.state", atomically: false, encoding: .utf8) }
+      if access(dir + "/freezer.state", F_OK) == 0 {
+        try? "THAWED".write(toFile: dir + "/freezer.state", atomically: false, encoding: .utf8)
+      }
       if rmdir(dir) == 0 || errno == ENOENT { return }
       usleep(10_000)
     }
@@ -110,15 +112,18 @@ enum HullTestEnv {
 
 /// Host feature checks for `.enabled(if:)`.
 enum Host {
-  static let hasIP = access("/usr/sbin/ip", X_OK) == 0 || access("/sbin/ip", X_OK) == 0 || access("/usr/bin/ip", X_OK) == 0
-  static let ipPath = ([String])(["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]).first { access($0, X_OK) == 0 } ?? "ip"
+  static let hasIP =
+    access("/usr/sbin/ip", X_OK) == 0 || access("/sbin/ip", X_OK) == 0 || access("/usr/bin/ip", X_OK) == 0
+  static let ipPath =
+    ([String])(["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]).first { access($0, X_OK) == 0 } ?? "ip"
   static let hasTimeNamespace = access("/proc/self/ns/time", F_OK) == 0
   static let hasUserNamespace = access("/proc/self/ns/user", F_OK) == 0
   static let hasCgroupNamespace = access("/proc/self/ns/cgroup", F_OK) == 0
   static let isCgroupV1 = access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0
   /// /sys/fs/cgroup itself is a cgroup2 mount (a v2 host, or `drydock vm --cgroup v2`).
   static let isCgroupV2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
-  static let hasFreezerV1 = access("/sys/fs/cgroup/freezer/freezer.state", F_OK) == 0
+  static let hasFreezerV1 =
+    access("/sys/fs/cgroup/freezer/freezer.state", F_OK) == 0
     || access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) == 0
   /// CapBnd of this process: the tests expect hull to warn about a capability outside it.
   static let capBnd: UInt64 = {
@@ -203,7 +208,9 @@ final class Sandbox: @unchecked Sendable {
   func set(_ path: String, _ value: JSONValue?) { config = config.setting(path, value) }
 
   func set(_ path: String, json text: String) {
-    do { config = config.setting(path, try JSON.parse(text)) } catch { fatalError("bad JSON in test: \(error)\n\(text)") }
+    do { config = config.setting(path, try JSON.parse(text)) } catch {
+      fatalError("bad JSON in test: \(error)\n\(text)")
+    }
   }
 
   /// process.args = sh -c script
@@ -222,23 +229,29 @@ final class Sandbox: @unchecked Sendable {
   }
 
   func writeConfig(_ text: String? = nil) throws {
-    try (text ?? JSON.serialize(config, pretty: true)).write(toFile: bundle + "/config.json", atomically: true, encoding: .utf8)
+    try (text ?? JSON.serialize(config, pretty: true)).write(
+      toFile: bundle + "/config.json", atomically: true, encoding: .utf8)
   }
 
   // MARK: running hull
 
   /// `hull --root <root> args...`, config.json written first.
   @discardableResult
-  func hull(_ args: [String], stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [], timeout: Double = 30,
-            writeConfig write: Bool = true, rootFlag: [String]? = nil) throws -> CommandResult {
+  func hull(
+    _ args: [String], stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [], timeout: Double = 30,
+    writeConfig write: Bool = true, rootFlag: [String]? = nil
+  ) throws -> CommandResult {
     try hullSpawn(args, stdin: stdin, fds: fds, timeout: timeout, writeConfig: write, rootFlag: rootFlag).wait()
   }
 
-  func hullSpawn(_ args: [String], stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [], timeout: Double = 30,
-                 writeConfig write: Bool = true, rootFlag: [String]? = nil) throws -> Spawned {
+  func hullSpawn(
+    _ args: [String], stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [], timeout: Double = 30,
+    writeConfig write: Bool = true, rootFlag: [String]? = nil
+  ) throws -> Spawned {
     if write { try writeConfig() }
-    return try spawn([HullTestEnv.hullPath] + (rootFlag ?? ["--root", root]) + args, outputDir: dir, stdin: stdin, fds: fds,
-                     timeout: timeout)
+    return try spawn(
+      [HullTestEnv.hullPath] + (rootFlag ?? ["--root", root]) + args, outputDir: dir, stdin: stdin, fds: fds,
+      timeout: timeout)
   }
 
   /// `hull run --bundle <bundle> <id>`: the container's output and exit status.
@@ -247,7 +260,9 @@ final class Sandbox: @unchecked Sendable {
   }
 
   /// `hull create`, failing the test with the output when it does not work.
-  func create(_ id: String, extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws -> CommandResult {
+  func create(_ id: String, extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws
+    -> CommandResult
+  {
     let result = try hull(["create", "--bundle", bundle] + extra + [id])
     #expect(result.status == 0, "create failed: \(result)", sourceLocation: sourceLocation)
     if result.status != 0 { throw TestFailure("create \(id) failed: \(result)") }
@@ -282,7 +297,10 @@ final class Sandbox: @unchecked Sendable {
   func waitForFile(_ path: String, seconds: Double = 5) -> String? {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-      if access(path, F_OK) == 0 { usleep(20_000); return readText(path) }
+      if access(path, F_OK) == 0 {
+        usleep(20_000)
+        return readText(path)
+      }
       usleep(20_000)
     }
     return nil
@@ -313,7 +331,8 @@ final class Sandbox: @unchecked Sendable {
   /// Processes whose command line mentions this sandbox (hull itself and container inits cloned from it).
   func processesMentioningSandbox() -> [Int32] {
     let me = getpid()
-    return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }.filter { pid in
+    return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }.filter {
+      pid in
       guard pid != me else { return false }
       let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
       let text = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
@@ -324,9 +343,11 @@ final class Sandbox: @unchecked Sendable {
   /// Nothing of container `id` remains: no state dir, no cgroup dir, no process, no mount.
   func expectNothingLeft(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(access(root + "/" + id, F_OK) != 0, "state directory left behind for \(id)", sourceLocation: sourceLocation)
-    #expect(existingCgroupDirs().isEmpty, "cgroup dirs left behind: \(existingCgroupDirs())", sourceLocation: sourceLocation)
-    #expect(processesMentioningSandbox().isEmpty, "processes left behind: \(processesMentioningSandbox())",
-            sourceLocation: sourceLocation)
+    #expect(
+      existingCgroupDirs().isEmpty, "cgroup dirs left behind: \(existingCgroupDirs())", sourceLocation: sourceLocation)
+    #expect(
+      processesMentioningSandbox().isEmpty, "processes left behind: \(processesMentioningSandbox())",
+      sourceLocation: sourceLocation)
     let mounts = HullTestEnv.mounts(under: dir).filter { $0 != rootfs }
     #expect(mounts.isEmpty, "mounts left behind: \(mounts)", sourceLocation: sourceLocation)
   }
@@ -371,7 +392,10 @@ extension JSONValue {
     replacing([PathComponent.key(key)][...], new)
   }
 
-  enum PathComponent { case key(String), index(Int) }
+  enum PathComponent {
+    case key(String)
+    case index(Int)
+  }
 
   private func replacing(_ path: ArraySlice<PathComponent>, _ new: JSONValue?) -> JSONValue {
     guard let first = path.first else { return new ?? .null }

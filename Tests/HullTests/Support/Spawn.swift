@@ -54,7 +54,8 @@ final class Spawned: @unchecked Sendable {
       usleep(2000)
     }
     let code: Int32 = timedOut ? -1 : ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
-    return CommandResult(argv: argv, status: code, stdout: readText(outPath), stderr: readText(errPath), stdoutPath: outPath)
+    return CommandResult(
+      argv: argv, status: code, stdout: readText(outPath), stderr: readText(errPath), stdoutPath: outPath)
   }
 
   /// True while the process has not exited (a zombie counts as exited; does not reap it).
@@ -99,8 +100,10 @@ final class Counter: @unchecked Sendable {
 
 /// Starts `argv` with stdout/stderr into fresh files under `outputDir`.
 /// `stdin` nil means /dev/null; `fds` maps an open fd of ours to a number in the child.
-func spawn(_ argv: [String], outputDir: String, stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [],
-           environment: [String]? = nil, timeout: Double = 30) throws -> Spawned {
+func spawn(
+  _ argv: [String], outputDir: String, stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [],
+  environment: [String]? = nil, timeout: Double = 30
+) throws -> Spawned {
   let n = spawnCounter.next()
   let outPath = "\(outputDir)/cmd-\(n).out"
   let errPath = "\(outputDir)/cmd-\(n).err"
@@ -139,8 +142,10 @@ func spawn(_ argv: [String], outputDir: String, stdin: String? = nil, fds: [(sou
 }
 
 /// Runs `argv` to completion.
-func run(_ argv: [String], outputDir: String, stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [],
-         timeout: Double = 30) throws -> CommandResult {
+func run(
+  _ argv: [String], outputDir: String, stdin: String? = nil, fds: [(source: Int32, target: Int32)] = [],
+  timeout: Double = 30
+) throws -> CommandResult {
   try spawn(argv, outputDir: outputDir, stdin: stdin, fds: fds, timeout: timeout).wait()
 }
 

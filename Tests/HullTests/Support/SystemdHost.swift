@@ -11,7 +11,8 @@ enum SystemdHost {
   static let unavailable: String? = {
     let init1 = readText("/proc/1/comm").trimmingCharacters(in: .whitespacesAndNewlines)
     guard init1 == "systemd" else {
-      return "systemd is not PID 1 (PID 1 is \(init1.isEmpty ? "unknown" : init1)): run in `drydock vm --cgroup v2 --init systemd`"
+      return
+        "systemd is not PID 1 (PID 1 is \(init1.isEmpty ? "unknown" : init1)): run in `drydock vm --cgroup v2 --init systemd`"
     }
     guard HullTestEnv.isRoot else { return "the systemd cgroup tests need root" }
     guard systemctl != nil else { return "no systemctl" }
@@ -22,14 +23,17 @@ enum SystemdHost {
   /// `systemctl show -p A,B unit` as a dictionary; a property shown on several lines (DeviceAllow)
   /// has them sorted and joined by newlines (systemd lists them in reverse of the order sent).
   static func show(_ unit: String, _ properties: [String]) -> [String: String] {
-    guard let systemctl, let result = try? run([systemctl, "show", "-p", properties.joined(separator: ","), unit], outputDir: "/tmp")
+    guard let systemctl,
+      let result = try? run([systemctl, "show", "-p", properties.joined(separator: ","), unit], outputDir: "/tmp")
     else { return [:] }
     var values: [String: String] = [:]
     for line in result.stdout.split(separator: "\n") {
       guard let eq = line.firstIndex(of: "=") else { continue }
       let key = String(line[..<eq])
       let value = String(line[line.index(after: eq)...])
-      values[key] = values[key].map { ($0.split(separator: "\n").map(String.init) + [value]).sorted().joined(separator: "\n") } ?? value
+      values[key] =
+        values[key].map { ($0.split(separator: "\n").map(String.init) + [value]).sorted().joined(separator: "\n") }
+        ?? value
     }
     return values
   }
@@ -65,7 +69,9 @@ enum SystemdUser {
     guard ProcessInfo.processInfo.environment["DRYDOCK_VM"] == "1" else {
       return "makes a user and a user manager (loginctl enable-linger): only in a `drydock vm --init systemd` guest"
     }
-    guard let systemctl = SystemdHost.systemctl, let setpriv = RootlessHost.setpriv else { return "no systemctl or setpriv" }
+    guard let systemctl = SystemdHost.systemctl, let setpriv = RootlessHost.setpriv else {
+      return "no systemctl or setpriv"
+    }
     func sh(_ script: String, timeout: Double = 120) -> CommandResult? {
       try? HullTests.run(["/bin/sh", "-c", script], outputDir: "/tmp", timeout: timeout)
     }
@@ -78,13 +84,20 @@ enum SystemdUser {
       let dropIns = ["systemd-logind.service", "user-runtime-dir@.service", "user@.service"].map {
         "mkdir -p /run/systemd/system/\($0).d && printf '[Unit]\\nDefaultDependencies=no\\n' >/run/systemd/system/\($0).d/hull-tests.conf"
       }.joined(separator: " && ")
-      guard let r = sh(dropIns + " && \(systemctl) daemon-reload"), r.status == 0 else { return "could not add drop-ins for logind" }
+      guard let r = sh(dropIns + " && \(systemctl) daemon-reload"), r.status == 0 else {
+        return "could not add drop-ins for logind"
+      }
     }
-    guard let linger = sh("loginctl enable-linger \(name) && \(systemctl) start user@\(uid).service"), linger.status == 0 else {
-      return "the user manager did not start: \(String(describing: sh("\(systemctl) status --no-pager user@\(uid).service")))"
+    guard let linger = sh("loginctl enable-linger \(name) && \(systemctl) start user@\(uid).service"),
+      linger.status == 0
+    else {
+      return
+        "the user manager did not start: \(String(describing: sh("\(systemctl) status --no-pager user@\(uid).service")))"
     }
     for _ in 0..<300 where access("/run/user/\(uid)/systemd/private", F_OK) != 0 { usleep(100_000) }
-    guard access("/run/user/\(uid)/systemd/private", F_OK) == 0 else { return "user@\(uid).service has no private socket" }
+    guard access("/run/user/\(uid)/systemd/private", F_OK) == 0 else {
+      return "user@\(uid).service has no private socket"
+    }
     return nil
   }()
 
@@ -92,12 +105,16 @@ enum SystemdUser {
 
   /// `argv` as the user (its manager reachable through XDG_RUNTIME_DIR).
   static func asUser(_ argv: [String], in dir: String) throws -> CommandResult {
-    try spawn([RootlessHost.setpriv!, "--reuid=\(uid)", "--regid=\(uid)", "--init-groups", "/usr/bin/env"] + environment + argv,
-              outputDir: dir).wait()
+    try spawn(
+      [RootlessHost.setpriv!, "--reuid=\(uid)", "--regid=\(uid)", "--init-groups", "/usr/bin/env"] + environment + argv,
+      outputDir: dir
+    ).wait()
   }
 
   static func show(_ unit: String, _ properties: [String], in dir: String) -> [String: String] {
-    guard let result = try? asUser([SystemdHost.systemctl!, "--user", "show", "-p", properties.joined(separator: ","), unit], in: dir)
+    guard
+      let result = try? asUser(
+        [SystemdHost.systemctl!, "--user", "show", "-p", properties.joined(separator: ","), unit], in: dir)
     else { return [:] }
     var values: [String: String] = [:]
     for line in result.stdout.split(separator: "\n") {
