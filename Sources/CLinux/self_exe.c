@@ -21,6 +21,8 @@ extern char **environ;
    page cache is shared, and a detached mount cannot be remounted from any namespace. An
    unprivileged caller (or an old kernel) cannot clone mounts and gets a sealed memfd copy.
    Returns 0 when nothing had to be done; on success it does not return; -1 + errno. */
+static char **hk_reexec_environment(void);
+
 int hk_protect_self_exe(char *const argv[]) {
   int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (exe < 0) return -1;
@@ -37,7 +39,7 @@ int hk_protect_self_exe(char *const argv[]) {
       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0, 0};
     /* execveat returns only on failure: then the memfd copy below is the way. */
     if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
-      (void)syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
+      (void)syscall(SYS_execveat, tree, "", argv, hk_reexec_environment(), AT_EMPTY_PATH);
     close(tree);
   }
   int copy = memfd_create("hull", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -50,7 +52,7 @@ int hk_protect_self_exe(char *const argv[]) {
   }
   close(exe);
   if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0)
-    (void)syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);  /* returns only on failure */
+    (void)syscall(SYS_execveat, copy, "", argv, hk_reexec_environment(), AT_EMPTY_PATH);  /* returns only on failure */
   int e = errno;
   close(copy);
   errno = e;
@@ -93,19 +95,33 @@ int hk_self_exe_command(const char *command) {
 extern void hk_hull_executable(void) __attribute__((weak));
 
 /* The Swift runtime's backtracer setup probes, at every start, for a swift-backtrace helper
-   that a static hull never ships (8 stat calls, 2 TCGETS, a readlink), and finds none. hull
-   tells it there is nothing to find, before the runtime's own constructors run (priority 101),
-   unless the user set SWIFT_BACKTRACE; HullMain removes the variable again
-   (hk_forget_backtrace_setting), so no process hull starts inherits it. */
-static const char hk_backtrace_off[] = "enable=no,interactive=no,color=no,swift-backtrace=/";
+   that a static hull never ships (8 stat calls, 2 TCGETS, a readlink), and finds none. The
+   guard's re-execution (the start that does the work of create, run and exec) tells it there is
+   nothing to find: SWIFT_BACKTRACE in the new image's initial environment, unless the user set
+   one. Not by setenv in this image: a static Swift executable finds argv by walking back from
+   `environ`, which setenv moves to the heap (CommandLine.arguments then comes out empty).
+   HullMain removes the variable (hk_forget_backtrace_setting; unsetenv shifts entries in place),
+   so no process hull starts inherits it. */
+static const char hk_backtrace_off[] = "SWIFT_BACKTRACE=enable=no,interactive=no,color=no,swift-backtrace=/";
 static int hk_backtrace_set_here;
 
-__attribute__((constructor(101))) static void hk_quiet_backtracer(void) {
-  if (!hk_hull_executable) return;
+static char **hk_reexec_environment(void) {
+  size_t count = 0;
+  for (char **entry = environ; *entry; entry++) {
+    if (strncmp(*entry, "SWIFT_BACKTRACE=", 16) == 0) return environ;
+    count++;
+  }
+  char **copy = malloc((count + 2) * sizeof *copy);
+  if (!copy) return environ;  /* the probing stays: harmless */
+  memcpy(copy, environ, count * sizeof *copy);
+  copy[count] = (char *)hk_backtrace_off;
+  copy[count + 1] = NULL;
+  return copy;  /* the image is replaced, or execveat failed and the memfd path needs it again */
+}
+
+__attribute__((constructor)) static void hk_note_backtrace_setting(void) {
   const char *current = getenv("SWIFT_BACKTRACE");
-  /* The guard's re-execution inherits the setting: still hull's, still to be removed. */
-  if (current) hk_backtrace_set_here = strcmp(current, hk_backtrace_off) == 0;
-  else hk_backtrace_set_here = setenv("SWIFT_BACKTRACE", hk_backtrace_off, 0) == 0;
+  hk_backtrace_set_here = hk_hull_executable && current && strcmp(current, hk_backtrace_off + 16) == 0;
 }
 
 void hk_forget_backtrace_setting(void) {
