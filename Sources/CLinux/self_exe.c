@@ -33,13 +33,14 @@ int hk_protect_self_exe(char *const argv[]) {
     close(exe);
     return 0;
   }
+  char **environment = hk_reexec_environment();
   int tree = (int)syscall(SYS_open_tree, exe, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
   if (tree >= 0) {
     struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {
       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0, 0};
     /* execveat returns only on failure: then the memfd copy below is the way. */
     if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
-      (void)syscall(SYS_execveat, tree, "", argv, hk_reexec_environment(), AT_EMPTY_PATH);
+      (void)syscall(SYS_execveat, tree, "", argv, environment, AT_EMPTY_PATH);
     close(tree);
   }
   int copy = memfd_create("hull", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -52,7 +53,7 @@ int hk_protect_self_exe(char *const argv[]) {
   }
   close(exe);
   if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0)
-    (void)syscall(SYS_execveat, copy, "", argv, hk_reexec_environment(), AT_EMPTY_PATH);  /* returns only on failure */
+    (void)syscall(SYS_execveat, copy, "", argv, environment, AT_EMPTY_PATH);  /* returns only on failure */
   int e = errno;
   close(copy);
   errno = e;
@@ -116,7 +117,7 @@ static char **hk_reexec_environment(void) {
   memcpy(copy, environ, count * sizeof *copy);
   copy[count] = (char *)hk_backtrace_off;
   copy[count + 1] = NULL;
-  return copy;  /* the image is replaced, or execveat failed and the memfd path needs it again */
+  return copy;  /* freed by the exec that replaces this image (on failure, hull exits soon after) */
 }
 
 __attribute__((constructor)) static void hk_note_backtrace_setting(void) {

@@ -202,8 +202,11 @@ struct BenchCommand: ParsableCommand {
 // Gating: --baseline and --thresholds.
 extension BenchCommand {
   /// The thresholds file's levels, read before the run (a wrong path fails in seconds).
+  /// --thresholds, else the repository's bench/thresholds.json (nil: no repository found).
+  var thresholdsPath: String? { thresholds ?? BundleFactory.repositoryRoot().map({ $0 + "/bench/thresholds.json" }) }
+
   func loadLevels() throws -> [LevelLimit] {
-    guard let path = thresholds ?? BundleFactory.repositoryRoot().map({ $0 + "/bench/thresholds.json" }) else {
+    guard let path = thresholdsPath else {
       throw ValidationError("--levels: cannot find bench/thresholds.json (pass --thresholds FILE or set DRYDOCK_REPO)")
     }
     let limits = try Thresholds.load(path).levels ?? []
@@ -227,7 +230,7 @@ extension BenchCommand {
     }
     let stored = try BenchReport.load(baseline)
     var bands = Thresholds()
-    if let path = thresholds ?? BundleFactory.repositoryRoot().map({ $0 + "/bench/thresholds.json" }),
+    if let path = thresholdsPath,
       thresholds != nil || FileManager.default.fileExists(atPath: path)
     {
       bands = try Thresholds.load(path)

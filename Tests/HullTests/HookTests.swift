@@ -28,6 +28,15 @@ struct HookKit {
     sb.addMount(json: #"{"destination":"/tmp/hooks","type":"bind","source":"\#(dir)","options":["rbind","rw"]}"#)
   }
 
+  /// A hook that writes its environment to `<dir>/<name>.env` (`env`: the hook's own, nil for none given).
+  static func envHook(_ name: String, dir: String, env: [String]?) -> JSONValue {
+    var object = JSONObject()
+    object["path"] = .string("/bin/sh")
+    object["args"] = jsonStrings(["sh", "-c", "cat >/dev/null; env > \(dir)/\(name).env"])
+    if let env { object["env"] = jsonStrings(env) }
+    return .object(object)
+  }
+
   func hook(_ kind: String, path: String? = nil, timeout: Int? = nil, inContainer: Bool = false) -> JSONValue {
     var object = JSONObject()
     object["path"] = .string(path ?? (inContainer ? "/tmp/hooks/hook.sh" : script))
@@ -211,21 +220,19 @@ struct HookKit {
     let sb = try Sandbox("hook-env")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    func envHook(_ name: String, dir: String, env: [String]?) -> JSONValue {
-      var object = JSONObject()
-      object["path"] = .string("/bin/sh")
-      object["args"] = jsonStrings(["sh", "-c", "cat >/dev/null; env > \(dir)/\(name).env"])
-      if let env { object["env"] = jsonStrings(env) }
-      return .object(object)
-    }
     sb.set("process.env", jsonStrings(["PATH=/bin:/sbin", "PROCESS_ONLY=1"]))
     sb.set(
       "hooks",
       .object(
         JSONObject([
-          ("prestart", .array([envHook("prestart", dir: kit.dir, env: nil), envHook("empty", dir: kit.dir, env: [])])),
-          ("startContainer", .array([envHook("startContainer", dir: "/tmp/hooks", env: nil)])),
-          ("poststart", .array([envHook("poststart", dir: kit.dir, env: nil)])),
+          (
+            "prestart",
+            .array([
+              HookKit.envHook("prestart", dir: kit.dir, env: nil), HookKit.envHook("empty", dir: kit.dir, env: []),
+            ])
+          ),
+          ("startContainer", .array([HookKit.envHook("startContainer", dir: "/tmp/hooks", env: nil)])),
+          ("poststart", .array([HookKit.envHook("poststart", dir: kit.dir, env: nil)])),
         ])))
     sb.script("true")
     let id = sb.newID()
@@ -260,10 +267,7 @@ struct HookKit {
     let sb = try Sandbox("hook-bt")
     defer { sb.cleanup() }
     let kit = try HookKit(sb)
-    var hook = JSONObject()
-    hook["path"] = .string("/bin/sh")
-    hook["args"] = jsonStrings(["sh", "-c", "cat >/dev/null; env > \(kit.dir)/prestart.env"])
-    sb.set("hooks", .object(JSONObject([("prestart", .array([.object(hook)]))])))
+    sb.set("hooks", .object(JSONObject([("prestart", .array([HookKit.envHook("prestart", dir: kit.dir, env: nil)]))])))
     sb.script("true")
     let id = sb.newID()
     try sb.writeConfig()

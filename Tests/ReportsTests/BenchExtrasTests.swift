@@ -5,8 +5,7 @@ import Foundation
 import Testing
 
 @Suite struct BenchExtrasTests {
-  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
+  static let repository = Fixtures.repository
 
   @Test func committedScenariosParse() throws {
     let scenarios = try ScenarioLoader.load(directory: Self.repository + "/bench/scenarios")

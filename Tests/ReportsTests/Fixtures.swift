@@ -6,6 +6,10 @@ import Foundation
 @testable import Reports
 
 enum Fixtures {
+  /// The repository this test file lives in (bench/scenarios, bench/thresholds.json).
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
   /// A summary centred on `median` with a spread proportional to `noise` (a fraction of the median).
   static func summary(_ median: Double, noise: Double = 0.05) -> Summary {
     let d = median * noise

@@ -6,9 +6,7 @@ import Foundation
 import Testing
 
 @Suite struct GateTests {
-  let thresholds = try! Thresholds.load(
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("bench/thresholds.json").path)
+  let thresholds = try! Thresholds.load(Fixtures.repository + "/bench/thresholds.json")
 
   @Test func committedThresholdsParseAndSkipTheFloor() {
     #expect(

@@ -45,9 +45,7 @@ import Testing
   }
 
   @Test func committedLevelsParse() throws {
-    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("bench/thresholds.json").path
-    let levels = try #require(try Thresholds.load(path).levels)
+    let levels = try #require(try Thresholds.load(Fixtures.repository + "/bench/thresholds.json").levels)
     #expect(
       levels.contains {
         $0.runtime == "hull" && $0.reference == "crun" && $0.scenario == "run" && $0.aboveFloor == true
