@@ -23,8 +23,9 @@ extension CapabilityPlan {
   }
 
   /// Sets effective, permitted and inheritable (capset, as libcap's cap_set_proc), then raises
-  /// ambient ones. Ambient raises that the kernel refuses (not in permitted and inheritable)
-  /// are skipped, as crun and runc do: the default `runc spec` lists ambient without inheritable.
+  /// ambient ones. Ambient raises that the kernel would refuse (not in permitted and inheritable)
+  /// are skipped, as crun and runc do (they try and ignore the EPERM; here they are not tried):
+  /// the default `runc spec` lists ambient without inheritable.
   @inlinable
   public func applySets<S: Syscalls>(using kernel: S) throws(SystemError) {
     if kernel.capset(
@@ -33,7 +34,7 @@ extension CapabilityPlan {
     {
       throw SystemError("capset")
     }
-    for cap in ambient {
+    for cap in ambient where permitted.contains(cap) && inheritable.contains(cap) {
       if kernel.prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(cap)) != 0 && errno != EPERM && errno != EINVAL {
         throw SystemError("raise ambient capability \(cap)")
       }

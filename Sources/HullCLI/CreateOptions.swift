@@ -22,7 +22,14 @@ enum CreateOptions {
   /// --bundle as its real path: the state records it and `exec` reads config.json from it
   /// later, so re-pointing a symlink given here must not change what exec runs.
   static func bundlePath(_ args: Arguments) -> String {
-    let path = absolute(args.value("bundle") ?? ".")
+    let given = args.value("bundle") ?? "."
+    // The working directory (runc's default bundle): getcwd's answer has no symlink in it
+    // already, so realpath's readlink of every component would add nothing.
+    if given == "." || given == "./" {
+      let cwd = absolute(".")
+      if cwd.hasPrefix("/") { return cwd }
+    }
+    let path = absolute(given)
     guard let real = realpath(path, nil) else { return path }  // loadSpec names the missing file
     defer { free(real) }
     return String(cString: real)

@@ -68,6 +68,18 @@ public enum Files {
     try writeAll(file.rawValue, Array(text.utf8), path: path)
   }
 
+  /// One random draw per process (`getrandom`), then a counter added to it: names never
+  /// repeat within a process and cannot be guessed before its first one is seen, for one
+  /// syscall instead of one per name (a guessed name only makes O_EXCL fail: see below).
+  nonisolated(unsafe) private static var suffixCounter: UInt64 = 0
+  private static let suffixBase = UInt64.random(in: 0...UInt64.max)
+
+  /// A fresh unpredictable suffix for a temporary name (base 36).
+  public static func uniqueSuffix() -> String {
+    suffixCounter &+= 1
+    return String(suffixBase &+ suffixCounter, radix: 36)
+  }
+
   /// Write to a temp file, then rename: readers see the old or the new file, never half of one.
   /// No fsync: what hull writes (state, pid files) describes processes that cannot outlive a
   /// reboot, and a crash of hull itself loses nothing the page cache holds. (It cost ~0.2 ms
@@ -76,7 +88,7 @@ public enum Files {
   /// directory others can write (a --pid-file in /tmp), a symlink planted at a predictable
   /// name would make hull truncate and write the file it points at.
   public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o600) throws(SystemError) {
-    let temp = path + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    let temp = path + ".tmp-" + uniqueSuffix()
     let fd = try check("open", temp) { hk_open_mode(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
     do {
       try writeAll(fd, bytes, path: temp)

@@ -23,34 +23,39 @@ public struct RootfsPath<S: Syscalls> {
   public enum Kind: Sendable { case directory, file }
 
   /// Opens `path` (absolute inside the rootfs) as O_PATH, creating it as `kind` if missing.
-  public func open(_ path: String, creating kind: Kind?) throws(SystemError) -> Int32 {
+  /// `noFollow`: a symlink at the last component is opened itself, not followed (the caller
+  /// refuses it by its fstat).
+  public func open(_ path: String, creating kind: Kind?, noFollow: Bool = false) throws(SystemError) -> Int32 {
     let clean = Paths.clean(path.hasPrefix("/") ? path : "/" + path)
-    let fd = kernel.openInRoot(rootFD, clean, O_PATH | O_CLOEXEC, 0)
+    let fd = kernel.openInRoot(rootFD, clean, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0), 0)
     if fd >= 0 { return fd }
     let firstErrno = errno
     guard firstErrno == ENOENT, let kind else { throw SystemError("open", root + clean, errno: firstErrno) }
     return try create(clean, kind)
   }
 
-  /// Opens directory `name` right under `parent` (an O_PATH fd inside the root), made first
-  /// when missing (`creating`); a symlink there is refused, never followed (O_NOFOLLOW | O_DIRECTORY).
-  /// Two syscalls where `open(_:creating:)` spends six on a missing level: for children of a
-  /// file system this init has just mounted (the tmpfs of a cgroup mount). `label` names the
-  /// path in errors.
-  public func openDirectory(_ name: String, in parent: Int32, creating: Bool = true, label: String) throws(SystemError)
-    -> Int32
-  {
-    if creating && mkdirat(parent, name, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", root + label) }
-    return try check("open", root + label) {
+  /// Opens directory `name` right under `parent` (an O_PATH fd inside the root); a symlink there
+  /// is refused, never followed (O_NOFOLLOW | O_DIRECTORY). `label` names the path in errors.
+  public func openDirectory(_ name: String, in parent: Int32, label: String) throws(SystemError) -> Int32 {
+    try check("open", root + label) {
       kernel.openInRoot(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
     }
+  }
+
+  /// Makes directory `name` right under `parent` (an fd inside the root): true when this call
+  /// made it, false when something was already there (which it leaves alone). One syscall: for
+  /// a tmpfs this init has just mounted, where a directory it made is its own (see CgroupMount).
+  public func makeDirectory(_ name: String, in parent: Int32, label: String) throws(SystemError) -> Bool {
+    if mkdirat(parent, name, 0o755) == 0 { return true }
+    if errno == EEXIST { return false }
+    throw SystemError("mkdir", root + label)
   }
 
   /// Makes `clean`, which openat2 did not find: its parent is opened inside the root (made
   /// first when missing, level by level), then the last component is made relative to the
   /// parent's fd. Only the last component can be a dangling symlink here (openat2 followed
   /// every other one inside the root); that rare case takes the whole walk of `resolve`.
-  /// Six syscalls per missing level where the walk from "/" cost four per component.
+  /// Five syscalls per missing level where the walk from "/" cost four per component.
   private func create(_ clean: String, _ kind: Kind) throws(SystemError) -> Int32 {
     let parentPath = Paths.dirname(clean)
     let name = Paths.basename(clean)
@@ -60,20 +65,30 @@ public struct RootfsPath<S: Syscalls> {
       parent = try create(parentPath, .directory)
     }
     defer { Glibc.close(parent) }
-    // A dangling symlink: create what it points to, inside the root (as runc). procfs links
-    // (self, fd/N, exe, …) are magic: their text names host paths, never followed.
-    var buffer = [CChar](repeating: 0, count: 2)
-    if readlinkat(parent, name, &buffer, 1) >= 0 && hk_is_procfs(parent) == 0 {
-      let resolved = try resolve(clean)
-      if resolved != clean { return try open(resolved, creating: kind) }
-    }
+    // Made first: only when something is in the way (EEXIST; ELOOP for a file's O_NOFOLLOW) is
+    // it asked whether that is a dangling symlink, whose target is then made inside the root
+    // (as runc). procfs links (self, fd/N, exe, …) are magic: their text names host paths,
+    // never followed.
+    var blocked = false
     switch kind {
     case .directory:
-      if mkdirat(parent, name, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", root + clean) }
+      if mkdirat(parent, name, 0o755) != 0 {
+        guard errno == EEXIST else { throw SystemError("mkdir", root + clean) }
+        blocked = true
+      }
     case .file:
       let f = hk_openat_mode(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
-      if f < 0 && errno != EEXIST { throw SystemError("create", root + clean) }
-      if f >= 0 { Glibc.close(f) }
+      if f >= 0 {
+        Glibc.close(f)
+      } else {
+        guard errno == EEXIST || errno == ELOOP else { throw SystemError("create", root + clean) }
+        blocked = true
+      }
+    }
+    var buffer = [CChar](repeating: 0, count: 2)
+    if blocked && readlinkat(parent, name, &buffer, 1) >= 0 && hk_is_procfs(parent) == 0 {
+      let resolved = try resolve(clean)
+      if resolved != clean { return try open(resolved, creating: kind) }
     }
     return try check("open", root + clean) { kernel.openInRoot(rootFD, clean, O_PATH | O_CLOEXEC, 0) }
   }
@@ -115,24 +130,6 @@ public struct RootfsPath<S: Syscalls> {
     return "/" + resolved.joined(separator: "/")
   }
 
-  /// What is at `path` itself, a symlink not followed (its parents are, inside the root);
-  /// nil when nothing is there.
-  public func lstat(_ path: String) throws(SystemError) -> stat? {
-    let clean = Paths.clean(path.hasPrefix("/") ? path : "/" + path)
-    if clean == "/" { return nil }
-    let parent = kernel.openInRoot(rootFD, Paths.dirname(clean), O_PATH | O_CLOEXEC, 0)
-    if parent < 0 {
-      if errno == ENOENT { return nil }
-      throw SystemError("open", root + Paths.dirname(clean))
-    }
-    defer { Glibc.close(parent) }
-    var st = stat()
-    if fstatat(parent, Paths.basename(clean), &st, AT_SYMLINK_NOFOLLOW) != 0 {
-      if errno == ENOENT || errno == ENOTDIR { return nil }
-      throw SystemError("stat", root + clean)
-    }
-    return st
-  }
 }
 
 extension Paths {

@@ -35,26 +35,35 @@ enum CgroupMount {
     try kernel.mount(
       source: "tmpfs", target: Paths.procSelfFD(fd), type: "tmpfs", flags: baseFlags, data: "mode=755",
       label: step.destination)
-    // The tmpfs just mounted, held open: each hierarchy's directory is made and opened under it
-    // (two syscalls), not resolved again from the rootfs' root.
+    // The tmpfs just mounted, held open: each hierarchy's directory is made under it, not
+    // resolved again from the rootfs' root.
     let top = try root.open(step.destination, creating: nil)
     defer { close(top) }
     var mountPoints = cgroup.host.v1.map(\.mountPoint)
     if let unified = cgroup.host.unifiedMountPoint { mountPoints.append(unified) }
+    let remountFlags = UInt(MS_BIND) | UInt(MS_REMOUNT) | baseFlags | (readonly ? UInt(MS_RDONLY) : 0)
     for mountPoint in mountPoints {
       let name = Paths.basename(mountPoint)
       let target = step.destination + "/" + name
+      let source = Paths.join(mountPoint, cgroup.path)
+      let bind = UInt(MS_BIND) | UInt(MS_REC)
+      if try root.makeDirectory(name, in: top, label: target) {
+        // Made just now in a tmpfs this init mounted, in a mount namespace no container process
+        // has entered yet: the name under the tmpfs' fd is that directory, and after the bind
+        // the same path is the new mount. Three syscalls a hierarchy, no fd of its own.
+        let path = Paths.procSelfFD(top) + "/" + name
+        try kernel.mount(source: source, target: path, type: nil, flags: bind, label: target)
+        try kernel.mount(source: nil, target: path, type: nil, flags: remountFlags, label: target)
+        continue
+      }
+      // Already there (two hierarchies of one name): reached through fds, a symlink refused.
       let dir = try root.openDirectory(name, in: top, label: target)
       defer { close(dir) }
-      let source = Paths.join(mountPoint, cgroup.path)
-      try kernel.mount(
-        source: source, target: Paths.procSelfFD(dir), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), label: target)
+      try kernel.mount(source: source, target: Paths.procSelfFD(dir), type: nil, flags: bind, label: target)
       // `dir` is the directory under the bind mount; the remount needs the mount itself.
-      let mounted = try root.openDirectory(name, in: top, creating: false, label: target)
+      let mounted = try root.openDirectory(name, in: top, label: target)
       defer { close(mounted) }
-      try kernel.mount(
-        source: nil, target: Paths.procSelfFD(mounted), type: nil,
-        flags: UInt(MS_BIND) | UInt(MS_REMOUNT) | baseFlags | (readonly ? UInt(MS_RDONLY) : 0), label: target)
+      try kernel.mount(source: nil, target: Paths.procSelfFD(mounted), type: nil, flags: remountFlags, label: target)
     }
     if readonly {
       try kernel.mount(

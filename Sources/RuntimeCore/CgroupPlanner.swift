@@ -6,7 +6,11 @@ import OCISpec
 enum CgroupPlanner {
   /// runc's device rules: deny everything, then the spec's rules in order, then the defaults.
   static func devicePolicy(_ spec: [DeviceRule]) -> [CgroupLimits.DeviceRule] {
-    [.denyAll] + deviceRules(spec) + CgroupLimits.DeviceRule.defaultAllowed
+    var specRules = deviceRules(spec)
+    // The spec's own leading deny-all (every `runc spec` config has one) repeats ours: a second
+    // write that changes nothing.
+    if specRules.first == .denyAll { specRules.removeFirst() }
+    return [.denyAll] + specRules + CgroupLimits.DeviceRule.defaultAllowed
   }
 
   /// Every field of linux.resources, unconverted (the v2 driver converts). Zeros that

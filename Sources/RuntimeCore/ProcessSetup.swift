@@ -99,7 +99,10 @@ enum ProcessSetup {
   static func applyIdentity<K>(_ plan: ProcessPlan, _ context: InitContext<K>) throws {
     let kernel = context.kernel
     try plan.attributes.applyEarly(kernel)
-    _ = try check("prctl PR_SET_KEEPCAPS") { kernel.prctl(PR_SET_KEEPCAPS, 1) }
+    // Keep-caps matters only when setresuid leaves uid 0 (capabilities(7)): a process that
+    // stays root keeps its sets without it.
+    let keepCaps = plan.uid != 0
+    if keepCaps { _ = try check("prctl PR_SET_KEEPCAPS") { kernel.prctl(PR_SET_KEEPCAPS, 1) } }
     if let caps = plan.capabilities { try caps.dropBoundingSet(using: kernel) }
     if !plan.noNewPrivileges { try SeccompSetup.load(plan, context) }
     if plan.setgroupsAllowed {
@@ -110,7 +113,7 @@ enum ProcessSetup {
     if let caps = plan.capabilities { try caps.applySets(using: kernel) }
     // Not checked: keep-caps only mattered across the setresuid above, and a filter loaded
     // without no_new_privs may refuse prctl (the process then keeps the flag; execve clears it).
-    _ = kernel.prctl(PR_SET_KEEPCAPS, 0)
+    if keepCaps { _ = kernel.prctl(PR_SET_KEEPCAPS, 0) }
     try plan.attributes.applyFinal(kernel)
     _ = kernel.umask(plan.umask)  // returns the previous mask; it cannot fail
     if plan.noNewPrivileges {

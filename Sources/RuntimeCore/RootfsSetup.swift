@@ -87,16 +87,17 @@ enum RootfsSetup {
 
   static func mount<K>(_ step: LaunchPlan.MountStep, root: RootfsPath<K>) throws {
     let kernel = root.kernel
-    if step.type == "proc" || step.type == "sysfs", let st = try root.lstat(step.destination),
-      (st.st_mode & S_IFMT) != S_IFDIR
-    {
+    let kernelFS = step.type == "proc" || step.type == "sysfs"
+    let inheritedMode = step.type == "tmpfs" ? modeWithoutOption(step, root: root) : nil
+    let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory, noFollow: kernelFS)
+    var st = stat()
+    if kernelFS && (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR) {
+      close(fd)
       // As runc: a symlink here would put the host's procfs or sysfs wherever it points.
       throw RuntimeError(
         "mount \(step.type!) on", step.destination,
         reason: "must be mounted on an ordinary directory, not a symlink or file", errno: ENOTDIR)
     }
-    let inheritedMode = step.type == "tmpfs" ? modeWithoutOption(step, root: root) : nil
-    let fd = try root.open(step.destination, creating: step.targetIsFile ? .file : .directory)
     let target = Paths.procSelfFD(fd)
     defer { close(fd) }
     if step.detachedTreeFD >= 0 {
@@ -296,14 +297,15 @@ enum RootfsSetup {
   /// maskedPaths, readonlyPaths and root.readonly, after pivot_root.
   static func finish<K>(_ plan: LaunchPlan, _ context: InitContext<K>) throws {
     let kernel = context.kernel
+    // As runc (maskPath): /dev/null bound over it; the kernel refuses a file over a directory
+    // (ENOTDIR), which gets an empty read-only tmpfs instead; a path that is not there is skipped.
     for path in plan.maskedPaths {
-      guard let st = kernel.lstat(path) else {
-        if errno == ENOENT { continue } else { throw SystemError("stat", path) }
-      }
-      if (st.st_mode & S_IFMT) == S_IFDIR {
+      if kernel.mount("/dev/null", path, nil, UInt(MS_BIND), nil) == 0 { continue }
+      switch errno {
+      case ENOENT: continue
+      case ENOTDIR:
         try kernel.mount(source: "tmpfs", target: path, type: "tmpfs", flags: UInt(MS_RDONLY), label: path)
-      } else {
-        try kernel.mount(source: "/dev/null", target: path, type: nil, flags: UInt(MS_BIND), label: path)
+      default: throw SystemError("mask (bind /dev/null over)", path)
       }
     }
     for path in plan.readonlyPaths {

@@ -81,12 +81,16 @@ import Testing
       try fixture.spec { $0.linux?.maskedPaths = ["/proc/acpi", "/proc/kcore", "/proc/keys"] })
     let kernel = try fixture.runInit(plan)
     let pivot = try #require(kernel.index(of: "pivot_root"))
+    let mounted = kernel.calls("mount").filter { $0.result == 0 }
     let acpi = try #require(kernel.calls.firstIndex { $0.name == "mount" && $0.args[1] == "/proc/acpi" })
     #expect(acpi > pivot)
-    #expect(kernel.calls[acpi].args[2] == "tmpfs" && Self.flags(kernel.calls[acpi]) == UInt(MS_RDONLY))
-    let kcore = try #require(kernel.calls.first { $0.name == "mount" && $0.args[1] == "/proc/kcore" })
-    #expect(kcore.args[0] == "/dev/null" && Self.flags(kcore) == UInt(MS_BIND))
-    #expect(!kernel.calls("mount").contains { $0.args[1] == "/proc/keys" })
+    // As runc: /dev/null is tried first; the kernel refuses it over a directory (ENOTDIR).
+    #expect(
+      mounted.filter { $0.args[1] == "/proc/acpi" }.map { "\($0.args[2]) \(Self.flags($0))" }
+        == ["tmpfs \(UInt(MS_RDONLY))"])
+    let kcore = mounted.filter { $0.args[1] == "/proc/kcore" }
+    #expect(kcore.map { "\($0.args[0]) \(Self.flags($0))" } == ["/dev/null \(UInt(MS_BIND))"])
+    #expect(!mounted.contains { $0.args[1] == "/proc/keys" })
   }
 
   @Test(
@@ -166,5 +170,32 @@ import Testing
     let mask = "0x" + String(caps.effective.reduce(UInt64(0)) { $0 | 1 << UInt64($1) }, radix: 16)
     #expect(kernel.calls[capset].args[0] == mask)
     #expect(kernel.calls.last?.name == "execve")
+  }
+  @Test("keep-caps is set around a switch away from uid 0 and not at all for a process that stays root")
+  func keepCapsOnlyWhenLeavingRoot() throws {
+    let fixture = InitFixture()
+    for uid: UInt32 in [0, 1000] {
+      let plan = try fixture.plan(try fixture.spec { $0.process?.user = User(uid: uid, gid: uid) })
+      let kernel = try fixture.runInit(plan)
+      let keepCaps = kernel.calls("prctl").filter { $0.args[0] == String(PR_SET_KEEPCAPS) }.map { $0.args[1] }
+      #expect(keepCaps == (uid == 0 ? [] : ["1", "0"]), "uid \(uid)")
+      // Either way the identity switch itself happens, and the sets come after it.
+      let setuid = try #require(kernel.index(of: "setresuid", with: String(uid)))
+      #expect(setuid < (kernel.index(of: "capset") ?? -1))
+    }
+  }
+
+  @Test("ambient capabilities are raised only when permitted and inheritable hold them (the kernel refuses the rest)")
+  func ambientOnlyWhenAllowed() throws {
+    let fixture = InitFixture()
+    let plan = try fixture.plan(
+      try fixture.spec {
+        $0.process?.capabilities = Capabilities(
+          bounding: ["CAP_KILL", "CAP_CHOWN"], effective: ["CAP_KILL", "CAP_CHOWN"],
+          inheritable: ["CAP_KILL"], permitted: ["CAP_KILL", "CAP_CHOWN"], ambient: ["CAP_KILL", "CAP_CHOWN"])
+      })
+    let kernel = try fixture.runInit(plan)
+    let raised = kernel.calls("prctl").filter { $0.args[0] == String(PR_CAP_AMBIENT) }.map { $0.args[2] }
+    #expect(raised == ["5"])  // CAP_KILL; CAP_CHOWN (0) is not inheritable: not tried
   }
 }

@@ -66,4 +66,10 @@ import Testing
     }
     for flag in ["debug", "--systemd-cgroup", "--root=/x", "version"] { #expect(!SelfExe.globalFlagTakesValue(flag)) }
   }
+  @Test("Files.uniqueSuffix never repeats within a process (one random draw, then a counter)")
+  func uniqueSuffixes() {
+    let suffixes = (0..<1000).map { _ in Files.uniqueSuffix() }
+    #expect(Set(suffixes).count == suffixes.count)
+  }
+
 }

@@ -206,6 +206,10 @@ import Testing
       l.memoryLimit == 1 << 20 && l.memorySwappiness == 10 && l.cpuShares == 512 && l.cpuQuota == 5000
         && l.pidsLimit == 32)
     #expect(l.devices.first == .denyAll && l.devices.contains { $0.allow && $0.major == 10 && $0.minor == 200 })
+    // The deny-all that opens every `runc spec` device list repeats runc's own: written once.
+    let specDenyAll = DeviceRule(allow: false, access: "rwm")
+    let deduplicated = try Self.plan { $0.linux?.resources = Resources(devices: [specDenyAll]) }.cgroupLimits.devices
+    #expect(deduplicated == [.denyAll] + CgroupLimits.DeviceRule.defaultAllowed)
     #expect(plan.cgroup?.path == "/hull/unit" && plan.cgroup?.host == FakeHost().cgroupHost)
     #expect(try Self.plan { $0.linux?.cgroupsPath = "/pods/a" }.cgroup?.path == "/pods/a")
     #expect(Self.refusal { $0.linux?.cgroupsPath = "system.slice:hull:a" }?.reason.contains("systemd form") == true)

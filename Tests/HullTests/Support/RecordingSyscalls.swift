@@ -69,11 +69,16 @@ final class RecordingSyscalls: Syscalls {
     return Int32(record(name, args))
   }
 
-  /// A path as the test reads it: /proc/self/fd/N becomes what N is open on.
+  /// A path as the test reads it: /proc/self/fd/N (and /proc/self/fd/N/name) becomes what N is
+  /// open on (and name under it).
   func describe(_ path: String) -> String {
     let prefix = "/proc/self/fd/"
-    guard path.hasPrefix(prefix), let fd = Int32(path.dropFirst(prefix.count)) else { return path }
-    return placeholders[fd] ?? real.readlink(path) ?? path
+    guard path.hasPrefix(prefix) else { return path }
+    let rest = path.dropFirst(prefix.count)
+    let number = rest.prefix { $0 != "/" }
+    guard let fd = Int32(number) else { return path }
+    let base = "/proc/self/fd/\(fd)"
+    return (placeholders[fd] ?? real.readlink(base) ?? base) + rest.dropFirst(number.count)
   }
 
   /// Where an absolute path of the process lies on this machine.
@@ -95,11 +100,18 @@ final class RecordingSyscalls: Syscalls {
   // MARK: mounts
 
   func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?) -> Int32 {
-    // A bind of something missing fails as the kernel's would (readonlyPaths skip it).
-    if flags & UInt(MS_BIND) != 0, flags & UInt(MS_REMOUNT) == 0, newRoot != nil, real.stat(hostPath(target)) == nil {
-      _ = record("mount", [source ?? "-", describe(target), type ?? "-", Self.hex(flags), data ?? "-"], result: -1)
-      errno = ENOENT
-      return -1
+    // A bind onto something missing fails as the kernel's would (readonlyPaths and maskedPaths
+    // skip it); so does a bind of a file onto a directory (ENOTDIR: maskedPaths then use a tmpfs).
+    if flags & UInt(MS_BIND) != 0, flags & UInt(MS_REMOUNT) == 0, newRoot != nil {
+      let targetStat = real.stat(hostPath(target))
+      let isDirectory = { (st: Glibc.stat) in (st.st_mode & S_IFMT) == S_IFDIR }
+      let fileOntoDirectory =
+        targetStat.map(isDirectory) == true && source.flatMap { real.stat($0) }.map(isDirectory) == false
+      if targetStat == nil || fileOntoDirectory {
+        _ = record("mount", [source ?? "-", describe(target), type ?? "-", Self.hex(flags), data ?? "-"], result: -1)
+        errno = targetStat == nil ? ENOENT : ENOTDIR
+        return -1
+      }
     }
     return fake("mount", source ?? "-", describe(target), type ?? "-", Self.hex(flags), data ?? "-")
   }
