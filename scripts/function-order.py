@@ -10,7 +10,8 @@ program is let go, unless that program is hull again (the CVE-2019-5736 guard re
 from a read-only view of the same file): its new image is armed again.
 
 The list feeds the linker's --symbol-ordering-file (see scripts/function-order): the code a start
-runs is laid out together, so page-cache fault-around maps less of the 7 MB of text.
+runs is laid out together, so page-cache fault-around maps less of the 7 MB of text. What a
+container init runs after it dropped hull's pages to wait for `start` comes first, on its own.
 """
 import ctypes
 import os
@@ -18,7 +19,13 @@ import signal
 import subprocess
 import sys
 
-PTRACE_TRACEME, PTRACE_CONT, PTRACE_GETREGS, PTRACE_SETREGS = 0, 7, 12, 13
+# A container init calls this before it waits for `start` (InitStage.waitForStart): hull's pages are
+# dropped, and what runs after faults back in (see order()). Dropped pages lose the breakpoints too,
+# so the first init to get there is single-stepped from there on (STEP_LIMIT instructions at most).
+RELEASE_MARKER = "hk_release_image_pages"
+STEP_LIMIT = 3_000_000
+
+PTRACE_TRACEME, PTRACE_CONT, PTRACE_SINGLESTEP, PTRACE_GETREGS, PTRACE_SETREGS = 0, 7, 9, 12, 13
 PTRACE_DETACH, PTRACE_SETOPTIONS, PTRACE_GETEVENTMSG = 17, 0x4200, 0x4201
 O_TRACEFORK, O_TRACEVFORK, O_TRACECLONE, O_TRACEEXEC, O_EXITKILL = 2, 4, 8, 0x10, 0x100000
 EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC = 1, 2, 3, 4
@@ -45,10 +52,12 @@ def functions(binary):
     return found
 
 
-def arm(pid, table, originals):
-    """An int3 on the first byte of every function of the image in process pid."""
+def arm(pid, table, originals, skip=None):
+    """An int3 on the first byte of every function of the image in process pid (but `skip`)."""
     with open("/proc/%d/mem" % pid, "r+b", buffering=0) as mem:
         for address in table:
+            if address == skip:
+                continue
             mem.seek(address)
             byte = mem.read(1)
             originals.setdefault(address, byte)
@@ -69,6 +78,13 @@ class Session:
         self.table, self.originals = table, {}
         self.restored = {}  # per process: the breakpoints it no longer has
         self.hits, self.seen = [], set()
+        self.stepping, self.steps = None, 0  # the init single-stepped past RELEASE_MARKER
+        self.after, self.seen_after = [], set()
+
+    def order(self):
+        """What a waiting container init runs again once it dropped hull's pages, together and first
+        (so that it faults back as few blocks as possible), then the rest in first-call order."""
+        return self.after + [name for name in self.hits if name not in self.seen_after]
 
     def run(self, argv):
         """Runs argv to its exit, servicing every traced process meanwhile; it must exit 0."""
@@ -96,6 +112,35 @@ class Session:
             if os.WIFSTOPPED(status):
                 self.stopped(stopped, os.WSTOPSIG(status), status >> 16)
 
+    def record_after(self, name):
+        if name not in self.seen_after:
+            self.seen_after.add(name)
+            self.after.append(name)
+
+    def step(self, pid):
+        """One instruction of the init past RELEASE_MARKER: a function entered is recorded (an int3
+        still armed there is put back first); past STEP_LIMIT the init just runs."""
+        regs = Regs()
+        ptrace(PTRACE_GETREGS, pid, 0, ctypes.addressof(regs))
+        armed = regs.rip - 1
+        if armed in self.originals and armed not in self.restored[pid]:
+            with open("/proc/%d/mem" % pid, "r+b", buffering=0) as mem:
+                mem.seek(armed)
+                if mem.read(1) == b"\xcc":
+                    mem.seek(armed)
+                    mem.write(self.originals[armed])
+                    self.restored[pid].add(armed)
+                    regs.rip = armed
+                    ptrace(PTRACE_SETREGS, pid, 0, ctypes.addressof(regs))
+        if regs.rip in self.table:
+            self.record_after(self.table[regs.rip])
+        self.steps += 1
+        if self.steps >= STEP_LIMIT:
+            self.stepping = -1
+            ptrace(PTRACE_CONT, pid)
+        else:
+            ptrace(PTRACE_SINGLESTEP, pid)
+
     def stopped(self, pid, sig, event):
         restored = self.restored.setdefault(pid, set())  # a new child's first stop may come before its parent's event
         if sig == signal.SIGTRAP and event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
@@ -114,6 +159,9 @@ class Session:
                 ptrace(PTRACE_DETACH, pid)  # another program now (the container's process)
                 self.restored.pop(pid, None)
             return
+        if sig == signal.SIGTRAP and pid == self.stepping:
+            self.step(pid)
+            return
         if sig == signal.SIGTRAP:
             regs = Regs()
             ptrace(PTRACE_GETREGS, pid, 0, ctypes.addressof(regs))
@@ -129,6 +177,11 @@ class Session:
                 if name not in self.seen:
                     self.seen.add(name)
                     self.hits.append(name)
+                if name == RELEASE_MARKER and self.stepping is None:
+                    self.stepping = pid
+                    self.record_after(name)
+                    ptrace(PTRACE_SINGLESTEP, pid)
+                    return
                 ptrace(PTRACE_CONT, pid)
                 return
         ptrace(PTRACE_CONT, pid, 0, 0 if sig in (signal.SIGTRAP, signal.SIGSTOP) else sig)
@@ -149,9 +202,13 @@ def main():
     session = Session(table)
     for argv in commands:
         session.run(argv)
+    if not session.after:
+        raise SystemExit("function-order: no container init reached %s: is the name still right?" % RELEASE_MARKER)
+    order = session.order()
     with open(out, "w") as f:
-        f.write("\n".join(session.hits) + "\n")
-    print("function-order: %d of %d functions executed by %d commands" % (len(session.hits), len(table), len(commands)))
+        f.write("\n".join(order) + "\n")
+    print("function-order: %d of %d functions executed by %d commands (%d after %s)" % (
+        len(order), len(table), len(commands), len(session.after), RELEASE_MARKER))
 
 
 if __name__ == "__main__":
