@@ -43,7 +43,7 @@ class Regs(ctypes.Structure):
 
 def functions(binary):
     """{address: name} of the FUNC symbols with a size."""
-    out = subprocess.run(["readelf", "-sW", "--wide", binary], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["readelf", "-sW", binary], capture_output=True, text=True, check=True).stdout
     found = {}
     for line in out.splitlines():
         fields = line.split()
@@ -52,12 +52,10 @@ def functions(binary):
     return found
 
 
-def arm(pid, table, originals, skip=None):
-    """An int3 on the first byte of every function of the image in process pid (but `skip`)."""
+def arm(pid, table, originals):
+    """An int3 on the first byte of every function of the image in process pid."""
     with open("/proc/%d/mem" % pid, "r+b", buffering=0) as mem:
         for address in table:
-            if address == skip:
-                continue
             mem.seek(address)
             byte = mem.read(1)
             originals.setdefault(address, byte)

@@ -303,6 +303,10 @@ int hk_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxn
   return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
 }
 
+/* Swift has no atomics without the Synchronization module; one counter does not need it. */
+static unsigned long long hk_sequence;
+unsigned long long hk_next_sequence(void) { return __atomic_add_fetch(&hk_sequence, 1, __ATOMIC_RELAXED); }
+
 /* 1 when fd is on a procfs (whose symlinks are magic links), 0 otherwise, -1 + errno. */
 #include <sys/vfs.h>
 int hk_is_procfs(int fd) {

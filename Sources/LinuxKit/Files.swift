@@ -68,16 +68,15 @@ public enum Files {
     try writeAll(file.rawValue, Array(text.utf8), path: path)
   }
 
-  /// One random draw per process (`getrandom`), then a counter added to it: names never
-  /// repeat within a process and cannot be guessed before its first one is seen, for one
-  /// syscall instead of one per name (a guessed name only makes O_EXCL fail: see below).
-  nonisolated(unsafe) private static var suffixCounter: UInt64 = 0
+  /// One random draw per process (`getrandom`), then a counter added to it (atomic: the test
+  /// suites call this from many threads): names that never repeat within a process and cannot
+  /// be guessed before one is seen, for one getrandom per process instead of one per name (a
+  /// guessed name only makes O_EXCL fail: see below).
   private static let suffixBase = UInt64.random(in: 0...UInt64.max)
 
   /// A fresh unpredictable suffix for a temporary name (base 36).
   public static func uniqueSuffix() -> String {
-    suffixCounter &+= 1
-    return String(suffixBase &+ suffixCounter, radix: 36)
+    String(suffixBase &+ UInt64(hk_next_sequence()), radix: 36)
   }
 
   /// Write to a temp file, then rename: readers see the old or the new file, never half of one.

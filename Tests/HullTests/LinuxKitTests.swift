@@ -1,5 +1,6 @@
 // LinuxKit's own pieces that need no container: the owned file descriptor, and what
 // self_exe.c knows of hull's command line.
+import Dispatch
 import Glibc
 import LinuxKit
 import Testing
@@ -66,10 +67,17 @@ import Testing
     }
     for flag in ["debug", "--systemd-cgroup", "--root=/x", "version"] { #expect(!SelfExe.globalFlagTakesValue(flag)) }
   }
-  @Test("Files.uniqueSuffix never repeats within a process (one random draw, then a counter)")
+  @Test("Files.uniqueSuffix never repeats within a process, from any thread (one random draw, then a counter)")
   func uniqueSuffixes() {
     let suffixes = (0..<1000).map { _ in Files.uniqueSuffix() }
     #expect(Set(suffixes).count == suffixes.count)
+    // Four threads at once: no two get one suffix.
+    nonisolated(unsafe) let perThread = UnsafeMutablePointer<[String]>.allocate(capacity: 4)
+    perThread.initialize(repeating: [], count: 4)
+    defer { perThread.deinitialize(count: 4).deallocate() }
+    DispatchQueue.concurrentPerform(iterations: 4) { i in perThread[i] = (0..<2000).map { _ in Files.uniqueSuffix() } }
+    let all = (0..<4).flatMap { perThread[$0] }
+    #expect(Set(all).count == all.count && Set(all).isDisjoint(with: suffixes))
   }
 
 }

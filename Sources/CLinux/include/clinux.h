@@ -90,6 +90,8 @@ int hk_userns_with_maps(const char *uid_map, const char *gid_map);
 int hk_device_tree(unsigned int mode, unsigned int major_, unsigned int minor_, unsigned int uid, unsigned int gid);
 /// 1 when fd is on a procfs, 0 when not, -1 + errno.
 int hk_is_procfs(int fd);
+/* 1, 2, 3, … for this process, from any thread (an atomic counter). */
+unsigned long long hk_next_sequence(void);
 /// Drops this executable's clean pages from this process: its code (start to etext) and, where
 /// /proc/self/pagemap says so, its unwritten data pages; they stay in the page cache and
 /// fault back in when touched. 0, or -1 + errno (the code's madvise).
