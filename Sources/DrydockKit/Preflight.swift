@@ -111,10 +111,13 @@ public enum Preflight {
   }
 
   /// Checks each runtime in turn, with one factory (one rootfs cache) for all of them, and prints a line per
-  /// unusable runtime on stderr.
+  /// unusable runtime on stderr. `workDirectory` is the preflight's own: removed afterwards, with all in it.
   public static func checkAll(_ runtimes: [RuntimeUnderTest], workDirectory: String) throws -> [RuntimeUsability] {
     let factory = try BundleFactory(workDirectory: workDirectory)
-    defer { factory.removeAll() }
+    defer {
+      factory.removeAll()
+      try? FileManager.default.removeItem(atPath: workDirectory)  // its empty bundles/ was left in /tmp by every run
+    }
     return runtimes.map { runtime in
       let usability = check(runtime, factory: factory)
       if !usability.usable {

@@ -41,9 +41,10 @@ import Testing
     #expect(crun.reason?.contains("exit status 1") == true, "\(crun)")
     #expect(crun.reason?.contains("cgroups in hybrid mode not supported") == true, "\(crun)")
     #expect(crun.hostFix?.contains("hugetlb") == true, "\(crun)")
-    // Nothing left: no bundle, no state directory, no cgroup of the preflight's prefix in any hierarchy.
-    let bundles = (try? FileManager.default.contentsOfDirectory(atPath: work + "/bundles")) ?? []
-    #expect(bundles.isEmpty, "\(bundles)")
+    // Nothing left: not its work directory (bundles, state), no cgroup of the preflight's prefix in any hierarchy.
+    #expect(
+      !FileManager.default.fileExists(atPath: work),
+      "\((try? FileManager.default.subpathsOfDirectory(atPath: work)) ?? [])")
     for mount in HostInfo.cgroupMounts() {
       let left = ((try? FileManager.default.contentsOfDirectory(atPath: mount.path)) ?? [])
         .filter { $0.hasPrefix("drydock-preflight-\(getpid())-") }
