@@ -65,10 +65,6 @@ public struct LinuxSyscalls: Syscalls {
     var st = Glibc.stat()
     return statPath(path, &st) == 0 ? st : nil
   }
-  @inlinable public func lstat(_ path: String) -> Glibc.stat? {
-    var st = Glibc.stat()
-    return Glibc.lstat(path, &st) == 0 ? st : nil
-  }
   @inlinable public func statvfs(_ path: String) -> Glibc.statvfs? {
     var vfs = Glibc.statvfs()
     return statvfsPath(path, &vfs) == 0 ? vfs : nil

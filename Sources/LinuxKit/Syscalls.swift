@@ -55,7 +55,6 @@ public protocol Syscalls {
   /// openat2(AT_FDCWD, path, RESOLVE_NO_MAGICLINKS).
   func openNoMagicLinks(_ path: String, _ flags: Int32) -> Int32
   func stat(_ path: String) -> Glibc.stat?
-  func lstat(_ path: String) -> Glibc.stat?
   func statvfs(_ path: String) -> Glibc.statvfs?
   func readlink(_ path: String) -> String?
   /// A whole regular file of at most `limit` bytes, opened O_NONBLOCK and refused unless

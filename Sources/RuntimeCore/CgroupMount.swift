@@ -41,12 +41,12 @@ enum CgroupMount {
     defer { close(top) }
     var mountPoints = cgroup.host.v1.map(\.mountPoint)
     if let unified = cgroup.host.unifiedMountPoint { mountPoints.append(unified) }
+    let bind = UInt(MS_BIND) | UInt(MS_REC)
     let remountFlags = UInt(MS_BIND) | UInt(MS_REMOUNT) | baseFlags | (readonly ? UInt(MS_RDONLY) : 0)
     for mountPoint in mountPoints {
       let name = Paths.basename(mountPoint)
       let target = step.destination + "/" + name
       let source = Paths.join(mountPoint, cgroup.path)
-      let bind = UInt(MS_BIND) | UInt(MS_REC)
       if try root.makeDirectory(name, in: top, label: target) {
         // Made just now in a tmpfs this init mounted, in a mount namespace no container process
         // has entered yet: the name under the tmpfs' fd is that directory, and after the bind

@@ -16,12 +16,8 @@ extension TracerTests {
   struct HullLevelTests {
     @Test("hull's peak RSS per run of /bin/true stays within bench/thresholds.json's rss_levels")
     func hullPeakRSS() throws {
+      let (release, limit) = try TracerFixture.releaseHullAndLevel("rss_levels", "hull run")
       let root = try #require(BundleFactory.repositoryRoot())
-      let release = root + "/.build/release/hull"
-      try #require(access(release, X_OK) == 0, "\(release) missing: scripts/test builds it before the tests")
-      let data = try Data(contentsOf: URL(fileURLWithPath: root + "/bench/thresholds.json"))
-      let levels = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["rss_levels"] as? [String: Any]
-      let limit = try #require(levels?["hull run"] as? Int, "bench/thresholds.json has no rss_levels.\"hull run\"")
       let bundle = try TraceBundle(source: try TracerFixture.shared.bundlePath(), label: "drydock-rss")
       defer { bundle.remove() }
       let directory = try bundle.makeConfig(id: "rss", args: ["/bin/true"])

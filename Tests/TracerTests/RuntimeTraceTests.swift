@@ -49,13 +49,8 @@ extension TracerTests {
     @Test("hull's syscalls per run of /bin/true stay within bench/thresholds.json's level")
     func hullSyscallLevel() throws {
       // The static executable users install: the debug build is dynamic (its loader alone makes ~500 more calls).
-      let root = try #require(BundleFactory.repositoryRoot())
-      let release = root + "/.build/release/hull"
-      try #require(access(release, X_OK) == 0, "\(release) missing: scripts/test builds it before the tests")
+      let (release, limit) = try TracerFixture.releaseHullAndLevel("syscall_levels", "hull run")
       let hull = try RuntimeUnderTest.probe(release, name: "hull")
-      let data = try Data(contentsOf: URL(fileURLWithPath: root + "/bench/thresholds.json"))
-      let levels = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["syscall_levels"] as? [String: Any]
-      let limit = try #require(levels?["hull run"] as? Int, "bench/thresholds.json has no syscall_levels.\"hull run\"")
       _ = try TracerFixture.trace(hull)  // the first container under the fixture's parent cgroup makes it
       let report = try TracerFixture.trace(hull)
       #expect(report.runtimeExitCode == 0, "\(report.notes)")

@@ -45,6 +45,18 @@ final class TracerFixture: @unchecked Sendable {
     return made.path
   }
 
+  /// The static hull users install (the debug build is dynamic: its loader alone differs), required by the
+  /// level tests, and `bench/thresholds.json`'s `table.name` (syscall_levels, rss_levels) it is held to.
+  static func releaseHullAndLevel(_ table: String, _ name: String) throws -> (path: String, level: Int) {
+    let root = try #require(BundleFactory.repositoryRoot())
+    let release = root + "/.build/release/hull"
+    try #require(access(release, X_OK) == 0, "\(release) missing: scripts/test builds it before the tests")
+    let data = try Data(contentsOf: URL(fileURLWithPath: root + "/bench/thresholds.json"))
+    let levels = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?[table] as? [String: Any]
+    let level = try #require(levels?[name] as? Int, "bench/thresholds.json has no \(table).\"\(name)\"")
+    return (release, level)
+  }
+
   /// runc/crun from PATH; hull from this repository's build (release first), when it has been built.
   static func runtime(_ name: String) -> RuntimeUnderTest? {
     if name == "hull", let root = BundleFactory.repositoryRoot() {

@@ -192,7 +192,6 @@ final class RecordingSyscalls: Syscalls {
     return real.openNoMagicLinks(hostPath(path), flags)
   }
   func stat(_ path: String) -> Glibc.stat? { real.stat(hostPath(path)) }
-  func lstat(_ path: String) -> Glibc.stat? { real.lstat(hostPath(path)) }
   func statvfs(_ path: String) -> Glibc.statvfs? { real.statvfs(hostPath(path)) }
   func readlink(_ path: String) -> String? {
     if path == "/proc/self" { return String(hostPid) }
